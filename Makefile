@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# tnpu top-level build. The kernel module is built by Kbuild (see ./Kbuild);
+# everything else is built here into $(O).
+#
+#   make              libtnpu, tools, firmware checks and tnpu.ko
+#   make check        every test suite (unit, ASan/UBSan, kselftests in a VM)
+#   make run          the main job: tnpu.ko in a VM doing real work
+#   make install      PREFIX=/usr/local DESTDIR=
+
+TOP        := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+O          ?= $(TOP)/build
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+TNPU_CACHE ?= /var/cache/tnpu
+export TNPU_CACHE
+
+VERSION    := 0.1.0
+
+# Dependencies: installed on demand, quickly skipped when present.
+DEPS_STAMP := $(O)/.deps-ok
+SETUP_DEPS := $(TOP)/tests/setup-deps.sh
+
+KREL        = $(shell cat $(TNPU_CACHE)/kernel-release 2>/dev/null)
+KDIR       ?= /usr/src/linux-headers-$(KREL)
+KSRC_TREE   = $(TNPU_CACHE)/linux-source
+
+CC         ?= cc
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g \
+	-fvisibility=hidden -fPIC \
+	-I$(TOP)/uapi -I$(TOP)/uapi/drm -I$(TOP)/firmware -I$(TOP)/userspace/include \
+	$(shell pkg-config --cflags libdrm libudev 2>/dev/null)
+LDLIBS_LIB := $(shell pkg-config --libs libdrm libudev 2>/dev/null) -lpthread -lm
+
+# Each layer lists its own sources.
+include $(TOP)/firmware/fw.mk
+include $(TOP)/userspace/userspace.mk
+include $(TOP)/tests/tests.mk
+
+.PHONY: all deps lib tools module firmware-check check check-unit check-asan \
+	check-vm check-style run install uninstall clean
+all: lib tools firmware-check module
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): $(SETUP_DEPS)
+	@mkdir -p $(O)
+	@$(SETUP_DEPS)
+	@touch $@
+
+# ---- kernel module -------------------------------------------------------
+module: $(DEPS_STAMP)
+	$(MAKE) -C $(KDIR) M=$(TOP) W=1 modules
+
+module-sparse: $(DEPS_STAMP)
+	$(MAKE) -C $(KDIR) M=$(TOP) W=1 C=2 modules
+
+module-clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean
+
+# ---- tests ---------------------------------------------------------------
+check: $(DEPS_STAMP)
+	@$(TOP)/tests/run-all.sh
+
+# ---- install -------------------------------------------------------------
+install: lib tools
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/tnpu/drm $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)/etc/udev/rules.d
+	install -m 644 $(O)/lib/libtnpu.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(O)/lib/libtnpu.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libtnpu.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libtnpu.so.0
+	ln -sf libtnpu.so.0 $(DESTDIR)$(PREFIX)/lib/libtnpu.so
+	install -m 644 $(TOP)/userspace/include/*.h $(DESTDIR)$(PREFIX)/include/tnpu/
+	install -m 644 $(TOP)/uapi/drm/*.h $(DESTDIR)$(PREFIX)/include/tnpu/drm/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+		$(TOP)/userspace/tnpu.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tnpu.pc
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(TOP)/userspace/70-tnpu.rules $(DESTDIR)/etc/udev/rules.d/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libtnpu.a $(DESTDIR)$(PREFIX)/lib/libtnpu.so*
+	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/tnpu.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/tnpu
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(TOOL_BINS)))
+	rm -f $(DESTDIR)/etc/udev/rules.d/70-tnpu.rules
+
+clean: module-clean
+	rm -rf $(O)

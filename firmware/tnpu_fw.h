@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * tnpu firmware: the interface between the NPU firmware (freestanding) and
+ * the platform that hosts it, tnpu.ko's virtual NPU device or libtnpu's
+ * in-process device.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#ifndef TNPU_FW_H
+#define TNPU_FW_H
+
+#include <linux/types.h>
+
+/**
+ * struct tnpu_fw_platform - what the firmware needs from its host
+ * @num_cores: compute cores available to split an op across (>= 1).
+ * @parallel: run @fn(@arg, i, @n) for i in [0, @n) across the cores and
+ *	return when all have finished. @n never exceeds @num_cores.
+ * @now_ns: monotonic time in nanoseconds.
+ * @should_abort: true once the host wants the running job stopped (reset).
+ * @preempt_point: called between bounded chunks of work (the host may
+ *	reschedule, and must re-enable the FPU context itself if it drops it).
+ * @fpu_begin: enter a section that may use SIMD registers.
+ * @fpu_end: leave it.
+ * @priv: host data passed back to every callback.
+ */
+struct tnpu_fw_platform {
+	unsigned int num_cores;
+	void (*parallel)(void *priv, unsigned int n,
+			 void (*fn)(void *arg, unsigned int i, unsigned int n),
+			 void *arg);
+	__u64 (*now_ns)(void *priv);
+	int (*should_abort)(void *priv);
+	void (*preempt_point)(void *priv);
+	void (*fpu_begin)(void *priv);
+	void (*fpu_end)(void *priv);
+	void *priv;
+};
+
+/**
+ * struct tnpu_fw_job - one command stream to execute
+ * @pt_root: bus address of the context's root page table (see tnpu_dev.h).
+ * @cmd_va: NPU address of the stream.
+ * @cmd_size: bytes of the stream.
+ * @profile_va: NPU address of the profile records, 0 for none.
+ * @profile_size: bytes available there.
+ * @progress: advanced by the firmware as work gets done; hang detection
+ *	watches it.
+ * @error: result, a DRM_TNPU_ERR_* code (0 on success).
+ * @cmd_index: index of the failing command.
+ * @fault_addr: NPU address of a faulting access.
+ */
+struct tnpu_fw_job {
+	__u64 pt_root;
+	__u64 cmd_va;
+	__u64 cmd_size;
+	__u64 profile_va;
+	__u64 profile_size;
+	volatile __u64 progress;
+	__u32 error;
+	__u32 cmd_index;
+	__u64 fault_addr;
+};
+
+/**
+ * tnpu_fw_run_job() - execute a command stream to its end or first error
+ * @plat: the host.
+ * @job: the job; results are written back into it.
+ *
+ * Return: 0 on success, else the DRM_TNPU_ERR_* code also stored in @job.
+ */
+int tnpu_fw_run_job(const struct tnpu_fw_platform *plat, struct tnpu_fw_job *job);
+
+/* Version of the firmware build, (major << 16) | minor. */
+#define TNPU_FW_VERSION_MAJOR 1
+#define TNPU_FW_VERSION_MINOR 0
+
+#endif /* TNPU_FW_H */

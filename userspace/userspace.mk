@@ -1,0 +1,75 @@
+# libtnpu and tools. Sources relative to the project root.
+LIB_SRCS   := userspace/lib/device.c
+TOOL_NAMES := tnpu-info
+
+# ---- rules (generic) ------------------------------------------------------
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ifeq ($(SAN),1)
+CFLAGS_COMMON += $(SAN_FLAGS)
+LDFLAGS       += $(SAN_FLAGS)
+endif
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+FW_OBJS      := $(call obj,$(FW_SRCS))
+FW_SIMD_OBJS := $(call obj,$(FW_SIMD_SRCS))
+LIB_OBJS     := $(call obj,$(LIB_SRCS)) $(FW_OBJS) $(FW_SIMD_OBJS)
+TOOL_BINS    := $(addprefix $(O)/bin/,$(TOOL_NAMES))
+
+$(FW_SIMD_OBJS): CFLAGS_EXTRA := -mavx2 -mfma -mf16c
+
+$(O)/obj/%.o: $(TOP)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_EXTRA) -MMD -MP -c $< -o $@
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+
+lib: $(O)/lib/libtnpu.a $(O)/lib/libtnpu.so.$(VERSION) $(O)/lib/tnpu.pc
+
+$(O)/lib/libtnpu.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/lib/libtnpu.so.$(VERSION): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libtnpu.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
+	ln -sf libtnpu.so.$(VERSION) $(O)/lib/libtnpu.so.0
+	ln -sf libtnpu.so.0 $(O)/lib/libtnpu.so
+
+$(O)/lib/tnpu.pc: $(TOP)/userspace/tnpu.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+tools: $(TOOL_BINS)
+
+$(O)/bin/%: $(TOP)/userspace/tools/%.c $(O)/lib/libtnpu.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(LDFLAGS) -o $@ $< $(O)/lib/libtnpu.a $(LDLIBS_LIB)
+
+# ---- freestanding firmware check (host and RISC-V 64) -----------------------
+FW_FREESTANDING_FLAGS := -std=c11 -Wall -Wextra -Werror -O2 -ffreestanding -nostdlib -nostdinc \
+	-I$(TOP)/firmware/shim -I$(TOP)/uapi -I$(TOP)/uapi/drm -I$(TOP)/firmware
+RISCV_CC ?= riscv64-linux-gnu-gcc
+
+firmware-check: $(O)/fw-check/host.ok $(O)/fw-check/riscv64.ok
+
+$(O)/fw-check/host.ok: $(addprefix $(TOP)/,$(FW_SRCS) $(FW_SIMD_SRCS)) $(wildcard $(TOP)/firmware/*.h $(TOP)/uapi/drm/*.h)
+	@mkdir -p $(dir $@)
+	@for f in $(FW_SRCS); do \
+		$(CC) $(FW_FREESTANDING_FLAGS) -isystem $$($(CC) -print-file-name=include) \
+			-c $(TOP)/$$f -o $(O)/fw-check/host-$$(basename $$f .c).o || exit 1; done
+	@for f in $(FW_SIMD_SRCS); do \
+		$(CC) $(FW_FREESTANDING_FLAGS) -mavx2 -mfma -mf16c -isystem $$($(CC) -print-file-name=include) \
+			-c $(TOP)/$$f -o $(O)/fw-check/host-$$(basename $$f .c).o || exit 1; done
+	@touch $@
+	@echo "firmware: freestanding x86-64 build OK"
+
+$(O)/fw-check/riscv64.ok: $(addprefix $(TOP)/,$(FW_SRCS)) $(wildcard $(TOP)/firmware/*.h $(TOP)/uapi/drm/*.h)
+	@mkdir -p $(dir $@)
+	@for f in $(FW_SRCS); do \
+		$(RISCV_CC) $(FW_FREESTANDING_FLAGS) -march=rv64gc -mabi=lp64d -mcmodel=medany \
+			-isystem $$($(RISCV_CC) -print-file-name=include) \
+			-c $(TOP)/$$f -o $(O)/fw-check/rv64-$$(basename $$f .c).o || exit 1; done
+	@touch $@
+	@echo "firmware: freestanding riscv64 build OK"
