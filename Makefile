@@ -21,6 +21,17 @@ VERSION    := 0.1.0
 DEPS_STAMP := $(O)/.deps-ok
 SETUP_DEPS := $(TOP)/tests/setup-deps.sh
 
+# Installed at parse time, because pkg-config flags below need the packages.
+# Quick and silent when everything is present.
+ifeq ($(filter clean uninstall,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(DEPS_STAMP)),)
+DEPS_RC := $(shell mkdir -p $(O) && $(SETUP_DEPS) >&2 && touch $(DEPS_STAMP) && echo ok)
+ifneq ($(DEPS_RC),ok)
+$(error tnpu: dependency setup failed (tests/setup-deps.sh))
+endif
+endif
+endif
+
 KREL        = $(shell cat $(TNPU_CACHE)/kernel-release 2>/dev/null)
 KDIR       ?= /usr/src/linux-headers-$(KREL)
 KSRC_TREE   = $(TNPU_CACHE)/linux-source
@@ -41,24 +52,22 @@ include $(TOP)/tests/tests.mk
 	check-vm check-style run install uninstall clean
 all: lib tools firmware-check module
 
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP): $(SETUP_DEPS)
-	@mkdir -p $(O)
+deps:
 	@$(SETUP_DEPS)
-	@touch $@
+	@mkdir -p $(O) && touch $(DEPS_STAMP)
 
 # ---- kernel module -------------------------------------------------------
-module: $(DEPS_STAMP)
+module:
 	$(MAKE) -C $(KDIR) M=$(TOP) W=1 modules
 
-module-sparse: $(DEPS_STAMP)
+module-sparse:
 	$(MAKE) -C $(KDIR) M=$(TOP) W=1 C=2 modules
 
 module-clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean
 
 # ---- tests ---------------------------------------------------------------
-check: $(DEPS_STAMP)
+check:
 	@$(TOP)/tests/run-all.sh
 
 # ---- install -------------------------------------------------------------
