@@ -84,6 +84,10 @@ struct tnpu_tensor {
  * @TNPU_OP_WRITE_VALUE: &struct tnpu_cmd_write_value.
  * @TNPU_OP_WAIT_VALUE: &struct tnpu_cmd_wait_value.
  * @TNPU_OP_BARRIER: wait for all earlier commands (header only).
+ * @TNPU_OP_SET_PARAMS: &struct tnpu_cmd_set_params: where later commands
+ *	flagged %TNPU_CMD_F_INDIRECT read their &struct tnpu_param_block.
+ * @TNPU_OP_MATMUL: &struct tnpu_cmd_matmul.
+ * @TNPU_OP_EMBEDDING: &struct tnpu_cmd_embedding.
  * @TNPU_OP_TEST_HANG: test op that stops making progress until reset.
  * @TNPU_OP_TEST_SPIN: &struct tnpu_cmd_test_spin: busy for a while, making
  *	progress all along.
@@ -95,6 +99,9 @@ enum tnpu_opcode {
 	TNPU_OP_WRITE_VALUE = 0x03,
 	TNPU_OP_WAIT_VALUE = 0x04,
 	TNPU_OP_BARRIER = 0x05,
+	TNPU_OP_SET_PARAMS = 0x06,
+	TNPU_OP_MATMUL = 0x10,
+	TNPU_OP_EMBEDDING = 0x11,
 	TNPU_OP_TEST_HANG = 0xf0,
 	TNPU_OP_TEST_SPIN = 0xf1,
 };
@@ -109,6 +116,43 @@ struct tnpu_cmd_header {
 	__u16 flags;
 	/** @size: bytes of the whole command, multiple of 8. */
 	__u32 size;
+};
+
+/*
+ * Header flag valid for ops that document it: read the current parameter
+ * block (see %TNPU_OP_SET_PARAMS) when the command executes. Commands larger
+ * than %TNPU_CMD_MAX_SIZE are malformed.
+ */
+#define TNPU_CMD_F_INDIRECT	(1U << 15)
+#define TNPU_CMD_MAX_SIZE	1024
+
+/**
+ * struct tnpu_param_block - per-step values read at execution time
+ *
+ * A stream recorded once can be replayed for every decode step: the host
+ * rewrites this small block in NPU memory and the ops flagged
+ * %TNPU_CMD_F_INDIRECT pick its values up when they run. Commands without
+ * the flag see all zeros in the firmware.
+ */
+struct tnpu_param_block {
+	/** @token: token id (EMBEDDING with %TNPU_CMD_F_INDIRECT). */
+	__u32 token;
+	/** @pos: position of the first token of the step in the sequence. */
+	__u32 pos;
+	/** @seq_len: tokens in the sequence so far, this step's included. */
+	__u32 seq_len;
+	/** @user: free for ops that document a use. */
+	__u32 user[5];
+};
+
+/**
+ * struct tnpu_cmd_set_params - select the parameter block
+ */
+struct tnpu_cmd_set_params {
+	/** @hdr: header, opcode %TNPU_OP_SET_PARAMS. */
+	struct tnpu_cmd_header hdr;
+	/** @addr: NPU address of a &struct tnpu_param_block, 8-byte aligned. */
+	__u64 addr;
 };
 
 /**
@@ -195,6 +239,71 @@ struct tnpu_cmd_test_spin {
 	struct tnpu_cmd_header hdr;
 	/** @duration_ns: how long to stay busy. */
 	__u64 duration_ns;
+};
+
+/*
+ * MATMUL flags (in &tnpu_cmd_header.flags).
+ * TNPU_MATMUL_F_BIAS: add @bias (F32, N elements) to every output row.
+ * TNPU_MATMUL_F_Q8_ACT: quantize the activations to 8 bits per block of 32
+ *	(as GGUF Q8_0) and use integer dot products; only for quantized
+ *	weights, ignored for F32/F16/BF16 weights.
+ */
+#define TNPU_MATMUL_F_BIAS	(1U << 0)
+#define TNPU_MATMUL_F_Q8_ACT	(1U << 1)
+
+/* Scratch bytes always enough for a MATMUL with @m rows of @k activations. */
+#define TNPU_MATMUL_SCRATCH_SIZE(m, k)	((__u64)(m) * (__u64)(k) * 4)
+
+/**
+ * struct tnpu_cmd_matmul - y = x * w^T (+ bias)
+ *
+ * @x is M rows of K activations (ne = {K, M}, F32, F16 or BF16), @w is N
+ * rows of K weights (ne = {K, N}, any float or quantized type, GGUF row
+ * layout, used in place), @y is M rows of N outputs (ne = {N, M}, F32, F16
+ * or BF16). Rows are contiguous (nb[0] is the element or block size) and
+ * may be strided (nb[1]); ne[2] and ne[3] are 1. @scratch is NPU memory the
+ * op may overwrite, needed (TNPU_MATMUL_SCRATCH_SIZE bytes) when @x is not
+ * F32 or with %TNPU_MATMUL_F_Q8_ACT on quantized weights; otherwise 0.
+ */
+struct tnpu_cmd_matmul {
+	/** @hdr: header, opcode %TNPU_OP_MATMUL, TNPU_MATMUL_F_* flags. */
+	struct tnpu_cmd_header hdr;
+	/** @pad: zero. */
+	__u64 pad;
+	/** @x: activations. */
+	struct tnpu_tensor x;
+	/** @w: weights. */
+	struct tnpu_tensor w;
+	/** @bias: F32 bias of N elements; all zero without the flag. */
+	struct tnpu_tensor bias;
+	/** @y: output. */
+	struct tnpu_tensor y;
+	/** @scratch: NPU address of scratch memory, or 0. */
+	__u64 scratch;
+	/** @scratch_size: bytes at @scratch. */
+	__u64 scratch_size;
+};
+
+/**
+ * struct tnpu_cmd_embedding - gather rows of a table into F32
+ *
+ * out row i = table row ids[i]. @table has ne = {K, V} (any float or
+ * quantized type), @ids is I32 with ne = {M}, @out is F32 with ne = {K, M}.
+ * An id outside [0, V) fails the command (BAD_COMMAND). With
+ * %TNPU_CMD_F_INDIRECT, M must be 1, @ids is ignored (all zero) and the id is
+ * &tnpu_param_block.token.
+ */
+struct tnpu_cmd_embedding {
+	/** @hdr: header, opcode %TNPU_OP_EMBEDDING. */
+	struct tnpu_cmd_header hdr;
+	/** @pad: zero. */
+	__u64 pad;
+	/** @table: the embedding table. */
+	struct tnpu_tensor table;
+	/** @ids: token ids. */
+	struct tnpu_tensor ids;
+	/** @out: output rows. */
+	struct tnpu_tensor out;
 };
 
 /**
