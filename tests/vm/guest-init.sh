@@ -1,0 +1,119 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# /init of the tnpu test VM (busybox sh). Written into the initramfs by
+# tests/vm/mkinitramfs.sh together with /etc/tnpu-vm.conf and /tests/list.
+#
+# Every result goes to the console as a line of its own that the host
+# (tests/vm/run-vm.sh) parses:
+#   TNPU-STEP-RESULT <step> <rc>        module loads, unloads, device node
+#   TNPU-TEST-BEGIN <index> <name>
+#   TNPU-TEST-RESULT <index> <name> <rc>
+#   TNPU-KERNEL-LOG-BEGIN ... TNPU-KERNEL-LOG-END   full dmesg
+#   TNPU-VM-DONE                         init reached its end
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+# The initramfs root is already a writable tmpfs: no mounts on /tmp or
+# /run, they would hide test files copied there from the host.
+mkdir -p /dev/pts /dev/shm /run /tmp /root
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+# libudev reads devices from sysfs; /run/udev only has to exist.
+mkdir -p /run/udev
+
+TNPU_DEPS=
+TNPU_KO=
+TNPU_PARAMS=
+TNPU_EXTRA=
+TNPU_TEST_TIMEOUT=0
+. /etc/tnpu-vm.conf
+
+marker() {
+	printf '\nTNPU-%s\n' "$*"
+}
+
+# step NAME CMD...: run CMD, report its status as a step result.
+step() {
+	_name=$1
+	shift
+	"$@"
+	_rc=$?
+	marker "STEP-RESULT $_name $_rc"
+	return $_rc
+}
+
+modname() {
+	_m=${1##*/}
+	echo "${_m%.ko}"
+}
+
+# The device node appears synchronously with the device (devtmpfs).
+check_accel_node() {
+	if [ -c /dev/accel/accel0 ]; then
+		ls -l /dev/accel/accel0
+		return 0
+	fi
+	echo "tnpu-vm: /dev/accel/accel0 missing after loading tnpu.ko"
+	ls -l /dev/accel 2>&1
+	return 1
+}
+
+echo "tnpu-vm: init started" >/dev/kmsg
+marker "VM-START $(uname -r)"
+
+for m in $TNPU_DEPS; do
+	step "insmod-$(modname "$m")" insmod "$m"
+done
+
+if [ -n "$TNPU_KO" ]; then
+	# shellcheck disable=SC2086 # parameters are separate words
+	step insmod-tnpu-1 insmod "$TNPU_KO" $TNPU_PARAMS &&
+		step accel-node-1 check_accel_node
+fi
+
+for m in $TNPU_EXTRA; do
+	step "insmod-$(modname "$m")" insmod "$m"
+done
+
+i=0
+while IFS= read -r cmd <&3; do
+	i=$((i + 1))
+	name=${cmd%% *}
+	name=${name##*/}
+	marker "TEST-BEGIN $i $name"
+	if [ "$TNPU_TEST_TIMEOUT" -gt 0 ]; then
+		(cd /tests && timeout -s KILL "$TNPU_TEST_TIMEOUT" sh -c "$cmd") </dev/null
+	else
+		(cd /tests && sh -c "$cmd") </dev/null
+	fi
+	rc=$?
+	marker "TEST-RESULT $i $name $rc"
+done 3</tests/list
+
+for m in $TNPU_EXTRA; do
+	step "rmmod-$(modname "$m")" rmmod "$(modname "$m")"
+done
+
+# A clean unload, and a second load/unload cycle, must both work.
+if [ -n "$TNPU_KO" ]; then
+	step rmmod-tnpu-1 rmmod "$(modname "$TNPU_KO")"
+	# shellcheck disable=SC2086
+	step insmod-tnpu-2 insmod "$TNPU_KO" $TNPU_PARAMS &&
+		step accel-node-2 check_accel_node
+	step rmmod-tnpu-2 rmmod "$(modname "$TNPU_KO")"
+fi
+
+echo "tnpu-vm: tests finished" >/dev/kmsg
+marker "KERNEL-LOG-BEGIN"
+dmesg
+marker "KERNEL-LOG-END"
+marker "VM-DONE"
+poweroff -f

@@ -1,0 +1,267 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# Boot the tnpu test VM, run tests inside it, judge the result. See --help.
+set -euo pipefail
+shopt -s extglob
+
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+	cat <<EOF
+Usage: ${0##*/} [options] [--] [CMD [ARG...] [';' CMD [ARG...]]...]
+
+Boots the Debian kernel from $TNPU_CACHE in QEMU (TCG; KVM when
+TNPU_VM_KVM=1) with an initramfs from tests/vm/mkinitramfs.sh. The guest
+loads tnpu.ko and its DRM dependencies, runs each CMD (commands separated by
+a ';' word: quote it as \\; or ';'), unloads tnpu.ko, loads and unloads it a
+second time, dumps its kernel log and powers off. The console is streamed to
+stdout (without the kernel log dump, unless --verbose) and saved whole to
+the log file.
+
+Exit status: 0 when every test exited 0, every module step succeeded and the
+kernel log is clean; 1 when a test failed or its result is missing, a module
+step failed, the guest hung (timeout) or the kernel log shows a bug
+(Oops, BUG:, WARNING:, Call Trace, lockdep, KASAN, UBSAN, general
+protection, kernel panic, soft lockup, RCU stall, hung task); 2 on usage or
+setup errors.
+
+Options:
+  --timeout S            kill the VM after S seconds (default 600)
+  --bug-grace S          once the guest reports a kernel bug, give it S more
+                         seconds to finish before killing it (default 60)
+  --module-params STR    parameters for tnpu.ko, e.g. "num_cores=2"
+  --tnpu PATH            tnpu.ko to load (default: <repo>/tnpu.ko)
+  --no-tnpu              boot without tnpu.ko
+  --extra-module PATH    another .ko loaded after tnpu.ko (repeatable)
+  --file PATH            copy a host file into the guest, same path (repeatable)
+  --tests-file FILE      commands, one shell command line per line
+  --test-timeout S       per-test limit inside the guest (default: none)
+  --memory MB            guest RAM (default 2048)
+  --workdir DIR          initramfs and console log go here (default build/vm)
+  --log FILE             console log (default <workdir>/console.log)
+  --quiet                do not stream the console, print only the summary
+  --verbose              stream the kernel log dump too
+  -h, --help             this text
+
+Examples:
+  ${0##*/} -- build/kselftest/tnpu_get_param \\; build/bin/tnpu-info
+  ${0##*/} --module-params num_cores=1 --tests-file my.list
+EOF
+}
+
+timeout_s=600
+bug_grace=60
+memory=2048
+workdir="$TNPU_BUILD/vm"
+log=""
+quiet=0
+verbose=0
+tnpu_ko="$TNPU_TOP/tnpu.ko"
+mk_args=()
+cmd_words=()
+
+need_arg() {
+	[ $# -ge 2 ] || vm_die "$1 needs a value (see --help)"
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--timeout) need_arg "$@"; timeout_s=$2; shift 2 ;;
+	--bug-grace) need_arg "$@"; bug_grace=$2; shift 2 ;;
+	--memory) need_arg "$@"; memory=$2; shift 2 ;;
+	--workdir) need_arg "$@"; workdir=$2; shift 2 ;;
+	--log) need_arg "$@"; log=$2; shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	--verbose) verbose=1; shift ;;
+	--tnpu) need_arg "$@"; tnpu_ko=$2; shift 2 ;;
+	--no-tnpu) tnpu_ko=""; shift ;;
+	--module-params|--extra-module|--file|--tests-file|--test-timeout)
+		need_arg "$@"; mk_args+=("$1" "$2"); shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	--) shift; cmd_words=("$@"); break ;;
+	-*) vm_die "unknown option '$1' (see --help)" ;;
+	*) cmd_words=("$@"); break ;;
+	esac
+done
+
+for v in timeout_s bug_grace memory; do
+	[[ "${!v}" =~ ^[1-9][0-9]*$ ]] || vm_die "--${v%_s}: '${!v}' is not a positive number"
+done
+command -v qemu-system-x86_64 >/dev/null ||
+	vm_die "qemu-system-x86_64 not found: run tests/setup-deps.sh"
+
+mkdir -p "$workdir"
+workdir=$(realpath "$workdir")
+log=${log:-$workdir/console.log}
+initrd="$workdir/initramfs.cpio.gz"
+
+# Two runs sharing a workdir would overwrite each other's files.
+exec 9>"$workdir/.lock"
+if ! flock -n 9; then
+	vm_note "waiting for another run-vm.sh using $workdir"
+	flock 9
+fi
+
+if [ -n "$tnpu_ko" ]; then
+	mk_args+=(--tnpu "$tnpu_ko")
+else
+	mk_args+=(--no-tnpu)
+fi
+"$TNPU_TOP/tests/vm/mkinitramfs.sh" --out "$initrd" "${mk_args[@]}" -- "${cmd_words[@]}" ||
+	exit 2
+
+# What the guest is expected to report, from the list it was given.
+expected_tests=()
+mapfile -t expected_tests < <(gzip -dc "$initrd" | cpio -i --quiet --to-stdout tests/list)
+expected_steps=()
+if [ -n "$tnpu_ko" ]; then
+	expected_steps=(insmod-tnpu-1 accel-node-1 rmmod-tnpu-1 insmod-tnpu-2 accel-node-2 rmmod-tnpu-2)
+fi
+
+accel=(-accel tcg -cpu max)
+if [ "${TNPU_VM_KVM:-0}" = 1 ]; then
+	[ -w /dev/kvm ] || vm_die "TNPU_VM_KVM=1 but /dev/kvm is not usable"
+	accel=(-accel kvm -cpu host)
+fi
+
+# Kernel lines carry a printk timestamp; user output does not, so a test
+# printing "WARNING:" is not mistaken for a kernel report.
+klog_re='^\[ *[0-9]+\.[0-9]+\]'
+bug_re='Oops|BUG:|WARNING:|Call Trace|lockdep|KASAN|UBSAN|general protection|[Kk]ernel panic|soft lockup|hard LOCKUP|detected stall|blocked for more than'
+fatal_re='Oops|BUG:|general protection|[Kk]ernel panic|soft lockup|hard LOCKUP|detected stall|blocked for more than'
+
+fifo=$(mktemp -u "$workdir/console.XXXXXX")
+mkfifo "$fifo"
+qemu_pid=""
+cleanup() {
+	if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
+		kill -TERM "$qemu_pid" 2>/dev/null || true
+		wait "$qemu_pid" 2>/dev/null || true
+	fi
+	rm -f "$fifo"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start=$(date +%s.%N)
+timeout -k 5 "$timeout_s" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$memory" \
+	-nographic -no-reboot -monitor none -serial stdio -vga none -nic none \
+	-kernel "$(vm_kernel_image)" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 mitigations=off" \
+	</dev/null >"$fifo" 2>&1 &
+qemu_pid=$!
+
+# Stream the console: strip CRs and terminal escapes, keep everything in the
+# log, show all but the kernel log dump. Once a fatal kernel bug shows up,
+# the guest gets --bug-grace seconds to finish before it is killed.
+: >"$log"
+in_dump=0
+bug_at=0
+killed_for_bug=0
+partial=""
+exec 8<"$fifo"
+while :; do
+	if IFS= read -r -t 2 chunk <&8; then
+		line=$partial$chunk
+		partial=""
+	else
+		rc=$?
+		if [ $rc -gt 128 ]; then
+			partial+=$chunk
+			if [ $bug_at -gt 0 ] && [ $(($(date +%s) - bug_at)) -ge "$bug_grace" ]; then
+				vm_note "guest still running $bug_grace s after a kernel bug: killing it"
+				killed_for_bug=1
+				kill -TERM "$qemu_pid" 2>/dev/null || true
+				bug_at=0
+			fi
+			continue
+		fi
+		[ -z "$partial$chunk" ] && break
+		line=$partial$chunk
+		partial=""
+	fi
+	line=${line//$'\r'/}
+	line=${line//$'\e'\[*([0-9;?])[A-Za-z]/}
+	line=${line//$'\e'c/}
+	printf '%s\n' "$line" >>"$log"
+	show=$((1 - quiet))
+	case "$line" in
+	TNPU-KERNEL-LOG-BEGIN*) in_dump=1 ;;
+	TNPU-KERNEL-LOG-END*)
+		in_dump=0
+		if [ $quiet = 0 ] && [ $verbose = 0 ]; then
+			echo "(guest kernel log: $log)"
+			show=0
+		fi
+		;;
+	esac
+	[ $in_dump = 1 ] && [ $verbose = 0 ] && show=0
+	[ $show = 1 ] && printf '%s\n' "$line"
+	if [ $bug_at = 0 ] && [ $killed_for_bug = 0 ] && [[ "$line" =~ $klog_re ]] &&
+	   [[ "$line" =~ $fatal_re ]]; then
+		bug_at=$(date +%s)
+	fi
+done
+exec 8<&-
+qemu_rc=0
+wait "$qemu_pid" || qemu_rc=$?
+qemu_pid=""
+elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+
+# ---- verdict ----------------------------------------------------------------
+problems=()
+if [ $killed_for_bug = 1 ]; then
+	problems+=("guest killed after a kernel bug")
+elif [ $qemu_rc = 124 ] || [ $qemu_rc = 137 ]; then
+	problems+=("guest hung: killed after the ${timeout_s} s timeout")
+elif [ $qemu_rc != 0 ]; then
+	problems+=("qemu exited with status $qemu_rc")
+fi
+grep -q '^TNPU-VM-DONE' "$log" || problems+=("guest did not reach the end of its init")
+
+passed=0
+failed_names=()
+for i in "${!expected_tests[@]}"; do
+	n=$((i + 1))
+	name=$(vm_test_name "${expected_tests[$i]}")
+	res=$(grep -E "^TNPU-TEST-RESULT $n " "$log" | tail -n 1 || true)
+	if [ -z "$res" ]; then
+		failed_names+=("$name(no result)")
+	elif [ "${res##* }" = 0 ]; then
+		passed=$((passed + 1))
+	else
+		failed_names+=("$name(exit ${res##* })")
+	fi
+done
+[ ${#failed_names[@]} = 0 ] || problems+=("failed tests: ${failed_names[*]}")
+
+bad_steps=()
+while read -r _ step rc; do
+	[ "$rc" = 0 ] || bad_steps+=("$step(exit $rc)")
+done < <(grep -E '^TNPU-STEP-RESULT ' "$log" || true)
+for step in "${expected_steps[@]}"; do
+	grep -qE "^TNPU-STEP-RESULT $step " "$log" || bad_steps+=("$step(not run)")
+done
+[ ${#bad_steps[@]} = 0 ] || problems+=("module steps failed: ${bad_steps[*]}")
+
+# Kernel lines: the full dump, plus timestamped console lines (all there is
+# when the guest never got to the dump).
+bug_lines=$(awk -v re="$bug_re" -v kre="$klog_re" '
+	/^TNPU-KERNEL-LOG-BEGIN/ { dump = 1; next }
+	/^TNPU-KERNEL-LOG-END/ { dump = 0; next }
+	(dump || $0 ~ kre) && $0 ~ re' "$log" | sed -E 's/^(<[0-9]+>)?\[ *[0-9.]+\] //' | sort -u)
+if [ -n "$bug_lines" ]; then
+	problems+=("kernel log reports bugs")
+	echo "run-vm: kernel log problems (full log: $log):" >&2
+	printf '%s\n' "$bug_lines" | head -n 20 | sed 's/^/  | /' >&2
+fi
+
+summary="${#expected_tests[@]} tests: $passed passed, ${#failed_names[@]} failed"
+if [ ${#problems[@]} = 0 ]; then
+	mods="module load/unload ok"; [ -n "$tnpu_ko" ] || mods="no tnpu.ko"
+	echo "run-vm: PASS: $summary; $mods; kernel log clean (${elapsed} s)"
+	exit 0
+fi
+echo "run-vm: FAIL: $summary; $(IFS=';'; echo "${problems[*]}" | sed 's/;/; /g') (${elapsed} s, log $log)"
+exit 1
