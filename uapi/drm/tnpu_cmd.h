@@ -88,6 +88,17 @@ struct tnpu_tensor {
  *	flagged %TNPU_CMD_F_INDIRECT read their &struct tnpu_param_block.
  * @TNPU_OP_MATMUL: &struct tnpu_cmd_matmul.
  * @TNPU_OP_EMBEDDING: &struct tnpu_cmd_embedding.
+ * @TNPU_OP_ELTWISE: &struct tnpu_cmd_eltwise.
+ * @TNPU_OP_RMSNORM: &struct tnpu_cmd_norm, RMS normalization.
+ * @TNPU_OP_LAYERNORM: &struct tnpu_cmd_norm, layer normalization.
+ * @TNPU_OP_ROPE: &struct tnpu_cmd_rope.
+ * @TNPU_OP_SOFTMAX: &struct tnpu_cmd_softmax.
+ * @TNPU_OP_ACT: &struct tnpu_cmd_act.
+ * @TNPU_OP_ATTENTION: &struct tnpu_cmd_attention.
+ * @TNPU_OP_MOE_GATE: &struct tnpu_cmd_moe_gate.
+ * @TNPU_OP_MOE_MATMUL: &struct tnpu_cmd_moe_matmul.
+ * @TNPU_OP_ARGMAX: &struct tnpu_cmd_argmax.
+ * @TNPU_OP_SAMPLE: &struct tnpu_cmd_sample.
  * @TNPU_OP_TEST_HANG: test op that stops making progress until reset.
  * @TNPU_OP_TEST_SPIN: &struct tnpu_cmd_test_spin: busy for a while, making
  *	progress all along.
@@ -102,6 +113,17 @@ enum tnpu_opcode {
 	TNPU_OP_SET_PARAMS = 0x06,
 	TNPU_OP_MATMUL = 0x10,
 	TNPU_OP_EMBEDDING = 0x11,
+	TNPU_OP_ELTWISE = 0x20,
+	TNPU_OP_RMSNORM = 0x21,
+	TNPU_OP_LAYERNORM = 0x22,
+	TNPU_OP_ROPE = 0x23,
+	TNPU_OP_SOFTMAX = 0x24,
+	TNPU_OP_ACT = 0x25,
+	TNPU_OP_ATTENTION = 0x30,
+	TNPU_OP_MOE_GATE = 0x38,
+	TNPU_OP_MOE_MATMUL = 0x39,
+	TNPU_OP_ARGMAX = 0x40,
+	TNPU_OP_SAMPLE = 0x41,
 	TNPU_OP_TEST_HANG = 0xf0,
 	TNPU_OP_TEST_SPIN = 0xf1,
 };
@@ -304,6 +326,373 @@ struct tnpu_cmd_embedding {
 	struct tnpu_tensor ids;
 	/** @out: output rows. */
 	struct tnpu_tensor out;
+};
+
+/**
+ * DOC: transformer ops
+ *
+ * Float tensors (F32, F16, BF16; any mix within a command) are computed in
+ * binary32 and rounded to nearest even on store. Rows are contiguous
+ * (nb[0] is the element size). Unless an op says otherwise a command whose
+ * tensors have no elements does nothing. Fields holding real numbers carry
+ * IEEE binary32 bit patterns in a __u32. Ops that document
+ * %TNPU_CMD_F_INDIRECT add &tnpu_param_block.pos to their @pos field.
+ */
+
+/**
+ * enum tnpu_eltwise_op - operation of %TNPU_OP_ELTWISE
+ *
+ * @TNPU_ELTWISE_ADD: dst = a + b.
+ * @TNPU_ELTWISE_MUL: dst = a * b.
+ * @TNPU_ELTWISE_SCALE: dst = a * scale (b is ignored).
+ */
+enum tnpu_eltwise_op {
+	TNPU_ELTWISE_ADD = 0,
+	TNPU_ELTWISE_MUL = 1,
+	TNPU_ELTWISE_SCALE = 2,
+};
+
+/**
+ * struct tnpu_cmd_eltwise - element-wise arithmetic with broadcasting
+ *
+ * @dst has @a's shape. @b has @a's ne[0]; in each other dimension its ne[i]
+ * is @a's or 1 (a row vector, or a matrix repeated). @dst may be @a itself.
+ */
+struct tnpu_cmd_eltwise {
+	/** @hdr: header, opcode %TNPU_OP_ELTWISE, no flags. */
+	struct tnpu_cmd_header hdr;
+	/** @op: &enum tnpu_eltwise_op. */
+	__u32 op;
+	/** @scale: binary32 factor for %TNPU_ELTWISE_SCALE, else 0. */
+	__u32 scale;
+	/** @dst: output. */
+	struct tnpu_tensor dst;
+	/** @a: first operand. */
+	struct tnpu_tensor a;
+	/** @b: second operand. */
+	struct tnpu_tensor b;
+};
+
+/*
+ * Normalization flags (in &tnpu_cmd_header.flags).
+ * TNPU_NORM_F_WEIGHT: multiply by @weight (ne[0] elements).
+ * TNPU_NORM_F_BIAS: add @bias (ne[0] elements), LAYERNORM only.
+ */
+#define TNPU_NORM_F_WEIGHT	(1U << 0)
+#define TNPU_NORM_F_BIAS	(1U << 1)
+
+/**
+ * struct tnpu_cmd_norm - RMS or layer normalization of each row
+ *
+ * RMSNORM: dst = x / sqrt(mean(x^2) + eps) [* weight].
+ * LAYERNORM: dst = (x - mean(x)) / sqrt(var(x) + eps) [* weight] [+ bias].
+ * @dst has @src's shape and may be @src. Unused @weight / @bias are zero.
+ */
+struct tnpu_cmd_norm {
+	/** @hdr: header, opcode %TNPU_OP_RMSNORM or LAYERNORM, TNPU_NORM_F_*. */
+	struct tnpu_cmd_header hdr;
+	/** @eps: binary32 epsilon, >= 0. */
+	__u32 eps;
+	/** @pad: zero. */
+	__u32 pad;
+	/** @dst: output. */
+	struct tnpu_tensor dst;
+	/** @src: input rows. */
+	struct tnpu_tensor src;
+	/** @weight: per-column scale, ne = {ne[0]}. */
+	struct tnpu_tensor weight;
+	/** @bias: per-column offset, ne = {ne[0]}. */
+	struct tnpu_tensor bias;
+};
+
+/*
+ * ROPE flags. TNPU_ROPE_F_NEOX: rotate pairs (i, i + n_dims / 2) (GPT-NeoX
+ * layout) instead of (2i, 2i + 1).
+ */
+#define TNPU_ROPE_F_NEOX	(1U << 0)
+
+/**
+ * struct tnpu_cmd_rope - rotary position embedding, with YaRN scaling
+ *
+ * @src and @dst have ne = {head_dim, n_head, n_tokens, 1}; token t has
+ * position @pos + t. The first @n_dims of each head are rotated as in
+ * ggml_rope_ext(): pair i turns by theta = p * @freq_base^(-2i / @n_dims),
+ * interpolated by @freq_scale and blended by YaRN (@ext_factor, @beta_fast,
+ * @beta_slow, @n_ctx_orig; @attn_factor scales the result). The remaining
+ * dimensions are copied. @dst may be @src. Accepts %TNPU_CMD_F_INDIRECT.
+ */
+struct tnpu_cmd_rope {
+	/** @hdr: header, opcode %TNPU_OP_ROPE, TNPU_ROPE_F_* and INDIRECT. */
+	struct tnpu_cmd_header hdr;
+	/** @n_dims: rotated dimensions, even, <= head_dim. */
+	__u32 n_dims;
+	/** @pos: position of the first token. */
+	__u32 pos;
+	/** @freq_base: binary32 base, e.g. 10000. */
+	__u32 freq_base;
+	/** @freq_scale: binary32, 1 / rope scaling factor (1 when unscaled). */
+	__u32 freq_scale;
+	/** @n_ctx_orig: training context length, for YaRN. */
+	__u32 n_ctx_orig;
+	/** @ext_factor: binary32 YaRN extrapolation mix, 0 disables YaRN. */
+	__u32 ext_factor;
+	/** @attn_factor: binary32 magnitude scale, usually 1. */
+	__u32 attn_factor;
+	/** @beta_fast: binary32 YaRN low correction dimension, e.g. 32. */
+	__u32 beta_fast;
+	/** @beta_slow: binary32 YaRN high correction dimension, e.g. 1. */
+	__u32 beta_slow;
+	/** @pad: zero. */
+	__u32 pad;
+	/** @dst: output. */
+	struct tnpu_tensor dst;
+	/** @src: input. */
+	struct tnpu_tensor src;
+};
+
+/*
+ * SOFTMAX flags. TNPU_SOFTMAX_F_CAUSAL: in row i1 (a query token at
+ * position @pos + i1) columns past @pos + i1 are masked (output 0).
+ */
+#define TNPU_SOFTMAX_F_CAUSAL	(1U << 0)
+
+/**
+ * struct tnpu_cmd_softmax - dst = softmax(src * scale) along each row
+ *
+ * @dst has @src's shape and may be @src. Accepts %TNPU_CMD_F_INDIRECT.
+ */
+struct tnpu_cmd_softmax {
+	/** @hdr: header, opcode %TNPU_OP_SOFTMAX, TNPU_SOFTMAX_F_*, INDIRECT. */
+	struct tnpu_cmd_header hdr;
+	/** @scale: binary32 factor applied before the exponential. */
+	__u32 scale;
+	/** @pos: position of the query of row 0, for the causal mask. */
+	__u32 pos;
+	/** @dst: output. */
+	struct tnpu_tensor dst;
+	/** @src: input. */
+	struct tnpu_tensor src;
+};
+
+/**
+ * enum tnpu_act - functions of the activation unit
+ *
+ * @TNPU_ACT_SILU: x * sigmoid(x).
+ * @TNPU_ACT_GELU: GELU, tanh approximation (as ggml).
+ * @TNPU_ACT_EXP: e^x.
+ * @TNPU_ACT_SIGMOID: 1 / (1 + e^-x).
+ * @TNPU_ACT_SWIGLU: silu(src) * up.
+ */
+enum tnpu_act {
+	TNPU_ACT_SILU = 0,
+	TNPU_ACT_GELU = 1,
+	TNPU_ACT_EXP = 2,
+	TNPU_ACT_SIGMOID = 3,
+	TNPU_ACT_SWIGLU = 4,
+};
+
+/**
+ * struct tnpu_cmd_act - apply an activation function element-wise
+ *
+ * @dst and @up (SWIGLU only; zero otherwise) have @src's shape; @dst may
+ * be @src or @up.
+ */
+struct tnpu_cmd_act {
+	/** @hdr: header, opcode %TNPU_OP_ACT, no flags. */
+	struct tnpu_cmd_header hdr;
+	/** @act: &enum tnpu_act. */
+	__u32 act;
+	/** @pad: zero. */
+	__u32 pad;
+	/** @dst: output. */
+	struct tnpu_tensor dst;
+	/** @src: input. */
+	struct tnpu_tensor src;
+	/** @up: second input of %TNPU_ACT_SWIGLU. */
+	struct tnpu_tensor up;
+};
+
+/* F32 elements per scratch row of ATTENTION for a cache of @n_ctx. */
+#define TNPU_ATTN_SCRATCH_FLOATS(n_ctx, dk, dv) \
+	((__u64)(n_ctx) + (__u64)(dk) + (__u64)(dv))
+
+/**
+ * struct tnpu_cmd_attention - causal multi-head attention over a KV cache
+ *
+ * Appends the new keys and values (token t goes to cache slot @pos + t),
+ * then for every query head h and token t computes
+ * out = softmax(scale * q . K[0 .. pos + t]) V[0 .. pos + t], reading
+ * K and V back from the cache, with KV head h / (n_head / n_head_kv) (GQA;
+ * MQA when n_head_kv is 1). One query token is the decode form, many the
+ * prefill form. Accepts %TNPU_CMD_F_INDIRECT, so one recorded stream serves
+ * every decode step.
+ *
+ * Shapes: @q {dk, n_head, T}, @k {dk, n_head_kv, T}, @v {dv, n_head_kv, T}
+ * (float types), @k_cache {dk, n_head_kv, n_ctx} and @v_cache
+ * {dv, n_head_kv, n_ctx} (F16, or Q8_0 with dk, dv multiples of 32),
+ * @out {dv, n_head, T} (float), @scratch F32 {S, W} with
+ * S >= TNPU_ATTN_SCRATCH_FLOATS(n_ctx, dk, dv): the op uses at most W cores.
+ * n_head is a multiple of n_head_kv and @pos + T <= n_ctx.
+ */
+struct tnpu_cmd_attention {
+	/** @hdr: header, opcode %TNPU_OP_ATTENTION, INDIRECT allowed. */
+	struct tnpu_cmd_header hdr;
+	/** @pos: cache slot of the first new token (tokens already cached). */
+	__u32 pos;
+	/** @scale: binary32 score scale, usually 1 / sqrt(dk). */
+	__u32 scale;
+	/** @q: queries. */
+	struct tnpu_tensor q;
+	/** @k: new keys. */
+	struct tnpu_tensor k;
+	/** @v: new values. */
+	struct tnpu_tensor v;
+	/** @k_cache: key cache. */
+	struct tnpu_tensor k_cache;
+	/** @v_cache: value cache. */
+	struct tnpu_tensor v_cache;
+	/** @out: attention output. */
+	struct tnpu_tensor out;
+	/** @scratch: F32 working rows, one per core used. */
+	struct tnpu_tensor scratch;
+};
+
+/**
+ * enum tnpu_gate_func - MoE router scoring
+ *
+ * @TNPU_GATE_SOFTMAX: softmax over the experts.
+ * @TNPU_GATE_SIGMOID: sigmoid of each logit (DeepSeek-V3).
+ */
+enum tnpu_gate_func {
+	TNPU_GATE_SOFTMAX = 0,
+	TNPU_GATE_SIGMOID = 1,
+};
+
+/*
+ * MOE_GATE flags.
+ * TNPU_GATE_F_BIAS: add @bias (F32, n_expert) to the scores for the choice
+ *	of experts only, not to their weights (exp_probs_b of DeepSeek-V3).
+ * TNPU_GATE_F_NORM: divide the chosen weights by their sum.
+ */
+#define TNPU_GATE_F_BIAS	(1U << 0)
+#define TNPU_GATE_F_NORM	(1U << 1)
+
+/**
+ * struct tnpu_cmd_moe_gate - MoE routing on the NPU
+ *
+ * For each token (row of @logits, {n_expert, T}, float) scores the experts,
+ * picks the @k best (ties: lower id), and writes their ids to @ids (I32,
+ * {k, T}, best first) and their weights (score, optionally normalized, times
+ * @scale) to @weights (F32, {k, T}).
+ */
+struct tnpu_cmd_moe_gate {
+	/** @hdr: header, opcode %TNPU_OP_MOE_GATE, TNPU_GATE_F_* flags. */
+	struct tnpu_cmd_header hdr;
+	/** @func: &enum tnpu_gate_func. */
+	__u32 func;
+	/** @k: experts per token, 1 <= k <= n_expert. */
+	__u32 k;
+	/** @scale: binary32 factor of the weights, usually 1. */
+	__u32 scale;
+	/** @pad: zero. */
+	__u32 pad;
+	/** @logits: router output. */
+	struct tnpu_tensor logits;
+	/** @bias: selection bias, {n_expert} F32, zero without the flag. */
+	struct tnpu_tensor bias;
+	/** @ids: chosen experts. */
+	struct tnpu_tensor ids;
+	/** @weights: their weights. */
+	struct tnpu_tensor weights;
+};
+
+/*
+ * MOE_MATMUL flags. TNPU_MOE_F_WEIGHTED_SUM: y = {N, T}, the sum over the
+ * k chosen experts of weight * (w[id] x), instead of one row per expert.
+ */
+#define TNPU_MOE_F_WEIGHTED_SUM	(1U << 0)
+
+/**
+ * struct tnpu_cmd_moe_matmul - expert-indexed matmul
+ *
+ * For token t and choice j, e = ids[j, t] (read from NPU memory when the
+ * command runs, so routing stays on the NPU) and y[:, j, t] = w[e] x[:, j', t]
+ * where j' = j if @x has k rows per token ({K, k, T}) or 0 ({K, 1, T}).
+ * @w is {K, N, n_expert}, any float or quantized type; @y is F32 {N, k, T},
+ * or {N, T} with %TNPU_MOE_F_WEIGHTED_SUM. An id outside [0, n_expert)
+ * fails the command.
+ */
+struct tnpu_cmd_moe_matmul {
+	/** @hdr: header, opcode %TNPU_OP_MOE_MATMUL, TNPU_MOE_F_* flags. */
+	struct tnpu_cmd_header hdr;
+	/** @pad: zero. */
+	__u64 pad;
+	/** @x: activations, F32. */
+	struct tnpu_tensor x;
+	/** @w: expert weights. */
+	struct tnpu_tensor w;
+	/** @ids: I32 {k, T} expert ids. */
+	struct tnpu_tensor ids;
+	/** @weights: F32 {k, T}, zero without %TNPU_MOE_F_WEIGHTED_SUM. */
+	struct tnpu_tensor weights;
+	/** @y: output, F32. */
+	struct tnpu_tensor y;
+};
+
+/**
+ * struct tnpu_cmd_argmax - index of the largest value of each row
+ *
+ * @out (I32, {rows}) gets the lowest index of the maximum of each row of
+ * @logits (float, {V, rows}); V >= 1.
+ */
+struct tnpu_cmd_argmax {
+	/** @hdr: header, opcode %TNPU_OP_ARGMAX, no flags. */
+	struct tnpu_cmd_header hdr;
+	/** @pad: zero. */
+	__u64 pad;
+	/** @logits: input rows. */
+	struct tnpu_tensor logits;
+	/** @out: indices. */
+	struct tnpu_tensor out;
+};
+
+/* I32 scratch elements SAMPLE needs for a vocabulary of @v. */
+#define TNPU_SAMPLE_SCRATCH_ELEMS(v)	(2 * (__u64)(v))
+
+/**
+ * struct tnpu_cmd_sample - draw a token from logits, deterministically
+ *
+ * With @temperature <= 0 or @top_k == 1 this is ARGMAX. Otherwise the
+ * @top_k largest logits (all when 0; order: value, then lower index) become
+ * probabilities softmax(l / @temperature); the smallest prefix whose sum
+ * reaches @top_p is kept (all when @top_p is 0 or >= 1), and the token is
+ * the first whose running sum exceeds u times the kept sum, u in [0, 1)
+ * being splitmix64(@seed + c * 0x9e3779b97f4a7c15) >> 40 scaled by 2^-24,
+ * where c = @counter (+ &tnpu_param_block.pos with %TNPU_CMD_F_INDIRECT).
+ * @logits is float {V}, @out I32 {1}, @scratch I32 with at least
+ * TNPU_SAMPLE_SCRATCH_ELEMS(V) elements.
+ */
+struct tnpu_cmd_sample {
+	/** @hdr: header, opcode %TNPU_OP_SAMPLE, INDIRECT allowed. */
+	struct tnpu_cmd_header hdr;
+	/** @temperature: binary32. */
+	__u32 temperature;
+	/** @top_k: candidates kept, 0 for all. */
+	__u32 top_k;
+	/** @top_p: binary32 nucleus mass. */
+	__u32 top_p;
+	/** @pad: zero. */
+	__u32 pad;
+	/** @seed: RNG seed. */
+	__u64 seed;
+	/** @counter: RNG stream position. */
+	__u64 counter;
+	/** @logits: input. */
+	struct tnpu_tensor logits;
+	/** @out: the token id. */
+	struct tnpu_tensor out;
+	/** @scratch: working memory. */
+	struct tnpu_tensor scratch;
 };
 
 /**
