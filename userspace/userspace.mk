@@ -1,6 +1,14 @@
 # libtnpu and tools. Sources relative to the project root.
-LIB_SRCS   := userspace/lib/device.c
-TOOL_NAMES := tnpu-info
+# One item per line with +=, so that each layer adds its own lines.
+LIB_SRCS   :=
+LIB_SRCS   += userspace/lib/device.c
+LIB_SRCS   += userspace/lib/device_discover.c
+LIB_SRCS   += userspace/lib/device_kernel.c
+LIB_SRCS   += userspace/lib/device_inproc.c
+LIB_SRCS   += userspace/lib/inproc.c
+
+TOOL_NAMES :=
+TOOL_NAMES += tnpu-info
 
 # ---- rules (generic) ------------------------------------------------------
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * libtnpu: find the accel node of tnpu.ko with libudev, and say why there
+ * is none when that happens.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libudev.h>
+
+#include "backend.h"
+
+#define TNPU_DRIVER_NAME "tnpu"
+
+/* Name of the first driver bound to @dev or one of its ancestors. */
+static const char *owning_driver(struct udev_device *dev)
+{
+	for (; dev; dev = udev_device_get_parent(dev)) {
+		const char *drv = udev_device_get_driver(dev);
+
+		if (drv)
+			return drv;
+	}
+	return NULL;
+}
+
+/* True if tnpu drives @dev or one of its ancestors. */
+static bool driven_by_tnpu(struct udev_device *dev)
+{
+	for (; dev; dev = udev_device_get_parent(dev)) {
+		const char *drv = udev_device_get_driver(dev);
+
+		if (drv && !strcmp(drv, TNPU_DRIVER_NAME))
+			return true;
+	}
+	return false;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+TNPU_API int tnpu_find_accel_node(char *path, size_t len)
+{
+	struct udev_list_entry *entry;
+	struct udev_enumerate *en;
+	struct udev *udev;
+	char others[192] = "";
+	unsigned int seen = 0;
+	int ret = -ENODEV;
+
+	tnpu_clear_error();
+	if (!path || !len)
+		return tnpu_fail(-EINVAL, "tnpu_find_accel_node: no output buffer");
+
+	udev = udev_new();
+	if (!udev)
+		return tnpu_fail(-ENOMEM, "udev_new failed: out of memory");
+	en = udev_enumerate_new(udev);
+	if (!en) {
+		udev_unref(udev);
+		return tnpu_fail(-ENOMEM, "udev_enumerate_new failed: out of memory");
+	}
+	udev_enumerate_add_match_subsystem(en, "accel");
+	udev_enumerate_scan_devices(en);
+
+	udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(en)) {
+		const char *syspath = udev_list_entry_get_name(entry);
+		struct udev_device *dev;
+		const char *node;
+
+		dev = udev_device_new_from_syspath(udev, syspath);
+		if (!dev)
+			continue;
+		seen++;
+		node = udev_device_get_devnode(dev);
+		if (!driven_by_tnpu(dev)) {
+			const char *drv = owning_driver(dev);
+
+			append(others, sizeof(others), "%s%s is driven by '%s'",
+			       others[0] ? ", " : "", udev_device_get_sysname(dev),
+			       drv ? drv : "no driver");
+		} else if (!node) {
+			append(others, sizeof(others), "%s%s is tnpu but has no /dev node",
+			       others[0] ? ", " : "", udev_device_get_sysname(dev));
+		} else if (strlen(node) >= len) {
+			ret = tnpu_fail(-ENAMETOOLONG, "device node path %s is too long", node);
+		} else {
+			snprintf(path, len, "%s", node);
+			ret = 0;
+		}
+		udev_device_unref(dev);
+		if (ret != -ENODEV)
+			break;
+	}
+	udev_enumerate_unref(en);
+	udev_unref(udev);
+
+	if (ret == -ENODEV && !seen)
+		return tnpu_fail(-ENODEV,
+				 "no accel device at all in sysfs (/sys/class/accel): tnpu.ko is not loaded (try 'modprobe tnpu')");
+	if (ret == -ENODEV)
+		return tnpu_fail(-ENODEV, "no accel device driven by tnpu: %s", others);
+	return ret;
+}
