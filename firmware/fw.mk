@@ -1,5 +1,15 @@
 # Firmware sources. Portable C, freestanding: no libc headers.
 # FW_SRCS are plain C; FW_SIMD_SRCS need AVX2/FMA/F16C and are only entered
 # after a run-time CPUID check.
-FW_SRCS      := firmware/cp.c
+# FW_FPU_SRCS (part of FW_SRCS) compute in floating point: the kernel builds
+# them with its FPU flags and runs them only between plat->fpu_begin() and
+# plat->fpu_end(); the other FW_SRCS never touch the FPU.
+FW_SRCS      :=
+FW_FPU_SRCS  :=
 FW_SIMD_SRCS :=
+
+FW_SRCS += firmware/cp.c
+FW_SRCS += firmware/mmu.c
+FW_SRCS += firmware/op_table.c
+
+FW_SRCS += $(FW_FPU_SRCS)

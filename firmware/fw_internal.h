@@ -8,18 +8,37 @@
 #define TNPU_FW_INTERNAL_H
 
 #include "tnpu_fw.h"
+#include "drm/tnpu_accel.h"	/* DRM_TNPU_ERR_* */
 #include "drm/tnpu_cmd.h"
+
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+
+/*
+ * Error an op returns when the host asked it to stop (plat->should_abort()).
+ * The host knows why it aborted and reports HANG or RESET accordingly.
+ */
+#define TNPU_FW_ERR_ABORTED DRM_TNPU_ERR_RESET
 
 /**
  * struct tnpu_fw_exec - execution state of one job
  * @plat: the host platform.
  * @job: the job being run; error fields are filled through tnpu_fw_fail().
  * @cmd_index: index of the command being executed.
+ * @params: parameter block for the current command: a validated copy of the
+ *	block selected by SET_PARAMS when the command has TNPU_CMD_F_INDIRECT,
+ *	all zeros otherwise. Never NULL.
+ * @params_va: NPU address given by the last SET_PARAMS, 0 before any.
+ * @params_copy: storage behind @params.
  */
 struct tnpu_fw_exec {
 	const struct tnpu_fw_platform *plat;
 	struct tnpu_fw_job *job;
 	__u32 cmd_index;
+	const struct tnpu_param_block *params;
+	__u64 params_va;
+	struct tnpu_param_block params_copy;
 };
 
 /*
@@ -27,6 +46,8 @@ struct tnpu_fw_exec {
  * page is mapped (and writable when @write). On success *@host points at the
  * first byte; the range is contiguous for the host. On failure the job's
  * error and fault address are recorded and the DRM_TNPU_ERR_* code returned.
+ * A range whose pages are not contiguous for the host faults at the first
+ * page that breaks contiguity.
  */
 int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void **host);
 
@@ -38,5 +59,44 @@ static inline void tnpu_fw_progress(struct tnpu_fw_exec *ex)
 {
 	ex->job->progress++;
 }
+
+/*
+ * Call between bounded chunks of work in long loops: reports progress, lets
+ * the host reschedule, and returns TNPU_FW_ERR_ABORTED (recorded in the job)
+ * when the host wants the job stopped, else 0.
+ */
+int tnpu_fw_checkpoint(struct tnpu_fw_exec *ex);
+
+/*
+ * Elements per block and bytes per block of @dtype (1 and the element size
+ * for unquantized types). Returns 0 for an unknown dtype.
+ */
+int tnpu_fw_dtype_block(__u32 dtype, __u32 *block_elems, __u32 *block_bytes);
+
+/*
+ * Validate @t (known dtype, zero flags, ne[i] >= 1, ne[0] a multiple of the
+ * block size, nb[0] the block size, no overflow) and translate every byte it
+ * covers, as tnpu_fw_mem(). @allowed_dtypes is a bit mask (1U << TNPU_DT_*)
+ * and @max_dims the number of dimensions the op accepts (the others must
+ * have ne == 1). Malformed tensors fail with DRM_TNPU_ERR_BAD_COMMAND.
+ */
+int tnpu_fw_tensor(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
+		   __u32 allowed_dtypes, unsigned int max_dims, int write, void **host);
+
+/* Bytes covered by a tensor already validated by tnpu_fw_tensor(). */
+__u64 tnpu_fw_tensor_extent(const struct tnpu_tensor *t);
+
+/* Freestanding byte helpers (no libc in the firmware). */
+void tnpu_fw_memcpy(void *dst, const void *src, __u64 n);
+void tnpu_fw_memset(void *dst, int c, __u64 n);
+
+/*
+ * SIMD selection. The firmware picks AVX2/FMA/F16C kernels at run time when
+ * the CPU (and the OS's saved state) supports them; tnpu_fw_force_portable()
+ * makes every later op use the portable C kernels (tests use it to check
+ * both). Returns nonzero when the SIMD kernels are in use.
+ */
+void tnpu_fw_force_portable(int force);
+int tnpu_fw_simd_active(void);
 
 #endif /* TNPU_FW_INTERNAL_H */

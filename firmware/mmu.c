@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tnpu firmware: NPU memory access through the context's MMU, and the
+ * tensor descriptor checks built on it.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include "fw_internal.h"
+#include "drm/tnpu_dev.h"
+
+#define PAGE_OFFSET_MASK (TNPU_PAGE_SIZE - 1)
+/* Pages walked between progress reports, so huge ranges never look hung. */
+#define WALK_PROGRESS_PAGES 4096
+
+static const volatile __u64 *pt_table(__u64 entry)
+{
+	return (const volatile __u64 *)(unsigned long)(entry & TNPU_PTE_ADDR_MASK);
+}
+
+/* Leaf table covering @va, or NULL when an upper level is not valid. */
+static const volatile __u64 *leaf_table(__u64 pt_root, __u64 va)
+{
+	const volatile __u64 *table = pt_table(pt_root);
+	unsigned int level;
+
+	for (level = 0; level < TNPU_PT_LEVELS - 1; level++) {
+		__u64 entry = table[TNPU_PT_INDEX(va, level)];
+
+		if (!(entry & TNPU_PTE_VALID))
+			return NULL;
+		table = pt_table(entry);
+	}
+	return table;
+}
+
+int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void **host)
+{
+	const volatile __u64 *leaf = NULL;
+	__u64 leaf_key = ~0ULL;
+	__u64 first_page, last_page, page, base = 0;
+	unsigned int walked = 0;
+
+	*host = NULL;
+	if (va >= TNPU_VA_SIZE)
+		return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, va);
+	if (size == 0)
+		return 0;
+	if (size > TNPU_VA_SIZE - va)
+		return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, TNPU_VA_SIZE);
+
+	first_page = va & ~PAGE_OFFSET_MASK;
+	last_page = (va + size - 1) & ~PAGE_OFFSET_MASK;
+	for (page = first_page; ; page += TNPU_PAGE_SIZE) {
+		__u64 key = page >> (TNPU_PAGE_SHIFT + TNPU_PT_LEVEL_BITS);
+		__u64 fault = page > va ? page : va;
+		__u64 pte, bus;
+
+		if (key != leaf_key) {
+			leaf = leaf_table(ex->job->pt_root, page);
+			if (!leaf)
+				return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
+			leaf_key = key;
+		}
+		pte = leaf[TNPU_PT_INDEX(page, TNPU_PT_LEVELS - 1)];
+		if (!(pte & TNPU_PTE_VALID))
+			return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
+		if (write && !(pte & TNPU_PTE_WRITE))
+			return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_PERM, fault);
+		bus = pte & TNPU_PTE_ADDR_MASK;
+		if (page == first_page)
+			base = bus;
+		else if (bus != base + (page - first_page))
+			/* Spans buffers that are not adjacent for the host. */
+			return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
+		if (++walked == WALK_PROGRESS_PAGES) {
+			walked = 0;
+			tnpu_fw_progress(ex);
+		}
+		if (page == last_page)
+			break;
+	}
+	*host = (void *)(unsigned long)(base + (va & PAGE_OFFSET_MASK));
+	return 0;
+}
+
+int tnpu_fw_dtype_block(__u32 dtype, __u32 *block_elems, __u32 *block_bytes)
+{
+	static const struct { __u8 elems_log2; __u16 bytes; } blocks[] = {
+		[TNPU_DT_F32] = { 0, 4 },
+		[TNPU_DT_F16] = { 0, 2 },
+		[TNPU_DT_BF16] = { 0, 2 },
+		[TNPU_DT_Q4_0] = { 5, 18 },
+		[TNPU_DT_Q8_0] = { 5, 34 },
+		[TNPU_DT_Q4_K] = { 8, 144 },
+		[TNPU_DT_Q6_K] = { 8, 210 },
+		[TNPU_DT_I32] = { 0, 4 },
+	};
+
+	if (dtype >= sizeof(blocks) / sizeof(blocks[0]))
+		return 0;
+	*block_elems = 1U << blocks[dtype].elems_log2;
+	*block_bytes = blocks[dtype].bytes;
+	return 1;
+}
+
+/* Bytes from the first to past the last element; 0 on overflow. */
+static __u64 tensor_extent(const struct tnpu_tensor *t, __u32 block_elems, __u32 block_bytes)
+{
+	__u64 extent = (__u64)(t->ne[0] / block_elems) * block_bytes;
+	unsigned int i;
+
+	for (i = 1; i < 4; i++) {
+		__u64 span;
+
+		if (__builtin_mul_overflow((__u64)(t->ne[i] - 1), t->nb[i], &span) ||
+		    __builtin_add_overflow(extent, span, &extent))
+			return 0;
+	}
+	return extent;
+}
+
+int tnpu_fw_tensor(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
+		   __u32 allowed_dtypes, unsigned int max_dims, int write, void **host)
+{
+	__u32 block_elems, block_bytes;
+	__u64 extent;
+	unsigned int i;
+
+	*host = NULL;
+	if (t->dtype >= 32 || !(allowed_dtypes & (1U << t->dtype)) ||
+	    !tnpu_fw_dtype_block(t->dtype, &block_elems, &block_bytes) || t->flags)
+		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	for (i = 0; i < 4; i++) {
+		if (t->ne[i] == 0 || (i >= max_dims && t->ne[i] != 1))
+			return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	}
+	if (t->ne[0] % block_elems || t->nb[0] != block_bytes)
+		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	extent = tensor_extent(t, block_elems, block_bytes);
+	if (!extent || extent > TNPU_VA_SIZE)
+		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	return tnpu_fw_mem(ex, t->addr, extent, write, host);
+}
+
+__u64 tnpu_fw_tensor_extent(const struct tnpu_tensor *t)
+{
+	__u32 block_elems, block_bytes;
+
+	if (!tnpu_fw_dtype_block(t->dtype, &block_elems, &block_bytes))
+		return 0;
+	return tensor_extent(t, block_elems, block_bytes);
+}
+
+typedef __u64 __attribute__((may_alias)) fw_word;
+
+void tnpu_fw_memcpy(void *dst, const void *src, __u64 n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	/* Word copies when both are aligned alike; a DMA engine would burst. */
+	if ((((unsigned long)d ^ (unsigned long)s) & 7) == 0) {
+		while (n && ((unsigned long)d & 7)) {
+			*d++ = *s++;
+			n--;
+		}
+		for (; n >= 8; n -= 8, d += 8, s += 8)
+			*(fw_word *)d = *(const fw_word *)s;
+	}
+	while (n--)
+		*d++ = *s++;
+}
+
+void tnpu_fw_memset(void *dst, int c, __u64 n)
+{
+	unsigned char *d = dst;
+
+	while (n--)
+		*d++ = (unsigned char)c;
+}

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Command processor, MMU and control ops, run in-process.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drm/tnpu_accel.h"
+#include "drm/tnpu_cmd.h"
+#include "drm/tnpu_dev.h"
+#include "../../userspace/lib/inproc.h"
+
+#define CMD_BUF_SIZE (64 * 1024)
+#define PAGE 4096ULL
+
+struct fixture {
+	struct tnpu_inproc *npu;
+	unsigned char *cmd;
+	uint64_t cmd_va;
+	size_t len;		/* bytes of stream built so far */
+	struct tnpu_fw_job job;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	void *cpu;
+
+	assert_non_null(f);
+	f->npu = tnpu_inproc_create(2);
+	assert_non_null(f->npu);
+	assert_int_equal(tnpu_inproc_alloc(f->npu, CMD_BUF_SIZE, 0, &cpu, &f->cmd_va), 0);
+	f->cmd = cpu;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	tnpu_inproc_destroy(f->npu);
+	free(f);
+	return 0;
+}
+
+static void *emit(struct fixture *f, uint16_t opcode, uint16_t flags, uint32_t size)
+{
+	struct tnpu_cmd_header *h = (void *)(f->cmd + f->len);
+
+	assert_true(f->len + size <= CMD_BUF_SIZE);
+	memset(h, 0, size);
+	h->opcode = opcode;
+	h->flags = flags;
+	h->size = size;
+	f->len += size;
+	return h;
+}
+
+static struct tnpu_cmd_fill *emit_fill(struct fixture *f, uint64_t dst, uint64_t size, uint32_t v)
+{
+	struct tnpu_cmd_fill *c = emit(f, TNPU_OP_FILL, 0, sizeof(*c));
+
+	c->dst = dst;
+	c->size = size;
+	c->value = v;
+	return c;
+}
+
+static uint32_t run(struct fixture *f)
+{
+	assert_int_equal(tnpu_inproc_run(f->npu, f->cmd_va, f->len, 0, 0, &f->job), 0);
+	return f->job.error;
+}
+
+static void alloc(struct fixture *f, uint64_t size, unsigned int flags, void **cpu, uint64_t *va)
+{
+	assert_int_equal(tnpu_inproc_alloc(f->npu, size, flags, cpu, va), 0);
+}
+
+static void expect_fail(struct fixture *f, uint32_t err, uint32_t index)
+{
+	assert_int_equal(run(f), err);
+	assert_int_equal(f->job.cmd_index, index);
+}
+
+static void test_empty_and_nop(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(run(f), 0);
+	emit(f, TNPU_OP_NOP, 0, 8);
+	emit(f, TNPU_OP_BARRIER, 0, 8);
+	emit(f, TNPU_OP_NOP, 0, 8);
+	assert_int_equal(run(f), 0);
+	assert_true(f->job.progress >= 3);
+}
+
+static void test_fill_and_copy(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t *a, *b;
+	uint64_t va_a, va_b, i, n = 3 * PAGE / 4 + 5;	/* crosses pages, not a page multiple */
+
+	alloc(f, 1 << 20, 0, (void **)&a, &va_a);
+	alloc(f, 1 << 20, 0, (void **)&b, &va_b);
+	emit_fill(f, va_a + 4, n * 4, 0xdeadbeef);
+	struct tnpu_cmd_copy *c = emit(f, TNPU_OP_COPY, 0, sizeof(*c));
+	c->dst = va_b + 1;	/* unaligned copies are legal */
+	c->src = va_a;
+	c->size = n * 4 + 8;
+	assert_int_equal(run(f), 0);
+	assert_int_equal(a[0], 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(a[1 + i], 0xdeadbeef);
+	assert_int_equal(a[n + 1], 0);
+	assert_int_equal(((unsigned char *)b)[0], 0);
+	assert_memory_equal((unsigned char *)b + 1, a, n * 4 + 8);
+	assert_int_equal(((unsigned char *)b)[n * 4 + 9], 0);
+}
+
+static void test_fill_large_makes_progress(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t *a;
+	uint64_t va, size = 64ULL << 20;
+
+	alloc(f, size, 0, (void **)&a, &va);
+	emit_fill(f, va, size, 7);
+	assert_int_equal(run(f), 0);
+	assert_int_equal(a[size / 4 - 1], 7);
+	/* The fill reports progress in chunks, not once at the end. */
+	assert_true(f->job.progress > 100);
+}
+
+static void test_fill_bad(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t va;
+	void *p;
+
+	alloc(f, PAGE, 0, &p, &va);
+	emit(f, TNPU_OP_NOP, 0, 8);
+	emit_fill(f, va + 2, 8, 0);			/* misaligned */
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 1);
+	f->len = 0;
+	emit_fill(f, va, 6, 0);				/* size not a multiple of 4 */
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	f->len = 0;
+	emit_fill(f, va, 8, 0)->pad = 1;		/* reserved field */
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 0);
+}
+
+static void test_copy_overlap(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t va;
+	void *p;
+
+	alloc(f, PAGE, 0, &p, &va);
+	struct tnpu_cmd_copy *c = emit(f, TNPU_OP_COPY, 0, sizeof(*c));
+	c->dst = va + 8;
+	c->src = va;
+	c->size = 16;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	c->dst = va + 16;	/* adjacent is fine */
+	assert_int_equal(run(f), 0);
+}
+
+static void test_malformed_streams(void **state)
+{
+	struct fixture *f = *state;
+	struct tnpu_cmd_header *h;
+
+	/* Size not a multiple of 8. */
+	emit(f, TNPU_OP_NOP, 0, 8);
+	h = emit(f, TNPU_OP_NOP, 0, 16);
+	h->size = 12;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 1);
+	/* Size below the header. */
+	h->size = 0;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 1);
+	/* Size past the end of the stream. */
+	h->size = 24;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 1);
+	/* Size does not match the op. */
+	h->size = 16;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 1);
+	/* Trailing bytes that cannot hold a header. */
+	f->len = 12;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 1);
+	/* Unknown opcodes, inside and beyond the table. */
+	f->len = 16;
+	h->size = 8;
+	h->opcode = 0x1f;
+	expect_fail(f, DRM_TNPU_ERR_BAD_OPCODE, 1);
+	h->opcode = 0x1234;
+	expect_fail(f, DRM_TNPU_ERR_BAD_OPCODE, 1);
+	/* Flags the op does not define, the indirect flag included. */
+	h->opcode = TNPU_OP_NOP;
+	h->flags = 1;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 1);
+	h->flags = TNPU_CMD_F_INDIRECT;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 1);
+	h->flags = 0;
+	assert_int_equal(run(f), 0);
+}
+
+static void test_stream_unmapped(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t bad = f->cmd_va + CMD_BUF_SIZE;	/* guard page after the buffer */
+
+	assert_int_equal(tnpu_inproc_run(f->npu, bad, 64, 0, 0, &f->job), 0);
+	assert_int_equal(f->job.error, DRM_TNPU_ERR_MMU_FAULT);
+	assert_int_equal(f->job.fault_addr, bad);
+	/* A stream running off the end of its buffer faults at the next page. */
+	assert_int_equal(tnpu_inproc_run(f->npu, f->cmd_va, CMD_BUF_SIZE + 8, 0, 0, &f->job), 0);
+	assert_int_equal(f->job.error, DRM_TNPU_ERR_MMU_FAULT);
+	assert_int_equal(f->job.fault_addr, bad);
+	/* Beyond the NPU address space. */
+	assert_int_equal(tnpu_inproc_run(f->npu, TNPU_VA_SIZE, 8, 0, 0, &f->job), 0);
+	assert_int_equal(f->job.error, DRM_TNPU_ERR_MMU_FAULT);
+	assert_int_equal(f->job.fault_addr, TNPU_VA_SIZE);
+}
+
+static void test_mmu_fault_and_perm(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t rw_va, ro_va;
+	uint32_t *rw, *ro;
+
+	alloc(f, 2 * PAGE, 0, (void **)&rw, &rw_va);
+	alloc(f, PAGE, DRM_TNPU_BO_NPU_READONLY, (void **)&ro, &ro_va);
+	ro[0] = 42;
+
+	/* Writing past the end of a buffer faults at the first unmapped page. */
+	emit(f, TNPU_OP_NOP, 0, 8);
+	emit_fill(f, rw_va + PAGE, 2 * PAGE, 1);
+	expect_fail(f, DRM_TNPU_ERR_MMU_FAULT, 1);
+	assert_int_equal(f->job.fault_addr, rw_va + 2 * PAGE);
+	assert_int_equal(rw[PAGE / 4], 0);	/* nothing written before the check */
+
+	/* Unmapped address: the fault address is the access's own. */
+	f->len = 0;
+	emit_fill(f, 0x12344, 4, 1);
+	expect_fail(f, DRM_TNPU_ERR_MMU_FAULT, 0);
+	assert_int_equal(f->job.fault_addr, 0x12344);
+
+	/* Writes to read-only memory. */
+	f->len = 0;
+	emit_fill(f, ro_va + 8, 4, 1);
+	expect_fail(f, DRM_TNPU_ERR_MMU_PERM, 0);
+	assert_int_equal(f->job.fault_addr, ro_va + 8);
+	assert_int_equal(ro[2], 0);
+
+	/* Reading read-only memory is fine; copying into it is not. */
+	f->len = 0;
+	struct tnpu_cmd_copy *c = emit(f, TNPU_OP_COPY, 0, sizeof(*c));
+	c->dst = rw_va;
+	c->src = ro_va;
+	c->size = 4;
+	assert_int_equal(run(f), 0);
+	assert_int_equal(rw[0], 42);
+	c->dst = ro_va + 100;
+	c->src = rw_va;
+	expect_fail(f, DRM_TNPU_ERR_MMU_PERM, 0);
+	assert_int_equal(f->job.fault_addr, ro_va + 100);
+
+	/* After free the address faults. */
+	assert_int_equal(tnpu_inproc_free(f->npu, rw_va), 0);
+	f->len = 0;
+	emit_fill(f, rw_va, 4, 1);
+	expect_fail(f, DRM_TNPU_ERR_MMU_FAULT, 0);
+	assert_int_equal(f->job.fault_addr, rw_va);
+}
+
+static void test_map_user(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t *mem = aligned_alloc(PAGE, 2 * PAGE);
+	uint64_t va;
+
+	assert_non_null(mem);
+	memset(mem, 0, 2 * PAGE);
+	assert_int_equal(tnpu_inproc_map_user(f->npu, mem, 2 * PAGE, 0, &va), 0);
+	emit_fill(f, va + PAGE - 4, 8, 0x55aa55aa);
+	assert_int_equal(run(f), 0);
+	assert_int_equal(mem[PAGE / 4 - 1], 0x55aa55aa);
+	assert_int_equal(mem[PAGE / 4], 0x55aa55aa);
+	assert_int_equal(mem[PAGE / 4 + 1], 0);
+	assert_int_equal(tnpu_inproc_free(f->npu, va), 0);
+	assert_int_equal(tnpu_inproc_free(f->npu, va), -ENOENT);
+	assert_int_equal(tnpu_inproc_map_user(f->npu, (char *)mem + 8, PAGE, 0, &va), -EINVAL);
+	assert_int_equal(tnpu_inproc_map_user(f->npu, mem, 100, 0, &va), -EINVAL);
+	assert_int_equal(tnpu_inproc_map_user(f->npu, mem, PAGE, 0x80, &va), -EINVAL);
+	free(mem);
+}
+
+static void test_alloc_args(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t va, va2;
+	void *p, *p2;
+
+	assert_int_equal(tnpu_inproc_alloc(f->npu, 0, 0, &p, &va), -EINVAL);
+	assert_int_equal(tnpu_inproc_alloc(f->npu, 10, 1U << 5, &p, &va), -EINVAL);
+	assert_int_equal(tnpu_inproc_alloc(f->npu, 1ULL << 40, 0, &p, &va), -EINVAL);
+	assert_int_equal(tnpu_inproc_alloc(f->npu, 10, 0, &p, &va), 0);
+	assert_int_equal(tnpu_inproc_alloc(f->npu, 10, 0, &p2, &va2), 0);
+	assert_int_equal(va % PAGE, 0);
+	assert_true(va2 >= va + 2 * PAGE || va >= va2 + 2 * PAGE);	/* guard page */
+	assert_int_equal(tnpu_inproc_free(f->npu, va), 0);
+	assert_int_equal(tnpu_inproc_free(f->npu, va + 8), -ENOENT);
+}
+
+static void test_write_and_wait_value(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t va, *sem;
+
+	alloc(f, PAGE, 0, (void **)&sem, &va);
+	struct tnpu_cmd_write_value *w = emit(f, TNPU_OP_WRITE_VALUE, 0, sizeof(*w));
+	w->addr = va + 8;
+	w->value = 0x1122334455667788ULL;
+	struct tnpu_cmd_wait_value *wt = emit(f, TNPU_OP_WAIT_VALUE, 0, sizeof(*wt));
+	wt->addr = va + 8;
+	wt->value = 0x1122334455667788ULL;
+	wt->cond = TNPU_WAIT_EQ;
+	assert_int_equal(run(f), 0);
+	assert_int_equal(sem[1], 0x1122334455667788ULL);
+
+	wt->cond = TNPU_WAIT_GE;
+	wt->value++;
+	wt->timeout_ns = 20 * 1000 * 1000;
+	expect_fail(f, DRM_TNPU_ERR_WAIT_TIMEOUT, 1);
+	wt->cond = TNPU_WAIT_NE;
+	wt->value = sem[1];
+	expect_fail(f, DRM_TNPU_ERR_WAIT_TIMEOUT, 1);
+	wt->cond = 3;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 1);
+	wt->cond = TNPU_WAIT_EQ;
+	wt->addr = va + 4;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 1);
+	w->addr = va + 4;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 0);
+}
+
+struct late_writer {
+	volatile uint64_t *addr;
+	uint64_t value;
+};
+
+static void *write_later(void *arg)
+{
+	struct late_writer *lw = arg;
+
+	usleep(30 * 1000);
+	__atomic_store_n(lw->addr, lw->value, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_wait_value_released_by_cpu(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t va, *sem;
+	pthread_t t;
+
+	alloc(f, PAGE, 0, (void **)&sem, &va);
+	struct late_writer lw = { .addr = sem, .value = 5 };
+	struct tnpu_cmd_wait_value *wt = emit(f, TNPU_OP_WAIT_VALUE, 0, sizeof(*wt));
+	wt->addr = va;
+	wt->value = 3;
+	wt->cond = TNPU_WAIT_GE;
+	/* Longer than the hang timeout: waiting must count as progress. */
+	wt->timeout_ns = 5ULL * 1000 * 1000 * 1000;
+	tnpu_inproc_set_hang_timeout(f->npu, 10 * 1000 * 1000);
+	assert_int_equal(pthread_create(&t, NULL, write_later, &lw), 0);
+	assert_int_equal(run(f), 0);
+	pthread_join(t, NULL);
+	tnpu_inproc_set_hang_timeout(f->npu, 0);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void test_spin_and_hang(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t t0;
+
+	tnpu_inproc_set_hang_timeout(f->npu, 50 * 1000 * 1000);
+	struct tnpu_cmd_test_spin *s = emit(f, TNPU_OP_TEST_SPIN, 0, sizeof(*s));
+	s->duration_ns = 150 * 1000 * 1000;	/* longer than the hang timeout */
+	t0 = mono_ns();
+	assert_int_equal(run(f), 0);
+	assert_true(mono_ns() - t0 >= 150 * 1000 * 1000);
+	assert_true(f->job.progress > 1000);
+
+	emit(f, TNPU_OP_TEST_HANG, 0, 8);
+	t0 = mono_ns();
+	expect_fail(f, DRM_TNPU_ERR_HANG, 1);
+	assert_true(mono_ns() - t0 < 2ULL * 1000 * 1000 * 1000);
+	tnpu_inproc_set_hang_timeout(f->npu, 0);
+}
+
+static void test_profile(void **state)
+{
+	struct fixture *f = *state;
+	struct tnpu_profile_record *rec;
+	uint64_t va;
+	int i;
+
+	alloc(f, PAGE, 0, (void **)&rec, &va);
+	emit(f, TNPU_OP_NOP, 0, 8);
+	struct tnpu_cmd_test_spin *s = emit(f, TNPU_OP_TEST_SPIN, 0, sizeof(*s));
+	s->duration_ns = 2 * 1000 * 1000;
+	emit(f, TNPU_OP_NOP, 0, 8);
+	/* Room for two records and a half: the third command is not profiled. */
+	assert_int_equal(tnpu_inproc_run(f->npu, f->cmd_va, f->len, va, 40, &f->job), 0);
+	assert_int_equal(f->job.error, 0);
+	for (i = 0; i < 2; i++)
+		assert_true(rec[i].start && rec[i].start <= rec[i].end);
+	assert_true(rec[1].start >= rec[0].end);
+	assert_true(rec[1].end - rec[1].start >= 2 * 1000 * 1000);
+	assert_int_equal(rec[2].start, 0);
+
+	/* A read-only profile buffer fails the first command. */
+	uint64_t ro_va;
+	void *ro;
+
+	alloc(f, PAGE, DRM_TNPU_BO_NPU_READONLY, &ro, &ro_va);
+	assert_int_equal(tnpu_inproc_run(f->npu, f->cmd_va, f->len, ro_va, PAGE, &f->job), 0);
+	assert_int_equal(f->job.error, DRM_TNPU_ERR_MMU_PERM);
+	assert_int_equal(f->job.cmd_index, 0);
+}
+
+static void test_set_params(void **state)
+{
+	struct fixture *f = *state;
+	struct tnpu_cmd_set_params *sp = emit(f, TNPU_OP_SET_PARAMS, 0, sizeof(*sp));
+	uint64_t va;
+	void *p;
+
+	alloc(f, PAGE, DRM_TNPU_BO_NPU_READONLY, &p, &va);
+	sp->addr = va + PAGE - 8;	/* block runs off the buffer */
+	expect_fail(f, DRM_TNPU_ERR_MMU_FAULT, 0);
+	assert_int_equal(f->job.fault_addr, va + PAGE);
+	sp->addr = va + 4;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	sp->addr = 0;
+	expect_fail(f, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	sp->addr = va;			/* read-only is enough */
+	assert_int_equal(run(f), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_empty_and_nop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fill_and_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fill_large_makes_progress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fill_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_overlap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_streams, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_unmapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmu_fault_and_perm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_and_wait_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_value_released_by_cpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spin_and_hang, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_profile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_params, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

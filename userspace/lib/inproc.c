@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * libtnpu: the in-process NPU (see inproc.h).
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include "inproc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drm/tnpu_accel.h"
+#include "drm/tnpu_dev.h"
+
+#define DEFAULT_HANG_TIMEOUT_NS 2000000000ULL
+/* NPU addresses start here, so small integers never hit a buffer. */
+#define VA_BASE (1ULL << 20)
+/* How long an idle worker spins before sleeping: decode issues many short ops. */
+#define WORKER_SPIN_NS 200000ULL
+
+struct va_region {
+	uint64_t va;
+	uint64_t size;		/* mapped bytes, page multiple */
+	void *cpu;
+	bool owned;		/* allocated here, munmap on free */
+	struct va_region *next;	/* sorted by va */
+};
+
+struct worker {
+	struct tnpu_inproc *npu;
+	unsigned int index;
+	pthread_t thread;
+};
+
+struct tnpu_inproc {
+	unsigned int num_cores;
+	uint64_t *pt_root;
+	pthread_mutex_t mem_lock;	/* page tables and regions */
+	struct va_region *regions;
+
+	pthread_mutex_t run_lock;	/* one job at a time */
+	uint64_t hang_timeout_ns;
+	struct tnpu_fw_platform plat;
+	struct tnpu_fw_job *job;
+	uint64_t last_progress;
+	uint64_t last_progress_ns;
+	bool hung;
+
+	/* Worker pool for plat.parallel(). */
+	struct worker *workers;		/* num_cores - 1 of them */
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_wake;
+	atomic_uint generation;
+	atomic_uint done;
+	atomic_bool stopping;
+	unsigned int sleepers;		/* under pool_lock */
+	void (*task_fn)(void *arg, unsigned int i, unsigned int n);
+	void *task_arg;
+	unsigned int task_n;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* ---- page tables ---------------------------------------------------------- */
+
+static uint64_t *pt_alloc(void)
+{
+	uint64_t *t = aligned_alloc(TNPU_PAGE_SIZE, TNPU_PAGE_SIZE);
+
+	if (t)
+		memset(t, 0, TNPU_PAGE_SIZE);
+	return t;
+}
+
+static uint64_t *pt_next(uint64_t entry)
+{
+	return (uint64_t *)(uintptr_t)(entry & TNPU_PTE_ADDR_MASK);
+}
+
+static void pt_free(uint64_t *table, unsigned int level)
+{
+	unsigned int i;
+
+	if (level < TNPU_PT_LEVELS - 1) {
+		for (i = 0; i < TNPU_PT_ENTRIES; i++)
+			if (table[i] & TNPU_PTE_VALID)
+				pt_free(pt_next(table[i]), level + 1);
+	}
+	free(table);
+}
+
+/* Leaf entry for @va, creating intermediate tables when @create. */
+static uint64_t *pt_leaf_entry(struct tnpu_inproc *npu, uint64_t va, bool create)
+{
+	uint64_t *table = npu->pt_root;
+	unsigned int level;
+
+	for (level = 0; level < TNPU_PT_LEVELS - 1; level++) {
+		uint64_t *e = &table[TNPU_PT_INDEX(va, level)];
+
+		if (!(*e & TNPU_PTE_VALID)) {
+			uint64_t *next;
+
+			if (!create)
+				return NULL;
+			next = pt_alloc();
+			if (!next)
+				return NULL;
+			*e = (uint64_t)(uintptr_t)next | TNPU_PTE_VALID;
+		}
+		table = pt_next(*e);
+	}
+	return &table[TNPU_PT_INDEX(va, TNPU_PT_LEVELS - 1)];
+}
+
+static void pt_unmap(struct tnpu_inproc *npu, uint64_t va, uint64_t size)
+{
+	uint64_t off;
+
+	for (off = 0; off < size; off += TNPU_PAGE_SIZE) {
+		uint64_t *e = pt_leaf_entry(npu, va + off, false);
+
+		if (e)
+			*e = 0;
+	}
+}
+
+static int pt_map(struct tnpu_inproc *npu, uint64_t va, void *cpu, uint64_t size, bool writable)
+{
+	uint64_t flags = TNPU_PTE_VALID | (writable ? TNPU_PTE_WRITE : 0);
+	uint64_t off;
+
+	for (off = 0; off < size; off += TNPU_PAGE_SIZE) {
+		uint64_t *e = pt_leaf_entry(npu, va + off, true);
+
+		if (!e) {
+			pt_unmap(npu, va, off);
+			return -ENOMEM;
+		}
+		*e = ((uint64_t)(uintptr_t)cpu + off) | flags;
+	}
+	return 0;
+}
+
+/* ---- NPU address space ---------------------------------------------------- */
+
+/* First fit, with an unmapped guard page after every buffer. */
+static int va_insert(struct tnpu_inproc *npu, struct va_region *r)
+{
+	struct va_region **link = &npu->regions;
+	uint64_t start = VA_BASE;
+
+	for (; *link; link = &(*link)->next) {
+		if ((*link)->va >= start && (*link)->va - start >= r->size + TNPU_PAGE_SIZE)
+			break;
+		start = (*link)->va + (*link)->size + TNPU_PAGE_SIZE;
+	}
+	if (start > TNPU_VA_SIZE || TNPU_VA_SIZE - start < r->size)
+		return -ENOMEM;
+	r->va = start;
+	r->next = *link;
+	*link = r;
+	return 0;
+}
+
+static int add_region(struct tnpu_inproc *npu, void *cpu, uint64_t size, unsigned int flags,
+		      bool owned, uint64_t *npu_va)
+{
+	struct va_region *r = calloc(1, sizeof(*r));
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	r->cpu = cpu;
+	r->size = size;
+	r->owned = owned;
+	pthread_mutex_lock(&npu->mem_lock);
+	ret = va_insert(npu, r);
+	if (!ret) {
+		ret = pt_map(npu, r->va, cpu, size, !(flags & DRM_TNPU_BO_NPU_READONLY));
+		if (ret) {
+			struct va_region **link = &npu->regions;
+
+			while (*link != r)
+				link = &(*link)->next;
+			*link = r->next;
+		}
+	}
+	pthread_mutex_unlock(&npu->mem_lock);
+	if (ret) {
+		free(r);
+		return ret;
+	}
+	*npu_va = r->va;
+	return 0;
+}
+
+int tnpu_inproc_alloc(struct tnpu_inproc *npu, uint64_t size, unsigned int flags,
+		      void **cpu, uint64_t *npu_va)
+{
+	uint64_t rounded;
+	void *p;
+	int ret;
+
+	if (!size || (flags & ~DRM_TNPU_BO_FLAGS) || size > TNPU_VA_SIZE)
+		return -EINVAL;
+	rounded = (size + TNPU_PAGE_SIZE - 1) & ~(TNPU_PAGE_SIZE - 1);
+	p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	/* Large buffers are streamed by the NPU: fewer TLB misses help. */
+	if (rounded >= (2ULL << 20))
+		madvise(p, rounded, MADV_HUGEPAGE);
+	ret = add_region(npu, p, rounded, flags, true, npu_va);
+	if (ret) {
+		munmap(p, rounded);
+		return ret;
+	}
+	*cpu = p;
+	return 0;
+}
+
+int tnpu_inproc_map_user(struct tnpu_inproc *npu, void *ptr, uint64_t size,
+			 unsigned int flags, uint64_t *npu_va)
+{
+	if (!ptr || !size || ((uintptr_t)ptr | size) & (TNPU_PAGE_SIZE - 1) ||
+	    (flags & ~DRM_TNPU_BO_FLAGS) || size > TNPU_VA_SIZE)
+		return -EINVAL;
+	return add_region(npu, ptr, size, flags, false, npu_va);
+}
+
+int tnpu_inproc_free(struct tnpu_inproc *npu, uint64_t npu_va)
+{
+	struct va_region **link, *r = NULL;
+
+	pthread_mutex_lock(&npu->mem_lock);
+	for (link = &npu->regions; *link; link = &(*link)->next) {
+		if ((*link)->va == npu_va) {
+			r = *link;
+			*link = r->next;
+			pt_unmap(npu, r->va, r->size);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&npu->mem_lock);
+	if (!r)
+		return -ENOENT;
+	if (r->owned)
+		munmap(r->cpu, r->size);
+	free(r);
+	return 0;
+}
+
+/* ---- worker pool ---------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct tnpu_inproc *npu = w->npu;
+	unsigned int seen = atomic_load(&npu->generation);
+
+	for (;;) {
+		uint64_t spin_start = mono_ns();
+		unsigned int gen, spins = 0;
+
+		while ((gen = atomic_load_explicit(&npu->generation, memory_order_acquire)) == seen &&
+		       !atomic_load(&npu->stopping)) {
+			cpu_relax();
+			if (++spins % 256 == 0 && mono_ns() - spin_start > WORKER_SPIN_NS) {
+				pthread_mutex_lock(&npu->pool_lock);
+				npu->sleepers++;
+				while (atomic_load(&npu->generation) == seen &&
+				       !atomic_load(&npu->stopping))
+					pthread_cond_wait(&npu->pool_wake, &npu->pool_lock);
+				npu->sleepers--;
+				pthread_mutex_unlock(&npu->pool_lock);
+			}
+		}
+		if (atomic_load(&npu->stopping))
+			return NULL;
+		seen = gen;
+		if (w->index < npu->task_n)
+			npu->task_fn(npu->task_arg, w->index, npu->task_n);
+		atomic_fetch_add_explicit(&npu->done, 1, memory_order_release);
+	}
+}
+
+static void pool_parallel(void *priv, unsigned int n,
+			  void (*fn)(void *arg, unsigned int i, unsigned int n), void *arg)
+{
+	struct tnpu_inproc *npu = priv;
+	unsigned int workers = npu->num_cores - 1;
+
+	if (n <= 1 || !workers) {
+		unsigned int i;
+
+		for (i = 0; i < n; i++)
+			fn(arg, i, n);
+		return;
+	}
+	if (n > npu->num_cores)
+		n = npu->num_cores;
+	npu->task_fn = fn;
+	npu->task_arg = arg;
+	npu->task_n = n;
+	atomic_store(&npu->done, 0);
+	atomic_fetch_add_explicit(&npu->generation, 1, memory_order_release);
+	pthread_mutex_lock(&npu->pool_lock);
+	if (npu->sleepers)
+		pthread_cond_broadcast(&npu->pool_wake);
+	pthread_mutex_unlock(&npu->pool_lock);
+
+	fn(arg, 0, n);
+	/* Every worker acknowledges each generation, used or not. */
+	while (atomic_load_explicit(&npu->done, memory_order_acquire) < workers)
+		cpu_relax();
+}
+
+/* ---- platform callbacks ---------------------------------------------------- */
+
+static __u64 plat_now_ns(void *priv)
+{
+	(void)priv;
+	return mono_ns();
+}
+
+/* Hang detection without a watchdog thread: the firmware polls this. */
+static int plat_should_abort(void *priv)
+{
+	struct tnpu_inproc *npu = priv;
+	uint64_t progress = npu->job->progress;
+	uint64_t now = mono_ns();
+
+	if (progress != npu->last_progress) {
+		npu->last_progress = progress;
+		npu->last_progress_ns = now;
+		return 0;
+	}
+	if (now - npu->last_progress_ns > npu->hang_timeout_ns)
+		npu->hung = true;
+	return npu->hung;
+}
+
+static void plat_nothing(void *priv)
+{
+	(void)priv;
+}
+
+void tnpu_inproc_set_hang_timeout(struct tnpu_inproc *npu, uint64_t timeout_ns)
+{
+	pthread_mutex_lock(&npu->run_lock);
+	npu->hang_timeout_ns = timeout_ns ? timeout_ns : DEFAULT_HANG_TIMEOUT_NS;
+	pthread_mutex_unlock(&npu->run_lock);
+}
+
+int tnpu_inproc_run(struct tnpu_inproc *npu, uint64_t cmd_va, uint64_t cmd_size,
+		    uint64_t profile_va, uint64_t profile_size, struct tnpu_fw_job *result)
+{
+	if (!npu || !result)
+		return -EINVAL;
+	memset(result, 0, sizeof(*result));
+	result->pt_root = (uint64_t)(uintptr_t)npu->pt_root;
+	result->cmd_va = cmd_va;
+	result->cmd_size = cmd_size;
+	result->profile_va = profile_va;
+	result->profile_size = profile_size;
+
+	pthread_mutex_lock(&npu->run_lock);
+	npu->job = result;
+	npu->hung = false;
+	npu->last_progress = 0;
+	npu->last_progress_ns = mono_ns();
+	tnpu_fw_run_job(&npu->plat, result);
+	if (npu->hung)
+		result->error = DRM_TNPU_ERR_HANG;
+	npu->job = NULL;
+	pthread_mutex_unlock(&npu->run_lock);
+	return 0;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static void stop_workers(struct tnpu_inproc *npu, unsigned int started)
+{
+	unsigned int i;
+
+	atomic_store(&npu->stopping, true);
+	pthread_mutex_lock(&npu->pool_lock);
+	pthread_cond_broadcast(&npu->pool_wake);
+	pthread_mutex_unlock(&npu->pool_lock);
+	for (i = 0; i < started; i++)
+		pthread_join(npu->workers[i].thread, NULL);
+}
+
+struct tnpu_inproc *tnpu_inproc_create(unsigned int num_cores)
+{
+	struct tnpu_inproc *npu;
+	unsigned int i;
+	int ret;
+
+	if (!num_cores) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		num_cores = n > 0 ? (unsigned int)n : 1;
+	}
+	if (num_cores > 256) {
+		errno = EINVAL;
+		return NULL;
+	}
+	npu = calloc(1, sizeof(*npu));
+	if (!npu)
+		return NULL;
+	npu->num_cores = num_cores;
+	npu->hang_timeout_ns = DEFAULT_HANG_TIMEOUT_NS;
+	npu->pt_root = pt_alloc();
+	npu->workers = calloc(num_cores, sizeof(*npu->workers));
+	if (!npu->pt_root || !npu->workers)
+		goto err_free;
+	pthread_mutex_init(&npu->mem_lock, NULL);
+	pthread_mutex_init(&npu->run_lock, NULL);
+	pthread_mutex_init(&npu->pool_lock, NULL);
+	pthread_cond_init(&npu->pool_wake, NULL);
+	npu->plat = (struct tnpu_fw_platform){
+		.num_cores = num_cores,
+		.parallel = pool_parallel,
+		.now_ns = plat_now_ns,
+		.should_abort = plat_should_abort,
+		.preempt_point = plat_nothing,
+		.fpu_begin = plat_nothing,
+		.fpu_end = plat_nothing,
+		.priv = npu,
+	};
+	for (i = 0; i < num_cores - 1; i++) {
+		npu->workers[i].npu = npu;
+		npu->workers[i].index = i + 1;
+		ret = pthread_create(&npu->workers[i].thread, NULL, worker_main, &npu->workers[i]);
+		if (ret) {
+			stop_workers(npu, i);
+			errno = ret;
+			goto err_destroy;
+		}
+	}
+	return npu;
+
+err_destroy:
+	pthread_cond_destroy(&npu->pool_wake);
+	pthread_mutex_destroy(&npu->pool_lock);
+	pthread_mutex_destroy(&npu->run_lock);
+	pthread_mutex_destroy(&npu->mem_lock);
+err_free:
+	free(npu->workers);
+	free(npu->pt_root);
+	free(npu);
+	return NULL;
+}
+
+void tnpu_inproc_destroy(struct tnpu_inproc *npu)
+{
+	if (!npu)
+		return;
+	stop_workers(npu, npu->num_cores - 1);
+	while (npu->regions)
+		tnpu_inproc_free(npu, npu->regions->va);
+	pt_free(npu->pt_root, 0);
+	pthread_cond_destroy(&npu->pool_wake);
+	pthread_mutex_destroy(&npu->pool_lock);
+	pthread_mutex_destroy(&npu->run_lock);
+	pthread_mutex_destroy(&npu->mem_lock);
+	free(npu->workers);
+	free(npu);
+}
+
+unsigned int tnpu_inproc_num_cores(const struct tnpu_inproc *npu)
+{
+	return npu->num_cores;
+}
