@@ -259,7 +259,8 @@ fi
 
 summary="${#expected_tests[@]} tests: $passed passed, ${#failed_names[@]} failed"
 if [ ${#problems[@]} = 0 ]; then
-	mods="module load/unload ok"; [ -n "$tnpu_ko" ] || mods="no tnpu.ko"
+	mods="module load/unload x2 ok"
+	[ -n "$tnpu_ko" ] || mods="no tnpu.ko"
 	echo "run-vm: PASS: $summary; $mods; kernel log clean (${elapsed} s)"
 	exit 0
 fi

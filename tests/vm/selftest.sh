@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# Self-test of the VM harness: run-vm.sh must pass a good run and fail, for
+# the right reason, when a test fails, a test hangs, the guest dies before
+# reporting, or the kernel warns.
+#
+# Usage: tests/vm/selftest.sh [-v]   (-v: show each run's console)
+# Prints one line per scenario and "vm-harness: N passed, N failed".
+set -euo pipefail
+
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+verbose=0
+case "${1:-}" in
+-v|--verbose) verbose=1 ;;
+-h|--help) sed -n '3,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+"") ;;
+*) vm_die "unknown argument '$1' (see --help)" ;;
+esac
+
+dir="$TNPU_BUILD/vm/selftest"
+rm -rf "$dir"
+mkdir -p "$dir"
+
+# Test programs for the scenarios.
+printf '#!/bin/sh\necho "selftest: exiting 1 on purpose"\nexit 1\n' >"$dir/exit1.sh"
+printf '#!/bin/sh\necho "selftest: hanging on purpose"\nwhile :; do sleep 1; done\n' >"$dir/hang.sh"
+printf '#!/bin/sh\necho "selftest: powering off before reporting"\npoweroff -f\nsleep 10\n' >"$dir/die.sh"
+chmod +x "$dir"/*.sh
+
+pkg_flags=$(pkg-config --cflags --libs libudev) || vm_die "libudev development files missing: run tests/setup-deps.sh"
+# shellcheck disable=SC2086 # pkg-config output is a word list
+cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$dir/udev-probe" \
+	"$TNPU_TOP/tests/vm/udev-probe.c" $pkg_flags
+
+# The WARN_ON module, built out of the source tree.
+krel=$(vm_krel)
+kdir=${KDIR:-/usr/src/linux-headers-$krel}
+[ -d "$kdir" ] || vm_die "kernel headers $kdir missing: run tests/setup-deps.sh"
+mkdir -p "$dir/warn_mod"
+cp "$TNPU_TOP/tests/vm/warn_mod/Kbuild" "$TNPU_TOP/tests/vm/warn_mod/tnpu_vm_warn.c" "$dir/warn_mod/"
+if ! make -s -C "$kdir" M="$dir/warn_mod" modules >"$dir/warn_mod/build.log" 2>&1; then
+	cat "$dir/warn_mod/build.log" >&2
+	vm_die "building the WARN_ON test module failed"
+fi
+warn_ko="$dir/warn_mod/tnpu_vm_warn.ko"
+
+tnpu_args=(--no-tnpu)
+udev_accel=()
+if [ -f "$TNPU_TOP/tnpu.ko" ]; then
+	tnpu_args=()
+	udev_accel=(';' "$dir/udev-probe" accel /dev/accel/accel0)
+else
+	vm_note "tnpu.ko not built: checking the harness without it (run make module)"
+fi
+
+passed=0
+failed=0
+
+# scenario NAME EXPECTED_RC REASON_REGEX -- run-vm.sh arguments
+scenario() {
+	local name=$1 want=$2 reason=$3 rc=0 out
+	shift 4
+
+	out=$("$TNPU_TOP/tests/vm/run-vm.sh" --workdir "$dir/$name" --quiet \
+		"${tnpu_args[@]}" "$@" 2>&1) || rc=$?
+	if [ $rc = "$want" ] && grep -qE "$reason" <<<"$out"; then
+		echo "vm-harness: $name: ok (run-vm.sh exit $rc: $(grep -E '^run-vm: (PASS|FAIL)' <<<"$out" | cut -c1-160))"
+		passed=$((passed + 1))
+	else
+		echo "vm-harness: $name: FAILED: run-vm.sh exited $rc, expected $want matching /$reason/"
+		printf '%s\n' "$out" | sed 's/^/  | /'
+		tail -n 40 "$dir/$name/console.log" 2>/dev/null | sed 's/^/  console| /'
+		failed=$((failed + 1))
+	fi
+	if [ $verbose = 1 ]; then
+		sed 's/^/  console| /' "$dir/$name/console.log"
+	fi
+}
+
+scenario pass 0 '^run-vm: PASS: 3 tests: 3 passed' -- \
+	/bin/true ';' "$dir/udev-probe" mem /dev/null ';' sh -c 'test -d /sys/kernel/debug/tracing || test -d /sys/kernel/debug/dri' \
+	"${udev_accel[@]}"
+scenario test-fails 1 'failed tests: exit1.sh\(exit 1\)' -- \
+	/bin/true ';' "$dir/exit1.sh"
+scenario test-hangs 1 'guest hung' -- --timeout 20 -- "$dir/hang.sh"
+scenario guest-dies 1 'failed tests: die.sh\(no result\) true\(no result\)' -- \
+	"$dir/die.sh" ';' /bin/true
+scenario kernel-warns 1 'kernel log reports bugs' -- --extra-module "$warn_ko" -- /bin/true
+
+echo "vm-harness: $passed passed, $failed failed"
+[ $failed = 0 ]
