@@ -1,0 +1,218 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# Every tnpu test suite, in order (called by `make check`):
+#
+#   build       make all (libtnpu, tools, firmware checks, tnpu.ko)
+#   unit        cmocka unit tests, native
+#   asan        the same unit tests built with ASan/UBSan (build-asan/)
+#   vm-harness  tests/vm/selftest.sh: the VM harness catches what it must
+#   kselftest   the ioctl kselftests, all in one VM boot with tnpu.ko
+#   e2e         tests/e2e/*.sh, when there are any
+#
+# Quiet on success: one "suite NAME: N passed, N failed" line per suite (the
+# kselftest console is shown: it carries the device's answers), the output of
+# whatever failed, and a closing "N passed, N failed" line counting suites.
+# Logs: build/check/. Exit status 1 when any suite failed.
+#
+# Usage: tests/run-all.sh [SUITE...]   (default: all, in the order above)
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+O=$TOP/build
+O_ASAN=$TOP/build-asan
+LOGS=$O/check
+mkdir -p "$LOGS"
+
+all_suites=(build unit asan vm-harness kselftest e2e)
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
+for s in "${suites[@]}"; do
+	[[ " ${all_suites[*]} " == *" $s "* ]] || {
+		echo "run-all: unknown suite '$s' (known: ${all_suites[*]})" >&2
+		exit 2
+	}
+done
+
+suites_passed=0
+suites_failed=0
+
+# suite_result NAME PASSED FAILED: one summary line; a suite with failures,
+# or with nothing that ran, counts as failed.
+suite_result() {
+	local name=$1 p=$2 f=$3
+
+	echo "suite $name: $p passed, $f failed"
+	if [ "$f" -eq 0 ] && [ "$p" -gt 0 ]; then
+		suites_passed=$((suites_passed + 1))
+	else
+		suites_failed=$((suites_failed + 1))
+	fi
+}
+
+# quiet LOG CMD...: run CMD into LOG; on failure show the end of LOG.
+quiet() {
+	local log=$1
+
+	shift
+	if "$@" >"$log" 2>&1; then
+		return 0
+	fi
+	echo "run-all: '$*' failed; last lines of $log:"
+	tail -n 60 "$log" | sed 's/^/  | /'
+	return 1
+}
+
+mk() {
+	make -C "$TOP" --no-print-directory "$@"
+}
+
+# Unit test sources name the binaries, so a stale binary whose source is gone
+# is not run, and a test that failed to build counts as failed.
+unit_names() {
+	local src
+
+	for src in "$TOP"/tests/unit/test_*.c; do
+		[ -e "$src" ] || continue
+		src=${src##*/}
+		echo "${src%.c}"
+	done
+}
+
+# run_cmocka_bins SUITE BINDIR: run every unit test binary in BINDIR.
+run_cmocka_bins() {
+	local suite=$1 bindir=$2 name bin log rc p=0 f=0
+
+	for name in $(unit_names); do
+		bin=$bindir/$name
+		log=$LOGS/$suite-$name.log
+		if [ ! -x "$bin" ]; then
+			echo "run-all: $suite: $bin was not built"
+			f=$((f + 1))
+			continue
+		fi
+		rc=0
+		(cd "$TOP" && "$bin") >"$log" 2>&1 || rc=$?
+		# cmocka reports failures on its output; its return value is only
+		# the failure count if main() passes it on.
+		if [ $rc -eq 0 ] && grep -qE '^\[  (FAILED|ERROR) +\]' "$log"; then
+			echo "run-all: $suite: $name printed failures but exited 0:" \
+				"main() must return cmocka_run_group_tests()'s result"
+			rc=1
+		fi
+		if [ $rc -eq 0 ]; then
+			p=$((p + 1))
+		else
+			echo "run-all: $suite: $name failed (exit $rc); output ($log):"
+			tail -n 80 "$log" | sed 's/^/  | /'
+			f=$((f + 1))
+		fi
+	done
+	suite_result "$suite" $p $f
+}
+
+suite_build() {
+	if quiet "$LOGS/build.log" mk all; then
+		suite_result build 1 0
+	else
+		suite_result build 0 1
+	fi
+}
+
+suite_unit() {
+	quiet "$LOGS/unit-build.log" mk -k unit-tests || true
+	run_cmocka_bins unit "$O/tests"
+}
+
+suite_asan() {
+	quiet "$LOGS/asan-build.log" mk -k O="$O_ASAN" SAN=1 unit-tests || true
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_cmocka_bins asan "$O_ASAN/tests"
+}
+
+suite_vm_harness() {
+	local log=$LOGS/vm-harness.log rc=0 p f
+
+	"$TOP/tests/vm/selftest.sh" >"$log" 2>&1 || rc=$?
+	p=$(grep -cE '^vm-harness: [a-z-]+: ok' "$log" || true)
+	f=$(grep -cE '^vm-harness: [a-z-]+: FAILED' "$log" || true)
+	if [ $rc -ne 0 ] || [ "$f" -gt 0 ]; then
+		echo "run-all: vm-harness self-test failed (exit $rc); output ($log):"
+		tail -n 80 "$log" | sed 's/^/  | /'
+		[ "$f" -gt 0 ] || f=1
+	fi
+	suite_result vm-harness "$p" "$f"
+}
+
+suite_kselftest() {
+	local src name bins=() args=() rc=0 p f workdir=$O/vm/kselftest res
+
+	quiet "$LOGS/kselftest-build.log" mk -k kselftests || true
+	for src in "$TOP"/tests/kselftest/*.c; do
+		[ -e "$src" ] || continue
+		name=${src##*/}
+		name=${name%.c}
+		if [ ! -x "$O/kselftest/$name" ]; then
+			echo "run-all: kselftest: $O/kselftest/$name was not built"
+			suite_result kselftest 0 1
+			return
+		fi
+		bins+=("$O/kselftest/$name")
+	done
+	if [ ${#bins[@]} -eq 0 ]; then
+		echo "run-all: kselftest: no tests in tests/kselftest/"
+		suite_result kselftest 0 1
+		return
+	fi
+	for b in "${bins[@]}"; do
+		[ ${#args[@]} -eq 0 ] || args+=(';')
+		args+=("$b")
+	done
+	# One boot for all of them; the console is the useful output here.
+	"$TOP/tests/vm/run-vm.sh" --workdir "$workdir" -- "${args[@]}" || rc=$?
+	p=0
+	f=0
+	for i in "${!bins[@]}"; do
+		res=$(grep -E "^TNPU-TEST-RESULT $((i + 1)) " "$workdir/console.log" 2>/dev/null |
+			tail -n 1 || true)
+		if [ -n "$res" ] && [ "${res##* }" = 0 ]; then
+			p=$((p + 1))
+		else
+			f=$((f + 1))
+		fi
+	done
+	# Tests passed but the VM run did not (module unload, kernel log...).
+	[ $rc -eq 0 ] || [ $f -gt 0 ] || f=1
+	suite_result kselftest $p $f
+}
+
+suite_e2e() {
+	local t p=0 f=0 n=0 rc log
+
+	for t in "$TOP"/tests/e2e/*.sh; do
+		[ -x "$t" ] || continue
+		n=$((n + 1))
+		log=$LOGS/e2e-$(basename "$t" .sh).log
+		rc=0
+		"$t" >"$log" 2>&1 || rc=$?
+		if [ $rc -eq 0 ]; then
+			p=$((p + 1))
+		else
+			echo "run-all: e2e: ${t#"$TOP"/} failed (exit $rc); output ($log):"
+			tail -n 60 "$log" | sed 's/^/  | /'
+			f=$((f + 1))
+		fi
+	done
+	if [ $n -eq 0 ]; then
+		echo "suite e2e: skipped (no tests/e2e/*.sh yet)"
+		return
+	fi
+	suite_result e2e $p $f
+}
+
+for s in "${suites[@]}"; do
+	"suite_${s//-/_}"
+done
+
+echo "$suites_passed passed, $suites_failed failed"
+[ $suites_failed -eq 0 ]
