@@ -70,6 +70,9 @@ module-clean:
 check:
 	@$(TOP)/tests/run-all.sh
 
+run:
+	@$(TOP)/tests/vm/main-job.sh
+
 # ---- install -------------------------------------------------------------
 install: lib tools
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/pkgconfig \

@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# The main job (`make run`): build everything, boot the VM with tnpu.ko and
+# run the most complete work the project can do through /dev/accel/accel0:
+# tnpu-info, then every command of tests/vm/main-job.list whose program is
+# built. Extra arguments go to run-vm.sh (e.g. --module-params num_cores=2).
+set -euo pipefail
+
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+case "${1:-}" in
+-h|--help) sed -n '3,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+
+cd "$TNPU_TOP"
+mkdir -p "$TNPU_BUILD/vm/main-job"
+build_log="$TNPU_BUILD/vm/main-job/build.log"
+echo "main-job: building (make all; log in $build_log)"
+if ! make --no-print-directory all >"$build_log" 2>&1; then
+	tail -n 40 "$build_log" >&2
+	vm_die "make all failed (full log: $build_log)"
+fi
+[ -f "$TNPU_TOP/tnpu.ko" ] || vm_die "tnpu.ko not built: run make module"
+
+bin="$TNPU_BUILD/bin"
+list="$TNPU_BUILD/vm/main-job/commands"
+: >"$list"
+if [ -x "$bin/tnpu-info" ]; then
+	echo "$bin/tnpu-info" >>"$list"
+else
+	echo "main-job: $bin/tnpu-info not built: skipping it"
+fi
+while IFS= read -r line || [ -n "$line" ]; do
+	[[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+	read -r prog args <<<"$line"
+	if [ ! -x "$bin/$prog" ]; then
+		echo "main-job: $bin/$prog not built: skipping '$line'"
+		continue
+	fi
+	echo "$bin/$prog${args:+ $args}" >>"$list"
+done <"$TNPU_TOP/tests/vm/main-job.list"
+
+[ -s "$list" ] || vm_die "nothing to run: no program of tests/vm/main-job.list is built"
+echo "main-job: running in the VM:"
+sed "s|^$TNPU_BUILD/bin/|  |" "$list"
+exec "$TNPU_TOP/tests/vm/run-vm.sh" --workdir "$TNPU_BUILD/vm/main-job" \
+	--tests-file "$list" "$@"
