@@ -9,6 +9,7 @@ LIB_SRCS   += userspace/lib/inproc.c
 
 TOOL_NAMES :=
 TOOL_NAMES += tnpu-info
+TOOL_NAMES += tnpu-ioctl
 
 # ---- rules (generic) ------------------------------------------------------
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
