@@ -12,4 +12,20 @@ FW_SRCS += firmware/cp.c
 FW_SRCS += firmware/mmu.c
 FW_SRCS += firmware/op_table.c
 
+FW_FPU_SRCS += firmware/quant.c
+FW_FPU_SRCS += firmware/matmul.c
+FW_FPU_SRCS += firmware/matmul_portable.c
+
+FW_SIMD_SRCS += firmware/simd_avx2.c
+
+FW_FPU_SRCS += firmware/act_unit.c
+FW_FPU_SRCS += firmware/ops_math.c
+FW_FPU_SRCS += firmware/ops_tensor.c
+FW_FPU_SRCS += firmware/ops_eltwise.c
+FW_FPU_SRCS += firmware/ops_norm.c
+FW_FPU_SRCS += firmware/ops_rope.c
+FW_FPU_SRCS += firmware/ops_softmax.c
+FW_FPU_SRCS += firmware/ops_attention.c
+FW_FPU_SRCS += firmware/ops_sample.c
+
 FW_SRCS += $(FW_FPU_SRCS)

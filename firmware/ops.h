@@ -52,6 +52,19 @@ int tnpu_fw_op_test_spin(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_embedding(struct tnpu_fw_exec *ex, const void *cmd);
 
+/* Transformer ops (ops_*.c). */
+int tnpu_fw_op_eltwise(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_act(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_rmsnorm(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_layernorm(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_rope(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_softmax(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_moe_gate(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_moe_matmul(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_argmax(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_sample(struct tnpu_fw_exec *ex, const void *cmd);
+
 /**
  * struct tnpu_fw_mm - a matrix product on host pointers, ready to run
  * @w_dtype: TNPU_DT_* of the weights (any float or quantized type).

@@ -619,8 +619,9 @@ struct tnpu_cmd_moe_gate {
  * command runs, so routing stays on the NPU) and y[:, j, t] = w[e] x[:, j', t]
  * where j' = j if @x has k rows per token ({K, k, T}) or 0 ({K, 1, T}).
  * @w is {K, N, n_expert}, any float or quantized type; @y is F32 {N, k, T},
- * or {N, T} with %TNPU_MOE_F_WEIGHTED_SUM. An id outside [0, n_expert)
- * fails the command.
+ * or {N, T} with %TNPU_MOE_F_WEIGHTED_SUM, which also needs @scratch (F32,
+ * at least N elements; zero otherwise). An id outside [0, n_expert) fails
+ * the command.
  */
 struct tnpu_cmd_moe_matmul {
 	/** @hdr: header, opcode %TNPU_OP_MOE_MATMUL, TNPU_MOE_F_* flags. */
@@ -637,6 +638,8 @@ struct tnpu_cmd_moe_matmul {
 	struct tnpu_tensor weights;
 	/** @y: output, F32. */
 	struct tnpu_tensor y;
+	/** @scratch: one F32 output row of working memory. */
+	struct tnpu_tensor scratch;
 };
 
 /**
@@ -657,7 +660,7 @@ struct tnpu_cmd_argmax {
 };
 
 /* I32 scratch elements SAMPLE needs for a vocabulary of @v. */
-#define TNPU_SAMPLE_SCRATCH_ELEMS(v)	(2 * (__u64)(v))
+#define TNPU_SAMPLE_SCRATCH_ELEMS(v)	(3 * (__u64)(v))
 
 /**
  * struct tnpu_cmd_sample - draw a token from logits, deterministically

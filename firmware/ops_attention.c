@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tnpu firmware: ATTENTION, causal multi-head attention (GQA/MQA) over a
+ * KV cache in F16 or Q8_0. The new keys and values are appended first and
+ * then read back from the cache like every other position, so prefill and
+ * decode see exactly the same (rounded or quantized) keys.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include "act_unit.h"
+#include "ops.h"
+#include "ops_tensor.h"
+
+#define QK8_0 32
+#define Q8_0_BYTES 34
+
+struct attn_job {
+	struct fw_tensor q, k, v, k_cache, v_cache, out, scratch;
+	__u32 n_head, n_head_kv, n_tokens, dk, dv;
+	__u64 pos;
+	float scale;
+};
+
+/* ---- cache rows ---------------------------------------------------------- */
+
+static float q8_scale(const __u8 *block)
+{
+	/* GGUF is little-endian; blocks are only 2-byte aligned at best. */
+	return fw_f16_to_f32((__u16)(block[0] | (block[1] << 8)));
+}
+
+/* One row of @n floats to a Q8_0 row, as ggml's quantize_row_q8_0_ref. */
+static void quantize_q8_0(const float *x, __u8 *dst, __u32 n)
+{
+	__u32 b, i;
+
+	for (b = 0; b < n / QK8_0; b++, x += QK8_0, dst += Q8_0_BYTES) {
+		float amax = 0, d, id;
+		__u16 dh;
+
+		for (i = 0; i < QK8_0; i++) {
+			float a = x[i] < 0 ? -x[i] : x[i];
+
+			if (a > amax)
+				amax = a;
+		}
+		d = amax / 127;
+		id = d != 0 ? 1.0f / d : 0.0f;
+		dh = fw_f32_to_f16(d);
+		dst[0] = (__u8)dh;
+		dst[1] = (__u8)(dh >> 8);
+		for (i = 0; i < QK8_0; i++) {
+			float v = x[i] * id;
+
+			dst[2 + i] = (__u8)(__s8)(v >= 0 ? (int)(v + 0.5f) : -(int)(-v + 0.5f));
+		}
+	}
+}
+
+/* Store a float row of @n into a cache row of the cache's dtype. */
+static void cache_store(__u32 dtype, const float *x, __u8 *dst, __u32 n)
+{
+	if (dtype == TNPU_DT_Q8_0)
+		quantize_q8_0(x, dst, n);
+	else
+		fw_store_row(TNPU_DT_F16, dst, x, n);
+}
+
+static float dot_cache_row(__u32 dtype, const float *q, const __u8 *row, __u32 n)
+{
+	float sum = 0;
+	__u32 b, i;
+
+	if (dtype == TNPU_DT_Q8_0) {
+		for (b = 0; b < n / QK8_0; b++, row += Q8_0_BYTES, q += QK8_0) {
+			float part = 0;
+
+			for (i = 0; i < QK8_0; i++)
+				part += q[i] * (float)(__s8)row[2 + i];
+			sum += part * q8_scale(row);
+		}
+		return sum;
+	}
+	{
+		const __u16 *h = (const __u16 *)row;
+		float lanes[8] = { 0 };
+
+		for (i = 0; i + 8 <= n; i += 8)
+			for (b = 0; b < 8; b++)
+				lanes[b] += q[i + b] * fw_f16_to_f32(h[i + b]);
+		for (; i < n; i++)
+			lanes[0] += q[i] * fw_f16_to_f32(h[i]);
+		for (b = 0; b < 8; b++)
+			sum += lanes[b];
+		return sum;
+	}
+}
+
+/* acc += p * row */
+static void axpy_cache_row(__u32 dtype, float *acc, float p, const __u8 *row, __u32 n)
+{
+	__u32 b, i;
+
+	if (dtype == TNPU_DT_Q8_0) {
+		for (b = 0; b < n / QK8_0; b++, row += Q8_0_BYTES, acc += QK8_0) {
+			float pd = p * q8_scale(row);
+
+			for (i = 0; i < QK8_0; i++)
+				acc[i] += pd * (float)(__s8)row[2 + i];
+		}
+		return;
+	}
+	for (i = 0; i < n; i++)
+		acc[i] += p * fw_f16_to_f32(((const __u16 *)row)[i]);
+}
+
+/* ---- append -------------------------------------------------------------- */
+
+/* Item = (token, kv head); scratch row @worker holds the converted row. */
+static void attn_append(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	const struct attn_job *j = arg;
+	float *buf = (float *)fw_row(&j->scratch, worker);
+	__u64 it;
+
+	for (it = first; it < end; it++) {
+		__u32 hk = (__u32)(it % j->n_head_kv), t = (__u32)(it / j->n_head_kv);
+		__u32 slot = (__u32)(j->pos + t);
+
+		fw_load_row(j->k.dtype, fw_row3(&j->k, hk, t, 0), buf, j->dk);
+		cache_store(j->k_cache.dtype, buf, fw_row3(&j->k_cache, hk, slot, 0), j->dk);
+		fw_load_row(j->v.dtype, fw_row3(&j->v, hk, t, 0), buf, j->dv);
+		cache_store(j->v_cache.dtype, buf, fw_row3(&j->v_cache, hk, slot, 0), j->dv);
+	}
+}
+
+/* ---- attend -------------------------------------------------------------- */
+
+/* Item = (token, query head). */
+static void attn_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	const struct attn_job *j = arg;
+	float *scores = (float *)fw_row(&j->scratch, worker);
+	float *qbuf = scores + j->k_cache.ne[2];
+	float *acc = qbuf + j->dk;
+	__u32 group = j->n_head / j->n_head_kv;
+	__u64 it;
+
+	for (it = first; it < end; it++) {
+		__u32 h = (__u32)(it % j->n_head), t = (__u32)(it / j->n_head);
+		__u32 hk = h / group, n_kv = (__u32)(j->pos + t + 1), s, i;
+		float max = -__builtin_inff(), inv;
+		double sum = 0;
+
+		fw_load_row(j->q.dtype, fw_row3(&j->q, h, t, 0), qbuf, j->dk);
+		for (s = 0; s < n_kv; s++) {
+			scores[s] = j->scale * dot_cache_row(j->k_cache.dtype, qbuf,
+							     fw_row3(&j->k_cache, hk, s, 0), j->dk);
+			if (scores[s] > max)
+				max = scores[s];
+		}
+		for (s = 0; s < n_kv; s++) {
+			scores[s] = act_exp(scores[s] - max);
+			sum += scores[s];
+		}
+		for (i = 0; i < j->dv; i++)
+			acc[i] = 0;
+		for (s = 0; s < n_kv; s++)
+			axpy_cache_row(j->v_cache.dtype, acc, scores[s],
+				       fw_row3(&j->v_cache, hk, s, 0), j->dv);
+		inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
+		for (i = 0; i < j->dv; i++)
+			acc[i] *= inv;
+		fw_store_row(j->out.dtype, fw_row3(&j->out, h, t, 0), acc, j->dv);
+	}
+}
+
+static int attn_check_shapes(const struct attn_job *j)
+{
+	const struct fw_tensor *four_d[] = {
+		&j->q, &j->k, &j->v, &j->k_cache, &j->v_cache, &j->out, &j->scratch,
+	};
+	__u32 n_ctx = j->k_cache.ne[2], i;
+
+	for (i = 0; i < sizeof(four_d) / sizeof(four_d[0]); i++)
+		if (four_d[i]->ne[3] != 1)
+			return -1;
+	if (!j->n_head_kv || j->n_head % j->n_head_kv)
+		return -1;
+	if (j->k.ne[0] != j->dk || j->k.ne[1] != j->n_head_kv || j->k.ne[2] != j->n_tokens ||
+	    j->v.ne[0] != j->dv || j->v.ne[1] != j->n_head_kv || j->v.ne[2] != j->n_tokens)
+		return -1;
+	if (j->k_cache.ne[0] != j->dk || j->k_cache.ne[1] != j->n_head_kv ||
+	    j->v_cache.ne[0] != j->dv || j->v_cache.ne[1] != j->n_head_kv ||
+	    j->v_cache.ne[2] != n_ctx)
+		return -1;
+	if (j->out.ne[0] != j->dv || j->out.ne[1] != j->n_head || j->out.ne[2] != j->n_tokens)
+		return -1;
+	if (j->pos + j->n_tokens > n_ctx || !j->dk || !j->dv)
+		return -1;
+	if (j->scratch.ne[2] != 1 ||
+	    j->scratch.ne[0] < TNPU_ATTN_SCRATCH_FLOATS(n_ctx, j->dk, j->dv) ||
+	    j->scratch.ne[1] < 1)
+		return -1;
+	return 0;
+}
+
+int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	const struct tnpu_cmd_attention *c = cmd;
+	const __u32 cache_types = FW_DT(TNPU_DT_F16) | FW_DT(TNPU_DT_Q8_0);
+	struct attn_job j;
+	__u64 work;
+	int ret;
+
+	j.scale = fw_f32_bits(c->scale);
+	if (!(j.scale > -1e30f && j.scale < 1e30f))
+		return fw_bad(ex);
+	j.pos = (__u64)c->pos + ex->params->pos;
+
+	ret = fw_tensor_map(ex, &c->q, FW_DT_FLOAT, 0, &j.q);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->k, FW_DT_FLOAT, 0, &j.k);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->v, FW_DT_FLOAT, 0, &j.v);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->k_cache, cache_types, 1, &j.k_cache);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->v_cache, cache_types, 1, &j.v_cache);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->out, FW_DT_FLOAT, 1, &j.out);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_F32), 1, &j.scratch);
+	if (ret)
+		return ret;
+
+	j.dk = j.q.ne[0];
+	j.n_head = j.q.ne[1];
+	j.n_tokens = j.q.ne[2];
+	j.n_head_kv = j.k.ne[1];
+	j.dv = j.v.ne[0];
+	if (attn_check_shapes(&j))
+		return fw_bad(ex);
+	if (!j.n_tokens || !j.n_head)
+		return 0;
+
+	ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head_kv,
+			  fw_chunk_items(2 * ((__u64)j.dk + j.dv)), j.scratch.ne[1],
+			  attn_append, &j);
+	if (ret)
+		return ret;
+	/* The last token of the batch reads the most keys: bound chunks by it. */
+	work = (j.pos + j.n_tokens) * ((__u64)j.dk + j.dv);
+	return fw_parallel(ex, (__u64)j.n_tokens * j.n_head, fw_chunk_items(work),
+			   j.scratch.ne[1], attn_heads, &j);
+}

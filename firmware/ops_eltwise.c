@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tnpu firmware: element-wise ops, ELTWISE (add, mul, scale with
+ * broadcasting) and ACT (the activation unit over a tensor).
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include "act_unit.h"
+#include "ops.h"
+#include "ops_tensor.h"
+
+/* Floats converted per pass through the on-stack buffers. */
+#define ELT_TILE 256
+
+struct eltwise_job {
+	struct fw_tensor dst, a, b;
+	__u32 op;
+	float scale;
+};
+
+/* Row of @b matching row @r of @a: dimensions where b has 1 broadcast. */
+static const void *broadcast_row(const struct fw_tensor *a, const struct fw_tensor *b, __u64 r)
+{
+	__u64 i1 = r % a->ne[1], i2 = (r / a->ne[1]) % a->ne[2];
+	__u64 i3 = r / ((__u64)a->ne[1] * a->ne[2]);
+
+	return fw_row3(b, (__u32)(i1 % b->ne[1]), (__u32)(i2 % b->ne[2]), (__u32)(i3 % b->ne[3]));
+}
+
+static void eltwise_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	const struct eltwise_job *j = arg;
+	float x[ELT_TILE], y[ELT_TILE];
+	__u32 n = j->a.ne[0], c, len, i;
+	__u64 r;
+
+	(void)worker;
+	for (r = first; r < end; r++) {
+		const __u8 *arow = fw_row(&j->a, r);
+		__u8 *drow = fw_row(&j->dst, r);
+		const __u8 *brow = j->op == TNPU_ELTWISE_SCALE ? NULL : broadcast_row(&j->a, &j->b, r);
+
+		for (c = 0; c < n; c += len) {
+			len = n - c < ELT_TILE ? n - c : ELT_TILE;
+			fw_load_row(j->a.dtype, arow + (__u64)c * j->a.nb[0], x, len);
+			if (j->op == TNPU_ELTWISE_SCALE) {
+				for (i = 0; i < len; i++)
+					x[i] *= j->scale;
+			} else {
+				fw_load_row(j->b.dtype, brow + (__u64)c * j->b.nb[0], y, len);
+				if (j->op == TNPU_ELTWISE_ADD)
+					for (i = 0; i < len; i++)
+						x[i] += y[i];
+				else
+					for (i = 0; i < len; i++)
+						x[i] *= y[i];
+			}
+			fw_store_row(j->dst.dtype, drow + (__u64)c * j->dst.nb[0], x, len);
+		}
+	}
+}
+
+int tnpu_fw_op_eltwise(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	const struct tnpu_cmd_eltwise *c = cmd;
+	struct eltwise_job j;
+	int ret, i;
+
+	j.op = c->op;
+	j.scale = fw_f32_bits(c->scale);
+	if (j.op > TNPU_ELTWISE_SCALE || (j.op != TNPU_ELTWISE_SCALE && c->scale))
+		return fw_bad(ex);
+	ret = fw_tensor_map(ex, &c->a, FW_DT_FLOAT, 0, &j.a);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j.dst);
+	if (!ret && j.op != TNPU_ELTWISE_SCALE)
+		ret = fw_tensor_map(ex, &c->b, FW_DT_FLOAT, 0, &j.b);
+	if (ret)
+		return ret;
+	if (!fw_same_shape(&j.a, &j.dst))
+		return fw_bad(ex);
+	if (j.op != TNPU_ELTWISE_SCALE) {
+		if (j.b.ne[0] != j.a.ne[0])
+			return fw_bad(ex);
+		for (i = 1; i < 4; i++)
+			if (j.b.ne[i] != j.a.ne[i] && j.b.ne[i] != 1)
+				return fw_bad(ex);
+		/* An empty b with a non-empty a cannot broadcast. */
+		if (!j.b.data && j.a.data)
+			return fw_bad(ex);
+	}
+	if (!j.a.data)
+		return 0;
+	return fw_parallel(ex, fw_nrows(&j.a), fw_chunk_items(j.a.ne[0]), 0, eltwise_rows, &j);
+}
+
+struct act_job {
+	struct fw_tensor dst, src, up;
+	enum act_kind kind;
+};
+
+static void act_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	const struct act_job *j = arg;
+	float x[ELT_TILE], u[ELT_TILE];
+	__u32 n = j->src.ne[0], c, len;
+	__u64 r;
+
+	(void)worker;
+	for (r = first; r < end; r++) {
+		const __u8 *srow = fw_row(&j->src, r);
+		const __u8 *urow = j->kind == ACT_KIND_SWIGLU ? fw_row(&j->up, r) : NULL;
+		__u8 *drow = fw_row(&j->dst, r);
+
+		for (c = 0; c < n; c += len) {
+			len = n - c < ELT_TILE ? n - c : ELT_TILE;
+			fw_load_row(j->src.dtype, srow + (__u64)c * j->src.nb[0], x, len);
+			if (urow)
+				fw_load_row(j->up.dtype, urow + (__u64)c * j->up.nb[0], u, len);
+			act_unit_run(j->kind, x, x, u, len);
+			fw_store_row(j->dst.dtype, drow + (__u64)c * j->dst.nb[0], x, len);
+		}
+	}
+}
+
+int tnpu_fw_op_act(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	static const enum act_kind kinds[] = {
+		[TNPU_ACT_SILU] = ACT_KIND_SILU,
+		[TNPU_ACT_GELU] = ACT_KIND_GELU,
+		[TNPU_ACT_EXP] = ACT_KIND_EXP,
+		[TNPU_ACT_SIGMOID] = ACT_KIND_SIGMOID,
+		[TNPU_ACT_SWIGLU] = ACT_KIND_SWIGLU,
+	};
+	const struct tnpu_cmd_act *c = cmd;
+	struct act_job j;
+	__u32 act;
+	int ret;
+
+	act = c->act;
+	if (act >= sizeof(kinds) / sizeof(kinds[0]) || c->pad)
+		return fw_bad(ex);
+	j.kind = kinds[act];
+	ret = fw_tensor_map(ex, &c->src, FW_DT_FLOAT, 0, &j.src);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j.dst);
+	if (!ret && j.kind == ACT_KIND_SWIGLU)
+		ret = fw_tensor_map(ex, &c->up, FW_DT_FLOAT, 0, &j.up);
+	if (ret)
+		return ret;
+	if (!fw_same_shape(&j.src, &j.dst) ||
+	    (j.kind == ACT_KIND_SWIGLU && !fw_same_shape(&j.src, &j.up)))
+		return fw_bad(ex);
+	if (!j.src.data)
+		return 0;
+	return fw_parallel(ex, fw_nrows(&j.src), fw_chunk_items(j.src.ne[0]), 0, act_rows, &j);
+}

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tnpu firmware: token selection on the NPU, ARGMAX and SAMPLE
+ * (temperature, top-k, top-p, seeded counter-based RNG), so a decode loop
+ * never has to bring the logits back to the host.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include "act_unit.h"
+#include "ops.h"
+#include "ops_tensor.h"
+
+struct argmax_job {
+	struct fw_tensor logits, out;
+};
+
+/* Lowest index of the maximum; NaNs never win. */
+static __u32 row_argmax(__u32 dtype, const void *row, __u32 n)
+{
+	float best = fw_ld(dtype, row, 0);
+	__u32 best_i = 0, i;
+
+	for (i = 1; i < n; i++) {
+		float x = fw_ld(dtype, row, i);
+
+		if (x > best || (best != best && x == x)) {
+			best = x;
+			best_i = i;
+		}
+	}
+	return best_i;
+}
+
+static void argmax_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	const struct argmax_job *j = arg;
+	__u64 r;
+
+	(void)worker;
+	for (r = first; r < end; r++)
+		*(__s32 *)fw_row(&j->out, r) =
+			(__s32)row_argmax(j->logits.dtype, fw_row(&j->logits, r), j->logits.ne[0]);
+}
+
+int tnpu_fw_op_argmax(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	const struct tnpu_cmd_argmax *c = cmd;
+	struct argmax_job j;
+	int ret;
+
+	if (c->pad)
+		return fw_bad(ex);
+	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j.logits);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->out, FW_DT(TNPU_DT_I32), 1, &j.out);
+	if (ret)
+		return ret;
+	/* out is {rows}: its ne[0] counts the logit rows. */
+	if (j.out.ne[0] != fw_nrows(&j.logits) || fw_nrows(&j.out) != 1 || !j.logits.ne[0])
+		return fw_bad(ex);
+	if (!j.logits.data)
+		return 0;
+	/* Give out a row stride so that fw_row() walks its elements. */
+	j.out.ne[1] = j.logits.ne[1];
+	j.out.ne[2] = j.logits.ne[2];
+	j.out.ne[3] = j.logits.ne[3];
+	j.out.nb[1] = 4;
+	j.out.nb[2] = 4ULL * j.logits.ne[1];
+	j.out.nb[3] = 4ULL * j.logits.ne[1] * j.logits.ne[2];
+	return fw_parallel(ex, fw_nrows(&j.logits), fw_chunk_items(j.logits.ne[0]), 0,
+			   argmax_rows, &j);
+}
+
+/* ---- SAMPLE ---------------------------------------------------------------- */
+
+struct sample_job {
+	struct fw_tensor logits, out, scratch;
+	float temperature, top_p;
+	__u32 top_k;
+	__u64 seed, counter;
+};
+
+/* Uniform in [0, 1) with 24 bits, from splitmix64 of the stream position. */
+static float sample_uniform(__u64 seed, __u64 counter)
+{
+	__u64 z = seed + counter * 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return (float)(z >> 40) * (1.0f / 16777216.0f);
+}
+
+/* Candidate a ranks before b: larger logit, then lower index. */
+static int ranks_before(const float *l, __s32 a, __s32 b)
+{
+	return l[a] > l[b] || (l[a] == l[b] && a < b);
+}
+
+/* Min-heap on rank: the root is the worst kept candidate. */
+static void heap_sift_down(__s32 *heap, __u32 n, __u32 i, const float *l)
+{
+	for (;;) {
+		__u32 worst = i, a = 2 * i + 1, b = 2 * i + 2;
+		__s32 tmp;
+
+		if (a < n && ranks_before(l, heap[worst], heap[a]))
+			worst = a;
+		if (b < n && ranks_before(l, heap[worst], heap[b]))
+			worst = b;
+		if (worst == i)
+			return;
+		tmp = heap[i];
+		heap[i] = heap[worst];
+		heap[worst] = tmp;
+		i = worst;
+	}
+}
+
+static void heap_sift_up(__s32 *heap, __u32 i, const float *l)
+{
+	while (i) {
+		__u32 parent = (i - 1) / 2;
+		__s32 tmp;
+
+		if (!ranks_before(l, heap[parent], heap[i]))
+			return;
+		tmp = heap[i];
+		heap[i] = heap[parent];
+		heap[parent] = tmp;
+		i = parent;
+	}
+}
+
+/*
+ * Best @k indices of the @n logits @l into @idx, best first (heap select
+ * then heap sort: n log k, no allocation).
+ */
+static void top_k_sorted(const float *l, __u32 n, __u32 k, __s32 *idx)
+{
+	__u32 i, size = 0;
+
+	for (i = 0; i < n; i++) {
+		if (size < k) {
+			idx[size] = (__s32)i;
+			heap_sift_up(idx, size++, l);
+		} else if (ranks_before(l, (__s32)i, idx[0])) {
+			idx[0] = (__s32)i;
+			heap_sift_down(idx, size, 0, l);
+		}
+	}
+	/* Pop the worst to the end repeatedly: best ends up first. */
+	while (size > 1) {
+		__s32 tmp = idx[0];
+
+		idx[0] = idx[size - 1];
+		idx[size - 1] = tmp;
+		heap_sift_down(idx, --size, 0, l);
+	}
+}
+
+/* Scratch: candidate indices, logits as float, probabilities; n each. */
+static void sample_run(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	const struct sample_job *j = arg;
+	__u32 n = j->logits.ne[0], k, kept, i;
+	__s32 *idx = (__s32 *)j->scratch.data;
+	float *l = (float *)(idx + n), *p = l + n, lmax, inv_t;
+	double sum, cum, target;
+
+	(void)worker;
+	(void)first;
+	(void)end;
+	if (j->temperature <= 0 || j->top_k == 1) {
+		*(__s32 *)j->out.data = (__s32)row_argmax(j->logits.dtype, j->logits.data, n);
+		return;
+	}
+	fw_load_row(j->logits.dtype, j->logits.data, l, n);
+	k = j->top_k && j->top_k < n ? j->top_k : n;
+	top_k_sorted(l, n, k, idx);
+
+	lmax = l[idx[0]];
+	inv_t = 1.0f / j->temperature;
+	sum = 0;
+	for (i = 0; i < k; i++) {
+		p[i] = act_exp((l[idx[i]] - lmax) * inv_t);
+		sum += p[i];
+	}
+	/* Nucleus: the shortest prefix holding top_p of the mass. */
+	kept = k;
+	if (j->top_p > 0 && j->top_p < 1) {
+		target = j->top_p * sum;
+		cum = 0;
+		for (i = 0; i < k; i++) {
+			cum += p[i];
+			if (cum >= target) {
+				kept = i + 1;
+				break;
+			}
+		}
+	}
+	sum = 0;
+	for (i = 0; i < kept; i++)
+		sum += p[i];
+	target = sample_uniform(j->seed, j->counter) * sum;
+	cum = 0;
+	for (i = 0; i + 1 < kept; i++) {
+		cum += p[i];
+		if (cum > target)
+			break;
+	}
+	*(__s32 *)j->out.data = idx[i];
+}
+
+int tnpu_fw_op_sample(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	const struct tnpu_cmd_sample *c = cmd;
+	struct sample_job j;
+	int ret;
+
+	if (c->pad)
+		return fw_bad(ex);
+	j.temperature = fw_f32_bits(c->temperature);
+	j.top_p = fw_f32_bits(c->top_p);
+	j.top_k = c->top_k;
+	j.seed = c->seed;
+	j.counter = c->counter + ex->params->pos;
+	if (!(j.temperature < 1e30f && j.temperature > -1e30f) ||
+	    !(j.top_p >= 0 && j.top_p < 1e30f))
+		return fw_bad(ex);
+	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j.logits);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->out, FW_DT(TNPU_DT_I32), 1, &j.out);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_I32), 1, &j.scratch);
+	if (ret)
+		return ret;
+	if (!j.logits.ne[0] || fw_nrows(&j.logits) != 1 || fw_numel(&j.out) != 1 ||
+	    fw_nrows(&j.scratch) != 1 ||
+	    j.scratch.ne[0] < TNPU_SAMPLE_SCRATCH_ELEMS(j.logits.ne[0]))
+		return fw_bad(ex);
+	return fw_parallel(ex, 1, 1, 1, sample_run, &j);
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tnpu firmware: tensor descriptors of the transformer ops, and how their
+ * work is spread over the cores.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include "ops_tensor.h"
+
+/*
+ * Tensors are capped at 2^48 bytes and elements so that extent and row
+ * arithmetic cannot overflow.
+ */
+#define FW_MAX_EXTENT (1ULL << 48)
+
+int fw_bad(struct tnpu_fw_exec *ex)
+{
+	return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
+}
+
+int fw_tensor_map(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
+		  __u32 dtype_mask, int write, struct fw_tensor *out)
+{
+	__u32 blk, blk_bytes, i;
+	__u64 extent, numel;
+	void *host;
+	int ret;
+
+	if (t->dtype >= 32 || !(dtype_mask & FW_DT(t->dtype)) || t->flags)
+		return fw_bad(ex);
+	if (!tnpu_fw_dtype_block(t->dtype, &blk, &blk_bytes) || t->ne[0] % blk || t->nb[0] != blk_bytes)
+		return fw_bad(ex);
+	/* Unquantized elements are accessed in place: keep them aligned. */
+	if (blk == 1 && ((t->addr | t->nb[1] | t->nb[2] | t->nb[3]) & (blk_bytes - 1)))
+		return fw_bad(ex);
+
+	out->data = NULL;
+	out->dtype = t->dtype;
+	for (i = 0; i < 4; i++) {
+		out->ne[i] = t->ne[i];
+		out->nb[i] = t->nb[i];
+	}
+	if (!t->ne[0] || !t->ne[1] || !t->ne[2] || !t->ne[3])
+		return 0;
+
+	extent = (__u64)(t->ne[0] / blk) * blk_bytes;
+	numel = t->ne[0];
+	for (i = 1; i < 4; i++) {
+		if (numel > FW_MAX_EXTENT / t->ne[i])
+			return fw_bad(ex);
+		numel *= t->ne[i];
+		if (t->nb[i] && t->ne[i] - 1 > (FW_MAX_EXTENT - extent) / t->nb[i])
+			return fw_bad(ex);
+		extent += (t->ne[i] - 1) * t->nb[i];
+	}
+	ret = tnpu_fw_mem(ex, t->addr, extent, write, &host);
+	if (ret)
+		return ret;
+	out->data = host;
+	return 0;
+}
+
+void fw_load_row(__u32 dtype, const void *row, float *dst, __u32 n)
+{
+	__u32 i;
+
+	switch (dtype) {
+	case TNPU_DT_F16:
+		for (i = 0; i < n; i++)
+			dst[i] = fw_f16_to_f32(((const __u16 *)row)[i]);
+		break;
+	case TNPU_DT_BF16:
+		for (i = 0; i < n; i++)
+			dst[i] = fw_bf16_to_f32(((const __u16 *)row)[i]);
+		break;
+	default:
+		for (i = 0; i < n; i++)
+			dst[i] = ((const float *)row)[i];
+		break;
+	}
+}
+
+void fw_store_row(__u32 dtype, void *row, const float *src, __u32 n)
+{
+	__u32 i;
+
+	switch (dtype) {
+	case TNPU_DT_F16:
+		for (i = 0; i < n; i++)
+			((__u16 *)row)[i] = fw_f32_to_f16(src[i]);
+		break;
+	case TNPU_DT_BF16:
+		for (i = 0; i < n; i++)
+			((__u16 *)row)[i] = fw_f32_to_bf16(src[i]);
+		break;
+	default:
+		for (i = 0; i < n; i++)
+			((float *)row)[i] = src[i];
+		break;
+	}
+}
+
+struct fw_par {
+	struct tnpu_fw_exec *ex;
+	__u64 n_items;
+	__u64 chunk;
+	void (*fn)(void *arg, unsigned int worker, __u64 first, __u64 end);
+	void *arg;
+	int aborted;
+};
+
+static void fw_par_worker(void *arg, unsigned int i, unsigned int n)
+{
+	struct fw_par *p = arg;
+	const struct tnpu_fw_platform *plat = p->ex->plat;
+	__u64 first = p->n_items * i / n, end = p->n_items * (i + 1) / n;
+	__u64 a, b;
+
+	for (a = first; a < end; a = b) {
+		b = end - a > p->chunk ? a + p->chunk : end;
+		if (__atomic_load_n(&p->aborted, __ATOMIC_RELAXED))
+			return;
+		plat->fpu_begin(plat->priv);
+		p->fn(p->arg, i, a, b);
+		plat->fpu_end(plat->priv);
+		/* Several cores report progress at once. */
+		__atomic_fetch_add(&p->ex->job->progress, 1, __ATOMIC_RELAXED);
+		if (plat->should_abort(plat->priv)) {
+			__atomic_store_n(&p->aborted, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		plat->preempt_point(plat->priv);
+	}
+}
+
+int fw_parallel(struct tnpu_fw_exec *ex, __u64 n_items, __u64 items_per_chunk,
+		unsigned int max_workers,
+		void (*fn)(void *arg, unsigned int worker, __u64 first, __u64 end),
+		void *arg)
+{
+	struct fw_par p = {
+		.ex = ex, .n_items = n_items, .chunk = items_per_chunk ? items_per_chunk : 1,
+		.fn = fn, .arg = arg, .aborted = 0,
+	};
+	unsigned int n = ex->plat->num_cores;
+
+	if (!n_items)
+		return 0;
+	if (max_workers && n > max_workers)
+		n = max_workers;
+	if (n > n_items)
+		n = (unsigned int)n_items;
+	if (!n)
+		n = 1;
+	ex->plat->parallel(ex->plat->priv, n, fw_par_worker, &p);
+	if (p.aborted)
+		return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);
+	return 0;
+}
