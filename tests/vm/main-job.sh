@@ -27,7 +27,8 @@ bin="$TNPU_BUILD/bin"
 list="$TNPU_BUILD/vm/main-job/commands"
 : >"$list"
 if [ -x "$bin/tnpu-info" ]; then
-	echo "$bin/tnpu-info" >>"$list"
+	# --device: the point is the kernel driver, not the in-process fallback.
+	echo "$bin/tnpu-info --device /dev/accel/accel0" >>"$list"
 else
 	echo "main-job: $bin/tnpu-info not built: skipping it"
 fi

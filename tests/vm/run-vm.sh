@@ -22,8 +22,8 @@ the log file.
 Exit status: 0 when every test exited 0, every module step succeeded and the
 kernel log is clean; 1 when a test failed or its result is missing, a module
 step failed, the guest hung (timeout) or the kernel log shows a bug
-(Oops, BUG:, WARNING:, Call Trace, lockdep, KASAN, UBSAN, general
-protection, kernel panic, soft lockup, RCU stall, hung task); 2 on usage or
+(Oops, BUG:, kernel BUG at, WARNING:, Call Trace, lockdep, KASAN, UBSAN,
+general protection, kernel panic, soft lockup, RCU stall, hung task); 2 on usage or
 setup errors.
 
 Options:
@@ -128,8 +128,8 @@ fi
 # Kernel lines carry a printk timestamp; user output does not, so a test
 # printing "WARNING:" is not mistaken for a kernel report.
 klog_re='^\[ *[0-9]+\.[0-9]+\]'
-bug_re='Oops|BUG:|WARNING:|Call Trace|lockdep|KASAN|UBSAN|general protection|[Kk]ernel panic|soft lockup|hard LOCKUP|detected stall|blocked for more than'
-fatal_re='Oops|BUG:|general protection|[Kk]ernel panic|soft lockup|hard LOCKUP|detected stall|blocked for more than'
+bug_re='Oops|BUG:|kernel BUG at|WARNING:|Call Trace|lockdep|KASAN|UBSAN|general protection|[Kk]ernel panic|soft lockup|hard LOCKUP|detected stall|blocked for more than'
+fatal_re='Oops|BUG:|kernel BUG at|general protection|[Kk]ernel panic|soft lockup|hard LOCKUP|detected stall|blocked for more than'
 
 fifo=$(mktemp -u "$workdir/console.XXXXXX")
 mkfifo "$fifo"

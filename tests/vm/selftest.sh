@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # Self-test of the VM harness: run-vm.sh must pass a good run and fail, for
 # the right reason, when a test fails, a test hangs, the guest dies before
-# reporting, or the kernel warns.
+# reporting, the kernel panics, or the kernel warns.
 #
 # Usage: tests/vm/selftest.sh [-v]   (-v: show each run's console)
 # Prints one line per scenario and "vm-harness: N passed, N failed".
@@ -66,7 +66,7 @@ scenario() {
 	out=$("$TNPU_TOP/tests/vm/run-vm.sh" --workdir "$dir/$name" --quiet \
 		"${tnpu_args[@]}" "$@" 2>&1) || rc=$?
 	if [ $rc = "$want" ] && grep -qE "$reason" <<<"$out"; then
-		echo "vm-harness: $name: ok (run-vm.sh exit $rc: $(grep -E '^run-vm: (PASS|FAIL)' <<<"$out" | cut -c1-160))"
+		echo "vm-harness: $name: ok (run-vm.sh exit $rc: $(grep -E '^run-vm: (PASS|FAIL)' <<<"$out" | cut -c1-240))"
 		passed=$((passed + 1))
 	else
 		echo "vm-harness: $name: FAILED: run-vm.sh exited $rc, expected $want matching /$reason/"
@@ -85,8 +85,14 @@ scenario pass 0 '^run-vm: PASS: 3 tests: 3 passed' -- \
 scenario test-fails 1 'failed tests: exit1.sh\(exit 1\)' -- \
 	/bin/true ';' "$dir/exit1.sh"
 scenario test-hangs 1 'guest hung' -- --timeout 20 -- "$dir/hang.sh"
+# A bug report followed by a hang must not wait for the full timeout.
+scenario bug-then-hang 1 'guest killed after a kernel bug.*kernel log reports bugs' -- \
+	--timeout 120 --bug-grace 3 -- \
+	sh -c 'echo "<2>BUG: selftest: fake report" >/dev/kmsg' ';' "$dir/hang.sh"
 scenario guest-dies 1 'failed tests: die.sh\(no result\) true\(no result\)' -- \
 	"$dir/die.sh" ';' /bin/true
+scenario kernel-panics 1 'failed tests: sh\(no result\).*kernel log reports bugs' -- \
+	-- sh -c 'echo c >/proc/sysrq-trigger'
 scenario kernel-warns 1 'kernel log reports bugs' -- --extra-module "$warn_ko" -- /bin/true
 
 echo "vm-harness: $passed passed, $failed failed"
