@@ -138,6 +138,11 @@ copy_with_libs() {
 guest_lines=()
 for l in "${lines[@]}"; do
 	read -ra words <<<"$l"
+	# A relative path can only mean a host file: catch typos here, not
+	# as "not found" in the guest. Absolute ones may be guest paths.
+	if [[ "${words[0]}" == */* && "${words[0]}" != /* && ! -f "${words[0]}" ]]; then
+		vm_die "test program ${words[0]} not found (relative to $PWD)"
+	fi
 	new=""
 	for w in "${words[@]}"; do
 		if [[ "$w" == */* ]] && [ -f "$w" ]; then

@@ -119,6 +119,7 @@ if [ -n "$tnpu_ko" ]; then
 	expected_steps=(insmod-tnpu-1 accel-node-1 rmmod-tnpu-1 insmod-tnpu-2 accel-node-2 rmmod-tnpu-2)
 fi
 
+kernel_image=$(vm_kernel_image)
 accel=(-accel tcg -cpu max)
 if [ "${TNPU_VM_KVM:-0}" = 1 ]; then
 	[ -w /dev/kvm ] || vm_die "TNPU_VM_KVM=1 but /dev/kvm is not usable"
@@ -147,7 +148,7 @@ trap 'exit 130' INT TERM
 start=$(date +%s.%N)
 timeout -k 5 "$timeout_s" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$memory" \
 	-nographic -no-reboot -monitor none -serial stdio -vga none -nic none \
-	-kernel "$(vm_kernel_image)" -initrd "$initrd" \
+	-kernel "$kernel_image" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 mitigations=off" \
 	</dev/null >"$fifo" 2>&1 &
 qemu_pid=$!
