@@ -86,8 +86,18 @@ done
 i=0
 while IFS= read -r cmd <&3; do
 	i=$((i + 1))
-	name=${cmd%% *}
-	name=${name##*/}
+	# "@name cmd..." names a test; otherwise the program's basename does.
+	case "$cmd" in
+	@*)
+		name=${cmd%% *}
+		name=${name#@}
+		cmd=${cmd#* }
+		;;
+	*)
+		name=${cmd%% *}
+		name=${name##*/}
+		;;
+	esac
 	marker "TEST-BEGIN $i $name"
 	if [ "$TNPU_TEST_TIMEOUT" -gt 0 ]; then
 		(cd /tests && timeout -s KILL "$TNPU_TEST_TIMEOUT" sh -c "$cmd") </dev/null

@@ -61,10 +61,13 @@ vm_argv_to_lines() {
 	return 0
 }
 
-# Name of a test from its command line: the basename of its first word.
+# Name of a test from its command line: NAME for "@NAME cmd...", else the
+# basename of its first word (as tests/vm/guest-init.sh does).
 vm_test_name() {
 	local first=${1%% *}
 
-	first=${first##*/}
-	echo "${first:-test}"
+	case "$first" in
+	@*) echo "${first#@}" ;;
+	*) first=${first##*/}; echo "${first:-test}" ;;
+	esac
 }

@@ -15,7 +15,8 @@ Builds a gzip'd cpio initramfs for the tnpu test VM: busybox, the guest
 the firmware image, and the test commands with the shared libraries they need.
 
 Each CMD (commands separated by a ';' word, quoted for your shell) becomes one
-line of /tests/list and is run in the guest by sh -c. A word containing '/'
+line of /tests/list and is run in the guest by sh -c. A test is named after
+its program, or NAME when its first word is @NAME. A word containing '/'
 that names a host file is copied into the guest at the same absolute path
 (with its shared libraries when it is an ELF binary), so build/kselftest/foo
 and \$PWD/build/kselftest/foo both work.
@@ -138,6 +139,12 @@ copy_with_libs() {
 guest_lines=()
 for l in "${lines[@]}"; do
 	read -ra words <<<"$l"
+	label=""
+	if [[ "${words[0]}" == @* ]]; then
+		[ ${#words[@]} -gt 1 ] || vm_die "test line '$l' has a name but no command"
+		label="${words[0]} "
+		words=("${words[@]:1}")
+	fi
 	# A relative path can only mean a host file: catch typos here, not
 	# as "not found" in the guest. Absolute ones may be guest paths.
 	if [[ "${words[0]}" == */* && "${words[0]}" != /* && ! -f "${words[0]}" ]]; then
@@ -151,7 +158,7 @@ for l in "${lines[@]}"; do
 		fi
 		new+="${new:+ }$w"
 	done
-	guest_lines+=("$new")
+	guest_lines+=("$label$new")
 done
 for f in "${files[@]}"; do
 	[ -f "$f" ] || vm_die "--file $f not found"
