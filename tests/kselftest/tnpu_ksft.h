@@ -42,10 +42,10 @@ static inline int tnpu_ksft_open(char *why, size_t why_len)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		snprintf(why, why_len, "open(%s): %s", path, strerror(errno));
+		snprintf(why, why_len, "open(%.128s): %s", path, strerror(errno));
 		return ret;
 	}
-	snprintf(why, why_len, "%s", path);
+	snprintf(why, why_len, "%.128s", path);
 	return fd;
 }
 
