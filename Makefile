@@ -47,6 +47,7 @@ LDLIBS_LIB := $(shell pkg-config --libs libdrm libudev 2>/dev/null) -lpthread -l
 include $(TOP)/firmware/fw.mk
 include $(TOP)/userspace/userspace.mk
 include $(TOP)/tests/tests.mk
+include $(TOP)/kernel/kernel.mk
 
 .PHONY: all deps lib tools module firmware-check check check-unit check-asan \
 	check-vm check-style run install uninstall clean

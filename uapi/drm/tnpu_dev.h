@@ -43,4 +43,185 @@
 	(((va) >> (TNPU_PAGE_SHIFT + (TNPU_PT_LEVELS - 1 - (level)) * TNPU_PT_LEVEL_BITS)) & \
 	 (TNPU_PT_ENTRIES - 1))
 
+/**
+ * DOC: tnpu interface versions
+ *
+ * The firmware image header carries one (major, minor) per interface it
+ * implements. The driver refuses an image whose major differs from its own
+ * or whose minor is lower than the one it needs.
+ */
+#define TNPU_RING_ABI_MAJOR	1
+#define TNPU_RING_ABI_MINOR	0
+#define TNPU_MMU_FMT_MAJOR	1
+#define TNPU_MMU_FMT_MINOR	0
+
+/**
+ * DOC: tnpu firmware image
+ *
+ * The file tnpu/tnpu_fw.bin starts with &struct tnpu_fw_image_header,
+ * followed by the table of opcodes the firmware executes (one
+ * &struct tnpu_fw_image_op each, at @ops_offset). All fields are little
+ * endian. @crc32 is the IEEE CRC-32
+ * of the whole image computed with the @crc32 field set to zero.
+ */
+#define TNPU_FW_IMAGE_MAGIC	0x55504e54U	/* "TNPU" read as LE __u32 */
+#define TNPU_FW_IMAGE_VERSION	1
+
+/* Capabilities the firmware advertises in its header and in TNPU_REG_CAPS. */
+#define TNPU_FW_CAP_PROFILING	(1ULL << 0)
+#define TNPU_FW_CAP_SIMD	(1ULL << 1)
+
+/**
+ * struct tnpu_fw_image_header - first bytes of the firmware image
+ * @magic: %TNPU_FW_IMAGE_MAGIC.
+ * @image_version: %TNPU_FW_IMAGE_VERSION, layout of this header.
+ * @header_size: bytes of this header.
+ * @image_size: bytes of the whole image.
+ * @fw_version: (major << 16) | minor of the firmware build.
+ * @crc32: see above.
+ * @isa_major: command-stream ISA (tnpu_cmd.h) major.
+ * @isa_minor: command-stream ISA minor.
+ * @ring_major: ring and job descriptor ABI major.
+ * @ring_minor: ring and job descriptor ABI minor.
+ * @mmu_major: page-table format major.
+ * @mmu_minor: page-table format minor.
+ * @capabilities: %TNPU_FW_CAP_* flags.
+ * @num_ops: entries in the opcode table.
+ * @ops_offset: byte offset of the opcode table.
+ * @build: NUL-terminated build string.
+ */
+struct tnpu_fw_image_header {
+	__u32 magic;
+	__u32 image_version;
+	__u32 header_size;
+	__u32 image_size;
+	__u32 fw_version;
+	__u32 crc32;
+	__u16 isa_major;
+	__u16 isa_minor;
+	__u16 ring_major;
+	__u16 ring_minor;
+	__u16 mmu_major;
+	__u16 mmu_minor;
+	__u16 reserved0;
+	__u16 reserved1;
+	__u64 capabilities;
+	__u32 num_ops;
+	__u32 ops_offset;
+	char build[32];
+};
+
+/**
+ * struct tnpu_fw_image_op - one opcode of the firmware image's table
+ * @opcode: enum tnpu_opcode value.
+ * @flags: header flags the op accepts.
+ * @size: exact command size in bytes.
+ */
+struct tnpu_fw_image_op {
+	__u16 opcode;
+	__u16 flags;
+	__u32 size;
+};
+
+/**
+ * DOC: tnpu registers
+ *
+ * The NPU is driven through 32-bit registers. Global registers come first;
+ * each hardware queue has a block of %TNPU_REG_QUEUE_STRIDE bytes starting
+ * at %TNPU_REG_QUEUE_BASE. 64-bit values are split into _LO/_HI halves.
+ *
+ * Boot: the driver writes the image address and size into FW_IMAGE_*, then
+ * %TNPU_FW_BOOT_START into FW_BOOT; the firmware validates the image and
+ * moves FW_STATUS to %TNPU_FW_STATUS_READY (or %TNPU_FW_STATUS_ERROR).
+ *
+ * Queues: the driver programs RING_BASE and RING_SIZE (entries, a power of
+ * two) while the queue is idle, writes job descriptors at index TAIL %
+ * RING_SIZE, advances TAIL and writes DOORBELL. The firmware runs the jobs in
+ * order, writes each completion into its descriptor, advances HEAD and sets
+ * the queue's bit in IRQ_STATUS. PROGRESS grows as the queue gets work done.
+ * Writing 1 to ABORT stops the job at HEAD, which completes with
+ * DRM_TNPU_ERR_HANG.
+ *
+ * Reset: %TNPU_RESET_ENGINE drops every job in every ring (HEAD = TAIL = 0,
+ * rings unprogrammed); %TNPU_RESET_FIRMWARE also stops the firmware
+ * (FW_STATUS back to %TNPU_FW_STATUS_OFF), which must be booted again.
+ */
+#define TNPU_REG_ID			0x000
+#define TNPU_REG_REVISION		0x004
+#define TNPU_REG_CAPS			0x008
+#define TNPU_REG_NUM_CORES		0x00c
+#define TNPU_REG_NUM_QUEUES		0x010
+#define TNPU_REG_FW_BOOT		0x020
+#define TNPU_REG_FW_STATUS		0x024
+#define TNPU_REG_FW_VERSION		0x028
+#define TNPU_REG_FW_IMAGE_LO		0x030
+#define TNPU_REG_FW_IMAGE_HI		0x034
+#define TNPU_REG_FW_IMAGE_SIZE		0x038
+#define TNPU_REG_IRQ_STATUS		0x040	/* write 1 to clear */
+#define TNPU_REG_IRQ_MASK		0x044
+#define TNPU_REG_RESET			0x048
+#define TNPU_REG_HEARTBEAT		0x04c
+
+#define TNPU_REG_QUEUE_BASE		0x100
+#define TNPU_REG_QUEUE_STRIDE		0x040
+#define TNPU_REG_Q(q, reg)		(TNPU_REG_QUEUE_BASE + (q) * TNPU_REG_QUEUE_STRIDE + (reg))
+#define TNPU_REG_Q_RING_BASE_LO		0x00
+#define TNPU_REG_Q_RING_BASE_HI		0x04
+#define TNPU_REG_Q_RING_SIZE		0x08
+#define TNPU_REG_Q_HEAD			0x0c
+#define TNPU_REG_Q_TAIL			0x10
+#define TNPU_REG_Q_DOORBELL		0x14
+#define TNPU_REG_Q_ABORT		0x18
+#define TNPU_REG_Q_PROGRESS_LO		0x1c
+#define TNPU_REG_Q_PROGRESS_HI		0x20
+
+#define TNPU_DEVICE_ID			0x7e50
+#define TNPU_DEVICE_REVISION		1
+#define TNPU_MAX_QUEUES			4
+
+#define TNPU_FW_BOOT_START		1
+
+#define TNPU_FW_STATUS_OFF		0
+#define TNPU_FW_STATUS_BOOTING		1
+#define TNPU_FW_STATUS_READY		2
+#define TNPU_FW_STATUS_ERROR		3
+
+#define TNPU_IRQ_QUEUE(q)		(1U << (q))
+#define TNPU_IRQ_FW_ERROR		(1U << 31)
+
+#define TNPU_RESET_ENGINE		1
+#define TNPU_RESET_FIRMWARE		2
+
+/**
+ * struct tnpu_job_desc - one ring entry
+ * @job_id: driver cookie, returned untouched.
+ * @pt_root: bus address of the context's root page table.
+ * @cmd_va: NPU address of the command stream.
+ * @cmd_size: bytes of the command stream.
+ * @profile_va: NPU address of the profile records, 0 for none.
+ * @profile_size: bytes there.
+ * @done: written last by the firmware, 1 once the fields below are valid.
+ * @error: DRM_TNPU_ERR_* code of the job.
+ * @cmd_index: index of the failing command.
+ * @reserved: zero.
+ * @fault_addr: NPU address of a faulting access.
+ * @start_ns: firmware clock when the job started.
+ * @end_ns: firmware clock when it ended.
+ */
+struct tnpu_job_desc {
+	__u64 job_id;
+	__u64 pt_root;
+	__u64 cmd_va;
+	__u64 cmd_size;
+	__u64 profile_va;
+	__u64 profile_size;
+	__u32 done;
+	__u32 error;
+	__u32 cmd_index;
+	__u32 reserved;
+	__u64 fault_addr;
+	__u64 start_ns;
+	__u64 end_ns;
+};
+
 #endif /* __UAPI_TNPU_DEV_H__ */

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tnpu: debugfs view of the driver's state.
+ *
+ * "counters" lists objects alive: live_bos, live_ctxs and live_jobs must
+ * all read zero once every file is closed and the NPU is idle, which is how
+ * the tests check that nothing leaks.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+
+#include <linux/seq_file.h>
+#include <drm/drm_debugfs.h>
+#include <drm/drm_file.h>
+
+#include "tnpu_drv.h"
+#include "tnpu_gem.h"
+#include "tnpu_hw.h"
+#include "tnpu_job.h"
+
+static struct tnpu_device *tnpu_debugfs_dev(struct seq_file *m)
+{
+	struct drm_debugfs_entry *entry = m->private;
+
+	return to_tnpu_device(entry->dev);
+}
+
+static int tnpu_debugfs_counters(struct seq_file *m, void *data)
+{
+	struct tnpu_device *tdev = tnpu_debugfs_dev(m);
+
+	seq_printf(m, "live_bos %d\n", atomic_read(&tdev->live_bos));
+	seq_printf(m, "live_ctxs %d\n", atomic_read(&tdev->live_ctxs));
+	seq_printf(m, "live_jobs %d\n", atomic_read(&tdev->live_jobs));
+	seq_printf(m, "reset_count %lld\n", (long long)atomic64_read(&tdev->reset_count));
+	seq_printf(m, "fw_errors %d\n", atomic_read(&tdev->irq_errors));
+	seq_printf(m, "dead %d\n", tdev->dead);
+	return 0;
+}
+
+static int tnpu_debugfs_ring(struct seq_file *m, void *data)
+{
+	struct tnpu_device *tdev = tnpu_debugfs_dev(m);
+	struct tnpu_ring *ring = &tdev->ring;
+	unsigned long flags;
+	u32 i;
+
+	seq_printf(m, "fw_status %u heartbeat %u progress %llu\n",
+		   tnpu_reg_read(tdev, TNPU_REG_FW_STATUS),
+		   tnpu_reg_read(tdev, TNPU_REG_HEARTBEAT), tnpu_hw_progress(tdev));
+	seq_printf(m, "head %u tail %u size %u\n",
+		   tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_HEAD)),
+		   tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_TAIL)), ring->size);
+
+	spin_lock_irqsave(&ring->lock, flags);
+	seq_printf(m, "driver tail %u completed %u\n", ring->tail, ring->completed);
+	for (i = 0; i < ring->size; i++) {
+		struct tnpu_job *job = ring->jobs[i];
+
+		if (job)
+			seq_printf(m, "slot %u: ctx %u queue %u seqno %llu cmd %#llx+%llu\n", i,
+				   job->queue->ctx->id, job->queue->id, job->seqno,
+				   job->cmd_va, job->cmd_size);
+	}
+	spin_unlock_irqrestore(&ring->lock, flags);
+	return 0;
+}
+
+static int tnpu_debugfs_contexts(struct seq_file *m, void *data)
+{
+	struct tnpu_device *tdev = tnpu_debugfs_dev(m);
+	struct tnpu_ctx *ctx;
+	struct tnpu_queue *q;
+	struct tnpu_bo *bo;
+	unsigned long id;
+
+	mutex_lock(&tdev->ctx_lock);
+	list_for_each_entry(ctx, &tdev->ctx_list, node) {
+		seq_printf(m, "ctx %u: banned %d, %llu bytes in %llu BOs (limit %llu), %lu PT pages, %lu pages mapped, %llu ns on NPU\n",
+			   ctx->id, atomic_read(&ctx->banned), ctx->mem_used, ctx->bo_count,
+			   ctx->mem_limit, ctx->mmu.table_pages, ctx->mmu.mapped_pages,
+			   (u64)atomic64_read(&ctx->engine_ns));
+
+		xa_lock(&ctx->queues);
+		xa_for_each(&ctx->queues, id, q)
+			seq_printf(m, "  queue %u: priority %u, last seqno %llu\n",
+				   q->id, q->priority, q->seqno);
+		xa_unlock(&ctx->queues);
+
+		mutex_lock(&ctx->mem_lock);
+		list_for_each_entry(bo, &ctx->bos, ctx_node)
+			seq_printf(m, "  bo va %#llx size %zu flags %#x%s%s\n",
+				   bo->va.start, bo->base.base.size, bo->flags,
+				   bo->upages ? " userptr" : "",
+				   bo->base.base.import_attach ? " imported" : "");
+		mutex_unlock(&ctx->mem_lock);
+	}
+	mutex_unlock(&tdev->ctx_lock);
+	return 0;
+}
+
+static const struct drm_debugfs_info tnpu_debugfs_list[] = {
+	{ "counters", tnpu_debugfs_counters, 0 },
+	{ "ring", tnpu_debugfs_ring, 0 },
+	{ "contexts", tnpu_debugfs_contexts, 0 },
+};
+
+void tnpu_debugfs_init(struct tnpu_device *tdev)
+{
+	drm_debugfs_add_files(&tdev->drm, tnpu_debugfs_list, ARRAY_SIZE(tnpu_debugfs_list));
+}

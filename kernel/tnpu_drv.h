@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tnpu: driver-wide state shared by the driver's files.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#ifndef __TNPU_DRV_H__
+#define __TNPU_DRV_H__
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+#include <drm/drm_device.h>
+#include <drm/drm_file.h>
+#include <drm/gpu_scheduler.h>
+
+#include "tnpu_mmu.h"
+
+#define DRIVER_NAME	"tnpu"
+#define DRIVER_DESC	"tnpu virtual NPU"
+
+struct tnpu_vdev;
+struct tnpu_job;
+
+/**
+ * struct tnpu_fw_info - what the driver learnt from the firmware image
+ * @fw_version: (major << 16) | minor of the firmware build.
+ * @isa_version: (major << 16) | minor of the command-stream ISA.
+ * @capabilities: TNPU_FW_CAP_* flags.
+ * @build: NUL-terminated build string.
+ * @image: copy of the image handed to the device at boot.
+ * @image_size: bytes at @image.
+ */
+struct tnpu_fw_info {
+	u32 fw_version;
+	u32 isa_version;
+	u64 capabilities;
+	char build[32];
+	void *image;
+	size_t image_size;
+};
+
+/**
+ * struct tnpu_ring - the driver's view of hardware queue 0
+ * @descs: ring memory shared with the device.
+ * @jobs: job occupying each slot, NULL once completed.
+ * @size: entries, a power of two.
+ * @tail: next slot the driver writes (free-running).
+ * @completed: next slot whose completion the driver has not consumed.
+ * @lock: protects everything above; taken in hard-irq context.
+ * @fence_context: dma-fence context of the hardware fences.
+ * @fence_seqno: last hardware fence seqno handed out.
+ * @fence_lock: lock of the hardware fences.
+ */
+struct tnpu_ring {
+	struct tnpu_job_desc *descs;
+	struct tnpu_job **jobs;
+	u32 size;
+	u32 tail;
+	u32 completed;
+	spinlock_t lock;
+	u64 fence_context;
+	u64 fence_seqno;
+	spinlock_t fence_lock;
+};
+
+/**
+ * struct tnpu_device - one NPU
+ * @drm: DRM device, first so that the devm DRM helpers can embed it.
+ * @vdev: the (virtual) hardware behind the registers.
+ * @fw: firmware image information.
+ * @num_cores: compute cores reported by the device.
+ * @num_queues: hardware queues reported by the device.
+ * @ring: hardware queue 0, which every context submits to.
+ * @sched: scheduler feeding @ring; queues are its entities.
+ * @reset_wq: ordered workqueue of the scheduler's timeout handler.
+ * @reset_lock: serializes recoveries against each other.
+ * @reset_count: recoveries since load.
+ * @last_progress: device progress counter at the last timeout check.
+ * @mem_limit: bytes one open file may own.
+ * @ctx_lock: protects @ctx_list and @next_ctx_id.
+ * @ctx_list: every context alive, for debugfs.
+ * @next_ctx_id: id of the next context.
+ * @live_bos: buffers alive (debugfs; zero after every file closed).
+ * @live_ctxs: contexts alive.
+ * @live_jobs: jobs alive.
+ * @irq_errors: firmware error interrupts seen.
+ * @dead: the device could not be recovered; every job now fails.
+ */
+struct tnpu_device {
+	struct drm_device drm;
+	struct tnpu_vdev *vdev;
+	struct tnpu_fw_info fw;
+	u32 num_cores;
+	u32 num_queues;
+	struct tnpu_ring ring;
+	struct drm_gpu_scheduler sched;
+	struct workqueue_struct *reset_wq;
+	struct mutex reset_lock;
+	atomic64_t reset_count;
+	u64 last_progress;
+	u64 mem_limit;
+	struct mutex ctx_lock;
+	struct list_head ctx_list;
+	u32 next_ctx_id;
+	atomic_t live_bos;
+	atomic_t live_ctxs;
+	atomic_t live_jobs;
+	atomic_t irq_errors;
+	bool dead;
+};
+
+/**
+ * struct tnpu_ctx - per-open-file state; outlives the file while its
+ *	buffers or jobs do
+ * @ref: reference count.
+ * @tdev: device.
+ * @id: context id (debugfs, logs).
+ * @mmu: NPU address space.
+ * @mem_lock: protects the accounting below and @bos.
+ * @mem_used: bytes of buffers mapped in this context.
+ * @bo_count: buffers mapped in this context.
+ * @mem_limit: bytes allowed.
+ * @bos: buffers mapped in this context.
+ * @banned: set when one of its jobs hung; submits then fail with -EBADFD.
+ * @queues: queue id -> &struct tnpu_queue.
+ * @engine_ns: NPU time used by finished jobs.
+ * @node: entry in &tnpu_device.ctx_list.
+ */
+struct tnpu_ctx {
+	struct kref ref;
+	struct tnpu_device *tdev;
+	u32 id;
+	struct tnpu_mmu mmu;
+	struct mutex mem_lock;
+	u64 mem_used;
+	u64 bo_count;
+	u64 mem_limit;
+	struct list_head bos;
+	atomic_t banned;
+	struct xarray queues;
+	atomic64_t engine_ns;
+	struct list_head node;
+};
+
+static inline struct tnpu_device *to_tnpu_device(struct drm_device *drm)
+{
+	return container_of(drm, struct tnpu_device, drm);
+}
+
+static inline struct tnpu_ctx *tnpu_file_ctx(struct drm_file *file)
+{
+	return file->driver_priv;
+}
+
+extern unsigned int tnpu_num_cores;
+extern unsigned int tnpu_hang_timeout_ms;
+extern unsigned int tnpu_mem_limit_mb;
+
+void tnpu_ctx_put(struct tnpu_ctx *ctx);
+
+static inline struct tnpu_ctx *tnpu_ctx_get(struct tnpu_ctx *ctx)
+{
+	kref_get(&ctx->ref);
+	return ctx;
+}
+
+/* tnpu_fw.c */
+int tnpu_fw_load(struct tnpu_device *tdev);
+void tnpu_fw_unload(struct tnpu_device *tdev);
+int tnpu_fw_boot(struct tnpu_device *tdev);
+
+/* tnpu_debugfs.c */
+void tnpu_debugfs_init(struct tnpu_device *tdev);
+
+#endif /* __TNPU_DRV_H__ */

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tnpu: buffer objects.
+ *
+ * Buffers are shmem GEM objects, imported dma-bufs, or pinned user memory
+ * (userptr). Whatever the backing, a buffer enters an NPU address space when
+ * it first gets a handle in a file: it is vmapped (pinning its pages),
+ * mapped in that file's context at a VA the kernel picks, and charged to the
+ * file's memory limit. It leaves when the last reference goes, which may be
+ * after the file closed (a job or a dma-buf still holds it).
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_prime.h>
+#include <drm/drm_print.h>
+
+#include "drm/tnpu_accel.h"
+#include "tnpu_drv.h"
+#include "tnpu_gem.h"
+
+static int tnpu_bo_charge(struct tnpu_ctx *ctx, u64 size)
+{
+	int ret = 0;
+
+	mutex_lock(&ctx->mem_lock);
+	if (size > ctx->mem_limit - ctx->mem_used) {
+		ret = -ENOMEM;
+	} else {
+		ctx->mem_used += size;
+		ctx->bo_count++;
+	}
+	mutex_unlock(&ctx->mem_lock);
+	return ret;
+}
+
+static void tnpu_bo_uncharge(struct tnpu_ctx *ctx, u64 size)
+{
+	mutex_lock(&ctx->mem_lock);
+	ctx->mem_used -= size;
+	ctx->bo_count--;
+	mutex_unlock(&ctx->mem_lock);
+}
+
+/* First handle in a file: map the buffer in that file's address space. */
+static int tnpu_bo_open(struct drm_gem_object *obj, struct drm_file *file)
+{
+	struct tnpu_ctx *ctx = tnpu_file_ctx(file);
+	struct tnpu_bo *bo = to_tnpu_bo(obj);
+	int ret;
+
+	if (bo->ctx)
+		return bo->ctx == ctx ? 0 : -EALREADY;
+
+	ret = tnpu_bo_charge(ctx, obj->size);
+	if (ret)
+		return ret;
+
+	if (!bo->upages) {
+		ret = drm_gem_vmap_unlocked(obj, &bo->map);
+		if (ret)
+			goto err_uncharge;
+		if (bo->map.is_iomem) {
+			ret = -EINVAL;
+			goto err_vunmap;
+		}
+		bo->vaddr = bo->map.vaddr;
+	}
+
+	ret = tnpu_mmu_map(&ctx->mmu, &bo->va, bo->vaddr, obj->size,
+			   !(bo->flags & DRM_TNPU_BO_NPU_READONLY));
+	if (ret)
+		goto err_vunmap;
+
+	bo->ctx = tnpu_ctx_get(ctx);
+	mutex_lock(&ctx->mem_lock);
+	list_add_tail(&bo->ctx_node, &ctx->bos);
+	mutex_unlock(&ctx->mem_lock);
+	atomic_inc(&ctx->tdev->live_bos);
+	return 0;
+
+err_vunmap:
+	if (!bo->upages) {
+		drm_gem_vunmap_unlocked(obj, &bo->map);
+		bo->vaddr = NULL;
+	}
+err_uncharge:
+	tnpu_bo_uncharge(ctx, obj->size);
+	return ret;
+}
+
+/* Leave the address space; the NPU no longer uses the buffer at this point. */
+static void tnpu_bo_unbind(struct tnpu_bo *bo)
+{
+	struct tnpu_ctx *ctx = bo->ctx;
+
+	if (!ctx)
+		return;
+	tnpu_mmu_unmap(&ctx->mmu, &bo->va);
+	mutex_lock(&ctx->mem_lock);
+	list_del(&bo->ctx_node);
+	mutex_unlock(&ctx->mem_lock);
+	tnpu_bo_uncharge(ctx, bo->base.base.size);
+	atomic_dec(&ctx->tdev->live_bos);
+	bo->ctx = NULL;
+	tnpu_ctx_put(ctx);
+}
+
+static void tnpu_bo_free(struct drm_gem_object *obj)
+{
+	struct tnpu_bo *bo = to_tnpu_bo(obj);
+	bool bound = bo->ctx;
+
+	tnpu_bo_unbind(bo);
+	if (bound)
+		drm_gem_vunmap_unlocked(obj, &bo->map);
+	drm_gem_shmem_free(&bo->base);
+}
+
+static enum drm_gem_object_status tnpu_bo_status(struct drm_gem_object *obj)
+{
+	/* A buffer with a handle is pinned for the NPU: always resident. */
+	return to_tnpu_bo(obj)->ctx ? DRM_GEM_OBJECT_RESIDENT : 0;
+}
+
+static const struct drm_gem_object_funcs tnpu_gem_funcs = {
+	.free = tnpu_bo_free,
+	.open = tnpu_bo_open,
+	.print_info = drm_gem_shmem_object_print_info,
+	.pin = drm_gem_shmem_object_pin,
+	.unpin = drm_gem_shmem_object_unpin,
+	.get_sg_table = drm_gem_shmem_object_get_sg_table,
+	.vmap = drm_gem_shmem_object_vmap,
+	.vunmap = drm_gem_shmem_object_vunmap,
+	.mmap = drm_gem_shmem_object_mmap,
+	.status = tnpu_bo_status,
+	.vm_ops = &drm_gem_shmem_vm_ops,
+};
+
+struct drm_gem_object *tnpu_gem_create_object(struct drm_device *dev, size_t size)
+{
+	struct tnpu_bo *bo;
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	bo->base.base.funcs = &tnpu_gem_funcs;
+	/* The NPU may have written to any page. */
+	bo->base.pages_mark_dirty_on_put = true;
+	INIT_LIST_HEAD(&bo->ctx_node);
+	return &bo->base.base;
+}
+
+/*
+ * Always make a new object, even for our own dma-bufs, so that the importing
+ * file gets its own mapping of the buffer in its own address space.
+ */
+struct drm_gem_object *tnpu_gem_prime_import(struct drm_device *dev,
+					     struct dma_buf *dma_buf)
+{
+	struct dma_buf_attachment *attach;
+	struct drm_gem_object *obj;
+	int ret;
+
+	attach = dma_buf_attach(dma_buf, dev->dev);
+	if (IS_ERR(attach))
+		return ERR_CAST(attach);
+	get_dma_buf(dma_buf);
+
+	obj = drm_gem_shmem_prime_import_sg_table(dev, attach, NULL);
+	if (IS_ERR(obj)) {
+		ret = PTR_ERR(obj);
+		goto err_detach;
+	}
+	obj->import_attach = attach;
+	obj->resv = dma_buf->resv;
+	return obj;
+
+err_detach:
+	dma_buf_detach(dma_buf, attach);
+	dma_buf_put(dma_buf);
+	return ERR_PTR(ret);
+}
+
+int tnpu_bo_create_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct drm_tnpu_bo_create *args = data;
+	struct drm_gem_shmem_object *shmem;
+	struct drm_gem_object *obj;
+	struct tnpu_bo *bo;
+	u32 handle;
+	int ret;
+
+	if (args->flags & ~DRM_TNPU_BO_FLAGS || !args->size)
+		return -EINVAL;
+	if (args->size > TNPU_MAX_BO_SIZE)
+		return -E2BIG;
+	/* Fail early, before allocating, when the limit cannot fit it anyway. */
+	if (PAGE_ALIGN(args->size) > tnpu_file_ctx(file)->mem_limit)
+		return -ENOMEM;
+
+	shmem = drm_gem_shmem_create(dev, PAGE_ALIGN(args->size));
+	if (IS_ERR(shmem))
+		return PTR_ERR(shmem);
+	obj = &shmem->base;
+	bo = to_tnpu_bo(obj);
+	bo->flags = args->flags;
+
+	ret = drm_gem_create_mmap_offset(obj);
+	if (ret)
+		goto out_put;
+	ret = drm_gem_handle_create(file, obj, &handle);
+	if (ret)
+		goto out_put;
+
+	args->handle = handle;
+	args->size = obj->size;
+	args->npu_va = bo->va.start;
+	args->mmap_offset = drm_vma_node_offset_addr(&obj->vma_node);
+out_put:
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+int tnpu_bo_info_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct drm_tnpu_bo_info *args = data;
+	struct drm_gem_object *obj;
+	struct tnpu_bo *bo;
+	int ret = 0;
+
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	bo = to_tnpu_bo(obj);
+
+	args->flags = bo->flags;
+	args->size = obj->size;
+	args->npu_va = bo->va.start;
+	args->mmap_offset = 0;
+	if (!bo->upages) {
+		ret = drm_gem_create_mmap_offset(obj);
+		if (!ret)
+			args->mmap_offset = drm_vma_node_offset_addr(&obj->vma_node);
+	}
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+/* ---- userptr ------------------------------------------------------------ */
+
+static void tnpu_userptr_free(struct drm_gem_object *obj)
+{
+	struct tnpu_bo *bo = to_tnpu_bo(obj);
+
+	tnpu_bo_unbind(bo);
+	vunmap(bo->vaddr);
+	unpin_user_pages_dirty_lock(bo->upages, bo->npages,
+				    !(bo->flags & DRM_TNPU_BO_NPU_READONLY));
+	account_locked_vm(bo->mm, bo->npages, false);
+	mmdrop(bo->mm);
+	kvfree(bo->upages);
+	drm_gem_object_release(obj);
+	kfree(bo);
+}
+
+static struct dma_buf *tnpu_userptr_export(struct drm_gem_object *obj, int flags)
+{
+	/* The memory belongs to a process, not to the device: keep it there. */
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static const struct drm_gem_object_funcs tnpu_userptr_funcs = {
+	.free = tnpu_userptr_free,
+	.open = tnpu_bo_open,
+	.export = tnpu_userptr_export,
+	.status = tnpu_bo_status,
+};
+
+int tnpu_bo_userptr_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct drm_tnpu_bo_userptr *args = data;
+	bool readonly = args->flags & DRM_TNPU_BO_NPU_READONLY;
+	unsigned long npages;
+	struct page **pages;
+	struct tnpu_bo *bo;
+	void *vaddr;
+	u32 handle;
+	int pinned, ret;
+
+	if (args->flags & ~DRM_TNPU_BO_FLAGS || !args->size ||
+	    !PAGE_ALIGNED(args->user_ptr) || !PAGE_ALIGNED(args->size))
+		return -EINVAL;
+	if (args->size > TNPU_MAX_BO_SIZE)
+		return -E2BIG;
+	if (args->size > tnpu_file_ctx(file)->mem_limit)
+		return -ENOMEM;
+	if (!access_ok(u64_to_user_ptr(args->user_ptr), args->size))
+		return -EFAULT;
+
+	npages = args->size >> PAGE_SHIFT;
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	ret = account_locked_vm(current->mm, npages, true);
+	if (ret)
+		goto err_free_pages;
+
+	pinned = pin_user_pages_fast(args->user_ptr, npages,
+				     FOLL_LONGTERM | (readonly ? 0 : FOLL_WRITE), pages);
+	if (pinned != npages) {
+		ret = pinned < 0 ? pinned : -EFAULT;
+		if (pinned > 0)
+			unpin_user_pages(pages, pinned);
+		goto err_unaccount;
+	}
+
+	vaddr = vmap(pages, npages, VM_MAP, PAGE_KERNEL);
+	if (!vaddr) {
+		ret = -ENOMEM;
+		goto err_unpin;
+	}
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo) {
+		ret = -ENOMEM;
+		goto err_vunmap;
+	}
+	bo->base.base.funcs = &tnpu_userptr_funcs;
+	drm_gem_private_object_init(dev, &bo->base.base, args->size);
+	INIT_LIST_HEAD(&bo->ctx_node);
+	bo->flags = args->flags;
+	bo->vaddr = vaddr;
+	bo->upages = pages;
+	bo->npages = npages;
+	bo->mm = current->mm;
+	mmgrab(bo->mm);
+
+	/* From here the object's free undoes everything above. */
+	ret = drm_gem_handle_create(file, &bo->base.base, &handle);
+	if (!ret) {
+		args->handle = handle;
+		args->npu_va = bo->va.start;
+	}
+	drm_gem_object_put(&bo->base.base);
+	return ret;
+
+err_vunmap:
+	vunmap(vaddr);
+err_unpin:
+	unpin_user_pages(pages, npages);
+err_unaccount:
+	account_locked_vm(current->mm, npages, false);
+err_free_pages:
+	kvfree(pages);
+	return ret;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tnpu: buffer objects.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#ifndef __TNPU_GEM_H__
+#define __TNPU_GEM_H__
+
+#include <linux/iosys-map.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_mm.h>
+
+struct dma_buf;
+struct drm_device;
+struct drm_file;
+struct tnpu_ctx;
+
+/* Largest buffer, in bytes (DRM_TNPU_PARAM_MAX_BO_SIZE). */
+#define TNPU_MAX_BO_SIZE	(16ULL << 30)
+
+/**
+ * struct tnpu_bo - a buffer mapped in exactly one NPU address space
+ * @base: shmem object; for userptr buffers only its GEM part is used.
+ * @ctx: context whose address space maps the buffer, set when the buffer
+ *	first gets a handle in a file (created, imported or wrapped there).
+ * @va: NPU address range in @ctx.
+ * @map: kernel mapping of a shmem or imported buffer.
+ * @vaddr: kernel address of the buffer's first byte: the "bus address"
+ *	the page tables point at.
+ * @flags: DRM_TNPU_BO_* flags.
+ * @upages: pinned user pages of a userptr buffer, NULL otherwise.
+ * @npages: entries at @upages.
+ * @mm: address space charged for @upages (RLIMIT_MEMLOCK).
+ * @ctx_node: entry in &tnpu_ctx.bos.
+ */
+struct tnpu_bo {
+	struct drm_gem_shmem_object base;
+	struct tnpu_ctx *ctx;
+	struct drm_mm_node va;
+	struct iosys_map map;
+	void *vaddr;
+	u32 flags;
+	struct page **upages;
+	unsigned long npages;
+	struct mm_struct *mm;
+	struct list_head ctx_node;
+};
+
+static inline struct tnpu_bo *to_tnpu_bo(struct drm_gem_object *obj)
+{
+	return container_of(to_drm_gem_shmem_obj(obj), struct tnpu_bo, base);
+}
+
+struct drm_gem_object *tnpu_gem_create_object(struct drm_device *dev, size_t size);
+struct drm_gem_object *tnpu_gem_prime_import(struct drm_device *dev,
+					     struct dma_buf *dma_buf);
+
+int tnpu_bo_create_ioctl(struct drm_device *dev, void *data, struct drm_file *file);
+int tnpu_bo_info_ioctl(struct drm_device *dev, void *data, struct drm_file *file);
+int tnpu_bo_userptr_ioctl(struct drm_device *dev, void *data, struct drm_file *file);
+
+#endif /* __TNPU_GEM_H__ */

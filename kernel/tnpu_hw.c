@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tnpu: bring-up, interrupt and reset of the NPU, through its registers only.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+
+#include <linux/delay.h>
+#include <linux/iopoll.h>
+#include <linux/slab.h>
+#include <drm/drm_print.h>
+
+#include "tnpu_hw.h"
+#include "tnpu_job.h"
+
+#define TNPU_RESET_POLL_US	1000
+#define TNPU_RESET_TIMEOUT_US	(500 * 1000)
+
+static void tnpu_hw_irq(void *data)
+{
+	struct tnpu_device *tdev = data;
+	u32 status;
+
+	status = tnpu_reg_read(tdev, TNPU_REG_IRQ_STATUS);
+	if (!status)
+		return;
+	tnpu_reg_write(tdev, TNPU_REG_IRQ_STATUS, status);
+
+	if (status & TNPU_IRQ_QUEUE(0))
+		tnpu_job_irq(tdev);
+	if (status & TNPU_IRQ_FW_ERROR) {
+		atomic_inc(&tdev->irq_errors);
+		drm_err_ratelimited(&tdev->drm, "firmware reported a fatal error\n");
+	}
+}
+
+/* Hand hardware queue 0 to the device; the queue must be idle. */
+int tnpu_hw_ring_start(struct tnpu_device *tdev)
+{
+	struct tnpu_ring *ring = &tdev->ring;
+	unsigned long flags;
+	u64 base = (u64)(uintptr_t)ring->descs;
+
+	spin_lock_irqsave(&ring->lock, flags);
+	memset(ring->descs, 0, ring->size * sizeof(*ring->descs));
+	ring->tail = 0;
+	ring->completed = 0;
+	spin_unlock_irqrestore(&ring->lock, flags);
+
+	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_RING_BASE_LO), lower_32_bits(base));
+	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_RING_BASE_HI), upper_32_bits(base));
+	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_RING_SIZE), ring->size);
+	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_TAIL), 0);
+	if (tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_RING_SIZE)) != ring->size ||
+	    tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_HEAD)) != 0) {
+		drm_err(&tdev->drm, "device refused ring of %u entries\n", ring->size);
+		return -EIO;
+	}
+	tnpu_reg_write(tdev, TNPU_REG_IRQ_MASK, TNPU_IRQ_QUEUE(0) | TNPU_IRQ_FW_ERROR);
+	return 0;
+}
+
+u64 tnpu_hw_progress(struct tnpu_device *tdev)
+{
+	u32 hi, lo;
+
+	/* Re-read HI so that a carry between the two halves is not missed. */
+	do {
+		hi = tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_HI));
+		lo = tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_LO));
+	} while (hi != tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_HI)));
+
+	return ((u64)hi << 32) | lo;
+}
+
+void tnpu_hw_abort_head(struct tnpu_device *tdev)
+{
+	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_ABORT), 1);
+}
+
+/* Drop every queued job; returns once the device let go of them. */
+int tnpu_hw_engine_reset(struct tnpu_device *tdev)
+{
+	u32 busy;
+	int ret;
+
+	tnpu_reg_write(tdev, TNPU_REG_IRQ_MASK, 0);
+	tnpu_reg_write(tdev, TNPU_REG_RESET, TNPU_RESET_ENGINE);
+	ret = read_poll_timeout(tnpu_reg_read, busy, !busy, TNPU_RESET_POLL_US,
+				TNPU_RESET_TIMEOUT_US, false, tdev, TNPU_REG_RESET);
+	if (ret)
+		return ret;
+	return tnpu_hw_ring_start(tdev);
+}
+
+/* Stop the firmware and boot it again from the loaded image. */
+int tnpu_hw_firmware_reset(struct tnpu_device *tdev)
+{
+	int ret;
+
+	tnpu_reg_write(tdev, TNPU_REG_IRQ_MASK, 0);
+	tnpu_reg_write(tdev, TNPU_REG_RESET, TNPU_RESET_FIRMWARE);
+	ret = tnpu_fw_boot(tdev);
+	if (ret)
+		return ret;
+	return tnpu_hw_ring_start(tdev);
+}
+
+int tnpu_hw_init(struct tnpu_device *tdev)
+{
+	struct tnpu_ring *ring = &tdev->ring;
+	u32 id;
+	int ret;
+
+	tdev->vdev = tnpu_vdev_create(tnpu_num_cores, tnpu_hw_irq, tdev);
+	if (IS_ERR(tdev->vdev))
+		return PTR_ERR(tdev->vdev);
+
+	id = tnpu_reg_read(tdev, TNPU_REG_ID);
+	if (id != TNPU_DEVICE_ID) {
+		drm_err(&tdev->drm, "unknown device id %#x\n", id);
+		ret = -ENODEV;
+		goto err_vdev;
+	}
+	tdev->num_cores = tnpu_reg_read(tdev, TNPU_REG_NUM_CORES);
+	tdev->num_queues = tnpu_reg_read(tdev, TNPU_REG_NUM_QUEUES);
+
+	ring->size = TNPU_RING_ENTRIES;
+	spin_lock_init(&ring->lock);
+	spin_lock_init(&ring->fence_lock);
+	ring->fence_context = dma_fence_context_alloc(1);
+	ring->descs = kcalloc(ring->size, sizeof(*ring->descs), GFP_KERNEL);
+	ring->jobs = kcalloc(ring->size, sizeof(*ring->jobs), GFP_KERNEL);
+	if (!ring->descs || !ring->jobs) {
+		ret = -ENOMEM;
+		goto err_ring;
+	}
+
+	ret = tnpu_fw_load(tdev);
+	if (ret)
+		goto err_ring;
+	ret = tnpu_fw_boot(tdev);
+	if (ret)
+		goto err_fw;
+	ret = tnpu_hw_ring_start(tdev);
+	if (ret)
+		goto err_fw;
+	return 0;
+
+err_fw:
+	tnpu_fw_unload(tdev);
+err_ring:
+	kfree(ring->jobs);
+	kfree(ring->descs);
+err_vdev:
+	tnpu_vdev_destroy(tdev->vdev);
+	return ret;
+}
+
+void tnpu_hw_fini(struct tnpu_device *tdev)
+{
+	tnpu_reg_write(tdev, TNPU_REG_IRQ_MASK, 0);
+	/* Stops the cores: nothing touches the ring or the image after this. */
+	tnpu_vdev_destroy(tdev->vdev);
+	tnpu_fw_unload(tdev);
+	kfree(tdev->ring.jobs);
+	kfree(tdev->ring.descs);
+}

@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tnpu: queues, jobs and the scheduler backend.
+ *
+ * Every queue is a drm_sched entity of the device's single scheduler, which
+ * feeds hardware queue 0; queue priorities map onto the scheduler's run
+ * queues. run_job() writes a descriptor into the ring and rings the
+ * doorbell; the completion interrupt signals the job's hardware fence.
+ * Recovery from hangs lives in tnpu_reset.c.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+
+#include <linux/capability.h>
+#include <linux/delay.h>
+#include <linux/dma-fence-chain.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_print.h>
+#include <drm/drm_syncobj.h>
+
+#include "drm/tnpu_accel.h"
+#include "tnpu_drv.h"
+#include "tnpu_gem.h"
+#include "tnpu_hw.h"
+#include "tnpu_job.h"
+#include "tnpu_reset.h"
+
+#define TNPU_MAX_QUEUES_PER_CTX	64
+#define TNPU_MAX_SUBMIT_BOS	4096
+#define TNPU_MAX_IN_SYNCS	64
+/* How long teardown waits for the NPU to finish jobs of closed files. */
+#define TNPU_DRAIN_TIMEOUT_MS	10000
+
+static struct tnpu_job *to_tnpu_job(struct drm_sched_job *sched_job)
+{
+	return container_of(sched_job, struct tnpu_job, base);
+}
+
+/* ---- hardware fences ---------------------------------------------------- */
+
+static const char *tnpu_fence_driver_name(struct dma_fence *fence)
+{
+	return DRIVER_NAME;
+}
+
+static const char *tnpu_fence_timeline_name(struct dma_fence *fence)
+{
+	return "tnpu-ring0";
+}
+
+static const struct dma_fence_ops tnpu_hw_fence_ops = {
+	.get_driver_name = tnpu_fence_driver_name,
+	.get_timeline_name = tnpu_fence_timeline_name,
+};
+
+/* ---- job status --------------------------------------------------------- */
+
+static void tnpu_job_set_status(struct tnpu_job *job, u32 state, u32 error,
+				u32 cmd_index, u64 fault_addr, u64 duration_ns)
+{
+	struct tnpu_queue *q = job->queue;
+	struct tnpu_job_status_entry *e = &q->status[job->seqno % TNPU_JOB_STATUS_ENTRIES];
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->status_lock, flags);
+	if (e->seqno == job->seqno) {
+		e->state = state;
+		e->error = error;
+		e->cmd_index = cmd_index;
+		e->fault_addr = fault_addr;
+		e->duration_ns = duration_ns;
+	}
+	spin_unlock_irqrestore(&q->status_lock, flags);
+}
+
+int tnpu_job_query_status(struct tnpu_ctx *ctx, u32 queue_id, u64 seqno,
+			  struct tnpu_job_status_entry *out)
+{
+	struct tnpu_job_status_entry *e;
+	struct tnpu_queue *q;
+	unsigned long flags;
+
+	xa_lock(&ctx->queues);
+	q = xa_load(&ctx->queues, queue_id);
+	if (q)
+		kref_get(&q->ref);
+	xa_unlock(&ctx->queues);
+	if (!q)
+		return -ENOENT;
+
+	memset(out, 0, sizeof(*out));
+	out->state = DRM_TNPU_JOB_UNKNOWN;
+	e = &q->status[seqno % TNPU_JOB_STATUS_ENTRIES];
+	spin_lock_irqsave(&q->status_lock, flags);
+	if (seqno && e->seqno == seqno)
+		*out = *e;
+	spin_unlock_irqrestore(&q->status_lock, flags);
+
+	tnpu_queue_put(q);
+	return 0;
+}
+
+/* Firmware error code -> errno of the job's fence. */
+static int tnpu_job_errno(u32 error)
+{
+	switch (error) {
+	case DRM_TNPU_ERR_NONE:
+		return 0;
+	case DRM_TNPU_ERR_BAD_OPCODE:
+	case DRM_TNPU_ERR_BAD_COMMAND:
+		return -EINVAL;
+	case DRM_TNPU_ERR_MMU_FAULT:
+	case DRM_TNPU_ERR_MMU_PERM:
+		return -EFAULT;
+	case DRM_TNPU_ERR_HANG:
+		return -ETIME;
+	case DRM_TNPU_ERR_CANCELED:
+		return -ECANCELED;
+	case DRM_TNPU_ERR_WAIT_TIMEOUT:
+		return -ETIMEDOUT;
+	default:
+		return -EIO;
+	}
+}
+
+/* Called with the ring lock held; @job may be freed once this returns. */
+void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
+		     u64 fault_addr, u64 duration_ns)
+{
+	struct tnpu_ctx *ctx = job->queue->ctx;
+	struct dma_fence *fence = job->hw_fence;
+	int err = tnpu_job_errno(error);
+
+	atomic64_add(duration_ns, &ctx->engine_ns);
+	tnpu_job_set_status(job, error ? DRM_TNPU_JOB_FAILED : DRM_TNPU_JOB_DONE,
+			    error, cmd_index, fault_addr, duration_ns);
+	if (error)
+		drm_dbg_driver(&job->tdev->drm,
+			       "ctx %u queue %u job %llu failed: error %u at command %u, address %#llx\n",
+			       ctx->id, job->queue->id, job->seqno, error, cmd_index, fault_addr);
+	if (err)
+		dma_fence_set_error(fence, err);
+	dma_fence_signal(fence);
+}
+
+/* Completion interrupt of hardware queue 0 (hard-irq context). */
+void tnpu_job_irq(struct tnpu_device *tdev)
+{
+	struct tnpu_ring *ring = &tdev->ring;
+	unsigned long flags;
+	u32 head;
+
+	spin_lock_irqsave(&ring->lock, flags);
+	head = tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_HEAD));
+	while (ring->completed != head) {
+		u32 slot = ring->completed & (ring->size - 1);
+		struct tnpu_job_desc *desc = &ring->descs[slot];
+		struct tnpu_job *job = ring->jobs[slot];
+
+		if (!smp_load_acquire(&desc->done))
+			break;
+		ring->jobs[slot] = NULL;
+		ring->completed++;
+		if (job)
+			tnpu_job_signal(job, desc->error, desc->cmd_index, desc->fault_addr,
+					desc->end_ns - desc->start_ns);
+	}
+	spin_unlock_irqrestore(&ring->lock, flags);
+}
+
+/* ---- scheduler backend -------------------------------------------------- */
+
+/* Put @job on the ring; returns its new hardware fence (one reference). */
+struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job)
+{
+	struct tnpu_device *tdev = job->tdev;
+	struct tnpu_ring *ring = &tdev->ring;
+	struct tnpu_job_desc *desc;
+	struct dma_fence *fence;
+	unsigned long flags;
+	u32 slot;
+
+	fence = kzalloc(sizeof(*fence), GFP_KERNEL);
+	if (!fence)
+		return ERR_PTR(-ENOMEM);
+
+	spin_lock_irqsave(&ring->lock, flags);
+	slot = ring->tail & (ring->size - 1);
+	if (WARN_ON(ring->jobs[slot])) {
+		/* The scheduler's credit limit equals the ring size. */
+		spin_unlock_irqrestore(&ring->lock, flags);
+		kfree(fence);
+		return ERR_PTR(-EBUSY);
+	}
+	dma_fence_init(fence, &tnpu_hw_fence_ops, &ring->fence_lock,
+		       ring->fence_context, ++ring->fence_seqno);
+	dma_fence_put(job->hw_fence);
+	job->hw_fence = dma_fence_get(fence);
+
+	desc = &ring->descs[slot];
+	memset(desc, 0, sizeof(*desc));
+	desc->job_id = job->seqno;
+	desc->pt_root = tnpu_mmu_root(&job->queue->ctx->mmu);
+	desc->cmd_va = job->cmd_va;
+	desc->cmd_size = job->cmd_size;
+	desc->profile_va = job->profile_va;
+	desc->profile_size = job->profile_size;
+	ring->jobs[slot] = job;
+	ring->tail++;
+	/* The register write orders the descriptor before the new tail. */
+	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_TAIL), ring->tail);
+	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_DOORBELL), 1);
+	spin_unlock_irqrestore(&ring->lock, flags);
+
+	tnpu_job_set_status(job, DRM_TNPU_JOB_RUNNING, 0, 0, 0, 0);
+	return fence;
+}
+
+bool tnpu_job_is_canceled(struct tnpu_job *job)
+{
+	return READ_ONCE(job->queue->canceled) ||
+	       atomic_read(&job->queue->ctx->banned) || job->tdev->dead;
+}
+
+static struct dma_fence *tnpu_job_run(struct drm_sched_job *sched_job)
+{
+	struct tnpu_job *job = to_tnpu_job(sched_job);
+
+	if (tnpu_job_is_canceled(job) || sched_job->s_fence->finished.error) {
+		tnpu_job_set_status(job, DRM_TNPU_JOB_FAILED, DRM_TNPU_ERR_CANCELED, 0, 0, 0);
+		return ERR_PTR(-ECANCELED);
+	}
+	return tnpu_job_run_on_ring(job);
+}
+
+static void tnpu_job_free(struct tnpu_job *job)
+{
+	u32 i;
+
+	if (job->bos) {
+		for (i = 0; i < job->bo_count; i++)
+			if (job->bos[i])
+				drm_gem_object_put(job->bos[i]);
+		kvfree(job->bos);
+	}
+	if (job->cmd_bo)
+		drm_gem_object_put(job->cmd_bo);
+	if (job->profile_bo)
+		drm_gem_object_put(job->profile_bo);
+	dma_fence_put(job->hw_fence);
+	atomic_dec(&job->tdev->live_jobs);
+	tnpu_queue_put(job->queue);
+	kfree(job);
+}
+
+static void tnpu_job_free_sched(struct drm_sched_job *sched_job)
+{
+	drm_sched_job_cleanup(sched_job);
+	tnpu_job_free(to_tnpu_job(sched_job));
+}
+
+static const struct drm_sched_backend_ops tnpu_sched_ops = {
+	.run_job = tnpu_job_run,
+	.timedout_job = tnpu_job_timedout,
+	.free_job = tnpu_job_free_sched,
+};
+
+/* ---- queues ------------------------------------------------------------- */
+
+static void tnpu_queue_release(struct kref *ref)
+{
+	struct tnpu_queue *q = container_of(ref, struct tnpu_queue, ref);
+
+	dma_fence_put(q->last_fence);
+	mutex_destroy(&q->submit_lock);
+	tnpu_ctx_put(q->ctx);
+	kfree(q);
+}
+
+void tnpu_queue_put(struct tnpu_queue *q)
+{
+	kref_put(&q->ref, tnpu_queue_release);
+}
+
+static enum drm_sched_priority tnpu_sched_priority(u32 priority)
+{
+	switch (priority) {
+	case DRM_TNPU_PRIORITY_LOW:
+		return DRM_SCHED_PRIORITY_LOW;
+	case DRM_TNPU_PRIORITY_HIGH:
+		return DRM_SCHED_PRIORITY_HIGH;
+	case DRM_TNPU_PRIORITY_REALTIME:
+		return DRM_SCHED_PRIORITY_KERNEL;
+	default:
+		return DRM_SCHED_PRIORITY_NORMAL;
+	}
+}
+
+int tnpu_queue_create_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct tnpu_device *tdev = to_tnpu_device(dev);
+	struct drm_tnpu_queue_create *args = data;
+	struct tnpu_ctx *ctx = tnpu_file_ctx(file);
+	struct drm_gpu_scheduler *sched = &tdev->sched;
+	struct tnpu_queue *q;
+	u32 id;
+	int ret;
+
+	if (args->flags || args->pad || args->priority > DRM_TNPU_PRIORITY_REALTIME)
+		return -EINVAL;
+	if (args->priority == DRM_TNPU_PRIORITY_REALTIME && !capable(CAP_SYS_NICE))
+		return -EPERM;
+	if (atomic_read(&ctx->banned))
+		return -EBADFD;
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q)
+		return -ENOMEM;
+	kref_init(&q->ref);
+	mutex_init(&q->submit_lock);
+	spin_lock_init(&q->status_lock);
+	q->priority = args->priority;
+	q->ctx = tnpu_ctx_get(ctx);
+
+	ret = drm_sched_entity_init(&q->entity, tnpu_sched_priority(args->priority),
+				    &sched, 1, NULL);
+	if (ret)
+		goto err_put;
+
+	ret = xa_alloc(&ctx->queues, &id, q, XA_LIMIT(1, TNPU_MAX_QUEUES_PER_CTX),
+		       GFP_KERNEL);
+	if (ret) {
+		ret = ret == -EBUSY ? -ENOSPC : ret;
+		goto err_entity;
+	}
+	q->id = id;
+	args->queue_id = id;
+	return 0;
+
+err_entity:
+	drm_sched_entity_destroy(&q->entity);
+err_put:
+	tnpu_queue_put(q);
+	return ret;
+}
+
+/* Stop @q taking jobs, cancel those not yet run, and drop the id's reference. */
+static struct dma_fence *tnpu_queue_teardown(struct tnpu_queue *q)
+{
+	struct dma_fence *last;
+
+	mutex_lock(&q->submit_lock);
+	WRITE_ONCE(q->canceled, true);
+	last = dma_fence_get(q->last_fence);
+	mutex_unlock(&q->submit_lock);
+
+	/* Queued jobs now pass through run_job() only to be canceled. */
+	drm_sched_entity_destroy(&q->entity);
+	tnpu_queue_put(q);
+	return last;
+}
+
+int tnpu_queue_destroy_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct drm_tnpu_queue_destroy *args = data;
+	struct tnpu_ctx *ctx = tnpu_file_ctx(file);
+	struct dma_fence *last;
+	struct tnpu_queue *q;
+
+	if (args->pad)
+		return -EINVAL;
+	q = xa_erase(&ctx->queues, args->queue_id);
+	if (!q)
+		return -ENOENT;
+
+	last = tnpu_queue_teardown(q);
+	/* A job already on the NPU is waited for, as documented. */
+	if (last) {
+		dma_fence_wait(last, false);
+		dma_fence_put(last);
+	}
+	return 0;
+}
+
+/* File closed: cancel what has not run; running jobs finish on their own. */
+void tnpu_queues_close(struct tnpu_ctx *ctx)
+{
+	struct tnpu_queue *q;
+	unsigned long id;
+
+	xa_for_each(&ctx->queues, id, q) {
+		xa_erase(&ctx->queues, id);
+		dma_fence_put(tnpu_queue_teardown(q));
+	}
+}
+
+/* ---- submit ------------------------------------------------------------- */
+
+static int tnpu_submit_lookup_bos(struct tnpu_job *job, struct drm_file *file,
+				  struct drm_tnpu_submit *args)
+{
+	struct drm_gem_object *obj;
+	struct tnpu_bo *bo;
+
+	obj = drm_gem_object_lookup(file, args->cmd_handle);
+	if (!obj)
+		return -ENOENT;
+	job->cmd_bo = obj;
+	if (args->cmd_offset > obj->size || args->cmd_size > obj->size - args->cmd_offset)
+		return -EINVAL;
+	bo = to_tnpu_bo(obj);
+	job->cmd_va = bo->va.start + args->cmd_offset;
+	job->cmd_size = args->cmd_size;
+
+	if (args->flags & DRM_TNPU_SUBMIT_PROFILE) {
+		obj = drm_gem_object_lookup(file, args->profile_handle);
+		if (!obj)
+			return -ENOENT;
+		job->profile_bo = obj;
+		bo = to_tnpu_bo(obj);
+		if (bo->flags & DRM_TNPU_BO_NPU_READONLY)
+			return -EINVAL;
+		job->profile_va = bo->va.start;
+		job->profile_size = obj->size;
+	}
+
+	if (!args->bo_count)
+		return 0;
+	job->bo_count = args->bo_count;
+	return drm_gem_objects_lookup(file, u64_to_user_ptr(args->bo_handles),
+				      args->bo_count, &job->bos);
+}
+
+static int tnpu_submit_add_deps(struct tnpu_job *job, struct drm_file *file,
+				struct drm_tnpu_submit *args)
+{
+	struct drm_tnpu_sync *syncs;
+	u32 i;
+	int ret = 0;
+
+	if (!args->in_sync_count)
+		return 0;
+	syncs = memdup_array_user(u64_to_user_ptr(args->in_syncs), args->in_sync_count,
+				  sizeof(*syncs));
+	if (IS_ERR(syncs))
+		return PTR_ERR(syncs);
+
+	for (i = 0; i < args->in_sync_count; i++) {
+		struct dma_fence *fence;
+
+		if (syncs[i].pad) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = drm_syncobj_find_fence(file, syncs[i].handle, syncs[i].point, 0, &fence);
+		if (ret)
+			break;
+		ret = drm_sched_job_add_dependency(&job->base, fence);
+		if (ret)
+			break;
+	}
+	kfree(syncs);
+	return ret;
+}
+
+int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct tnpu_device *tdev = to_tnpu_device(dev);
+	struct drm_tnpu_submit *args = data;
+	struct tnpu_ctx *ctx = tnpu_file_ctx(file);
+	struct drm_syncobj *out_sync = NULL;
+	struct dma_fence_chain *chain = NULL;
+	struct dma_fence *finished;
+	struct tnpu_queue *q;
+	struct tnpu_job *job;
+	int ret;
+
+	if (args->flags & ~DRM_TNPU_SUBMIT_FLAGS || args->reserved[0] || args->reserved[1] ||
+	    args->out_sync.pad || !args->cmd_size || !IS_ALIGNED(args->cmd_size, 8) ||
+	    !IS_ALIGNED(args->cmd_offset, 8) || args->bo_count > TNPU_MAX_SUBMIT_BOS ||
+	    args->in_sync_count > TNPU_MAX_IN_SYNCS ||
+	    (!(args->flags & DRM_TNPU_SUBMIT_PROFILE) && args->profile_handle) ||
+	    (!args->out_sync.handle && args->out_sync.point))
+		return -EINVAL;
+	if (atomic_read(&ctx->banned))
+		return -EBADFD;
+
+	xa_lock(&ctx->queues);
+	q = xa_load(&ctx->queues, args->queue_id);
+	if (q)
+		kref_get(&q->ref);
+	xa_unlock(&ctx->queues);
+	if (!q)
+		return -ENOENT;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job) {
+		tnpu_queue_put(q);
+		return -ENOMEM;
+	}
+	job->tdev = tdev;
+	job->queue = q;
+	atomic_inc(&tdev->live_jobs);
+
+	ret = tnpu_submit_lookup_bos(job, file, args);
+	if (ret)
+		goto err_free;
+
+	ret = drm_sched_job_init(&job->base, &q->entity, 1, ctx, file->client_id);
+	if (ret)
+		goto err_free;
+
+	ret = tnpu_submit_add_deps(job, file, args);
+	if (ret)
+		goto err_cleanup;
+
+	if (args->out_sync.handle) {
+		out_sync = drm_syncobj_find(file, args->out_sync.handle);
+		if (!out_sync) {
+			ret = -ENOENT;
+			goto err_cleanup;
+		}
+		if (args->out_sync.point) {
+			chain = dma_fence_chain_alloc();
+			if (!chain) {
+				ret = -ENOMEM;
+				goto err_cleanup;
+			}
+		}
+	}
+
+	mutex_lock(&q->submit_lock);
+	if (q->canceled) {
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	if (atomic_read(&ctx->banned)) {
+		ret = -EBADFD;
+		goto err_unlock;
+	}
+	drm_sched_job_arm(&job->base);
+	job->seqno = ++q->seqno;
+	finished = dma_fence_get(&job->base.s_fence->finished);
+	dma_fence_put(q->last_fence);
+	q->last_fence = dma_fence_get(finished);
+	spin_lock_irq(&q->status_lock);
+	q->status[job->seqno % TNPU_JOB_STATUS_ENTRIES] = (struct tnpu_job_status_entry) {
+		.seqno = job->seqno,
+		.state = DRM_TNPU_JOB_QUEUED,
+	};
+	spin_unlock_irq(&q->status_lock);
+	args->seqno = job->seqno;
+	drm_sched_entity_push_job(&job->base);
+	mutex_unlock(&q->submit_lock);
+
+	if (out_sync) {
+		if (chain)
+			drm_syncobj_add_point(out_sync, chain, finished, args->out_sync.point);
+		else
+			drm_syncobj_replace_fence(out_sync, finished);
+		drm_syncobj_put(out_sync);
+	}
+	dma_fence_put(finished);
+	tnpu_queue_put(q);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&q->submit_lock);
+err_cleanup:
+	dma_fence_chain_free(chain);
+	if (out_sync)
+		drm_syncobj_put(out_sync);
+	drm_sched_job_cleanup(&job->base);
+err_free:
+	tnpu_job_free(job);
+	tnpu_queue_put(q);
+	return ret;
+}
+
+/* ---- device ------------------------------------------------------------- */
+
+int tnpu_job_init(struct tnpu_device *tdev)
+{
+	struct drm_sched_init_args args = {
+		.ops = &tnpu_sched_ops,
+		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+		.credit_limit = tdev->ring.size,
+		.timeout = msecs_to_jiffies(tnpu_hang_timeout_ms),
+		.name = "tnpu",
+		.dev = tdev->drm.dev,
+	};
+	int ret;
+
+	tdev->reset_wq = alloc_ordered_workqueue("tnpu-reset", 0);
+	if (!tdev->reset_wq)
+		return -ENOMEM;
+	args.timeout_wq = tdev->reset_wq;
+
+	ret = drm_sched_init(&tdev->sched, &args);
+	if (ret) {
+		destroy_workqueue(tdev->reset_wq);
+		return ret;
+	}
+	return 0;
+}
+
+void tnpu_job_fini(struct tnpu_device *tdev)
+{
+	struct drm_gpu_scheduler *sched = &tdev->sched;
+	unsigned long timeout = jiffies + msecs_to_jiffies(TNPU_DRAIN_TIMEOUT_MS);
+	bool idle;
+
+	/* Jobs of closed files may still run: let them finish and be freed. */
+	do {
+		spin_lock(&sched->job_list_lock);
+		idle = list_empty(&sched->pending_list);
+		spin_unlock(&sched->job_list_lock);
+		if (idle)
+			break;
+		msleep(10);
+	} while (time_before(jiffies, timeout));
+	if (!idle)
+		drm_err(&tdev->drm, "jobs still pending at unload\n");
+
+	drm_sched_fini(sched);
+	destroy_workqueue(tdev->reset_wq);
+}

@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tnpu: the virtual NPU.
+ *
+ * This file plays the hardware. It implements the register file of
+ * uapi/drm/tnpu_dev.h, runs the firmware's command processor on one kthread
+ * per compute core (core 0 walks the ring, the others serve parallel()), and
+ * raises its "interrupt" through a hard irq_work so that the driver's
+ * handler runs in hard-irq context, as it would with real silicon. The rest
+ * of the driver only talks to it through tnpu_vdev_read()/tnpu_vdev_write()
+ * and memory (rings, page tables, buffers).
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+
+#include <linux/completion.h>
+#include <linux/irq_work.h>
+#include <linux/kthread.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/wait.h>
+#include <asm/fpu/api.h>
+
+#include "drm/tnpu_accel.h"
+#include "drm/tnpu_dev.h"
+#include "tnpu_fw.h"
+#include "tnpu_vdev.h"
+
+/* How long a firmware reset waits for the command processor to let go. */
+#define TNPU_VDEV_STOP_TIMEOUT_MS	2000
+
+struct tnpu_vdev_core {
+	struct tnpu_vdev *vdev;
+	struct task_struct *task;
+	unsigned int index;
+	u64 seen_seq;
+};
+
+struct tnpu_vdev_queue {
+	u64 ring_base;
+	u32 ring_size;
+	u32 head;
+	u32 tail;
+	bool abort;
+	u32 abort_index;
+	u64 progress_base;
+};
+
+struct tnpu_vdev {
+	spinlock_t lock;	/* register file and @queue */
+	u32 irq_status;
+	u32 irq_mask;
+	u32 fw_status;
+	u32 fw_version;
+	u32 caps;
+	u64 fw_image;
+	u32 fw_image_size;
+	atomic_t heartbeat;
+	unsigned int num_cores;
+	struct tnpu_vdev_queue queue;
+
+	/* Job the command processor runs, owned by its stack. */
+	struct tnpu_fw_job *cur_job;
+	u32 cur_index;
+	u32 cur_gen;
+	u32 reset_gen;
+	bool cp_busy;
+
+	struct irq_work irq_work;
+	tnpu_vdev_irq_fn irq;
+	void *irq_data;
+
+	struct tnpu_fw_platform plat;
+	struct mutex boot_lock;	/* starting and stopping the cores */
+	struct tnpu_vdev_core *cores;
+	bool cores_running;
+	wait_queue_head_t cp_wq;
+	wait_queue_head_t idle_wq;
+
+	/* parallel(): one op spread over the cores. */
+	wait_queue_head_t par_wq;
+	u64 par_seq;
+	void (*par_fn)(void *arg, unsigned int i, unsigned int n);
+	void *par_arg;
+	unsigned int par_n;
+	atomic_t par_pending;
+	struct completion par_done;
+};
+
+/* Whether this CPU is inside a firmware FPU section (preemption is off there). */
+static DEFINE_PER_CPU(bool, tnpu_vdev_in_fpu);
+
+static void tnpu_vdev_fpu_begin(void *priv)
+{
+	kernel_fpu_begin();
+	this_cpu_write(tnpu_vdev_in_fpu, true);
+}
+
+static void tnpu_vdev_fpu_end(void *priv)
+{
+	this_cpu_write(tnpu_vdev_in_fpu, false);
+	kernel_fpu_end();
+}
+
+/* Keep FPU sections short: leave the FPU, let the scheduler in, re-enter. */
+static void tnpu_vdev_preempt_point(void *priv)
+{
+	struct tnpu_vdev *vdev = priv;
+
+	atomic_inc(&vdev->heartbeat);
+	if (this_cpu_read(tnpu_vdev_in_fpu)) {
+		tnpu_vdev_fpu_end(priv);
+		cond_resched();
+		tnpu_vdev_fpu_begin(priv);
+	} else {
+		cond_resched();
+	}
+}
+
+static u64 tnpu_vdev_now_ns(void *priv)
+{
+	return ktime_get_ns();
+}
+
+static int tnpu_vdev_should_abort(void *priv)
+{
+	struct tnpu_vdev *vdev = priv;
+	struct tnpu_vdev_queue *q = &vdev->queue;
+
+	if (READ_ONCE(vdev->reset_gen) != READ_ONCE(vdev->cur_gen))
+		return 1;
+	if (READ_ONCE(q->abort) && READ_ONCE(q->abort_index) == READ_ONCE(vdev->cur_index))
+		return 1;
+	return kthread_should_stop();
+}
+
+static void tnpu_vdev_parallel(void *priv, unsigned int n,
+			       void (*fn)(void *arg, unsigned int i, unsigned int n),
+			       void *arg)
+{
+	struct tnpu_vdev *vdev = priv;
+	unsigned int i;
+
+	if (n > vdev->num_cores)
+		n = vdev->num_cores;
+	if (n <= 1) {
+		for (i = 0; i < n; i++)
+			fn(arg, i, n);
+		return;
+	}
+
+	vdev->par_fn = fn;
+	vdev->par_arg = arg;
+	vdev->par_n = n;
+	atomic_set(&vdev->par_pending, n - 1);
+	reinit_completion(&vdev->par_done);
+	/* Publish the work before the sequence number the cores wait on. */
+	smp_store_release(&vdev->par_seq, vdev->par_seq + 1);
+	wake_up_all(&vdev->par_wq);
+
+	fn(arg, 0, n);
+	wait_for_completion(&vdev->par_done);
+}
+
+static int tnpu_vdev_worker_thread(void *data)
+{
+	struct tnpu_vdev_core *core = data;
+	struct tnpu_vdev *vdev = core->vdev;
+
+	while (!kthread_should_stop()) {
+		u64 seq;
+
+		wait_event_interruptible(vdev->par_wq,
+					 smp_load_acquire(&vdev->par_seq) != core->seen_seq ||
+					 kthread_should_stop());
+		if (kthread_should_stop())
+			break;
+		seq = smp_load_acquire(&vdev->par_seq);
+		if (seq == core->seen_seq)
+			continue;
+		core->seen_seq = seq;
+		if (core->index >= vdev->par_n)
+			continue;
+		vdev->par_fn(vdev->par_arg, core->index, vdev->par_n);
+		if (atomic_dec_and_test(&vdev->par_pending))
+			complete(&vdev->par_done);
+	}
+	return 0;
+}
+
+static void tnpu_vdev_raise_locked(struct tnpu_vdev *vdev, u32 bits)
+{
+	vdev->irq_status |= bits;
+	if (vdev->irq_status & vdev->irq_mask)
+		irq_work_queue(&vdev->irq_work);
+}
+
+static void tnpu_vdev_irq_work(struct irq_work *work)
+{
+	struct tnpu_vdev *vdev = container_of(work, struct tnpu_vdev, irq_work);
+
+	vdev->irq(vdev->irq_data);
+}
+
+static bool tnpu_vdev_cp_has_work_locked(struct tnpu_vdev *vdev)
+{
+	struct tnpu_vdev_queue *q = &vdev->queue;
+
+	return vdev->fw_status == TNPU_FW_STATUS_READY && q->ring_size &&
+	       q->ring_base && q->head != q->tail;
+}
+
+static bool tnpu_vdev_cp_has_work(struct tnpu_vdev *vdev)
+{
+	unsigned long flags;
+	bool ret;
+
+	spin_lock_irqsave(&vdev->lock, flags);
+	ret = tnpu_vdev_cp_has_work_locked(vdev);
+	spin_unlock_irqrestore(&vdev->lock, flags);
+	return ret;
+}
+
+static void tnpu_vdev_run_one(struct tnpu_vdev *vdev)
+{
+	struct tnpu_vdev_queue *q = &vdev->queue;
+	struct tnpu_job_desc *desc;
+	struct tnpu_fw_job job = {};
+	u64 start_ns, end_ns;
+	u32 index, gen;
+	int err;
+
+	spin_lock_irq(&vdev->lock);
+	if (!tnpu_vdev_cp_has_work_locked(vdev)) {
+		spin_unlock_irq(&vdev->lock);
+		return;
+	}
+	index = q->head;
+	desc = (struct tnpu_job_desc *)(uintptr_t)q->ring_base + (index & (q->ring_size - 1));
+	job.pt_root = READ_ONCE(desc->pt_root);
+	job.cmd_va = READ_ONCE(desc->cmd_va);
+	job.cmd_size = READ_ONCE(desc->cmd_size);
+	job.profile_va = READ_ONCE(desc->profile_va);
+	job.profile_size = READ_ONCE(desc->profile_size);
+	gen = vdev->reset_gen;
+	WRITE_ONCE(vdev->cur_gen, gen);
+	WRITE_ONCE(vdev->cur_index, index);
+	vdev->cur_job = &job;
+	vdev->cp_busy = true;
+	spin_unlock_irq(&vdev->lock);
+
+	start_ns = ktime_get_ns();
+	err = tnpu_fw_run_job(&vdev->plat, &job);
+	end_ns = ktime_get_ns();
+
+	spin_lock_irq(&vdev->lock);
+	vdev->cur_job = NULL;
+	vdev->cp_busy = false;
+	if (gen == vdev->reset_gen) {
+		bool aborted = q->abort && q->abort_index == index;
+
+		desc->error = err ? (aborted ? DRM_TNPU_ERR_HANG : job.error) : 0;
+		desc->cmd_index = job.cmd_index;
+		desc->fault_addr = job.fault_addr;
+		desc->start_ns = start_ns;
+		desc->end_ns = end_ns;
+		/* The completion record is valid before @done says so. */
+		smp_store_release(&desc->done, 1);
+		q->progress_base += job.progress + 1;
+		q->head = index + 1;
+		if (aborted)
+			q->abort = false;
+		tnpu_vdev_raise_locked(vdev, TNPU_IRQ_QUEUE(0));
+	}
+	spin_unlock_irq(&vdev->lock);
+	wake_up_all(&vdev->idle_wq);
+}
+
+static int tnpu_vdev_cp_thread(void *data)
+{
+	struct tnpu_vdev_core *core = data;
+	struct tnpu_vdev *vdev = core->vdev;
+
+	while (!kthread_should_stop()) {
+		wait_event_interruptible(vdev->cp_wq,
+					 tnpu_vdev_cp_has_work(vdev) || kthread_should_stop());
+		if (kthread_should_stop())
+			break;
+		tnpu_vdev_run_one(vdev);
+		cond_resched();
+	}
+	return 0;
+}
+
+static void tnpu_vdev_stop_cores(struct tnpu_vdev *vdev)
+{
+	unsigned int i;
+
+	if (!vdev->cores_running)
+		return;
+	/* Core 0 first: it may be waiting in parallel() for the others. */
+	for (i = 0; i < vdev->num_cores; i++) {
+		if (vdev->cores[i].task)
+			kthread_stop(vdev->cores[i].task);
+		vdev->cores[i].task = NULL;
+	}
+	vdev->cores_running = false;
+}
+
+static int tnpu_vdev_start_cores(struct tnpu_vdev *vdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < vdev->num_cores; i++) {
+		struct tnpu_vdev_core *core = &vdev->cores[i];
+		struct task_struct *task;
+
+		core->vdev = vdev;
+		core->index = i;
+		core->seen_seq = READ_ONCE(vdev->par_seq);
+		if (i == 0)
+			task = kthread_run(tnpu_vdev_cp_thread, core, "tnpu-cp");
+		else
+			task = kthread_run(tnpu_vdev_worker_thread, core, "tnpu-core%u", i);
+		if (IS_ERR(task)) {
+			vdev->cores_running = true;
+			tnpu_vdev_stop_cores(vdev);
+			return PTR_ERR(task);
+		}
+		core->task = task;
+	}
+	vdev->cores_running = true;
+	return 0;
+}
+
+/* The firmware's own check of the image it is asked to boot. */
+static void tnpu_vdev_boot(struct tnpu_vdev *vdev)
+{
+	const struct tnpu_fw_image_header *hdr;
+	u32 status = TNPU_FW_STATUS_ERROR;
+
+	mutex_lock(&vdev->boot_lock);
+	spin_lock_irq(&vdev->lock);
+	hdr = (const struct tnpu_fw_image_header *)(uintptr_t)vdev->fw_image;
+	if (vdev->fw_status == TNPU_FW_STATUS_READY) {
+		spin_unlock_irq(&vdev->lock);
+		goto out;
+	}
+	vdev->fw_status = TNPU_FW_STATUS_BOOTING;
+	spin_unlock_irq(&vdev->lock);
+
+	if (hdr && vdev->fw_image_size >= sizeof(*hdr) &&
+	    hdr->magic == TNPU_FW_IMAGE_MAGIC && !tnpu_vdev_start_cores(vdev))
+		status = TNPU_FW_STATUS_READY;
+
+	spin_lock_irq(&vdev->lock);
+	vdev->fw_status = status;
+	if (status == TNPU_FW_STATUS_READY) {
+		vdev->fw_version = hdr->fw_version;
+		vdev->caps = (u32)hdr->capabilities;
+	} else {
+		tnpu_vdev_raise_locked(vdev, TNPU_IRQ_FW_ERROR);
+	}
+	spin_unlock_irq(&vdev->lock);
+out:
+	mutex_unlock(&vdev->boot_lock);
+}
+
+/* Drop every job: rings are forgotten and the running job abandoned. */
+static void tnpu_vdev_engine_reset_locked(struct tnpu_vdev *vdev)
+{
+	struct tnpu_vdev_queue *q = &vdev->queue;
+
+	vdev->reset_gen++;
+	q->ring_base = 0;
+	q->ring_size = 0;
+	q->head = 0;
+	q->tail = 0;
+	q->abort = false;
+	vdev->irq_status = 0;
+}
+
+static void tnpu_vdev_firmware_reset(struct tnpu_vdev *vdev)
+{
+	long left;
+
+	mutex_lock(&vdev->boot_lock);
+	spin_lock_irq(&vdev->lock);
+	tnpu_vdev_engine_reset_locked(vdev);
+	vdev->fw_status = TNPU_FW_STATUS_OFF;
+	spin_unlock_irq(&vdev->lock);
+
+	left = wait_event_timeout(vdev->idle_wq, !READ_ONCE(vdev->cp_busy),
+				  msecs_to_jiffies(TNPU_VDEV_STOP_TIMEOUT_MS));
+	if (left) {
+		tnpu_vdev_stop_cores(vdev);
+	} else {
+		/* A core that ignores aborts cannot be stopped: the device is lost. */
+		spin_lock_irq(&vdev->lock);
+		vdev->fw_status = TNPU_FW_STATUS_ERROR;
+		spin_unlock_irq(&vdev->lock);
+	}
+	mutex_unlock(&vdev->boot_lock);
+}
+
+u32 tnpu_vdev_read(struct tnpu_vdev *vdev, u32 reg)
+{
+	struct tnpu_vdev_queue *q = &vdev->queue;
+	unsigned long flags;
+	u64 progress;
+	u32 val = 0;
+
+	spin_lock_irqsave(&vdev->lock, flags);
+	switch (reg) {
+	case TNPU_REG_ID:
+		val = TNPU_DEVICE_ID;
+		break;
+	case TNPU_REG_REVISION:
+		val = TNPU_DEVICE_REVISION;
+		break;
+	case TNPU_REG_CAPS:
+		val = vdev->caps;
+		break;
+	case TNPU_REG_NUM_CORES:
+		val = vdev->num_cores;
+		break;
+	case TNPU_REG_NUM_QUEUES:
+		val = 1;
+		break;
+	case TNPU_REG_FW_STATUS:
+		val = vdev->fw_status;
+		break;
+	case TNPU_REG_FW_VERSION:
+		val = vdev->fw_version;
+		break;
+	case TNPU_REG_IRQ_STATUS:
+		val = vdev->irq_status;
+		break;
+	case TNPU_REG_IRQ_MASK:
+		val = vdev->irq_mask;
+		break;
+	case TNPU_REG_RESET:
+		/* Reads non-zero until the command processor let go of a dropped job. */
+		val = vdev->cp_busy && vdev->cur_gen != vdev->reset_gen;
+		break;
+	case TNPU_REG_HEARTBEAT:
+		val = atomic_read(&vdev->heartbeat);
+		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_RING_SIZE):
+		val = q->ring_size;
+		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_HEAD):
+		val = q->head;
+		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_TAIL):
+		val = q->tail;
+		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_LO):
+	case TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_HI):
+		progress = q->progress_base;
+		if (vdev->cur_job)
+			progress += READ_ONCE(vdev->cur_job->progress);
+		val = reg == TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_LO) ?
+		      lower_32_bits(progress) : upper_32_bits(progress);
+		break;
+	default:
+		break;
+	}
+	spin_unlock_irqrestore(&vdev->lock, flags);
+	return val;
+}
+
+void tnpu_vdev_write(struct tnpu_vdev *vdev, u32 reg, u32 val)
+{
+	struct tnpu_vdev_queue *q = &vdev->queue;
+	unsigned long flags;
+	bool ring_bell = false;
+
+	/* Boot and firmware reset start or stop cores: they may sleep. */
+	if (reg == TNPU_REG_FW_BOOT) {
+		if (val == TNPU_FW_BOOT_START)
+			tnpu_vdev_boot(vdev);
+		return;
+	}
+	if (reg == TNPU_REG_RESET && val == TNPU_RESET_FIRMWARE) {
+		tnpu_vdev_firmware_reset(vdev);
+		return;
+	}
+
+	spin_lock_irqsave(&vdev->lock, flags);
+	switch (reg) {
+	case TNPU_REG_FW_IMAGE_LO:
+		vdev->fw_image = (vdev->fw_image & ~0xffffffffULL) | val;
+		break;
+	case TNPU_REG_FW_IMAGE_HI:
+		vdev->fw_image = (vdev->fw_image & 0xffffffffULL) | ((u64)val << 32);
+		break;
+	case TNPU_REG_FW_IMAGE_SIZE:
+		vdev->fw_image_size = val;
+		break;
+	case TNPU_REG_IRQ_STATUS:
+		vdev->irq_status &= ~val;
+		break;
+	case TNPU_REG_IRQ_MASK:
+		vdev->irq_mask = val;
+		tnpu_vdev_raise_locked(vdev, 0);
+		break;
+	case TNPU_REG_RESET:
+		if (val == TNPU_RESET_ENGINE)
+			tnpu_vdev_engine_reset_locked(vdev);
+		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_RING_BASE_LO):
+		q->ring_base = (q->ring_base & ~0xffffffffULL) | val;
+		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_RING_BASE_HI):
+		q->ring_base = (q->ring_base & 0xffffffffULL) | ((u64)val << 32);
+		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_RING_SIZE):
+		/* Only a power of two is a valid ring size. */
+		q->ring_size = is_power_of_2(val) ? val : 0;
+		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_TAIL):
+		q->tail = val;
+		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_DOORBELL):
+		ring_bell = true;
+		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_ABORT):
+		if (val && q->head != q->tail) {
+			q->abort = true;
+			q->abort_index = q->head;
+		}
+		break;
+	default:
+		break;
+	}
+	spin_unlock_irqrestore(&vdev->lock, flags);
+
+	if (ring_bell)
+		wake_up_all(&vdev->cp_wq);
+}
+
+struct tnpu_vdev *tnpu_vdev_create(unsigned int num_cores,
+				   tnpu_vdev_irq_fn irq, void *irq_data)
+{
+	struct tnpu_vdev *vdev;
+
+	if (!num_cores)
+		return ERR_PTR(-EINVAL);
+
+	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	if (!vdev)
+		return ERR_PTR(-ENOMEM);
+	vdev->cores = kcalloc(num_cores, sizeof(*vdev->cores), GFP_KERNEL);
+	if (!vdev->cores) {
+		kfree(vdev);
+		return ERR_PTR(-ENOMEM);
+	}
+
+	spin_lock_init(&vdev->lock);
+	mutex_init(&vdev->boot_lock);
+	init_waitqueue_head(&vdev->cp_wq);
+	init_waitqueue_head(&vdev->idle_wq);
+	init_waitqueue_head(&vdev->par_wq);
+	init_completion(&vdev->par_done);
+	vdev->irq_work = IRQ_WORK_INIT_HARD(tnpu_vdev_irq_work);
+	vdev->irq = irq;
+	vdev->irq_data = irq_data;
+	vdev->num_cores = num_cores;
+	vdev->fw_status = TNPU_FW_STATUS_OFF;
+
+	vdev->plat.num_cores = num_cores;
+	vdev->plat.parallel = tnpu_vdev_parallel;
+	vdev->plat.now_ns = tnpu_vdev_now_ns;
+	vdev->plat.should_abort = tnpu_vdev_should_abort;
+	vdev->plat.preempt_point = tnpu_vdev_preempt_point;
+	vdev->plat.fpu_begin = tnpu_vdev_fpu_begin;
+	vdev->plat.fpu_end = tnpu_vdev_fpu_end;
+	vdev->plat.priv = vdev;
+
+	return vdev;
+}
+
+void tnpu_vdev_destroy(struct tnpu_vdev *vdev)
+{
+	tnpu_vdev_firmware_reset(vdev);
+	/* Cores that could not be stopped above still use @vdev. */
+	if (vdev->cores_running)
+		return;
+	irq_work_sync(&vdev->irq_work);
+	mutex_destroy(&vdev->boot_lock);
+	kfree(vdev->cores);
+	kfree(vdev);
+}
