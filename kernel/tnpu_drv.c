@@ -157,7 +157,7 @@ static int tnpu_get_param_ioctl(struct drm_device *dev, void *data, struct drm_f
 		args->value = tnpu_file_ctx(file)->mem_limit;
 		break;
 	case DRM_TNPU_PARAM_MAX_BO_SIZE:
-		args->value = TNPU_MAX_BO_SIZE;
+		args->value = tnpu_max_bo_size(tnpu_file_ctx(file));
 		break;
 	case DRM_TNPU_PARAM_CAPABILITIES:
 		args->value = tnpu_capabilities(tdev);

@@ -49,50 +49,82 @@ static void tnpu_bo_uncharge(struct tnpu_ctx *ctx, u64 size)
 	mutex_unlock(&ctx->mem_lock);
 }
 
-/* First handle in a file: map the buffer in that file's address space. */
+/*
+ * Give the buffer its NPU address. Pages are pinned and mapped later, by
+ * tnpu_bo_populate(), so that buffers nobody uses cost no memory.
+ */
 static int tnpu_bo_open(struct drm_gem_object *obj, struct drm_file *file)
 {
 	struct tnpu_ctx *ctx = tnpu_file_ctx(file);
 	struct tnpu_bo *bo = to_tnpu_bo(obj);
+	/* User memory is charged to RLIMIT_MEMLOCK, not to the device limit. */
+	u64 charge = bo->upages ? 0 : obj->size;
 	int ret;
 
 	if (bo->ctx)
 		return bo->ctx == ctx ? 0 : -EALREADY;
 
-	ret = tnpu_bo_charge(ctx, obj->size);
+	ret = tnpu_bo_charge(ctx, charge);
 	if (ret)
 		return ret;
-
-	if (!bo->upages) {
-		ret = drm_gem_vmap_unlocked(obj, &bo->map);
+	ret = tnpu_mmu_reserve(&ctx->mmu, &bo->va, obj->size);
+	if (ret)
+		goto err_uncharge;
+	if (bo->upages) {
+		ret = tnpu_mmu_map(&ctx->mmu, &bo->va, bo->vaddr,
+				   !(bo->flags & DRM_TNPU_BO_NPU_READONLY));
 		if (ret)
-			goto err_uncharge;
-		if (bo->map.is_iomem) {
-			ret = -EINVAL;
-			goto err_vunmap;
-		}
-		bo->vaddr = bo->map.vaddr;
+			goto err_release;
+		bo->populated = true;
 	}
 
-	ret = tnpu_mmu_map(&ctx->mmu, &bo->va, bo->vaddr, obj->size,
-			   !(bo->flags & DRM_TNPU_BO_NPU_READONLY));
-	if (ret)
-		goto err_vunmap;
-
 	bo->ctx = tnpu_ctx_get(ctx);
+	bo->charge = charge;
 	mutex_lock(&ctx->mem_lock);
 	list_add_tail(&bo->ctx_node, &ctx->bos);
 	mutex_unlock(&ctx->mem_lock);
 	atomic_inc(&ctx->tdev->live_bos);
 	return 0;
 
-err_vunmap:
-	if (!bo->upages) {
-		drm_gem_vunmap_unlocked(obj, &bo->map);
-		bo->vaddr = NULL;
-	}
+err_release:
+	tnpu_mmu_release(&ctx->mmu, &bo->va);
 err_uncharge:
-	tnpu_bo_uncharge(ctx, obj->size);
+	tnpu_bo_uncharge(ctx, charge);
+	return ret;
+}
+
+/* Pin, vmap and map the buffer for the NPU, once; used at submit time. */
+int tnpu_bo_populate(struct tnpu_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct tnpu_ctx *ctx = bo->ctx;
+	int ret = 0;
+
+	if (!ctx)
+		return -EINVAL;
+	mutex_lock(&ctx->mem_lock);
+	if (bo->populated)
+		goto out;
+	ret = drm_gem_vmap_unlocked(obj, &bo->map);
+	if (ret)
+		goto out;
+	if (bo->map.is_iomem) {
+		ret = -EINVAL;
+		goto err_vunmap;
+	}
+	bo->vaddr = bo->map.vaddr;
+	ret = tnpu_mmu_map(&ctx->mmu, &bo->va, bo->vaddr,
+			   !(bo->flags & DRM_TNPU_BO_NPU_READONLY));
+	if (ret)
+		goto err_vunmap;
+	bo->populated = true;
+	goto out;
+
+err_vunmap:
+	drm_gem_vunmap_unlocked(obj, &bo->map);
+	bo->vaddr = NULL;
+out:
+	mutex_unlock(&ctx->mem_lock);
 	return ret;
 }
 
@@ -103,11 +135,11 @@ static void tnpu_bo_unbind(struct tnpu_bo *bo)
 
 	if (!ctx)
 		return;
-	tnpu_mmu_unmap(&ctx->mmu, &bo->va);
+	tnpu_mmu_release(&ctx->mmu, &bo->va);
 	mutex_lock(&ctx->mem_lock);
 	list_del(&bo->ctx_node);
 	mutex_unlock(&ctx->mem_lock);
-	tnpu_bo_uncharge(ctx, bo->base.base.size);
+	tnpu_bo_uncharge(ctx, bo->charge);
 	atomic_dec(&ctx->tdev->live_bos);
 	bo->ctx = NULL;
 	tnpu_ctx_put(ctx);
@@ -116,18 +148,17 @@ static void tnpu_bo_unbind(struct tnpu_bo *bo)
 static void tnpu_bo_free(struct drm_gem_object *obj)
 {
 	struct tnpu_bo *bo = to_tnpu_bo(obj);
-	bool bound = bo->ctx;
 
 	tnpu_bo_unbind(bo);
-	if (bound)
+	if (bo->populated)
 		drm_gem_vunmap_unlocked(obj, &bo->map);
 	drm_gem_shmem_free(&bo->base);
 }
 
 static enum drm_gem_object_status tnpu_bo_status(struct drm_gem_object *obj)
 {
-	/* A buffer with a handle is pinned for the NPU: always resident. */
-	return to_tnpu_bo(obj)->ctx ? DRM_GEM_OBJECT_RESIDENT : 0;
+	/* Once the NPU used it, a buffer stays pinned: resident. */
+	return to_tnpu_bo(obj)->populated ? DRM_GEM_OBJECT_RESIDENT : 0;
 }
 
 static const struct drm_gem_object_funcs tnpu_gem_funcs = {
@@ -200,11 +231,8 @@ int tnpu_bo_create_ioctl(struct drm_device *dev, void *data, struct drm_file *fi
 
 	if (args->flags & ~DRM_TNPU_BO_FLAGS || !args->size)
 		return -EINVAL;
-	if (args->size > TNPU_MAX_BO_SIZE)
+	if (args->size > tnpu_max_bo_size(tnpu_file_ctx(file)))
 		return -E2BIG;
-	/* Fail early, before allocating, when the limit cannot fit it anyway. */
-	if (PAGE_ALIGN(args->size) > tnpu_file_ctx(file)->mem_limit)
-		return -ENOMEM;
 
 	shmem = drm_gem_shmem_create(dev, PAGE_ALIGN(args->size));
 	if (IS_ERR(shmem))
@@ -300,8 +328,6 @@ int tnpu_bo_userptr_ioctl(struct drm_device *dev, void *data, struct drm_file *f
 		return -EINVAL;
 	if (args->size > TNPU_MAX_BO_SIZE)
 		return -E2BIG;
-	if (args->size > tnpu_file_ctx(file)->mem_limit)
-		return -ENOMEM;
 	if (!access_ok(u64_to_user_ptr(args->user_ptr), args->size))
 		return -EFAULT;
 
@@ -362,4 +388,10 @@ err_unaccount:
 err_free_pages:
 	kvfree(pages);
 	return ret;
+}
+
+/* DRM_TNPU_PARAM_MAX_BO_SIZE: what one buffer may be in this file. */
+u64 tnpu_max_bo_size(struct tnpu_ctx *ctx)
+{
+	return min_t(u64, TNPU_MAX_BO_SIZE, ctx->mem_limit);
 }

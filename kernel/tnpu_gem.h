@@ -16,7 +16,7 @@ struct drm_device;
 struct drm_file;
 struct tnpu_ctx;
 
-/* Largest buffer, in bytes (DRM_TNPU_PARAM_MAX_BO_SIZE). */
+/* Largest buffer the NPU handles; also capped by the file's memory limit. */
 #define TNPU_MAX_BO_SIZE	(16ULL << 30)
 
 /**
@@ -28,6 +28,8 @@ struct tnpu_ctx;
  * @map: kernel mapping of a shmem or imported buffer.
  * @vaddr: kernel address of the buffer's first byte: the "bus address"
  *	the page tables point at.
+ * @populated: pinned, vmapped and mapped in @ctx's page tables.
+ * @charge: bytes charged to @ctx's memory limit.
  * @flags: DRM_TNPU_BO_* flags.
  * @upages: pinned user pages of a userptr buffer, NULL otherwise.
  * @npages: entries at @upages.
@@ -40,6 +42,8 @@ struct tnpu_bo {
 	struct drm_mm_node va;
 	struct iosys_map map;
 	void *vaddr;
+	bool populated;
+	u64 charge;
 	u32 flags;
 	struct page **upages;
 	unsigned long npages;
@@ -52,6 +56,8 @@ static inline struct tnpu_bo *to_tnpu_bo(struct drm_gem_object *obj)
 	return container_of(to_drm_gem_shmem_obj(obj), struct tnpu_bo, base);
 }
 
+int tnpu_bo_populate(struct tnpu_bo *bo);
+u64 tnpu_max_bo_size(struct tnpu_ctx *ctx);
 struct drm_gem_object *tnpu_gem_create_object(struct drm_device *dev, size_t size);
 struct drm_gem_object *tnpu_gem_prime_import(struct drm_device *dev,
 					     struct dma_buf *dma_buf);

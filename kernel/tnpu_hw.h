@@ -11,8 +11,13 @@
 #include "tnpu_drv.h"
 #include "tnpu_vdev.h"
 
-/* Entries of hardware queue 0; also the scheduler's credit limit. */
+/* Entries of hardware queue 0. */
 #define TNPU_RING_ENTRIES	64
+/*
+ * Jobs on the ring at once: the running one and the next. More would only
+ * take them out of the scheduler's hands, where priorities are applied.
+ */
+#define TNPU_RING_INFLIGHT	2
 
 static inline u32 tnpu_reg_read(struct tnpu_device *tdev, u32 reg)
 {

@@ -190,7 +190,7 @@ struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job)
 	spin_lock_irqsave(&ring->lock, flags);
 	slot = ring->tail & (ring->size - 1);
 	if (WARN_ON(ring->jobs[slot])) {
-		/* The scheduler's credit limit equals the ring size. */
+		/* The scheduler never has more than TNPU_RING_INFLIGHT jobs out. */
 		spin_unlock_irqrestore(&ring->lock, flags);
 		kfree(fence);
 		return ERR_PTR(-EBUSY);
@@ -404,6 +404,8 @@ static int tnpu_submit_lookup_bos(struct tnpu_job *job, struct drm_file *file,
 {
 	struct drm_gem_object *obj;
 	struct tnpu_bo *bo;
+	u32 i;
+	int ret;
 
 	obj = drm_gem_object_lookup(file, args->cmd_handle);
 	if (!obj)
@@ -427,11 +429,21 @@ static int tnpu_submit_lookup_bos(struct tnpu_job *job, struct drm_file *file,
 		job->profile_size = obj->size;
 	}
 
-	if (!args->bo_count)
-		return 0;
-	job->bo_count = args->bo_count;
-	return drm_gem_objects_lookup(file, u64_to_user_ptr(args->bo_handles),
-				      args->bo_count, &job->bos);
+	if (args->bo_count) {
+		job->bo_count = args->bo_count;
+		ret = drm_gem_objects_lookup(file, u64_to_user_ptr(args->bo_handles),
+					     args->bo_count, &job->bos);
+		if (ret)
+			return ret;
+	}
+
+	/* Everything the stream may touch gets its pages mapped now. */
+	ret = tnpu_bo_populate(to_tnpu_bo(job->cmd_bo));
+	if (!ret && job->profile_bo)
+		ret = tnpu_bo_populate(to_tnpu_bo(job->profile_bo));
+	for (i = 0; !ret && i < job->bo_count; i++)
+		ret = tnpu_bo_populate(to_tnpu_bo(job->bos[i]));
+	return ret;
 }
 
 static int tnpu_submit_add_deps(struct tnpu_job *job, struct drm_file *file,
@@ -502,6 +514,7 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 		return -ENOMEM;
 	}
 	job->tdev = tdev;
+	/* The lookup's reference is the job's from here on. */
 	job->queue = q;
 	atomic_inc(&tdev->live_jobs);
 
@@ -564,7 +577,6 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 		drm_syncobj_put(out_sync);
 	}
 	dma_fence_put(finished);
-	tnpu_queue_put(q);
 	return 0;
 
 err_unlock:
@@ -576,7 +588,6 @@ err_cleanup:
 	drm_sched_job_cleanup(&job->base);
 err_free:
 	tnpu_job_free(job);
-	tnpu_queue_put(q);
 	return ret;
 }
 
@@ -587,7 +598,7 @@ int tnpu_job_init(struct tnpu_device *tdev)
 	struct drm_sched_init_args args = {
 		.ops = &tnpu_sched_ops,
 		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
-		.credit_limit = tdev->ring.size,
+		.credit_limit = TNPU_RING_INFLIGHT,
 		.timeout = msecs_to_jiffies(tnpu_hang_timeout_ms),
 		.name = "tnpu",
 		.dev = tdev->drm.dev,

@@ -4,7 +4,8 @@
  *
  * Each open file gets a three-level page table in the format of
  * uapi/drm/tnpu_dev.h and a drm_mm allocator for its virtual addresses. A
- * buffer is mapped whole, once, when it enters the context; its "bus
+ * buffer gets its VA when it enters the context and its page-table entries,
+ * whole, the first time a job uses it; its "bus
  * addresses" are the kernel virtual addresses of its vmap, so that the
  * firmware (which runs in this kernel) sees every buffer as contiguous
  * memory, as a DMA engine behind an IOMMU would.
@@ -79,43 +80,49 @@ static void tnpu_mmu_clear(struct tnpu_mmu *mmu, u64 va, u64 size)
 	}
 }
 
-int tnpu_mmu_map(struct tnpu_mmu *mmu, struct drm_mm_node *node, void *vaddr,
-		 u64 size, bool writable)
+int tnpu_mmu_reserve(struct tnpu_mmu *mmu, struct drm_mm_node *node, u64 size)
 {
-	u64 flags = TNPU_PTE_VALID | (writable ? TNPU_PTE_WRITE : 0);
-	u64 offset;
 	int ret;
 
-	if (!size || !PAGE_ALIGNED(size) || !PAGE_ALIGNED(vaddr))
+	if (!size || !PAGE_ALIGNED(size))
 		return -EINVAL;
 
 	mutex_lock(&mmu->lock);
 	ret = drm_mm_insert_node_generic(&mmu->mm, node, size + TNPU_VA_GUARD,
 					 TNPU_PAGE_SIZE, 0, DRM_MM_INSERT_BEST);
-	if (ret) {
-		/* A full address space is, to userspace, out of memory. */
-		ret = -ENOMEM;
-		goto out;
-	}
+	mutex_unlock(&mmu->lock);
+	/* A full address space is, to userspace, out of memory. */
+	return ret ? -ENOMEM : 0;
+}
 
+int tnpu_mmu_map(struct tnpu_mmu *mmu, struct drm_mm_node *node, void *vaddr,
+		 bool writable)
+{
+	u64 flags = TNPU_PTE_VALID | (writable ? TNPU_PTE_WRITE : 0);
+	u64 size = node->size - TNPU_VA_GUARD;
+	u64 offset;
+	int ret = 0;
+
+	if (!PAGE_ALIGNED(vaddr))
+		return -EINVAL;
+
+	mutex_lock(&mmu->lock);
 	for (offset = 0; offset < size; offset += TNPU_PAGE_SIZE) {
 		u64 *pte = tnpu_mmu_walk(mmu, node->start + offset, true);
 
 		if (!pte) {
 			tnpu_mmu_clear(mmu, node->start, offset);
-			drm_mm_remove_node(node);
 			ret = -ENOMEM;
-			goto out;
+			break;
 		}
 		WRITE_ONCE(*pte, ((u64)(uintptr_t)vaddr + offset) | flags);
 		mmu->mapped_pages++;
 	}
-out:
 	mutex_unlock(&mmu->lock);
 	return ret;
 }
 
-void tnpu_mmu_unmap(struct tnpu_mmu *mmu, struct drm_mm_node *node)
+void tnpu_mmu_release(struct tnpu_mmu *mmu, struct drm_mm_node *node)
 {
 	mutex_lock(&mmu->lock);
 	if (drm_mm_node_allocated(node)) {

@@ -29,9 +29,10 @@ struct tnpu_mmu {
 
 int tnpu_mmu_init(struct tnpu_mmu *mmu);
 void tnpu_mmu_fini(struct tnpu_mmu *mmu);
+int tnpu_mmu_reserve(struct tnpu_mmu *mmu, struct drm_mm_node *node, u64 size);
 int tnpu_mmu_map(struct tnpu_mmu *mmu, struct drm_mm_node *node, void *vaddr,
-		 u64 size, bool writable);
-void tnpu_mmu_unmap(struct tnpu_mmu *mmu, struct drm_mm_node *node);
+		 bool writable);
+void tnpu_mmu_release(struct tnpu_mmu *mmu, struct drm_mm_node *node);
 
 static inline u64 tnpu_mmu_root(struct tnpu_mmu *mmu)
 {
