@@ -185,16 +185,19 @@ add_deps_of() {
 	done
 }
 
+# Guest file named after the module itself (rmmod wants that name), not
+# after the host file.
 guest_ko() {
-	local src=$1 name
+	local src=$1 dir=${2:-/lib/modules} name
 
-	name=${src##*/}
-	name=${name%.xz}
+	name=$(modinfo -F name "$src") || vm_die "$src is not a kernel module"
+	[ -n "$name" ] || { name=${src##*/}; name=${name%.xz}; name=${name%.ko}; }
+	mkdir -p "$root$dir"
 	case "$src" in
-	*.xz) xz -dc "$src" >"$root/lib/modules/$name" ;;
-	*) cp "$src" "$root/lib/modules/$name" ;;
+	*.xz) xz -dc "$src" >"$root$dir/$name.ko" ;;
+	*) cp "$src" "$root$dir/$name.ko" ;;
 	esac
-	echo "/lib/modules/$name"
+	echo "$dir/$name.ko"
 }
 
 [ -n "$tnpu_ko" ] && add_deps_of "$tnpu_ko"
@@ -210,10 +213,7 @@ guest_tnpu=""
 [ -n "$tnpu_ko" ] && guest_tnpu=$(guest_ko "$tnpu_ko")
 guest_extra=""
 for m in "${extra_modules[@]+"${extra_modules[@]}"}"; do
-	mkdir -p "$root/lib/modules/extra"
-	name=${m##*/}
-	cp "$m" "$root/lib/modules/extra/$name"
-	guest_extra+="${guest_extra:+ }/lib/modules/extra/$name"
+	guest_extra+="${guest_extra:+ }$(guest_ko "$m" /lib/modules/extra)"
 done
 
 fw="$TNPU_BUILD/firmware/tnpu/tnpu_fw.bin"

@@ -11,8 +11,8 @@ usage() {
 	cat <<EOF
 Usage: ${0##*/} [options] [--] [CMD [ARG...] [';' CMD [ARG...]]...]
 
-Boots the Debian kernel from $TNPU_CACHE in QEMU (TCG; KVM when
-TNPU_VM_KVM=1) with an initramfs from tests/vm/mkinitramfs.sh. The guest
+Boots the Debian kernel from $TNPU_CACHE in QEMU (single-threaded TCG,
+2 vCPUs; KVM when TNPU_VM_KVM=1) with an initramfs from tests/vm/mkinitramfs.sh. The guest
 loads tnpu.ko and its DRM dependencies, runs each CMD (commands separated by
 a ';' word: quote it as \\; or ';'), unloads tnpu.ko, loads and unloads it a
 second time, dumps its kernel log and powers off. The console is streamed to
@@ -120,7 +120,11 @@ if [ -n "$tnpu_ko" ]; then
 fi
 
 kernel_image=$(vm_kernel_image)
-accel=(-accel tcg -cpu max)
+# Single-threaded TCG: with one host thread per vCPU (the default), guest
+# kernel text patching (static keys, int3 + IPI) races on a busy host and
+# the guest oopses at boot ("Oops: int3" in patched code).
+# TNPU_VM_TCG_THREAD=multi opts back in.
+accel=(-accel "tcg,thread=${TNPU_VM_TCG_THREAD:-single}" -cpu max)
 if [ "${TNPU_VM_KVM:-0}" = 1 ]; then
 	[ -w /dev/kvm ] || vm_die "TNPU_VM_KVM=1 but /dev/kvm is not usable"
 	accel=(-accel kvm -cpu host)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # Self-test of the VM harness: run-vm.sh must pass a good run and fail, for
 # the right reason, when a test fails, a test hangs, the guest dies before
-# reporting, the kernel panics, or the kernel warns.
+# reporting, the kernel panics, the driver cannot be unloaded, or the kernel
+# warns. A stand-in accel driver (accel_mod/) plays tnpu.ko.
 #
 # Usage: tests/vm/selftest.sh [-v]   (-v: show each run's console)
 # Prints one line per scenario and "vm-harness: N passed, N failed".
@@ -34,26 +35,28 @@ pkg_flags=$(pkg-config --cflags --libs libudev) || vm_die "libudev development f
 cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$dir/udev-probe" \
 	"$TNPU_TOP/tests/vm/udev-probe.c" $pkg_flags
 
-# The WARN_ON module, built out of the source tree.
+# The test modules, built out of the source tree.
 krel=$(vm_krel)
 kdir=${KDIR:-/usr/src/linux-headers-$krel}
 [ -d "$kdir" ] || vm_die "kernel headers $kdir missing: run tests/setup-deps.sh"
-mkdir -p "$dir/warn_mod"
-cp "$TNPU_TOP/tests/vm/warn_mod/Kbuild" "$TNPU_TOP/tests/vm/warn_mod/tnpu_vm_warn.c" "$dir/warn_mod/"
-if ! make -s -C "$kdir" M="$dir/warn_mod" modules >"$dir/warn_mod/build.log" 2>&1; then
-	cat "$dir/warn_mod/build.log" >&2
-	vm_die "building the WARN_ON test module failed"
-fi
+build_module() {
+	local src=$TNPU_TOP/tests/vm/$1 out=$dir/$1
+
+	mkdir -p "$out"
+	cp "$src"/Kbuild "$src"/*.c "$out/"
+	if ! make -s -C "$kdir" M="$out" W=1 modules >"$out/build.log" 2>&1; then
+		cat "$out/build.log" >&2
+		vm_die "building the test module in tests/vm/$1 failed"
+	fi
+}
+build_module warn_mod
+build_module accel_mod
 warn_ko="$dir/warn_mod/tnpu_vm_warn.ko"
 
-tnpu_args=(--no-tnpu)
-udev_accel=()
-if [ -f "$TNPU_TOP/tnpu.ko" ]; then
-	tnpu_args=()
-	udev_accel=(';' "$dir/udev-probe" accel /dev/accel/accel0)
-else
-	vm_note "tnpu.ko not built: checking the harness without it (run make module)"
-fi
+# A stand-in accel driver takes tnpu.ko's place: this checks the harness,
+# whatever state the real driver is in.
+tnpu_args=(--tnpu "$dir/accel_mod/tnpu_vm_accel.ko")
+udev_accel=(';' "$dir/udev-probe" accel /dev/accel/accel0)
 
 passed=0
 failed=0
@@ -79,8 +82,8 @@ scenario() {
 	fi
 }
 
-scenario pass 0 '^run-vm: PASS: 3 tests: 3 passed' -- \
-	/bin/true ';' "$dir/udev-probe" mem /dev/null ';' sh -c 'test -d /sys/kernel/debug/tracing || test -d /sys/kernel/debug/dri' \
+scenario pass 0 '^run-vm: PASS: 4 tests: 4 passed, 0 failed; module load/unload x2 ok' -- \
+	/bin/true ';' "$dir/udev-probe" mem /dev/null ';' sh -c 'test -d /sys/kernel/debug/dri' \
 	"${udev_accel[@]}"
 scenario test-fails 1 'failed tests: exit1.sh\(exit 1\)' -- \
 	/bin/true ';' "$dir/exit1.sh"
@@ -93,6 +96,8 @@ scenario guest-dies 1 'failed tests: die.sh\(no result\) true\(no result\)' -- \
 	"$dir/die.sh" ';' /bin/true
 scenario kernel-panics 1 'failed tests: sh\(no result\).*kernel log reports bugs' -- \
 	-- sh -c 'echo c >/proc/sysrq-trigger'
+scenario unload-fails 1 'module steps failed: rmmod-tnpu-1\(exit 1\)' -- \
+	-- sh -c 'sleep 1000 </dev/accel/accel0 >/dev/null 2>&1 &'
 scenario kernel-warns 1 'kernel log reports bugs' -- --extra-module "$warn_ko" -- /bin/true
 
 echo "vm-harness: $passed passed, $failed failed"
