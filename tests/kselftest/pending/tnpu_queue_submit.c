@@ -439,30 +439,39 @@ TEST_F(submit, closing_the_fd_with_jobs_in_flight)
 
 /* ---- ordering ----------------------------------------------------------- */
 
+/*
+ * More normal jobs than the hardware ring holds, so that some stay queued in
+ * the driver; a high-priority job submitted after them must run before the
+ * queued ones. In FIFO order it would finish after the last normal job.
+ */
+#define NORMAL_JOBS 160
+#define NORMAL_JOB_MS 4
+
 TEST_F(submit, high_priority_overtakes_queued_normal_jobs)
 {
 	struct ks_ctx high;
 	uint32_t handles[1] = { self->c.cmd.handle };
 	struct drm_tnpu_job_status st;
-	uint64_t last_normal, hi_seqno;
+	uint64_t last_normal, hi_seqno, t0;
 	char why[512];
 
 	ASSERT_EQ(0, ks_ctx_open(&high, DRM_TNPU_PRIORITY_HIGH, why, sizeof(why)))
 		TH_LOG("%s", why);
-	/* Enough normal work to keep every ring busy for seconds. */
-	for (int i = 0; i < 16; i++) {
-		ks_emit_spin(&self->c, 150);
+	ks_emit_spin(&self->c, NORMAL_JOB_MS);
+	for (int i = 0; i < NORMAL_JOBS; i++) {
+		self->c.len = sizeof(struct tnpu_cmd_test_spin);	/* same stream each time */
 		ASSERT_EQ(0, ks_submit(&self->c, handles, 1, &last_normal));
 	}
+	ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, last_normal, &st));
+	EXPECT_EQ(DRM_TNPU_JOB_QUEUED, (int)st.state) TH_LOG("the last normal job is not queued: too few jobs for the ring?");
 	ks_emit_op(&high, TNPU_OP_NOP);
 	handles[0] = high.cmd.handle;
+	t0 = ks_now_ns();
 	ASSERT_EQ(0, ks_submit(&high, handles, 1, &hi_seqno));
-	ASSERT_EQ(0, ks_wait(high.fd, high.sync, high.point, 10000));
-	/* The last normal job has not run yet when the high one is done. */
+	ASSERT_EQ(0, ks_wait(high.fd, high.sync, high.point, 20000));
+	TH_LOG("high-priority job done %.1f ms after submit", (ks_now_ns() - t0) / 1e6);
 	ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, last_normal, &st));
-	EXPECT_EQ(DRM_TNPU_JOB_QUEUED, (int)(st.state));
-	ASSERT_EQ(0, ks_job_status(high.fd, high.queue, hi_seqno, &st));
-	EXPECT_EQ(DRM_TNPU_JOB_DONE, (int)(st.state));
+	EXPECT_NE(DRM_TNPU_JOB_DONE, (int)st.state);
 	ks_ctx_close(&high);
 	EXPECT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 20000));
 }
