@@ -26,9 +26,10 @@ extern "C" {
 
 /**
  * enum tnpu_backend_kind - where jobs run
- * @TNPU_BACKEND_AUTO: the kernel driver if a usable tnpu node exists, else
- *	in-process. The environment variable TNPU_BACKEND=kernel|inproc
- *	overrides the choice.
+ * @TNPU_BACKEND_AUTO: the kernel driver, or in-process when no tnpu node
+ *	exists at all (a node that fails to open, e.g. -EACCES or -EPROTO, is
+ *	reported rather than silently replaced). The environment variable
+ *	TNPU_BACKEND=kernel|inproc overrides the choice.
  * @TNPU_BACKEND_KERNEL: tnpu.ko through /dev/accel/accelN.
  * @TNPU_BACKEND_INPROC: the NPU firmware running in this process.
  */
