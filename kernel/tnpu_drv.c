@@ -342,7 +342,6 @@ static int tnpu_probe(struct platform_device *pdev)
 		return PTR_ERR(tdev);
 	platform_set_drvdata(pdev, tdev);
 
-	mutex_init(&tdev->reset_lock);
 	mutex_init(&tdev->ctx_lock);
 	INIT_LIST_HEAD(&tdev->ctx_list);
 	tdev->mem_limit = (u64)tnpu_mem_limit_mb << 20;

@@ -60,10 +60,10 @@ struct tnpu_ring {
 	u32 size;
 	u32 tail;
 	u32 completed;
-	spinlock_t lock;
+	spinlock_t lock;		/* see above */
 	u64 fence_context;
 	u64 fence_seqno;
-	spinlock_t fence_lock;
+	spinlock_t fence_lock;		/* of the hardware fences */
 };
 
 /**
@@ -76,7 +76,6 @@ struct tnpu_ring {
  * @ring: hardware queue 0, which every context submits to.
  * @sched: scheduler feeding @ring; queues are its entities.
  * @reset_wq: ordered workqueue of the scheduler's timeout handler.
- * @reset_lock: serializes recoveries against each other.
  * @reset_count: recoveries since load.
  * @last_progress: device progress counter at the last timeout check.
  * @mem_limit: bytes one open file may own.
@@ -98,11 +97,10 @@ struct tnpu_device {
 	struct tnpu_ring ring;
 	struct drm_gpu_scheduler sched;
 	struct workqueue_struct *reset_wq;
-	struct mutex reset_lock;
 	atomic64_t reset_count;
 	u64 last_progress;
 	u64 mem_limit;
-	struct mutex ctx_lock;
+	struct mutex ctx_lock;		/* @ctx_list, @next_ctx_id */
 	struct list_head ctx_list;
 	u32 next_ctx_id;
 	atomic_t live_bos;
@@ -119,7 +117,7 @@ struct tnpu_device {
  * @tdev: device.
  * @id: context id (debugfs, logs).
  * @mmu: NPU address space.
- * @mem_lock: protects the accounting below and @bos.
+ * @mem_lock: protects the accounting below, @bos, and populating buffers.
  * @mem_used: bytes of buffers mapped in this context.
  * @bo_count: buffers mapped in this context.
  * @mem_limit: bytes allowed.
@@ -134,7 +132,7 @@ struct tnpu_ctx {
 	struct tnpu_device *tdev;
 	u32 id;
 	struct tnpu_mmu mmu;
-	struct mutex mem_lock;
+	struct mutex mem_lock;		/* accounting, @bos, populating */
 	u64 mem_used;
 	u64 bo_count;
 	u64 mem_limit;

@@ -160,6 +160,7 @@ void tnpu_job_irq(struct tnpu_device *tdev)
 		struct tnpu_job_desc *desc = &ring->descs[slot];
 		struct tnpu_job *job = ring->jobs[slot];
 
+		/* Pairs with the device's release: the record is complete. */
 		if (!smp_load_acquire(&desc->done))
 			break;
 		ring->jobs[slot] = NULL;
@@ -631,7 +632,7 @@ void tnpu_job_fini(struct tnpu_device *tdev)
 		spin_unlock(&sched->job_list_lock);
 		if (idle)
 			break;
-		msleep(10);
+		msleep(20);
 	} while (time_before(jiffies, timeout));
 	if (!idle)
 		drm_err(&tdev->drm, "jobs still pending at unload\n");

@@ -59,11 +59,11 @@ struct tnpu_queue {
 	u32 id;
 	u32 priority;
 	struct drm_sched_entity entity;
-	struct mutex submit_lock;
+	struct mutex submit_lock;	/* see above */
 	u64 seqno;
 	bool canceled;
 	struct dma_fence *last_fence;
-	spinlock_t status_lock;
+	spinlock_t status_lock;		/* @status */
 	struct tnpu_job_status_entry status[TNPU_JOB_STATUS_ENTRIES];
 };
 

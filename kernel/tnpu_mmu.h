@@ -20,7 +20,7 @@
  * @mapped_pages: leaf entries currently valid.
  */
 struct tnpu_mmu {
-	struct mutex lock;
+	struct mutex lock;	/* @mm, page tables */
 	struct drm_mm mm;
 	u64 *root;
 	unsigned long table_pages;

@@ -37,10 +37,9 @@
 
 static void tnpu_reset_notify(struct tnpu_device *tdev)
 {
-	char *envp[] = { "TNPU_RESET=1", NULL };
-
 	atomic64_inc(&tdev->reset_count);
-	kobject_uevent_env(&tdev->drm.accel->kdev->kobj, KOBJ_CHANGE, envp);
+	kobject_uevent_env(&tdev->drm.accel->kdev->kobj, KOBJ_CHANGE,
+			   (char *[]){ "TNPU_RESET=1", NULL });
 }
 
 /*

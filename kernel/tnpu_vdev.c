@@ -164,6 +164,14 @@ static void tnpu_vdev_parallel(void *priv, unsigned int n,
 	wait_for_completion(&vdev->par_done);
 }
 
+/* New parallel() work since this core last looked? */
+static bool tnpu_vdev_par_posted(struct tnpu_vdev_core *core, u64 *seq)
+{
+	/* Pairs with parallel()'s release: the work it posted is visible. */
+	*seq = smp_load_acquire(&core->vdev->par_seq);
+	return *seq != core->seen_seq;
+}
+
 static int tnpu_vdev_worker_thread(void *data)
 {
 	struct tnpu_vdev_core *core = data;
@@ -173,12 +181,11 @@ static int tnpu_vdev_worker_thread(void *data)
 		u64 seq;
 
 		wait_event_interruptible(vdev->par_wq,
-					 smp_load_acquire(&vdev->par_seq) != core->seen_seq ||
+					 tnpu_vdev_par_posted(core, &seq) ||
 					 kthread_should_stop());
 		if (kthread_should_stop())
 			break;
-		seq = smp_load_acquire(&vdev->par_seq);
-		if (seq == core->seen_seq)
+		if (!tnpu_vdev_par_posted(core, &seq))
 			continue;
 		core->seen_seq = seq;
 		if (core->index >= vdev->par_n)
@@ -351,7 +358,8 @@ static void tnpu_vdev_boot(struct tnpu_vdev *vdev)
 	vdev->fw_status = TNPU_FW_STATUS_BOOTING;
 	spin_unlock_irq(&vdev->lock);
 
-	if (hdr && vdev->fw_image_size >= sizeof(*hdr) &&
+	/* Cores left running by a failed reset make the device unbootable. */
+	if (hdr && vdev->fw_image_size >= sizeof(*hdr) && !vdev->cores_running &&
 	    hdr->magic == TNPU_FW_IMAGE_MAGIC && !tnpu_vdev_start_cores(vdev))
 		status = TNPU_FW_STATUS_READY;
 
