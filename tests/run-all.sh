@@ -49,16 +49,22 @@ suite_result() {
 	fi
 }
 
-# quiet LOG CMD...: run CMD into LOG; on failure show the end of LOG.
+# quiet LOG CMD...: run CMD into LOG; on failure show its errors (or, when
+# none is recognisable, the end of LOG).
 quiet() {
-	local log=$1
+	local log=$1 errors
 
 	shift
 	if "$@" >"$log" 2>&1; then
 		return 0
 	fi
-	echo "run-all: '$*' failed; last lines of $log:"
-	tail -n 60 "$log" | sed 's/^/  | /'
+	errors=$(grep -E -m 40 -A 3 '(error|Error [0-9]+|\*\*\*|undefined reference|No such file)' "$log" || true)
+	echo "run-all: '$*' failed (full log: $log):"
+	if [ -n "$errors" ]; then
+		printf '%s\n' "$errors" | head -n 60 | sed 's/^/  | /'
+	else
+		tail -n 40 "$log" | sed 's/^/  | /'
+	fi
 	return 1
 }
 
