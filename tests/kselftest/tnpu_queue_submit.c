@@ -9,7 +9,7 @@
  */
 #include <sys/wait.h>
 
-#include "../tnpu_ksft.h"
+#include "tnpu_ksft.h"
 
 #define PAGE 4096ULL
 

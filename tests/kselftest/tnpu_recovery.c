@@ -7,7 +7,7 @@
  *
  * Copyright (C) 2026 The tnpu authors
  */
-#include "../tnpu_ksft.h"
+#include "tnpu_ksft.h"
 
 #define PAGE 4096ULL
 /* Generous: hang detection plus reset must finish well within this. */
