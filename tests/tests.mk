@@ -9,9 +9,13 @@ KSELFTEST_BINS := $(patsubst $(TOP)/tests/kselftest/%.c,$(O)/kselftest/%,$(KSELF
 unit-tests: $(UNIT_TEST_BINS)
 kselftests: $(KSELFTEST_BINS)
 
-$(O)/tests/%: $(TOP)/tests/unit/%.c $(O)/lib/libtnpu.a
+# Plain float references the unit tests check against (tests/ref/*.c).
+REF_SRCS := $(wildcard $(TOP)/tests/ref/*.c)
+REF_OBJS := $(patsubst $(TOP)/%.c,$(O)/obj/%.o,$(REF_SRCS))
+
+$(O)/tests/%: $(TOP)/tests/unit/%.c $(REF_OBJS) $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -I$(TOP)/tests/unit $(LDFLAGS) -o $@ $< $(O)/lib/libtnpu.a -lcmocka $(LDLIBS_LIB)
+	$(CC) $(CFLAGS_COMMON) -I$(TOP)/tests/unit -I$(TOP)/tests/ref $(LDFLAGS) -o $@ $< $(REF_OBJS) $(O)/lib/libtnpu.a -lcmocka $(LDLIBS_LIB)
 
 # The harness header comes from the kernel tree unpacked by the dependency
 # setup; it uses GNU extensions, hence gnu11.
@@ -19,3 +23,18 @@ $(O)/kselftest/%: $(TOP)/tests/kselftest/%.c $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -std=c11,$(CFLAGS_COMMON)) -std=gnu11 -Wno-unused-parameter \
 		-I$(KSRC_TREE)/tools/testing/selftests $(LDFLAGS) -o $@ $< $(O)/lib/libtnpu.a $(LDLIBS_LIB)
+
+# End-to-end programs (tests/e2e/*.c): whole workloads checked against the
+# float reference, run in-process by make check and through tnpu.ko in the VM.
+E2E_SRCS := $(wildcard $(TOP)/tests/e2e/*.c)
+E2E_BINS := $(patsubst $(TOP)/tests/e2e/%.c,$(O)/e2e/%,$(E2E_SRCS))
+
+.PHONY: e2e-tests
+e2e-tests: $(E2E_BINS)
+
+$(O)/e2e/%: $(TOP)/tests/e2e/%.c $(REF_OBJS) $(O)/lib/libtnpu.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -I$(TOP)/tests/ref $(LDFLAGS) -o $@ $< $(REF_OBJS) $(O)/lib/libtnpu.a $(LDLIBS_LIB)
+
+# Keep the reference objects: they are shared by every test program.
+.SECONDARY: $(REF_OBJS)

@@ -277,7 +277,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct tnpu_inproc *npu = w->npu;
-	unsigned int seen = atomic_load(&npu->generation);
+	unsigned int seen = 0;	/* workers exist before the first task */
 
 	for (;;) {
 		uint64_t spin_start = mono_ns();
@@ -344,21 +344,28 @@ static __u64 plat_now_ns(void *priv)
 	return mono_ns();
 }
 
-/* Hang detection without a watchdog thread: the firmware polls this. */
+/*
+ * Hang detection without a watchdog thread: the firmware polls this, from
+ * any core, so the bookkeeping is atomic (a lost update only delays it).
+ */
 static int plat_should_abort(void *priv)
 {
 	struct tnpu_inproc *npu = priv;
-	uint64_t progress = npu->job->progress;
+	uint64_t progress = __atomic_load_n(&npu->job->progress, __ATOMIC_RELAXED);
 	uint64_t now = mono_ns();
 
-	if (progress != npu->last_progress) {
-		npu->last_progress = progress;
-		npu->last_progress_ns = now;
+	if (__atomic_load_n(&npu->hung, __ATOMIC_RELAXED))
+		return 1;
+	if (progress != __atomic_load_n(&npu->last_progress, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&npu->last_progress, progress, __ATOMIC_RELAXED);
+		__atomic_store_n(&npu->last_progress_ns, now, __ATOMIC_RELAXED);
 		return 0;
 	}
-	if (now - npu->last_progress_ns > npu->hang_timeout_ns)
-		npu->hung = true;
-	return npu->hung;
+	if (now - __atomic_load_n(&npu->last_progress_ns, __ATOMIC_RELAXED) > npu->hang_timeout_ns) {
+		__atomic_store_n(&npu->hung, true, __ATOMIC_RELAXED);
+		return 1;
+	}
+	return 0;
 }
 
 static void plat_nothing(void *priv)

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tnpu firmware: MATMUL and EMBEDDING. Checks the command, prepares the
+ * activations (F32 or Q8 in the command's scratch memory), then splits the
+ * weight rows across the cores, each running row-dot kernels in bounded
+ * chunks.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include "ops.h"
+#include "matmul.h"
+
+#define DT(t) (1U << (t))
+#define FLOAT_TYPES (DT(TNPU_DT_F32) | DT(TNPU_DT_F16) | DT(TNPU_DT_BF16))
+#define QUANT_TYPES (DT(TNPU_DT_Q4_0) | DT(TNPU_DT_Q8_0) | DT(TNPU_DT_Q4_K) | DT(TNPU_DT_Q6_K))
+#define WEIGHT_TYPES (FLOAT_TYPES | QUANT_TYPES)
+
+/* Multiply-adds per chunk between two checkpoints (a few ms at worst). */
+#define CHUNK_MACS (4U << 20)
+/* Output rows per core are split on this boundary: no shared cache lines. */
+#define ROW_ALIGN 32
+
+/* ---- kernel selection ---------------------------------------------------- */
+
+static int force_portable;
+static int simd_usable = -1;	/* unknown until first asked */
+
+#if defined(__x86_64__)
+static void cpuid(__u32 leaf, __u32 sub, __u32 r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
+}
+
+/* AVX2, FMA and F16C, and the OS saving the YMM state. */
+static int detect_simd(void)
+{
+	__u32 r[4], lo, hi;
+
+	cpuid(0, 0, r);
+	if (r[0] < 7)
+		return 0;
+	cpuid(1, 0, r);
+	if (!(r[2] & (1U << 12)) || !(r[2] & (1U << 27)) || !(r[2] & (1U << 28)) ||
+	    !(r[2] & (1U << 29)))
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	(void)hi;
+	if ((lo & 6) != 6)
+		return 0;
+	cpuid(7, 0, r);
+	return !!(r[1] & (1U << 5));
+}
+#else
+static int detect_simd(void)
+{
+	return 0;
+}
+#endif
+
+void tnpu_fw_force_portable(int force)
+{
+	__atomic_store_n(&force_portable, !!force, __ATOMIC_RELAXED);
+}
+
+int tnpu_fw_simd_active(void)
+{
+	int usable = __atomic_load_n(&simd_usable, __ATOMIC_RELAXED);
+
+	if (usable < 0) {
+		usable = detect_simd();
+		__atomic_store_n(&simd_usable, usable, __ATOMIC_RELAXED);
+	}
+	return usable && !__atomic_load_n(&force_portable, __ATOMIC_RELAXED);
+}
+
+const struct tnpu_fw_mm_kernels *tnpu_fw_mm_kernels(void)
+{
+#if defined(__x86_64__)
+	if (tnpu_fw_simd_active())
+		return &tnpu_fw_mm_avx2;
+#endif
+	return &tnpu_fw_mm_portable;
+}
+
+/* ---- row kernels across cores -------------------------------------------- */
+
+static void store_out(__u32 dtype, void *row, __u32 n, float v)
+{
+	switch (dtype) {
+	case TNPU_DT_F32:
+		((float *)row)[n] = v;
+		break;
+	case TNPU_DT_F16:
+		((__u16 *)row)[n] = tnpu_fw_f32_to_f16(v);
+		break;
+	default:
+		((__u16 *)row)[n] = tnpu_fw_f32_to_bf16(v);
+		break;
+	}
+}
+
+/* Between chunks on any core: progress, abort check, reschedule. */
+static int core_checkpoint(struct tnpu_fw_exec *ex)
+{
+	const struct tnpu_fw_platform *plat = ex->plat;
+
+	__atomic_fetch_add(&ex->job->progress, 1, __ATOMIC_RELAXED);
+	if (plat->should_abort(plat->priv))
+		return TNPU_FW_ERR_ABORTED;
+	plat->preempt_point(plat->priv);
+	return 0;
+}
+
+int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
+			__u32 n0, __u32 n1)
+{
+	const struct tnpu_fw_platform *plat = ex->plat;
+	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
+	tnpu_fw_dot_f32_fn dot_f32 = kern->dot_f32[mm->w_dtype];
+	tnpu_fw_dot_q8_fn dot_q8 = kern->dot_q8[mm->w_dtype];
+	__u64 macs_per_row = (__u64)mm->m * mm->k;
+	__u32 chunk_rows = macs_per_row >= CHUNK_MACS ? 1 : (__u32)(CHUNK_MACS / macs_per_row);
+	__u32 n, m, r;
+	int ret;
+
+	for (n = n0; n < n1; ) {
+		__u32 end = n1 - n > chunk_rows ? n + chunk_rows : n1;
+
+		plat->fpu_begin(plat->priv);
+		for (; n < end; n++) {
+			const __u8 *w = (const __u8 *)mm->w + n * mm->w_stride;
+			float bias = mm->bias ? mm->bias[n] : 0.0f;
+
+			for (m = 0; m < mm->m; m += TNPU_FW_MM_NX) {
+				__u32 nx = mm->m - m < TNPU_FW_MM_NX ? mm->m - m : TNPU_FW_MM_NX;
+				const void *x = (const __u8 *)mm->x + m * mm->x_stride;
+				float out[TNPU_FW_MM_NX];
+
+				if (mm->x_q8)
+					dot_q8(w, x, mm->x_stride, nx, mm->k, out);
+				else
+					dot_f32(w, x, mm->x_stride, nx, mm->k, out);
+				for (r = 0; r < nx; r++)
+					store_out(mm->y_dtype,
+						  (__u8 *)mm->y + (__u64)(m + r) * mm->y_stride, n,
+						  out[r] + bias);
+			}
+		}
+		plat->fpu_end(plat->priv);
+		ret = core_checkpoint(ex);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct mm_task {
+	struct tnpu_fw_exec *ex;
+	const struct tnpu_fw_mm *mm;
+	int aborted;
+};
+
+static void mm_core(void *arg, unsigned int i, unsigned int cores)
+{
+	struct mm_task *t = arg;
+	__u32 n = t->mm->n;
+	__u32 units = (n + ROW_ALIGN - 1) / ROW_ALIGN;
+	__u32 n0 = (__u32)((__u64)units * i / cores) * ROW_ALIGN;
+	__u32 n1 = (__u32)((__u64)units * (i + 1) / cores) * ROW_ALIGN;
+
+	if (n1 > n)
+		n1 = n;
+	if (n0 < n1 && tnpu_fw_matmul_rows(t->ex, t->mm, n0, n1))
+		__atomic_store_n(&t->aborted, 1, __ATOMIC_RELAXED);
+}
+
+int tnpu_fw_matmul_run(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm)
+{
+	const struct tnpu_fw_platform *plat = ex->plat;
+	struct mm_task task = { .ex = ex, .mm = mm };
+	__u32 units = (mm->n + ROW_ALIGN - 1) / ROW_ALIGN;
+	unsigned int cores = plat->num_cores < units ? plat->num_cores : units;
+
+	plat->parallel(plat->priv, cores ? cores : 1, mm_core, &task);
+	if (task.aborted)
+		return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);
+	return 0;
+}
+
+/* ---- activations --------------------------------------------------------- */
+
+struct prep_task {
+	struct tnpu_fw_exec *ex;
+	const struct tnpu_tensor *xt;
+	const __u8 *x;
+	__u8 *dst;
+	__u64 dst_stride;
+	int q8;
+	int aborted;
+};
+
+/* Converts (and with q8 quantizes) activation rows i, i + cores, ... */
+static void prep_core(void *arg, unsigned int i, unsigned int cores)
+{
+	struct prep_task *t = arg;
+	const struct tnpu_fw_platform *plat = t->ex->plat;
+	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
+	__u32 k = t->xt->ne[0], m, k0;
+	__u32 esize = t->xt->dtype == TNPU_DT_F32 ? 4 : 2;
+	float buf[256];
+
+	for (m = i; m < t->xt->ne[1]; m += cores) {
+		const __u8 *src = t->x + m * t->xt->nb[1];
+		__u8 *dst = t->dst + m * t->dst_stride;
+
+		plat->fpu_begin(plat->priv);
+		for (k0 = 0; k0 < k; k0 += 256) {
+			__u32 n = k - k0 < 256 ? k - k0 : 256;
+
+			if (!t->q8) {
+				tnpu_fw_dequant_row(t->xt->dtype, src + (__u64)k0 * esize,
+						    (float *)dst + k0, n);
+				continue;
+			}
+			tnpu_fw_dequant_row(t->xt->dtype, src + (__u64)k0 * esize, buf, n);
+			kern->quantize_q8(buf, (struct tnpu_fw_q8 *)dst + k0 / 32, n);
+		}
+		plat->fpu_end(plat->priv);
+		if (core_checkpoint(t->ex)) {
+			__atomic_store_n(&t->aborted, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+}
+
+/* ---- MATMUL -------------------------------------------------------------- */
+
+static int bad(struct tnpu_fw_exec *ex)
+{
+	return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
+}
+
+static int all_zero(const void *p, __u64 n)
+{
+	const __u8 *b = p;
+
+	while (n--)
+		if (*b++)
+			return 0;
+	return 1;
+}
+
+int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	const struct tnpu_cmd_matmul *c = cmd;
+	const struct tnpu_fw_platform *plat = ex->plat;
+	struct tnpu_fw_mm mm = { 0 };
+	void *x, *w, *y, *bias = NULL, *scratch = NULL;
+	__u32 k = c->x.ne[0], m = c->x.ne[1], n = c->w.ne[1];
+	int q8, ret;
+	__u64 need = 0;
+
+	if (c->pad)
+		return bad(ex);
+	ret = tnpu_fw_tensor(ex, &c->x, FLOAT_TYPES, 2, 0, &x);
+	if (!ret)
+		ret = tnpu_fw_tensor(ex, &c->w, WEIGHT_TYPES, 2, 0, &w);
+	if (!ret)
+		ret = tnpu_fw_tensor(ex, &c->y, FLOAT_TYPES, 2, 1, &y);
+	if (ret)
+		return ret;
+	if (c->w.ne[0] != k || c->y.ne[0] != n || c->y.ne[1] != m)
+		return bad(ex);
+	if (c->hdr.flags & TNPU_MATMUL_F_BIAS) {
+		ret = tnpu_fw_tensor(ex, &c->bias, DT(TNPU_DT_F32), 1, 0, &bias);
+		if (ret)
+			return ret;
+		if (c->bias.ne[0] != n)
+			return bad(ex);
+	} else if (!all_zero(&c->bias, sizeof(c->bias))) {
+		return bad(ex);
+	}
+
+	q8 = (c->hdr.flags & TNPU_MATMUL_F_Q8_ACT) && (QUANT_TYPES & DT(c->w.dtype));
+	if (q8)
+		need = (__u64)m * (k / 32) * sizeof(struct tnpu_fw_q8);
+	else if (c->x.dtype != TNPU_DT_F32)
+		need = (__u64)m * k * sizeof(float);
+	if (need) {
+		if (c->scratch_size < need)
+			return bad(ex);
+		ret = tnpu_fw_mem(ex, c->scratch, need, 1, &scratch);
+		if (ret)
+			return ret;
+		/* Activations or output in the scratch would be clobbered. */
+		if (c->scratch < c->x.addr + tnpu_fw_tensor_extent(&c->x) &&
+		    c->x.addr < c->scratch + need)
+			return bad(ex);
+		if (c->scratch < c->y.addr + tnpu_fw_tensor_extent(&c->y) &&
+		    c->y.addr < c->scratch + need)
+			return bad(ex);
+	} else if (c->scratch || c->scratch_size) {
+		return bad(ex);
+	}
+
+	mm.w_dtype = c->w.dtype;
+	mm.w = w;
+	mm.w_stride = c->w.nb[1];
+	mm.k = k;
+	mm.n = n;
+	mm.m = m;
+	mm.x = x;
+	mm.x_stride = c->x.nb[1];
+	mm.y_dtype = c->y.dtype;
+	mm.y = y;
+	mm.y_stride = c->y.nb[1];
+	mm.bias = bias;
+	if (need) {
+		struct prep_task prep = {
+			.ex = ex, .xt = &c->x, .x = x, .dst = scratch, .q8 = q8,
+			.dst_stride = q8 ? (k / 32) * sizeof(struct tnpu_fw_q8) : k * sizeof(float),
+		};
+		unsigned int cores = plat->num_cores < m ? plat->num_cores : m;
+
+		plat->parallel(plat->priv, cores, prep_core, &prep);
+		if (prep.aborted)
+			return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);
+		mm.x = scratch;
+		mm.x_stride = prep.dst_stride;
+		mm.x_q8 = q8;
+	}
+	return tnpu_fw_matmul_run(ex, &mm);
+}
+
+/* ---- EMBEDDING ----------------------------------------------------------- */
+
+int tnpu_fw_op_embedding(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	const struct tnpu_cmd_embedding *c = cmd;
+	const struct tnpu_fw_platform *plat = ex->plat;
+	int indirect = c->hdr.flags & TNPU_CMD_F_INDIRECT;
+	void *table, *ids = NULL, *out;
+	__u32 k = c->table.ne[0], vocab = c->table.ne[1], m = c->out.ne[1], i;
+	int ret;
+
+	if (c->pad)
+		return bad(ex);
+	ret = tnpu_fw_tensor(ex, &c->table, WEIGHT_TYPES, 2, 0, &table);
+	if (!ret)
+		ret = tnpu_fw_tensor(ex, &c->out, DT(TNPU_DT_F32), 2, 1, &out);
+	if (ret)
+		return ret;
+	if (c->out.ne[0] != k)
+		return bad(ex);
+	if (indirect) {
+		if (m != 1 || !all_zero(&c->ids, sizeof(c->ids)))
+			return bad(ex);
+	} else {
+		ret = tnpu_fw_tensor(ex, &c->ids, DT(TNPU_DT_I32), 1, 0, &ids);
+		if (ret)
+			return ret;
+		if (c->ids.ne[0] != m)
+			return bad(ex);
+	}
+
+	for (i = 0; i < m; i++) {
+		/* Read once: the id checked is the id used. */
+		__u32 id = indirect ? ex->params->token :
+			   __atomic_load_n((const __u32 *)ids + i, __ATOMIC_RELAXED);
+
+		if (id >= vocab)
+			return bad(ex);
+		plat->fpu_begin(plat->priv);
+		tnpu_fw_dequant_row(c->table.dtype, (const __u8 *)table + id * c->table.nb[1],
+				    (float *)((__u8 *)out + i * c->out.nb[1]), k);
+		plat->fpu_end(plat->priv);
+		ret = tnpu_fw_checkpoint(ex);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

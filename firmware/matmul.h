@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * tnpu firmware: row-dot kernels behind MATMUL, one set portable C, one set
+ * AVX2/FMA/F16C (simd_avx2.c, x86-64 only, chosen at run time).
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#ifndef TNPU_FW_MATMUL_H
+#define TNPU_FW_MATMUL_H
+
+#include "quant.h"
+
+/* Activation rows one kernel call handles against one weight row. */
+#define TNPU_FW_MM_NX 4
+
+/*
+ * out[r] = sum over i < k of w[i] * x_r[i] for r < nx (nx <= TNPU_FW_MM_NX),
+ * with w one weight row and x_r the activation row at x + r * x_stride
+ * (bytes), F32 or Q8 blocks.
+ */
+typedef void (*tnpu_fw_dot_f32_fn)(const void *w, const float *x, __u64 x_stride,
+				   __u32 nx, __u32 k, float *out);
+typedef void (*tnpu_fw_dot_q8_fn)(const void *w, const struct tnpu_fw_q8 *x, __u64 x_stride,
+				  __u32 nx, __u32 k, float *out);
+
+#define TNPU_FW_NUM_WTYPES (TNPU_DT_Q6_K + 1)
+
+struct tnpu_fw_mm_kernels {
+	tnpu_fw_dot_f32_fn dot_f32[TNPU_FW_NUM_WTYPES];
+	tnpu_fw_dot_q8_fn dot_q8[TNPU_FW_NUM_WTYPES];	/* quantized weights only */
+	void (*quantize_q8)(const float *x, struct tnpu_fw_q8 *q, __u32 k);
+};
+
+extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable;
+#if defined(__x86_64__)
+extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2;
+#endif
+
+/* The kernels later ops use: AVX2 when available and not forced off. */
+const struct tnpu_fw_mm_kernels *tnpu_fw_mm_kernels(void);
+
+#endif /* TNPU_FW_MATMUL_H */

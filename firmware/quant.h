@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * tnpu firmware: number formats. GGUF's block layouts (used in place),
+ * half-precision conversions and the 8-bit activation blocks of the
+ * integer matmul path. Floating point: FW_FPU_SRCS only.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#ifndef TNPU_FW_QUANT_H
+#define TNPU_FW_QUANT_H
+
+#include "fw_internal.h"
+
+#define QK4_0 32
+#define QK8_0 32
+#define QK_K 256
+
+/* GGUF block layouts. */
+struct tnpu_fw_block_q4_0 {
+	__u16 d;		/* F16 scale */
+	__u8 qs[QK4_0 / 2];	/* element j: low nibble of qs[j], j + 16: high */
+};
+
+struct tnpu_fw_block_q8_0 {
+	__u16 d;
+	__s8 qs[QK8_0];
+};
+
+struct tnpu_fw_block_q4_k {
+	__u16 d;		/* F16 super-block scale of the scales */
+	__u16 dmin;		/* F16 super-block scale of the mins */
+	__u8 scales[12];	/* 8 scales and 8 mins, 6 bits each */
+	__u8 qs[QK_K / 2];
+};
+
+struct tnpu_fw_block_q6_k {
+	__u8 ql[QK_K / 2];	/* low 4 bits */
+	__u8 qh[QK_K / 4];	/* high 2 bits */
+	__s8 scales[QK_K / 16];
+	__u16 d;
+};
+
+/* Activations quantized per 32 for the integer path (scale kept in F32). */
+struct tnpu_fw_q8 {
+	float d;
+	__s8 qs[32];
+};
+
+_Static_assert(sizeof(struct tnpu_fw_block_q4_0) == 18, "GGUF Q4_0");
+_Static_assert(sizeof(struct tnpu_fw_block_q8_0) == 34, "GGUF Q8_0");
+_Static_assert(sizeof(struct tnpu_fw_block_q4_k) == 144, "GGUF Q4_K");
+_Static_assert(sizeof(struct tnpu_fw_block_q6_k) == 210, "GGUF Q6_K");
+_Static_assert(sizeof(struct tnpu_fw_q8) == 36, "Q8 activations");
+
+float tnpu_fw_f16_to_f32(__u16 h);
+__u16 tnpu_fw_f32_to_f16(float f);
+
+static inline float tnpu_fw_bf16_to_f32(__u16 h)
+{
+	union { __u32 u; float f; } v = { .u = (__u32)h << 16 };
+
+	return v.f;
+}
+
+static inline __u16 tnpu_fw_f32_to_bf16(float f)
+{
+	union { float f; __u32 u; } v = { .f = f };
+
+	if ((v.u & 0x7fffffff) > 0x7f800000)	/* NaN stays a quiet NaN */
+		return (__u16)((v.u >> 16) | 0x40);
+	return (__u16)((v.u + 0x7fff + ((v.u >> 16) & 1)) >> 16);
+}
+
+/*
+ * Convert @k elements of a row of @dtype (float or quantized, @k a multiple
+ * of its block size) starting at @src to F32.
+ */
+void tnpu_fw_dequant_row(__u32 dtype, const void *src, float *dst, __u32 k);
+
+/* Quantize @k (multiple of 32) F32 values to Q8 blocks, as GGUF Q8_0 does. */
+void tnpu_fw_quantize_q8(const float *x, struct tnpu_fw_q8 *q, __u32 k);
+
+#endif /* TNPU_FW_QUANT_H */

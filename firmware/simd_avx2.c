@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tnpu firmware: AVX2/FMA/F16C row-dot kernels. Only reached through
+ * tnpu_fw_mm_kernels() after the CPUID check.
+ *
+ * Q4_0 and Q8_0 weights get dedicated kernels (float and integer paths):
+ * they are the decode hot path and must run at memory bandwidth. Q4_K and
+ * Q6_K expand a super-block to F32 with the portable code, then use FMA.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#define _MM_MALLOC_H_INCLUDED	/* freestanding: skip its <stdlib.h> */
+#include <immintrin.h>
+
+#include "matmul.h"
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE float hsum(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+
+static ALWAYS_INLINE float f16(__u16 h)
+{
+	return _cvtsh_ss(h);
+}
+
+static ALWAYS_INLINE const float *xrow(const float *x, __u64 stride, unsigned int r)
+{
+	return (const float *)((const __u8 *)x + r * stride);
+}
+
+static ALWAYS_INLINE const struct tnpu_fw_q8 *qrow(const struct tnpu_fw_q8 *x, __u64 stride,
+						   unsigned int r)
+{
+	return (const struct tnpu_fw_q8 *)((const __u8 *)x + r * stride);
+}
+
+/* Expand 16 bytes of Q4_0 nibbles to 32 signed bytes, GGUF element order. */
+static ALWAYS_INLINE __m256i q4_0_bytes(const __u8 *qs)
+{
+	const __m128i mask = _mm_set1_epi8(0xf);
+	__m128i q = _mm_loadu_si128((const __m128i *)qs);
+	__m256i b = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), mask),
+				     _mm_and_si128(q, mask));
+
+	return _mm256_sub_epi8(b, _mm256_set1_epi8(8));
+}
+
+/* Signed 8-bit dot products of 32 pairs, summed in 8 lanes of int32. */
+static ALWAYS_INLINE __m256 dot_i8(__m256i w, __m256i x)
+{
+	__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+
+	return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
+/* Convert 32 signed bytes to four vectors of 8 floats. */
+static ALWAYS_INLINE void i8_to_ps(__m256i b, __m256 f[4])
+{
+	__m128i lo = _mm256_castsi256_si128(b), hi = _mm256_extracti128_si256(b, 1);
+
+	f[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo));
+	f[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
+	f[2] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi));
+	f[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
+}
+
+/* ---- quantized weights, F32 activations ---------------------------------- */
+
+/* One block of 32 weights (as 32 signed bytes, scale @d) against NX rows. */
+static ALWAYS_INLINE void block_f32(__m256i wb, float d, const float *x, __u64 xs,
+				    unsigned int nx, __u32 k0, __m256 acc[TNPU_FW_MM_NX])
+{
+	__m256 wf[4];
+	unsigned int r, j;
+
+	i8_to_ps(wb, wf);
+	for (r = 0; r < nx; r++) {
+		const float *xr = xrow(x, xs, r) + k0;
+		__m256 s = _mm256_mul_ps(wf[0], _mm256_loadu_ps(xr));
+
+		for (j = 1; j < 4; j++)
+			s = _mm256_fmadd_ps(wf[j], _mm256_loadu_ps(xr + 8 * j), s);
+		acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d), s, acc[r]);
+	}
+}
+
+static ALWAYS_INLINE void q4_0_f32(const void *w, const float *x, __u64 xs, unsigned int nx,
+				   __u32 k, float *out)
+{
+	const struct tnpu_fw_block_q4_0 *b = w;
+	__m256 acc[TNPU_FW_MM_NX];
+	__u32 i;
+	unsigned int r;
+
+	for (r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i < k / 32; i++)
+		block_f32(q4_0_bytes(b[i].qs), f16(b[i].d), x, xs, nx, i * 32, acc);
+	for (r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]);
+}
+
+static ALWAYS_INLINE void q8_0_f32(const void *w, const float *x, __u64 xs, unsigned int nx,
+				   __u32 k, float *out)
+{
+	const struct tnpu_fw_block_q8_0 *b = w;
+	__m256 acc[TNPU_FW_MM_NX];
+	__u32 i;
+	unsigned int r;
+
+	for (r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i < k / 32; i++)
+		block_f32(_mm256_loadu_si256((const __m256i *)b[i].qs), f16(b[i].d),
+			  x, xs, nx, i * 32, acc);
+	for (r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]);
+}
+
+/* ---- quantized weights, Q8 activations (integer dot products) ------------- */
+
+static ALWAYS_INLINE void q4_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
+				  unsigned int nx, __u32 k, float *out)
+{
+	const struct tnpu_fw_block_q4_0 *b = w;
+	__m256 acc[TNPU_FW_MM_NX];
+	__u32 i;
+	unsigned int r;
+
+	for (r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i < k / 32; i++) {
+		__m256i wb = q4_0_bytes(b[i].qs);
+		float d = f16(b[i].d);
+
+		for (r = 0; r < nx; r++) {
+			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i;
+			__m256 p = dot_i8(wb, _mm256_loadu_si256((const __m256i *)q->qs));
+
+			acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * q->d), p, acc[r]);
+		}
+	}
+	for (r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]);
+}
+
+static ALWAYS_INLINE void q8_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
+				  unsigned int nx, __u32 k, float *out)
+{
+	const struct tnpu_fw_block_q8_0 *b = w;
+	__m256 acc[TNPU_FW_MM_NX];
+	__u32 i;
+	unsigned int r;
+
+	for (r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i < k / 32; i++) {
+		__m256i wb = _mm256_loadu_si256((const __m256i *)b[i].qs);
+		float d = f16(b[i].d);
+
+		for (r = 0; r < nx; r++) {
+			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i;
+			__m256 p = dot_i8(wb, _mm256_loadu_si256((const __m256i *)q->qs));
+
+			acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * q->d), p, acc[r]);
+		}
+	}
+	for (r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]);
+}
+
+/* ---- float weights -------------------------------------------------------- */
+
+/* Load 8 weights of @dtype as floats. */
+static ALWAYS_INLINE __m256 load8(__u32 dtype, const void *w, __u32 i)
+{
+	if (dtype == TNPU_DT_F32)
+		return _mm256_loadu_ps((const float *)w + i);
+	if (dtype == TNPU_DT_F16)
+		return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const __u16 *)w + i)));
+	return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(
+		_mm_loadu_si128((const __m128i *)((const __u16 *)w + i))), 16));
+}
+
+static ALWAYS_INLINE float load1(__u32 dtype, const void *w, __u32 i)
+{
+	if (dtype == TNPU_DT_F32)
+		return ((const float *)w)[i];
+	if (dtype == TNPU_DT_F16)
+		return f16(((const __u16 *)w)[i]);
+	return tnpu_fw_bf16_to_f32(((const __u16 *)w)[i]);
+}
+
+static ALWAYS_INLINE void float_f32(__u32 dtype, const void *w, const float *x, __u64 xs,
+				    unsigned int nx, __u32 k, float *out)
+{
+	__m256 acc[TNPU_FW_MM_NX];
+	__u32 i;
+	unsigned int r;
+
+	for (r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i + 8 <= k; i += 8) {
+		__m256 wv = load8(dtype, w, i);
+
+		for (r = 0; r < nx; r++)
+			acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xrow(x, xs, r) + i), acc[r]);
+	}
+	for (r = 0; r < nx; r++) {
+		float s = hsum(acc[r]);
+		__u32 t;
+
+		for (t = i; t < k; t++)
+			s += load1(dtype, w, t) * xrow(x, xs, r)[t];
+		out[r] = s;
+	}
+}
+
+/* ---- K-quants: expand a super-block, then FMA ------------------------------ */
+
+static ALWAYS_INLINE void kquant_f32(__u32 dtype, __u32 bbytes, const void *w, const float *x,
+				     __u64 xs, unsigned int nx, __u32 k, float *out)
+{
+	float wf[QK_K] __attribute__((aligned(32)));
+	__m256 acc[TNPU_FW_MM_NX];
+	__u32 i, j;
+	unsigned int r;
+
+	for (r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i < k / QK_K; i++) {
+		tnpu_fw_dequant_row(dtype, (const __u8 *)w + i * bbytes, wf, QK_K);
+		for (r = 0; r < nx; r++) {
+			const float *xr = xrow(x, xs, r) + i * QK_K;
+
+			for (j = 0; j < QK_K; j += 8)
+				acc[r] = _mm256_fmadd_ps(_mm256_load_ps(wf + j),
+							 _mm256_loadu_ps(xr + j), acc[r]);
+		}
+	}
+	for (r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]);
+}
+
+static ALWAYS_INLINE void kquant_q8(__u32 dtype, __u32 bbytes, const void *w,
+				    const struct tnpu_fw_q8 *x, __u64 xs, unsigned int nx,
+				    __u32 k, float *out)
+{
+	float wf[QK_K] __attribute__((aligned(32)));
+	__m256 acc[TNPU_FW_MM_NX];
+	__u32 i, j, t;
+	unsigned int r;
+
+	for (r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i < k / QK_K; i++) {
+		tnpu_fw_dequant_row(dtype, (const __u8 *)w + i * bbytes, wf, QK_K);
+		for (r = 0; r < nx; r++) {
+			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i * (QK_K / 32);
+
+			for (j = 0; j < QK_K / 32; j++) {
+				__m256 xf[4], s = _mm256_setzero_ps();
+
+				i8_to_ps(_mm256_loadu_si256((const __m256i *)q[j].qs), xf);
+				for (t = 0; t < 4; t++)
+					s = _mm256_fmadd_ps(_mm256_load_ps(wf + 32 * j + 8 * t),
+							    xf[t], s);
+				acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(q[j].d), s, acc[r]);
+			}
+		}
+	}
+	for (r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]);
+}
+
+/*
+ * Entry points: dispatch on the row count so each inner loop is compiled
+ * for a constant number of activation rows (accumulators stay in registers).
+ */
+#define BY_NX(call)				\
+	do {					\
+		switch (nx) {			\
+		case 1: call(1); break;		\
+		case 2: call(2); break;		\
+		case 3: call(3); break;		\
+		default: call(4); break;	\
+		}				\
+	} while (0)
+
+#define F32_ENTRY(name, body)								\
+static void dot_f32_##name(const void *w, const float *x, __u64 xs, __u32 nx,	\
+			   __u32 k, float *out)						\
+{											\
+	BY_NX(body);									\
+}
+#define Q8_ENTRY(name, body)								\
+static void dot_q8_##name(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,	\
+			  __u32 nx, __u32 k, float *out)				\
+{											\
+	BY_NX(body);									\
+}
+
+#define CALL_Q4_0_F32(n) q4_0_f32(w, x, xs, n, k, out)
+#define CALL_Q8_0_F32(n) q8_0_f32(w, x, xs, n, k, out)
+#define CALL_F32_F32(n) float_f32(TNPU_DT_F32, w, x, xs, n, k, out)
+#define CALL_F16_F32(n) float_f32(TNPU_DT_F16, w, x, xs, n, k, out)
+#define CALL_BF16_F32(n) float_f32(TNPU_DT_BF16, w, x, xs, n, k, out)
+#define CALL_Q4_K_F32(n) kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, n, k, out)
+#define CALL_Q6_K_F32(n) kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, n, k, out)
+#define CALL_Q4_0_Q8(n) q4_0_q8(w, x, xs, n, k, out)
+#define CALL_Q8_0_Q8(n) q8_0_q8(w, x, xs, n, k, out)
+#define CALL_Q4_K_Q8(n) kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, n, k, out)
+#define CALL_Q6_K_Q8(n) kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, n, k, out)
+
+F32_ENTRY(f32, CALL_F32_F32)
+F32_ENTRY(f16, CALL_F16_F32)
+F32_ENTRY(bf16, CALL_BF16_F32)
+F32_ENTRY(q4_0, CALL_Q4_0_F32)
+F32_ENTRY(q8_0, CALL_Q8_0_F32)
+F32_ENTRY(q4_k, CALL_Q4_K_F32)
+F32_ENTRY(q6_k, CALL_Q6_K_F32)
+Q8_ENTRY(q4_0, CALL_Q4_0_Q8)
+Q8_ENTRY(q8_0, CALL_Q8_0_Q8)
+Q8_ENTRY(q4_k, CALL_Q4_K_Q8)
+Q8_ENTRY(q6_k, CALL_Q6_K_Q8)
+
+const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
+	.dot_f32 = {
+		[TNPU_DT_F32] = dot_f32_f32,
+		[TNPU_DT_F16] = dot_f32_f16,
+		[TNPU_DT_BF16] = dot_f32_bf16,
+		[TNPU_DT_Q4_0] = dot_f32_q4_0,
+		[TNPU_DT_Q8_0] = dot_f32_q8_0,
+		[TNPU_DT_Q4_K] = dot_f32_q4_k,
+		[TNPU_DT_Q6_K] = dot_f32_q6_k,
+	},
+	.dot_q8 = {
+		[TNPU_DT_Q4_0] = dot_q8_q4_0,
+		[TNPU_DT_Q8_0] = dot_q8_q8_0,
+		[TNPU_DT_Q4_K] = dot_q8_q4_k,
+		[TNPU_DT_Q6_K] = dot_q8_q6_k,
+	},
+	.quantize_q8 = tnpu_fw_quantize_q8,
+};

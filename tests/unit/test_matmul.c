@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * MATMUL and EMBEDDING against the double-precision references in
+ * tests/ref, through real command streams on the in-process NPU, with the
+ * AVX2 kernels and with the portable ones.
+ *
+ * Tolerance of a float result: 8 * FLT_EPSILON * sqrt(K) * sum |x * w| (the
+ * rounding a float dot product of K terms may make, with margin), plus the
+ * output format's half-ulp for F16/BF16. A single wrong element of K moves
+ * the result by about sum |x * w| / K, far above that bound.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drm/tnpu_accel.h"
+#include "drm/tnpu_cmd.h"
+#include "fw_internal.h"
+#include "ref_matmul.h"
+#include "ref_quant.h"
+#include "../../userspace/lib/inproc.h"
+
+struct buf {
+	void *cpu;
+	uint64_t va;
+};
+
+static struct tnpu_inproc *npu;
+
+static struct buf balloc(uint64_t size)
+{
+	struct buf b;
+
+	assert_int_equal(tnpu_inproc_alloc(npu, size, 0, &b.cpu, &b.va), 0);
+	return b;
+}
+
+static void bfree(struct buf b)
+{
+	assert_int_equal(tnpu_inproc_free(npu, b.va), 0);
+}
+
+static uint32_t run_cmd(const void *cmd, uint32_t size, struct tnpu_fw_job *job)
+{
+	struct buf c = balloc(size);
+
+	memcpy(c.cpu, cmd, size);
+	assert_int_equal(tnpu_inproc_run(npu, c.va, size, 0, 0, job), 0);
+	bfree(c);
+	return job->error;
+}
+
+static uint64_t row_bytes(uint32_t dtype, uint32_t k)
+{
+	uint32_t be, bb;
+
+	ref_block(dtype, &be, &bb);
+	return (uint64_t)k / be * bb;
+}
+
+static struct tnpu_tensor tensor2(uint64_t addr, uint32_t dtype, uint32_t ne0, uint32_t ne1,
+				  uint64_t stride)
+{
+	uint32_t be, bb;
+	struct tnpu_tensor t = { .addr = addr, .dtype = dtype, .ne = { ne0, ne1, 1, 1 } };
+
+	ref_block(dtype, &be, &bb);
+	t.nb[0] = bb;
+	t.nb[1] = stride;
+	t.nb[2] = t.nb[3] = stride * ne1;
+	return t;
+}
+
+struct mm_case {
+	uint32_t wtype, xtype, ytype;
+	uint32_t m, n, k;
+	int bias, q8;
+	uint32_t pad;		/* extra bytes between rows of x, w and y */
+};
+
+static double out_ulp(uint32_t ytype, double v)
+{
+	if (ytype == TNPU_DT_F16)
+		return fabs(v) * ldexp(1, -11) + ldexp(1, -25);
+	if (ytype == TNPU_DT_BF16)
+		return fabs(v) * ldexp(1, -8);
+	return 0;
+}
+
+static double out_value(uint32_t ytype, const uint8_t *row, uint32_t j)
+{
+	uint16_t h;
+	float f;
+
+	if (ytype == TNPU_DT_F32) {
+		memcpy(&f, row + 4 * j, 4);
+		return f;
+	}
+	memcpy(&h, row + 2 * j, 2);
+	return ytype == TNPU_DT_F16 ? ref_f16(h) : ref_bf16(h);
+}
+
+static void check_matmul(const struct mm_case *c, unsigned int seed)
+{
+	uint64_t wrow = row_bytes(c->wtype, c->k) + c->pad, xrow = row_bytes(c->xtype, c->k) + c->pad;
+	uint64_t yrow = row_bytes(c->ytype, c->n) + c->pad;
+	struct buf w = balloc(wrow * c->n), x = balloc(xrow * c->m), y = balloc(yrow * c->m);
+	struct buf bias = balloc(4 * c->n), scratch = balloc(TNPU_MATMUL_SCRATCH_SIZE(c->m, c->k));
+	double *wd = calloc((size_t)c->n * c->k, sizeof(double));
+	double *xd = calloc((size_t)c->m * c->k, sizeof(double));
+	double *bd = calloc(c->n, sizeof(double));
+	double *yd = calloc((size_t)c->m * c->n, sizeof(double));
+	double *mag = calloc((size_t)c->m * c->n, sizeof(double));
+	int quantized = c->wtype >= TNPU_DT_Q4_0 && c->wtype <= TNPU_DT_Q6_K;
+	struct tnpu_cmd_matmul cmd = { .hdr = { TNPU_OP_MATMUL, 0, sizeof(cmd) } };
+	struct tnpu_fw_job job;
+	uint32_t i, j;
+
+	assert_non_null(wd);
+	assert_non_null(xd);
+	assert_non_null(bd);
+	assert_non_null(yd);
+	assert_non_null(mag);
+	for (i = 0; i < c->n; i++) {
+		uint8_t *row = (uint8_t *)w.cpu + i * wrow;
+
+		ref_random_row(c->wtype, row, c->k, &seed);
+		ref_dequant(c->wtype, row, c->k, wd + (size_t)i * c->k);
+	}
+	for (i = 0; i < c->m; i++) {
+		uint8_t *row = (uint8_t *)x.cpu + i * xrow;
+
+		ref_random_row(c->xtype, row, c->k, &seed);
+		ref_dequant(c->xtype, row, c->k, xd + (size_t)i * c->k);
+		if (c->q8 && quantized)
+			ref_q8_roundtrip(xd + (size_t)i * c->k, c->k, xd + (size_t)i * c->k);
+	}
+	for (i = 0; i < c->n; i++) {
+		float f = (float)rand_r(&seed) / RAND_MAX - 0.5f;
+
+		((float *)bias.cpu)[i] = f;
+		bd[i] = f;
+	}
+	memset(y.cpu, 0xee, yrow * c->m);	/* catch outputs never written */
+
+	cmd.x = tensor2(x.va, c->xtype, c->k, c->m, xrow);
+	cmd.w = tensor2(w.va, c->wtype, c->k, c->n, wrow);
+	cmd.y = tensor2(y.va, c->ytype, c->n, c->m, yrow);
+	if (c->bias) {
+		cmd.hdr.flags |= TNPU_MATMUL_F_BIAS;
+		cmd.bias = tensor2(bias.va, TNPU_DT_F32, c->n, 1, 4 * c->n);
+	}
+	if (c->q8)
+		cmd.hdr.flags |= TNPU_MATMUL_F_Q8_ACT;
+	if ((c->q8 && quantized) || c->xtype != TNPU_DT_F32) {
+		cmd.scratch = scratch.va;
+		cmd.scratch_size = TNPU_MATMUL_SCRATCH_SIZE(c->m, c->k);
+	}
+	assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), 0);
+
+	ref_matmul(xd, wd, c->bias ? bd : NULL, c->m, c->n, c->k, yd, mag);
+	for (i = 0; i < c->m; i++) {
+		for (j = 0; j < c->n; j++) {
+			double ref = yd[(size_t)i * c->n + j];
+			double got = out_value(c->ytype, (uint8_t *)y.cpu + i * yrow, j);
+			double tol = 8 * FLT_EPSILON * sqrt(c->k) * mag[(size_t)i * c->n + j] +
+				     out_ulp(c->ytype, ref) + 1e-30;
+
+			if (!(fabs(got - ref) <= tol)) {
+				print_error("w%u x%u y%u m%u n%u k%u bias%d q8%d simd%d: y[%u][%u] = %.9g, ref %.9g, tol %.3g\n",
+					    c->wtype, c->xtype, c->ytype, c->m, c->n, c->k, c->bias,
+					    c->q8, tnpu_fw_simd_active(), i, j, got, ref, tol);
+				fail();
+			}
+		}
+		if (c->pad)	/* padding after each output row untouched */
+			assert_int_equal(((uint8_t *)y.cpu)[i * yrow + yrow - 1], 0xee);
+	}
+	free(wd);
+	free(xd);
+	free(bd);
+	free(yd);
+	free(mag);
+	bfree(w);
+	bfree(x);
+	bfree(y);
+	bfree(bias);
+	bfree(scratch);
+}
+
+static const uint32_t wtypes[] = {
+	TNPU_DT_F32, TNPU_DT_F16, TNPU_DT_BF16, TNPU_DT_Q4_0, TNPU_DT_Q8_0, TNPU_DT_Q4_K,
+	TNPU_DT_Q6_K,
+};
+
+/* Awkward K per weight type: a single block, and an odd number of them. */
+static void k_choices(uint32_t wtype, uint32_t k[2])
+{
+	uint32_t be, bb;
+
+	ref_block(wtype, &be, &bb);
+	if (be == 1) {
+		k[0] = 13;	/* not a multiple of the vector width */
+		k[1] = 203;
+	} else if (be == 32) {
+		k[0] = 96;	/* 3 blocks, not a multiple of 256 */
+		k[1] = 32 * 41;
+	} else {
+		k[0] = 256;
+		k[1] = 768;
+	}
+}
+
+static void all_shapes(int portable)
+{
+	static const uint32_t shapes[][2] = { { 1, 1 }, { 1, 67 }, { 3, 37 }, { 9, 130 } };
+	unsigned int seed = 1;
+
+	tnpu_fw_force_portable(portable);
+	if (portable)
+		assert_false(tnpu_fw_simd_active());
+	for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
+		uint32_t ks[2];
+
+		k_choices(wtypes[t], ks);
+		for (int ki = 0; ki < 2; ki++) {
+			for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+				for (int q8 = 0; q8 < 2; q8++) {
+					struct mm_case c = {
+						.wtype = wtypes[t], .xtype = TNPU_DT_F32,
+						.ytype = TNPU_DT_F32, .m = shapes[s][0],
+						.n = shapes[s][1], .k = ks[ki], .q8 = q8,
+						.bias = s == 3,
+					};
+
+					check_matmul(&c, seed++);
+				}
+			}
+		}
+	}
+	tnpu_fw_force_portable(0);
+}
+
+static void test_matmul_shapes_simd(void **state)
+{
+	(void)state;
+	if (!tnpu_fw_simd_active())
+		skip();
+	all_shapes(0);
+}
+
+static void test_matmul_shapes_portable(void **state)
+{
+	(void)state;
+	all_shapes(1);
+}
+
+/* Half-precision activations and outputs, strided rows, both kernel sets. */
+static void test_matmul_formats(void **state)
+{
+	static const uint32_t ftypes[] = { TNPU_DT_F32, TNPU_DT_F16, TNPU_DT_BF16 };
+	unsigned int seed = 1000;
+
+	(void)state;
+	for (int portable = 0; portable < 2; portable++) {
+		tnpu_fw_force_portable(portable);
+		for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
+			for (size_t xi = 0; xi < 3; xi++) {
+				uint32_t ks[2];
+
+				k_choices(wtypes[t], ks);
+				struct mm_case c = {
+					.wtype = wtypes[t], .xtype = ftypes[xi],
+					.ytype = ftypes[(xi + t) % 3], .m = 5, .n = 33,
+					.k = ks[1], .q8 = (int)(t % 2), .bias = 1, .pad = 40,
+				};
+
+				check_matmul(&c, seed++);
+			}
+		}
+	}
+	tnpu_fw_force_portable(0);
+}
+
+/* Decode- and prefill-sized products, N not divisible by the core count. */
+static void test_matmul_large(void **state)
+{
+	static const struct mm_case cases[] = {
+		{ TNPU_DT_Q4_0, TNPU_DT_F32, TNPU_DT_F32, 1, 1001, 4096, 0, 1, 0 },
+		{ TNPU_DT_Q4_0, TNPU_DT_F32, TNPU_DT_F32, 1, 1001, 4096, 0, 0, 0 },
+		{ TNPU_DT_Q8_0, TNPU_DT_F32, TNPU_DT_F32, 1, 777, 2048, 1, 1, 0 },
+		{ TNPU_DT_Q4_K, TNPU_DT_F32, TNPU_DT_F32, 1, 333, 2048, 0, 1, 0 },
+		{ TNPU_DT_Q6_K, TNPU_DT_F32, TNPU_DT_F32, 1, 333, 2048, 0, 0, 0 },
+		{ TNPU_DT_Q4_0, TNPU_DT_F32, TNPU_DT_F32, 67, 97, 512, 0, 1, 0 },
+		{ TNPU_DT_F16, TNPU_DT_F32, TNPU_DT_F32, 64, 100, 512, 1, 0, 0 },
+	};
+
+	(void)state;
+	for (int portable = 0; portable < 2; portable++) {
+		tnpu_fw_force_portable(portable);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			check_matmul(&cases[i], 77 + i);
+	}
+	tnpu_fw_force_portable(0);
+}
+
+/* A valid small MATMUL to corrupt one field at a time. */
+struct mm_fixture {
+	struct buf x, w, y, scratch;
+	struct tnpu_cmd_matmul cmd;
+};
+
+static void mm_fixture_init(struct mm_fixture *f)
+{
+	f->x = balloc(4096);
+	f->w = balloc(4096);
+	f->y = balloc(4096);
+	f->scratch = balloc(4096);
+	memset(&f->cmd, 0, sizeof(f->cmd));
+	f->cmd.hdr = (struct tnpu_cmd_header){ TNPU_OP_MATMUL, 0, sizeof(f->cmd) };
+	f->cmd.x = tensor2(f->x.va, TNPU_DT_F32, 64, 2, 256);
+	f->cmd.w = tensor2(f->w.va, TNPU_DT_Q4_0, 64, 3, 36);
+	f->cmd.y = tensor2(f->y.va, TNPU_DT_F32, 3, 2, 12);
+}
+
+static void mm_fixture_fini(struct mm_fixture *f)
+{
+	bfree(f->x);
+	bfree(f->w);
+	bfree(f->y);
+	bfree(f->scratch);
+}
+
+static void expect_bad(struct mm_fixture *f, uint32_t err, int line)
+{
+	struct tnpu_fw_job job;
+	uint32_t got = run_cmd(&f->cmd, sizeof(f->cmd), &job);
+
+	if (got != err) {
+		print_error("case at line %d: error %u, expected %u\n", line, got, err);
+		fail();
+	}
+}
+
+static void test_matmul_bad(void **state)
+{
+	struct mm_fixture f;
+	struct tnpu_fw_job job;
+	struct buf ro;
+
+	(void)state;
+	mm_fixture_init(&f);
+	assert_int_equal(run_cmd(&f.cmd, sizeof(f.cmd), &job), 0);
+	mm_fixture_fini(&f);
+
+#define CASE(stmt, err) do { mm_fixture_init(&f); stmt; expect_bad(&f, err, __LINE__); mm_fixture_fini(&f); } while (0)
+	CASE(f.cmd.w.ne[0] = 32, DRM_TNPU_ERR_BAD_COMMAND);		/* K mismatch */
+	CASE(f.cmd.y.ne[0] = 4, DRM_TNPU_ERR_BAD_COMMAND);		/* N mismatch */
+	CASE(f.cmd.y.ne[1] = 1, DRM_TNPU_ERR_BAD_COMMAND);		/* M mismatch */
+	CASE((f.cmd.x.ne[0] = f.cmd.w.ne[0] = 48), DRM_TNPU_ERR_BAD_COMMAND); /* K % 32 */
+	CASE(f.cmd.w.nb[0] = 16, DRM_TNPU_ERR_BAD_COMMAND);		/* block size */
+	CASE(f.cmd.x.ne[2] = 2, DRM_TNPU_ERR_BAD_COMMAND);		/* 3-D */
+	CASE(f.cmd.x.dtype = TNPU_DT_Q8_0, DRM_TNPU_ERR_BAD_COMMAND);	/* x quantized */
+	CASE(f.cmd.y.dtype = TNPU_DT_I32, DRM_TNPU_ERR_BAD_COMMAND);
+	CASE(f.cmd.w.dtype = 99, DRM_TNPU_ERR_BAD_COMMAND);
+	CASE(f.cmd.w.flags = 1, DRM_TNPU_ERR_BAD_COMMAND);
+	CASE(f.cmd.pad = 1, DRM_TNPU_ERR_BAD_COMMAND);
+	CASE(f.cmd.w.ne[1] = 0xffffffff, DRM_TNPU_ERR_MMU_FAULT);	/* w far past its buffer */
+	CASE(f.cmd.w.nb[1] = 1ULL << 62, DRM_TNPU_ERR_BAD_COMMAND);	/* extent overflows */
+	CASE(f.cmd.hdr.flags = TNPU_MATMUL_F_BIAS, DRM_TNPU_ERR_BAD_COMMAND); /* no bias */
+	CASE(f.cmd.bias.addr = f.x.va, DRM_TNPU_ERR_BAD_COMMAND);	/* bias w/o flag */
+	CASE(f.cmd.hdr.flags = 4, DRM_TNPU_ERR_BAD_COMMAND);		/* unknown flag */
+	CASE(f.cmd.hdr.flags = TNPU_CMD_F_INDIRECT, DRM_TNPU_ERR_BAD_COMMAND);
+	CASE(f.cmd.hdr.flags = TNPU_MATMUL_F_Q8_ACT, DRM_TNPU_ERR_BAD_COMMAND); /* no scratch */
+	CASE((f.cmd.hdr.flags = TNPU_MATMUL_F_Q8_ACT, f.cmd.scratch = f.scratch.va,
+	      f.cmd.scratch_size = 100), DRM_TNPU_ERR_BAD_COMMAND);	/* scratch too small */
+	CASE((f.cmd.hdr.flags = TNPU_MATMUL_F_Q8_ACT, f.cmd.scratch = f.x.va,
+	      f.cmd.scratch_size = 4096), DRM_TNPU_ERR_BAD_COMMAND);	/* scratch over x */
+	CASE((f.cmd.scratch = f.scratch.va, f.cmd.scratch_size = 4096),
+	     DRM_TNPU_ERR_BAD_COMMAND);					/* scratch unused */
+	CASE(f.cmd.x.dtype = TNPU_DT_F16, DRM_TNPU_ERR_BAD_COMMAND);	/* F16 x needs scratch */
+	CASE(f.cmd.w.addr = 0x1000, DRM_TNPU_ERR_MMU_FAULT);
+	CASE(f.cmd.y.nb[1] = 4096, DRM_TNPU_ERR_MMU_FAULT);		/* row 1 off the end */
+#undef CASE
+
+	/* Output into read-only memory. */
+	mm_fixture_init(&f);
+	assert_int_equal(tnpu_inproc_alloc(npu, 4096, DRM_TNPU_BO_NPU_READONLY, &ro.cpu, &ro.va), 0);
+	f.cmd.y.addr = ro.va;
+	assert_int_equal(run_cmd(&f.cmd, sizeof(f.cmd), &job), DRM_TNPU_ERR_MMU_PERM);
+	assert_int_equal(job.fault_addr, ro.va);
+	bfree(ro);
+	mm_fixture_fini(&f);
+}
+
+/* ---- EMBEDDING ------------------------------------------------------------ */
+
+static void test_embedding(void **state)
+{
+	static const int32_t ids[] = { 3, 0, 49, 7, 3 };
+	const uint32_t vocab = 50, m = 5;
+	unsigned int seed = 5;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
+		uint32_t ks[2];
+
+		k_choices(wtypes[t], ks);
+		uint32_t k = ks[1];
+		uint64_t trow = row_bytes(wtypes[t], k) + 8;
+		struct buf table = balloc(trow * vocab), idb = balloc(sizeof(ids));
+		struct buf out = balloc(4ULL * k * m);
+		double *ref = calloc(k, sizeof(double));
+		struct tnpu_cmd_embedding cmd = { .hdr = { TNPU_OP_EMBEDDING, 0, sizeof(cmd) } };
+		struct tnpu_fw_job job;
+
+		for (uint32_t v = 0; v < vocab; v++)
+			ref_random_row(wtypes[t], (uint8_t *)table.cpu + v * trow, k, &seed);
+		memcpy(idb.cpu, ids, sizeof(ids));
+		cmd.table = tensor2(table.va, wtypes[t], k, vocab, trow);
+		cmd.ids = tensor2(idb.va, TNPU_DT_I32, m, 1, sizeof(ids));
+		cmd.out = tensor2(out.va, TNPU_DT_F32, k, m, 4ULL * k);
+		assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), 0);
+		for (uint32_t i = 0; i < m; i++) {
+			ref_dequant(wtypes[t], (uint8_t *)table.cpu + ids[i] * trow, k, ref);
+			for (uint32_t e = 0; e < k; e++) {
+				double got = ((float *)out.cpu)[i * k + e];
+
+				/* Q4_K: d * sc * q - dmin * m rounds twice in float. */
+				assert_true(fabs(got - ref[e]) <= 4 * FLT_EPSILON * (fabs(ref[e]) + 1e-2));
+			}
+		}
+
+		/* Ids out of range, above and below. */
+		((int32_t *)idb.cpu)[2] = (int32_t)vocab;
+		assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), DRM_TNPU_ERR_BAD_COMMAND);
+		((int32_t *)idb.cpu)[2] = -1;
+		assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), DRM_TNPU_ERR_BAD_COMMAND);
+		free(ref);
+		bfree(table);
+		bfree(idb);
+		bfree(out);
+	}
+}
+
+/* EMBEDDING reading its token from the parameter block. */
+static void test_embedding_indirect(void **state)
+{
+	const uint32_t vocab = 40, k = 64;
+	struct buf table = balloc(4 * k * vocab), params = balloc(4096), out = balloc(4 * k);
+	struct buf cmdbuf = balloc(4096);
+	struct tnpu_cmd_set_params sp = { .hdr = { TNPU_OP_SET_PARAMS, 0, sizeof(sp) },
+					  .addr = params.va };
+	struct tnpu_cmd_embedding cmd = {
+		.hdr = { TNPU_OP_EMBEDDING, TNPU_CMD_F_INDIRECT, sizeof(cmd) },
+	};
+	struct tnpu_param_block *pb = params.cpu;
+	struct tnpu_fw_job job;
+	float *tf = table.cpu;
+
+	(void)state;
+	for (uint32_t i = 0; i < k * vocab; i++)
+		tf[i] = (float)i;
+	cmd.table = tensor2(table.va, TNPU_DT_F32, k, vocab, 4 * k);
+	cmd.out = tensor2(out.va, TNPU_DT_F32, k, 1, 4 * k);
+	memcpy(cmdbuf.cpu, &sp, sizeof(sp));
+	memcpy((uint8_t *)cmdbuf.cpu + sizeof(sp), &cmd, sizeof(cmd));
+
+	/* The same stream replayed for two steps picks up each step's token. */
+	for (uint32_t token = 17; token <= 39; token += 22) {
+		pb->token = token;
+		assert_int_equal(tnpu_inproc_run(npu, cmdbuf.va, sizeof(sp) + sizeof(cmd), 0, 0, &job), 0);
+		assert_int_equal(job.error, 0);
+		assert_memory_equal(out.cpu, tf + token * k, 4 * k);
+	}
+	pb->token = vocab;
+	assert_int_equal(tnpu_inproc_run(npu, cmdbuf.va, sizeof(sp) + sizeof(cmd), 0, 0, &job), 0);
+	assert_int_equal(job.error, DRM_TNPU_ERR_BAD_COMMAND);
+	assert_int_equal(job.cmd_index, 1);
+
+	/* Without SET_PARAMS first, an indirect command is malformed. */
+	assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), DRM_TNPU_ERR_BAD_COMMAND);
+	bfree(table);
+	bfree(params);
+	bfree(out);
+	bfree(cmdbuf);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	npu = tnpu_inproc_create(2);
+	return npu ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	tnpu_inproc_destroy(npu);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_matmul_shapes_simd),
+		cmocka_unit_test(test_matmul_shapes_portable),
+		cmocka_unit_test(test_matmul_formats),
+		cmocka_unit_test(test_matmul_large),
+		cmocka_unit_test(test_matmul_bad),
+		cmocka_unit_test(test_embedding),
+		cmocka_unit_test(test_embedding_indirect),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
