@@ -4,11 +4,15 @@
  *
  * "counters" lists objects alive: live_bos, live_ctxs and live_jobs must
  * all read zero once every file is closed and the NPU is idle, which is how
- * the tests check that nothing leaks.
+ * the tests check that nothing leaks. "reset" and "fault_ignore_abort" let
+ * tests drive the recovery stages that a well-behaved firmware never needs.
  *
  * Copyright (C) 2026 The tnpu authors
  */
 
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kstrtox.h>
 #include <linux/seq_file.h>
 #include <drm/drm_debugfs.h>
 #include <drm/drm_file.h>
@@ -17,6 +21,7 @@
 #include "tnpu_gem.h"
 #include "tnpu_hw.h"
 #include "tnpu_job.h"
+#include "tnpu_reset.h"
 
 static struct tnpu_device *tnpu_debugfs_dev(struct seq_file *m)
 {
@@ -99,6 +104,27 @@ static int tnpu_debugfs_contexts(struct seq_file *m, void *data)
 	return 0;
 }
 
+static ssize_t tnpu_debugfs_reset_write(struct file *file, const char __user *buf,
+					size_t count, loff_t *pos)
+{
+	struct tnpu_device *tdev = file->private_data;
+	bool reset;
+	int ret;
+
+	ret = kstrtobool_from_user(buf, count, &reset);
+	if (ret)
+		return ret;
+	if (reset)
+		tnpu_reset_request(tdev);
+	return count;
+}
+
+static const struct file_operations tnpu_debugfs_reset_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = tnpu_debugfs_reset_write,
+};
+
 static const struct drm_debugfs_info tnpu_debugfs_list[] = {
 	{ "counters", tnpu_debugfs_counters, 0 },
 	{ "ring", tnpu_debugfs_ring, 0 },
@@ -108,4 +134,10 @@ static const struct drm_debugfs_info tnpu_debugfs_list[] = {
 void tnpu_debugfs_init(struct tnpu_device *tdev)
 {
 	drm_debugfs_add_files(&tdev->drm, tnpu_debugfs_list, ARRAY_SIZE(tnpu_debugfs_list));
+	/* Writing 1 resets the NPU (stage 2 of recovery, nobody to blame). */
+	debugfs_create_file("reset", 0200, tdev->drm.debugfs_root, tdev,
+			    &tnpu_debugfs_reset_fops);
+	/* While Y, the NPU ignores aborts: hangs need an engine reset. */
+	debugfs_create_bool("fault_ignore_abort", 0600, tdev->drm.debugfs_root,
+			    tnpu_vdev_fault_ignore_abort(tdev->vdev));
 }

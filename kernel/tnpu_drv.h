@@ -76,6 +76,7 @@ struct tnpu_ring {
  * @ring: hardware queue 0, which every context submits to.
  * @sched: scheduler feeding @ring; queues are its entities.
  * @reset_wq: ordered workqueue of the scheduler's timeout handler.
+ * @reset_work: reset requested through debugfs.
  * @reset_count: recoveries since load.
  * @last_progress: device progress counter at the last timeout check.
  * @mem_limit: bytes one open file may own.
@@ -97,6 +98,7 @@ struct tnpu_device {
 	struct tnpu_ring ring;
 	struct drm_gpu_scheduler sched;
 	struct workqueue_struct *reset_wq;
+	struct work_struct reset_work;
 	atomic64_t reset_count;
 	u64 last_progress;
 	u64 mem_limit;

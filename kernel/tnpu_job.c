@@ -151,6 +151,7 @@ void tnpu_job_irq(struct tnpu_device *tdev)
 {
 	struct tnpu_ring *ring = &tdev->ring;
 	unsigned long flags;
+	bool any = false;
 	u32 head;
 
 	spin_lock_irqsave(&ring->lock, flags);
@@ -165,11 +166,19 @@ void tnpu_job_irq(struct tnpu_device *tdev)
 			break;
 		ring->jobs[slot] = NULL;
 		ring->completed++;
+		any = true;
 		if (job)
 			tnpu_job_signal(job, desc->error, desc->cmd_index, desc->fault_addr,
 					desc->end_ns - desc->start_ns);
 	}
 	spin_unlock_irqrestore(&ring->lock, flags);
+
+	/*
+	 * The scheduler restarts the hang timer for the next job now: measure
+	 * that job's progress from here, not from the last timeout check.
+	 */
+	if (any)
+		WRITE_ONCE(tdev->last_progress, tnpu_hw_progress(tdev));
 }
 
 /* ---- scheduler backend -------------------------------------------------- */
@@ -610,6 +619,7 @@ int tnpu_job_init(struct tnpu_device *tdev)
 	if (!tdev->reset_wq)
 		return -ENOMEM;
 	args.timeout_wq = tdev->reset_wq;
+	tnpu_reset_init(tdev);
 
 	ret = drm_sched_init(&tdev->sched, &args);
 	if (ret) {
@@ -637,6 +647,7 @@ void tnpu_job_fini(struct tnpu_device *tdev)
 	if (!idle)
 		drm_err(&tdev->drm, "jobs still pending at unload\n");
 
+	flush_work(&tdev->reset_work);
 	drm_sched_fini(sched);
 	destroy_workqueue(tdev->reset_wq);
 }

@@ -57,7 +57,7 @@ static void tnpu_reset_give_back(struct drm_gpu_scheduler *sched,
 	spin_unlock(&sched->job_list_lock);
 }
 
-/* Stages 2 and 3: the ring is lost; replay the innocent jobs. */
+/* Stages 2 and 3: the ring is lost; replay the innocent jobs (@bad may be NULL). */
 static void tnpu_reset_device(struct tnpu_device *tdev, struct tnpu_job *bad)
 {
 	struct drm_gpu_scheduler *sched = &tdev->sched;
@@ -67,7 +67,7 @@ static void tnpu_reset_device(struct tnpu_device *tdev, struct tnpu_job *bad)
 	u32 i;
 	int ret;
 
-	drm_sched_stop(sched, &bad->base);
+	drm_sched_stop(sched, bad ? &bad->base : NULL);
 
 	ret = tnpu_hw_engine_reset(tdev);
 	if (ret) {
@@ -117,6 +117,27 @@ static void tnpu_reset_device(struct tnpu_device *tdev, struct tnpu_job *bad)
 	drm_sched_start(sched);
 }
 
+/* A reset asked for from outside a timeout (debugfs), without a culprit. */
+static void tnpu_reset_work(struct work_struct *work)
+{
+	struct tnpu_device *tdev = container_of(work, struct tnpu_device, reset_work);
+
+	drm_warn(&tdev->drm, "resetting the NPU on request\n");
+	tnpu_reset_device(tdev, NULL);
+	tnpu_reset_notify(tdev);
+}
+
+void tnpu_reset_init(struct tnpu_device *tdev)
+{
+	INIT_WORK(&tdev->reset_work, tnpu_reset_work);
+}
+
+/* Runs on the ordered queue of the timeout handler: never concurrent with it. */
+void tnpu_reset_request(struct tnpu_device *tdev)
+{
+	queue_work(tdev->reset_wq, &tdev->reset_work);
+}
+
 enum drm_gpu_sched_stat tnpu_job_timedout(struct drm_sched_job *sched_job)
 {
 	struct tnpu_job *job = container_of(sched_job, struct tnpu_job, base);
@@ -132,9 +153,9 @@ enum drm_gpu_sched_stat tnpu_job_timedout(struct drm_sched_job *sched_job)
 		return DRM_GPU_SCHED_STAT_NOMINAL;
 	}
 	progress = tnpu_hw_progress(tdev);
-	if (progress != tdev->last_progress) {
+	if (progress != READ_ONCE(tdev->last_progress)) {
 		/* Busy, not hung: the scheduler re-arms the timer on return. */
-		tdev->last_progress = progress;
+		WRITE_ONCE(tdev->last_progress, progress);
 		list_add(&sched_job->list, &sched->pending_list);
 		spin_unlock(&sched->job_list_lock);
 		return DRM_GPU_SCHED_STAT_NOMINAL;

@@ -58,6 +58,7 @@ struct tnpu_vdev {
 	u64 fw_image;
 	u32 fw_image_size;
 	atomic_t heartbeat;
+	bool fault_ignore_abort;
 	unsigned int num_cores;
 	struct tnpu_vdev_queue queue;
 
@@ -131,7 +132,8 @@ static int tnpu_vdev_should_abort(void *priv)
 
 	if (READ_ONCE(vdev->reset_gen) != READ_ONCE(vdev->cur_gen))
 		return 1;
-	if (READ_ONCE(q->abort) && READ_ONCE(q->abort_index) == READ_ONCE(vdev->cur_index))
+	if (READ_ONCE(q->abort) && READ_ONCE(q->abort_index) == READ_ONCE(vdev->cur_index) &&
+	    !READ_ONCE(vdev->fault_ignore_abort))
 		return 1;
 	return kthread_should_stop();
 }
@@ -411,6 +413,15 @@ static void tnpu_vdev_firmware_reset(struct tnpu_vdev *vdev)
 		spin_unlock_irq(&vdev->lock);
 	}
 	mutex_unlock(&vdev->boot_lock);
+}
+
+/*
+ * Fault injection for tests of the driver's recovery: while set, the device
+ * ignores ABORT, so that only an engine or firmware reset stops a job.
+ */
+bool *tnpu_vdev_fault_ignore_abort(struct tnpu_vdev *vdev)
+{
+	return &vdev->fault_ignore_abort;
 }
 
 u32 tnpu_vdev_read(struct tnpu_vdev *vdev, u32 reg)
