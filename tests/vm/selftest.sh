@@ -58,17 +58,58 @@ warn_ko="$dir/warn_mod/tnpu_vm_warn.ko"
 tnpu_args=(--tnpu "$dir/accel_mod/tnpu_vm_accel.ko")
 udev_accel=(';' "$dir/udev-probe" accel /dev/accel/accel0)
 
-passed=0
-failed=0
+# Scenarios run two at a time (each VM is one host thread: single-threaded
+# TCG); results are judged in order once all have finished.
+jobs=${TNPU_VM_SELFTEST_JOBS:-2}
+names=()
+declare -A pid_of=() rc_of=()
+
+# Stop the runs still going if we are interrupted (run-vm.sh kills its QEMU).
+stop_runs() {
+	local pid
+
+	for pid in "${pid_of[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+}
+trap 'stop_runs; exit 130' INT TERM
+
+# Record the status of the next run to finish.
+reap_one() {
+	local done_pid="" rc=0 name
+
+	wait -n -p done_pid || rc=$?
+	for name in "${!pid_of[@]}"; do
+		if [ "${pid_of[$name]}" = "$done_pid" ]; then
+			rc_of[$name]=$rc
+			unset "pid_of[$name]"
+		fi
+	done
+}
 
 # scenario NAME EXPECTED_RC REASON_REGEX -- run-vm.sh arguments
 scenario() {
-	local name=$1 want=$2 reason=$3 rc=0 out
+	local name=$1 want=$2 reason=$3
 	shift 4
 
-	out=$("$TNPU_TOP/tests/vm/run-vm.sh" --workdir "$dir/$name" --quiet \
-		"${tnpu_args[@]}" "$@" 2>&1) || rc=$?
-	if [ $rc = "$want" ] && grep -qE "$reason" <<<"$out"; then
+	names+=("$name")
+	printf '%s\n%s\n' "$want" "$reason" >"$dir/$name.expect"
+	while [ ${#pid_of[@]} -ge "$jobs" ]; do
+		reap_one
+	done
+	"$TNPU_TOP/tests/vm/run-vm.sh" --workdir "$dir/$name" --quiet \
+		"${tnpu_args[@]}" "$@" >"$dir/$name.out" 2>&1 &
+	pid_of[$name]=$!
+}
+
+judge() {
+	local name=$1 want reason rc out
+
+	{ read -r want; read -r reason; } <"$dir/$name.expect"
+	rc=${rc_of[$name]:-none}
+	out=$(cat "$dir/$name.out" 2>/dev/null || true)
+	if [ "$rc" = "$want" ] && grep -qE "$reason" <<<"$out"; then
 		echo "vm-harness: $name: ok (run-vm.sh exit $rc: $(grep -E '^run-vm: (PASS|FAIL)' <<<"$out" | cut -c1-240))"
 		passed=$((passed + 1))
 	else
@@ -100,5 +141,13 @@ scenario unload-fails 1 'module steps failed: rmmod-tnpu-1\(exit 1\)' -- \
 	-- sh -c 'sleep 1000 </dev/accel/accel0 >/dev/null 2>&1 &'
 scenario kernel-warns 1 'kernel log reports bugs' -- --extra-module "$warn_ko" -- /bin/true
 
+while [ ${#pid_of[@]} -gt 0 ]; do
+	reap_one
+done
+passed=0
+failed=0
+for name in "${names[@]}"; do
+	judge "$name"
+done
 echo "vm-harness: $passed passed, $failed failed"
 [ $failed = 0 ]
