@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ROPE (normal and NeoX layouts, partial rotation, YaRN) through the
+ * in-process NPU against the float reference of ggml_rope_ext().
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ops_test_util.h"
+
+struct rope_case {
+	uint32_t head_dim, n_head, n_tokens, pos;
+	struct ref_rope_params p;
+};
+
+static void run_rope(struct ot *t, const struct rope_case *rc, uint32_t dt, int in_place,
+		     int indirect_pos)
+{
+	size_t n = (size_t)rc->head_dim * rc->n_head * rc->n_tokens;
+	float *x = malloc(n * 4), *got = malloc(n * 4), *want = malloc(n * 4);
+	struct ot_buf bx = ot_alloc(t, n * 4), bd = ot_alloc(t, n * 4), bp = ot_alloc(t, 4096);
+	uint64_t seed = rc->head_dim + rc->pos;
+	struct tnpu_cmd_rope *c;
+	char what[128];
+
+	ot_random(dt, x, n, -2, 2, &seed);
+	ot_put(dt, bx.cpu, x, n);
+	if (indirect_pos) {
+		struct tnpu_cmd_set_params *sp = ot_emit(t, TNPU_OP_SET_PARAMS, 0, sizeof(*sp));
+
+		sp->addr = bp.va;
+		((struct tnpu_param_block *)bp.cpu)->pos = rc->pos;
+	}
+	c = ot_emit(t, TNPU_OP_ROPE, (rc->p.neox ? TNPU_ROPE_F_NEOX : 0) |
+		    (indirect_pos ? TNPU_CMD_F_INDIRECT : 0), sizeof(*c));
+	c->n_dims = rc->p.n_dims;
+	c->pos = indirect_pos ? 0 : rc->pos;
+	c->freq_base = ot_f32_bits(rc->p.freq_base);
+	c->freq_scale = ot_f32_bits(rc->p.freq_scale);
+	c->n_ctx_orig = rc->p.n_ctx_orig;
+	c->ext_factor = ot_f32_bits(rc->p.ext_factor);
+	c->attn_factor = ot_f32_bits(rc->p.attn_factor);
+	c->beta_fast = ot_f32_bits(rc->p.beta_fast);
+	c->beta_slow = ot_f32_bits(rc->p.beta_slow);
+	c->src = ot_tensor(bx.va, dt, rc->head_dim, rc->n_head, rc->n_tokens, 1);
+	c->dst = ot_tensor(in_place ? bx.va : bd.va, dt, rc->head_dim, rc->n_head, rc->n_tokens, 1);
+	assert_int_equal(ot_run(t), 0);
+	ot_get(dt, in_place ? bx.cpu : bd.cpu, got, n);
+	for (uint32_t tok = 0; tok < rc->n_tokens; tok++)
+		for (uint32_t h = 0; h < rc->n_head; h++) {
+			size_t off = ((size_t)tok * rc->n_head + h) * rc->head_dim;
+
+			ref_rope(x + off, rc->head_dim, (int64_t)rc->pos + tok, &rc->p, want + off);
+		}
+	snprintf(what, sizeof(what), "rope hd %u dims %u neox %d pos %u ext %g dt %u", rc->head_dim,
+		 rc->p.n_dims, rc->p.neox, rc->pos, rc->p.ext_factor, dt);
+	/*
+	 * F32: the angle is exact in double on both sides; what is left is
+	 * float rounding of cos/sin and of the two products (~4 ulp of |x| <= 2).
+	 */
+	ot_assert_close(what, got, want, n, 4 * ot_eps(dt) + 2e-6, ot_eps(dt));
+	ot_free(t, &bx);
+	ot_free(t, &bd);
+	ot_free(t, &bp);
+	free(x);
+	free(got);
+	free(want);
+}
+
+static const struct ref_rope_params plain = {
+	.n_dims = 64, .freq_base = 10000, .freq_scale = 1, .attn_factor = 1,
+};
+
+static void test_rope_layouts(void **state)
+{
+	struct rope_case cases[] = {
+		{ 64, 4, 5, 0, plain },
+		{ 2, 1, 1, 3, plain },
+		{ 128, 3, 2, 1000, plain },		/* partial: 64 of 128 dims */
+		{ 80, 2, 3, 17, plain },		/* 64 of 80, not a power of two */
+		{ 64, 1, 1, 500000, plain },		/* far position */
+	};
+
+	cases[1].p.n_dims = 2;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (int neox = 0; neox < 2; neox++)
+			for (size_t d = 0; d < 3; d++) {
+				cases[i].p.neox = neox;
+				run_rope(*state, &cases[i], ot_float_types[d], 0, 0);
+			}
+}
+
+static void test_rope_yarn(void **state)
+{
+	/* The values of a YaRN-extended model (factor 4 over a 4096 context). */
+	struct rope_case c = {
+		128, 2, 3, 12000,
+		{ .n_dims = 128, .freq_base = 10000, .freq_scale = 0.25f, .n_ctx_orig = 4096,
+		  .ext_factor = 1, .attn_factor = 1, .beta_fast = 32, .beta_slow = 1 },
+	};
+
+	run_rope(*state, &c, TNPU_DT_F32, 0, 0);
+	c.p.neox = 1;
+	c.p.freq_base = 1000000;
+	c.p.ext_factor = 0.5f;
+	c.p.attn_factor = 0.9f;
+	run_rope(*state, &c, TNPU_DT_F32, 1, 0);
+	/* Linear interpolation only (no YaRN ramp). */
+	c.p.ext_factor = 0;
+	run_rope(*state, &c, TNPU_DT_BF16, 0, 0);
+}
+
+static void test_rope_in_place_and_indirect(void **state)
+{
+	struct rope_case c = { 64, 2, 1, 77, plain };
+
+	run_rope(*state, &c, TNPU_DT_F16, 1, 1);
+	c.pos = 4095;
+	run_rope(*state, &c, TNPU_DT_F32, 0, 1);
+}
+
+static void test_rope_rejects(void **state)
+{
+	struct ot *t = *state;
+	struct ot_buf b = ot_alloc(t, 4096);
+	struct tnpu_cmd_rope *c;
+
+	/* Odd rotated dims, more dims than the head, base <= 1, YaRN without a context. */
+	for (int i = 0; i < 4; i++) {
+		c = ot_emit(t, TNPU_OP_ROPE, 0, sizeof(*c));
+		c->n_dims = i == 0 ? 63 : i == 1 ? 66 : 64;
+		c->freq_base = ot_f32_bits(i == 2 ? 1.0f : 10000.0f);
+		c->freq_scale = ot_f32_bits(1.0f);
+		c->attn_factor = ot_f32_bits(1.0f);
+		c->ext_factor = ot_f32_bits(i == 3 ? 1.0f : 0.0f);
+		c->src = ot_tensor(b.va, TNPU_DT_F32, 64, 1, 1, 1);
+		c->dst = c->src;
+		assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	}
+	/* INDIRECT without a parameter block. */
+	c = ot_emit(t, TNPU_OP_ROPE, TNPU_CMD_F_INDIRECT, sizeof(*c));
+	c->n_dims = 64;
+	c->freq_base = ot_f32_bits(10000.0f);
+	c->freq_scale = ot_f32_bits(1.0f);
+	c->src = ot_tensor(b.va, TNPU_DT_F32, 64, 1, 1, 1);
+	c->dst = c->src;
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rope_layouts, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_rope_yarn, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_rope_in_place_and_indirect, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_rope_rejects, ot_setup, ot_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
