@@ -123,7 +123,7 @@ fi
 
 echo "tnpu-vm: tests finished" >/dev/kmsg
 marker "KERNEL-LOG-BEGIN"
-dmesg
+dmesg -s 4194304
 marker "KERNEL-LOG-END"
 marker "VM-DONE"
 poweroff -f

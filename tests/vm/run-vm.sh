@@ -153,7 +153,7 @@ start=$(date +%s.%N)
 timeout -k 5 "$timeout_s" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$memory" \
 	-nographic -no-reboot -monitor none -serial stdio -vga none -nic none \
 	-kernel "$kernel_image" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 mitigations=off" \
+	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 log_buf_len=4M mitigations=off sysctl.kernel.hung_task_timeout_secs=60" \
 	</dev/null >"$fifo" 2>&1 &
 qemu_pid=$!
 
