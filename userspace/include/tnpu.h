@@ -74,6 +74,7 @@ TNPU_API int tnpu_find_accel_node(char *path, size_t len);
 TNPU_API int tnpu_device_open(struct tnpu_device **dev, enum tnpu_backend_kind kind);
 /* Open a given accel node with the kernel backend. */
 TNPU_API int tnpu_device_open_path(struct tnpu_device **dev, const char *path);
+/* Free the device's buffers, queues and syncobjs first: they die with it. */
 TNPU_API void tnpu_device_close(struct tnpu_device *dev);
 
 TNPU_API enum tnpu_backend_kind tnpu_device_backend(const struct tnpu_device *dev);
