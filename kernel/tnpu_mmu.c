@@ -5,10 +5,10 @@
  * Each open file gets a three-level page table in the format of
  * uapi/drm/tnpu_dev.h and a drm_mm allocator for its virtual addresses. A
  * buffer gets its VA when it enters the context and its page-table entries,
- * whole, the first time a job uses it; its "bus
- * addresses" are the kernel virtual addresses of its vmap, so that the
- * firmware (which runs in this kernel) sees every buffer as contiguous
- * memory, as a DMA engine behind an IOMMU would.
+ * all at once, the first time a job uses it. Its "bus addresses" are the
+ * kernel virtual addresses of its vmap, so that the firmware (which runs in
+ * this kernel) sees every buffer as contiguous memory, as a DMA engine
+ * behind an IOMMU would.
  *
  * Copyright (C) 2026 The tnpu authors
  */

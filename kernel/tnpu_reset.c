@@ -162,8 +162,9 @@ enum drm_gpu_sched_stat tnpu_job_timedout(struct drm_sched_job *sched_job)
 	}
 	spin_unlock(&sched->job_list_lock);
 
-	drm_warn(&tdev->drm, "ctx %u queue %u job %llu made no progress for %u ms: aborting it, banning the context\n",
-		 ctx->id, job->queue->id, job->seqno, tnpu_hang_timeout_ms);
+	/* Any user can hang the NPU: keep what it costs the log bounded. */
+	dev_warn_ratelimited(tdev->drm.dev, "ctx %u queue %u job %llu made no progress for %u ms: aborting it, banning the context\n",
+			     ctx->id, job->queue->id, job->seqno, tnpu_hang_timeout_ms);
 	job->guilty = true;
 	atomic_set(&ctx->banned, 1);
 
@@ -176,8 +177,8 @@ enum drm_gpu_sched_stat tnpu_job_timedout(struct drm_sched_job *sched_job)
 		return DRM_GPU_SCHED_STAT_NOMINAL;
 	}
 
-	drm_warn(&tdev->drm, "abort did not complete in %u ms, resetting the NPU\n",
-		 TNPU_ABORT_TIMEOUT_MS);
+	dev_warn_ratelimited(tdev->drm.dev, "abort did not complete in %u ms, resetting the NPU\n",
+			     TNPU_ABORT_TIMEOUT_MS);
 	tnpu_reset_device(tdev, job);
 	tnpu_reset_notify(tdev);
 	return DRM_GPU_SCHED_STAT_NOMINAL;
