@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ATTENTION through the in-process NPU: prefill then decode steps replayed
+ * from one recorded stream (position from the parameter block), GQA/MQA,
+ * F16 and Q8_0 KV caches, checked against the float reference fed with the
+ * same rounded cache contents; the cache bytes themselves are checked
+ * against the reference's F16 conversion and Q8_0 quantizer.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ops_test_util.h"
+
+struct attn_case {
+	uint32_t dk, dv, n_head, n_head_kv, n_ctx;
+	uint32_t cache_dt, act_dt;
+	uint32_t prefill, decode_steps;
+	uint32_t scratch_rows;
+};
+
+struct attn_bufs {
+	struct ot_buf q, k, v, kc, vc, out, scratch, params;
+	struct tnpu_tensor tq, tk, tv, tkc, tvc, tout, tscratch;
+};
+
+static uint64_t cache_row_bytes(uint32_t dt, uint32_t d)
+{
+	return dt == TNPU_DT_Q8_0 ? d / 32 * 34ULL : 2ULL * d;
+}
+
+/* Tensors sized for @tokens new tokens. */
+static void attn_tensors(struct attn_bufs *b, const struct attn_case *ac, uint32_t tokens)
+{
+	b->tq = ot_tensor(b->q.va, ac->act_dt, ac->dk, ac->n_head, tokens, 1);
+	b->tk = ot_tensor(b->k.va, ac->act_dt, ac->dk, ac->n_head_kv, tokens, 1);
+	b->tv = ot_tensor(b->v.va, ac->act_dt, ac->dv, ac->n_head_kv, tokens, 1);
+	b->tkc = ot_tensor(b->kc.va, ac->cache_dt, ac->dk, ac->n_head_kv, ac->n_ctx, 1);
+	b->tvc = ot_tensor(b->vc.va, ac->cache_dt, ac->dv, ac->n_head_kv, ac->n_ctx, 1);
+	b->tout = ot_tensor(b->out.va, ac->act_dt, ac->dv, ac->n_head, tokens, 1);
+	b->tscratch = ot_tensor(b->scratch.va, TNPU_DT_F32,
+				TNPU_ATTN_SCRATCH_FLOATS(ac->n_ctx, ac->dk, ac->dv), ac->scratch_rows,
+				1, 1);
+}
+
+static void emit_attention(struct ot *t, const struct attn_bufs *b, uint32_t pos, int indirect,
+			   float scale)
+{
+	struct tnpu_cmd_attention *c;
+
+	if (indirect) {
+		struct tnpu_cmd_set_params *sp = ot_emit(t, TNPU_OP_SET_PARAMS, 0, sizeof(*sp));
+
+		sp->addr = b->params.va;
+	}
+	c = ot_emit(t, TNPU_OP_ATTENTION, indirect ? TNPU_CMD_F_INDIRECT : 0, sizeof(*c));
+	c->pos = pos;
+	c->scale = ot_f32_bits(scale);
+	c->q = b->tq;
+	c->k = b->tk;
+	c->v = b->tv;
+	c->k_cache = b->tkc;
+	c->v_cache = b->tvc;
+	c->out = b->tout;
+	c->scratch = b->tscratch;
+}
+
+/* Reference cache: a row as the NPU should have stored it, and its float value. */
+static void ref_cache_row(uint32_t dt, const float *x, uint32_t d, uint8_t *bytes, float *value)
+{
+	if (dt == TNPU_DT_Q8_0) {
+		ref_q8_0_quantize(x, bytes, d);
+		ref_q8_0_dequantize(bytes, value, d);
+		return;
+	}
+	for (uint32_t i = 0; i < d; i++) {
+		uint16_t h = ref_f32_to_f16(x[i]);
+
+		memcpy(bytes + 2 * i, &h, 2);
+		value[i] = ref_f16_to_f32(h);
+	}
+}
+
+static void run_attention_case(struct ot *t, const struct attn_case *ac)
+{
+	uint32_t max_tok = ac->prefill > 1 ? ac->prefill : 1;
+	uint64_t krow = cache_row_bytes(ac->cache_dt, ac->dk), vrow = cache_row_bytes(ac->cache_dt, ac->dv);
+	size_t qn = (size_t)ac->dk * ac->n_head * max_tok, kn = (size_t)ac->dk * ac->n_head_kv * max_tok;
+	size_t vn = (size_t)ac->dv * ac->n_head_kv * max_tok, on = (size_t)ac->dv * ac->n_head * max_tok;
+	/* Reference caches per kv head: [hk][s][d]. */
+	float *kref = calloc((size_t)ac->n_head_kv * ac->n_ctx * ac->dk, 4);
+	float *vref = calloc((size_t)ac->n_head_kv * ac->n_ctx * ac->dv, 4);
+	uint8_t *row_bytes = malloc(krow > vrow ? krow : vrow);
+	float *q = malloc(qn * 4), *k = malloc(kn * 4), *v = malloc(vn * 4);
+	float *got = malloc(on * 4), *want = malloc(on * 4);
+	float scale = 1.0f / sqrtf((float)ac->dk);
+	uint64_t seed = ac->dk * 7 + ac->n_head + ac->cache_dt;
+	struct attn_bufs b;
+	uint32_t pos = 0, step;
+	char what[128];
+
+	b.q = ot_alloc(t, qn * 4);
+	b.k = ot_alloc(t, kn * 4);
+	b.v = ot_alloc(t, vn * 4);
+	b.kc = ot_alloc(t, krow * ac->n_head_kv * ac->n_ctx);
+	b.vc = ot_alloc(t, vrow * ac->n_head_kv * ac->n_ctx);
+	b.out = ot_alloc(t, on * 4);
+	b.scratch = ot_alloc(t, 4 * TNPU_ATTN_SCRATCH_FLOATS(ac->n_ctx, ac->dk, ac->dv) *
+			     ac->scratch_rows);
+	b.params = ot_alloc(t, 4096);
+
+	/* Step 0 is the prefill (direct position); the rest one decode token each, replayed. */
+	for (step = 0; step <= ac->decode_steps; step++) {
+		uint32_t tokens = step == 0 ? ac->prefill : 1;
+
+		if (!tokens)
+			continue;
+		ot_random(ac->act_dt, q, (size_t)ac->dk * ac->n_head * tokens, -1, 1, &seed);
+		ot_random(ac->act_dt, k, (size_t)ac->dk * ac->n_head_kv * tokens, -1, 1, &seed);
+		ot_random(ac->act_dt, v, (size_t)ac->dv * ac->n_head_kv * tokens, -1, 1, &seed);
+		ot_put(ac->act_dt, b.q.cpu, q, (size_t)ac->dk * ac->n_head * tokens);
+		ot_put(ac->act_dt, b.k.cpu, k, (size_t)ac->dk * ac->n_head_kv * tokens);
+		ot_put(ac->act_dt, b.v.cpu, v, (size_t)ac->dv * ac->n_head_kv * tokens);
+		attn_tensors(&b, ac, tokens);
+		((struct tnpu_param_block *)b.params.cpu)->pos = pos;
+		emit_attention(t, &b, step == 0 ? pos : 0, step != 0, scale);
+		assert_int_equal(ot_run(t), 0);
+
+		for (uint32_t tok = 0; tok < tokens; tok++)
+			for (uint32_t hk = 0; hk < ac->n_head_kv; hk++) {
+				uint32_t s = pos + tok;
+				const uint8_t *kc = (uint8_t *)b.kc.cpu + (s * ac->n_head_kv + hk) * krow;
+				const uint8_t *vc = (uint8_t *)b.vc.cpu + (s * ac->n_head_kv + hk) * vrow;
+
+				ref_cache_row(ac->cache_dt, k + ((size_t)tok * ac->n_head_kv + hk) * ac->dk,
+					      ac->dk, row_bytes,
+					      kref + ((size_t)hk * ac->n_ctx + s) * ac->dk);
+				assert_memory_equal(kc, row_bytes, krow);
+				ref_cache_row(ac->cache_dt, v + ((size_t)tok * ac->n_head_kv + hk) * ac->dv,
+					      ac->dv, row_bytes,
+					      vref + ((size_t)hk * ac->n_ctx + s) * ac->dv);
+				assert_memory_equal(vc, row_bytes, vrow);
+			}
+		for (uint32_t tok = 0; tok < tokens; tok++)
+			for (uint32_t h = 0; h < ac->n_head; h++) {
+				uint32_t hk = h / (ac->n_head / ac->n_head_kv);
+
+				ref_attention_head(q + ((size_t)tok * ac->n_head + h) * ac->dk,
+						   kref + (size_t)hk * ac->n_ctx * ac->dk,
+						   vref + (size_t)hk * ac->n_ctx * ac->dv,
+						   pos + tok + 1, ac->dk, ac->dv, scale,
+						   want + ((size_t)tok * ac->n_head + h) * ac->dv);
+			}
+		ot_get(ac->act_dt, b.out.cpu, got, (size_t)ac->dv * ac->n_head * tokens);
+		snprintf(what, sizeof(what), "attention dk %u heads %u/%u cache %u act %u pos %u T %u",
+			 ac->dk, ac->n_head, ac->n_head_kv, ac->cache_dt, ac->act_dt, pos, tokens);
+		ot_assert_close(what, got, want, (size_t)ac->dv * ac->n_head * tokens, 2e-5,
+				ot_eps(ac->act_dt) + 1e-5);
+		pos += tokens;
+	}
+	ot_free(t, &b.q);
+	ot_free(t, &b.k);
+	ot_free(t, &b.v);
+	ot_free(t, &b.kc);
+	ot_free(t, &b.vc);
+	ot_free(t, &b.out);
+	ot_free(t, &b.scratch);
+	ot_free(t, &b.params);
+	free(kref);
+	free(vref);
+	free(row_bytes);
+	free(q);
+	free(k);
+	free(v);
+	free(got);
+	free(want);
+}
+
+static void test_attention_mha_f16(void **state)
+{
+	const struct attn_case c = { 64, 64, 4, 4, 40, TNPU_DT_F16, TNPU_DT_F32, 13, 5, 2 };
+
+	run_attention_case(*state, &c);
+}
+
+static void test_attention_gqa_mqa(void **state)
+{
+	const struct attn_case cases[] = {
+		{ 32, 32, 8, 2, 24, TNPU_DT_F16, TNPU_DT_F32, 7, 3, 2 },	/* GQA 4:1 */
+		{ 48, 16, 6, 1, 20, TNPU_DT_F16, TNPU_DT_F16, 5, 4, 1 },	/* MQA, dv != dk */
+		{ 8, 8, 3, 3, 9, TNPU_DT_F16, TNPU_DT_BF16, 1, 7, 3 },		/* one-token prefill */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_attention_case(*state, &cases[i]);
+}
+
+static void test_attention_q8_0_cache(void **state)
+{
+	const struct attn_case cases[] = {
+		{ 64, 64, 4, 2, 50, TNPU_DT_Q8_0, TNPU_DT_F32, 17, 4, 2 },
+		{ 32, 96, 2, 1, 12, TNPU_DT_Q8_0, TNPU_DT_F16, 0, 12, 2 },	/* decode from empty */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_attention_case(*state, &cases[i]);
+}
+
+static void test_attention_long_prefill(void **state)
+{
+	const struct attn_case c = { 64, 64, 2, 1, 300, TNPU_DT_F16, TNPU_DT_F32, 257, 2, 2 };
+
+	run_attention_case(*state, &c);
+}
+
+static void test_attention_rejects(void **state)
+{
+	const struct attn_case ac = { 32, 32, 4, 2, 8, TNPU_DT_F16, TNPU_DT_F32, 2, 0, 1 };
+	struct ot *t = *state;
+	struct attn_bufs b;
+
+	b.q = ot_alloc(t, 4096);
+	b.k = ot_alloc(t, 4096);
+	b.v = ot_alloc(t, 4096);
+	b.kc = ot_alloc(t, 4096);
+	b.vc = ot_alloc(t, 4096);
+	b.out = ot_alloc(t, 4096);
+	b.scratch = ot_alloc(t, 4096);
+	b.params = ot_alloc(t, 4096);
+
+	attn_tensors(&b, &ac, 2);
+	emit_attention(t, &b, 0, 0, 1.0f);
+	assert_int_equal(ot_run(t), 0);
+	/* Past the end of the cache. */
+	emit_attention(t, &b, 7, 0, 1.0f);
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	/* Indirect position past the end too: the block's pos is added. */
+	((struct tnpu_param_block *)b.params.cpu)->pos = 0xffffffffu;
+	emit_attention(t, &b, 0xffffffffu, 1, 1.0f);
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	/* n_head not a multiple of n_head_kv. */
+	attn_tensors(&b, &ac, 2);
+	b.tq.ne[1] = 3;
+	emit_attention(t, &b, 0, 0, 1.0f);
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	/* Scratch row too short. */
+	attn_tensors(&b, &ac, 2);
+	b.tscratch.ne[0]--;
+	emit_attention(t, &b, 0, 0, 1.0f);
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	/* F32 cache is not a cache type. */
+	attn_tensors(&b, &ac, 2);
+	b.tkc = ot_tensor(b.kc.va, TNPU_DT_F32, 32, 2, 8, 1);
+	emit_attention(t, &b, 0, 0, 1.0f);
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	/* Q8_0 cache needs rows of whole blocks. */
+	attn_tensors(&b, &ac, 2);
+	b.tkc = ot_tensor(b.kc.va, TNPU_DT_Q8_0, 32, 2, 8, 1);
+	b.tkc.ne[0] = 16;
+	emit_attention(t, &b, 0, 0, 1.0f);
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	/* A cache bigger than its buffer faults before anything is written. */
+	attn_tensors(&b, &ac, 2);
+	b.tvc = ot_tensor(b.vc.va, TNPU_DT_F16, 32, 2, 40, 1);
+	b.tkc = ot_tensor(b.kc.va, TNPU_DT_F16, 32, 2, 40, 1);
+	b.tscratch = ot_tensor(b.scratch.va, TNPU_DT_F32, 40 + 64, 1, 1, 1);
+	emit_attention(t, &b, 0, 0, 1.0f);
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_MMU_FAULT);
+	assert_int_equal(t->job.fault_addr, b.kc.va + 4096);
+	/* Zero new tokens: nothing to do. */
+	attn_tensors(&b, &ac, 0);
+	emit_attention(t, &b, 3, 0, 1.0f);
+	assert_int_equal(ot_run(t), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_attention_mha_f16, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_attention_gqa_mqa, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_attention_q8_0_cache, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_attention_long_prefill, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_attention_rejects, ot_setup, ot_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
