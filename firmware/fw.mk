@@ -27,5 +27,6 @@ FW_FPU_SRCS += firmware/ops_rope.c
 FW_FPU_SRCS += firmware/ops_softmax.c
 FW_FPU_SRCS += firmware/ops_attention.c
 FW_FPU_SRCS += firmware/ops_sample.c
+FW_FPU_SRCS += firmware/ops_moe.c
 
 FW_SRCS += $(FW_FPU_SRCS)

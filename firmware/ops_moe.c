@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tnpu firmware: mixture-of-experts on the NPU. MOE_GATE turns router
+ * logits into expert ids and weights in NPU memory; MOE_MATMUL reads those
+ * ids when it runs and multiplies by the chosen experts' weight slices, so
+ * routing never goes back to the host.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include "act_unit.h"
+#include "ops.h"
+#include "ops_tensor.h"
+
+/* ---- MOE_GATE ---------------------------------------------------------------- */
+
+struct gate_job {
+	struct fw_tensor logits, bias, ids, weights;
+	__u32 func, k;
+	int has_bias, norm;
+	float scale;
+};
+
+/* Row statistics that make an expert's probability a pure function of it. */
+struct gate_row {
+	const struct gate_job *j;
+	const void *logits;
+	float max, inv_sum;
+};
+
+static float gate_prob(const struct gate_row *g, __u32 e)
+{
+	float x = fw_ld(g->j->logits.dtype, g->logits, e);
+
+	if (g->j->func == TNPU_GATE_SIGMOID)
+		return act_sigmoid(x);
+	return act_exp(x - g->max) * g->inv_sum;
+}
+
+static float gate_select_score(const struct gate_row *g, __u32 e)
+{
+	float p = gate_prob(g, e);
+
+	if (g->j->has_bias)
+		p += fw_ld(g->j->bias.dtype, g->j->bias.data, e);
+	return p;
+}
+
+/* Expert a (score sa) ranks before b (score sb): higher score, then lower id. */
+static int gate_before(float sa, __u32 a, float sb, __u32 b)
+{
+	return sa > sb || (sa == sb && a < b);
+}
+
+static void gate_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	const struct gate_job *j = arg;
+	__u32 n = j->logits.ne[0], e, c;
+	__u64 r;
+
+	(void)worker;
+	for (r = first; r < end; r++) {
+		struct gate_row g = { .j = j, .logits = fw_row(&j->logits, r) };
+		__s32 *ids = fw_row(&j->ids, r);
+		float *w = fw_row(&j->weights, r);
+		float prev_score = 0, wsum = 0;
+		double sum = 0;
+
+		g.max = -__builtin_inff();
+		for (e = 0; e < n; e++) {
+			float x = fw_ld(j->logits.dtype, g.logits, e);
+
+			if (x > g.max)
+				g.max = x;
+		}
+		if (j->func == TNPU_GATE_SOFTMAX) {
+			for (e = 0; e < n; e++)
+				sum += act_exp(fw_ld(j->logits.dtype, g.logits, e) - g.max);
+			g.inv_sum = sum > 0 ? (float)(1.0 / sum) : 0.0f;
+		}
+		/*
+		 * Choice c is the best expert ranked after choice c - 1: the
+		 * ranking is a total order, so no "already chosen" set is needed.
+		 */
+		for (c = 0; c < j->k; c++) {
+			int found = 0;
+			float best_score = 0;
+			__u32 best = 0;
+
+			for (e = 0; e < n; e++) {
+				float s = gate_select_score(&g, e);
+
+				if (c && !gate_before(prev_score, (__u32)ids[c - 1], s, e))
+					continue;
+				if (!found || gate_before(s, e, best_score, best)) {
+					best = e;
+					best_score = s;
+					found = 1;
+				}
+			}
+			ids[c] = (__s32)best;
+			prev_score = best_score;
+			w[c] = gate_prob(&g, best);
+			wsum += w[c];
+		}
+		for (c = 0; c < j->k; c++) {
+			if (j->norm)
+				w[c] = wsum > 0 ? w[c] / wsum : 0.0f;
+			w[c] *= j->scale;
+		}
+	}
+}
+
+int tnpu_fw_op_moe_gate(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	const struct tnpu_cmd_moe_gate *c = cmd;
+	struct gate_job j;
+	int ret;
+
+	j.func = c->func;
+	j.k = c->k;
+	j.scale = fw_f32_bits(c->scale);
+	j.has_bias = !!(c->hdr.flags & TNPU_GATE_F_BIAS);
+	j.norm = !!(c->hdr.flags & TNPU_GATE_F_NORM);
+	if (c->pad || j.func > TNPU_GATE_SIGMOID || !j.k ||
+	    !(j.scale > -1e30f && j.scale < 1e30f))
+		return fw_bad(ex);
+	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j.logits);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->ids, FW_DT(TNPU_DT_I32), 1, &j.ids);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->weights, FW_DT(TNPU_DT_F32), 1, &j.weights);
+	if (!ret && j.has_bias)
+		ret = fw_tensor_map(ex, &c->bias, FW_DT(TNPU_DT_F32), 0, &j.bias);
+	if (ret)
+		return ret;
+	if (j.k > j.logits.ne[0] || j.ids.ne[0] != j.k || j.weights.ne[0] != j.k ||
+	    j.logits.ne[2] != 1 || j.logits.ne[3] != 1 ||
+	    j.ids.ne[1] != j.logits.ne[1] || fw_nrows(&j.ids) != j.logits.ne[1] ||
+	    j.weights.ne[1] != j.logits.ne[1] || fw_nrows(&j.weights) != j.logits.ne[1])
+		return fw_bad(ex);
+	if (j.has_bias && (j.bias.ne[0] != j.logits.ne[0] || fw_nrows(&j.bias) != 1))
+		return fw_bad(ex);
+	if (!j.logits.data)
+		return 0;
+	return fw_parallel(ex, fw_nrows(&j.logits),
+			   fw_chunk_items((__u64)j.logits.ne[0] * (j.k + 2)), 0, gate_rows, &j);
+}
+
+/* ---- MOE_MATMUL -------------------------------------------------------------- */
+
+struct moe_job {
+	struct tnpu_fw_exec *ex;
+	struct fw_tensor x, w, ids, weights, y, scratch;
+	__u32 k, n_tokens, n, kdim;
+	int weighted;
+	int err;
+};
+
+static void moe_worker(void *arg, unsigned int i, unsigned int nw)
+{
+	struct moe_job *j = arg;
+	const struct tnpu_fw_platform *plat = j->ex->plat;
+	__u32 n0 = (__u32)((__u64)j->n * i / nw), n1 = (__u32)((__u64)j->n * (i + 1) / nw);
+	struct tnpu_fw_mm mm = {
+		.w_dtype = j->w.dtype, .w_stride = j->w.nb[1], .k = j->kdim, .n = j->n, .m = 1,
+		.x_stride = j->x.nb[1], .y_dtype = TNPU_DT_F32, .y_stride = j->y.nb[1],
+	};
+	__u32 t, c, col;
+	int ret;
+
+	if (n0 == n1)
+		return;
+	for (t = 0; t < j->n_tokens; t++) {
+		const __s32 *ids = fw_row3(&j->ids, t, 0, 0);
+		const float *wts = j->weighted ? fw_row3(&j->weights, t, 0, 0) : NULL;
+		float *acc = j->weighted ? fw_row3(&j->y, t, 0, 0) : NULL;
+
+		for (c = 0; c < j->k; c++) {
+			/* Read once and recheck: the host may rewrite ids meanwhile. */
+			__s32 e = __atomic_load_n(&ids[c], __ATOMIC_RELAXED);
+
+			if (e < 0 || (__u32)e >= j->w.ne[2]) {
+				__atomic_store_n(&j->err, DRM_TNPU_ERR_BAD_COMMAND, __ATOMIC_RELAXED);
+				return;
+			}
+			mm.w = fw_row3(&j->w, 0, (__u32)e, 0);
+			mm.x = fw_row3(&j->x, j->x.ne[1] == 1 ? 0 : c, t, 0);
+			mm.y = j->weighted ? (void *)j->scratch.data : fw_row3(&j->y, c, t, 0);
+			ret = tnpu_fw_matmul_rows(j->ex, &mm, n0, n1);
+			if (ret) {
+				__atomic_store_n(&j->err, ret, __ATOMIC_RELAXED);
+				return;
+			}
+			if (!j->weighted)
+				continue;
+			plat->fpu_begin(plat->priv);
+			for (col = n0; col < n1; col++) {
+				float v = wts[c] * ((const float *)j->scratch.data)[col];
+
+				acc[col] = c ? acc[col] + v : v;
+			}
+			plat->fpu_end(plat->priv);
+		}
+	}
+}
+
+int tnpu_fw_op_moe_matmul(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	const struct tnpu_cmd_moe_matmul *c = cmd;
+	struct moe_job j = { .ex = ex };
+	unsigned int nw;
+	__u32 t, i;
+	int ret;
+
+	j.weighted = !!(c->hdr.flags & TNPU_MOE_F_WEIGHTED_SUM);
+	if (c->pad)
+		return fw_bad(ex);
+	ret = fw_tensor_map(ex, &c->x, FW_DT(TNPU_DT_F32), 0, &j.x);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->w, ~0U, 0, &j.w);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->ids, FW_DT(TNPU_DT_I32), 0, &j.ids);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->y, FW_DT(TNPU_DT_F32), 1, &j.y);
+	if (!ret && j.weighted)
+		ret = fw_tensor_map(ex, &c->weights, FW_DT(TNPU_DT_F32), 0, &j.weights);
+	if (!ret && j.weighted)
+		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_F32), 1, &j.scratch);
+	if (ret)
+		return ret;
+
+	j.kdim = j.w.ne[0];
+	j.n = j.w.ne[1];
+	j.k = j.ids.ne[0];
+	j.n_tokens = j.ids.ne[1];
+	if (j.w.dtype == TNPU_DT_I32 || j.w.ne[3] != 1 || !j.k || fw_nrows(&j.ids) != j.n_tokens ||
+	    j.x.ne[0] != j.kdim || (j.x.ne[1] != 1 && j.x.ne[1] != j.k) ||
+	    j.x.ne[2] != j.n_tokens || j.x.ne[3] != 1)
+		return fw_bad(ex);
+	if (j.weighted) {
+		if (j.y.ne[0] != j.n || j.y.ne[1] != j.n_tokens || fw_nrows(&j.y) != j.n_tokens ||
+		    j.weights.ne[0] != j.k || j.weights.ne[1] != j.n_tokens ||
+		    fw_nrows(&j.weights) != j.n_tokens ||
+		    j.scratch.ne[0] < j.n || fw_nrows(&j.scratch) != 1)
+			return fw_bad(ex);
+	} else if (j.y.ne[0] != j.n || j.y.ne[1] != j.k || j.y.ne[2] != j.n_tokens ||
+		   j.y.ne[3] != 1) {
+		return fw_bad(ex);
+	}
+	if (!j.ids.data || !j.n)
+		return 0;
+	/* Every id is checked before any work: a bad router output fails cleanly. */
+	for (t = 0; t < j.n_tokens; t++) {
+		const __s32 *ids = fw_row3(&j.ids, t, 0, 0);
+
+		for (i = 0; i < j.k; i++)
+			if (ids[i] < 0 || (__u32)ids[i] >= j.w.ne[2])
+				return fw_bad(ex);
+	}
+	nw = ex->plat->num_cores < j.n ? ex->plat->num_cores : j.n;
+	ex->plat->parallel(ex->plat->priv, nw ? nw : 1, moe_worker, &j);
+	if (j.err)
+		return tnpu_fw_fail(ex, j.err, 0);
+	return 0;
+}
