@@ -7,6 +7,8 @@
  *
  * Copyright (C) 2026 The tnpu authors
  */
+#include <sys/wait.h>
+
 #include "tnpu_ksft.h"
 
 #define PAGE 4096ULL
@@ -253,6 +255,29 @@ TEST_F(lib, in_sync_orders_two_queues)
 	tnpu_bo_free(data);
 	tnpu_syncobj_destroy(done);
 	tnpu_queue_destroy(second);
+}
+
+/* An unprivileged user gets -EACCES and the hint about the udev rule. */
+TEST_F(lib, permission_denied_names_the_udev_rule)
+{
+	struct tnpu_device *dev;
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to become another user");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		if (tnpu_device_open(&dev, TNPU_BACKEND_KERNEL) != -EACCES)
+			_exit(3);
+		_exit(strstr(tnpu_last_error(), "70-tnpu.rules") ? 0 : 4);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN

@@ -9,8 +9,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <libudev.h>
+#include <xf86drm.h>
 
 #include "backend.h"
 
@@ -40,6 +43,35 @@ static bool driven_by_tnpu(struct udev_device *dev)
 	return false;
 }
 
+/*
+ * A node whose device has no bound parent driver (a virtual device) names
+ * its DRM driver only through DRM_IOCTL_VERSION: ask it. @name gets the
+ * name, or why it could not be asked.
+ */
+static bool drm_name_is_tnpu(const char *node, char *name, size_t len)
+{
+	drmVersionPtr ver;
+	bool tnpu;
+	int fd;
+
+	snprintf(name, len, "unknown");
+	if (!node)
+		return false;
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(name, len, "unknown: cannot open %s: %s", node, strerror(errno));
+		return false;
+	}
+	ver = drmGetVersion(fd);
+	close(fd);
+	if (!ver)
+		return false;
+	snprintf(name, len, "%s", ver->name);
+	tnpu = !strcmp(ver->name, TNPU_DRIVER_NAME);
+	drmFreeVersion(ver);
+	return tnpu;
+}
+
 __attribute__((format(printf, 3, 4)))
 static void append(char *buf, size_t len, const char *fmt, ...)
 {
@@ -58,7 +90,8 @@ TNPU_API int tnpu_find_accel_node(char *path, size_t len)
 	struct udev_list_entry *entry;
 	struct udev_enumerate *en;
 	struct udev *udev;
-	char others[192] = "";
+	char others[384] = "";
+	char drv_name[64];
 	unsigned int seen = 0;
 	int ret = -ENODEV;
 
@@ -87,12 +120,12 @@ TNPU_API int tnpu_find_accel_node(char *path, size_t len)
 			continue;
 		seen++;
 		node = udev_device_get_devnode(dev);
-		if (!driven_by_tnpu(dev)) {
+		if (!driven_by_tnpu(dev) && !drm_name_is_tnpu(node, drv_name, sizeof(drv_name))) {
 			const char *drv = owning_driver(dev);
 
 			append(others, sizeof(others), "%s%s is driven by '%s'",
 			       others[0] ? ", " : "", udev_device_get_sysname(dev),
-			       drv ? drv : "no driver");
+			       drv ? drv : drv_name);
 		} else if (!node) {
 			append(others, sizeof(others), "%s%s is tnpu but has no /dev node",
 			       others[0] ? ", " : "", udev_device_get_sysname(dev));
