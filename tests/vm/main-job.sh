@@ -17,7 +17,7 @@ cd "$TNPU_TOP"
 mkdir -p "$TNPU_BUILD/vm/main-job"
 build_log="$TNPU_BUILD/vm/main-job/build.log"
 echo "main-job: building (make all; log in $build_log)"
-if ! make --no-print-directory all >"$build_log" 2>&1; then
+if ! make --no-print-directory all e2e-tests >"$build_log" 2>&1; then
 	tail -n 40 "$build_log" >&2
 	vm_die "make all failed (full log: $build_log)"
 fi
@@ -35,11 +35,16 @@ fi
 while IFS= read -r line || [ -n "$line" ]; do
 	[[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
 	read -r prog args <<<"$line"
-	if [ ! -x "$bin/$prog" ]; then
-		echo "main-job: $bin/$prog not built: skipping '$line'"
+	# A program with a slash is relative to the build directory (e2e/...).
+	case "$prog" in
+	*/*) path=$TNPU_BUILD/$prog ;;
+	*) path=$bin/$prog ;;
+	esac
+	if [ ! -x "$path" ]; then
+		echo "main-job: $path not built: skipping '$line'"
 		continue
 	fi
-	echo "$bin/$prog${args:+ $args}" >>"$list"
+	echo "$path${args:+ $args}" >>"$list"
 done <"$TNPU_TOP/tests/vm/main-job.list"
 
 [ -s "$list" ] || vm_die "nothing to run: no program of tests/vm/main-job.list is built"
