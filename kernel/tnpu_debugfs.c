@@ -4,8 +4,9 @@
  *
  * "counters" lists objects alive: live_bos, live_ctxs and live_jobs must
  * all read zero once every file is closed and the NPU is idle, which is how
- * the tests check that nothing leaks. "reset" and "fault_ignore_abort" let
- * tests drive the recovery stages that a well-behaved firmware never needs.
+ * the tests check that nothing leaks. "reset", "fault_ignore_abort" and
+ * "fault_ignore_engine_reset" let tests drive the recovery stages that a
+ * well-behaved firmware never needs.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -140,4 +141,7 @@ void tnpu_debugfs_init(struct tnpu_device *tdev)
 	/* While Y, the NPU ignores aborts: hangs need an engine reset. */
 	debugfs_create_bool("fault_ignore_abort", 0600, tdev->drm.debugfs_root,
 			    tnpu_vdev_fault_ignore_abort(tdev->vdev));
+	/* While Y, engine resets do not stop a job either: firmware reboot. */
+	debugfs_create_bool("fault_ignore_engine_reset", 0600, tdev->drm.debugfs_root,
+			    tnpu_vdev_fault_ignore_engine_reset(tdev->vdev));
 }

@@ -71,7 +71,8 @@ static void tnpu_reset_device(struct tnpu_device *tdev, struct tnpu_job *bad)
 
 	ret = tnpu_hw_engine_reset(tdev);
 	if (ret) {
-		drm_err(&tdev->drm, "engine reset failed (%d), rebooting the firmware\n", ret);
+		drm_err_ratelimited(&tdev->drm, "engine reset failed (%d), rebooting the firmware\n",
+				    ret);
 		ret = tnpu_hw_firmware_reset(tdev);
 	}
 	if (ret) {

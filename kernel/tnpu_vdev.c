@@ -59,6 +59,7 @@ struct tnpu_vdev {
 	u32 fw_image_size;
 	atomic_t heartbeat;
 	bool fault_ignore_abort;
+	bool fault_ignore_engine_reset;
 	unsigned int num_cores;
 	struct tnpu_vdev_queue queue;
 
@@ -130,7 +131,11 @@ static int tnpu_vdev_should_abort(void *priv)
 	struct tnpu_vdev *vdev = priv;
 	struct tnpu_vdev_queue *q = &vdev->queue;
 
-	if (READ_ONCE(vdev->reset_gen) != READ_ONCE(vdev->cur_gen))
+	/* A firmware reset always stops the cores. */
+	if (READ_ONCE(vdev->fw_status) != TNPU_FW_STATUS_READY)
+		return 1;
+	if (READ_ONCE(vdev->reset_gen) != READ_ONCE(vdev->cur_gen) &&
+	    !READ_ONCE(vdev->fault_ignore_engine_reset))
 		return 1;
 	if (READ_ONCE(q->abort) && READ_ONCE(q->abort_index) == READ_ONCE(vdev->cur_index) &&
 	    !READ_ONCE(vdev->fault_ignore_abort))
@@ -416,12 +421,18 @@ static void tnpu_vdev_firmware_reset(struct tnpu_vdev *vdev)
 }
 
 /*
- * Fault injection for tests of the driver's recovery: while set, the device
- * ignores ABORT, so that only an engine or firmware reset stops a job.
+ * Fault injection for tests of the driver's recovery stages: while set, the
+ * running job ignores ABORT (only a reset stops it), or an engine reset
+ * (only a firmware reset stops it).
  */
 bool *tnpu_vdev_fault_ignore_abort(struct tnpu_vdev *vdev)
 {
 	return &vdev->fault_ignore_abort;
+}
+
+bool *tnpu_vdev_fault_ignore_engine_reset(struct tnpu_vdev *vdev)
+{
+	return &vdev->fault_ignore_engine_reset;
 }
 
 u32 tnpu_vdev_read(struct tnpu_vdev *vdev, u32 reg)

@@ -24,6 +24,7 @@ struct tnpu_vdev *tnpu_vdev_create(unsigned int num_cores,
 void tnpu_vdev_destroy(struct tnpu_vdev *vdev);
 
 bool *tnpu_vdev_fault_ignore_abort(struct tnpu_vdev *vdev);
+bool *tnpu_vdev_fault_ignore_engine_reset(struct tnpu_vdev *vdev);
 
 u32 tnpu_vdev_read(struct tnpu_vdev *vdev, u32 reg);
 void tnpu_vdev_write(struct tnpu_vdev *vdev, u32 reg, u32 val);
