@@ -7,6 +7,7 @@
  * Copyright (C) 2026 The tnpu authors
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -584,6 +585,39 @@ static void test_hang_bans_context(void **state)
 	assert_error_mentions("banned");
 }
 
+struct waiter {
+	struct tnpu_syncobj *sync;
+	uint64_t point;
+	int ret;
+};
+
+static void *wait_thread(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->ret = tnpu_syncobj_wait(w->sync, w->point, 5000000000LL);
+	return NULL;
+}
+
+/* A thread blocked in a wait wakes when another thread's job signals. */
+static void test_wait_wakes_across_threads(void **state)
+{
+	struct rig *r = *state;
+	struct tnpu_submit s = { .cmd_bo = r->cmd, .cmd_size = 8 };
+	struct waiter w = { .sync = r->sync, .point = 42, .ret = 1 };
+	pthread_t t;
+	uint64_t seqno;
+
+	emit_header(r->cmd_cpu, TNPU_OP_NOP);
+	assert_int_equal(pthread_create(&t, NULL, wait_thread, &w), 0);
+	usleep(20000);
+	assert_int_equal(w.ret, 1);	/* still waiting */
+	s.out_sync = (struct tnpu_sync_point){ .sync = r->sync, .point = 42 };
+	assert_int_equal(tnpu_queue_submit(r->queue, &s, &seqno), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(w.ret, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -609,6 +643,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeline_points, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_job_status_seqnos, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_profiling_records, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(test_wait_wakes_across_threads, rig_setup,
+						rig_teardown),
 		cmocka_unit_test_setup_teardown(test_hang_bans_context, rig_setup, rig_teardown),
 	};
 
