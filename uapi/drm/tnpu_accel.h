@@ -382,7 +382,11 @@ struct drm_tnpu_sync {
  *
  * The command stream is @cmd_size bytes at @cmd_offset in buffer
  * @cmd_handle (see tnpu_cmd.h). @bo_handles lists every buffer the stream
- * touches; they stay alive until the job completes. The job starts after
+ * touches; they stay alive until the job completes. A buffer's pages are
+ * pinned and entered in the NPU page tables the first time a submit lists
+ * it (as @cmd_handle, @profile_handle or in @bo_handles), and stay so until
+ * it is freed: the stream faults (%DRM_TNPU_ERR_MMU_FAULT) on a buffer that
+ * no submit listed yet. The job starts after
  * every in-sync has signaled and signals @out_sync when it ends. A job of a
  * banned context fails with -EBADFD (see %DRM_TNPU_ERR_HANG).
  */
