@@ -551,4 +551,29 @@ TEST_F(submit, timeline_points_signal_in_order)
 	EXPECT_EQ(-ETIME, ks_wait(self->c.fd, self->c.sync, 40, 50));
 }
 
+/* Userptr pages stay pinned: unmapping them under a running job is harmless. */
+TEST_F(submit, userptr_unmapped_while_job_runs)
+{
+	uint32_t handles[2] = { self->c.cmd.handle };
+	struct drm_tnpu_bo_userptr up = { 0 };
+	struct drm_tnpu_job_status st;
+	uint64_t seqno;
+	void *mem;
+
+	mem = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	up.user_ptr = (uintptr_t)mem;
+	up.size = 16 * PAGE;
+	ASSERT_EQ(0, tnpu_ioctl(self->c.fd, DRM_IOCTL_TNPU_BO_USERPTR, &up));
+	handles[1] = up.handle;
+	ks_emit_spin(&self->c, 200);
+	ks_emit_fill(&self->c, up.npu_va, 16 * PAGE, 0x77);
+	ASSERT_EQ(0, ks_submit(&self->c, handles, 2, &seqno));
+	ASSERT_EQ(0, munmap(mem, 16 * PAGE));
+	EXPECT_EQ(0, tnpu_gem_close(self->c.fd, up.handle));
+	ASSERT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 10000));
+	ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, seqno, &st));
+	EXPECT_EQ(DRM_TNPU_JOB_DONE, (int)st.state);
+}
+
 TEST_HARNESS_MAIN
