@@ -162,6 +162,7 @@ qemu_pid=$!
 # the guest gets --bug-grace seconds to finish before it is killed.
 : >"$log"
 in_dump=0
+booted=0
 bug_at=0
 killed_for_bug=0
 partial=""
@@ -202,6 +203,13 @@ while :; do
 		;;
 	esac
 	[ $in_dump = 1 ] && [ $verbose = 0 ] && show=0
+	# Firmware and boot chatter is in the log; the stream starts at /init
+	# (kernel bug reports excepted). Blank lines only separate markers.
+	if [ $booted = 0 ]; then
+		[[ "$line" == *"tnpu-vm: init started"* ]] && booted=1
+		[ $verbose = 0 ] && [ $booted = 0 ] && ! [[ "$line" =~ $bug_re ]] && show=0
+	fi
+	[ -z "$line" ] && [ $verbose = 0 ] && show=0
 	[ $show = 1 ] && printf '%s\n' "$line"
 	if [ $bug_at = 0 ] && [ $killed_for_bug = 0 ] && [[ "$line" =~ $klog_re ]] &&
 	   [[ "$line" =~ $fatal_re ]]; then
