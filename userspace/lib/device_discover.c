@@ -113,16 +113,19 @@ TNPU_API int tnpu_find_accel_node(char *path, size_t len)
 	udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(en)) {
 		const char *syspath = udev_list_entry_get_name(entry);
 		struct udev_device *dev;
-		const char *node;
+		const char *node, *drv;
+		bool is_tnpu;
 
 		dev = udev_device_new_from_syspath(udev, syspath);
 		if (!dev)
 			continue;
 		seen++;
 		node = udev_device_get_devnode(dev);
-		if (!driven_by_tnpu(dev) && !drm_name_is_tnpu(node, drv_name, sizeof(drv_name))) {
-			const char *drv = owning_driver(dev);
-
+		drv = owning_driver(dev);
+		/* Only driverless (virtual) devices are opened to ask their name. */
+		is_tnpu = driven_by_tnpu(dev) ||
+			  (!drv && drm_name_is_tnpu(node, drv_name, sizeof(drv_name)));
+		if (!is_tnpu) {
 			append(others, sizeof(others), "%s%s is driven by '%s'",
 			       others[0] ? ", " : "", udev_device_get_sysname(dev),
 			       drv ? drv : drv_name);
