@@ -182,7 +182,7 @@ static int attn_check_shapes(const struct attn_job *j)
 	};
 	__u32 n_ctx = j->k_cache.ne[2], i;
 
-	for (i = 0; i < sizeof(four_d) / sizeof(four_d[0]); i++)
+	for (i = 0; i < FW_ARRAY_SIZE(four_d); i++)
 		if (four_d[i]->ne[3] != 1)
 			return -1;
 	if (!j->n_head_kv || j->n_head % j->n_head_kv)

@@ -38,7 +38,10 @@ static void eltwise_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 	for (r = first; r < end; r++) {
 		const __u8 *arow = fw_row(&j->a, r);
 		__u8 *drow = fw_row(&j->dst, r);
-		const __u8 *brow = j->op == TNPU_ELTWISE_SCALE ? NULL : broadcast_row(&j->a, &j->b, r);
+		const __u8 *brow = NULL;
+
+		if (j->op != TNPU_ELTWISE_SCALE)
+			brow = broadcast_row(&j->a, &j->b, r);
 
 		for (c = 0; c < n; c += len) {
 			len = n - c < ELT_TILE ? n - c : ELT_TILE;
@@ -138,7 +141,7 @@ int tnpu_fw_op_act(struct tnpu_fw_exec *ex, const void *cmd)
 	int ret;
 
 	act = c->act;
-	if (act >= sizeof(kinds) / sizeof(kinds[0]) || c->pad)
+	if (act >= FW_ARRAY_SIZE(kinds) || c->pad)
 		return fw_bad(ex);
 	j.kind = kinds[act];
 	ret = fw_tensor_map(ex, &c->src, FW_DT_FLOAT, 0, &j.src);

@@ -10,8 +10,8 @@
 
 #include "ops_math.h"
 
-#define LN2_HI 6.93147180369123816490e-01
-#define LN2_LO 1.90821492927058770002e-10
+#define LN2_HI (6.93147180369123816490e-01)
+#define LN2_LO (1.90821492927058770002e-10)
 #define LN2 0.69314718055994530942
 #define SQRT_HALF 0.70710678118654752440
 
@@ -113,10 +113,10 @@ double fw_pow(double base, double y)
 }
 
 /* pi/2 in three pieces of 33 bits each, so that k * piece is exact. */
-#define PIO2_1 1.57079632673412561417e+00
-#define PIO2_2 6.07710050630396597660e-11
-#define PIO2_3 2.02226624871116645580e-21
-#define TWO_OVER_PI 6.36619772367581382433e-01
+#define PIO2_1 (1.57079632673412561417e+00)
+#define PIO2_2 (6.07710050630396597660e-11)
+#define PIO2_3 (2.02226624871116645580e-21)
+#define TWO_OVER_PI (6.36619772367581382433e-01)
 
 static double sin_poly(double r)
 {

@@ -179,8 +179,9 @@ static void moe_worker(void *arg, unsigned int i, unsigned int nw)
 			/* Read once and recheck: the host may rewrite ids meanwhile. */
 			__s32 e = __atomic_load_n(&ids[c], __ATOMIC_RELAXED);
 
-			if (e < 0 || (__u32)e >= j->w.ne[2]) {
-				__atomic_store_n(&j->err, DRM_TNPU_ERR_BAD_COMMAND, __ATOMIC_RELAXED);
+			ret = e < 0 || (__u32)e >= j->w.ne[2] ? DRM_TNPU_ERR_BAD_COMMAND : 0;
+			if (ret) {
+				__atomic_store_n(&j->err, ret, __ATOMIC_RELAXED);
 				return;
 			}
 			mm.w = fw_row3(&j->w, 0, (__u32)e, 0);

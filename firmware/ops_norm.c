@@ -76,8 +76,8 @@ static void norm_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 			for (i = 0; i < len; i++)
 				x[i] = (x[i] - sub) * mul;
 			if (j->has_weight) {
-				fw_load_row(j->weight.dtype, j->weight.data + (__u64)c * j->weight.nb[0],
-					    w, len);
+				fw_load_row(j->weight.dtype,
+					    j->weight.data + (__u64)c * j->weight.nb[0], w, len);
 				for (i = 0; i < len; i++)
 					x[i] *= w[i];
 			}

@@ -44,6 +44,19 @@ static double yarn_ramp(double lo, double hi, __u32 i0)
 	return 1 - y;
 }
 
+/* Angle of rotation pair @pair at position @pos: interpolated, YaRN-blended. */
+static double rope_theta(const struct rope_job *j, double pos, __u32 pair)
+{
+	double theta_extrap = pos * fw_pow(j->theta_scale, pair);
+	double theta = j->freq_scale * theta_extrap;
+	double mix;
+
+	if (j->ext_factor == 0)
+		return theta;
+	mix = j->ext_factor * yarn_ramp(j->corr_lo, j->corr_hi, 2 * pair);
+	return theta * (1 - mix) + theta_extrap * mix;
+}
+
 static void rope_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 {
 	const struct rope_job *j = arg;
@@ -61,17 +74,9 @@ static void rope_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 		for (p0 = 0; p0 < half; p0 += np) {
 			np = half - p0 < ROPE_TILE ? half - p0 : ROPE_TILE;
 			for (p = 0; p < np; p++) {
-				double theta_extrap = pos * fw_pow(j->theta_scale, p0 + p);
-				double theta = j->freq_scale * theta_extrap;
 				double s, c;
 
-				if (j->ext_factor != 0) {
-					double mix = yarn_ramp(j->corr_lo, j->corr_hi, 2 * (p0 + p)) *
-						     j->ext_factor;
-
-					theta = theta * (1 - mix) + theta_extrap * mix;
-				}
-				fw_sincos(theta, &s, &c);
+				fw_sincos(rope_theta(j, pos, p0 + p), &s, &c);
 				cs[p] = (float)(c * j->mscale);
 				sn[p] = (float)(s * j->mscale);
 			}

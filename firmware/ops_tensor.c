@@ -28,7 +28,8 @@ int fw_tensor_map(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 
 	if (t->dtype >= 32 || !(dtype_mask & FW_DT(t->dtype)) || t->flags)
 		return fw_bad(ex);
-	if (!tnpu_fw_dtype_block(t->dtype, &blk, &blk_bytes) || t->ne[0] % blk || t->nb[0] != blk_bytes)
+	if (!tnpu_fw_dtype_block(t->dtype, &blk, &blk_bytes) || t->ne[0] % blk ||
+	    t->nb[0] != blk_bytes)
 		return fw_bad(ex);
 	/* Unquantized elements are accessed in place: keep them aligned. */
 	if (blk == 1 && ((t->addr | t->nb[1] | t->nb[2] | t->nb[3]) & (blk_bytes - 1)))

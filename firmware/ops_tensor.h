@@ -12,6 +12,8 @@
 
 #include "fw_internal.h"
 
+#define FW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Bit masks of accepted dtypes for fw_tensor_map(). */
 #define FW_DT(t) (1U << (t))
 #define FW_DT_FLOAT (FW_DT(TNPU_DT_F32) | FW_DT(TNPU_DT_F16) | FW_DT(TNPU_DT_BF16))
