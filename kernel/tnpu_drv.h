@@ -126,6 +126,7 @@ struct tnpu_device {
  * @bos: buffers mapped in this context.
  * @banned: set when one of its jobs hung; submits then fail with -EBADFD.
  * @queues: queue id -> &struct tnpu_queue.
+ * @jobs: jobs submitted and not yet freed (bounded, see tnpu_job.c).
  * @engine_ns: NPU time used by finished jobs.
  * @node: entry in &tnpu_device.ctx_list.
  */
@@ -141,6 +142,7 @@ struct tnpu_ctx {
 	struct list_head bos;
 	atomic_t banned;
 	struct xarray queues;
+	atomic_t jobs;
 	atomic64_t engine_ns;
 	struct list_head node;
 };

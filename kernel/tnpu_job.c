@@ -31,6 +31,11 @@
 #define TNPU_MAX_QUEUES_PER_CTX	64
 #define TNPU_MAX_SUBMIT_BOS	4096
 #define TNPU_MAX_IN_SYNCS	64
+/*
+ * Jobs a context may have in the kernel at once. Jobs waiting on a fence
+ * that never signals would otherwise grow kernel memory without bound.
+ */
+#define TNPU_MAX_JOBS_PER_CTX	4096
 /* How long teardown waits for the NPU to finish jobs of closed files. */
 #define TNPU_DRAIN_TIMEOUT_MS	10000
 
@@ -261,6 +266,7 @@ static void tnpu_job_free(struct tnpu_job *job)
 	if (job->profile_bo)
 		drm_gem_object_put(job->profile_bo);
 	dma_fence_put(job->hw_fence);
+	atomic_dec(&job->queue->ctx->jobs);
 	atomic_dec(&job->tdev->live_jobs);
 	tnpu_queue_put(job->queue);
 	kfree(job);
@@ -326,7 +332,7 @@ int tnpu_queue_create_ioctl(struct drm_device *dev, void *data, struct drm_file 
 	if (atomic_read(&ctx->banned))
 		return -EBADFD;
 
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
 		return -ENOMEM;
 	kref_init(&q->ref);
@@ -518,13 +524,19 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 	if (!q)
 		return -ENOENT;
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (atomic_inc_return(&ctx->jobs) > TNPU_MAX_JOBS_PER_CTX) {
+		atomic_dec(&ctx->jobs);
+		tnpu_queue_put(q);
+		return -EAGAIN;
+	}
+	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
 	if (!job) {
+		atomic_dec(&ctx->jobs);
 		tnpu_queue_put(q);
 		return -ENOMEM;
 	}
 	job->tdev = tdev;
-	/* The lookup's reference is the job's from here on. */
+	/* The lookup's reference and the slot in ctx->jobs are the job's now. */
 	job->queue = q;
 	atomic_inc(&tdev->live_jobs);
 

@@ -386,7 +386,8 @@ struct drm_tnpu_sync {
  * pinned and entered in the NPU page tables the first time a submit lists
  * it (as @cmd_handle, @profile_handle or in @bo_handles), and stay so until
  * it is freed: the stream faults (%DRM_TNPU_ERR_MMU_FAULT) on a buffer that
- * no submit listed yet. The job starts after
+ * no submit listed yet. A context holds at most 4096 jobs that have not
+ * completed (and been cleaned up): past that, submit fails with -EAGAIN. The job starts after
  * every in-sync has signaled and signals @out_sync when it ends. A job of a
  * banned context fails with -EBADFD (see %DRM_TNPU_ERR_HANG).
  */
