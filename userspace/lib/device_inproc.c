@@ -143,13 +143,15 @@ static int charge(struct tnpu_device *dev, uint64_t size)
 	int ret = 0;
 
 	pthread_mutex_lock(&dev->lock);
-	if (size > limit || dev->allocated > limit - size)
+	if (size > limit || dev->allocated > limit - size) {
 		ret = tnpu_fail(-ENOMEM,
 				"allocating %llu bytes would pass the memory limit (%llu of %llu bytes in use)",
 				(unsigned long long)size, (unsigned long long)dev->allocated,
 				(unsigned long long)limit);
-	else
-		dev->allocated += size, dev->bo_count++;
+	} else {
+		dev->allocated += size;
+		dev->bo_count++;
+	}
 	pthread_mutex_unlock(&dev->lock);
 	return ret;
 }
