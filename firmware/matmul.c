@@ -155,9 +155,15 @@ int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
 	return 0;
 }
 
+/*
+ * Cores take chunks of rows from a shared counter instead of fixed ranges:
+ * a core that the host deschedules holds up at most one chunk.
+ */
 struct mm_task {
 	struct tnpu_fw_exec *ex;
 	const struct tnpu_fw_mm *mm;
+	__u32 chunk_rows;
+	__u32 next_row;
 	int aborted;
 };
 
@@ -165,23 +171,43 @@ static void mm_core(void *arg, unsigned int i, unsigned int cores)
 {
 	struct mm_task *t = arg;
 	__u32 n = t->mm->n;
-	__u32 units = (n + ROW_ALIGN - 1) / ROW_ALIGN;
-	__u32 n0 = (__u32)((__u64)units * i / cores) * ROW_ALIGN;
-	__u32 n1 = (__u32)((__u64)units * (i + 1) / cores) * ROW_ALIGN;
 
-	if (n1 > n)
-		n1 = n;
-	if (n0 < n1 && tnpu_fw_matmul_rows(t->ex, t->mm, n0, n1))
-		__atomic_store_n(&t->aborted, 1, __ATOMIC_RELAXED);
+	(void)i;
+	(void)cores;
+	while (!__atomic_load_n(&t->aborted, __ATOMIC_RELAXED)) {
+		__u32 n0 = __atomic_fetch_add(&t->next_row, t->chunk_rows, __ATOMIC_RELAXED);
+		__u32 n1;
+
+		if (n0 >= n)
+			break;
+		n1 = n - n0 > t->chunk_rows ? n0 + t->chunk_rows : n;
+		if (tnpu_fw_matmul_rows(t->ex, t->mm, n0, n1))
+			__atomic_store_n(&t->aborted, 1, __ATOMIC_RELAXED);
+	}
 }
 
 int tnpu_fw_matmul_run(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm)
 {
 	const struct tnpu_fw_platform *plat = ex->plat;
 	struct mm_task task = { .ex = ex, .mm = mm };
-	__u32 units = (mm->n + ROW_ALIGN - 1) / ROW_ALIGN;
-	unsigned int cores = plat->num_cores < units ? plat->num_cores : units;
+	__u64 row_macs = (__u64)mm->m * mm->k;
+	__u32 chunks, cores = plat->num_cores;
 
+	/*
+	 * About CHUNK_MACS / 8 per chunk (a few per core at least), a multiple
+	 * of ROW_ALIGN rows so that no two cores write one cache line.
+	 */
+	task.chunk_rows = row_macs >= CHUNK_MACS / 8 / ROW_ALIGN ? ROW_ALIGN :
+			  (__u32)(CHUNK_MACS / 8 / row_macs) / ROW_ALIGN * ROW_ALIGN;
+	/* Enough chunks to balance: about four per core when N allows. */
+	if (mm->n / task.chunk_rows < 4 * cores) {
+		__u32 want = mm->n / (4 * cores) / ROW_ALIGN * ROW_ALIGN;
+
+		task.chunk_rows = want > ROW_ALIGN ? want : ROW_ALIGN;
+	}
+	chunks = (mm->n + task.chunk_rows - 1) / task.chunk_rows;
+	if (cores > chunks)
+		cores = chunks;
 	plat->parallel(plat->priv, cores ? cores : 1, mm_core, &task);
 	if (task.aborted)
 		return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);

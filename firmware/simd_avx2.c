@@ -81,6 +81,7 @@ static ALWAYS_INLINE void block_f32(__m256i wb, float d, const float *x, __u64 x
 	unsigned int r, j;
 
 	i8_to_ps(wb, wf);
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++) {
 		const float *xr = xrow(x, xs, r) + k0;
 		__m256 s = _mm256_mul_ps(wf[0], _mm256_loadu_ps(xr));
@@ -99,10 +100,12 @@ static ALWAYS_INLINE void q4_0_f32(const void *w, const float *x, __u64 xs, unsi
 	__u32 i;
 	unsigned int r;
 
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
 	for (i = 0; i < k / 32; i++)
 		block_f32(q4_0_bytes(b[i].qs), f16(b[i].d), x, xs, nx, i * 32, acc);
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		out[r] = hsum(acc[r]);
 }
@@ -115,65 +118,77 @@ static ALWAYS_INLINE void q8_0_f32(const void *w, const float *x, __u64 xs, unsi
 	__u32 i;
 	unsigned int r;
 
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
 	for (i = 0; i < k / 32; i++)
 		block_f32(_mm256_loadu_si256((const __m256i *)b[i].qs), f16(b[i].d),
 			  x, xs, nx, i * 32, acc);
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		out[r] = hsum(acc[r]);
 }
 
 /* ---- quantized weights, Q8 activations (integer dot products) ------------- */
 
-static ALWAYS_INLINE void q4_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
-				  unsigned int nx, __u32 k, float *out)
+/*
+ * Q4_0 or Q8_0 weights against Q8 activations, two blocks per step with
+ * separate accumulators so the FMA latency chain does not bound the loop.
+ */
+static ALWAYS_INLINE __m256i int_block(__u32 wtype, const void *w, __u32 i, float *d)
 {
-	const struct tnpu_fw_block_q4_0 *b = w;
-	__m256 acc[TNPU_FW_MM_NX];
-	__u32 i;
-	unsigned int r;
+	if (wtype == TNPU_DT_Q4_0) {
+		const struct tnpu_fw_block_q4_0 *b = (const struct tnpu_fw_block_q4_0 *)w + i;
 
-	for (r = 0; r < nx; r++)
-		acc[r] = _mm256_setzero_ps();
-	for (i = 0; i < k / 32; i++) {
-		__m256i wb = q4_0_bytes(b[i].qs);
-		float d = f16(b[i].d);
+		*d = f16(b->d);
+		return q4_0_bytes(b->qs);
+	} else {
+		const struct tnpu_fw_block_q8_0 *b = (const struct tnpu_fw_block_q8_0 *)w + i;
 
-		for (r = 0; r < nx; r++) {
-			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i;
-			__m256 p = dot_i8(wb, _mm256_loadu_si256((const __m256i *)q->qs));
-
-			acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * q->d), p, acc[r]);
-		}
+		*d = f16(b->d);
+		return _mm256_loadu_si256((const __m256i *)b->qs);
 	}
-	for (r = 0; r < nx; r++)
-		out[r] = hsum(acc[r]);
 }
 
-static ALWAYS_INLINE void q8_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
-				  unsigned int nx, __u32 k, float *out)
+static ALWAYS_INLINE void int_q8(__u32 wtype, const void *w, const struct tnpu_fw_q8 *x,
+				 __u64 xs, unsigned int nx, __u32 k, float *out)
 {
-	const struct tnpu_fw_block_q8_0 *b = w;
-	__m256 acc[TNPU_FW_MM_NX];
-	__u32 i;
+	__m256 acc0[TNPU_FW_MM_NX], acc1[TNPU_FW_MM_NX];
+	__u32 i, nb = k / 32;
 	unsigned int r;
 
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
-		acc[r] = _mm256_setzero_ps();
-	for (i = 0; i < k / 32; i++) {
-		__m256i wb = _mm256_loadu_si256((const __m256i *)b[i].qs);
-		float d = f16(b[i].d);
+		acc0[r] = acc1[r] = _mm256_setzero_ps();
+	for (i = 0; i + 2 <= nb; i += 2) {
+		float d0, d1;
+		__m256i w0 = int_block(wtype, w, i, &d0), w1 = int_block(wtype, w, i + 1, &d1);
 
+#pragma GCC unroll 4
 		for (r = 0; r < nx; r++) {
 			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i;
-			__m256 p = dot_i8(wb, _mm256_loadu_si256((const __m256i *)q->qs));
+			__m256 p0 = dot_i8(w0, _mm256_loadu_si256((const __m256i *)q[0].qs));
+			__m256 p1 = dot_i8(w1, _mm256_loadu_si256((const __m256i *)q[1].qs));
 
-			acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * q->d), p, acc[r]);
+			acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * q[0].d), p0, acc0[r]);
+			acc1[r] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * q[1].d), p1, acc1[r]);
 		}
 	}
+	if (i < nb) {
+		float d0;
+		__m256i w0 = int_block(wtype, w, i, &d0);
+
+#pragma GCC unroll 4
+		for (r = 0; r < nx; r++) {
+			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i;
+			__m256 p0 = dot_i8(w0, _mm256_loadu_si256((const __m256i *)q->qs));
+
+			acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * q->d), p0, acc0[r]);
+		}
+	}
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
-		out[r] = hsum(acc[r]);
+		out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r]));
 }
 
 /* ---- float weights -------------------------------------------------------- */
@@ -205,14 +220,17 @@ static ALWAYS_INLINE void float_f32(__u32 dtype, const void *w, const float *x, 
 	__u32 i;
 	unsigned int r;
 
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
 	for (i = 0; i + 8 <= k; i += 8) {
 		__m256 wv = load8(dtype, w, i);
 
+#pragma GCC unroll 4
 		for (r = 0; r < nx; r++)
 			acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xrow(x, xs, r) + i), acc[r]);
 	}
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++) {
 		float s = hsum(acc[r]);
 		__u32 t;
@@ -233,10 +251,12 @@ static ALWAYS_INLINE void kquant_f32(__u32 dtype, __u32 bbytes, const void *w, c
 	__u32 i, j;
 	unsigned int r;
 
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
 	for (i = 0; i < k / QK_K; i++) {
 		tnpu_fw_dequant_row(dtype, (const __u8 *)w + i * bbytes, wf, QK_K);
+#pragma GCC unroll 4
 		for (r = 0; r < nx; r++) {
 			const float *xr = xrow(x, xs, r) + i * QK_K;
 
@@ -245,6 +265,7 @@ static ALWAYS_INLINE void kquant_f32(__u32 dtype, __u32 bbytes, const void *w, c
 							 _mm256_loadu_ps(xr + j), acc[r]);
 		}
 	}
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		out[r] = hsum(acc[r]);
 }
@@ -258,10 +279,12 @@ static ALWAYS_INLINE void kquant_q8(__u32 dtype, __u32 bbytes, const void *w,
 	__u32 i, j, t;
 	unsigned int r;
 
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
 	for (i = 0; i < k / QK_K; i++) {
 		tnpu_fw_dequant_row(dtype, (const __u8 *)w + i * bbytes, wf, QK_K);
+#pragma GCC unroll 4
 		for (r = 0; r < nx; r++) {
 			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i * (QK_K / 32);
 
@@ -276,6 +299,7 @@ static ALWAYS_INLINE void kquant_q8(__u32 dtype, __u32 bbytes, const void *w,
 			}
 		}
 	}
+#pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		out[r] = hsum(acc[r]);
 }
@@ -314,8 +338,8 @@ static void dot_q8_##name(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,	\
 #define CALL_BF16_F32(n) float_f32(TNPU_DT_BF16, w, x, xs, n, k, out)
 #define CALL_Q4_K_F32(n) kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, n, k, out)
 #define CALL_Q6_K_F32(n) kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, n, k, out)
-#define CALL_Q4_0_Q8(n) q4_0_q8(w, x, xs, n, k, out)
-#define CALL_Q8_0_Q8(n) q8_0_q8(w, x, xs, n, k, out)
+#define CALL_Q4_0_Q8(n) int_q8(TNPU_DT_Q4_0, w, x, xs, n, k, out)
+#define CALL_Q8_0_Q8(n) int_q8(TNPU_DT_Q8_0, w, x, xs, n, k, out)
 #define CALL_Q4_K_Q8(n) kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, n, k, out)
 #define CALL_Q6_K_Q8(n) kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, n, k, out)
 

@@ -6,10 +6,12 @@ LIB_SRCS   += userspace/lib/device_discover.c
 LIB_SRCS   += userspace/lib/device_kernel.c
 LIB_SRCS   += userspace/lib/device_inproc.c
 LIB_SRCS   += userspace/lib/inproc.c
+LIB_SRCS   += userspace/lib/gguf.c
 
 TOOL_NAMES :=
 TOOL_NAMES += tnpu-info
 TOOL_NAMES += tnpu-ioctl
+TOOL_NAMES += tnpu-opbench
 
 # ---- rules (generic) ------------------------------------------------------
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

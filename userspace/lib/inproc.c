@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ struct tnpu_inproc {
 	struct worker *workers;		/* num_cores - 1 of them */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_wake;
-	atomic_uint generation;
+	_Atomic uint64_t task_word;	/* generation << 32 | next index */
 	atomic_uint done;
 	atomic_bool stopping;
 	unsigned int sleepers;		/* under pool_lock */
@@ -273,24 +274,56 @@ int tnpu_inproc_free(struct tnpu_inproc *npu, uint64_t npu_va)
 
 /* ---- worker pool ---------------------------------------------------------- */
 
+/*
+ * parallel() publishes a task as (generation << 32 | next index) in one
+ * word; the caller and the workers claim indices with compare-and-swap, so
+ * a worker the OS has not scheduled yet never holds the caller up: the
+ * caller runs the unclaimed indices itself. A claim succeeds only while the
+ * word is unchanged, which also proves the task fields read are current.
+ */
+static void run_claims(struct tnpu_inproc *npu, uint32_t gen)
+{
+	for (;;) {
+		uint64_t w = atomic_load_explicit(&npu->task_word, memory_order_acquire);
+		uint32_t idx = (uint32_t)w, n;
+		void (*fn)(void *, unsigned int, unsigned int);
+		void *arg;
+
+		if ((uint32_t)(w >> 32) != gen)
+			return;
+		n = __atomic_load_n(&npu->task_n, __ATOMIC_RELAXED);
+		fn = __atomic_load_n(&npu->task_fn, __ATOMIC_RELAXED);
+		arg = __atomic_load_n(&npu->task_arg, __ATOMIC_RELAXED);
+		if (idx >= n)
+			return;
+		if (!atomic_compare_exchange_weak(&npu->task_word, &w, w + 1))
+			continue;
+		fn(arg, idx, n);
+		atomic_fetch_add_explicit(&npu->done, 1, memory_order_release);
+	}
+}
+
+static uint32_t task_gen(struct tnpu_inproc *npu)
+{
+	return (uint32_t)(atomic_load_explicit(&npu->task_word, memory_order_acquire) >> 32);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct tnpu_inproc *npu = w->npu;
-	unsigned int seen = 0;	/* workers exist before the first task */
+	uint32_t seen = 0;	/* workers exist before the first task */
 
 	for (;;) {
 		uint64_t spin_start = mono_ns();
-		unsigned int gen, spins = 0;
+		unsigned int spins = 0;
 
-		while ((gen = atomic_load_explicit(&npu->generation, memory_order_acquire)) == seen &&
-		       !atomic_load(&npu->stopping)) {
+		while (task_gen(npu) == seen && !atomic_load(&npu->stopping)) {
 			cpu_relax();
 			if (++spins % 256 == 0 && mono_ns() - spin_start > WORKER_SPIN_NS) {
 				pthread_mutex_lock(&npu->pool_lock);
 				npu->sleepers++;
-				while (atomic_load(&npu->generation) == seen &&
-				       !atomic_load(&npu->stopping))
+				while (task_gen(npu) == seen && !atomic_load(&npu->stopping))
 					pthread_cond_wait(&npu->pool_wake, &npu->pool_lock);
 				npu->sleepers--;
 				pthread_mutex_unlock(&npu->pool_lock);
@@ -298,10 +331,8 @@ static void *worker_main(void *arg)
 		}
 		if (atomic_load(&npu->stopping))
 			return NULL;
-		seen = gen;
-		if (w->index < npu->task_n)
-			npu->task_fn(npu->task_arg, w->index, npu->task_n);
-		atomic_fetch_add_explicit(&npu->done, 1, memory_order_release);
+		seen = task_gen(npu);
+		run_claims(npu, seen);
 	}
 }
 
@@ -309,31 +340,34 @@ static void pool_parallel(void *priv, unsigned int n,
 			  void (*fn)(void *arg, unsigned int i, unsigned int n), void *arg)
 {
 	struct tnpu_inproc *npu = priv;
-	unsigned int workers = npu->num_cores - 1;
+	unsigned int spins = 0;
+	uint32_t gen;
 
-	if (n <= 1 || !workers) {
-		unsigned int i;
-
-		for (i = 0; i < n; i++)
-			fn(arg, i, n);
-		return;
-	}
 	if (n > npu->num_cores)
 		n = npu->num_cores;
-	npu->task_fn = fn;
-	npu->task_arg = arg;
-	npu->task_n = n;
-	atomic_store(&npu->done, 0);
-	atomic_fetch_add_explicit(&npu->generation, 1, memory_order_release);
+	if (n <= 1) {
+		if (n)
+			fn(arg, 0, 1);
+		return;
+	}
+	__atomic_store_n(&npu->task_fn, fn, __ATOMIC_RELAXED);
+	__atomic_store_n(&npu->task_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&npu->task_n, n, __ATOMIC_RELAXED);
+	atomic_store_explicit(&npu->done, 0, memory_order_relaxed);
+	gen = task_gen(npu) + 1;
+	atomic_store_explicit(&npu->task_word, (uint64_t)gen << 32, memory_order_release);
 	pthread_mutex_lock(&npu->pool_lock);
 	if (npu->sleepers)
 		pthread_cond_broadcast(&npu->pool_wake);
 	pthread_mutex_unlock(&npu->pool_lock);
 
-	fn(arg, 0, n);
-	/* Every worker acknowledges each generation, used or not. */
-	while (atomic_load_explicit(&npu->done, memory_order_acquire) < workers)
+	run_claims(npu, gen);
+	/* Only indices a worker claimed can still be running. */
+	while (atomic_load_explicit(&npu->done, memory_order_acquire) < n) {
 		cpu_relax();
+		if (++spins > 4096)	/* that worker lost its CPU: give it ours */
+			sched_yield();
+	}
 }
 
 /* ---- platform callbacks ---------------------------------------------------- */

@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tnpu-opbench: time the NPU's matrix ops in-process and set them against
+ * what this machine can do, measured in the same run: memory read bandwidth
+ * (all threads streaming a buffer much larger than the last-level cache)
+ * and peak FP32 FMA throughput.
+ *
+ *   decode  one pass of GEMVs (M = 1) over every weight matrix of a
+ *           TinyLlama-1.1B-shaped model, one job as in a decode step;
+ *           memory bound, so reported against read bandwidth.
+ *   prefill GEMM with M activation rows on the FFN-up shape; compute
+ *           bound, reported against peak FLOP/s.
+ *   embed   EMBEDDING gathers from a 32000-row table.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drm/tnpu_accel.h"
+#include "drm/tnpu_cmd.h"
+#include "fw_internal.h"
+#include "../lib/inproc.h"
+
+/* TinyLlama-1.1B. */
+#define HIDDEN 2048
+#define FFN 5632
+#define KV_DIM 256
+#define LAYERS 22
+#define VOCAB 32000
+
+enum format { FMT_MD, FMT_CSV, FMT_JSON };
+
+struct opts {
+	unsigned int threads;
+	unsigned int reps;
+	enum format format;
+	unsigned int layers;
+	uint64_t bw_bytes;
+	bool quick;
+};
+
+struct machine {
+	double read_gbs;	/* bytes/ns */
+	double peak_gflops;
+};
+
+struct result {
+	const char *op;
+	const char *dtype;
+	const char *path;
+	char shape[64];
+	double ms;
+	double bytes;
+	double flops;
+};
+
+static struct tnpu_inproc *npu;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "tnpu-opbench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+/* ---- machine limits -------------------------------------------------------- */
+
+struct bw_task {
+	const __m256i *p;
+	size_t n;		/* vectors */
+	pthread_barrier_t *start;
+	long long sink;
+};
+
+__attribute__((target("avx2"))) static void *bw_read(void *arg)
+{
+	struct bw_task *t = arg;
+	__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+
+	pthread_barrier_wait(t->start);
+	for (size_t i = 0; i + 4 <= t->n; i += 4) {
+		a0 = _mm256_add_epi64(a0, _mm256_load_si256(t->p + i));
+		a1 = _mm256_add_epi64(a1, _mm256_load_si256(t->p + i + 1));
+		a2 = _mm256_add_epi64(a2, _mm256_load_si256(t->p + i + 2));
+		a3 = _mm256_add_epi64(a3, _mm256_load_si256(t->p + i + 3));
+	}
+	a0 = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
+	t->sink = _mm256_extract_epi64(a0, 0) + _mm256_extract_epi64(a0, 2);
+	return NULL;
+}
+
+/* Read bandwidth of @threads threads streaming @bytes, median of @reps. */
+static double measure_read_bw(unsigned int threads, uint64_t bytes, unsigned int reps)
+{
+	void *buf;
+	double t[32];
+	pthread_t th[64];
+	struct bw_task task[64];
+	pthread_barrier_t start;
+
+	if (posix_memalign(&buf, 2 << 20, bytes))
+		die("bandwidth buffer", ENOMEM);
+	memset(buf, 1, bytes);	/* fault the pages in */
+	for (unsigned int r = 0; r < reps + 1; r++) {
+		double t0;
+
+		pthread_barrier_init(&start, NULL, threads + 1);
+		for (unsigned int i = 0; i < threads; i++) {
+			task[i] = (struct bw_task){
+				.p = (const __m256i *)((char *)buf + bytes / threads * i),
+				.n = bytes / threads / 32, .start = &start,
+			};
+			pthread_create(&th[i], NULL, bw_read, &task[i]);
+		}
+		pthread_barrier_wait(&start);
+		t0 = now_s();
+		for (unsigned int i = 0; i < threads; i++)
+			pthread_join(th[i], NULL);
+		if (r)		/* the first pass warms up */
+			t[r - 1] = now_s() - t0;
+		pthread_barrier_destroy(&start);
+	}
+	free(buf);
+	return bytes / median(t, reps) * 1e-9;
+}
+
+struct fma_task {
+	long iters;
+	pthread_barrier_t *start;
+	float sink;
+};
+
+#define FMA_ACC 10	/* independent chains to cover FMA latency on 2 ports */
+
+__attribute__((target("avx2,fma"))) static void *fma_loop(void *arg)
+{
+	struct fma_task *t = arg;
+	__m256 m = _mm256_set1_ps(0.999999f), a = _mm256_set1_ps(1e-7f);
+	/* Named, not an array: the compiler keeps them all in registers. */
+	__m256 c0 = _mm256_set1_ps(0), c1 = _mm256_set1_ps(1), c2 = _mm256_set1_ps(2);
+	__m256 c3 = _mm256_set1_ps(3), c4 = _mm256_set1_ps(4), c5 = _mm256_set1_ps(5);
+	__m256 c6 = _mm256_set1_ps(6), c7 = _mm256_set1_ps(7), c8 = _mm256_set1_ps(8);
+	__m256 c9 = _mm256_set1_ps(9);
+
+	pthread_barrier_wait(t->start);
+	for (long i = 0; i < t->iters; i++) {
+		c0 = _mm256_fmadd_ps(c0, m, a);
+		c1 = _mm256_fmadd_ps(c1, m, a);
+		c2 = _mm256_fmadd_ps(c2, m, a);
+		c3 = _mm256_fmadd_ps(c3, m, a);
+		c4 = _mm256_fmadd_ps(c4, m, a);
+		c5 = _mm256_fmadd_ps(c5, m, a);
+		c6 = _mm256_fmadd_ps(c6, m, a);
+		c7 = _mm256_fmadd_ps(c7, m, a);
+		c8 = _mm256_fmadd_ps(c8, m, a);
+		c9 = _mm256_fmadd_ps(c9, m, a);
+	}
+	c0 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
+			   _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
+	c0 = _mm256_add_ps(c0, _mm256_add_ps(c8, c9));
+	t->sink = _mm256_cvtss_f32(c0);
+	return NULL;
+}
+
+static double measure_peak_flops(unsigned int threads, unsigned int reps)
+{
+	const long iters = 20 * 1000 * 1000;
+	double t[32];
+	pthread_t th[64];
+	struct fma_task task[64];
+	pthread_barrier_t start;
+
+	for (unsigned int r = 0; r < reps + 1; r++) {
+		double t0;
+
+		pthread_barrier_init(&start, NULL, threads + 1);
+		for (unsigned int i = 0; i < threads; i++) {
+			task[i] = (struct fma_task){ .iters = iters, .start = &start };
+			pthread_create(&th[i], NULL, fma_loop, &task[i]);
+		}
+		pthread_barrier_wait(&start);
+		t0 = now_s();
+		for (unsigned int i = 0; i < threads; i++)
+			pthread_join(th[i], NULL);
+		if (r)
+			t[r - 1] = now_s() - t0;
+		pthread_barrier_destroy(&start);
+	}
+	return 2.0 * 8 * FMA_ACC * iters * threads / median(t, reps) * 1e-9;
+}
+
+/* ---- NPU buffers and streams ------------------------------------------------ */
+
+struct nbuf {
+	void *cpu;
+	uint64_t va;
+	uint64_t size;
+};
+
+static struct nbuf nalloc(uint64_t size)
+{
+	struct nbuf b = { .size = size };
+	int ret = tnpu_inproc_alloc(npu, size, 0, &b.cpu, &b.va);
+
+	if (ret)
+		die("NPU buffer", ret);
+	return b;
+}
+
+static void nfree(struct nbuf *b)
+{
+	if (b->size)
+		tnpu_inproc_free(npu, b->va);
+	b->size = 0;
+}
+
+static uint64_t row_bytes(uint32_t dtype, uint32_t k)
+{
+	uint32_t be, bb;
+
+	tnpu_fw_dtype_block(dtype, &be, &bb);
+	return (uint64_t)k / be * bb;
+}
+
+__attribute__((target("f16c"))) static uint16_t f16_bits(float f)
+{
+	return _cvtss_sh(f, 0);
+}
+
+/*
+ * Fill @b with rows of plausible @dtype data (finite scales, no denormals:
+ * the speed must not depend on odd values). A 1 MiB pattern is repeated.
+ */
+__attribute__((target("f16c"))) static void fill_weights(struct nbuf *b, uint32_t dtype)
+{
+	static uint8_t pat[1 << 20];
+	uint32_t be, bb, seed = 12345;
+
+	tnpu_fw_dtype_block(dtype, &be, &bb);
+	for (size_t i = 0; i < sizeof(pat); i++)
+		pat[i] = (uint8_t)(rand_r(&seed) >> 3);
+	for (size_t off = 0; off + bb <= sizeof(pat); off += bb) {
+		uint8_t *blk = pat + off;
+		float v = (float)rand_r(&seed) / RAND_MAX * 0.02f + 0.001f;
+		uint16_t h = f16_bits(v);
+
+		switch (dtype) {
+		case TNPU_DT_F32:
+			memcpy(blk, &v, 4);
+			break;
+		case TNPU_DT_F16:
+			memcpy(blk, &h, 2);
+			break;
+		case TNPU_DT_BF16: {
+			uint32_t u;
+
+			memcpy(&u, &v, 4);
+			h = (uint16_t)(u >> 16);
+			memcpy(blk, &h, 2);
+			break;
+		}
+		case TNPU_DT_Q4_K:
+			memcpy(blk + 2, &h, 2);
+			/* fall through */
+		case TNPU_DT_Q4_0:
+		case TNPU_DT_Q8_0:
+			memcpy(blk, &h, 2);
+			break;
+		case TNPU_DT_Q6_K:
+			memcpy(blk + 208, &h, 2);
+			break;
+		}
+	}
+	for (uint64_t off = 0; off < b->size; off += sizeof(pat)) {
+		uint64_t n = b->size - off < sizeof(pat) ? b->size - off : sizeof(pat);
+
+		/* Whole blocks only, so every block start sees a valid block. */
+		memcpy((char *)b->cpu + off, pat, n);
+	}
+}
+
+static struct tnpu_tensor tensor2(uint64_t addr, uint32_t dtype, uint32_t ne0, uint32_t ne1)
+{
+	uint32_t be, bb;
+	struct tnpu_tensor t = { .addr = addr, .dtype = dtype, .ne = { ne0, ne1, 1, 1 } };
+
+	tnpu_fw_dtype_block(dtype, &be, &bb);
+	t.nb[0] = bb;
+	t.nb[1] = row_bytes(dtype, ne0);
+	t.nb[2] = t.nb[3] = t.nb[1] * ne1;
+	return t;
+}
+
+struct stream {
+	struct nbuf buf;
+	uint64_t len;
+};
+
+static void stream_init(struct stream *s, uint64_t capacity)
+{
+	s->buf = nalloc(capacity);
+	s->len = 0;
+}
+
+static void stream_add(struct stream *s, const void *cmd, uint32_t size)
+{
+	if (s->len + size > s->buf.size)
+		die("command stream", ENOSPC);
+	memcpy((char *)s->buf.cpu + s->len, cmd, size);
+	s->len += size;
+}
+
+/* Run @s @reps times after one warm-up run; median seconds per run. */
+static double time_stream(struct stream *s, unsigned int reps)
+{
+	double t[64];
+	struct tnpu_fw_job job;
+
+	if (reps > 64)
+		reps = 64;
+	for (unsigned int r = 0; r <= reps; r++) {
+		double t0 = now_s();
+		int ret = tnpu_inproc_run(npu, s->buf.va, s->len, 0, 0, &job);
+
+		if (ret)
+			die("run", ret);
+		if (job.error) {
+			fprintf(stderr, "tnpu-opbench: job failed: error %u at command %u\n",
+				job.error, job.cmd_index);
+			exit(1);
+		}
+		if (r)
+			t[r - 1] = now_s() - t0;
+	}
+	return median(t, reps);
+}
+
+static struct tnpu_cmd_matmul matmul_cmd(uint64_t x, uint64_t w, uint32_t wtype, uint64_t y,
+					 uint32_t m, uint32_t n, uint32_t k, bool q8,
+					 const struct nbuf *scratch)
+{
+	struct tnpu_cmd_matmul c = { .hdr = { TNPU_OP_MATMUL, 0, sizeof(c) } };
+
+	c.x = tensor2(x, TNPU_DT_F32, k, m);
+	c.w = tensor2(w, wtype, k, n);
+	c.y = tensor2(y, TNPU_DT_F32, n, m);
+	if (q8) {
+		c.hdr.flags = TNPU_MATMUL_F_Q8_ACT;
+		c.scratch = scratch->va;
+		c.scratch_size = scratch->size;
+	}
+	return c;
+}
+
+/* ---- benchmarks ----------------------------------------------------------- */
+
+static const char *dtype_name(uint32_t t)
+{
+	static const char *const names[] = { "F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K" };
+
+	return names[t];
+}
+
+struct mat {
+	uint32_t n, k;
+};
+
+/* The weight matrices of @layers TinyLlama layers plus the output head. */
+static unsigned int model_mats(unsigned int layers, struct mat *m)
+{
+	static const struct mat layer[] = {
+		{ HIDDEN, HIDDEN }, { KV_DIM, HIDDEN }, { KV_DIM, HIDDEN }, { HIDDEN, HIDDEN },
+		{ FFN, HIDDEN }, { FFN, HIDDEN }, { HIDDEN, FFN },
+	};
+	unsigned int n = 0;
+
+	for (unsigned int l = 0; l < layers; l++)
+		for (unsigned int i = 0; i < 7; i++)
+			m[n++] = layer[i];
+	m[n++] = (struct mat){ VOCAB, HIDDEN };
+	return n;
+}
+
+static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, struct result *res)
+{
+	struct mat mats[LAYERS * 7 + 1];
+	struct nbuf w[LAYERS * 7 + 1];
+	unsigned int layers = o->layers, n;
+	struct nbuf x, y, scratch;
+	struct stream s;
+	double bytes = 0, flops = 0;
+
+	/* Float weights are large: keep their working set near 1.2 GB. */
+	if (wtype <= TNPU_DT_BF16) {
+		unsigned int max = (unsigned int)(1.2e9 / (44.0e6 * (wtype == TNPU_DT_F32 ? 4 : 2)));
+
+		if (layers > max)
+			layers = max ? max : 1;
+	}
+	n = model_mats(layers, mats);
+	x = nalloc(4 * FFN);
+	y = nalloc(4 * VOCAB);
+	scratch = nalloc(TNPU_MATMUL_SCRATCH_SIZE(1, FFN));
+	for (unsigned int i = 0; i < FFN; i++)
+		((float *)x.cpu)[i] = (float)((i * 7919) % 2001) / 1000.0f - 1.0f;
+	stream_init(&s, (uint64_t)n * sizeof(struct tnpu_cmd_matmul));
+	for (unsigned int i = 0; i < n; i++) {
+		struct tnpu_cmd_matmul c;
+
+		w[i] = nalloc(row_bytes(wtype, mats[i].k) * mats[i].n);
+		fill_weights(&w[i], wtype);
+		c = matmul_cmd(x.va, w[i].va, wtype, y.va, 1, mats[i].n, mats[i].k, q8, &scratch);
+		stream_add(&s, &c, sizeof(c));
+		bytes += (double)row_bytes(wtype, mats[i].k) * mats[i].n;
+		flops += 2.0 * mats[i].n * mats[i].k;
+	}
+	res->op = "decode_gemv";
+	res->dtype = dtype_name(wtype);
+	res->path = q8 ? "q8" : "f32";
+	snprintf(res->shape, sizeof(res->shape), "M=1 %u mats %.0fMB", n, bytes / 1e6);
+	res->ms = time_stream(&s, o->reps) * 1e3;
+	res->bytes = bytes;
+	res->flops = flops;
+	for (unsigned int i = 0; i < n; i++)
+		nfree(&w[i]);
+	nfree(&x);
+	nfree(&y);
+	nfree(&scratch);
+	nfree(&s.buf);
+}
+
+static void bench_prefill(const struct opts *o, uint32_t wtype, bool q8, uint32_t m,
+			  struct result *res)
+{
+	const uint32_t n = FFN, k = HIDDEN;
+	struct nbuf w = nalloc(row_bytes(wtype, k) * n), x = nalloc(4ULL * k * m);
+	struct nbuf y = nalloc(4ULL * n * m), scratch = nalloc(TNPU_MATMUL_SCRATCH_SIZE(m, k));
+	struct tnpu_cmd_matmul c = matmul_cmd(x.va, w.va, wtype, y.va, m, n, k, q8, &scratch);
+	struct stream s;
+
+	fill_weights(&w, wtype);
+	for (uint64_t i = 0; i < (uint64_t)k * m; i++)
+		((float *)x.cpu)[i] = (float)((i * 7919) % 2001) / 1000.0f - 1.0f;
+	stream_init(&s, sizeof(c));
+	stream_add(&s, &c, sizeof(c));
+	res->op = "prefill_gemm";
+	res->dtype = dtype_name(wtype);
+	res->path = q8 ? "q8" : "f32";
+	snprintf(res->shape, sizeof(res->shape), "M=%u N=%u K=%u", m, n, k);
+	res->ms = time_stream(&s, o->reps) * 1e3;
+	res->bytes = (double)row_bytes(wtype, k) * n + 4.0 * k * m + 4.0 * n * m;
+	res->flops = 2.0 * m * n * k;
+	nfree(&w);
+	nfree(&x);
+	nfree(&y);
+	nfree(&scratch);
+	nfree(&s.buf);
+}
+
+static void bench_embed(const struct opts *o, uint32_t wtype, uint32_t m, struct result *res)
+{
+	struct nbuf table = nalloc(row_bytes(wtype, HIDDEN) * VOCAB), ids = nalloc(4ULL * m);
+	struct nbuf out = nalloc(4ULL * HIDDEN * m);
+	struct tnpu_cmd_embedding c = { .hdr = { TNPU_OP_EMBEDDING, 0, sizeof(c) } };
+	struct stream s;
+
+	fill_weights(&table, wtype);
+	for (uint32_t i = 0; i < m; i++)
+		((int32_t *)ids.cpu)[i] = (int32_t)((i * 7919u) % VOCAB);
+	c.table = tensor2(table.va, wtype, HIDDEN, VOCAB);
+	c.ids = tensor2(ids.va, TNPU_DT_I32, m, 1);
+	c.out = tensor2(out.va, TNPU_DT_F32, HIDDEN, m);
+	stream_init(&s, sizeof(c));
+	stream_add(&s, &c, sizeof(c));
+	res->op = "embedding";
+	res->dtype = dtype_name(wtype);
+	res->path = "-";
+	snprintf(res->shape, sizeof(res->shape), "M=%u K=%u V=%u", m, HIDDEN, VOCAB);
+	res->ms = time_stream(&s, o->reps) * 1e3;
+	res->bytes = (double)m * (row_bytes(wtype, HIDDEN) + 4.0 * HIDDEN);
+	res->flops = 0;
+	nfree(&table);
+	nfree(&ids);
+	nfree(&out);
+	nfree(&s.buf);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void print_results(const struct opts *o, const struct machine *mc,
+			  const struct result *r, unsigned int n)
+{
+	const char *simd = tnpu_fw_simd_active() ? "avx2" : "portable";
+
+	if (o->format == FMT_JSON) {
+		printf("{\n  \"threads\": %u, \"kernels\": \"%s\", \"mem_read_gbs\": %.2f, "
+		       "\"peak_gflops\": %.1f,\n  \"results\": [\n",
+		       o->threads, simd, mc->read_gbs, mc->peak_gflops);
+		for (unsigned int i = 0; i < n; i++) {
+			double gbs = r[i].bytes / r[i].ms * 1e-6, gfl = r[i].flops / r[i].ms * 1e-6;
+
+			printf("    {\"op\": \"%s\", \"dtype\": \"%s\", \"path\": \"%s\", "
+			       "\"shape\": \"%s\", \"ms\": %.4f, \"gbs\": %.3f, \"gflops\": %.3f, "
+			       "\"bw_ratio\": %.4f, \"peak_ratio\": %.4f}%s\n",
+			       r[i].op, r[i].dtype, r[i].path, r[i].shape, r[i].ms, gbs, gfl,
+			       gbs / mc->read_gbs, gfl / mc->peak_gflops, i + 1 < n ? "," : "");
+		}
+		printf("  ]\n}\n");
+		return;
+	}
+	if (o->format == FMT_CSV)
+		printf("op,dtype,path,shape,ms,gbs,gflops,mem_read_gbs,bw_ratio,peak_gflops,peak_ratio\n");
+	else
+		printf("machine: %u threads, %s kernels, memory read %.2f GB/s, peak FP32 %.1f GFLOP/s\n\n"
+		       "| op | dtype | path | shape | ms | GB/s | GFLOP/s | mem read GB/s | of bw | peak GFLOP/s | of peak |\n"
+		       "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+		       o->threads, simd, mc->read_gbs, mc->peak_gflops);
+	for (unsigned int i = 0; i < n; i++) {
+		double gbs = r[i].bytes / r[i].ms * 1e-6, gfl = r[i].flops / r[i].ms * 1e-6;
+
+		if (o->format == FMT_CSV)
+			printf("%s,%s,%s,%s,%.4f,%.3f,%.3f,%.2f,%.4f,%.1f,%.4f\n", r[i].op,
+			       r[i].dtype, r[i].path, r[i].shape, r[i].ms, gbs, gfl, mc->read_gbs,
+			       gbs / mc->read_gbs, mc->peak_gflops, gfl / mc->peak_gflops);
+		else
+			printf("| %s | %s | %s | %s | %.3f | %.2f | %.2f | %.2f | %.0f%% | %.1f | %.0f%% |\n",
+			       r[i].op, r[i].dtype, r[i].path, r[i].shape, r[i].ms, gbs, gfl,
+			       mc->read_gbs, 100 * gbs / mc->read_gbs, mc->peak_gflops,
+			       100 * gfl / mc->peak_gflops);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tnpu-opbench [-t threads] [-r reps] [-o md|csv|json] [-l layers] [-q] [-p]\n"
+		"  -t N   NPU cores = threads (default: online CPUs)\n"
+		"  -r N   timed repetitions per case, median reported (default 5)\n"
+		"  -o F   output format: md (default), csv or json\n"
+		"  -l N   TinyLlama layers in the decode working set (default 22)\n"
+		"  -q     quick: decode Q4_0/Q8_0 only, fewer prefill cases\n"
+		"  -p     portable C kernels only (no AVX2)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const uint32_t all_types[] = {
+		TNPU_DT_Q4_0, TNPU_DT_Q8_0, TNPU_DT_Q4_K, TNPU_DT_Q6_K, TNPU_DT_F16,
+		TNPU_DT_BF16, TNPU_DT_F32,
+	};
+	struct opts o = { .threads = 0, .reps = 5, .format = FMT_MD, .layers = LAYERS,
+			  .bw_bytes = 2ULL << 30 };
+	struct result res[128];
+	struct machine mc;
+	unsigned int n = 0;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "t:r:o:l:qph")) != -1) {
+		switch (opt) {
+		case 't':
+			o.threads = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			o.reps = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'o':
+			if (!strcmp(optarg, "md"))
+				o.format = FMT_MD;
+			else if (!strcmp(optarg, "csv"))
+				o.format = FMT_CSV;
+			else if (!strcmp(optarg, "json"))
+				o.format = FMT_JSON;
+			else {
+				fprintf(stderr, "tnpu-opbench: unknown output format '%s' (md, csv or json)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			o.layers = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'q':
+			o.quick = true;
+			break;
+		case 'p':
+			tnpu_fw_force_portable(1);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tnpu-opbench: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!o.threads) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+
+		o.threads = c > 0 ? (unsigned int)c : 1;
+	}
+	if (o.threads > 64 || o.reps < 1 || o.reps > 64 || o.layers < 1 || o.layers > LAYERS) {
+		fprintf(stderr, "tnpu-opbench: need 1 <= threads <= 64, 1 <= reps <= 64, 1 <= layers <= %u\n",
+			LAYERS);
+		return 2;
+	}
+
+	mc.read_gbs = measure_read_bw(o.threads, o.bw_bytes, o.reps);
+	mc.peak_gflops = measure_peak_flops(o.threads, o.reps);
+	npu = tnpu_inproc_create(o.threads);
+	if (!npu)
+		die("creating the in-process NPU", errno);
+
+	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
+		uint32_t wt = all_types[t];
+		bool quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+
+		bench_decode(&o, wt, false, &res[n++]);
+		if (quantized)
+			bench_decode(&o, wt, true, &res[n++]);
+	}
+	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
+		static const uint32_t ms[] = { 64, 512 };
+		uint32_t wt = all_types[t];
+		bool quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+
+		for (size_t i = 0; i < (o.quick ? 1 : 2); i++) {
+			bench_prefill(&o, wt, false, ms[i], &res[n++]);
+			if (quantized)
+				bench_prefill(&o, wt, true, ms[i], &res[n++]);
+		}
+	}
+	bench_embed(&o, TNPU_DT_Q4_0, 1, &res[n++]);
+	bench_embed(&o, TNPU_DT_F16, 512, &res[n++]);
+
+	print_results(&o, &mc, res, n);
+	tnpu_inproc_destroy(npu);
+	return 0;
+}
