@@ -15,13 +15,13 @@ REF_OBJS := $(patsubst $(TOP)/%.c,$(O)/obj/%.o,$(REF_SRCS))
 
 $(O)/tests/%: $(TOP)/tests/unit/%.c $(REF_OBJS) $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -I$(TOP)/tests/unit -I$(TOP)/tests/ref $(LDFLAGS) -o $@ $< $(REF_OBJS) $(O)/lib/libtnpu.a -lcmocka $(LDLIBS_LIB)
+	$(CC) $(CFLAGS_COMMON) -MMD -MP -I$(TOP)/tests/unit -I$(TOP)/tests/ref $(LDFLAGS) -o $@ $< $(REF_OBJS) $(O)/lib/libtnpu.a -lcmocka $(LDLIBS_LIB)
 
 # The harness header comes from the kernel tree unpacked by the dependency
 # setup; it uses GNU extensions, hence gnu11.
 $(O)/kselftest/%: $(TOP)/tests/kselftest/%.c $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -std=c11,$(CFLAGS_COMMON)) -std=gnu11 -Wno-unused-parameter \
+	$(CC) $(filter-out -std=c11,$(CFLAGS_COMMON)) -std=gnu11 -Wno-unused-parameter -MMD -MP \
 		-I$(KSRC_TREE)/tools/testing/selftests $(LDFLAGS) -o $@ $< $(O)/lib/libtnpu.a $(LDLIBS_LIB)
 
 # End-to-end programs (tests/e2e/*.c): whole workloads checked against the
@@ -34,7 +34,10 @@ e2e-tests: $(E2E_BINS)
 
 $(O)/e2e/%: $(TOP)/tests/e2e/%.c $(REF_OBJS) $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -I$(TOP)/tests/ref $(LDFLAGS) -o $@ $< $(REF_OBJS) $(O)/lib/libtnpu.a $(LDLIBS_LIB)
+	$(CC) $(CFLAGS_COMMON) -MMD -MP -I$(TOP)/tests/ref $(LDFLAGS) -o $@ $< $(REF_OBJS) $(O)/lib/libtnpu.a $(LDLIBS_LIB)
 
 # Keep the reference objects: they are shared by every test program.
 .SECONDARY: $(REF_OBJS)
+
+# Header dependencies of the test programs (written next to them by -MMD).
+-include $(wildcard $(O)/tests/*.d $(O)/kselftest/*.d $(O)/e2e/*.d)
