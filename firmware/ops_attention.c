@@ -10,6 +10,7 @@
 #include "act_unit.h"
 #include "ops.h"
 #include "ops_tensor.h"
+#include "simd_ops.h"
 
 #define QK8_0 32
 #define Q8_0_BYTES 34
@@ -19,6 +20,7 @@ struct attn_job {
 	__u32 n_head, n_head_kv, n_tokens, dk, dv;
 	__u64 pos;
 	float scale;
+	const struct fw_attn_kernels *kk, *vk;	/* for K and V cache rows */
 };
 
 /* ---- cache rows ---------------------------------------------------------- */
@@ -66,52 +68,109 @@ static void cache_store(__u32 dtype, const float *x, __u8 *dst, __u32 n)
 		fw_store_row(TNPU_DT_F16, dst, x, n);
 }
 
-static float dot_cache_row(__u32 dtype, const float *q, const __u8 *row, __u32 n)
+static float dot_q8_0(const float *q, const __u8 *row, __u32 n)
 {
 	float sum = 0;
 	__u32 b, i;
 
-	if (dtype == TNPU_DT_Q8_0) {
-		for (b = 0; b < n / QK8_0; b++, row += Q8_0_BYTES, q += QK8_0) {
-			float part = 0;
+	for (b = 0; b < n / QK8_0; b++, row += Q8_0_BYTES, q += QK8_0) {
+		float part = 0;
 
-			for (i = 0; i < QK8_0; i++)
-				part += q[i] * (float)(__s8)row[2 + i];
-			sum += part * q8_scale(row);
-		}
-		return sum;
+		for (i = 0; i < QK8_0; i++)
+			part += q[i] * (float)(__s8)row[2 + i];
+		sum += part * q8_scale(row);
 	}
-	{
-		const __u16 *h = (const __u16 *)row;
-		float lanes[8] = { 0 };
-
-		for (i = 0; i + 8 <= n; i += 8)
-			for (b = 0; b < 8; b++)
-				lanes[b] += q[i + b] * fw_f16_to_f32(h[i + b]);
-		for (; i < n; i++)
-			lanes[0] += q[i] * fw_f16_to_f32(h[i]);
-		for (b = 0; b < 8; b++)
-			sum += lanes[b];
-		return sum;
-	}
+	return sum;
 }
 
-/* acc += p * row */
-static void axpy_cache_row(__u32 dtype, float *acc, float p, const __u8 *row, __u32 n)
+static void axpy_q8_0(float *acc, float p, const __u8 *row, __u32 n)
 {
 	__u32 b, i;
 
-	if (dtype == TNPU_DT_Q8_0) {
-		for (b = 0; b < n / QK8_0; b++, row += Q8_0_BYTES, acc += QK8_0) {
-			float pd = p * q8_scale(row);
+	for (b = 0; b < n / QK8_0; b++, row += Q8_0_BYTES, acc += QK8_0) {
+		float pd = p * q8_scale(row);
 
-			for (i = 0; i < QK8_0; i++)
-				acc[i] += pd * (float)(__s8)row[2 + i];
-		}
-		return;
+		for (i = 0; i < QK8_0; i++)
+			acc[i] += pd * (float)(__s8)row[2 + i];
 	}
+}
+
+static float dot_f16(const float *q, const __u8 *row, __u32 n)
+{
+	const __u16 *h = (const __u16 *)row;
+	float lanes[8] = { 0 }, sum = 0;
+	__u32 i, l;
+
+	/* Independent lanes: the compiler may vectorize, and error stays low. */
+	for (i = 0; i + 8 <= n; i += 8)
+		for (l = 0; l < 8; l++)
+			lanes[l] += q[i + l] * fw_f16_to_f32(h[i + l]);
+	for (; i < n; i++)
+		lanes[0] += q[i] * fw_f16_to_f32(h[i]);
+	for (l = 0; l < 8; l++)
+		sum += lanes[l];
+	return sum;
+}
+
+static void axpy_f16(float *acc, float p, const __u8 *row, __u32 n)
+{
+	__u32 i;
+
 	for (i = 0; i < n; i++)
 		acc[i] += p * fw_f16_to_f32(((const __u16 *)row)[i]);
+}
+
+static void dot_rows_f16(const float *q, const __u8 *row, __u64 stride, __u32 nrows, __u32 n,
+			 float *out)
+{
+	__u32 r;
+
+	for (r = 0; r < nrows; r++)
+		out[r] = dot_f16(q, row + r * stride, n);
+}
+
+static void axpy_rows_f16(float *acc, const float *p, const __u8 *row, __u64 stride,
+			  __u32 nrows, __u32 n)
+{
+	__u32 r;
+
+	for (r = 0; r < nrows; r++)
+		axpy_f16(acc, p[r], row + r * stride, n);
+}
+
+static void dot_rows_q8_0(const float *q, const __u8 *row, __u64 stride, __u32 nrows, __u32 n,
+			  float *out)
+{
+	__u32 r;
+
+	for (r = 0; r < nrows; r++)
+		out[r] = dot_q8_0(q, row + r * stride, n);
+}
+
+static void axpy_rows_q8_0(float *acc, const float *p, const __u8 *row, __u64 stride,
+			   __u32 nrows, __u32 n)
+{
+	__u32 r;
+
+	for (r = 0; r < nrows; r++)
+		axpy_q8_0(acc, p[r], row + r * stride, n);
+}
+
+static const struct fw_attn_kernels attn_portable_f16 = {
+	.dot_rows = dot_rows_f16, .axpy_rows = axpy_rows_f16,
+};
+
+static const struct fw_attn_kernels attn_portable_q8_0 = {
+	.dot_rows = dot_rows_q8_0, .axpy_rows = axpy_rows_q8_0,
+};
+
+static const struct fw_attn_kernels *attn_kernels(__u32 cache_dtype)
+{
+#if defined(__x86_64__)
+	if (tnpu_fw_simd_active())
+		return cache_dtype == TNPU_DT_Q8_0 ? &fw_attn_avx2_q8_0 : &fw_attn_avx2_f16;
+#endif
+	return cache_dtype == TNPU_DT_Q8_0 ? &attn_portable_q8_0 : &attn_portable_f16;
 }
 
 /* ---- append -------------------------------------------------------------- */
@@ -153,9 +212,11 @@ static void attn_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
 		double sum = 0;
 
 		fw_load_row(j->q.dtype, fw_row3(&j->q, h, t, 0), qbuf, j->dk);
+		/* The cache positions of one KV head are nb[2] apart. */
+		j->kk->dot_rows(qbuf, fw_row3(&j->k_cache, hk, 0, 0), j->k_cache.nb[2], n_kv, j->dk,
+				scores);
 		for (s = 0; s < n_kv; s++) {
-			scores[s] = j->scale * dot_cache_row(j->k_cache.dtype, qbuf,
-							     fw_row3(&j->k_cache, hk, s, 0), j->dk);
+			scores[s] *= j->scale;
 			if (scores[s] > max)
 				max = scores[s];
 		}
@@ -165,9 +226,8 @@ static void attn_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
 		}
 		for (i = 0; i < j->dv; i++)
 			acc[i] = 0;
-		for (s = 0; s < n_kv; s++)
-			axpy_cache_row(j->v_cache.dtype, acc, scores[s],
-				       fw_row3(&j->v_cache, hk, s, 0), j->dv);
+		j->vk->axpy_rows(acc, scores, fw_row3(&j->v_cache, hk, 0, 0), j->v_cache.nb[2],
+				 n_kv, j->dv);
 		inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
 		for (i = 0; i < j->dv; i++)
 			acc[i] *= inv;
@@ -243,6 +303,8 @@ int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd)
 		return fw_bad(ex);
 	if (!j.n_tokens || !j.n_head)
 		return 0;
+	j.kk = attn_kernels(j.k_cache.dtype);
+	j.vk = attn_kernels(j.v_cache.dtype);
 
 	ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head_kv,
 			  fw_chunk_items(2 * ((__u64)j.dk + j.dv)), j.scratch.ne[1],

@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <time.h>
+
+#include "fw_internal.h"
 #include "ops_test_util.h"
 
 struct attn_case {
@@ -180,11 +183,21 @@ static void run_attention_case(struct ot *t, const struct attn_case *ac)
 	free(want);
 }
 
+/* Every case runs on the SIMD kernels (when the CPU has them) and the portable ones. */
+static void run_attention_both_paths(struct ot *t, const struct attn_case *ac)
+{
+	for (int portable = 0; portable < 2; portable++) {
+		tnpu_fw_force_portable(portable);
+		run_attention_case(t, ac);
+	}
+	tnpu_fw_force_portable(0);
+}
+
 static void test_attention_mha_f16(void **state)
 {
 	const struct attn_case c = { 64, 64, 4, 4, 40, TNPU_DT_F16, TNPU_DT_F32, 13, 5, 2 };
 
-	run_attention_case(*state, &c);
+	run_attention_both_paths(*state, &c);
 }
 
 static void test_attention_gqa_mqa(void **state)
@@ -196,7 +209,7 @@ static void test_attention_gqa_mqa(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		run_attention_case(*state, &cases[i]);
+		run_attention_both_paths(*state, &cases[i]);
 }
 
 static void test_attention_q8_0_cache(void **state)
@@ -207,14 +220,14 @@ static void test_attention_q8_0_cache(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		run_attention_case(*state, &cases[i]);
+		run_attention_both_paths(*state, &cases[i]);
 }
 
 static void test_attention_long_prefill(void **state)
 {
 	const struct attn_case c = { 64, 64, 2, 1, 300, TNPU_DT_F16, TNPU_DT_F32, 257, 2, 2 };
 
-	run_attention_case(*state, &c);
+	run_attention_both_paths(*state, &c);
 }
 
 static void test_attention_rejects(void **state)
@@ -277,6 +290,116 @@ static void test_attention_rejects(void **state)
 	assert_int_equal(ot_run(t), 0);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * Decode-step timing at a Llama-3-8B layer's shape (32 query heads, 8 KV
+ * heads of 128) over a 2048-token cache; printed, not asserted. Also checks
+ * that the SIMD and portable paths agree.
+ */
+static void test_attention_decode_timing(void **state)
+{
+	const struct attn_case ac = { 128, 128, 32, 8, 2048, TNPU_DT_F16, TNPU_DT_F32, 0, 0, 2 };
+	const uint32_t cache_dts[] = { TNPU_DT_F16, TNPU_DT_Q8_0 };
+	struct ot *t = *state;
+	struct attn_bufs b;
+	float *x = malloc(4096 * 4), *simd_out = malloc(4096 * 4), *port_out = malloc(4096 * 4);
+	uint64_t seed = 11;
+
+	b.q = ot_alloc(t, 4096 * 4);
+	b.k = ot_alloc(t, 1024 * 4);
+	b.v = ot_alloc(t, 1024 * 4);
+	b.kc = ot_alloc(t, 2048ULL * 8 * 256);
+	b.vc = ot_alloc(t, 2048ULL * 8 * 256);
+	b.out = ot_alloc(t, 4096 * 4);
+	b.scratch = ot_alloc(t, 4 * TNPU_ATTN_SCRATCH_FLOATS(2048, 128, 128) * 2);
+	b.params = ot_alloc(t, 4096);
+	ot_random(TNPU_DT_F32, x, 4096, -1, 1, &seed);
+	ot_put(TNPU_DT_F32, b.q.cpu, x, 4096);
+	ot_put(TNPU_DT_F32, b.k.cpu, x, 1024);
+	ot_put(TNPU_DT_F32, b.v.cpu, x + 1024, 1024);
+	for (size_t c = 0; c < 2; c++) {
+		struct attn_case cc = ac;
+		const int reps = 10;
+
+		cc.cache_dt = cache_dts[c];
+		/* Slots the fill below skips must not hold the previous case's bytes. */
+		memset(b.kc.cpu, 0, b.kc.size);
+		memset(b.vc.cpu, 0, b.vc.size);
+		/* A cache of random-looking rows: fill it through the op itself. */
+		for (uint32_t pos = 0; pos < 2048; pos += 64) {
+			attn_tensors(&b, &cc, 1);
+			emit_attention(t, &b, pos, 0, 0.088f);
+		}
+		assert_int_equal(ot_run(t), 0);
+		for (int simd = 1; simd >= 0; simd--) {
+			double t0, ms;
+
+			tnpu_fw_force_portable(!simd);
+			t0 = now_ms();
+			for (int r = 0; r < reps; r++) {
+				attn_tensors(&b, &cc, 1);
+				emit_attention(t, &b, 2047, 0, 0.088f);
+				assert_int_equal(ot_run(t), 0);
+			}
+			ms = (now_ms() - t0) / reps;
+			printf("# attention decode, 32/8 heads x 128, 2048 cached, cache %s, %s: %.3f ms\n",
+			       c ? "Q8_0" : "F16", simd ? (tnpu_fw_simd_active() ? "simd" : "portable (no simd)") :
+			       "portable", ms);
+			ot_get(TNPU_DT_F32, b.out.cpu, simd ? simd_out : port_out, 4096);
+		}
+		tnpu_fw_force_portable(0);
+		/* Both paths against the reference over the cache as stored. */
+		{
+			size_t rows = 2048 * 8;
+			float *kf = malloc(rows * 128 * 4), *vf = malloc(rows * 128 * 4);
+			float *want = malloc(4096 * 4);
+			uint64_t rb = cache_row_bytes(cc.cache_dt, 128);
+
+			for (size_t hk = 0; hk < 8; hk++)
+				for (size_t s = 0; s < 2048; s++) {
+					const uint8_t *kr = (uint8_t *)b.kc.cpu + (s * 8 + hk) * rb;
+					const uint8_t *vr = (uint8_t *)b.vc.cpu + (s * 8 + hk) * rb;
+					float *kd = kf + (hk * 2048 + s) * 128, *vd = vf + (hk * 2048 + s) * 128;
+
+					if (cc.cache_dt == TNPU_DT_Q8_0) {
+						ref_q8_0_dequantize(kr, kd, 128);
+						ref_q8_0_dequantize(vr, vd, 128);
+					} else {
+						ot_get(TNPU_DT_F16, kr, kd, 128);
+						ot_get(TNPU_DT_F16, vr, vd, 128);
+					}
+				}
+			for (size_t h = 0; h < 32; h++)
+				ref_attention_head(x + h * 128, kf + (h / 4) * 2048 * 128,
+						   vf + (h / 4) * 2048 * 128, 2048, 128, 128, 0.088f,
+						   want + h * 128);
+			ot_assert_close("simd path", simd_out, want, 4096, 2e-5, 1e-5);
+			ot_assert_close("portable path", port_out, want, 4096, 2e-5, 1e-5);
+			free(kf);
+			free(vf);
+			free(want);
+		}
+	}
+	ot_free(t, &b.q);
+	ot_free(t, &b.k);
+	ot_free(t, &b.v);
+	ot_free(t, &b.kc);
+	ot_free(t, &b.vc);
+	ot_free(t, &b.out);
+	ot_free(t, &b.scratch);
+	ot_free(t, &b.params);
+	free(x);
+	free(simd_out);
+	free(port_out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attention_q8_0_cache, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_long_prefill, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_rejects, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_attention_decode_timing, ot_setup, ot_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * tnpu firmware: the inner loops of the transformer ops that have SIMD
+ * variants, as kernel tables; the portable table lives with its op, the
+ * AVX2 one in simd_ops_*.c (entered only when tnpu_fw_simd_active()).
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#ifndef TNPU_SIMD_OPS_H
+#define TNPU_SIMD_OPS_H
+
+#include <linux/types.h>
+
+/**
+ * struct fw_attn_kernels - attention over runs of KV-cache rows
+ * @dot_rows: out[r] = q . row r, for @nrows rows of @n elements @stride
+ *	bytes apart (@n a multiple of 32 for Q8_0 rows).
+ * @axpy_rows: acc += sum over r of p[r] * row r.
+ */
+struct fw_attn_kernels {
+	void (*dot_rows)(const float *q, const __u8 *row, __u64 stride, __u32 nrows, __u32 n,
+			 float *out);
+	void (*axpy_rows)(float *acc, const float *p, const __u8 *row, __u64 stride,
+			  __u32 nrows, __u32 n);
+};
+
+/* AVX2/FMA/F16C kernels for F16 and Q8_0 cache rows (simd_ops_attn.c). */
+extern const struct fw_attn_kernels fw_attn_avx2_f16;
+extern const struct fw_attn_kernels fw_attn_avx2_q8_0;
+
+#endif /* TNPU_SIMD_OPS_H */
