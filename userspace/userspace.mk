@@ -7,10 +7,15 @@ LIB_SRCS   += userspace/lib/device_kernel.c
 LIB_SRCS   += userspace/lib/device_inproc.c
 LIB_SRCS   += userspace/lib/inproc.c
 LIB_SRCS   += userspace/lib/gguf.c
+LIB_SRCS   += userspace/lib/tokenizer.c
+LIB_SRCS   += userspace/lib/model.c
+LIB_SRCS   += userspace/lib/compile.c
+LIB_SRCS   += userspace/lib/generate.c
 
 TOOL_NAMES :=
 TOOL_NAMES += tnpu-info
 TOOL_NAMES += tnpu-ioctl
+TOOL_NAMES += tnpu-run
 TOOL_NAMES += tnpu-opbench
 
 # ---- rules (generic) ------------------------------------------------------

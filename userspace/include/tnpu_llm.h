@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * libtnpu: transformer inference runtime. Loads a GGUF model (llama,
+ * qwen2), compiles it into NPU command streams (one prefill stream per
+ * chunk length, one decode stream recorded once and replayed) and generates
+ * text with the sampling done on the NPU.
+ *
+ * Functions returning int return 0 (or a count) or a negative errno;
+ * tnpu_last_error() then says what went wrong.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#ifndef TNPU_LLM_H
+#define TNPU_LLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tnpu.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+struct tnpu_llm;
+
+struct tnpu_llm_options {
+	enum tnpu_backend_kind backend;
+	/* KV cache length; 0: the model's training context, at most 4096. */
+	uint32_t n_ctx;
+	/* Tokens per prefill stream; 0: 64. */
+	uint32_t max_batch;
+	/* 8-bit activations for quantized weights (faster, less exact). */
+	int q8_act;
+};
+
+struct tnpu_llm_info {
+	const char *arch;
+	uint32_t n_layer, dim, n_head, n_head_kv, head_dim, ffn, n_vocab, n_ctx;
+	uint64_t weight_bytes;	/* the file's tensor data */
+	int zero_copy;		/* weights used in place from the mapped file */
+	const char *device;	/* device path or "in-process" */
+};
+
+/* Opens a device of @opt->backend (NULL: defaults) and loads @path onto it. */
+TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
+			   struct tnpu_llm **llm);
+TNPU_API void tnpu_llm_free(struct tnpu_llm *llm);
+TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info *info);
+
+/* Encodes @text (BOS first when @add_bos); returns the count, which may exceed @max. */
+TNPU_API int tnpu_llm_tokenize(const struct tnpu_llm *llm, const char *text, int add_bos,
+			       int32_t *ids, int max);
+/* Text of @id following @prev (-1 at the start); @len receives its bytes. */
+TNPU_API const char *tnpu_llm_token_text(const struct tnpu_llm *llm, int32_t prev, int32_t id,
+					 size_t *len);
+TNPU_API int32_t tnpu_llm_eos(const struct tnpu_llm *llm);
+
+/* temperature <= 0 or top_k == 1: greedy (ARGMAX on the NPU). */
+struct tnpu_llm_sampling {
+	float temperature;
+	uint32_t top_k;		/* 0: all */
+	float top_p;		/* 0 or >= 1: all */
+	uint64_t seed;
+};
+
+/*
+ * Called for every generated token with its text; tnpu_llm_logits() holds
+ * the logits it was drawn from. A non-zero return stops generation.
+ */
+typedef int (*tnpu_llm_token_fn)(void *user, int32_t token, const char *text, size_t len);
+
+struct tnpu_llm_stats {
+	uint32_t n_prompt, n_generated;
+	double prefill_s, decode_s;		/* wall time */
+	double prefill_tok_s, decode_tok_s;	/* tokens per second */
+};
+
+/*
+ * Runs the prompt from position 0, then generates up to @max_tokens tokens
+ * (stopping early at EOS, which is not passed on). Return: the number
+ * generated, or a negative errno (-E2BIG when the prompt does not fit the
+ * context).
+ */
+TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int n_prompt,
+			       int max_tokens, const struct tnpu_llm_sampling *sampling,
+			       tnpu_llm_token_fn fn, void *user, struct tnpu_llm_stats *stats);
+
+/* F32 logits (n_vocab) of the last step. */
+TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm);
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif /* TNPU_LLM_H */

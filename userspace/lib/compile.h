@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * libtnpu: compiles a transformer model into NPU command streams.
+ *
+ * The memory plan puts the weights in place (the mapped GGUF file wrapped
+ * as a read-only buffer), one set of activation buffers sized for a prefill
+ * chunk and reused by every layer, and an F16 KV cache per layer. Two kinds
+ * of stream are recorded: a prefill stream for a chunk of T prompt tokens
+ * (ids written by the host) and the decode stream for one token, which
+ * embeds the token the previous step sampled on the NPU. Both read the
+ * position from the parameter block (TNPU_CMD_F_INDIRECT), so each is
+ * recorded once and replayed.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#ifndef TNPU_COMPILE_H
+#define TNPU_COMPILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "tnpu.h"
+
+struct sampling_cfg {
+	float temperature, top_p;
+	uint32_t top_k;
+	uint64_t seed;
+};
+
+struct stream_buf {
+	uint64_t offset, size, cap;	/* in the command buffer */
+	uint32_t count;			/* commands */
+};
+
+struct plan {
+	struct tnpu_device *dev;
+	const struct model *m;
+	uint32_t n_ctx, max_batch, num_cores;
+	bool q8_act, zero_copy;
+
+	struct tnpu_bo *weights_bo;	/* the file (or a copy), from offset 0 */
+	struct tnpu_bo *acts_bo, *kv_bo, *cmd_bo;
+	uint8_t *acts_cpu, *cmd_cpu;
+	uint64_t weights_va, acts_va, kv_va;
+
+	/* activation offsets in acts_bo */
+	uint64_t x, xn, q, k, v, att, proj, gate, up, logits, ids, next, params;
+	uint64_t attn_scratch, attn_scratch_floats, mm_scratch, mm_scratch_size, sample_scratch;
+	uint64_t kv_layer_bytes;	/* one cache (K or V) of one layer */
+
+	struct stream_buf decode, prefill;
+	uint32_t prefill_tokens;	/* chunk length the prefill stream is for */
+	struct sampling_cfg samp;
+	bool recorded;
+};
+
+/* Buffers and memory plan; @max_batch tokens per prefill chunk. */
+int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
+		uint32_t max_batch, bool q8_act, struct plan *p);
+void plan_destroy(struct plan *p);
+
+/* (Re)records the decode stream for @samp; forgets the prefill stream. */
+int plan_record_decode(struct plan *p, const struct sampling_cfg *samp);
+/* Records the prefill stream for chunks of @tokens (<= max_batch). */
+int plan_record_prefill(struct plan *p, uint32_t tokens);
+
+/* Every buffer a stream touches, for struct tnpu_submit. */
+uint32_t plan_bos(const struct plan *p, struct tnpu_bo **bos);
+
+#endif /* TNPU_COMPILE_H */

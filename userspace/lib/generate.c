@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * libtnpu: text generation on the NPU (tnpu_llm.h).
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "compile.h"
+#include "gguf.h"
+#include "model.h"
+#include "tnpu_llm.h"
+#include "tokenizer.h"
+
+#define DEFAULT_MAX_CTX		4096
+#define DEFAULT_MAX_BATCH	64
+#define JOB_TIMEOUT_NS		(600LL * 1000000000)
+
+struct tnpu_llm {
+	struct tnpu_device *dev;
+	struct gguf_file *gguf;
+	struct model model;
+	struct tokenizer *tok;
+	struct plan plan;
+	struct tnpu_queue *queue;
+	struct tnpu_syncobj *sync;
+	uint64_t point;
+};
+
+TNPU_API void tnpu_llm_free(struct tnpu_llm *llm)
+{
+	if (!llm)
+		return;
+	if (llm->sync)
+		tnpu_syncobj_destroy(llm->sync);
+	if (llm->queue)
+		tnpu_queue_destroy(llm->queue);
+	plan_destroy(&llm->plan);
+	tokenizer_free(llm->tok);
+	model_free(&llm->model);
+	gguf_close(llm->gguf);
+	if (llm->dev)
+		tnpu_device_close(llm->dev);
+	free(llm);
+}
+
+TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
+			   struct tnpu_llm **out)
+{
+	struct tnpu_llm_options defaults = { 0 };
+	struct tnpu_llm *llm;
+	uint32_t n_ctx, batch;
+	int ret;
+
+	*out = NULL;
+	if (!opt)
+		opt = &defaults;
+	llm = calloc(1, sizeof(*llm));
+	if (!llm)
+		return tnpu_fail(-ENOMEM, "out of memory loading %s", path);
+	ret = gguf_open(path, &llm->gguf);
+	if (!ret)
+		ret = model_load(llm->gguf, &llm->model);
+	if (!ret)
+		ret = tokenizer_load(llm->gguf, &llm->tok);
+	if (!ret && tokenizer_vocab_size(llm->tok) != llm->model.hp.n_vocab)
+		ret = tnpu_fail(-EINVAL, "%s: the tokenizer has %u tokens, the embedding %u", path,
+				tokenizer_vocab_size(llm->tok), llm->model.hp.n_vocab);
+	if (ret)
+		goto fail;
+
+	n_ctx = opt->n_ctx ? opt->n_ctx : llm->model.hp.n_ctx_train;
+	if (!opt->n_ctx && n_ctx > DEFAULT_MAX_CTX)
+		n_ctx = DEFAULT_MAX_CTX;
+	batch = opt->max_batch ? opt->max_batch : DEFAULT_MAX_BATCH;
+	if (batch > n_ctx)
+		batch = n_ctx;
+
+	ret = tnpu_device_open(&llm->dev, opt->backend);
+	if (!ret)
+		ret = plan_create(llm->dev, &llm->model, n_ctx, batch, opt->q8_act, &llm->plan);
+	if (!ret)
+		ret = tnpu_queue_create(llm->dev, DRM_TNPU_PRIORITY_NORMAL, &llm->queue);
+	if (!ret)
+		ret = tnpu_syncobj_create(llm->dev, &llm->sync);
+	if (ret)
+		goto fail;
+	*out = llm;
+	return 0;
+fail:
+	tnpu_llm_free(llm);
+	return ret;
+}
+
+TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info *info)
+{
+	const struct model_hparams *hp = &llm->model.hp;
+	uint64_t bytes = 0;
+
+	for (uint64_t i = 0; i < llm->gguf->n_tensors; i++)
+		bytes += llm->gguf->tensors[i].size;
+	*info = (struct tnpu_llm_info){
+		.arch = model_arch_name(hp->arch), .n_layer = hp->n_layer, .dim = hp->dim,
+		.n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
+		.ffn = hp->ffn, .n_vocab = hp->n_vocab, .n_ctx = llm->plan.n_ctx,
+		.weight_bytes = bytes, .zero_copy = llm->plan.zero_copy,
+		.device = tnpu_device_path(llm->dev),
+	};
+}
+
+TNPU_API int tnpu_llm_tokenize(const struct tnpu_llm *llm, const char *text, int add_bos,
+			       int32_t *ids, int max)
+{
+	return tokenizer_encode(llm->tok, text, add_bos, ids, max);
+}
+
+TNPU_API const char *tnpu_llm_token_text(const struct tnpu_llm *llm, int32_t prev, int32_t id,
+					 size_t *len)
+{
+	return tokenizer_piece(llm->tok, prev, id, len);
+}
+
+TNPU_API int32_t tnpu_llm_eos(const struct tnpu_llm *llm)
+{
+	return tokenizer_eos(llm->tok);
+}
+
+TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm)
+{
+	return (const float *)(llm->plan.acts_cpu + llm->plan.logits);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Runs @s with the parameter block at position @pos; waits for it. */
+static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, uint32_t tokens)
+{
+	struct plan *p = &llm->plan;
+	struct tnpu_param_block *params = (void *)(p->acts_cpu + p->params);
+	struct tnpu_bo *bos[4];
+	struct tnpu_submit sub = {
+		.cmd_bo = p->cmd_bo, .cmd_offset = s->offset, .cmd_size = s->size,
+		.bos = bos, .bo_count = plan_bos(p, bos),
+		.out_sync = { .sync = llm->sync, .point = llm->point + 1 },
+	};
+	struct tnpu_job_status st;
+	uint64_t seqno;
+	int ret;
+
+	memset(params, 0, sizeof(*params));
+	params->pos = pos;
+	params->seq_len = pos + tokens;
+	ret = tnpu_queue_submit(llm->queue, &sub, &seqno);
+	if (ret)
+		return ret;
+	llm->point++;
+	ret = tnpu_syncobj_wait(llm->sync, llm->point, JOB_TIMEOUT_NS);
+	if (ret)
+		return ret;
+	ret = tnpu_job_status(llm->queue, seqno, &st);
+	if (ret)
+		return ret;
+	if (st.state != DRM_TNPU_JOB_DONE)
+		return tnpu_fail(-EIO, "NPU job %s: %s at command %u (fault address 0x%llx)",
+				 tnpu_job_state_name(st.state), tnpu_job_error_name(st.error),
+				 st.cmd_index, (unsigned long long)st.fault_addr);
+	return 0;
+}
+
+TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int n_prompt,
+			       int max_tokens, const struct tnpu_llm_sampling *sampling,
+			       tnpu_llm_token_fn fn, void *user, struct tnpu_llm_stats *stats)
+{
+	struct plan *p = &llm->plan;
+	struct sampling_cfg cfg = { 0 };
+	int32_t *next = (int32_t *)(p->acts_cpu + p->next);
+	int32_t *ids = (int32_t *)(p->acts_cpu + p->ids);
+	int32_t eos = tokenizer_eos(llm->tok), prev, token;
+	uint32_t n_vocab = p->m->hp.n_vocab;
+	struct tnpu_llm_stats st = { 0 };
+	double t0;
+	int ret, generated = 0;
+
+	if (n_prompt < 1)
+		return tnpu_fail(-EINVAL, "the prompt needs at least one token");
+	if ((uint32_t)n_prompt > p->n_ctx)
+		return tnpu_fail(-E2BIG, "the prompt has %d tokens, the context only %u", n_prompt,
+				 p->n_ctx);
+	for (int i = 0; i < n_prompt; i++)
+		if (prompt[i] < 0 || (uint32_t)prompt[i] >= n_vocab)
+			return tnpu_fail(-EINVAL, "prompt token %d is %d, outside the vocabulary of %u",
+					 i, prompt[i], n_vocab);
+	if (max_tokens < 0)
+		max_tokens = 0;
+	if ((uint64_t)n_prompt + max_tokens - 1 > p->n_ctx && max_tokens)
+		max_tokens = (int)(p->n_ctx - n_prompt + 1);
+	if (sampling) {
+		cfg.temperature = sampling->temperature;
+		cfg.top_k = sampling->top_k;
+		cfg.top_p = sampling->top_p;
+		cfg.seed = sampling->seed;
+	}
+	if (!p->recorded || memcmp(&cfg, &p->samp, sizeof(cfg))) {
+		ret = plan_record_decode(p, &cfg);
+		if (ret)
+			return ret;
+	}
+
+	/* Prefill in chunks of at most max_batch tokens. */
+	t0 = now_s();
+	for (int start = 0; start < n_prompt; start += (int)p->max_batch) {
+		uint32_t chunk = (uint32_t)(n_prompt - start);
+
+		if (chunk > p->max_batch)
+			chunk = p->max_batch;
+		if (p->prefill_tokens != chunk) {
+			ret = plan_record_prefill(p, chunk);
+			if (ret)
+				return ret;
+		}
+		memcpy(ids, prompt + start, sizeof(int32_t) * chunk);
+		ret = run(llm, &p->prefill, (uint32_t)start, chunk);
+		if (ret)
+			return ret;
+	}
+	st.prefill_s = now_s() - t0;
+	st.n_prompt = (uint32_t)n_prompt;
+
+	/* Decode: each step embeds the token the previous one sampled. */
+	prev = prompt[n_prompt - 1];
+	t0 = now_s();
+	for (uint32_t pos = (uint32_t)n_prompt; generated < max_tokens; pos++) {
+		const char *text;
+		size_t len = 0;
+
+		token = *next;
+		if (token < 0 || (uint32_t)token >= n_vocab) {
+			ret = tnpu_fail(-EIO, "the NPU produced token id %d (vocabulary %u)", token,
+					n_vocab);
+			break;
+		}
+		if (token == eos)
+			break;
+		generated++;
+		text = tokenizer_piece(llm->tok, prev, token, &len);
+		if (fn && fn(user, token, text, len))
+			break;
+		prev = token;
+		if (generated == max_tokens)
+			break;
+		ret = run(llm, &p->decode, pos, 1);
+		if (ret)
+			break;
+	}
+	st.decode_s = now_s() - t0;
+	st.n_generated = (uint32_t)generated;
+	st.prefill_tok_s = st.prefill_s > 0 ? n_prompt / st.prefill_s : 0;
+	/* The first token came from the prefill: decode steps = generated - 1. */
+	st.decode_tok_s = st.decode_s > 0 && generated > 1 ? (generated - 1) / st.decode_s : 0;
+	if (stats)
+		*stats = st;
+	return ret ? ret : generated;
+}

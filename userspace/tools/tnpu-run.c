@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tnpu-run: generate text with a GGUF model on the NPU.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tnpu_llm.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tnpu-run -m MODEL.gguf [-p PROMPT] [-n TOKENS] [--temp T] [--top-k K]\n"
+		"                [--top-p P] [--seed S] [--ctx N] [--batch N] [--q8-act]\n"
+		"                [--backend auto|kernel|inproc] [--ids]\n"
+		"Generates up to TOKENS tokens (default 64) after PROMPT (with BOS) on the\n"
+		"NPU, greedy unless --temp > 0, and prints the text and the tokens/s.\n"
+		"--ids also prints the prompt and generated token ids.\n");
+}
+
+static int parse_num(const char *opt, const char *s, double lo, double hi, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno || *end || end == s || !(*v >= lo && *v <= hi)) {
+		fprintf(stderr, "tnpu-run: %s needs a number in [%g, %g], not '%s'\n", opt, lo, hi,
+			s);
+		return -1;
+	}
+	return 0;
+}
+
+struct out_ctx {
+	int print_ids;
+	int32_t *ids;
+	int n;
+};
+
+static int on_token(void *user, int32_t token, const char *text, size_t len)
+{
+	struct out_ctx *o = user;
+
+	fwrite(text, 1, len, stdout);
+	fflush(stdout);
+	if (o->ids)
+		o->ids[o->n++] = token;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "prompt", required_argument, NULL, 'p' },
+		{ "tokens", required_argument, NULL, 'n' },
+		{ "temp", required_argument, NULL, 't' },
+		{ "top-k", required_argument, NULL, 'k' },
+		{ "top-p", required_argument, NULL, 'P' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "ctx", required_argument, NULL, 'c' },
+		{ "batch", required_argument, NULL, 'B' },
+		{ "q8-act", no_argument, NULL, 'q' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "ids", no_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tnpu_llm_options lo = { .backend = TNPU_BACKEND_AUTO };
+	struct tnpu_llm_sampling samp = { .temperature = 0, .top_p = 0.9f, .seed = 42 };
+	const char *model = NULL, *prompt = "";
+	struct out_ctx out = { 0 };
+	struct tnpu_llm_stats st;
+	struct tnpu_llm_info info;
+	struct tnpu_llm *llm;
+	int32_t *ids = NULL;
+	int opt, n_tokens = 64, n_ids, ret;
+	double v;
+
+	while ((opt = getopt_long(argc, argv, "m:p:n:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': model = optarg; break;
+		case 'p': prompt = optarg; break;
+		case 'n':
+			if (parse_num("-n", optarg, 0, 1 << 20, &v))
+				return 2;
+			n_tokens = (int)v;
+			break;
+		case 't':
+			if (parse_num("--temp", optarg, 0, 100, &v))
+				return 2;
+			samp.temperature = (float)v;
+			break;
+		case 'k':
+			if (parse_num("--top-k", optarg, 0, 1 << 30, &v))
+				return 2;
+			samp.top_k = (uint32_t)v;
+			break;
+		case 'P':
+			if (parse_num("--top-p", optarg, 0, 1, &v))
+				return 2;
+			samp.top_p = (float)v;
+			break;
+		case 's':
+			if (parse_num("--seed", optarg, 0, 1e18, &v))
+				return 2;
+			samp.seed = (uint64_t)v;
+			break;
+		case 'c':
+			if (parse_num("--ctx", optarg, 1, 1 << 20, &v))
+				return 2;
+			lo.n_ctx = (uint32_t)v;
+			break;
+		case 'B':
+			if (parse_num("--batch", optarg, 1, 4096, &v))
+				return 2;
+			lo.max_batch = (uint32_t)v;
+			break;
+		case 'q': lo.q8_act = 1; break;
+		case 'i': out.print_ids = 1; break;
+		case 'b':
+			if (!strcmp(optarg, "auto"))
+				lo.backend = TNPU_BACKEND_AUTO;
+			else if (!strcmp(optarg, "kernel"))
+				lo.backend = TNPU_BACKEND_KERNEL;
+			else if (!strcmp(optarg, "inproc"))
+				lo.backend = TNPU_BACKEND_INPROC;
+			else {
+				fprintf(stderr, "tnpu-run: unknown backend '%s' (auto, kernel, inproc)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || !model) {
+		if (optind != argc)
+			fprintf(stderr, "tnpu-run: unexpected argument '%s'\n", argv[optind]);
+		else
+			fprintf(stderr, "tnpu-run: -m MODEL.gguf is required\n");
+		usage(stderr);
+		return 2;
+	}
+
+	ret = tnpu_llm_load(model, &lo, &llm);
+	if (ret) {
+		fprintf(stderr, "tnpu-run: %s\n", tnpu_last_error());
+		return 1;
+	}
+	tnpu_llm_get_info(llm, &info);
+	fprintf(stderr,
+		"tnpu-run: %s, %u layers, dim %u, heads %u/%u x %u, ffn %u, vocab %u, context %u, "
+		"%.1f MiB of weights (%s) on %s\n",
+		info.arch, info.n_layer, info.dim, info.n_head, info.n_head_kv, info.head_dim,
+		info.ffn, info.n_vocab, info.n_ctx, info.weight_bytes / 1048576.0,
+		info.zero_copy ? "zero copy" : "copied", info.device);
+
+	n_ids = tnpu_llm_tokenize(llm, prompt, 1, NULL, 0);
+	if (n_ids > 0) {
+		ids = malloc(sizeof(*ids) * n_ids);
+		out.ids = malloc(sizeof(int32_t) * (n_tokens + 1));
+		if (!ids || !out.ids)
+			n_ids = -ENOMEM;
+		else
+			n_ids = tnpu_llm_tokenize(llm, prompt, 1, ids, n_ids);
+	}
+	if (n_ids <= 0) {
+		fprintf(stderr, "tnpu-run: cannot tokenize the prompt: %s\n",
+			n_ids ? tnpu_last_error() : "no tokens (no BOS in the vocabulary?)");
+		ret = 1;
+		goto out;
+	}
+	fputs(prompt, stdout);
+	ret = tnpu_llm_generate(llm, ids, n_ids, n_tokens, &samp, on_token, &out, &st);
+	putchar('\n');
+	if (ret < 0) {
+		fprintf(stderr, "tnpu-run: generation failed: %s\n", tnpu_last_error());
+		ret = 1;
+		goto out;
+	}
+	if (out.print_ids) {
+		printf("prompt ids:");
+		for (int i = 0; i < n_ids; i++)
+			printf(" %d", ids[i]);
+		printf("\ngenerated ids:");
+		for (int i = 0; i < out.n; i++)
+			printf(" %d", out.ids[i]);
+		printf("\n");
+	}
+	printf("tnpu-run: prompt %u tokens in %.3f s (%.1f tokens/s), generated %u tokens in %.3f s "
+	       "(%.1f tokens/s decode) on %s\n",
+	       st.n_prompt, st.prefill_s, st.prefill_tok_s, st.n_generated, st.decode_s,
+	       st.decode_tok_s, info.device);
+	ret = 0;
+out:
+	free(ids);
+	free(out.ids);
+	tnpu_llm_free(llm);
+	return ret;
+}
