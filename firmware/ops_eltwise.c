@@ -9,8 +9,8 @@
 #include "ops.h"
 #include "ops_tensor.h"
 
-/* Floats converted per pass through the on-stack buffers. */
-#define ELT_TILE 256
+/* Floats converted per pass through the on-stack buffers (kernel stack: small). */
+#define ELT_TILE 64
 
 struct eltwise_job {
 	struct fw_tensor dst, a, b;

@@ -8,7 +8,7 @@
 #include "ops_math.h"
 #include "ops_tensor.h"
 
-#define NORM_TILE 256
+#define NORM_TILE 64
 
 struct norm_job {
 	struct fw_tensor dst, src, weight, bias;

@@ -14,7 +14,7 @@
 #define ROPE_PI 3.14159265358979323846
 
 /* Rotated pairs handled per pass (cos/sin held on the stack). */
-#define ROPE_TILE 128
+#define ROPE_TILE 64
 
 struct rope_job {
 	struct fw_tensor dst, src;

@@ -8,7 +8,7 @@
 #include "ops.h"
 #include "ops_tensor.h"
 
-#define SM_TILE 256
+#define SM_TILE 64
 
 struct softmax_job {
 	struct fw_tensor dst, src;
