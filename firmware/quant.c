@@ -213,6 +213,7 @@ void tnpu_fw_quantize_q8(const float *x, struct tnpu_fw_q8 *q, __u32 k)
 
 	for (i = 0; i < k / 32; i++, x += 32) {
 		float amax = 0.0f, id;
+		int sum;
 
 		for (j = 0; j < 32; j++) {
 			float a = x[j] < 0.0f ? -x[j] : x[j];
@@ -223,7 +224,11 @@ void tnpu_fw_quantize_q8(const float *x, struct tnpu_fw_q8 *q, __u32 k)
 		/* As GGUF's Q8_0: multiply by the reciprocal of the scale. */
 		q[i].d = amax / 127.0f;
 		id = q[i].d != 0.0f ? 1.0f / q[i].d : 0.0f;
-		for (j = 0; j < 32; j++)
+		sum = 0;
+		for (j = 0; j < 32; j++) {
 			q[i].qs[j] = (__s8)round_to_int(x[j] * id);
+			sum += q[i].qs[j];
+		}
+		q[i].s = q[i].d * (float)sum;
 	}
 }

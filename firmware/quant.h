@@ -40,9 +40,14 @@ struct tnpu_fw_block_q6_k {
 	__u16 d;
 };
 
-/* Activations quantized per 32 for the integer path (scale kept in F32). */
+/*
+ * Activations quantized per 32 for the integer path: scale kept in F32, and
+ * @s = d * sum(qs), which lets offset formats (Q4_0's "q - 8") multiply
+ * their unsigned codes directly and correct once per block.
+ */
 struct tnpu_fw_q8 {
 	float d;
+	float s;
 	__s8 qs[32];
 };
 
@@ -50,7 +55,7 @@ _Static_assert(sizeof(struct tnpu_fw_block_q4_0) == 18, "GGUF Q4_0");
 _Static_assert(sizeof(struct tnpu_fw_block_q8_0) == 34, "GGUF Q8_0");
 _Static_assert(sizeof(struct tnpu_fw_block_q4_k) == 144, "GGUF Q4_K");
 _Static_assert(sizeof(struct tnpu_fw_block_q6_k) == 210, "GGUF Q6_K");
-_Static_assert(sizeof(struct tnpu_fw_q8) == 36, "Q8 activations");
+_Static_assert(sizeof(struct tnpu_fw_q8) == 40, "Q8 activations");
 
 float tnpu_fw_f16_to_f32(__u16 h);
 __u16 tnpu_fw_f32_to_f16(float f);

@@ -16,6 +16,16 @@
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
+/*
+ * Weight streams are read once per decode step, from DRAM: prefetch this
+ * far ahead so the line is in flight while the blocks before it compute.
+ * Prefetches past the end of a row fall into the next row or are harmless
+ * hints (they never fault).
+ */
+#ifndef PREFETCH_BYTES
+#define PREFETCH_BYTES 2048
+#endif
+
 static ALWAYS_INLINE float hsum(__m256 v)
 {
 	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -103,8 +113,11 @@ static ALWAYS_INLINE void q4_0_f32(const void *w, const float *x, __u64 xs, unsi
 #pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
-	for (i = 0; i < k / 32; i++)
+	for (i = 0; i < k / 32; i++) {
+		if (!(i & 3))	/* 4 blocks of 18 bytes: about a line */
+			_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES, _MM_HINT_T0);
 		block_f32(q4_0_bytes(b[i].qs), f16(b[i].d), x, xs, nx, i * 32, acc);
+	}
 #pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		out[r] = hsum(acc[r]);
@@ -121,9 +134,12 @@ static ALWAYS_INLINE void q8_0_f32(const void *w, const float *x, __u64 xs, unsi
 #pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
-	for (i = 0; i < k / 32; i++)
+	for (i = 0; i < k / 32; i++) {
+		if (!(i & 1))
+			_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES, _MM_HINT_T0);
 		block_f32(_mm256_loadu_si256((const __m256i *)b[i].qs), f16(b[i].d),
 			  x, xs, nx, i * 32, acc);
+	}
 #pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		out[r] = hsum(acc[r]);
@@ -164,6 +180,11 @@ static ALWAYS_INLINE void int_q8(__u32 wtype, const void *w, const struct tnpu_f
 		float d0, d1;
 		__m256i w0 = int_block(wtype, w, i, &d0), w1 = int_block(wtype, w, i + 1, &d1);
 
+		_mm_prefetch((const char *)w + i * (wtype == TNPU_DT_Q4_0 ? 18 : 34) + PREFETCH_BYTES,
+			     _MM_HINT_T0);
+		if (wtype == TNPU_DT_Q8_0)	/* two blocks span more than a line */
+			_mm_prefetch((const char *)w + i * 34 + PREFETCH_BYTES + 64, _MM_HINT_T0);
+
 #pragma GCC unroll 4
 		for (r = 0; r < nx; r++) {
 			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i;
@@ -189,6 +210,75 @@ static ALWAYS_INLINE void int_q8(__u32 wtype, const void *w, const struct tnpu_f
 #pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r]));
+}
+
+/*
+ * Q4_0 against Q8 activations: the unsigned 4-bit codes go straight into
+ * maddubs (no sign fix-ups), and the "- 8" offset is applied once per block
+ * through the activations' precomputed d * sum(q).
+ */
+static ALWAYS_INLINE __m256i q4_0_codes(const __u8 *qs)
+{
+	const __m128i mask = _mm_set1_epi8(0xf);
+	__m128i q = _mm_loadu_si128((const __m128i *)qs);
+
+	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), mask), _mm_and_si128(q, mask));
+}
+
+static ALWAYS_INLINE __m256 udot_i8(__m256i u, const __s8 *x)
+{
+	__m256i p = _mm256_maddubs_epi16(u, _mm256_loadu_si256((const __m256i *)x));
+
+	return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
+static ALWAYS_INLINE void q4_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
+				  unsigned int nx, __u32 k, float *out)
+{
+	const struct tnpu_fw_block_q4_0 *b = w;
+	__m256 acc0[TNPU_FW_MM_NX], acc1[TNPU_FW_MM_NX];
+	float corr[TNPU_FW_MM_NX];
+	__u32 i, nb = k / 32;
+	unsigned int r;
+
+#pragma GCC unroll 4
+	for (r = 0; r < nx; r++) {
+		acc0[r] = acc1[r] = _mm256_setzero_ps();
+		corr[r] = 0.0f;
+	}
+	for (i = 0; i + 2 <= nb; i += 2) {
+		__m256i u0 = q4_0_codes(b[i].qs), u1 = q4_0_codes(b[i + 1].qs);
+		float d0 = f16(b[i].d), d1 = f16(b[i + 1].d);
+
+		_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES, _MM_HINT_T0);
+
+#pragma GCC unroll 4
+		for (r = 0; r < nx; r++) {
+			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i;
+
+			acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * q[0].d), udot_i8(u0, q[0].qs),
+						  acc0[r]);
+			acc1[r] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * q[1].d), udot_i8(u1, q[1].qs),
+						  acc1[r]);
+			corr[r] += d0 * q[0].s + d1 * q[1].s;
+		}
+	}
+	if (i < nb) {
+		__m256i u0 = q4_0_codes(b[i].qs);
+		float d0 = f16(b[i].d);
+
+#pragma GCC unroll 4
+		for (r = 0; r < nx; r++) {
+			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i;
+
+			acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * q->d), udot_i8(u0, q->qs),
+						  acc0[r]);
+			corr[r] += d0 * q->s;
+		}
+	}
+#pragma GCC unroll 4
+	for (r = 0; r < nx; r++)
+		out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r])) - 8.0f * corr[r];
 }
 
 /* ---- float weights -------------------------------------------------------- */
@@ -226,6 +316,10 @@ static ALWAYS_INLINE void float_f32(__u32 dtype, const void *w, const float *x, 
 	for (i = 0; i + 8 <= k; i += 8) {
 		__m256 wv = load8(dtype, w, i);
 
+		if (!(i & 15))	/* 16 elements: at most a line */
+			_mm_prefetch((const char *)w + i * (dtype == TNPU_DT_F32 ? 4 : 2) +
+				     PREFETCH_BYTES, _MM_HINT_T0);
+
 #pragma GCC unroll 4
 		for (r = 0; r < nx; r++)
 			acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xrow(x, xs, r) + i), acc[r]);
@@ -255,6 +349,10 @@ static ALWAYS_INLINE void kquant_f32(__u32 dtype, __u32 bbytes, const void *w, c
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
 	for (i = 0; i < k / QK_K; i++) {
+		const char *next = (const char *)w + i * bbytes + PREFETCH_BYTES;
+
+		for (j = 0; j < bbytes; j += 64)
+			_mm_prefetch(next + j, _MM_HINT_T0);
 		tnpu_fw_dequant_row(dtype, (const __u8 *)w + i * bbytes, wf, QK_K);
 #pragma GCC unroll 4
 		for (r = 0; r < nx; r++) {
@@ -283,6 +381,10 @@ static ALWAYS_INLINE void kquant_q8(__u32 dtype, __u32 bbytes, const void *w,
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
 	for (i = 0; i < k / QK_K; i++) {
+		const char *next = (const char *)w + i * bbytes + PREFETCH_BYTES;
+
+		for (j = 0; j < bbytes; j += 64)
+			_mm_prefetch(next + j, _MM_HINT_T0);
 		tnpu_fw_dequant_row(dtype, (const __u8 *)w + i * bbytes, wf, QK_K);
 #pragma GCC unroll 4
 		for (r = 0; r < nx; r++) {
@@ -338,7 +440,7 @@ static void dot_q8_##name(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,	\
 #define CALL_BF16_F32(n) float_f32(TNPU_DT_BF16, w, x, xs, n, k, out)
 #define CALL_Q4_K_F32(n) kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, n, k, out)
 #define CALL_Q6_K_F32(n) kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, n, k, out)
-#define CALL_Q4_0_Q8(n) int_q8(TNPU_DT_Q4_0, w, x, xs, n, k, out)
+#define CALL_Q4_0_Q8(n) q4_0_q8(w, x, xs, n, k, out)
 #define CALL_Q8_0_Q8(n) int_q8(TNPU_DT_Q8_0, w, x, xs, n, k, out)
 #define CALL_Q4_K_Q8(n) kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, n, k, out)
 #define CALL_Q6_K_Q8(n) kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, n, k, out)

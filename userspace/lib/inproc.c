@@ -20,7 +20,8 @@
 #include "drm/tnpu_accel.h"
 #include "drm/tnpu_dev.h"
 
-#define DEFAULT_HANG_TIMEOUT_NS 2000000000ULL
+/* Generous: a busy host can starve a job for a while without it hanging. */
+#define DEFAULT_HANG_TIMEOUT_NS 10000000000ULL
 /* NPU addresses start here, so small integers never hit a buffer. */
 #define VA_BASE (1ULL << 20)
 /* How long an idle worker spins before sleeping: decode issues many short ops. */

@@ -61,7 +61,7 @@ int tnpu_inproc_free(struct tnpu_inproc *npu, uint64_t npu_va);
 int tnpu_inproc_run(struct tnpu_inproc *npu, uint64_t cmd_va, uint64_t cmd_size,
 		    uint64_t profile_va, uint64_t profile_size, struct tnpu_fw_job *result);
 
-/* Hang timeout of later jobs in nanoseconds (default 2 s); 0 restores it. */
+/* Hang timeout of later jobs in nanoseconds (default 10 s); 0 restores it. */
 void tnpu_inproc_set_hang_timeout(struct tnpu_inproc *npu, uint64_t timeout_ns);
 
 #endif /* TNPU_INPROC_H */
