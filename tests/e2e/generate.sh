@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# End to end: tnpu-run generates text with the real stories260K model, in
+# process and through tnpu.ko in the VM, and the greedy token ids must be
+# exactly those in ../shared/models/README.md. Skipped when the model is
+# absent.
+#
+# Usage: tests/e2e/generate.sh [--no-vm]   (needs make tools)
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+O=${O:-$TOP/build}
+run=$O/bin/tnpu-run
+work=$O/e2e/generate
+model=$TOP/../shared/models/stories260K.gguf
+mkdir -p "$work"
+
+if [ ! -f "$model" ]; then
+	echo "generate: skipped ($model absent)"
+	exit 0
+fi
+model=$(realpath "$model")
+
+make -C "$TOP" --no-print-directory tools >"$work/build.log" 2>&1 ||
+	{ tail -n 30 "$work/build.log" >&2; echo "generate: build failed" >&2; exit 2; }
+
+# From ../shared/models/README.md (two independent implementations agree).
+expect_prompt="1 403 407 261 378"
+expect_ids="432 383 286 261 376 298 315 421 395 317 426 338 401 396 267 337 410 408 419 292 411 322 265 282 295 433 426 385 328 432 358 394 261 370 432 352 266 268 388 426 338 391 266 267 337 335 312 432 398 312 286 267 414 270 333 415 426 13 438 310 439 419 357 336"
+
+# check LOG WHERE: the ids tnpu-run printed into LOG are the expected ones.
+check() {
+	local log=$1 where=$2 got_prompt got_ids
+
+	got_prompt=$(sed -n 's/^prompt ids: //p' "$log" | tr -d '\r' | tail -n 1)
+	got_ids=$(sed -n 's/^generated ids: //p' "$log" | tr -d '\r' | tail -n 1)
+	if [ "$got_prompt" != "$expect_prompt" ] || [ "$got_ids" != "$expect_ids" ]; then
+		echo "generate: $where: token ids differ from the reference" >&2
+		echo "  prompt   got '$got_prompt'" >&2
+		echo "  expected     '$expect_prompt'" >&2
+		echo "  ids      got '$got_ids'" >&2
+		echo "  expected     '$expect_ids'" >&2
+		return 1
+	fi
+	echo "generate: $where: the 64 greedy token ids match the reference"
+	grep -a '^tnpu-run: prompt' "$log" | tr -d '\r' | tail -n 1
+}
+
+echo "== in-process"
+"$run" -m "$model" -p "Once upon a time" -n 64 --backend inproc --ids | tee "$work/inproc.log"
+check "$work/inproc.log" in-process
+
+[ "${1:-}" = "--no-vm" ] && exit 0
+
+echo "== through tnpu.ko in the VM"
+"$TOP/tests/vm/run-vm.sh" --workdir "$work" --timeout 900 --log "$work/console.log" --quiet \
+	-- "$run" -m "$model" -p "Once upon a time" -n 64 --backend kernel --ids
+check "$work/console.log" "tnpu.ko in the VM"
