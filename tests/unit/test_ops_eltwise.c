@@ -154,6 +154,26 @@ static void test_eltwise_rejects(void **state)
 	c->dst = ot_tensor(a.va + 4096, TNPU_DT_F32, 1024, 2, 1, 1);
 	assert_int_equal(ot_run(t), DRM_TNPU_ERR_MMU_FAULT);
 	assert_int_equal(t->job.fault_addr, a.va + 8192);
+	/* Writing into NPU-read-only memory is a permission fault. */
+	{
+		void *cpu;
+		uint64_t ro_va;
+
+		assert_int_equal(tnpu_inproc_alloc(t->npu, 4096, DRM_TNPU_BO_NPU_READONLY, &cpu,
+						   &ro_va), 0);
+		c = ot_emit(t, TNPU_OP_ELTWISE, 0, sizeof(*c));
+		c->a = ot_tensor(a.va, TNPU_DT_F32, 16, 1, 1, 1);
+		c->b = c->a;
+		c->dst = ot_tensor(ro_va, TNPU_DT_F32, 16, 1, 1, 1);
+		assert_int_equal(ot_run(t), DRM_TNPU_ERR_MMU_PERM);
+		assert_int_equal(tnpu_inproc_free(t->npu, ro_va), 0);
+	}
+	/* Zero rows: a no-op, even with b empty too. */
+	c = ot_emit(t, TNPU_OP_ELTWISE, 0, sizeof(*c));
+	c->a = ot_tensor(a.va, TNPU_DT_F32, 16, 0, 1, 1);
+	c->b = c->a;
+	c->dst = c->a;
+	assert_int_equal(ot_run(t), 0);
 	/* Strides that overflow are malformed, not a fault. */
 	c = ot_emit(t, TNPU_OP_ELTWISE, 0, sizeof(*c));
 	c->a = ot_tensor(a.va, TNPU_DT_F32, 16, 0xffffffffu, 1, 1);
