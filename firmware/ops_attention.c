@@ -20,6 +20,7 @@ struct attn_job {
 	__u32 n_head, n_head_kv, n_tokens, dk, dv;
 	__u64 pos;
 	float scale;
+	int v_in_k;		/* TNPU_ATTN_F_V_IN_K: V is a prefix of each K row */
 	const struct fw_attn_kernels *kk, *vk;	/* for K and V cache rows */
 };
 
@@ -188,6 +189,8 @@ static void attn_append(void *arg, unsigned int worker, __u64 first, __u64 end)
 
 		fw_load_row(j->k.dtype, fw_row3(&j->k, hk, t, 0), buf, j->dk);
 		cache_store(j->k_cache.dtype, buf, fw_row3(&j->k_cache, hk, slot, 0), j->dk);
+		if (j->v_in_k)
+			continue;
 		fw_load_row(j->v.dtype, fw_row3(&j->v, hk, t, 0), buf, j->dv);
 		cache_store(j->v_cache.dtype, buf, fw_row3(&j->v_cache, hk, slot, 0), j->dv);
 	}
@@ -277,15 +280,16 @@ int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd)
 	if (!(j.scale > -1e30f && j.scale < 1e30f))
 		return fw_bad(ex);
 	j.pos = (__u64)c->pos + ex->params->pos;
+	j.v_in_k = !!(c->hdr.flags & TNPU_ATTN_F_V_IN_K);
 
 	ret = fw_tensor_map(ex, &c->q, FW_DT_FLOAT, 0, &j.q);
 	if (!ret)
 		ret = fw_tensor_map(ex, &c->k, FW_DT_FLOAT, 0, &j.k);
-	if (!ret)
+	if (!ret && !j.v_in_k)
 		ret = fw_tensor_map(ex, &c->v, FW_DT_FLOAT, 0, &j.v);
 	if (!ret)
 		ret = fw_tensor_map(ex, &c->k_cache, cache_types, 1, &j.k_cache);
-	if (!ret)
+	if (!ret && !j.v_in_k)
 		ret = fw_tensor_map(ex, &c->v_cache, cache_types, 1, &j.v_cache);
 	if (!ret)
 		ret = fw_tensor_map(ex, &c->out, FW_DT_FLOAT, 1, &j.out);
@@ -298,7 +302,16 @@ int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd)
 	j.n_head = j.q.ne[1];
 	j.n_tokens = j.q.ne[2];
 	j.n_head_kv = j.k.ne[1];
-	j.dv = j.v.ne[0];
+	j.dv = j.v_in_k ? j.out.ne[0] : j.v.ne[0];
+	if (j.v_in_k) {
+		/* The value rows are the first dv elements of the key rows. */
+		if (j.dv > j.dk || (j.k_cache.dtype == TNPU_DT_Q8_0 && j.dv % QK8_0))
+			return fw_bad(ex);
+		j.v = j.k;
+		j.v.ne[0] = j.dv;
+		j.v_cache = j.k_cache;
+		j.v_cache.ne[0] = j.dv;
+	}
 	if (attn_check_shapes(&j))
 		return fw_bad(ex);
 	if (!j.n_tokens || !j.n_head)

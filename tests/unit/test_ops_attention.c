@@ -24,6 +24,7 @@ struct attn_case {
 	uint32_t cache_dt, act_dt;
 	uint32_t prefill, decode_steps;
 	uint32_t scratch_rows;
+	int v_in_k;		/* TNPU_ATTN_F_V_IN_K: V is the first dv of each K row */
 };
 
 struct attn_bufs {
@@ -50,8 +51,8 @@ static void attn_tensors(struct attn_bufs *b, const struct attn_case *ac, uint32
 				1, 1);
 }
 
-static void emit_attention(struct ot *t, const struct attn_bufs *b, uint32_t pos, int indirect,
-			   float scale)
+static void emit_attention_flags(struct ot *t, const struct attn_bufs *b, uint32_t pos,
+				 int indirect, float scale, int v_in_k)
 {
 	struct tnpu_cmd_attention *c;
 
@@ -60,16 +61,25 @@ static void emit_attention(struct ot *t, const struct attn_bufs *b, uint32_t pos
 
 		sp->addr = b->params.va;
 	}
-	c = ot_emit(t, TNPU_OP_ATTENTION, indirect ? TNPU_CMD_F_INDIRECT : 0, sizeof(*c));
+	c = ot_emit(t, TNPU_OP_ATTENTION, (indirect ? TNPU_CMD_F_INDIRECT : 0) |
+		    (v_in_k ? TNPU_ATTN_F_V_IN_K : 0), sizeof(*c));
 	c->pos = pos;
 	c->scale = ot_f32_bits(scale);
 	c->q = b->tq;
 	c->k = b->tk;
-	c->v = b->tv;
 	c->k_cache = b->tkc;
-	c->v_cache = b->tvc;
 	c->out = b->tout;
 	c->scratch = b->tscratch;
+	if (!v_in_k) {
+		c->v = b->tv;
+		c->v_cache = b->tvc;
+	}
+}
+
+static void emit_attention(struct ot *t, const struct attn_bufs *b, uint32_t pos, int indirect,
+			   float scale)
+{
+	emit_attention_flags(t, b, pos, indirect, scale, 0);
 }
 
 /* Reference cache: a row as the NPU should have stored it, and its float value. */
@@ -130,7 +140,7 @@ static void run_attention_case(struct ot *t, const struct attn_case *ac)
 		ot_put(ac->act_dt, b.v.cpu, v, (size_t)ac->dv * ac->n_head_kv * tokens);
 		attn_tensors(&b, ac, tokens);
 		((struct tnpu_param_block *)b.params.cpu)->pos = pos;
-		emit_attention(t, &b, step == 0 ? pos : 0, step != 0, scale);
+		emit_attention_flags(t, &b, step == 0 ? pos : 0, step != 0, scale, ac->v_in_k);
 		assert_int_equal(ot_run(t), 0);
 
 		for (uint32_t tok = 0; tok < tokens; tok++)
@@ -143,6 +153,12 @@ static void run_attention_case(struct ot *t, const struct attn_case *ac)
 					      ac->dk, row_bytes,
 					      kref + ((size_t)hk * ac->n_ctx + s) * ac->dk);
 				assert_memory_equal(kc, row_bytes, krow);
+				if (ac->v_in_k) {
+					/* V is the head of the K row just stored. */
+					memcpy(vref + ((size_t)hk * ac->n_ctx + s) * ac->dv,
+					       kref + ((size_t)hk * ac->n_ctx + s) * ac->dk, 4 * ac->dv);
+					continue;
+				}
 				ref_cache_row(ac->cache_dt, v + ((size_t)tok * ac->n_head_kv + hk) * ac->dv,
 					      ac->dv, row_bytes,
 					      vref + ((size_t)hk * ac->n_ctx + s) * ac->dv);
@@ -195,7 +211,7 @@ static void run_attention_both_paths(struct ot *t, const struct attn_case *ac)
 
 static void test_attention_mha_f16(void **state)
 {
-	const struct attn_case c = { 64, 64, 4, 4, 40, TNPU_DT_F16, TNPU_DT_F32, 13, 5, 2 };
+	const struct attn_case c = { 64, 64, 4, 4, 40, TNPU_DT_F16, TNPU_DT_F32, 13, 5, 2, 0 };
 
 	run_attention_both_paths(*state, &c);
 }
@@ -203,9 +219,9 @@ static void test_attention_mha_f16(void **state)
 static void test_attention_gqa_mqa(void **state)
 {
 	const struct attn_case cases[] = {
-		{ 32, 32, 8, 2, 24, TNPU_DT_F16, TNPU_DT_F32, 7, 3, 2 },	/* GQA 4:1 */
-		{ 48, 16, 6, 1, 20, TNPU_DT_F16, TNPU_DT_F16, 5, 4, 1 },	/* MQA, dv != dk */
-		{ 8, 8, 3, 3, 9, TNPU_DT_F16, TNPU_DT_BF16, 1, 7, 3 },		/* one-token prefill */
+		{ 32, 32, 8, 2, 24, TNPU_DT_F16, TNPU_DT_F32, 7, 3, 2, 0 },	/* GQA 4:1 */
+		{ 48, 16, 6, 1, 20, TNPU_DT_F16, TNPU_DT_F16, 5, 4, 1, 0 },	/* MQA, dv != dk */
+		{ 8, 8, 3, 3, 9, TNPU_DT_F16, TNPU_DT_BF16, 1, 7, 3, 0 },		/* one-token prefill */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -215,8 +231,20 @@ static void test_attention_gqa_mqa(void **state)
 static void test_attention_q8_0_cache(void **state)
 {
 	const struct attn_case cases[] = {
-		{ 64, 64, 4, 2, 50, TNPU_DT_Q8_0, TNPU_DT_F32, 17, 4, 2 },
-		{ 32, 96, 2, 1, 12, TNPU_DT_Q8_0, TNPU_DT_F16, 0, 12, 2 },	/* decode from empty */
+		{ 64, 64, 4, 2, 50, TNPU_DT_Q8_0, TNPU_DT_F32, 17, 4, 2, 0 },
+		{ 32, 96, 2, 1, 12, TNPU_DT_Q8_0, TNPU_DT_F16, 0, 12, 2, 0 },	/* decode from empty */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_attention_both_paths(*state, &cases[i]);
+}
+
+/* Absorbed MLA: one shared latent+rope row per token, values its first dv. */
+static void test_attention_mla_v_in_k(void **state)
+{
+	const struct attn_case cases[] = {
+		{ 576 / 8, 512 / 8, 16, 1, 30, TNPU_DT_F16, TNPU_DT_F32, 9, 4, 2, 1 },
+		{ 96, 64, 4, 1, 20, TNPU_DT_Q8_0, TNPU_DT_F32, 6, 3, 2, 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -225,14 +253,14 @@ static void test_attention_q8_0_cache(void **state)
 
 static void test_attention_long_prefill(void **state)
 {
-	const struct attn_case c = { 64, 64, 2, 1, 300, TNPU_DT_F16, TNPU_DT_F32, 257, 2, 2 };
+	const struct attn_case c = { 64, 64, 2, 1, 300, TNPU_DT_F16, TNPU_DT_F32, 257, 2, 2, 0 };
 
 	run_attention_both_paths(*state, &c);
 }
 
 static void test_attention_rejects(void **state)
 {
-	const struct attn_case ac = { 32, 32, 4, 2, 8, TNPU_DT_F16, TNPU_DT_F32, 2, 0, 1 };
+	const struct attn_case ac = { 32, 32, 4, 2, 8, TNPU_DT_F16, TNPU_DT_F32, 2, 0, 1, 0 };
 	struct ot *t = *state;
 	struct attn_bufs b;
 
@@ -305,7 +333,7 @@ static double now_ms(void)
  */
 static void test_attention_decode_timing(void **state)
 {
-	const struct attn_case ac = { 128, 128, 32, 8, 2048, TNPU_DT_F16, TNPU_DT_F32, 0, 0, 2 };
+	const struct attn_case ac = { 128, 128, 32, 8, 2048, TNPU_DT_F16, TNPU_DT_F32, 0, 0, 2, 0 };
 	const uint32_t cache_dts[] = { TNPU_DT_F16, TNPU_DT_Q8_0 };
 	struct ot *t = *state;
 	struct attn_bufs b;
@@ -406,6 +434,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attention_mha_f16, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_gqa_mqa, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_q8_0_cache, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_attention_mla_v_in_k, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_long_prefill, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_rejects, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_decode_timing, ot_setup, ot_teardown),

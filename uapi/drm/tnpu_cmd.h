@@ -512,6 +512,15 @@ struct tnpu_cmd_act {
 	struct tnpu_tensor up;
 };
 
+/*
+ * ATTENTION flags. TNPU_ATTN_F_V_IN_K: the values are the first dv elements
+ * of each key cache row (absorbed MLA: DeepSeek's cache holds kv_lora_rank
+ * latent plus rope dimensions per token and V is the latent part); dv is
+ * @out's ne[0] (<= dk, a multiple of 32 for Q8_0), @v and @v_cache are
+ * unused (zero) and only keys are appended.
+ */
+#define TNPU_ATTN_F_V_IN_K	(1U << 0)
+
 /* F32 elements per scratch row of ATTENTION for a cache of @n_ctx. */
 #define TNPU_ATTN_SCRATCH_FLOATS(n_ctx, dk, dv) \
 	((__u64)(n_ctx) + (__u64)(dk) + (__u64)(dv))
@@ -527,7 +536,8 @@ struct tnpu_cmd_act {
  * prefill form. Accepts %TNPU_CMD_F_INDIRECT, so one recorded stream serves
  * every decode step.
  *
- * Shapes: @q {dk, n_head, T}, @k {dk, n_head_kv, T}, @v {dv, n_head_kv, T}
+ * Shapes (see also %TNPU_ATTN_F_V_IN_K): @q {dk, n_head, T}, @k
+ * {dk, n_head_kv, T}, @v {dv, n_head_kv, T}
  * (float types), @k_cache {dk, n_head_kv, n_ctx} and @v_cache
  * {dv, n_head_kv, n_ctx} (F16, or Q8_0 with dk, dv multiples of 32),
  * @out {dv, n_head, T} (float), @scratch F32 {S, W} with
@@ -535,7 +545,7 @@ struct tnpu_cmd_act {
  * n_head is a multiple of n_head_kv and @pos + T <= n_ctx.
  */
 struct tnpu_cmd_attention {
-	/** @hdr: header, opcode %TNPU_OP_ATTENTION, INDIRECT allowed. */
+	/** @hdr: header, opcode %TNPU_OP_ATTENTION, TNPU_ATTN_F_*, INDIRECT. */
 	struct tnpu_cmd_header hdr;
 	/** @pos: cache slot of the first new token (tokens already cached). */
 	__u32 pos;
