@@ -54,8 +54,8 @@ static void dot_q8(__u32 dtype, const void *w, const struct tnpu_fw_q8 *x, __u64
 
 		tnpu_fw_dequant_row(dtype, (const __u8 *)w + row_bytes(dtype, k0), wf, n);
 		for (r = 0; r < nx; r++) {
-			const struct tnpu_fw_q8 *xr =
-				(const struct tnpu_fw_q8 *)((const __u8 *)x + r * x_stride) + k0 / 32;
+			const __u8 *row = (const __u8 *)x + r * x_stride;
+			const struct tnpu_fw_q8 *xr = (const struct tnpu_fw_q8 *)row + k0 / 32;
 
 			for (b = 0; b < n / 32; b++) {
 				float acc = 0.0f;
@@ -74,6 +74,7 @@ static void dot_f32_##name(const void *w, const float *x, __u64 xs, __u32 nx,	\
 {										\
 	dot_f32(dt, w, x, xs, nx, k, out);					\
 }
+
 #define DOT_Q8(name, dt)							\
 static void dot_q8_##name(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,	\
 			  __u32 nx, __u32 k, float *out)			\

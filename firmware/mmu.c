@@ -12,19 +12,25 @@
 /* Pages walked between progress reports, so huge ranges never look hung. */
 #define WALK_PROGRESS_PAGES 4096
 
-static const volatile __u64 *pt_table(__u64 entry)
+static const __u64 *pt_table(__u64 entry)
 {
-	return (const volatile __u64 *)(unsigned long)(entry & TNPU_PTE_ADDR_MASK);
+	return (const __u64 *)(unsigned long)(entry & TNPU_PTE_ADDR_MASK);
+}
+
+/* Page tables may change under a running job (another thread unmapping). */
+static __u64 pt_read(const __u64 *table, __u64 index)
+{
+	return __atomic_load_n(&table[index], __ATOMIC_RELAXED);
 }
 
 /* Leaf table covering @va, or NULL when an upper level is not valid. */
-static const volatile __u64 *leaf_table(__u64 pt_root, __u64 va)
+static const __u64 *leaf_table(__u64 pt_root, __u64 va)
 {
-	const volatile __u64 *table = pt_table(pt_root);
+	const __u64 *table = pt_table(pt_root);
 	unsigned int level;
 
 	for (level = 0; level < TNPU_PT_LEVELS - 1; level++) {
-		__u64 entry = table[TNPU_PT_INDEX(va, level)];
+		__u64 entry = pt_read(table, TNPU_PT_INDEX(va, level));
 
 		if (!(entry & TNPU_PTE_VALID))
 			return NULL;
@@ -35,7 +41,7 @@ static const volatile __u64 *leaf_table(__u64 pt_root, __u64 va)
 
 int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void **host)
 {
-	const volatile __u64 *leaf = NULL;
+	const __u64 *leaf = NULL;
 	__u64 leaf_key = ~0ULL;
 	__u64 first_page, last_page, page, base = 0;
 	unsigned int walked = 0;
@@ -61,7 +67,7 @@ int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void *
 				return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
 			leaf_key = key;
 		}
-		pte = leaf[TNPU_PT_INDEX(page, TNPU_PT_LEVELS - 1)];
+		pte = pt_read(leaf, TNPU_PT_INDEX(page, TNPU_PT_LEVELS - 1));
 		if (!(pte & TNPU_PTE_VALID))
 			return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
 		if (write && !(pte & TNPU_PTE_WRITE))
@@ -85,21 +91,38 @@ int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void *
 
 int tnpu_fw_dtype_block(__u32 dtype, __u32 *block_elems, __u32 *block_bytes)
 {
-	static const struct { __u8 elems_log2; __u16 bytes; } blocks[] = {
-		[TNPU_DT_F32] = { 0, 4 },
-		[TNPU_DT_F16] = { 0, 2 },
-		[TNPU_DT_BF16] = { 0, 2 },
-		[TNPU_DT_Q4_0] = { 5, 18 },
-		[TNPU_DT_Q8_0] = { 5, 34 },
-		[TNPU_DT_Q4_K] = { 8, 144 },
-		[TNPU_DT_Q6_K] = { 8, 210 },
-		[TNPU_DT_I32] = { 0, 4 },
-	};
+	__u32 elems = 1, bytes;
 
-	if (dtype >= sizeof(blocks) / sizeof(blocks[0]))
+	switch (dtype) {
+	case TNPU_DT_F32:
+	case TNPU_DT_I32:
+		bytes = 4;
+		break;
+	case TNPU_DT_F16:
+	case TNPU_DT_BF16:
+		bytes = 2;
+		break;
+	case TNPU_DT_Q4_0:
+		elems = 32;
+		bytes = 18;
+		break;
+	case TNPU_DT_Q8_0:
+		elems = 32;
+		bytes = 34;
+		break;
+	case TNPU_DT_Q4_K:
+		elems = 256;
+		bytes = 144;
+		break;
+	case TNPU_DT_Q6_K:
+		elems = 256;
+		bytes = 210;
+		break;
+	default:
 		return 0;
-	*block_elems = 1U << blocks[dtype].elems_log2;
-	*block_bytes = blocks[dtype].bytes;
+	}
+	*block_elems = elems;
+	*block_bytes = bytes;
 	return 1;
 }
 

@@ -51,12 +51,6 @@ struct tnpu_fw_q8 {
 	__s8 qs[32];
 };
 
-_Static_assert(sizeof(struct tnpu_fw_block_q4_0) == 18, "GGUF Q4_0");
-_Static_assert(sizeof(struct tnpu_fw_block_q8_0) == 34, "GGUF Q8_0");
-_Static_assert(sizeof(struct tnpu_fw_block_q4_k) == 144, "GGUF Q4_K");
-_Static_assert(sizeof(struct tnpu_fw_block_q6_k) == 210, "GGUF Q6_K");
-_Static_assert(sizeof(struct tnpu_fw_q8) == 40, "Q8 activations");
-
 float tnpu_fw_f16_to_f32(__u16 h);
 __u16 tnpu_fw_f32_to_f16(float f);
 

@@ -14,8 +14,6 @@
 
 #include "matmul.h"
 
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-
 /*
  * Weight streams are read once per decode step, from DRAM: prefetch this
  * far ahead so the line is in flight while the blocks before it compute.
@@ -26,7 +24,7 @@
 #define PREFETCH_BYTES 2048
 #endif
 
-static ALWAYS_INLINE float hsum(__m256 v)
+static inline float hsum(__m256 v)
 {
 	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
 
@@ -35,24 +33,24 @@ static ALWAYS_INLINE float hsum(__m256 v)
 	return _mm_cvtss_f32(s);
 }
 
-static ALWAYS_INLINE float f16(__u16 h)
+static inline float f16(__u16 h)
 {
 	return _cvtsh_ss(h);
 }
 
-static ALWAYS_INLINE const float *xrow(const float *x, __u64 stride, unsigned int r)
+static inline const float *xrow(const float *x, __u64 stride, unsigned int r)
 {
 	return (const float *)((const __u8 *)x + r * stride);
 }
 
-static ALWAYS_INLINE const struct tnpu_fw_q8 *qrow(const struct tnpu_fw_q8 *x, __u64 stride,
-						   unsigned int r)
+static inline const struct tnpu_fw_q8 *qrow(const struct tnpu_fw_q8 *x, __u64 stride,
+					    unsigned int r)
 {
 	return (const struct tnpu_fw_q8 *)((const __u8 *)x + r * stride);
 }
 
 /* Expand 16 bytes of Q4_0 nibbles to 32 signed bytes, GGUF element order. */
-static ALWAYS_INLINE __m256i q4_0_bytes(const __u8 *qs)
+static inline __m256i q4_0_bytes(const __u8 *qs)
 {
 	const __m128i mask = _mm_set1_epi8(0xf);
 	__m128i q = _mm_loadu_si128((const __m128i *)qs);
@@ -63,7 +61,7 @@ static ALWAYS_INLINE __m256i q4_0_bytes(const __u8 *qs)
 }
 
 /* Signed 8-bit dot products of 32 pairs, summed in 8 lanes of int32. */
-static ALWAYS_INLINE __m256 dot_i8(__m256i w, __m256i x)
+static inline __m256 dot_i8(__m256i w, __m256i x)
 {
 	__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
 
@@ -71,7 +69,7 @@ static ALWAYS_INLINE __m256 dot_i8(__m256i w, __m256i x)
 }
 
 /* Convert 32 signed bytes to four vectors of 8 floats. */
-static ALWAYS_INLINE void i8_to_ps(__m256i b, __m256 f[4])
+static inline void i8_to_ps(__m256i b, __m256 f[4])
 {
 	__m128i lo = _mm256_castsi256_si128(b), hi = _mm256_extracti128_si256(b, 1);
 
@@ -84,8 +82,8 @@ static ALWAYS_INLINE void i8_to_ps(__m256i b, __m256 f[4])
 /* ---- quantized weights, F32 activations ---------------------------------- */
 
 /* One block of 32 weights (as 32 signed bytes, scale @d) against NX rows. */
-static ALWAYS_INLINE void block_f32(__m256i wb, float d, const float *x, __u64 xs,
-				    unsigned int nx, __u32 k0, __m256 acc[TNPU_FW_MM_NX])
+static inline void block_f32(__m256i wb, float d, const float *x, __u64 xs,
+			     unsigned int nx, __u32 k0, __m256 acc[TNPU_FW_MM_NX])
 {
 	__m256 wf[4];
 	unsigned int r, j;
@@ -102,8 +100,8 @@ static ALWAYS_INLINE void block_f32(__m256i wb, float d, const float *x, __u64 x
 	}
 }
 
-static ALWAYS_INLINE void q4_0_f32(const void *w, const float *x, __u64 xs, unsigned int nx,
-				   __u32 k, float *out)
+static inline void q4_0_f32(const void *w, const float *x, __u64 xs, unsigned int nx,
+			    __u32 k, float *out)
 {
 	const struct tnpu_fw_block_q4_0 *b = w;
 	__m256 acc[TNPU_FW_MM_NX];
@@ -123,8 +121,8 @@ static ALWAYS_INLINE void q4_0_f32(const void *w, const float *x, __u64 xs, unsi
 		out[r] = hsum(acc[r]);
 }
 
-static ALWAYS_INLINE void q8_0_f32(const void *w, const float *x, __u64 xs, unsigned int nx,
-				   __u32 k, float *out)
+static inline void q8_0_f32(const void *w, const float *x, __u64 xs, unsigned int nx,
+			    __u32 k, float *out)
 {
 	const struct tnpu_fw_block_q8_0 *b = w;
 	__m256 acc[TNPU_FW_MM_NX];
@@ -151,14 +149,15 @@ static ALWAYS_INLINE void q8_0_f32(const void *w, const float *x, __u64 xs, unsi
  * Q4_0 or Q8_0 weights against Q8 activations, two blocks per step with
  * separate accumulators so the FMA latency chain does not bound the loop.
  */
-static ALWAYS_INLINE __m256i int_block(__u32 wtype, const void *w, __u32 i, float *d)
+static inline __m256i int_block(__u32 wtype, const void *w, __u32 i, float *d)
 {
 	if (wtype == TNPU_DT_Q4_0) {
 		const struct tnpu_fw_block_q4_0 *b = (const struct tnpu_fw_block_q4_0 *)w + i;
 
 		*d = f16(b->d);
 		return q4_0_bytes(b->qs);
-	} else {
+	}
+	{
 		const struct tnpu_fw_block_q8_0 *b = (const struct tnpu_fw_block_q8_0 *)w + i;
 
 		*d = f16(b->d);
@@ -166,24 +165,29 @@ static ALWAYS_INLINE __m256i int_block(__u32 wtype, const void *w, __u32 i, floa
 	}
 }
 
-static ALWAYS_INLINE void int_q8(__u32 wtype, const void *w, const struct tnpu_fw_q8 *x,
-				 __u64 xs, unsigned int nx, __u32 k, float *out)
+static inline void int_q8(__u32 wtype, const void *w, const struct tnpu_fw_q8 *x,
+			  __u64 xs, unsigned int nx, __u32 k, float *out)
 {
 	__m256 acc0[TNPU_FW_MM_NX], acc1[TNPU_FW_MM_NX];
 	__u32 i, nb = k / 32;
 	unsigned int r;
 
 #pragma GCC unroll 4
-	for (r = 0; r < nx; r++)
-		acc0[r] = acc1[r] = _mm256_setzero_ps();
+	for (r = 0; r < nx; r++) {
+		acc0[r] = _mm256_setzero_ps();
+		acc1[r] = _mm256_setzero_ps();
+	}
 	for (i = 0; i + 2 <= nb; i += 2) {
 		float d0, d1;
-		__m256i w0 = int_block(wtype, w, i, &d0), w1 = int_block(wtype, w, i + 1, &d1);
+		__m256i w0 = int_block(wtype, w, i, &d0);
+		__m256i w1 = int_block(wtype, w, i + 1, &d1);
 
-		_mm_prefetch((const char *)w + i * (wtype == TNPU_DT_Q4_0 ? 18 : 34) + PREFETCH_BYTES,
-			     _MM_HINT_T0);
+		const char *ahead = (const char *)w + PREFETCH_BYTES +
+				    i * (wtype == TNPU_DT_Q4_0 ? 18 : 34);
+
+		_mm_prefetch(ahead, _MM_HINT_T0);
 		if (wtype == TNPU_DT_Q8_0)	/* two blocks span more than a line */
-			_mm_prefetch((const char *)w + i * 34 + PREFETCH_BYTES + 64, _MM_HINT_T0);
+			_mm_prefetch(ahead + 64, _MM_HINT_T0);
 
 #pragma GCC unroll 4
 		for (r = 0; r < nx; r++) {
@@ -217,7 +221,7 @@ static ALWAYS_INLINE void int_q8(__u32 wtype, const void *w, const struct tnpu_f
  * maddubs (no sign fix-ups), and the "- 8" offset is applied once per block
  * through the activations' precomputed d * sum(q).
  */
-static ALWAYS_INLINE __m256i q4_0_codes(const __u8 *qs)
+static inline __m256i q4_0_codes(const __u8 *qs)
 {
 	const __m128i mask = _mm_set1_epi8(0xf);
 	__m128i q = _mm_loadu_si128((const __m128i *)qs);
@@ -225,15 +229,15 @@ static ALWAYS_INLINE __m256i q4_0_codes(const __u8 *qs)
 	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), mask), _mm_and_si128(q, mask));
 }
 
-static ALWAYS_INLINE __m256 udot_i8(__m256i u, const __s8 *x)
+static inline __m256 udot_i8(__m256i u, const __s8 *x)
 {
 	__m256i p = _mm256_maddubs_epi16(u, _mm256_loadu_si256((const __m256i *)x));
 
 	return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
 }
 
-static ALWAYS_INLINE void q4_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
-				  unsigned int nx, __u32 k, float *out)
+static inline void q4_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
+			   unsigned int nx, __u32 k, float *out)
 {
 	const struct tnpu_fw_block_q4_0 *b = w;
 	__m256 acc0[TNPU_FW_MM_NX], acc1[TNPU_FW_MM_NX];
@@ -243,7 +247,8 @@ static ALWAYS_INLINE void q4_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u
 
 #pragma GCC unroll 4
 	for (r = 0; r < nx; r++) {
-		acc0[r] = acc1[r] = _mm256_setzero_ps();
+		acc0[r] = _mm256_setzero_ps();
+		acc1[r] = _mm256_setzero_ps();
 		corr[r] = 0.0f;
 	}
 	for (i = 0; i + 2 <= nb; i += 2) {
@@ -284,17 +289,20 @@ static ALWAYS_INLINE void q4_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u
 /* ---- float weights -------------------------------------------------------- */
 
 /* Load 8 weights of @dtype as floats. */
-static ALWAYS_INLINE __m256 load8(__u32 dtype, const void *w, __u32 i)
+static inline __m256 load8(__u32 dtype, const void *w, __u32 i)
 {
 	if (dtype == TNPU_DT_F32)
 		return _mm256_loadu_ps((const float *)w + i);
 	if (dtype == TNPU_DT_F16)
 		return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const __u16 *)w + i)));
-	return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(
-		_mm_loadu_si128((const __m128i *)((const __u16 *)w + i))), 16));
+	{
+		__m128i h = _mm_loadu_si128((const __m128i *)((const __u16 *)w + i));
+
+		return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+	}
 }
 
-static ALWAYS_INLINE float load1(__u32 dtype, const void *w, __u32 i)
+static inline float load1(__u32 dtype, const void *w, __u32 i)
 {
 	if (dtype == TNPU_DT_F32)
 		return ((const float *)w)[i];
@@ -303,8 +311,8 @@ static ALWAYS_INLINE float load1(__u32 dtype, const void *w, __u32 i)
 	return tnpu_fw_bf16_to_f32(((const __u16 *)w)[i]);
 }
 
-static ALWAYS_INLINE void float_f32(__u32 dtype, const void *w, const float *x, __u64 xs,
-				    unsigned int nx, __u32 k, float *out)
+static inline void float_f32(__u32 dtype, const void *w, const float *x, __u64 xs,
+			     unsigned int nx, __u32 k, float *out)
 {
 	__m256 acc[TNPU_FW_MM_NX];
 	__u32 i;
@@ -337,10 +345,10 @@ static ALWAYS_INLINE void float_f32(__u32 dtype, const void *w, const float *x, 
 
 /* ---- K-quants: expand a super-block, then FMA ------------------------------ */
 
-static ALWAYS_INLINE void kquant_f32(__u32 dtype, __u32 bbytes, const void *w, const float *x,
-				     __u64 xs, unsigned int nx, __u32 k, float *out)
+static inline void kquant_f32(__u32 dtype, __u32 bbytes, const void *w, const float *x,
+			      __u64 xs, unsigned int nx, __u32 k, float *out)
 {
-	float wf[QK_K] __attribute__((aligned(32)));
+	float wf[QK_K];
 	__m256 acc[TNPU_FW_MM_NX];
 	__u32 i, j;
 	unsigned int r;
@@ -359,7 +367,7 @@ static ALWAYS_INLINE void kquant_f32(__u32 dtype, __u32 bbytes, const void *w, c
 			const float *xr = xrow(x, xs, r) + i * QK_K;
 
 			for (j = 0; j < QK_K; j += 8)
-				acc[r] = _mm256_fmadd_ps(_mm256_load_ps(wf + j),
+				acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(wf + j),
 							 _mm256_loadu_ps(xr + j), acc[r]);
 		}
 	}
@@ -368,11 +376,11 @@ static ALWAYS_INLINE void kquant_f32(__u32 dtype, __u32 bbytes, const void *w, c
 		out[r] = hsum(acc[r]);
 }
 
-static ALWAYS_INLINE void kquant_q8(__u32 dtype, __u32 bbytes, const void *w,
-				    const struct tnpu_fw_q8 *x, __u64 xs, unsigned int nx,
-				    __u32 k, float *out)
+static inline void kquant_q8(__u32 dtype, __u32 bbytes, const void *w,
+			     const struct tnpu_fw_q8 *x, __u64 xs, unsigned int nx,
+			     __u32 k, float *out)
 {
-	float wf[QK_K] __attribute__((aligned(32)));
+	float wf[QK_K];
 	__m256 acc[TNPU_FW_MM_NX];
 	__u32 i, j, t;
 	unsigned int r;
@@ -395,7 +403,7 @@ static ALWAYS_INLINE void kquant_q8(__u32 dtype, __u32 bbytes, const void *w,
 
 				i8_to_ps(_mm256_loadu_si256((const __m256i *)q[j].qs), xf);
 				for (t = 0; t < 4; t++)
-					s = _mm256_fmadd_ps(_mm256_load_ps(wf + 32 * j + 8 * t),
+					s = _mm256_fmadd_ps(_mm256_loadu_ps(wf + 32 * j + 8 * t),
 							    xf[t], s);
 				acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(q[j].d), s, acc[r]);
 			}
@@ -407,55 +415,156 @@ static ALWAYS_INLINE void kquant_q8(__u32 dtype, __u32 bbytes, const void *w,
 }
 
 /*
- * Entry points: dispatch on the row count so each inner loop is compiled
- * for a constant number of activation rows (accumulators stay in registers).
+ * Entry points: one call per row count, so that with everything inlined
+ * (flatten) each inner loop is compiled for a constant number of activation
+ * rows and its accumulators stay in registers.
  */
-#define BY_NX(call)				\
-	do {					\
-		switch (nx) {			\
-		case 1: call(1); break;		\
-		case 2: call(2); break;		\
-		case 3: call(3); break;		\
-		default: call(4); break;	\
-		}				\
-	} while (0)
-
-#define F32_ENTRY(name, body)								\
-static void dot_f32_##name(const void *w, const float *x, __u64 xs, __u32 nx,	\
-			   __u32 k, float *out)						\
-{											\
-	BY_NX(body);									\
-}
-#define Q8_ENTRY(name, body)								\
-static void dot_q8_##name(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,	\
-			  __u32 nx, __u32 k, float *out)				\
-{											\
-	BY_NX(body);									\
+static __attribute__((flatten)) void
+dot_f32_f32(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
+{
+	if (nx == 1)
+		float_f32(TNPU_DT_F32, w, x, xs, 1, k, out);
+	else if (nx == 2)
+		float_f32(TNPU_DT_F32, w, x, xs, 2, k, out);
+	else if (nx == 3)
+		float_f32(TNPU_DT_F32, w, x, xs, 3, k, out);
+	else
+		float_f32(TNPU_DT_F32, w, x, xs, 4, k, out);
 }
 
-#define CALL_Q4_0_F32(n) q4_0_f32(w, x, xs, n, k, out)
-#define CALL_Q8_0_F32(n) q8_0_f32(w, x, xs, n, k, out)
-#define CALL_F32_F32(n) float_f32(TNPU_DT_F32, w, x, xs, n, k, out)
-#define CALL_F16_F32(n) float_f32(TNPU_DT_F16, w, x, xs, n, k, out)
-#define CALL_BF16_F32(n) float_f32(TNPU_DT_BF16, w, x, xs, n, k, out)
-#define CALL_Q4_K_F32(n) kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, n, k, out)
-#define CALL_Q6_K_F32(n) kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, n, k, out)
-#define CALL_Q4_0_Q8(n) q4_0_q8(w, x, xs, n, k, out)
-#define CALL_Q8_0_Q8(n) int_q8(TNPU_DT_Q8_0, w, x, xs, n, k, out)
-#define CALL_Q4_K_Q8(n) kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, n, k, out)
-#define CALL_Q6_K_Q8(n) kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, n, k, out)
+static __attribute__((flatten)) void
+dot_f32_f16(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
+{
+	if (nx == 1)
+		float_f32(TNPU_DT_F16, w, x, xs, 1, k, out);
+	else if (nx == 2)
+		float_f32(TNPU_DT_F16, w, x, xs, 2, k, out);
+	else if (nx == 3)
+		float_f32(TNPU_DT_F16, w, x, xs, 3, k, out);
+	else
+		float_f32(TNPU_DT_F16, w, x, xs, 4, k, out);
+}
 
-F32_ENTRY(f32, CALL_F32_F32)
-F32_ENTRY(f16, CALL_F16_F32)
-F32_ENTRY(bf16, CALL_BF16_F32)
-F32_ENTRY(q4_0, CALL_Q4_0_F32)
-F32_ENTRY(q8_0, CALL_Q8_0_F32)
-F32_ENTRY(q4_k, CALL_Q4_K_F32)
-F32_ENTRY(q6_k, CALL_Q6_K_F32)
-Q8_ENTRY(q4_0, CALL_Q4_0_Q8)
-Q8_ENTRY(q8_0, CALL_Q8_0_Q8)
-Q8_ENTRY(q4_k, CALL_Q4_K_Q8)
-Q8_ENTRY(q6_k, CALL_Q6_K_Q8)
+static __attribute__((flatten)) void
+dot_f32_bf16(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
+{
+	if (nx == 1)
+		float_f32(TNPU_DT_BF16, w, x, xs, 1, k, out);
+	else if (nx == 2)
+		float_f32(TNPU_DT_BF16, w, x, xs, 2, k, out);
+	else if (nx == 3)
+		float_f32(TNPU_DT_BF16, w, x, xs, 3, k, out);
+	else
+		float_f32(TNPU_DT_BF16, w, x, xs, 4, k, out);
+}
+
+static __attribute__((flatten)) void
+dot_f32_q4_0(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
+{
+	if (nx == 1)
+		q4_0_f32(w, x, xs, 1, k, out);
+	else if (nx == 2)
+		q4_0_f32(w, x, xs, 2, k, out);
+	else if (nx == 3)
+		q4_0_f32(w, x, xs, 3, k, out);
+	else
+		q4_0_f32(w, x, xs, 4, k, out);
+}
+
+static __attribute__((flatten)) void
+dot_f32_q8_0(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
+{
+	if (nx == 1)
+		q8_0_f32(w, x, xs, 1, k, out);
+	else if (nx == 2)
+		q8_0_f32(w, x, xs, 2, k, out);
+	else if (nx == 3)
+		q8_0_f32(w, x, xs, 3, k, out);
+	else
+		q8_0_f32(w, x, xs, 4, k, out);
+}
+
+static __attribute__((flatten)) void
+dot_f32_q4_k(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
+{
+	if (nx == 1)
+		kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, 1, k, out);
+	else if (nx == 2)
+		kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, 2, k, out);
+	else if (nx == 3)
+		kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, 3, k, out);
+	else
+		kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, 4, k, out);
+}
+
+static __attribute__((flatten)) void
+dot_f32_q6_k(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
+{
+	if (nx == 1)
+		kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, 1, k, out);
+	else if (nx == 2)
+		kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, 2, k, out);
+	else if (nx == 3)
+		kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, 3, k, out);
+	else
+		kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, 4, k, out);
+}
+
+static __attribute__((flatten)) void
+dot_q8_q4_0(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
+	    float *out)
+{
+	if (nx == 1)
+		q4_0_q8(w, x, xs, 1, k, out);
+	else if (nx == 2)
+		q4_0_q8(w, x, xs, 2, k, out);
+	else if (nx == 3)
+		q4_0_q8(w, x, xs, 3, k, out);
+	else
+		q4_0_q8(w, x, xs, 4, k, out);
+}
+
+static __attribute__((flatten)) void
+dot_q8_q8_0(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
+	    float *out)
+{
+	if (nx == 1)
+		int_q8(TNPU_DT_Q8_0, w, x, xs, 1, k, out);
+	else if (nx == 2)
+		int_q8(TNPU_DT_Q8_0, w, x, xs, 2, k, out);
+	else if (nx == 3)
+		int_q8(TNPU_DT_Q8_0, w, x, xs, 3, k, out);
+	else
+		int_q8(TNPU_DT_Q8_0, w, x, xs, 4, k, out);
+}
+
+static __attribute__((flatten)) void
+dot_q8_q4_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
+	    float *out)
+{
+	if (nx == 1)
+		kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, 1, k, out);
+	else if (nx == 2)
+		kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, 2, k, out);
+	else if (nx == 3)
+		kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, 3, k, out);
+	else
+		kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, 4, k, out);
+}
+
+static __attribute__((flatten)) void
+dot_q8_q6_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
+	    float *out)
+{
+	if (nx == 1)
+		kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, 1, k, out);
+	else if (nx == 2)
+		kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, 2, k, out);
+	else if (nx == 3)
+		kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, 3, k, out);
+	else
+		kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, 4, k, out);
+}
 
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 	.dot_f32 = {

@@ -26,6 +26,7 @@
 #include "drm/tnpu_accel.h"
 #include "drm/tnpu_cmd.h"
 #include "fw_internal.h"
+#include "quant.h"
 #include "ref_matmul.h"
 #include "ref_quant.h"
 #include "../../userspace/lib/inproc.h"
@@ -403,6 +404,25 @@ static void test_matmul_bad(void **state)
 	mm_fixture_fini(&f);
 }
 
+/* The firmware's block structs match GGUF's byte layouts. */
+static void test_block_layouts(void **state)
+{
+	uint32_t be, bb;
+
+	(void)state;
+	ref_block(TNPU_DT_Q4_0, &be, &bb);
+	assert_int_equal(sizeof(struct tnpu_fw_block_q4_0), bb);
+	ref_block(TNPU_DT_Q8_0, &be, &bb);
+	assert_int_equal(sizeof(struct tnpu_fw_block_q8_0), bb);
+	ref_block(TNPU_DT_Q4_K, &be, &bb);
+	assert_int_equal(sizeof(struct tnpu_fw_block_q4_k), bb);
+	ref_block(TNPU_DT_Q6_K, &be, &bb);
+	assert_int_equal(sizeof(struct tnpu_fw_block_q6_k), bb);
+	assert_int_equal(offsetof(struct tnpu_fw_block_q6_k, d), 208);
+	/* The scratch size promised to users covers the Q8 activation blocks. */
+	assert_true(TNPU_MATMUL_SCRATCH_SIZE(1, 32) >= sizeof(struct tnpu_fw_q8));
+}
+
 /* ---- EMBEDDING ------------------------------------------------------------ */
 
 static void test_embedding(void **state)
@@ -513,6 +533,7 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_block_layouts),
 		cmocka_unit_test(test_matmul_shapes_simd),
 		cmocka_unit_test(test_matmul_shapes_portable),
 		cmocka_unit_test(test_matmul_formats),
