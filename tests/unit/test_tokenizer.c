@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * SentencePiece-style BPE tokenizer: merges by score (leftmost on ties),
+ * byte fallback, decoding, bad vocabularies; and, when present, the real
+ * stories260K vocabulary against the ids in ../shared/models/README.md.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "tnpu.h"
+#include "../../userspace/lib/gguf.h"
+#include "../../userspace/lib/tokenizer.h"
+
+#define SP "\xe2\x96\x81"	/* U+2581, SentencePiece's space */
+
+static char tmp_path[64];
+
+/* Synthetic vocabulary: specials, 256 byte tokens, then these pieces. */
+static const struct {
+	const char *text;
+	float score;
+} pieces[] = {
+	{ SP, -10 }, { "a", -10 }, { "b", -10 }, { "c", -10 }, { "ab", -1 }, { "bc", -2 },
+	{ SP "a", -3 }, { SP "ab", -4 }, { "abc", -0.5f }, { "aa", -2 },
+};
+
+#define N_SPECIAL 3
+#define BYTE0 N_SPECIAL
+#define PIECE0 (N_SPECIAL + 256)
+#define N_VOCAB (PIECE0 + (int)(sizeof(pieces) / sizeof(pieces[0])))
+
+static int piece_id(const char *text)
+{
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++)
+		if (!strcmp(pieces[i].text, text))
+			return PIECE0 + (int)i;
+	fail_msg("no piece '%s'", text);
+	return -1;
+}
+
+/* Writes the synthetic vocabulary with tokenizer model @model. */
+static void write_vocab(const char *model, int n_scores)
+{
+	static char bytes[256][8];
+	const char *text[N_VOCAB];
+	float score[N_VOCAB];
+	int32_t type[N_VOCAB];
+	struct gguf_writer *w = gguf_writer_new();
+
+	assert_non_null(w);
+	text[0] = "<unk>"; text[1] = "<s>"; text[2] = "</s>";
+	type[0] = 2; type[1] = type[2] = 3;
+	score[0] = score[1] = score[2] = 0;
+	for (int b = 0; b < 256; b++) {
+		snprintf(bytes[b], sizeof(bytes[b]), "<0x%02X>", b);
+		text[BYTE0 + b] = bytes[b];
+		type[BYTE0 + b] = 6;
+		score[BYTE0 + b] = 0;
+	}
+	for (int i = PIECE0; i < N_VOCAB; i++) {
+		text[i] = pieces[i - PIECE0].text;
+		score[i] = pieces[i - PIECE0].score;
+		type[i] = 1;
+	}
+	assert_int_equal(gguf_writer_add_str(w, "tokenizer.ggml.model", model), 0);
+	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", text, N_VOCAB), 0);
+	assert_int_equal(gguf_writer_add_arr_f32(w, "tokenizer.ggml.scores", score, n_scores), 0);
+	assert_int_equal(gguf_writer_add_arr_i32(w, "tokenizer.ggml.token_type", type, N_VOCAB), 0);
+	assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", 1), 0);
+	assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", 2), 0);
+	assert_int_equal(gguf_writer_save(w, tmp_path), 0);
+	gguf_writer_free(w);
+}
+
+struct fixture {
+	struct gguf_file *f;
+	struct tokenizer *tok;
+};
+
+static int setup(void **state)
+{
+	static struct fixture fx;
+	int fd;
+
+	snprintf(tmp_path, sizeof(tmp_path), "/tmp/test_tokenizer.XXXXXX");
+	fd = mkstemp(tmp_path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	write_vocab("llama", N_VOCAB);
+	if (gguf_open(tmp_path, &fx.f) || tokenizer_load(fx.f, &fx.tok))
+		return -1;
+	*state = &fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	tokenizer_free(fx->tok);
+	gguf_close(fx->f);
+	unlink(tmp_path);
+	return 0;
+}
+
+static void expect_ids(const struct tokenizer *tok, const char *text, const int32_t *want, int n)
+{
+	int32_t got[64];
+	int count = tokenizer_encode(tok, text, 1, got, 64);
+
+	assert_int_equal(count, n);
+	for (int i = 0; i < n; i++)
+		if (got[i] != want[i])
+			fail_msg("'%s': id %d is %d, expected %d", text, i, got[i], want[i]);
+}
+
+/* Decoding the ids after BOS gives back the text. */
+static void expect_round_trip(const struct tokenizer *tok, const char *text)
+{
+	int32_t ids[64];
+	char out[256];
+	size_t o = 0, len;
+	int n = tokenizer_encode(tok, text, 1, ids, 64);
+
+	assert_true(n > 0 && n <= 64);
+	for (int i = 1; i < n; i++) {
+		const char *p = tokenizer_piece(tok, ids[i - 1], ids[i], &len);
+
+		assert_non_null(p);
+		assert_true(o + len < sizeof(out));
+		memcpy(out + o, p, len);
+		o += len;
+	}
+	out[o] = '\0';
+	assert_string_equal(out, text);
+}
+
+static void test_merges(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* ▁ a b c: ab (-1) beats bc (-2) and ▁a (-3); then abc (-0.5) beats ▁ab (-4). */
+	expect_ids(fx->tok, "abc", (int32_t[]){ 1, piece_id(SP), piece_id("abc") }, 3);
+	/* ▁ a a a: the two "aa" pairs tie and the leftmost wins; ▁a (-3) loses to aa (-2). */
+	expect_ids(fx->tok, "aaa", (int32_t[]){ 1, piece_id(SP), piece_id("aa"), piece_id("a") },
+		   4);
+	/* ▁ a b: ab (-1) beats ▁a (-3); then ▁ab is a token. */
+	expect_ids(fx->tok, "ab", (int32_t[]){ 1, piece_id(SP "ab") }, 2);
+	/* Spaces become ▁ and the leading one is added. */
+	expect_ids(fx->tok, "c a",
+		   (int32_t[]){ 1, piece_id(SP), piece_id("c"), piece_id(SP "a") }, 4);
+	expect_ids(fx->tok, "", (int32_t[]){ 1 }, 1);
+	/* Without BOS; and the count when the buffer is too small. */
+	assert_int_equal(tokenizer_encode(fx->tok, "abc", 0, NULL, 0), 2);
+}
+
+static void test_byte_fallback(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* é is C3 A9 and no token: its bytes. */
+	expect_ids(fx->tok, "\xc3\xa9",
+		   (int32_t[]){ 1, piece_id(SP), BYTE0 + 0xc3, BYTE0 + 0xa9 }, 4);
+	/* A stray continuation byte and a control byte. */
+	expect_ids(fx->tok, "a\x80\x01",
+		   (int32_t[]){ 1, piece_id(SP "a"), BYTE0 + 0x80, BYTE0 + 0x01 }, 4);
+	expect_round_trip(fx->tok, "\xc3\xa9 abc aaa");
+	expect_round_trip(fx->tok, "ab  bc\tz");
+}
+
+static void test_pieces(void **state)
+{
+	struct fixture *fx = *state;
+	size_t len;
+	const char *p;
+
+	p = tokenizer_piece(fx->tok, 1, piece_id(SP "ab"), &len);
+	assert_int_equal(len, 2);		/* leading space dropped after BOS */
+	assert_memory_equal(p, "ab", 2);
+	p = tokenizer_piece(fx->tok, piece_id("a"), piece_id(SP "ab"), &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(p, " ab", 3);
+	p = tokenizer_piece(fx->tok, -1, BYTE0, &len);
+	assert_int_equal(len, 1);
+	assert_int_equal(p[0], 0);
+	p = tokenizer_piece(fx->tok, -1, 2, &len);	/* control: no text */
+	assert_int_equal(len, 0);
+	assert_null(tokenizer_piece(fx->tok, -1, N_VOCAB, &len));
+	assert_null(tokenizer_piece(fx->tok, -1, -1, &len));
+	assert_int_equal(tokenizer_bos(fx->tok), 1);
+	assert_int_equal(tokenizer_eos(fx->tok), 2);
+	assert_int_equal(tokenizer_vocab_size(fx->tok), N_VOCAB);
+}
+
+static void test_bad_vocab(void **state)
+{
+	struct gguf_file *f;
+	struct tokenizer *tok = (struct tokenizer *)1;
+
+	(void)state;
+	write_vocab("gpt2", N_VOCAB);
+	assert_int_equal(gguf_open(tmp_path, &f), 0);
+	assert_int_equal(tokenizer_load(f, &tok), -ENOTSUP);
+	assert_non_null(strstr(tnpu_last_error(), "'gpt2' is not supported"));
+	assert_null(tok);
+	gguf_close(f);
+
+	write_vocab("llama", N_VOCAB - 1);
+	assert_int_equal(gguf_open(tmp_path, &f), 0);
+	assert_int_equal(tokenizer_load(f, &tok), -EINVAL);
+	assert_non_null(strstr(tnpu_last_error(), "scores has 268 entries for 269 tokens"));
+	gguf_close(f);
+
+	struct gguf_writer *w = gguf_writer_new();
+
+	assert_int_equal(gguf_writer_add_u32(w, "x", 1), 0);
+	assert_int_equal(gguf_writer_save(w, tmp_path), 0);
+	gguf_writer_free(w);
+	assert_int_equal(gguf_open(tmp_path, &f), 0);
+	assert_int_equal(tokenizer_load(f, &tok), -EINVAL);
+	assert_non_null(strstr(tnpu_last_error(), "no tokenizer"));
+	gguf_close(f);
+}
+
+/* The real stories260K vocabulary: ids from ../shared/models/README.md. */
+static void test_stories260k(void **state)
+{
+	static const int32_t gen[] = { 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338 };
+	const char *path = NULL;
+	struct gguf_file *f;
+	struct tokenizer *tok;
+	char out[256] = "";
+	size_t o = 0, len;
+	int32_t prev = 378;
+
+	(void)state;
+	/* $TOP/../shared/models, $TOP found from this source file's path. */
+	char buf[4096];
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", __FILE__);
+	slash = strrchr(buf, '/');
+	if (slash) {
+		snprintf(slash, sizeof(buf) - (size_t)(slash - buf),
+			 "/../../../shared/models/stories260K.gguf");
+		if (access(buf, R_OK) == 0)
+			path = buf;
+	}
+	if (!path) {
+		printf("test_stories260k: skipped (stories260K.gguf absent)\n");
+		skip();
+	}
+	assert_int_equal(gguf_open(path, &f), 0);
+	assert_int_equal(tokenizer_load(f, &tok), 0);
+	expect_ids(tok, "Once upon a time", (int32_t[]){ 1, 403, 407, 261, 378 }, 5);
+	expect_round_trip(tok, "Once upon a time, there was a little girl named Lily.");
+	for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++) {
+		const char *p = tokenizer_piece(tok, prev, gen[i], &len);
+
+		memcpy(out + o, p, len);
+		o += len;
+		prev = gen[i];
+	}
+	out[o] = '\0';
+	assert_string_equal(out, ", there was a little girl named Lily. She");
+	tokenizer_free(tok);
+	gguf_close(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_merges),
+		cmocka_unit_test(test_byte_fallback),
+		cmocka_unit_test(test_pieces),
+		cmocka_unit_test(test_stories260k),
+		cmocka_unit_test(test_bad_vocab),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
