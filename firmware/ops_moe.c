@@ -15,7 +15,7 @@
 
 struct gate_job {
 	struct fw_tensor logits, bias, ids, weights;
-	__u32 func, k;
+	__u32 func, k, n_group, topk_group;
 	int has_bias, norm;
 	float scale;
 };
@@ -51,32 +51,99 @@ static int gate_before(float sa, __u32 a, float sb, __u32 b)
 	return sa > sb || (sa == sb && a < b);
 }
 
+/* Largest logit and softmax normalizer of the row. */
+static void gate_row_stats(struct gate_row *g, __u32 n)
+{
+	const struct gate_job *j = g->j;
+	double sum = 0;
+	__u32 e;
+
+	g->max = -__builtin_inff();
+	for (e = 0; e < n; e++) {
+		float x = fw_ld(j->logits.dtype, g->logits, e);
+
+		if (x > g->max)
+			g->max = x;
+	}
+	g->inv_sum = 0;
+	if (j->func == TNPU_GATE_SOFTMAX) {
+		for (e = 0; e < n; e++)
+			sum += act_exp(fw_ld(j->logits.dtype, g->logits, e) - g->max);
+		g->inv_sum = sum > 0 ? (float)(1.0 / sum) : 0.0f;
+	}
+}
+
+/* Sum of the two best selection scores of group @grp (DeepSeek-V3). */
+static float gate_group_score(const struct gate_row *g, __u32 grp, __u32 size)
+{
+	float best = -__builtin_inff(), second = -__builtin_inff();
+	__u32 e;
+
+	for (e = grp * size; e < (grp + 1) * size; e++) {
+		float s = gate_select_score(g, e);
+
+		if (s > best) {
+			second = best;
+			best = s;
+		} else if (s > second) {
+			second = s;
+		}
+	}
+	return size > 1 ? best + second : best;
+}
+
+/* Bit mask of the groups experts may be chosen from. */
+static __u64 gate_allowed_groups(const struct gate_row *g, __u32 n)
+{
+	const struct gate_job *j = g->j;
+	__u32 size, c, grp, prev = 0;
+	float prev_score = 0;
+	__u64 mask = 0;
+
+	if (j->n_group <= 1)
+		return ~0ULL;
+	size = n / j->n_group;
+	/* Same "next in a total order" selection as for experts. */
+	for (c = 0; c < j->topk_group; c++) {
+		float best_score = 0;
+		__u32 best = 0;
+		int found = 0;
+
+		for (grp = 0; grp < j->n_group; grp++) {
+			float s = gate_group_score(g, grp, size);
+
+			if (c && !gate_before(prev_score, prev, s, grp))
+				continue;
+			if (!found || gate_before(s, grp, best_score, best)) {
+				best = grp;
+				best_score = s;
+				found = 1;
+			}
+		}
+		mask |= 1ULL << best;
+		prev = best;
+		prev_score = best_score;
+	}
+	return mask;
+}
+
 static void gate_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 {
 	const struct gate_job *j = arg;
-	__u32 n = j->logits.ne[0], e, c;
+	__u32 n = j->logits.ne[0], group_size, e, c;
 	__u64 r;
 
 	(void)worker;
+	group_size = j->n_group > 1 ? n / j->n_group : n;
 	for (r = first; r < end; r++) {
 		struct gate_row g = { .j = j, .logits = fw_row(&j->logits, r) };
 		__s32 *ids = fw_row(&j->ids, r);
 		float *w = fw_row(&j->weights, r);
 		float prev_score = 0, wsum = 0;
-		double sum = 0;
+		__u64 groups;
 
-		g.max = -__builtin_inff();
-		for (e = 0; e < n; e++) {
-			float x = fw_ld(j->logits.dtype, g.logits, e);
-
-			if (x > g.max)
-				g.max = x;
-		}
-		if (j->func == TNPU_GATE_SOFTMAX) {
-			for (e = 0; e < n; e++)
-				sum += act_exp(fw_ld(j->logits.dtype, g.logits, e) - g.max);
-			g.inv_sum = sum > 0 ? (float)(1.0 / sum) : 0.0f;
-		}
+		gate_row_stats(&g, n);
+		groups = gate_allowed_groups(&g, n);
 		/*
 		 * Choice c is the best expert ranked after choice c - 1: the
 		 * ranking is a total order, so no "already chosen" set is needed.
@@ -87,8 +154,11 @@ static void gate_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 			__u32 best = 0;
 
 			for (e = 0; e < n; e++) {
-				float s = gate_select_score(&g, e);
+				float s;
 
+				if (!((groups >> (e / group_size)) & 1))
+					continue;
+				s = gate_select_score(&g, e);
 				if (c && !gate_before(prev_score, (__u32)ids[c - 1], s, e))
 					continue;
 				if (!found || gate_before(s, e, best_score, best)) {
@@ -118,10 +188,12 @@ int tnpu_fw_op_moe_gate(struct tnpu_fw_exec *ex, const void *cmd)
 
 	j.func = c->func;
 	j.k = c->k;
+	j.n_group = c->n_group;
+	j.topk_group = c->topk_group;
 	j.scale = fw_f32_bits(c->scale);
 	j.has_bias = !!(c->hdr.flags & TNPU_GATE_F_BIAS);
 	j.norm = !!(c->hdr.flags & TNPU_GATE_F_NORM);
-	if (c->pad || j.func > TNPU_GATE_SIGMOID || !j.k ||
+	if (j.func > TNPU_GATE_SIGMOID || !j.k ||
 	    !(j.scale > -1e30f && j.scale < 1e30f))
 		return fw_bad(ex);
 	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j.logits);
@@ -139,6 +211,12 @@ int tnpu_fw_op_moe_gate(struct tnpu_fw_exec *ex, const void *cmd)
 	    j.weights.ne[1] != j.logits.ne[1] || fw_nrows(&j.weights) != j.logits.ne[1])
 		return fw_bad(ex);
 	if (j.has_bias && (j.bias.ne[0] != j.logits.ne[0] || fw_nrows(&j.bias) != 1))
+		return fw_bad(ex);
+	/* Groups: whole, at most 64 (a mask), enough experts in the kept ones. */
+	if (j.n_group > 1 &&
+	    (j.n_group > 64 || j.logits.ne[0] % j.n_group || !j.topk_group ||
+	     j.topk_group > j.n_group ||
+	     j.k > (__u64)j.topk_group * (j.logits.ne[0] / j.n_group)))
 		return fw_bad(ex);
 	if (!j.logits.data)
 		return 0;

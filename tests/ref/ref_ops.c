@@ -240,7 +240,8 @@ void ref_attention_head(const float *q, const float *k, const float *v, int n_kv
 }
 
 void ref_moe_gate(const float *logits, const float *bias, int n_expert, int k,
-		  int sigmoid, int norm, float scale, int32_t *ids, float *weights)
+		  int sigmoid, int norm, float scale, int n_group, int topk_group,
+		  int32_t *ids, float *weights)
 {
 	double *prob = malloc(sizeof(double) * n_expert);
 	char *taken = calloc(n_expert, 1);
@@ -252,6 +253,40 @@ void ref_moe_gate(const float *logits, const float *bias, int n_expert, int k,
 		sum += exp(logits[e] - max);
 	for (int e = 0; e < n_expert; e++)
 		prob[e] = sigmoid ? ref_sigmoid(logits[e]) : exp(logits[e] - max) / sum;
+	if (n_group > 1) {
+		/* Rank groups by their two best selection scores; mark the rest taken. */
+		int size = n_expert / n_group;
+		double *gscore = malloc(sizeof(double) * n_group);
+		char *gkeep = calloc(n_group, 1);
+
+		for (int g = 0; g < n_group; g++) {
+			double s[2] = { -INFINITY, -INFINITY };
+
+			for (int e = g * size; e < (g + 1) * size; e++) {
+				double v = prob[e] + (bias ? bias[e] : 0);
+
+				if (v > s[0]) {
+					s[1] = s[0];
+					s[0] = v;
+				} else if (v > s[1]) {
+					s[1] = v;
+				}
+			}
+			gscore[g] = size > 1 ? s[0] + s[1] : s[0];
+		}
+		for (int c = 0; c < topk_group; c++) {
+			int best = -1;
+
+			for (int g = 0; g < n_group; g++)
+				if (!gkeep[g] && (best < 0 || gscore[g] > gscore[best]))
+					best = g;
+			gkeep[best] = 1;
+		}
+		for (int e = 0; e < n_expert; e++)
+			taken[e] = !gkeep[e / size];
+		free(gscore);
+		free(gkeep);
+	}
 	for (int c = 0; c < k; c++) {
 		int best = -1;
 

@@ -66,10 +66,12 @@ void ref_attention_head(const float *q, const float *k, const float *v, int n_kv
 /*
  * MoE routing of one token: scores (softmax or sigmoid of @logits), choice
  * by score + @bias (may be NULL), @k best (ties: lower id), weights the
- * scores, normalized if @norm, times @scale.
+ * scores, normalized if @norm, times @scale. With @n_group > 1 only experts
+ * of the @topk_group groups with the best top-2 score sums are eligible.
  */
 void ref_moe_gate(const float *logits, const float *bias, int n_expert, int k,
-		  int sigmoid, int norm, float scale, int32_t *ids, float *weights);
+		  int sigmoid, int norm, float scale, int n_group, int topk_group,
+		  int32_t *ids, float *weights);
 
 /* y[N] = w (N rows of K) . x[K] */
 void ref_matvec(const float *w, const float *x, int n, int k, float *y);

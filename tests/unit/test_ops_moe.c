@@ -20,6 +20,7 @@ struct gate_cfg {
 	uint32_t func;
 	uint16_t flags;
 	float scale;
+	uint16_t n_group, topk_group;
 };
 
 static void emit_gate(struct ot *t, const struct gate_cfg *g, uint32_t logit_dt, uint64_t logits_va,
@@ -30,6 +31,8 @@ static void emit_gate(struct ot *t, const struct gate_cfg *g, uint32_t logit_dt,
 	c->func = g->func;
 	c->k = g->k;
 	c->scale = ot_f32_bits(g->scale);
+	c->n_group = g->n_group;
+	c->topk_group = g->topk_group;
 	c->logits = ot_tensor(logits_va, logit_dt, g->n_expert, g->tokens, 1, 1);
 	if (g->flags & TNPU_GATE_F_BIAS)
 		c->bias = ot_tensor(bias_va, TNPU_DT_F32, g->n_expert, 1, 1, 1);
@@ -40,12 +43,16 @@ static void emit_gate(struct ot *t, const struct gate_cfg *g, uint32_t logit_dt,
 static void test_moe_gate(void **state)
 {
 	static const struct gate_cfg cfgs[] = {
-		{ 8, 2, 3, TNPU_GATE_SOFTMAX, 0, 1.0f },			/* Mixtral */
-		{ 8, 2, 1, TNPU_GATE_SOFTMAX, TNPU_GATE_F_NORM, 1.0f },
-		{ 64, 6, 5, TNPU_GATE_SOFTMAX, 0, 1.0f },
-		{ 256, 8, 4, TNPU_GATE_SIGMOID, TNPU_GATE_F_BIAS | TNPU_GATE_F_NORM, 2.5f }, /* DS-V3 */
-		{ 16, 16, 2, TNPU_GATE_SIGMOID, 0, 1.0f },
-		{ 1, 1, 1, TNPU_GATE_SOFTMAX, 0, 1.0f },
+		{ 8, 2, 3, TNPU_GATE_SOFTMAX, 0, 1.0f, 0, 0 },			/* Mixtral */
+		{ 8, 2, 1, TNPU_GATE_SOFTMAX, TNPU_GATE_F_NORM, 1.0f, 0, 0 },
+		{ 64, 6, 5, TNPU_GATE_SOFTMAX, 0, 1.0f, 0, 0 },
+		{ 256, 8, 4, TNPU_GATE_SIGMOID, TNPU_GATE_F_BIAS | TNPU_GATE_F_NORM, 2.5f, 0, 0 },
+		/* DeepSeek-V3: 8 groups of 32, the best 4 groups, 8 experts. */
+		{ 256, 8, 4, TNPU_GATE_SIGMOID, TNPU_GATE_F_BIAS | TNPU_GATE_F_NORM, 2.5f, 8, 4 },
+		{ 64, 6, 3, TNPU_GATE_SOFTMAX, 0, 1.0f, 16, 2 },		/* small groups */
+		{ 12, 3, 2, TNPU_GATE_SIGMOID, TNPU_GATE_F_NORM, 1.0f, 12, 3 },	/* groups of 1 */
+		{ 16, 16, 2, TNPU_GATE_SIGMOID, 0, 1.0f, 0, 0 },
+		{ 1, 1, 1, TNPU_GATE_SOFTMAX, 0, 1.0f, 0, 0 },
 	};
 	struct ot *t = *state;
 
@@ -70,7 +77,8 @@ static void test_moe_gate(void **state)
 				ref_moe_gate(x + (size_t)tok * g->n_expert,
 					     g->flags & TNPU_GATE_F_BIAS ? bias : NULL, g->n_expert, g->k,
 					     g->func == TNPU_GATE_SIGMOID, !!(g->flags & TNPU_GATE_F_NORM),
-					     g->scale, want_ids + (size_t)tok * g->k,
+					     g->scale, g->n_group, g->topk_group,
+					     want_ids + (size_t)tok * g->k,
 					     want_w + (size_t)tok * g->k);
 			assert_memory_equal(bi.cpu, want_ids, nk * 4);
 			ot_assert_close("gate weights", bw.cpu, want_w, nk, 1e-7, 2e-6);
@@ -92,7 +100,7 @@ static void test_moe_gate(void **state)
 static void run_moe_chain(struct ot *t, uint32_t w_dtype, uint32_t n_expert, uint32_t k,
 			  uint32_t kdim, uint32_t n, uint32_t tokens, int weighted, int x_per_choice)
 {
-	struct gate_cfg g = { n_expert, k, tokens, TNPU_GATE_SOFTMAX, TNPU_GATE_F_NORM, 1.0f };
+	struct gate_cfg g = { n_expert, k, tokens, TNPU_GATE_SOFTMAX, TNPU_GATE_F_NORM, 1.0f, 0, 0 };
 	uint32_t blk_elems, blk_bytes;
 	uint32_t xrows = x_per_choice ? k : 1;
 	size_t nl = (size_t)n_expert * tokens, nk = (size_t)k * tokens;
@@ -142,7 +150,7 @@ static void run_moe_chain(struct ot *t, uint32_t w_dtype, uint32_t n_expert, uin
 	assert_int_equal(ot_run(t), 0);
 
 	for (uint32_t tok = 0; tok < tokens; tok++) {
-		ref_moe_gate(logits + (size_t)tok * n_expert, NULL, n_expert, k, 0, 1, 1.0f,
+		ref_moe_gate(logits + (size_t)tok * n_expert, NULL, n_expert, k, 0, 1, 1.0f, 0, 0,
 			     ids + (size_t)tok * k, wts + (size_t)tok * k);
 		for (uint32_t j = 0; j < k; j++) {
 			int32_t e = ids[(size_t)tok * k + j];
@@ -243,6 +251,18 @@ static void test_moe_rejects(void **state)
 	g->ids = ot_tensor(bi.va, TNPU_DT_I32, 5, 1, 1, 1);
 	g->weights = ot_tensor(by.va, TNPU_DT_F32, 5, 1, 1, 1);
 	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	/* Groups that do not divide the experts, or leave fewer than k experts. */
+	for (int i = 0; i < 2; i++) {
+		g = ot_emit(t, TNPU_OP_MOE_GATE, 0, sizeof(*g));
+		g->k = i ? 3 : 1;
+		g->n_group = i ? 4 : 3;
+		g->topk_group = 1;
+		g->scale = ot_f32_bits(1.0f);
+		g->logits = ot_tensor(bx.va, TNPU_DT_F32, 8, 1, 1, 1);
+		g->ids = ot_tensor(bi.va, TNPU_DT_I32, g->k, 1, 1, 1);
+		g->weights = ot_tensor(by.va, TNPU_DT_F32, g->k, 1, 1, 1);
+		assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	}
 	g = ot_emit(t, TNPU_OP_MOE_GATE, 0, sizeof(*g));
 	g->func = 2;
 	g->k = 1;

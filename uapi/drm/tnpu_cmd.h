@@ -594,6 +594,11 @@ enum tnpu_gate_func {
  * picks the @k best (ties: lower id), and writes their ids to @ids (I32,
  * {k, T}, best first) and their weights (score, optionally normalized, times
  * @scale) to @weights (F32, {k, T}).
+ *
+ * Group-limited routing (DeepSeek-V3): with @n_group > 1 the experts form
+ * @n_group equal groups, each group is ranked by the sum of its two best
+ * selection scores, and the @k experts are chosen only from the
+ * @topk_group best groups.
  */
 struct tnpu_cmd_moe_gate {
 	/** @hdr: header, opcode %TNPU_OP_MOE_GATE, TNPU_GATE_F_* flags. */
@@ -604,8 +609,10 @@ struct tnpu_cmd_moe_gate {
 	__u32 k;
 	/** @scale: binary32 factor of the weights, usually 1. */
 	__u32 scale;
-	/** @pad: zero. */
-	__u32 pad;
+	/** @n_group: expert groups dividing n_expert, at most 64; 0 or 1: none. */
+	__u16 n_group;
+	/** @topk_group: groups kept, 1..@n_group (ignored without groups). */
+	__u16 topk_group;
 	/** @logits: router output. */
 	struct tnpu_tensor logits;
 	/** @bias: selection bias, {n_expert} F32, zero without the flag. */
