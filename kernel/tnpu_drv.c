@@ -347,6 +347,12 @@ static int tnpu_probe(struct platform_device *pdev)
 	tdev->mem_limit = (u64)tnpu_mem_limit_mb << 20;
 
 	ret = tnpu_hw_init(tdev);
+	/*
+	 * A refused firmware image has been explained in one line already;
+	 * -ENODEV keeps the driver core from adding a second one.
+	 */
+	if (ret == -ENOEXEC)
+		return -ENODEV;
 	if (ret)
 		return ret;
 	ret = tnpu_job_init(tdev);
