@@ -44,10 +44,13 @@ static double yarn_ramp(double lo, double hi, __u32 i0)
 	return 1 - y;
 }
 
-/* Angle of rotation pair @pair at position @pos: interpolated, YaRN-blended. */
-static double rope_theta(const struct rope_job *j, double pos, __u32 pair)
+/*
+ * Angle of rotation pair @pair at position @pos, whose frequency is
+ * @inv_freq = theta_scale^pair: interpolated, YaRN-blended.
+ */
+static double rope_theta(const struct rope_job *j, double pos, __u32 pair, double inv_freq)
 {
-	double theta_extrap = pos * fw_pow(j->theta_scale, pair);
+	double theta_extrap = pos * inv_freq;
 	double theta = j->freq_scale * theta_extrap;
 	double mix;
 
@@ -72,11 +75,15 @@ static void rope_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 		double pos = (double)(j->pos + t);
 
 		for (p0 = 0; p0 < half; p0 += np) {
+			double inv_freq = fw_pow(j->theta_scale, p0);
+
 			np = half - p0 < ROPE_TILE ? half - p0 : ROPE_TILE;
 			for (p = 0; p < np; p++) {
 				double s, c;
 
-				fw_sincos(rope_theta(j, pos, p0 + p), &s, &c);
+				fw_sincos(rope_theta(j, pos, p0 + p, inv_freq), &s, &c);
+				/* Successive powers: error far below float's. */
+				inv_freq *= j->theta_scale;
 				cs[p] = (float)(c * j->mscale);
 				sn[p] = (float)(s * j->mscale);
 			}
