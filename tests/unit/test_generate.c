@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The inference runtime end to end on the in-process NPU: random llama and
+ * qwen2 models (F32, F16, Q8_0, Q4_0 weights) written as GGUF, generated
+ * from, and every step's logits compared with the plain float forward pass
+ * of tests/ref/ref_llama.c; sampling against the reference sampler; and,
+ * when ../shared/models/stories260K.gguf exists, the exact greedy ids and
+ * top-1 logits given in its README.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "tnpu_llm.h"
+#include "ref_llama.h"
+#include "ref_ops.h"
+#include "ref_quant.h"
+#include "../../userspace/lib/gguf.h"
+
+static char tmp_path[64];
+
+static int setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	snprintf(tmp_path, sizeof(tmp_path), "/tmp/test_generate.XXXXXX");
+	fd = mkstemp(tmp_path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(tmp_path);
+	return 0;
+}
+
+static uint32_t ggml_of(uint32_t dtype)
+{
+	switch (dtype) {
+	case TNPU_DT_F16: return GGML_TYPE_F16;
+	case TNPU_DT_Q4_0: return GGML_TYPE_Q4_0;
+	case TNPU_DT_Q8_0: return GGML_TYPE_Q8_0;
+	default: return GGML_TYPE_F32;
+	}
+}
+
+struct rand_model {
+	struct ref_llama_config c;
+	struct ref_llama_weights w;
+	float *all[64 * 12 + 3];	/* every allocation, for freeing */
+	int n_all;
+};
+
+static float *keep(struct rand_model *m, float *p)
+{
+	assert_non_null(p);
+	assert_true(m->n_all < (int)(sizeof(m->all) / sizeof(m->all[0])));
+	m->all[m->n_all++] = p;
+	return p;
+}
+
+/* A random @n x @k matrix of @dtype in the GGUF; returns its exact float values. */
+static float *add_matrix(struct rand_model *m, struct gguf_writer *gw, const char *name,
+			 uint32_t dtype, int n, int k, unsigned int *seed)
+{
+	uint32_t be, bb;
+	uint8_t *raw;
+	double *row = malloc(sizeof(double) * k);
+	float *f = keep(m, malloc(sizeof(float) * (size_t)n * k));
+
+	ref_block(dtype, &be, &bb);
+	raw = malloc((size_t)k / be * bb * n);
+	assert_non_null(raw);
+	assert_non_null(row);
+	for (int r = 0; r < n; r++) {
+		uint8_t *dst = raw + (size_t)k / be * bb * r;
+
+		ref_random_row(dtype, dst, k, seed);
+		ref_dequant(dtype, dst, k, row);
+		for (int i = 0; i < k; i++)
+			f[(size_t)r * k + i] = (float)row[i];
+	}
+	assert_int_equal(gguf_writer_add_tensor(gw, name, ggml_of(dtype), 2,
+						(uint64_t[]){ (uint64_t)k, (uint64_t)n }, raw), 0);
+	free(raw);
+	free(row);
+	return f;
+}
+
+/* An F32 vector in [lo, hi). */
+static float *add_vector(struct rand_model *m, struct gguf_writer *gw, const char *name, int n,
+			 float lo, float hi, unsigned int *seed)
+{
+	float *f = keep(m, malloc(sizeof(float) * n));
+
+	for (int i = 0; i < n; i++)
+		f[i] = lo + (hi - lo) * (float)(rand_r(seed) % 10000) / 10000.0f;
+	assert_int_equal(gguf_writer_add_tensor(gw, name, GGML_TYPE_F32, 1,
+						(uint64_t[]){ (uint64_t)n }, f), 0);
+	return f;
+}
+
+static void add_vocab(struct gguf_writer *gw, int n)
+{
+	char **text = malloc(sizeof(char *) * n);
+	float *score = calloc(n, sizeof(float));
+
+	assert_non_null(text);
+	assert_non_null(score);
+	for (int i = 0; i < n; i++) {
+		text[i] = malloc(16);
+		assert_non_null(text[i]);
+		snprintf(text[i], 16, i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : "t%d", i);
+	}
+	assert_int_equal(gguf_writer_add_str(gw, "tokenizer.ggml.model", "llama"), 0);
+	assert_int_equal(gguf_writer_add_arr_str(gw, "tokenizer.ggml.tokens",
+						 (const char *const *)text, n), 0);
+	assert_int_equal(gguf_writer_add_arr_f32(gw, "tokenizer.ggml.scores", score, n), 0);
+	assert_int_equal(gguf_writer_add_u32(gw, "tokenizer.ggml.bos_token_id", 1), 0);
+	/* No EOS in range: generation must run to max_tokens. */
+	assert_int_equal(gguf_writer_add_u32(gw, "tokenizer.ggml.eos_token_id", (uint32_t)n), 0);
+	for (int i = 0; i < n; i++)
+		free(text[i]);
+	free(text);
+	free(score);
+}
+
+/* Writes a random model of @arch to tmp_path and fills @m with its float weights. */
+static void make_model(struct rand_model *m, const char *arch, uint32_t wtype, unsigned int seed)
+{
+	bool qwen2 = !strcmp(arch, "qwen2");
+	struct ref_llama_config *c = &m->c;
+	struct gguf_writer *gw = gguf_writer_new();
+	char key[96];
+	int qdim, kvdim;
+
+	memset(m, 0, sizeof(*m));
+	*c = (struct ref_llama_config){
+		.dim = 64, .n_layer = 2, .n_head = 4, .n_head_kv = 2, .head_dim = 16, .ffn = 96,
+		.n_vocab = 83, .n_ctx = 48, .rope_dims = qwen2 ? 16 : 8, .norm_eps = 1e-5f,
+		.rope_base = qwen2 ? 1000000.0f : 10000.0f, .rope_neox = qwen2, .kv_f16 = 1,
+	};
+	qdim = c->n_head * c->head_dim;
+	kvdim = c->n_head_kv * c->head_dim;
+	assert_non_null(gw);
+#define META(suffix, v) do { \
+		snprintf(key, sizeof(key), "%s." suffix, arch); \
+		assert_int_equal(gguf_writer_add_u32(gw, key, (v)), 0); \
+	} while (0)
+	assert_int_equal(gguf_writer_add_str(gw, "general.architecture", arch), 0);
+	META("block_count", c->n_layer);
+	META("embedding_length", c->dim);
+	META("feed_forward_length", c->ffn);
+	META("attention.head_count", c->n_head);
+	META("attention.head_count_kv", c->n_head_kv);
+	META("context_length", c->n_ctx);
+	META("rope.dimension_count", c->rope_dims);
+#undef META
+	snprintf(key, sizeof(key), "%s.attention.layer_norm_rms_epsilon", arch);
+	assert_int_equal(gguf_writer_add_f32(gw, key, c->norm_eps), 0);
+	snprintf(key, sizeof(key), "%s.rope.freq_base", arch);
+	assert_int_equal(gguf_writer_add_f32(gw, key, c->rope_base), 0);
+	add_vocab(gw, c->n_vocab);
+
+	m->w.tok_embd = add_matrix(m, gw, "token_embd.weight", wtype, c->n_vocab, c->dim, &seed);
+	m->w.out_norm = add_vector(m, gw, "output_norm.weight", c->dim, 0.5f, 1.5f, &seed);
+	/* qwen2 here ties the output to the embedding (no output.weight). */
+	m->w.output = qwen2 ? m->w.tok_embd :
+		      add_matrix(m, gw, "output.weight", wtype, c->n_vocab, c->dim, &seed);
+	m->w.layers = calloc(c->n_layer, sizeof(*m->w.layers));
+	assert_non_null(m->w.layers);
+	for (int l = 0; l < c->n_layer; l++) {
+		struct ref_llama_layer *L = &m->w.layers[l];
+		char n[64];
+
+#define NAME(s) (snprintf(n, sizeof(n), "blk.%d." s, l), n)
+		L->attn_norm = add_vector(m, gw, NAME("attn_norm.weight"), c->dim, 0.5f, 1.5f, &seed);
+		L->wq = add_matrix(m, gw, NAME("attn_q.weight"), wtype, qdim, c->dim, &seed);
+		L->wk = add_matrix(m, gw, NAME("attn_k.weight"), wtype, kvdim, c->dim, &seed);
+		L->wv = add_matrix(m, gw, NAME("attn_v.weight"), wtype, kvdim, c->dim, &seed);
+		L->wo = add_matrix(m, gw, NAME("attn_output.weight"), wtype, c->dim, qdim, &seed);
+		if (qwen2) {
+			L->bq = add_vector(m, gw, NAME("attn_q.bias"), qdim, -1, 1, &seed);
+			L->bk = add_vector(m, gw, NAME("attn_k.bias"), kvdim, -1, 1, &seed);
+			L->bv = add_vector(m, gw, NAME("attn_v.bias"), kvdim, -1, 1, &seed);
+		}
+		L->ffn_norm = add_vector(m, gw, NAME("ffn_norm.weight"), c->dim, 0.5f, 1.5f, &seed);
+		L->w_gate = add_matrix(m, gw, NAME("ffn_gate.weight"), wtype, c->ffn, c->dim, &seed);
+		L->w_up = add_matrix(m, gw, NAME("ffn_up.weight"), wtype, c->ffn, c->dim, &seed);
+		L->w_down = add_matrix(m, gw, NAME("ffn_down.weight"), wtype, c->dim, c->ffn, &seed);
+#undef NAME
+	}
+	assert_int_equal(gguf_writer_save(gw, tmp_path), 0);
+	gguf_writer_free(gw);
+}
+
+static void free_model(struct rand_model *m)
+{
+	for (int i = 0; i < m->n_all; i++)
+		free(m->all[i]);
+	free(m->w.layers);
+}
+
+/* Largest difference relative to the reference's largest magnitude. */
+static double rel_error(const float *got, const float *ref, int n)
+{
+	double d = 0, mag = 1e-30;
+
+	for (int i = 0; i < n; i++) {
+		double e = fabs((double)got[i] - ref[i]);
+
+		d = e > d || isnan(e) ? (isnan(e) ? INFINITY : e) : d;
+		mag = fabs(ref[i]) > mag ? fabs(ref[i]) : mag;
+	}
+	return d / mag;
+}
+
+/* Follows the NPU's tokens with the reference, comparing each step's logits. */
+struct follow {
+	struct tnpu_llm *llm;
+	struct ref_llama_state *ref;
+	const struct rand_model *m;
+	float *ref_logits;
+	int pos;		/* position of the last token the reference ran */
+	int steps;
+	double worst;
+	struct tnpu_llm_sampling samp;
+};
+
+static int on_token(void *user, int32_t token, const char *text, size_t len)
+{
+	struct follow *f = user;
+	const float *npu = tnpu_llm_logits(f->llm);
+	int n = f->m->c.n_vocab;
+	double err = rel_error(npu, f->ref_logits, n);
+	int32_t expect;
+
+	(void)text;
+	(void)len;
+	if (!(err <= 1e-3))
+		fail_msg("step %d: logits differ from the reference by %.3g (relative)", f->steps,
+			 err);
+	f->worst = err > f->worst ? err : f->worst;
+	/* The NPU drew from its own logits: the reference sampler must agree. */
+	expect = ref_sample(npu, n, f->samp.temperature, (int)f->samp.top_k, f->samp.top_p,
+			    f->samp.seed, (uint64_t)f->pos);
+	if (f->samp.temperature <= 0)
+		expect = ref_argmax(npu, n);
+	if (token != expect)
+		fail_msg("step %d: the NPU chose %d, the reference sampler %d", f->steps, token,
+			 expect);
+	f->steps++;
+	f->pos++;
+	ref_llama_forward(f->ref, &f->m->w, token, f->pos, f->ref_logits);
+	return 0;
+}
+
+static void run_random(const char *arch, uint32_t wtype, uint32_t max_batch,
+		       const struct tnpu_llm_sampling *samp)
+{
+	static const int32_t prompt[] = { 1, 17, 5, 82, 40, 40, 3, 60, 11, 29, 71 };
+	const int n_prompt = sizeof(prompt) / sizeof(prompt[0]), n_gen = 12;
+	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC, .max_batch = max_batch };
+	struct rand_model m;
+	struct follow f = { .m = &m, .samp = *samp };
+	struct tnpu_llm_stats st;
+	int ret;
+
+	make_model(&m, arch, wtype, 1000 + wtype);
+	ret = tnpu_llm_load(tmp_path, &opt, &f.llm);
+	if (ret)
+		fail_msg("load: %s", tnpu_last_error());
+	f.ref = ref_llama_new(&m.c);
+	f.ref_logits = malloc(sizeof(float) * m.c.n_vocab);
+	assert_non_null(f.ref);
+	assert_non_null(f.ref_logits);
+	for (int i = 0; i < n_prompt; i++)
+		ref_llama_forward(f.ref, &m.w, prompt[i], i, f.ref_logits);
+	f.pos = n_prompt - 1;
+	ret = tnpu_llm_generate(f.llm, prompt, n_prompt, n_gen, samp, on_token, &f, &st);
+	if (ret < 0)
+		fail_msg("generate: %s", tnpu_last_error());
+	assert_int_equal(ret, n_gen);
+	assert_int_equal(f.steps, n_gen);
+	assert_int_equal(st.n_prompt, n_prompt);
+	assert_int_equal(st.n_generated, n_gen);
+	printf("  %s %s batch %u temp %.1f: %d steps, worst logit error %.2e\n", arch,
+	       wtype == TNPU_DT_F32 ? "F32" : wtype == TNPU_DT_F16 ? "F16" :
+	       wtype == TNPU_DT_Q8_0 ? "Q8_0" : "Q4_0", max_batch, samp->temperature, f.steps,
+	       f.worst);
+	free(f.ref_logits);
+	ref_llama_free(f.ref);
+	tnpu_llm_free(f.llm);
+	free_model(&m);
+}
+
+static const struct tnpu_llm_sampling greedy = { 0 };
+
+static void test_llama_random(void **state)
+{
+	(void)state;
+	run_random("llama", TNPU_DT_F32, 0, &greedy);
+	run_random("llama", TNPU_DT_Q4_0, 0, &greedy);
+	run_random("llama", TNPU_DT_Q8_0, 4, &greedy);	/* prefill in chunks of 4, 4, 3 */
+	run_random("llama", TNPU_DT_F16, 1, &greedy);	/* one token per prefill chunk */
+}
+
+static void test_qwen2_random(void **state)
+{
+	(void)state;
+	run_random("qwen2", TNPU_DT_F32, 0, &greedy);
+	run_random("qwen2", TNPU_DT_Q4_0, 5, &greedy);
+}
+
+static void test_sampling(void **state)
+{
+	const struct tnpu_llm_sampling samp = {
+		.temperature = 1.5f, .top_k = 20, .top_p = 0.95f, .seed = 12345,
+	};
+
+	(void)state;
+	run_random("llama", TNPU_DT_Q8_0, 0, &samp);
+}
+
+static void test_errors(void **state)
+{
+	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC, .n_ctx = 16 };
+	struct tnpu_llm *llm = (struct tnpu_llm *)1;
+	struct rand_model m;
+	int32_t prompt[17] = { 1 };
+
+	(void)state;
+	assert_int_equal(tnpu_llm_load("/nonexistent.gguf", &opt, &llm), -ENOENT);
+	assert_null(llm);
+	assert_non_null(strstr(tnpu_last_error(), "/nonexistent.gguf"));
+
+	make_model(&m, "llama", TNPU_DT_F32, 7);
+	assert_int_equal(tnpu_llm_load(tmp_path, &opt, &llm), 0);
+	assert_int_equal(tnpu_llm_generate(llm, prompt, 17, 4, NULL, NULL, NULL, NULL), -E2BIG);
+	assert_non_null(strstr(tnpu_last_error(), "17 tokens"));
+	prompt[3] = 83;
+	assert_int_equal(tnpu_llm_generate(llm, prompt, 4, 4, NULL, NULL, NULL, NULL), -EINVAL);
+	assert_non_null(strstr(tnpu_last_error(), "token 3 is 83"));
+	assert_int_equal(tnpu_llm_generate(llm, prompt, 0, 4, NULL, NULL, NULL, NULL), -EINVAL);
+	/* Generation stops where the context ends: 10 prompt tokens leave 7 steps in 16. */
+	prompt[3] = 4;
+	assert_int_equal(tnpu_llm_generate(llm, prompt, 10, 100, NULL, NULL, NULL, NULL), 7);
+	tnpu_llm_free(llm);
+	free_model(&m);
+
+	/* An architecture the runtime does not know. */
+	struct gguf_writer *gw = gguf_writer_new();
+
+	assert_int_equal(gguf_writer_add_str(gw, "general.architecture", "mamba"), 0);
+	assert_int_equal(gguf_writer_save(gw, tmp_path), 0);
+	gguf_writer_free(gw);
+	assert_int_equal(tnpu_llm_load(tmp_path, &opt, &llm), -ENOTSUP);
+	assert_non_null(strstr(tnpu_last_error(), "'mamba' is not supported"));
+}
+
+struct collect {
+	struct tnpu_llm *llm;
+	int32_t ids[64];
+	float top1[64];
+	int n;
+};
+
+static int collect_token(void *user, int32_t token, const char *text, size_t len)
+{
+	struct collect *c = user;
+	const float *l = tnpu_llm_logits(c->llm);
+
+	(void)text;
+	(void)len;
+	c->top1[c->n] = l[token];
+	c->ids[c->n++] = token;
+	return 0;
+}
+
+/* The real model: ../shared/models/README.md gives the greedy ids and top-1 logits. */
+static void test_stories260k(void **state)
+{
+	static const int32_t expect[64] = {
+		432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337,
+		410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394,
+		261, 370, 432, 352, 266, 268, 388, 426, 338, 391, 266, 267, 337, 335, 312, 432,
+		398, 312, 286, 267, 414, 270, 333, 415, 426, 13, 438, 310, 439, 419, 357, 336,
+	};
+	static const float top1[3] = { 17.7989f, 18.6047f, 17.7569f };
+	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC };
+	struct collect c = { 0 };
+	int32_t prompt[8];
+	char path[4096], *slash;
+	int n;
+
+	(void)state;
+	/* $TOP/../shared/models, $TOP found from this source file's path. */
+	snprintf(path, sizeof(path), "%s", __FILE__);
+	slash = strrchr(path, '/');
+	if (slash)
+		snprintf(slash, sizeof(path) - (size_t)(slash - path),
+			 "/../../../shared/models/stories260K.gguf");
+	if (!slash || access(path, R_OK)) {
+		printf("test_stories260k: skipped (stories260K.gguf absent)\n");
+		skip();
+	}
+	if (tnpu_llm_load(path, &opt, &c.llm))
+		fail_msg("load: %s", tnpu_last_error());
+	n = tnpu_llm_tokenize(c.llm, "Once upon a time", 1, prompt, 8);
+	assert_int_equal(n, 5);
+	assert_memory_equal(prompt, ((int32_t[]){ 1, 403, 407, 261, 378 }), sizeof(int32_t) * 5);
+	assert_int_equal(tnpu_llm_generate(c.llm, prompt, n, 64, &greedy, collect_token, &c, NULL),
+			 64);
+	assert_memory_equal(c.ids, expect, sizeof(expect));
+	/* The NPU's KV cache is F16, the reference's F32: allow 2e-4 relative. */
+	for (int i = 0; i < 3; i++)
+		if (!(fabsf(c.top1[i] - top1[i]) <= 2e-4f * top1[i]))
+			fail_msg("top-1 logit %d is %.4f, expected %.4f", i, c.top1[i], top1[i]);
+	printf("  stories260K: 64 ids match; top-1 logits %.4f %.4f %.4f\n", c.top1[0], c.top1[1],
+	       c.top1[2]);
+	tnpu_llm_free(c.llm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_llama_random),
+		cmocka_unit_test(test_qwen2_random),
+		cmocka_unit_test(test_sampling),
+		cmocka_unit_test(test_stories260k),
+		cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
