@@ -78,7 +78,7 @@ static int tnpu_open(struct drm_device *dev, struct drm_file *file)
 	if (tdev->dead)
 		return -ENODEV;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	ret = tnpu_mmu_init(&ctx->mmu);

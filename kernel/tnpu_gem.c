@@ -179,7 +179,7 @@ struct drm_gem_object *tnpu_gem_create_object(struct drm_device *dev, size_t siz
 {
 	struct tnpu_bo *bo;
 
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
 	bo->base.base.funcs = &tnpu_gem_funcs;
@@ -332,7 +332,7 @@ int tnpu_bo_userptr_ioctl(struct drm_device *dev, void *data, struct drm_file *f
 		return -EFAULT;
 
 	npages = args->size >> PAGE_SHIFT;
-	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return -ENOMEM;
 
@@ -355,7 +355,7 @@ int tnpu_bo_userptr_ioctl(struct drm_device *dev, void *data, struct drm_file *f
 		goto err_unpin;
 	}
 
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
 	if (!bo) {
 		ret = -ENOMEM;
 		goto err_vunmap;

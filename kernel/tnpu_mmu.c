@@ -30,7 +30,7 @@ static_assert(TNPU_PAGE_SIZE == PAGE_SIZE);
 
 static u64 *tnpu_mmu_alloc_table(struct tnpu_mmu *mmu)
 {
-	u64 *table = (u64 *)get_zeroed_page(GFP_KERNEL);
+	u64 *table = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 
 	if (table)
 		mmu->table_pages++;
