@@ -517,6 +517,8 @@ struct buf {
 
 static int buf_put(struct buf *b, const void *src, size_t n)
 {
+	if (!n)
+		return 0;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 		uint8_t *p;
