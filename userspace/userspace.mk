@@ -16,6 +16,7 @@ TOOL_NAMES :=
 TOOL_NAMES += tnpu-info
 TOOL_NAMES += tnpu-ioctl
 TOOL_NAMES += tnpu-run
+TOOL_NAMES += tnpu-gguf-gen
 TOOL_NAMES += tnpu-opbench
 
 # ---- rules (generic) ------------------------------------------------------
