@@ -268,57 +268,69 @@ static int attn_check_shapes(const struct attn_job *j)
 	return 0;
 }
 
-int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd)
+static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	const struct tnpu_cmd_attention *c = cmd;
 	const __u32 cache_types = FW_DT(TNPU_DT_F16) | FW_DT(TNPU_DT_Q8_0);
+	struct attn_job *j = job;
+	int ret;
+
+	j->scale = fw_f32_bits(c->scale);
+	if (!(j->scale > -1e30f && j->scale < 1e30f))
+		return fw_bad(ex);
+	j->pos = (__u64)c->pos + ex->params->pos;
+	j->v_in_k = !!(c->hdr.flags & TNPU_ATTN_F_V_IN_K);
+
+	ret = fw_tensor_map(ex, &c->q, FW_DT_FLOAT, 0, &j->q);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->k, FW_DT_FLOAT, 0, &j->k);
+	if (!ret && !j->v_in_k)
+		ret = fw_tensor_map(ex, &c->v, FW_DT_FLOAT, 0, &j->v);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->k_cache, cache_types, 1, &j->k_cache);
+	if (!ret && !j->v_in_k)
+		ret = fw_tensor_map(ex, &c->v_cache, cache_types, 1, &j->v_cache);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->out, FW_DT_FLOAT, 1, &j->out);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_F32), 1, &j->scratch);
+	if (ret)
+		return ret;
+
+	j->dk = j->q.ne[0];
+	j->n_head = j->q.ne[1];
+	j->n_tokens = j->q.ne[2];
+	j->n_head_kv = j->k.ne[1];
+	j->dv = j->v_in_k ? j->out.ne[0] : j->v.ne[0];
+	if (j->v_in_k) {
+		/* The value rows are the first dv elements of the key rows. */
+		if (j->dv > j->dk || (j->k_cache.dtype == TNPU_DT_Q8_0 && j->dv % QK8_0))
+			return fw_bad(ex);
+		j->v = j->k;
+		j->v.ne[0] = j->dv;
+		j->v_cache = j->k_cache;
+		j->v_cache.ne[0] = j->dv;
+	}
+	if (attn_check_shapes(j))
+		return fw_bad(ex);
+	if (!j->n_tokens || !j->n_head)
+		return FW_OP_EMPTY;
+	j->kk = attn_kernels(j->k_cache.dtype);
+	j->vk = attn_kernels(j->v_cache.dtype);
+
+	return 0;
+}
+
+int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd)
+{
 	struct attn_job j;
 	__u64 work;
 	int ret;
 
-	j.scale = fw_f32_bits(c->scale);
-	if (!(j.scale > -1e30f && j.scale < 1e30f))
-		return fw_bad(ex);
-	j.pos = (__u64)c->pos + ex->params->pos;
-	j.v_in_k = !!(c->hdr.flags & TNPU_ATTN_F_V_IN_K);
-
-	ret = fw_tensor_map(ex, &c->q, FW_DT_FLOAT, 0, &j.q);
-	if (!ret)
-		ret = fw_tensor_map(ex, &c->k, FW_DT_FLOAT, 0, &j.k);
-	if (!ret && !j.v_in_k)
-		ret = fw_tensor_map(ex, &c->v, FW_DT_FLOAT, 0, &j.v);
-	if (!ret)
-		ret = fw_tensor_map(ex, &c->k_cache, cache_types, 1, &j.k_cache);
-	if (!ret && !j.v_in_k)
-		ret = fw_tensor_map(ex, &c->v_cache, cache_types, 1, &j.v_cache);
-	if (!ret)
-		ret = fw_tensor_map(ex, &c->out, FW_DT_FLOAT, 1, &j.out);
-	if (!ret)
-		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_F32), 1, &j.scratch);
+	/* Decoding reads float fields: only inside an FPU section. */
+	ret = fw_prepare(ex, attention_prepare, cmd, &j);
 	if (ret)
-		return ret;
-
-	j.dk = j.q.ne[0];
-	j.n_head = j.q.ne[1];
-	j.n_tokens = j.q.ne[2];
-	j.n_head_kv = j.k.ne[1];
-	j.dv = j.v_in_k ? j.out.ne[0] : j.v.ne[0];
-	if (j.v_in_k) {
-		/* The value rows are the first dv elements of the key rows. */
-		if (j.dv > j.dk || (j.k_cache.dtype == TNPU_DT_Q8_0 && j.dv % QK8_0))
-			return fw_bad(ex);
-		j.v = j.k;
-		j.v.ne[0] = j.dv;
-		j.v_cache = j.k_cache;
-		j.v_cache.ne[0] = j.dv;
-	}
-	if (attn_check_shapes(&j))
-		return fw_bad(ex);
-	if (!j.n_tokens || !j.n_head)
-		return 0;
-	j.kk = attn_kernels(j.k_cache.dtype);
-	j.vk = attn_kernels(j.v_cache.dtype);
-
+		return ret == FW_OP_EMPTY ? 0 : ret;
 	ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head_kv,
 			  fw_chunk_items(2 * ((__u64)j.dk + j.dv)), j.scratch.ne[1],
 			  attn_append, &j);

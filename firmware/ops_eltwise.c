@@ -63,37 +63,49 @@ static void eltwise_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 	}
 }
 
-int tnpu_fw_op_eltwise(struct tnpu_fw_exec *ex, const void *cmd)
+static int eltwise_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	const struct tnpu_cmd_eltwise *c = cmd;
-	struct eltwise_job j;
+	struct eltwise_job *j = job;
 	int ret, i;
 
-	j.op = c->op;
-	j.scale = fw_f32_bits(c->scale);
-	if (j.op > TNPU_ELTWISE_SCALE || (j.op != TNPU_ELTWISE_SCALE && c->scale))
+	j->op = c->op;
+	j->scale = fw_f32_bits(c->scale);
+	if (j->op > TNPU_ELTWISE_SCALE || (j->op != TNPU_ELTWISE_SCALE && c->scale))
 		return fw_bad(ex);
-	ret = fw_tensor_map(ex, &c->a, FW_DT_FLOAT, 0, &j.a);
+	ret = fw_tensor_map(ex, &c->a, FW_DT_FLOAT, 0, &j->a);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j.dst);
-	if (!ret && j.op != TNPU_ELTWISE_SCALE)
-		ret = fw_tensor_map(ex, &c->b, FW_DT_FLOAT, 0, &j.b);
+		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j->dst);
+	if (!ret && j->op != TNPU_ELTWISE_SCALE)
+		ret = fw_tensor_map(ex, &c->b, FW_DT_FLOAT, 0, &j->b);
 	if (ret)
 		return ret;
-	if (!fw_same_shape(&j.a, &j.dst))
+	if (!fw_same_shape(&j->a, &j->dst))
 		return fw_bad(ex);
-	if (j.op != TNPU_ELTWISE_SCALE) {
-		if (j.b.ne[0] != j.a.ne[0])
+	if (j->op != TNPU_ELTWISE_SCALE) {
+		if (j->b.ne[0] != j->a.ne[0])
 			return fw_bad(ex);
 		for (i = 1; i < 4; i++)
-			if (j.b.ne[i] != j.a.ne[i] && j.b.ne[i] != 1)
+			if (j->b.ne[i] != j->a.ne[i] && j->b.ne[i] != 1)
 				return fw_bad(ex);
 		/* An empty b with a non-empty a cannot broadcast. */
-		if (!j.b.data && j.a.data)
+		if (!j->b.data && j->a.data)
 			return fw_bad(ex);
 	}
-	if (!j.a.data)
-		return 0;
+	if (!j->a.data)
+		return FW_OP_EMPTY;
+	return 0;
+}
+
+int tnpu_fw_op_eltwise(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	struct eltwise_job j;
+	int ret;
+
+	/* Decoding reads float fields: only inside an FPU section. */
+	ret = fw_prepare(ex, eltwise_prepare, cmd, &j);
+	if (ret)
+		return ret == FW_OP_EMPTY ? 0 : ret;
 	return fw_parallel(ex, fw_nrows(&j.a), fw_chunk_items(j.a.ne[0]), 0, eltwise_rows, &j);
 }
 
@@ -126,7 +138,7 @@ static void act_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 	}
 }
 
-int tnpu_fw_op_act(struct tnpu_fw_exec *ex, const void *cmd)
+static int act_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	static const enum act_kind kinds[] = {
 		[TNPU_ACT_SILU] = ACT_KIND_SILU,
@@ -136,25 +148,37 @@ int tnpu_fw_op_act(struct tnpu_fw_exec *ex, const void *cmd)
 		[TNPU_ACT_SWIGLU] = ACT_KIND_SWIGLU,
 	};
 	const struct tnpu_cmd_act *c = cmd;
-	struct act_job j;
+	struct act_job *j = job;
 	__u32 act;
 	int ret;
 
 	act = c->act;
 	if (act >= FW_ARRAY_SIZE(kinds) || c->pad)
 		return fw_bad(ex);
-	j.kind = kinds[act];
-	ret = fw_tensor_map(ex, &c->src, FW_DT_FLOAT, 0, &j.src);
+	j->kind = kinds[act];
+	ret = fw_tensor_map(ex, &c->src, FW_DT_FLOAT, 0, &j->src);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j.dst);
-	if (!ret && j.kind == ACT_KIND_SWIGLU)
-		ret = fw_tensor_map(ex, &c->up, FW_DT_FLOAT, 0, &j.up);
+		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j->dst);
+	if (!ret && j->kind == ACT_KIND_SWIGLU)
+		ret = fw_tensor_map(ex, &c->up, FW_DT_FLOAT, 0, &j->up);
 	if (ret)
 		return ret;
-	if (!fw_same_shape(&j.src, &j.dst) ||
-	    (j.kind == ACT_KIND_SWIGLU && !fw_same_shape(&j.src, &j.up)))
+	if (!fw_same_shape(&j->src, &j->dst) ||
+	    (j->kind == ACT_KIND_SWIGLU && !fw_same_shape(&j->src, &j->up)))
 		return fw_bad(ex);
-	if (!j.src.data)
-		return 0;
+	if (!j->src.data)
+		return FW_OP_EMPTY;
+	return 0;
+}
+
+int tnpu_fw_op_act(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	struct act_job j;
+	int ret;
+
+	/* Decoding reads float fields: only inside an FPU section. */
+	ret = fw_prepare(ex, act_prepare, cmd, &j);
+	if (ret)
+		return ret == FW_OP_EMPTY ? 0 : ret;
 	return fw_parallel(ex, fw_nrows(&j.src), fw_chunk_items(j.src.ne[0]), 0, act_rows, &j);
 }

@@ -180,46 +180,58 @@ static void gate_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 	}
 }
 
-int tnpu_fw_op_moe_gate(struct tnpu_fw_exec *ex, const void *cmd)
+static int moe_gate_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	const struct tnpu_cmd_moe_gate *c = cmd;
+	struct gate_job *j = job;
+	int ret;
+
+	j->func = c->func;
+	j->k = c->k;
+	j->n_group = c->n_group;
+	j->topk_group = c->topk_group;
+	j->scale = fw_f32_bits(c->scale);
+	j->has_bias = !!(c->hdr.flags & TNPU_GATE_F_BIAS);
+	j->norm = !!(c->hdr.flags & TNPU_GATE_F_NORM);
+	if (j->func > TNPU_GATE_SIGMOID || !j->k ||
+	    !(j->scale > -1e30f && j->scale < 1e30f))
+		return fw_bad(ex);
+	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j->logits);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->ids, FW_DT(TNPU_DT_I32), 1, &j->ids);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->weights, FW_DT(TNPU_DT_F32), 1, &j->weights);
+	if (!ret && j->has_bias)
+		ret = fw_tensor_map(ex, &c->bias, FW_DT(TNPU_DT_F32), 0, &j->bias);
+	if (ret)
+		return ret;
+	if (j->k > j->logits.ne[0] || j->ids.ne[0] != j->k || j->weights.ne[0] != j->k ||
+	    j->logits.ne[2] != 1 || j->logits.ne[3] != 1 ||
+	    j->ids.ne[1] != j->logits.ne[1] || fw_nrows(&j->ids) != j->logits.ne[1] ||
+	    j->weights.ne[1] != j->logits.ne[1] || fw_nrows(&j->weights) != j->logits.ne[1])
+		return fw_bad(ex);
+	if (j->has_bias && (j->bias.ne[0] != j->logits.ne[0] || fw_nrows(&j->bias) != 1))
+		return fw_bad(ex);
+	/* Groups: whole, at most 64 (a mask), enough experts in the kept ones. */
+	if (j->n_group > 1 &&
+	    (j->n_group > 64 || j->logits.ne[0] % j->n_group || !j->topk_group ||
+	     j->topk_group > j->n_group ||
+	     j->k > (__u64)j->topk_group * (j->logits.ne[0] / j->n_group)))
+		return fw_bad(ex);
+	if (!j->logits.data)
+		return FW_OP_EMPTY;
+	return 0;
+}
+
+int tnpu_fw_op_moe_gate(struct tnpu_fw_exec *ex, const void *cmd)
+{
 	struct gate_job j;
 	int ret;
 
-	j.func = c->func;
-	j.k = c->k;
-	j.n_group = c->n_group;
-	j.topk_group = c->topk_group;
-	j.scale = fw_f32_bits(c->scale);
-	j.has_bias = !!(c->hdr.flags & TNPU_GATE_F_BIAS);
-	j.norm = !!(c->hdr.flags & TNPU_GATE_F_NORM);
-	if (j.func > TNPU_GATE_SIGMOID || !j.k ||
-	    !(j.scale > -1e30f && j.scale < 1e30f))
-		return fw_bad(ex);
-	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j.logits);
-	if (!ret)
-		ret = fw_tensor_map(ex, &c->ids, FW_DT(TNPU_DT_I32), 1, &j.ids);
-	if (!ret)
-		ret = fw_tensor_map(ex, &c->weights, FW_DT(TNPU_DT_F32), 1, &j.weights);
-	if (!ret && j.has_bias)
-		ret = fw_tensor_map(ex, &c->bias, FW_DT(TNPU_DT_F32), 0, &j.bias);
+	/* Decoding reads float fields: only inside an FPU section. */
+	ret = fw_prepare(ex, moe_gate_prepare, cmd, &j);
 	if (ret)
-		return ret;
-	if (j.k > j.logits.ne[0] || j.ids.ne[0] != j.k || j.weights.ne[0] != j.k ||
-	    j.logits.ne[2] != 1 || j.logits.ne[3] != 1 ||
-	    j.ids.ne[1] != j.logits.ne[1] || fw_nrows(&j.ids) != j.logits.ne[1] ||
-	    j.weights.ne[1] != j.logits.ne[1] || fw_nrows(&j.weights) != j.logits.ne[1])
-		return fw_bad(ex);
-	if (j.has_bias && (j.bias.ne[0] != j.logits.ne[0] || fw_nrows(&j.bias) != 1))
-		return fw_bad(ex);
-	/* Groups: whole, at most 64 (a mask), enough experts in the kept ones. */
-	if (j.n_group > 1 &&
-	    (j.n_group > 64 || j.logits.ne[0] % j.n_group || !j.topk_group ||
-	     j.topk_group > j.n_group ||
-	     j.k > (__u64)j.topk_group * (j.logits.ne[0] / j.n_group)))
-		return fw_bad(ex);
-	if (!j.logits.data)
-		return 0;
+		return ret == FW_OP_EMPTY ? 0 : ret;
 	return fw_parallel(ex, fw_nrows(&j.logits),
 			   fw_chunk_items((__u64)j.logits.ne[0] * (j.k + 2)), 0, gate_rows, &j);
 }
@@ -234,38 +246,62 @@ struct moe_job {
 	int err;
 };
 
+/* Kept out of line so that it runs inside the FPU section around its call. */
+static FW_NOINLINE int moe_setup_mm(const struct moe_job *j, __u32 t, __u32 c,
+				    struct tnpu_fw_mm *mm)
+{
+	const __s32 *ids = fw_row3(&j->ids, t, 0, 0);
+	/* Read once and recheck: the host may rewrite ids meanwhile. */
+	__s32 e = __atomic_load_n(&ids[c], __ATOMIC_RELAXED);
+
+	if (e < 0 || (__u32)e >= j->w.ne[2])
+		return DRM_TNPU_ERR_BAD_COMMAND;
+	*mm = (struct tnpu_fw_mm){
+		.w_dtype = j->w.dtype, .w = fw_row3(&j->w, 0, (__u32)e, 0),
+		.w_stride = j->w.nb[1], .k = j->kdim, .n = j->n, .m = 1,
+		.x = fw_row3(&j->x, j->x.ne[1] == 1 ? 0 : c, t, 0), .x_stride = j->x.nb[1],
+		.y_dtype = TNPU_DT_F32, .y_stride = j->y.nb[1],
+		.y = j->weighted ? (void *)j->scratch.data : fw_row3(&j->y, c, t, 0),
+	};
+	return 0;
+}
+
+/* y[n0, n1) += w * scratch[n0, n1) (the first choice stores). */
+static FW_NOINLINE void moe_accumulate(const struct moe_job *j, __u32 t, __u32 c,
+				       __u32 n0, __u32 n1)
+{
+	const float *wts = fw_row3(&j->weights, t, 0, 0);
+	const float *tmp = (const float *)j->scratch.data;
+	float *acc = fw_row3(&j->y, t, 0, 0);
+	__u32 col;
+
+	for (col = n0; col < n1; col++)
+		acc[col] = c ? acc[col] + wts[c] * tmp[col] : wts[c] * tmp[col];
+}
+
+/*
+ * Worker i owns output columns [n0, n1) of every (token, choice): the
+ * weighted sum never races. Matmul rows bracket their own FPU use; the rest
+ * runs in short sections of its own.
+ */
 static void moe_worker(void *arg, unsigned int i, unsigned int nw)
 {
 	struct moe_job *j = arg;
 	const struct tnpu_fw_platform *plat = j->ex->plat;
 	__u32 n0 = (__u32)((__u64)j->n * i / nw), n1 = (__u32)((__u64)j->n * (i + 1) / nw);
-	struct tnpu_fw_mm mm = {
-		.w_dtype = j->w.dtype, .w_stride = j->w.nb[1], .k = j->kdim, .n = j->n, .m = 1,
-		.x_stride = j->x.nb[1], .y_dtype = TNPU_DT_F32, .y_stride = j->y.nb[1],
-	};
-	__u32 t, c, col;
+	struct tnpu_fw_mm mm;
+	__u32 t, c;
 	int ret;
 
 	if (n0 == n1)
 		return;
 	for (t = 0; t < j->n_tokens; t++) {
-		const __s32 *ids = fw_row3(&j->ids, t, 0, 0);
-		const float *wts = j->weighted ? fw_row3(&j->weights, t, 0, 0) : NULL;
-		float *acc = j->weighted ? fw_row3(&j->y, t, 0, 0) : NULL;
-
 		for (c = 0; c < j->k; c++) {
-			/* Read once and recheck: the host may rewrite ids meanwhile. */
-			__s32 e = __atomic_load_n(&ids[c], __ATOMIC_RELAXED);
-
-			ret = e < 0 || (__u32)e >= j->w.ne[2] ? DRM_TNPU_ERR_BAD_COMMAND : 0;
-			if (ret) {
-				__atomic_store_n(&j->err, ret, __ATOMIC_RELAXED);
-				return;
-			}
-			mm.w = fw_row3(&j->w, 0, (__u32)e, 0);
-			mm.x = fw_row3(&j->x, j->x.ne[1] == 1 ? 0 : c, t, 0);
-			mm.y = j->weighted ? (void *)j->scratch.data : fw_row3(&j->y, c, t, 0);
-			ret = tnpu_fw_matmul_rows(j->ex, &mm, n0, n1);
+			plat->fpu_begin(plat->priv);
+			ret = moe_setup_mm(j, t, c, &mm);
+			plat->fpu_end(plat->priv);
+			if (!ret)
+				ret = tnpu_fw_matmul_rows(j->ex, &mm, n0, n1);
 			if (ret) {
 				__atomic_store_n(&j->err, ret, __ATOMIC_RELAXED);
 				return;
@@ -273,69 +309,81 @@ static void moe_worker(void *arg, unsigned int i, unsigned int nw)
 			if (!j->weighted)
 				continue;
 			plat->fpu_begin(plat->priv);
-			for (col = n0; col < n1; col++) {
-				float v = wts[c] * ((const float *)j->scratch.data)[col];
-
-				acc[col] = c ? acc[col] + v : v;
-			}
+			moe_accumulate(j, t, c, n0, n1);
 			plat->fpu_end(plat->priv);
 		}
 	}
 }
 
-int tnpu_fw_op_moe_matmul(struct tnpu_fw_exec *ex, const void *cmd)
+static int moe_matmul_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	const struct tnpu_cmd_moe_matmul *c = cmd;
-	struct moe_job j = { .ex = ex };
-	unsigned int nw;
+	struct moe_job *j = job;
 	__u32 t, i;
 	int ret;
 
-	j.weighted = !!(c->hdr.flags & TNPU_MOE_F_WEIGHTED_SUM);
+	j->ex = ex;
+	j->err = 0;
+
+	j->weighted = !!(c->hdr.flags & TNPU_MOE_F_WEIGHTED_SUM);
 	if (c->pad)
 		return fw_bad(ex);
-	ret = fw_tensor_map(ex, &c->x, FW_DT(TNPU_DT_F32), 0, &j.x);
+	ret = fw_tensor_map(ex, &c->x, FW_DT(TNPU_DT_F32), 0, &j->x);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->w, ~0U, 0, &j.w);
+		ret = fw_tensor_map(ex, &c->w, ~0U, 0, &j->w);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->ids, FW_DT(TNPU_DT_I32), 0, &j.ids);
+		ret = fw_tensor_map(ex, &c->ids, FW_DT(TNPU_DT_I32), 0, &j->ids);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->y, FW_DT(TNPU_DT_F32), 1, &j.y);
-	if (!ret && j.weighted)
-		ret = fw_tensor_map(ex, &c->weights, FW_DT(TNPU_DT_F32), 0, &j.weights);
-	if (!ret && j.weighted)
-		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_F32), 1, &j.scratch);
+		ret = fw_tensor_map(ex, &c->y, FW_DT(TNPU_DT_F32), 1, &j->y);
+	if (!ret && j->weighted)
+		ret = fw_tensor_map(ex, &c->weights, FW_DT(TNPU_DT_F32), 0, &j->weights);
+	if (!ret && j->weighted)
+		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_F32), 1, &j->scratch);
 	if (ret)
 		return ret;
 
-	j.kdim = j.w.ne[0];
-	j.n = j.w.ne[1];
-	j.k = j.ids.ne[0];
-	j.n_tokens = j.ids.ne[1];
-	if (j.w.dtype == TNPU_DT_I32 || j.w.ne[3] != 1 || !j.k || fw_nrows(&j.ids) != j.n_tokens ||
-	    j.x.ne[0] != j.kdim || (j.x.ne[1] != 1 && j.x.ne[1] != j.k) ||
-	    j.x.ne[2] != j.n_tokens || j.x.ne[3] != 1)
+	j->kdim = j->w.ne[0];
+	j->n = j->w.ne[1];
+	j->k = j->ids.ne[0];
+	j->n_tokens = j->ids.ne[1];
+	if (j->w.dtype == TNPU_DT_I32 || j->w.ne[3] != 1 || !j->k ||
+	    fw_nrows(&j->ids) != j->n_tokens ||
+	    j->x.ne[0] != j->kdim || (j->x.ne[1] != 1 && j->x.ne[1] != j->k) ||
+	    j->x.ne[2] != j->n_tokens || j->x.ne[3] != 1)
 		return fw_bad(ex);
-	if (j.weighted) {
-		if (j.y.ne[0] != j.n || j.y.ne[1] != j.n_tokens || fw_nrows(&j.y) != j.n_tokens ||
-		    j.weights.ne[0] != j.k || j.weights.ne[1] != j.n_tokens ||
-		    fw_nrows(&j.weights) != j.n_tokens ||
-		    j.scratch.ne[0] < j.n || fw_nrows(&j.scratch) != 1)
+	if (j->weighted) {
+		if (j->y.ne[0] != j->n || j->y.ne[1] != j->n_tokens ||
+		    fw_nrows(&j->y) != j->n_tokens ||
+		    j->weights.ne[0] != j->k || j->weights.ne[1] != j->n_tokens ||
+		    fw_nrows(&j->weights) != j->n_tokens ||
+		    j->scratch.ne[0] < j->n || fw_nrows(&j->scratch) != 1)
 			return fw_bad(ex);
-	} else if (j.y.ne[0] != j.n || j.y.ne[1] != j.k || j.y.ne[2] != j.n_tokens ||
-		   j.y.ne[3] != 1) {
+	} else if (j->y.ne[0] != j->n || j->y.ne[1] != j->k || j->y.ne[2] != j->n_tokens ||
+		   j->y.ne[3] != 1) {
 		return fw_bad(ex);
 	}
-	if (!j.ids.data || !j.n)
-		return 0;
+	if (!j->ids.data || !j->n)
+		return FW_OP_EMPTY;
 	/* Every id is checked before any work: a bad router output fails cleanly. */
-	for (t = 0; t < j.n_tokens; t++) {
-		const __s32 *ids = fw_row3(&j.ids, t, 0, 0);
+	for (t = 0; t < j->n_tokens; t++) {
+		const __s32 *ids = fw_row3(&j->ids, t, 0, 0);
 
-		for (i = 0; i < j.k; i++)
-			if (ids[i] < 0 || (__u32)ids[i] >= j.w.ne[2])
+		for (i = 0; i < j->k; i++)
+			if (ids[i] < 0 || (__u32)ids[i] >= j->w.ne[2])
 				return fw_bad(ex);
 	}
+	return 0;
+}
+
+int tnpu_fw_op_moe_matmul(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	struct moe_job j;
+	unsigned int nw;
+	int ret;
+
+	ret = fw_prepare(ex, moe_matmul_prepare, cmd, &j);
+	if (ret)
+		return ret == FW_OP_EMPTY ? 0 : ret;
 	nw = ex->plat->num_cores < j.n ? ex->plat->num_cores : j.n;
 	ex->plat->parallel(ex->plat->priv, nw ? nw : 1, moe_worker, &j);
 	if (j.err)

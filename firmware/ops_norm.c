@@ -104,36 +104,50 @@ static int map_param_row(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 	return 0;
 }
 
-static int norm_op(struct tnpu_fw_exec *ex, const void *cmd, int layer)
+/* j->layer is set by the caller. */
+static int norm_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	const struct tnpu_cmd_norm *c = cmd;
-	struct norm_job j = { .layer = layer };
+	struct norm_job *j = job;
 	int ret;
 
-	j.eps = fw_f32_bits(c->eps);
-	if (c->pad || !(j.eps >= 0 && j.eps < 1e30f))
+	j->eps = fw_f32_bits(c->eps);
+	if (c->pad || !(j->eps >= 0 && j->eps < 1e30f))
 		return fw_bad(ex);
-	j.has_weight = !!(c->hdr.flags & TNPU_NORM_F_WEIGHT);
-	j.has_bias = !!(c->hdr.flags & TNPU_NORM_F_BIAS);
-	ret = fw_tensor_map(ex, &c->src, FW_DT_FLOAT, 0, &j.src);
+	j->has_weight = !!(c->hdr.flags & TNPU_NORM_F_WEIGHT);
+	j->has_bias = !!(c->hdr.flags & TNPU_NORM_F_BIAS);
+	ret = fw_tensor_map(ex, &c->src, FW_DT_FLOAT, 0, &j->src);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j.dst);
+		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j->dst);
 	if (ret)
 		return ret;
-	if (!fw_same_shape(&j.src, &j.dst))
+	if (!fw_same_shape(&j->src, &j->dst))
 		return fw_bad(ex);
-	if (!j.src.data)
-		return 0;
-	if (j.has_weight) {
-		ret = map_param_row(ex, &c->weight, j.src.ne[0], &j.weight);
+	if (!j->src.data)
+		return FW_OP_EMPTY;
+	if (j->has_weight) {
+		ret = map_param_row(ex, &c->weight, j->src.ne[0], &j->weight);
 		if (ret)
 			return ret;
 	}
-	if (j.has_bias) {
-		ret = map_param_row(ex, &c->bias, j.src.ne[0], &j.bias);
+	if (j->has_bias) {
+		ret = map_param_row(ex, &c->bias, j->src.ne[0], &j->bias);
 		if (ret)
 			return ret;
 	}
+	return 0;
+}
+
+static int norm_op(struct tnpu_fw_exec *ex, const void *cmd, int layer)
+{
+	struct norm_job j;
+	int ret;
+
+	j.layer = layer;
+	/* Decoding reads float fields: only inside an FPU section. */
+	ret = fw_prepare(ex, norm_prepare, cmd, &j);
+	if (ret)
+		return ret == FW_OP_EMPTY ? 0 : ret;
 	return fw_parallel(ex, fw_nrows(&j.src), fw_chunk_items(2 * (__u64)j.src.ne[0]), 0,
 			   norm_rows, &j);
 }

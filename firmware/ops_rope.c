@@ -113,54 +113,66 @@ static void rope_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 	}
 }
 
-int tnpu_fw_op_rope(struct tnpu_fw_exec *ex, const void *cmd)
+static int rope_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	const struct tnpu_cmd_rope *c = cmd;
-	struct rope_job j;
+	struct rope_job *j = job;
 	double base, beta_fast, beta_slow, attn_factor, lo, hi;
 	int ret;
 
-	j.n_dims = c->n_dims;
-	j.neox = !!(c->hdr.flags & TNPU_ROPE_F_NEOX);
-	j.pos = (__u64)c->pos + ex->params->pos;
+	j->n_dims = c->n_dims;
+	j->neox = !!(c->hdr.flags & TNPU_ROPE_F_NEOX);
+	j->pos = (__u64)c->pos + ex->params->pos;
 	base = fw_f32_bits(c->freq_base);
-	j.freq_scale = fw_f32_bits(c->freq_scale);
-	j.ext_factor = fw_f32_bits(c->ext_factor);
+	j->freq_scale = fw_f32_bits(c->freq_scale);
+	j->ext_factor = fw_f32_bits(c->ext_factor);
 	attn_factor = fw_f32_bits(c->attn_factor);
 	beta_fast = fw_f32_bits(c->beta_fast);
 	beta_slow = fw_f32_bits(c->beta_slow);
-	if (c->pad || (j.n_dims & 1) || !(base > 1 && base < 1e30) ||
-	    !(j.freq_scale > 0 && j.freq_scale < 1e30) ||
-	    !(j.ext_factor >= 0 && j.ext_factor <= 1e30) ||
+	if (c->pad || (j->n_dims & 1) || !(base > 1 && base < 1e30) ||
+	    !(j->freq_scale > 0 && j->freq_scale < 1e30) ||
+	    !(j->ext_factor >= 0 && j->ext_factor <= 1e30) ||
 	    !(attn_factor > -1e30 && attn_factor < 1e30))
 		return fw_bad(ex);
-	if (j.ext_factor != 0 &&
+	if (j->ext_factor != 0 &&
 	    (!c->n_ctx_orig || !(beta_fast > 0 && beta_fast < 1e30) ||
 	     !(beta_slow > 0 && beta_slow < 1e30)))
 		return fw_bad(ex);
 
-	ret = fw_tensor_map(ex, &c->src, FW_DT_FLOAT, 0, &j.src);
+	ret = fw_tensor_map(ex, &c->src, FW_DT_FLOAT, 0, &j->src);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j.dst);
+		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j->dst);
 	if (ret)
 		return ret;
-	if (!fw_same_shape(&j.src, &j.dst) || j.n_dims > j.src.ne[0])
+	if (!fw_same_shape(&j->src, &j->dst) || j->n_dims > j->src.ne[0])
 		return fw_bad(ex);
-	if (!j.src.data)
-		return 0;
+	if (!j->src.data)
+		return FW_OP_EMPTY;
 
-	j.theta_scale = fw_pow(base, -2.0 / (j.n_dims ? j.n_dims : 2));
-	j.mscale = attn_factor;
-	j.corr_lo = 0;
-	j.corr_hi = 0;
-	if (j.ext_factor != 0) {
-		lo = fw_floor(yarn_corr_dim(j.n_dims, c->n_ctx_orig, beta_fast, base));
-		hi = fw_ceil(yarn_corr_dim(j.n_dims, c->n_ctx_orig, beta_slow, base));
-		j.corr_lo = lo > 0 ? lo : 0;
-		j.corr_hi = hi < j.n_dims - 1.0 ? hi : j.n_dims - 1.0;
+	j->theta_scale = fw_pow(base, -2.0 / (j->n_dims ? j->n_dims : 2));
+	j->mscale = attn_factor;
+	j->corr_lo = 0;
+	j->corr_hi = 0;
+	if (j->ext_factor != 0) {
+		lo = fw_floor(yarn_corr_dim(j->n_dims, c->n_ctx_orig, beta_fast, base));
+		hi = fw_ceil(yarn_corr_dim(j->n_dims, c->n_ctx_orig, beta_slow, base));
+		j->corr_lo = lo > 0 ? lo : 0;
+		j->corr_hi = hi < j->n_dims - 1.0 ? hi : j->n_dims - 1.0;
 		/* YaRN's magnitude correction for interpolated angles. */
-		j.mscale *= 1 + 0.1 * fw_log(1 / j.freq_scale);
+		j->mscale *= 1 + 0.1 * fw_log(1 / j->freq_scale);
 	}
+	return 0;
+}
+
+int tnpu_fw_op_rope(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	struct rope_job j;
+	int ret;
+
+	/* Decoding reads float fields: only inside an FPU section. */
+	ret = fw_prepare(ex, rope_prepare, cmd, &j);
+	if (ret)
+		return ret == FW_OP_EMPTY ? 0 : ret;
 	return fw_parallel(ex, (__u64)j.src.ne[2] * j.src.ne[3],
 			   fw_chunk_items((__u64)j.src.ne[0] * j.src.ne[1] * 2), 0, rope_rows, &j);
 }

@@ -42,31 +42,43 @@ static void argmax_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 			(__s32)row_argmax(j->logits.dtype, fw_row(&j->logits, r), j->logits.ne[0]);
 }
 
-int tnpu_fw_op_argmax(struct tnpu_fw_exec *ex, const void *cmd)
+static int argmax_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	const struct tnpu_cmd_argmax *c = cmd;
-	struct argmax_job j;
+	struct argmax_job *j = job;
 	int ret;
 
 	if (c->pad)
 		return fw_bad(ex);
-	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j.logits);
+	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j->logits);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->out, FW_DT(TNPU_DT_I32), 1, &j.out);
+		ret = fw_tensor_map(ex, &c->out, FW_DT(TNPU_DT_I32), 1, &j->out);
 	if (ret)
 		return ret;
 	/* out is {rows}: its ne[0] counts the logit rows. */
-	if (j.out.ne[0] != fw_nrows(&j.logits) || fw_nrows(&j.out) != 1 || !j.logits.ne[0])
+	if (j->out.ne[0] != fw_nrows(&j->logits) || fw_nrows(&j->out) != 1 || !j->logits.ne[0])
 		return fw_bad(ex);
-	if (!j.logits.data)
-		return 0;
+	if (!j->logits.data)
+		return FW_OP_EMPTY;
 	/* Give out a row stride so that fw_row() walks its elements. */
-	j.out.ne[1] = j.logits.ne[1];
-	j.out.ne[2] = j.logits.ne[2];
-	j.out.ne[3] = j.logits.ne[3];
-	j.out.nb[1] = 4;
-	j.out.nb[2] = 4ULL * j.logits.ne[1];
-	j.out.nb[3] = 4ULL * j.logits.ne[1] * j.logits.ne[2];
+	j->out.ne[1] = j->logits.ne[1];
+	j->out.ne[2] = j->logits.ne[2];
+	j->out.ne[3] = j->logits.ne[3];
+	j->out.nb[1] = 4;
+	j->out.nb[2] = 4ULL * j->logits.ne[1];
+	j->out.nb[3] = 4ULL * j->logits.ne[1] * j->logits.ne[2];
+	return 0;
+}
+
+int tnpu_fw_op_argmax(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	struct argmax_job j;
+	int ret;
+
+	/* Decoding reads float fields: only inside an FPU section. */
+	ret = fw_prepare(ex, argmax_prepare, cmd, &j);
+	if (ret)
+		return ret == FW_OP_EMPTY ? 0 : ret;
 	return fw_parallel(ex, fw_nrows(&j.logits), fw_chunk_items(j.logits.ne[0]), 0,
 			   argmax_rows, &j);
 }
@@ -212,32 +224,44 @@ static void sample_run(void *arg, unsigned int worker, __u64 first, __u64 end)
 	*(__s32 *)j->out.data = idx[i];
 }
 
-int tnpu_fw_op_sample(struct tnpu_fw_exec *ex, const void *cmd)
+static int sample_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	const struct tnpu_cmd_sample *c = cmd;
-	struct sample_job j;
+	struct sample_job *j = job;
 	int ret;
 
 	if (c->pad)
 		return fw_bad(ex);
-	j.temperature = fw_f32_bits(c->temperature);
-	j.top_p = fw_f32_bits(c->top_p);
-	j.top_k = c->top_k;
-	j.seed = c->seed;
-	j.counter = c->counter + ex->params->pos;
-	if (!(j.temperature < 1e30f && j.temperature > -1e30f) ||
-	    !(j.top_p >= 0 && j.top_p < 1e30f))
+	j->temperature = fw_f32_bits(c->temperature);
+	j->top_p = fw_f32_bits(c->top_p);
+	j->top_k = c->top_k;
+	j->seed = c->seed;
+	j->counter = c->counter + ex->params->pos;
+	if (!(j->temperature < 1e30f && j->temperature > -1e30f) ||
+	    !(j->top_p >= 0 && j->top_p < 1e30f))
 		return fw_bad(ex);
-	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j.logits);
+	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j->logits);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->out, FW_DT(TNPU_DT_I32), 1, &j.out);
+		ret = fw_tensor_map(ex, &c->out, FW_DT(TNPU_DT_I32), 1, &j->out);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_I32), 1, &j.scratch);
+		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_I32), 1, &j->scratch);
 	if (ret)
 		return ret;
-	if (!j.logits.ne[0] || fw_nrows(&j.logits) != 1 || fw_numel(&j.out) != 1 ||
-	    fw_nrows(&j.scratch) != 1 ||
-	    j.scratch.ne[0] < TNPU_SAMPLE_SCRATCH_ELEMS(j.logits.ne[0]))
+	if (!j->logits.ne[0] || fw_nrows(&j->logits) != 1 || fw_numel(&j->out) != 1 ||
+	    fw_nrows(&j->scratch) != 1 ||
+	    j->scratch.ne[0] < TNPU_SAMPLE_SCRATCH_ELEMS(j->logits.ne[0]))
 		return fw_bad(ex);
+	return 0;
+}
+
+int tnpu_fw_op_sample(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	struct sample_job j;
+	int ret;
+
+	/* Decoding reads float fields: only inside an FPU section. */
+	ret = fw_prepare(ex, sample_prepare, cmd, &j);
+	if (ret)
+		return ret == FW_OP_EMPTY ? 0 : ret;
 	return fw_parallel(ex, 1, 1, 1, sample_run, &j);
 }

@@ -64,26 +64,38 @@ static void softmax_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 	}
 }
 
-int tnpu_fw_op_softmax(struct tnpu_fw_exec *ex, const void *cmd)
+static int softmax_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	const struct tnpu_cmd_softmax *c = cmd;
+	struct softmax_job *j = job;
+	int ret;
+
+	j->scale = fw_f32_bits(c->scale);
+	if (!(j->scale > -1e30f && j->scale < 1e30f))
+		return fw_bad(ex);
+	j->causal = !!(c->hdr.flags & TNPU_SOFTMAX_F_CAUSAL);
+	j->pos = (__u64)c->pos + ex->params->pos;
+	ret = fw_tensor_map(ex, &c->src, FW_DT_FLOAT, 0, &j->src);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j->dst);
+	if (ret)
+		return ret;
+	if (!fw_same_shape(&j->src, &j->dst))
+		return fw_bad(ex);
+	if (!j->src.data)
+		return FW_OP_EMPTY;
+	return 0;
+}
+
+int tnpu_fw_op_softmax(struct tnpu_fw_exec *ex, const void *cmd)
+{
 	struct softmax_job j;
 	int ret;
 
-	j.scale = fw_f32_bits(c->scale);
-	if (!(j.scale > -1e30f && j.scale < 1e30f))
-		return fw_bad(ex);
-	j.causal = !!(c->hdr.flags & TNPU_SOFTMAX_F_CAUSAL);
-	j.pos = (__u64)c->pos + ex->params->pos;
-	ret = fw_tensor_map(ex, &c->src, FW_DT_FLOAT, 0, &j.src);
-	if (!ret)
-		ret = fw_tensor_map(ex, &c->dst, FW_DT_FLOAT, 1, &j.dst);
+	/* Decoding reads float fields: only inside an FPU section. */
+	ret = fw_prepare(ex, softmax_prepare, cmd, &j);
 	if (ret)
-		return ret;
-	if (!fw_same_shape(&j.src, &j.dst))
-		return fw_bad(ex);
-	if (!j.src.data)
-		return 0;
+		return ret == FW_OP_EMPTY ? 0 : ret;
 	return fw_parallel(ex, fw_nrows(&j.src), fw_chunk_items(3 * (__u64)j.src.ne[0]), 0,
 			   softmax_rows, &j);
 }

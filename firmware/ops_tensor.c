@@ -101,6 +101,19 @@ void fw_store_row(__u32 dtype, void *row, const float *src, __u32 n)
 	}
 }
 
+int fw_prepare(struct tnpu_fw_exec *ex,
+	       int (*prepare)(struct tnpu_fw_exec *ex, const void *cmd, void *job),
+	       const void *cmd, void *job)
+{
+	const struct tnpu_fw_platform *plat = ex->plat;
+	int ret;
+
+	plat->fpu_begin(plat->priv);
+	ret = prepare(ex, cmd, job);
+	plat->fpu_end(plat->priv);
+	return ret;
+}
+
 struct fw_par {
 	struct tnpu_fw_exec *ex;
 	__u64 n_items;

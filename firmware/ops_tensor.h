@@ -13,6 +13,8 @@
 #include "fw_internal.h"
 
 #define FW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* No kernel headers here, hence no noinline macro. */
+#define FW_NOINLINE __attribute__((__noinline__))
 
 /* Bit masks of accepted dtypes for fw_tensor_map(). */
 #define FW_DT(t) (1U << (t))
@@ -185,6 +187,20 @@ static inline float fw_f32_bits(__u32 u)
 
 	return b.f;
 }
+
+/* What a prepare function returns for a valid command with nothing to do. */
+#define FW_OP_EMPTY (-1)
+
+/*
+ * Run @prepare(@ex, @cmd, @job) inside an FPU section: this file and the
+ * ops are built with FPU code generation, so everything that decodes float
+ * fields or fills a job must run there, and only the host calls
+ * (plat->parallel) stay outside. Returns what @prepare returned: 0, a
+ * DRM_TNPU_ERR_* code, or %FW_OP_EMPTY.
+ */
+int fw_prepare(struct tnpu_fw_exec *ex,
+	       int (*prepare)(struct tnpu_fw_exec *ex, const void *cmd, void *job),
+	       const void *cmd, void *job);
 
 /*
  * Run @fn(@arg, first, end) over items [0, @n_items) split across the
