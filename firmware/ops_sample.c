@@ -195,7 +195,10 @@ static void sample_run(void *arg, unsigned int worker, __u64 first, __u64 end)
 	inv_t = 1.0f / j->temperature;
 	sum = 0;
 	for (i = 0; i < k; i++) {
-		p[i] = act_exp((l[idx[i]] - lmax) * inv_t);
+		float d = l[idx[i]] - lmax;
+
+		/* Spelled out for ties with the max: 0 * inf (tiny T) would be NaN. */
+		p[i] = d == 0 ? 1.0f : act_exp(d * inv_t);
 		sum += p[i];
 	}
 	/* Nucleus: the shortest prefix holding top_p of the mass. */

@@ -96,6 +96,7 @@ static void test_sample_matches_reference(void **state)
 	static const struct { float temp; int top_k; float top_p; } cfgs[] = {
 		{ 0.8f, 40, 0.95f }, { 1.0f, 0, 0 }, { 1.5f, 5, 1.0f }, { 0.5f, 0, 0.5f },
 		{ 0, 40, 0.9f }, { 1.0f, 1, 0 }, { 2.0f, 100000, 0.99f },
+		{ 1e-40f, 10, 0 },	/* 1/T overflows: must still pick the max */
 	};
 	static const uint32_t sizes[] = { 1, 2, 50, 4096, 32000 };
 	struct ot *t = *state;
