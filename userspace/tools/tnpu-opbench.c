@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,8 @@ struct opts {
 	unsigned int layers;
 	uint64_t bw_bytes;
 	bool quick;
+	const char *types;	/* comma-separated dtype names to run, NULL: all */
+	const char *ops;	/* comma-separated op kinds to run, NULL: all */
 };
 
 struct machine {
@@ -522,6 +525,17 @@ static void bench_embed(const struct opts *o, uint32_t wtype, uint32_t m, struct
 	nfree(&s.buf);
 }
 
+/* Is @name in the comma-separated @list (NULL: everything)? */
+static bool selected(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncasecmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return true;
+	return !list;
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 static void print_results(const struct opts *o, const struct machine *mc,
@@ -576,7 +590,9 @@ static void usage(FILE *f)
 		"  -o F   output format: md (default), csv or json\n"
 		"  -l N   TinyLlama layers in the decode working set (default 22)\n"
 		"  -q     quick: decode Q4_0/Q8_0 only, fewer prefill cases\n"
-		"  -p     portable C kernels only (no AVX2)\n");
+		"  -p     portable C kernels only (no AVX2)\n"
+		"  -w L   weight types to run, e.g. Q4_0,Q8_0 (default: all)\n"
+		"  -k L   op kinds to run: decode,prefill,embed (default: all)\n");
 }
 
 int main(int argc, char **argv)
@@ -592,7 +608,7 @@ int main(int argc, char **argv)
 	unsigned int n = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "t:r:o:l:qph")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:o:l:qphw:k:")) != -1) {
 		switch (opt) {
 		case 't':
 			o.threads = (unsigned int)strtoul(optarg, NULL, 0);
@@ -621,6 +637,12 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			tnpu_fw_force_portable(1);
+			break;
+		case 'w':
+			o.types = optarg;
+			break;
+		case 'k':
+			o.ops = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -656,6 +678,8 @@ int main(int argc, char **argv)
 		uint32_t wt = all_types[t];
 		bool quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
 
+		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "decode"))
+			continue;
 		bench_decode(&o, wt, false, &res[n++]);
 		if (quantized)
 			bench_decode(&o, wt, true, &res[n++]);
@@ -665,14 +689,20 @@ int main(int argc, char **argv)
 		uint32_t wt = all_types[t];
 		bool quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
 
+		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "prefill"))
+			continue;
 		for (size_t i = 0; i < (o.quick ? 1 : 2); i++) {
 			bench_prefill(&o, wt, false, ms[i], &res[n++]);
 			if (quantized)
 				bench_prefill(&o, wt, true, ms[i], &res[n++]);
 		}
 	}
-	bench_embed(&o, TNPU_DT_Q4_0, 1, &res[n++]);
-	bench_embed(&o, TNPU_DT_F16, 512, &res[n++]);
+	if (selected(o.ops, "embed")) {
+		if (selected(o.types, "Q4_0"))
+			bench_embed(&o, TNPU_DT_Q4_0, 1, &res[n++]);
+		if (selected(o.types, "F16"))
+			bench_embed(&o, TNPU_DT_F16, 512, &res[n++]);
+	}
 
 	print_results(&o, &mc, res, n);
 	tnpu_inproc_destroy(npu);
