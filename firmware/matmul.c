@@ -15,8 +15,12 @@
 #define QUANT_TYPES (DT(TNPU_DT_Q4_0) | DT(TNPU_DT_Q8_0) | DT(TNPU_DT_Q4_K) | DT(TNPU_DT_Q6_K))
 #define WEIGHT_TYPES (FLOAT_TYPES | QUANT_TYPES)
 
-/* Multiply-adds per chunk between two checkpoints (a few ms at worst). */
-#define CHUNK_MACS (4U << 20)
+/* Multiply-adds between two checkpoints (a few ms at worst). */
+#define CHECKPOINT_MACS (16U << 20)
+/* Multiply-adds per chunk of rows a core claims at a time. */
+#define CLAIM_MACS (512U << 10)
+/* Activation rows kept hot in cache while a block of weight rows passes. */
+#define M_TILE 32
 /* Output rows per core are split on this boundary: no shared cache lines. */
 #define ROW_ALIGN 32
 
@@ -112,41 +116,55 @@ static int core_checkpoint(struct tnpu_fw_exec *ex)
 	return 0;
 }
 
+/* Outputs [n0, n1) of activation rows [m0, m1). */
+static void matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_kernels *kern,
+			__u32 n0, __u32 n1, __u32 m0, __u32 m1)
+{
+	tnpu_fw_dot_f32_fn dot_f32 = kern->dot_f32[mm->w_dtype];
+	tnpu_fw_dot_q8_fn dot_q8 = kern->dot_q8[mm->w_dtype];
+	__u32 n, m, r;
+
+	for (n = n0; n < n1; n++) {
+		const __u8 *w = (const __u8 *)mm->w + n * mm->w_stride;
+		float bias = mm->bias ? mm->bias[n] : 0.0f;
+
+		for (m = m0; m < m1; m += TNPU_FW_MM_NX) {
+			__u32 nx = m1 - m < TNPU_FW_MM_NX ? m1 - m : TNPU_FW_MM_NX;
+			const void *x = (const __u8 *)mm->x + m * mm->x_stride;
+			float out[TNPU_FW_MM_NX];
+
+			if (mm->x_q8)
+				dot_q8(w, x, mm->x_stride, nx, mm->k, out);
+			else
+				dot_f32(w, x, mm->x_stride, nx, mm->k, out);
+			for (r = 0; r < nx; r++)
+				store_out(mm->y_dtype, (__u8 *)mm->y + (__u64)(m + r) * mm->y_stride,
+					  n, out[r] + bias);
+		}
+	}
+}
+
 int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
 			__u32 n0, __u32 n1)
 {
 	const struct tnpu_fw_platform *plat = ex->plat;
 	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
-	tnpu_fw_dot_f32_fn dot_f32 = kern->dot_f32[mm->w_dtype];
-	tnpu_fw_dot_q8_fn dot_q8 = kern->dot_q8[mm->w_dtype];
 	__u64 macs_per_row = (__u64)mm->m * mm->k;
-	__u32 chunk_rows = macs_per_row >= CHUNK_MACS ? 1 : (__u32)(CHUNK_MACS / macs_per_row);
-	__u32 n, m, r;
+	__u32 block = macs_per_row >= CHECKPOINT_MACS ? 1 :
+		      (__u32)(CHECKPOINT_MACS / macs_per_row);
+	__u32 n, end, m;
 	int ret;
 
-	for (n = n0; n < n1; ) {
-		__u32 end = n1 - n > chunk_rows ? n + chunk_rows : n1;
-
+	/*
+	 * A block of weight rows meets every tile of M_TILE activation rows in
+	 * turn: the tile stays in cache across the block's rows, the block's
+	 * rows stay in cache across the tiles.
+	 */
+	for (n = n0; n < n1; n = end) {
+		end = n1 - n > block ? n + block : n1;
 		plat->fpu_begin(plat->priv);
-		for (; n < end; n++) {
-			const __u8 *w = (const __u8 *)mm->w + n * mm->w_stride;
-			float bias = mm->bias ? mm->bias[n] : 0.0f;
-
-			for (m = 0; m < mm->m; m += TNPU_FW_MM_NX) {
-				__u32 nx = mm->m - m < TNPU_FW_MM_NX ? mm->m - m : TNPU_FW_MM_NX;
-				const void *x = (const __u8 *)mm->x + m * mm->x_stride;
-				float out[TNPU_FW_MM_NX];
-
-				if (mm->x_q8)
-					dot_q8(w, x, mm->x_stride, nx, mm->k, out);
-				else
-					dot_f32(w, x, mm->x_stride, nx, mm->k, out);
-				for (r = 0; r < nx; r++)
-					store_out(mm->y_dtype,
-						  (__u8 *)mm->y + (__u64)(m + r) * mm->y_stride, n,
-						  out[r] + bias);
-			}
-		}
+		for (m = 0; m < mm->m; m += M_TILE)
+			matmul_tile(mm, kern, n, end, m, mm->m - m > M_TILE ? m + M_TILE : mm->m);
 		plat->fpu_end(plat->priv);
 		ret = core_checkpoint(ex);
 		if (ret)
@@ -194,11 +212,11 @@ int tnpu_fw_matmul_run(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm)
 	__u32 chunks, cores = plat->num_cores;
 
 	/*
-	 * About CHUNK_MACS / 8 per chunk (a few per core at least), a multiple
-	 * of ROW_ALIGN rows so that no two cores write one cache line.
+	 * About CLAIM_MACS per chunk (a few per core at least), a multiple of
+	 * ROW_ALIGN rows so that no two cores write one cache line.
 	 */
-	task.chunk_rows = row_macs >= CHUNK_MACS / 8 / ROW_ALIGN ? ROW_ALIGN :
-			  (__u32)(CHUNK_MACS / 8 / row_macs) / ROW_ALIGN * ROW_ALIGN;
+	task.chunk_rows = row_macs >= CLAIM_MACS / ROW_ALIGN ? ROW_ALIGN :
+			  (__u32)(CLAIM_MACS / row_macs) / ROW_ALIGN * ROW_ALIGN;
 	/* Enough chunks to balance: about four per core when N allows. */
 	if (mm->n / task.chunk_rows < 4 * cores) {
 		__u32 want = mm->n / (4 * cores) / ROW_ALIGN * ROW_ALIGN;
