@@ -163,6 +163,7 @@ qemu_pid=$!
 : >"$log"
 in_dump=0
 booted=0
+qemu_error=""
 bug_at=0
 killed_for_bug=0
 partial=""
@@ -211,6 +212,12 @@ while :; do
 	fi
 	[ -z "$line" ] && [ $verbose = 0 ] && show=0
 	[ $show = 1 ] && printf '%s\n' "$line"
+	# QEMU stops the vCPUs on these and would sit until the timeout.
+	if [ -z "$qemu_error" ] && [[ "$line" =~ ^(KVM\ internal\ error|emulation\ failure) ]]; then
+		qemu_error=$line
+		vm_note "QEMU: $line: stopping the VM"
+		kill -TERM "$qemu_pid" 2>/dev/null || true
+	fi
 	if [ $bug_at = 0 ] && [ $killed_for_bug = 0 ] && [[ "$line" =~ $klog_re ]] &&
 	   [[ "$line" =~ $fatal_re ]]; then
 		bug_at=$(date +%s)
@@ -224,7 +231,9 @@ elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s 
 
 # ---- verdict ----------------------------------------------------------------
 problems=()
-if [ $killed_for_bug = 1 ]; then
+if [ -n "$qemu_error" ]; then
+	problems+=("QEMU failed: $qemu_error")
+elif [ $killed_for_bug = 1 ]; then
 	problems+=("guest killed after a kernel bug")
 elif [ $qemu_rc = 124 ] || [ $qemu_rc = 137 ]; then
 	problems+=("guest hung: killed after the ${timeout_s} s timeout")
