@@ -7,6 +7,7 @@
 # (tests/vm/run-vm.sh) parses:
 #   TNPU-STEP-RESULT <step> <rc>        module loads, unloads, device node
 #   TNPU-TEST-BEGIN <index> <name>
+#   TNPU-TEST-TIME <index> <name> <seconds>
 #   TNPU-TEST-RESULT <index> <name> <rc>
 #   TNPU-KERNEL-LOG-BEGIN ... TNPU-KERNEL-LOG-END   full dmesg
 #   TNPU-VM-DONE                         init reached its end
@@ -99,12 +100,15 @@ while IFS= read -r cmd <&3; do
 		;;
 	esac
 	marker "TEST-BEGIN $i $name"
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	if [ "$TNPU_TEST_TIMEOUT" -gt 0 ]; then
 		(cd /tests && timeout -s KILL "$TNPU_TEST_TIMEOUT" sh -c "$cmd") </dev/null
 	else
 		(cd /tests && sh -c "$cmd") </dev/null
 	fi
 	rc=$?
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	marker "TEST-TIME $i $name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 	marker "TEST-RESULT $i $name $rc"
 done 3</tests/list
 
