@@ -8,6 +8,7 @@ LIB_SRCS   += userspace/lib/device_inproc.c
 LIB_SRCS   += userspace/lib/inproc.c
 LIB_SRCS   += userspace/lib/gguf.c
 LIB_SRCS   += userspace/lib/tokenizer.c
+LIB_SRCS   += userspace/lib/graph.c
 LIB_SRCS   += userspace/lib/model.c
 LIB_SRCS   += userspace/lib/compile.c
 LIB_SRCS   += userspace/lib/generate.c

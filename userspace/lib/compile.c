@@ -85,22 +85,58 @@ static uint64_t act(const struct plan *p, uint64_t off)
 	return p->acts_va + off;
 }
 
-static void emit_matmul(struct emitter *e, const struct gguf_tensor *w,
-			const struct gguf_tensor *bias, uint64_t x_off, uint64_t y_off,
-			uint32_t tokens)
+/* NPU address of row @row of value @v. */
+static uint64_t addr(const struct plan *p, const struct graph *g, int v, uint32_t row)
+{
+	const struct gval *val = &g->vals[v];
+
+	switch (val->kind) {
+	case GV_ACT:
+		return act(p, p->slots + g->slots[val->slot].offset) +
+		       (uint64_t)row * val->width * sizeof(float);
+	case GV_IDS:
+		return act(p, p->ids) + (uint64_t)row * 4;
+	case GV_NEXT:
+		return act(p, p->next);
+	case GV_LOGITS:
+		return act(p, p->logits);
+	default:
+		return p->weights_va + val->w->offset;
+	}
+}
+
+/* Value @v as a dense F32 (or I32) tensor {width, rows}. */
+static struct tnpu_tensor rows_of(const struct plan *p, const struct graph *g, int v)
+{
+	const struct gval *val = &g->vals[v];
+	uint32_t dt = val->kind == GV_IDS || val->kind == GV_NEXT ? TNPU_DT_I32 : TNPU_DT_F32;
+
+	return dense(addr(p, g, v, 0), dt, val->width, val->rows, 1);
+}
+
+/* Activation @v seen as {head_dim, heads, rows}. */
+static struct tnpu_tensor heads_of(const struct plan *p, const struct graph *g, int v,
+				   uint32_t heads)
+{
+	const struct gval *val = &g->vals[v];
+
+	return dense(addr(p, g, v, 0), TNPU_DT_F32, val->width / heads, heads, val->rows);
+}
+
+static void emit_matmul(struct emitter *e, const struct graph *g, const struct gnode *n)
 {
 	struct plan *p = e->p;
-	uint32_t k = (uint32_t)w->ne[0], n = (uint32_t)w->ne[1];
+	const struct gguf_tensor *w = g->vals[n->in[1]].w;
 	struct tnpu_cmd_matmul c = {
-		.x = dense(act(p, x_off), TNPU_DT_F32, k, tokens, 1),
+		.x = rows_of(p, g, n->in[0]),
 		.w = weight(p, w),
-		.y = dense(act(p, y_off), TNPU_DT_F32, n, tokens, 1),
+		.y = rows_of(p, g, n->out),
 	};
 	uint16_t flags = 0;
 	int wt = model_npu_dtype(w->type);
 
-	if (bias) {
-		c.bias = weight(p, bias);
+	if (n->in[2] >= 0) {
+		c.bias = weight(p, g->vals[n->in[2]].w);
 		flags |= TNPU_MATMUL_F_BIAS;
 	}
 	if (p->q8_act && wt != TNPU_DT_F32 && wt != TNPU_DT_F16 && wt != TNPU_DT_BF16) {
@@ -111,150 +147,153 @@ static void emit_matmul(struct emitter *e, const struct gguf_tensor *w,
 	emit(e, TNPU_OP_MATMUL, flags, &c, sizeof(c));
 }
 
-static void emit_rmsnorm(struct emitter *e, const struct gguf_tensor *w, uint64_t src,
-			 uint64_t dst, uint32_t tokens)
-{
-	struct plan *p = e->p;
-	uint32_t dim = p->m->hp.dim;
-	struct tnpu_cmd_norm c = {
-		.eps = f32_bits(p->m->hp.norm_eps),
-		.dst = dense(act(p, dst), TNPU_DT_F32, dim, tokens, 1),
-		.src = dense(act(p, src), TNPU_DT_F32, dim, tokens, 1),
-		.weight = weight(p, w),
-	};
-
-	emit(e, TNPU_OP_RMSNORM, TNPU_NORM_F_WEIGHT, &c, sizeof(c));
-}
-
-static void emit_rope(struct emitter *e, uint64_t off, uint32_t heads, uint32_t tokens)
+static void emit_node(struct emitter *e, const struct graph *g, const struct gnode *n)
 {
 	struct plan *p = e->p;
 	const struct model_hparams *hp = &p->m->hp;
-	struct tnpu_cmd_rope c = {
-		.n_dims = hp->rope_dims, .pos = 0,
-		.freq_base = f32_bits(hp->rope_base), .freq_scale = f32_bits(1.0f),
-		.n_ctx_orig = hp->n_ctx_train, .ext_factor = 0, .attn_factor = f32_bits(1.0f),
-		.beta_fast = f32_bits(32.0f), .beta_slow = f32_bits(1.0f),
-		.dst = dense(act(p, off), TNPU_DT_F32, hp->head_dim, heads, tokens),
-		.src = dense(act(p, off), TNPU_DT_F32, hp->head_dim, heads, tokens),
-	};
-
-	emit(e, TNPU_OP_ROPE, TNPU_CMD_F_INDIRECT | (hp->rope_neox ? TNPU_ROPE_F_NEOX : 0), &c,
-	     sizeof(c));
-}
-
-static void emit_add_residual(struct emitter *e, uint32_t tokens)
-{
-	struct plan *p = e->p;
-	uint32_t dim = p->m->hp.dim;
-	struct tnpu_cmd_eltwise c = {
-		.op = TNPU_ELTWISE_ADD,
-		.dst = dense(act(p, p->x), TNPU_DT_F32, dim, tokens, 1),
-		.a = dense(act(p, p->x), TNPU_DT_F32, dim, tokens, 1),
-		.b = dense(act(p, p->proj), TNPU_DT_F32, dim, tokens, 1),
-	};
-
-	emit(e, TNPU_OP_ELTWISE, 0, &c, sizeof(c));
-}
-
-static void emit_layer(struct emitter *e, uint32_t l, uint32_t tokens)
-{
-	struct plan *p = e->p;
-	const struct model_hparams *hp = &p->m->hp;
-	const struct model_layer *L = &p->m->layers[l];
-	uint64_t kc = p->kv_va + 2 * l * p->kv_layer_bytes, vc = kc + p->kv_layer_bytes;
-
-	emit_rmsnorm(e, L->attn_norm, p->x, p->xn, tokens);
-	emit_matmul(e, L->wq, L->bq, p->xn, p->q, tokens);
-	emit_matmul(e, L->wk, L->bk, p->xn, p->k, tokens);
-	emit_matmul(e, L->wv, L->bv, p->xn, p->v, tokens);
-	emit_rope(e, p->q, hp->n_head, tokens);
-	emit_rope(e, p->k, hp->n_head_kv, tokens);
-
-	struct tnpu_cmd_attention a = {
-		.pos = 0, .scale = f32_bits(1.0f / sqrtf((float)hp->head_dim)),
-		.q = dense(act(p, p->q), TNPU_DT_F32, hp->head_dim, hp->n_head, tokens),
-		.k = dense(act(p, p->k), TNPU_DT_F32, hp->head_dim, hp->n_head_kv, tokens),
-		.v = dense(act(p, p->v), TNPU_DT_F32, hp->head_dim, hp->n_head_kv, tokens),
-		.k_cache = dense(kc, TNPU_DT_F16, hp->head_dim, hp->n_head_kv, p->n_ctx),
-		.v_cache = dense(vc, TNPU_DT_F16, hp->head_dim, hp->n_head_kv, p->n_ctx),
-		.out = dense(act(p, p->att), TNPU_DT_F32, hp->head_dim, hp->n_head, tokens),
-		.scratch = dense(act(p, p->attn_scratch), TNPU_DT_F32,
-				 (uint32_t)p->attn_scratch_floats, p->num_cores, 1),
-	};
-	emit(e, TNPU_OP_ATTENTION, TNPU_CMD_F_INDIRECT, &a, sizeof(a));
-
-	emit_matmul(e, L->wo, NULL, p->att, p->proj, tokens);
-	emit_add_residual(e, tokens);
-	emit_rmsnorm(e, L->ffn_norm, p->x, p->xn, tokens);
-	emit_matmul(e, L->w_gate, NULL, p->xn, p->gate, tokens);
-	emit_matmul(e, L->w_up, NULL, p->xn, p->up, tokens);
-
-	struct tnpu_cmd_act s = {
-		.act = TNPU_ACT_SWIGLU,
-		.dst = dense(act(p, p->gate), TNPU_DT_F32, hp->ffn, tokens, 1),
-		.src = dense(act(p, p->gate), TNPU_DT_F32, hp->ffn, tokens, 1),
-		.up = dense(act(p, p->up), TNPU_DT_F32, hp->ffn, tokens, 1),
-	};
-	emit(e, TNPU_OP_ACT, 0, &s, sizeof(s));
-	emit_matmul(e, L->w_down, NULL, p->gate, p->proj, tokens);
-	emit_add_residual(e, tokens);
-}
-
-/*
- * Final norm and output projection of the last of @tokens rows, then the
- * next token (argmax or sample) into p->next. The sample counter is the
- * position of the last row, so replays draw fresh numbers.
- */
-static void emit_head(struct emitter *e, uint32_t tokens)
-{
-	struct plan *p = e->p;
-	const struct model_hparams *hp = &p->m->hp;
-	uint64_t last = p->x + (uint64_t)(tokens - 1) * hp->dim * sizeof(float);
 	const struct sampling_cfg *sc = &p->samp;
 
-	emit_rmsnorm(e, p->m->out_norm, last, p->xn, 1);
-	emit_matmul(e, p->m->output, NULL, p->xn, p->logits, 1);
-	if (sc->temperature <= 0 || sc->top_k == 1) {
+	switch (n->op) {
+	case GOP_EMBED: {
+		struct tnpu_cmd_embedding c = {
+			.table = weight(p, g->vals[n->in[0]].w),
+			.ids = dense(addr(p, g, n->in[1], 0), TNPU_DT_I32, g->vals[n->out].rows, 1, 1),
+			.out = rows_of(p, g, n->out),
+		};
+
+		emit(e, TNPU_OP_EMBEDDING, 0, &c, sizeof(c));
+		break;
+	}
+	case GOP_RMSNORM: {
+		const struct gval *out = &g->vals[n->out];
+		struct tnpu_cmd_norm c = {
+			.eps = f32_bits(hp->norm_eps),
+			.dst = rows_of(p, g, n->out),
+			.src = dense(addr(p, g, n->in[0], n->src_row), TNPU_DT_F32, out->width,
+				     out->rows, 1),
+			.weight = weight(p, g->vals[n->in[1]].w),
+		};
+
+		emit(e, TNPU_OP_RMSNORM, TNPU_NORM_F_WEIGHT, &c, sizeof(c));
+		break;
+	}
+	case GOP_MATMUL:
+		emit_matmul(e, g, n);
+		break;
+	case GOP_ROPE: {
+		struct tnpu_cmd_rope c = {
+			.n_dims = hp->rope_dims, .pos = 0,
+			.freq_base = f32_bits(hp->rope_base), .freq_scale = f32_bits(1.0f),
+			.n_ctx_orig = hp->n_ctx_train, .ext_factor = 0,
+			.attn_factor = f32_bits(1.0f),
+			.beta_fast = f32_bits(32.0f), .beta_slow = f32_bits(1.0f),
+			.dst = heads_of(p, g, n->out, n->heads),
+			.src = heads_of(p, g, n->in[0], n->heads),
+		};
+
+		emit(e, TNPU_OP_ROPE,
+		     TNPU_CMD_F_INDIRECT | (hp->rope_neox ? TNPU_ROPE_F_NEOX : 0), &c, sizeof(c));
+		break;
+	}
+	case GOP_ATTENTION: {
+		uint64_t kc = p->kv_va + 2 * n->layer * p->kv_layer_bytes;
+		uint64_t vc = kc + p->kv_layer_bytes;
+		struct tnpu_cmd_attention c = {
+			.pos = 0, .scale = f32_bits(1.0f / sqrtf((float)hp->head_dim)),
+			.q = heads_of(p, g, n->in[0], hp->n_head),
+			.k = heads_of(p, g, n->in[1], hp->n_head_kv),
+			.v = heads_of(p, g, n->in[2], hp->n_head_kv),
+			.k_cache = dense(kc, TNPU_DT_F16, hp->head_dim, hp->n_head_kv, p->n_ctx),
+			.v_cache = dense(vc, TNPU_DT_F16, hp->head_dim, hp->n_head_kv, p->n_ctx),
+			.out = heads_of(p, g, n->out, hp->n_head),
+			.scratch = dense(act(p, p->attn_scratch), TNPU_DT_F32,
+					 (uint32_t)p->attn_scratch_floats, p->num_cores, 1),
+		};
+
+		emit(e, TNPU_OP_ATTENTION, TNPU_CMD_F_INDIRECT, &c, sizeof(c));
+		break;
+	}
+	case GOP_ADD: {
+		struct tnpu_cmd_eltwise c = {
+			.op = TNPU_ELTWISE_ADD,
+			.dst = rows_of(p, g, n->out),
+			.a = rows_of(p, g, n->in[0]),
+			.b = rows_of(p, g, n->in[1]),
+		};
+
+		emit(e, TNPU_OP_ELTWISE, 0, &c, sizeof(c));
+		break;
+	}
+	case GOP_SWIGLU: {
+		struct tnpu_cmd_act c = {
+			.act = TNPU_ACT_SWIGLU,
+			.dst = rows_of(p, g, n->out),
+			.src = rows_of(p, g, n->in[0]),
+			.up = rows_of(p, g, n->in[1]),
+		};
+
+		emit(e, TNPU_OP_ACT, 0, &c, sizeof(c));
+		break;
+	}
+	case GOP_ARGMAX: {
 		struct tnpu_cmd_argmax c = {
-			.logits = dense(act(p, p->logits), TNPU_DT_F32, hp->n_vocab, 1, 1),
-			.out = dense(act(p, p->next), TNPU_DT_I32, 1, 1, 1),
+			.logits = rows_of(p, g, n->in[0]),
+			.out = rows_of(p, g, n->out),
 		};
 
 		emit(e, TNPU_OP_ARGMAX, 0, &c, sizeof(c));
-	} else {
+		break;
+	}
+	case GOP_SAMPLE: {
+		/*
+		 * The counter is the position of the last token (the indirect
+		 * position plus tokens - 1), so that replays draw fresh numbers.
+		 */
 		struct tnpu_cmd_sample c = {
 			.temperature = f32_bits(sc->temperature), .top_k = sc->top_k,
-			.top_p = f32_bits(sc->top_p), .seed = sc->seed, .counter = tokens - 1,
-			.logits = dense(act(p, p->logits), TNPU_DT_F32, hp->n_vocab, 1, 1),
-			.out = dense(act(p, p->next), TNPU_DT_I32, 1, 1, 1),
+			.top_p = f32_bits(sc->top_p), .seed = sc->seed, .counter = g->tokens - 1,
+			.logits = rows_of(p, g, n->in[0]),
+			.out = rows_of(p, g, n->out),
 			.scratch = dense(act(p, p->sample_scratch), TNPU_DT_I32,
-					 3 * hp->n_vocab, 1, 1),
+					 (uint32_t)TNPU_SAMPLE_SCRATCH_ELEMS(hp->n_vocab), 1, 1),
 		};
 
 		emit(e, TNPU_OP_SAMPLE, TNPU_CMD_F_INDIRECT, &c, sizeof(c));
+		break;
+	}
 	}
 }
 
-/* The whole model for @tokens tokens whose ids are at @ids_off. */
-static int record(struct plan *p, struct stream_buf *s, uint64_t ids_off, uint32_t tokens)
+static bool greedy(const struct sampling_cfg *sc)
 {
-	const struct model_hparams *hp = &p->m->hp;
+	return sc->temperature <= 0 || sc->top_k == 1;
+}
+
+/* The whole model for @tokens tokens, as a planned graph turned into commands. */
+static int record(struct plan *p, struct stream_buf *s, uint32_t tokens, bool decode)
+{
 	struct emitter e = { .p = p, .s = s };
 	struct tnpu_cmd_set_params sp = { .addr = act(p, p->params) };
-	struct tnpu_cmd_embedding emb = {
-		.table = weight(p, p->m->tok_embd),
-		.ids = dense(act(p, ids_off), TNPU_DT_I32, tokens, 1, 1),
-		.out = dense(act(p, p->x), TNPU_DT_F32, hp->dim, tokens, 1),
-	};
+	struct graph g;
+	int ret;
 
+	ret = model_build_graph(p->m, tokens, decode, !greedy(&p->samp), &g);
+	if (!ret)
+		ret = graph_plan(&g, p->max_batch);
+	if (!ret && g.act_bytes > p->slots_bytes)
+		ret = tnpu_fail(-EINVAL, "internal: the graph needs %llu activation bytes, %llu planned",
+				(unsigned long long)g.act_bytes,
+				(unsigned long long)p->slots_bytes);
+	if (ret) {
+		graph_free(&g);
+		return ret;
+	}
 	s->size = 0;
 	s->count = 0;
 	emit(&e, TNPU_OP_SET_PARAMS, 0, &sp, sizeof(sp));
-	emit(&e, TNPU_OP_EMBEDDING, 0, &emb, sizeof(emb));
-	for (uint32_t l = 0; l < hp->n_layer; l++)
-		emit_layer(&e, l, tokens);
-	emit_head(&e, tokens);
+	for (int i = 0; i < g.n_nodes; i++)
+		emit_node(&e, &g, &g.nodes[i]);
+	graph_free(&g);
 	return e.err;
 }
 
@@ -264,7 +303,7 @@ int plan_record_decode(struct plan *p, const struct sampling_cfg *samp)
 
 	p->samp = *samp;
 	p->prefill_tokens = 0;
-	ret = record(p, &p->decode, p->next, 1);
+	ret = record(p, &p->decode, 1, true);
 	p->recorded = !ret;
 	return ret;
 }
@@ -277,7 +316,7 @@ int plan_record_prefill(struct plan *p, uint32_t tokens)
 		return tnpu_fail(-EINVAL, "prefill chunk of %u tokens (1 to %u)", tokens,
 				 p->max_batch);
 	p->prefill_tokens = 0;
-	ret = record(p, &p->prefill, p->ids, tokens);
+	ret = record(p, &p->prefill, tokens, false);
 	if (!ret)
 		p->prefill_tokens = tokens;
 	return ret;
@@ -334,6 +373,7 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	uint64_t kvdim = (uint64_t)hp->n_head_kv * hp->head_dim;
 	uint64_t widest = hp->ffn > hp->dim ? hp->ffn : hp->dim;
 	struct tnpu_device_info info;
+	struct graph g;
 	void *cpu;
 	int ret;
 
@@ -350,17 +390,18 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 		return ret;
 	p->num_cores = info.num_cores ? info.num_cores : 1;
 
-	/* Activations: one set for a chunk, shared by every layer. */
+	/* Activations: planned from the graph of a full chunk, reused by every layer. */
+	ret = model_build_graph(m, max_batch, false, false, &g);
+	if (!ret)
+		ret = graph_plan(&g, max_batch);
+	p->slots_bytes = g.act_bytes;
+	p->n_slots = g.n_slots;
+	p->naive_bytes = g.naive_bytes;
+	graph_free(&g);
+	if (ret)
+		return ret;
 	widest = widest > qdim ? widest : qdim;
-	p->x = take(&used, f * hp->dim * t);
-	p->xn = take(&used, f * hp->dim * t);
-	p->q = take(&used, f * qdim * t);
-	p->k = take(&used, f * kvdim * t);
-	p->v = take(&used, f * kvdim * t);
-	p->att = take(&used, f * qdim * t);
-	p->proj = take(&used, f * hp->dim * t);
-	p->gate = take(&used, f * hp->ffn * t);
-	p->up = take(&used, f * hp->ffn * t);
+	p->slots = take(&used, p->slots_bytes);
 	p->logits = take(&used, f * hp->n_vocab);
 	p->ids = take(&used, 4 * t);
 	p->next = take(&used, 4);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "graph.h"
 #include "model.h"
 #include "tnpu.h"
 
@@ -44,8 +45,10 @@ struct plan {
 	uint8_t *acts_cpu, *cmd_cpu;
 	uint64_t weights_va, acts_va, kv_va;
 
-	/* activation offsets in acts_bo */
-	uint64_t x, xn, q, k, v, att, proj, gate, up, logits, ids, next, params;
+	/* offsets in acts_bo: the planned activation slots, then fixed buffers */
+	uint64_t slots, slots_bytes, naive_bytes;
+	int n_slots;
+	uint64_t logits, ids, next, params;
 	uint64_t attn_scratch, attn_scratch_floats, mm_scratch, mm_scratch_size, sample_scratch;
 	uint64_t kv_layer_bytes;	/* one cache (K or V) of one layer */
 

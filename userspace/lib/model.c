@@ -204,3 +204,53 @@ void model_free(struct model *m)
 	free(m->layers);
 	m->layers = NULL;
 }
+
+int model_build_graph(const struct model *m, uint32_t tokens, bool decode, bool sample,
+		      struct graph *g)
+{
+	const struct model_hparams *hp = &m->hp;
+	uint32_t qdim = hp->n_head * hp->head_dim, kvdim = hp->n_head_kv * hp->head_dim;
+	int ids, x, logits, next;
+	struct gnode *n;
+
+	graph_init(g, tokens);
+	next = graph_special(g, GV_NEXT, 1, 1);
+	logits = graph_special(g, GV_LOGITS, hp->n_vocab, 1);
+	ids = decode ? next : graph_special(g, GV_IDS, 1, tokens);
+	x = graph_node(g, GOP_EMBED, hp->dim, tokens, graph_weight(g, m->tok_embd), ids, -1);
+	for (uint32_t l = 0; l < hp->n_layer; l++) {
+		const struct model_layer *L = &m->layers[l];
+#define W(t) ((t) ? graph_weight(g, (t)) : -1)
+		int xn, q, k, v, att, h, gate, up;
+
+		xn = graph_node(g, GOP_RMSNORM, hp->dim, tokens, x, W(L->attn_norm), -1);
+		q = graph_node(g, GOP_MATMUL, qdim, tokens, xn, W(L->wq), W(L->bq));
+		k = graph_node(g, GOP_MATMUL, kvdim, tokens, xn, W(L->wk), W(L->bk));
+		v = graph_node(g, GOP_MATMUL, kvdim, tokens, xn, W(L->wv), W(L->bv));
+		q = graph_node(g, GOP_ROPE, qdim, tokens, q, -1, -1);
+		if ((n = graph_last_node(g)))
+			n->heads = hp->n_head;
+		k = graph_node(g, GOP_ROPE, kvdim, tokens, k, -1, -1);
+		if ((n = graph_last_node(g)))
+			n->heads = hp->n_head_kv;
+		att = graph_node(g, GOP_ATTENTION, qdim, tokens, q, k, v);
+		if ((n = graph_last_node(g)))
+			n->layer = l;
+		h = graph_node(g, GOP_MATMUL, hp->dim, tokens, att, W(L->wo), -1);
+		x = graph_node(g, GOP_ADD, hp->dim, tokens, x, h, -1);
+		xn = graph_node(g, GOP_RMSNORM, hp->dim, tokens, x, W(L->ffn_norm), -1);
+		gate = graph_node(g, GOP_MATMUL, hp->ffn, tokens, xn, W(L->w_gate), -1);
+		up = graph_node(g, GOP_MATMUL, hp->ffn, tokens, xn, W(L->w_up), -1);
+		gate = graph_node(g, GOP_SWIGLU, hp->ffn, tokens, gate, up, -1);
+		h = graph_node(g, GOP_MATMUL, hp->dim, tokens, gate, W(L->w_down), -1);
+		x = graph_node(g, GOP_ADD, hp->dim, tokens, x, h, -1);
+#undef W
+	}
+	/* Only the last token's logits are needed. */
+	x = graph_node(g, GOP_RMSNORM, hp->dim, 1, x, graph_weight(g, m->out_norm), -1);
+	if ((n = graph_last_node(g)))
+		n->src_row = tokens - 1;
+	graph_node_into(g, GOP_MATMUL, logits, x, graph_weight(g, m->output));
+	graph_node_into(g, sample ? GOP_SAMPLE : GOP_ARGMAX, next, logits, -1);
+	return g->err;
+}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "gguf.h"
+#include "graph.h"
 
 enum model_arch {
 	MODEL_ARCH_LLAMA,
@@ -44,6 +45,15 @@ struct model {
 int model_load(const struct gguf_file *f, struct model *m);
 void model_free(struct model *m);
 const char *model_arch_name(enum model_arch arch);
+
+/*
+ * The whole model for @tokens tokens as a graph: token ids from a GV_IDS
+ * value (prefill) or, with @decode, from the GV_NEXT token the previous
+ * step chose; ends with the logits of the last token (GV_LOGITS) and the
+ * next token (GV_NEXT) by argmax, or by sampling when @sample.
+ */
+int model_build_graph(const struct model *m, uint32_t tokens, bool decode, bool sample,
+		      struct graph *g);
 
 /* The tnpu_cmd.h dtype of a GGUF tensor type, or -1 when the NPU lacks it. */
 int model_npu_dtype(uint32_t ggml_type);
