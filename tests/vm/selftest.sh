@@ -21,6 +21,12 @@ case "${1:-}" in
 esac
 
 dir="$TNPU_BUILD/vm/selftest"
+mkdir -p "$TNPU_BUILD/vm"
+exec 9>"$TNPU_BUILD/vm/selftest.lock"
+if ! flock -n 9; then
+	vm_note "waiting for another selftest.sh in this tree"
+	flock 9
+fi
 rm -rf "$dir"
 mkdir -p "$dir"
 
