@@ -39,6 +39,10 @@ struct tnpu_llm_info {
 	uint32_t n_layer, dim, n_head, n_head_kv, head_dim, ffn, n_vocab, n_ctx;
 	uint64_t weight_bytes;	/* the file's tensor data */
 	int zero_copy;		/* weights used in place from the mapped file */
+	/* activation memory: planned slots, their bytes, and bytes without reuse */
+	uint32_t act_slots;
+	uint64_t act_bytes, act_bytes_unplanned;
+	uint64_t kv_bytes;	/* F16 KV cache, all layers */
 	const char *device;	/* device path or "in-process" */
 };
 

@@ -108,6 +108,9 @@ TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info
 		.n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
 		.ffn = hp->ffn, .n_vocab = hp->n_vocab, .n_ctx = llm->plan.n_ctx,
 		.weight_bytes = bytes, .zero_copy = llm->plan.zero_copy,
+		.act_slots = (uint32_t)llm->plan.n_slots, .act_bytes = llm->plan.slots_bytes,
+		.act_bytes_unplanned = llm->plan.naive_bytes,
+		.kv_bytes = 2 * llm->plan.kv_layer_bytes * hp->n_layer,
 		.device = tnpu_device_path(llm->dev),
 	};
 }

@@ -162,6 +162,11 @@ int main(int argc, char **argv)
 		info.arch, info.n_layer, info.dim, info.n_head, info.n_head_kv, info.head_dim,
 		info.ffn, info.n_vocab, info.n_ctx, info.weight_bytes / 1048576.0,
 		info.zero_copy ? "zero copy" : "copied", info.device);
+	fprintf(stderr,
+		"tnpu-run: activations %u planned buffers, %.1f KiB (%.1f KiB without reuse); "
+		"KV cache %.1f MiB (F16)\n",
+		info.act_slots, info.act_bytes / 1024.0, info.act_bytes_unplanned / 1024.0,
+		info.kv_bytes / 1048576.0);
 
 	n_ids = tnpu_llm_tokenize(llm, prompt, 1, NULL, 0);
 	if (n_ids > 0) {
