@@ -24,6 +24,7 @@
 #define DEFAULT_HANG_TIMEOUT_NS 10000000000ULL
 /* NPU addresses start here, so small integers never hit a buffer. */
 #define VA_BASE (1ULL << 20)
+#define HUGE_SIZE (2ULL << 20)
 /* How long an idle worker spins before sleeping: decode issues many short ops. */
 #define WORKER_SPIN_NS 200000ULL
 
@@ -227,12 +228,31 @@ int tnpu_inproc_alloc(struct tnpu_inproc *npu, uint64_t size, unsigned int flags
 	if (!size || (flags & ~DRM_TNPU_BO_FLAGS) || size > TNPU_VA_SIZE)
 		return -EINVAL;
 	rounded = (size + TNPU_PAGE_SIZE - 1) & ~(TNPU_PAGE_SIZE - 1);
-	p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return -ENOMEM;
-	/* Large buffers are streamed by the NPU: fewer TLB misses help. */
-	if (rounded >= (2ULL << 20))
+	if (rounded >= HUGE_SIZE) {
+		/*
+		 * The NPU streams large buffers: 2 MiB aligned, whole huge pages
+		 * spare it most TLB misses. Over-map, then trim to alignment.
+		 */
+		uint64_t map = (rounded + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1);
+		uintptr_t start;
+
+		p = mmap(NULL, map + HUGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -ENOMEM;
+		start = ((uintptr_t)p + HUGE_SIZE - 1) & ~(uintptr_t)(HUGE_SIZE - 1);
+		if (start > (uintptr_t)p)
+			munmap(p, start - (uintptr_t)p);
+		munmap((void *)(start + map), (uintptr_t)p + HUGE_SIZE - start);
+		p = (void *)start;
+		rounded = map;
 		madvise(p, rounded, MADV_HUGEPAGE);
+	} else {
+		p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (p == MAP_FAILED)
+			return -ENOMEM;
+	}
 	ret = add_region(npu, p, rounded, flags, true, npu_va);
 	if (ret) {
 		munmap(p, rounded);
