@@ -32,6 +32,8 @@ struct tnpu_llm_options {
 	uint32_t max_batch;
 	/* 8-bit activations for quantized weights (faster, less exact). */
 	int q8_act;
+	/* Time every command of the decode steps (tnpu_llm_decode_profile()). */
+	int profile;
 };
 
 struct tnpu_llm_info {
@@ -89,6 +91,19 @@ struct tnpu_llm_stats {
 TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int n_prompt,
 			       int max_tokens, const struct tnpu_llm_sampling *sampling,
 			       tnpu_llm_token_fn fn, void *user, struct tnpu_llm_stats *stats);
+
+struct tnpu_llm_op_time {
+	const char *op;			/* command name, e.g. "MATMUL" */
+	uint32_t commands_per_step;
+	double ms_per_step;		/* NPU time, mean over the profiled steps */
+};
+
+/*
+ * With tnpu_llm_options.profile: NPU time per kind of command of the decode
+ * steps run so far, most expensive first. Return: entries written.
+ */
+TNPU_API int tnpu_llm_decode_profile(const struct tnpu_llm *llm, struct tnpu_llm_op_time *out,
+				     int max);
 
 /* F32 logits (n_vocab) of the last step. */
 TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm);

@@ -77,7 +77,7 @@ static void emit(struct emitter *e, uint16_t opcode, uint16_t flags, void *cmd, 
 	hdr->size = size;
 	memcpy(e->p->cmd_cpu + e->s->offset + e->s->size, cmd, size);
 	e->s->size += size;
-	e->s->count++;
+	e->s->ops[e->s->count++] = opcode;
 }
 
 static uint64_t act(const struct plan *p, uint64_t off)
@@ -440,11 +440,21 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	p->cmd_cpu = cpu;
 	p->decode = (struct stream_buf){ .offset = 0, .cap = cmd_bytes };
 	p->prefill = (struct stream_buf){ .offset = cmd_bytes, .cap = cmd_bytes };
+	/* The smallest command (SET_PARAMS) is 16 bytes. */
+	p->decode.ops = calloc(cmd_bytes / 16, sizeof(uint16_t));
+	p->prefill.ops = calloc(cmd_bytes / 16, sizeof(uint16_t));
+	if (!p->decode.ops || !p->prefill.ops) {
+		plan_destroy(p);
+		return tnpu_fail(-ENOMEM, "out of memory compiling the model");
+	}
 	return 0;
 }
 
 void plan_destroy(struct plan *p)
 {
+	free(p->decode.ops);
+	free(p->prefill.ops);
+	p->decode.ops = p->prefill.ops = NULL;
 	if (p->cmd_bo)
 		tnpu_bo_free(p->cmd_bo);
 	if (p->kv_bo)

@@ -32,6 +32,7 @@ struct sampling_cfg {
 struct stream_buf {
 	uint64_t offset, size, cap;	/* in the command buffer */
 	uint32_t count;			/* commands */
+	uint16_t *ops;			/* opcode of each command, for profiles */
 };
 
 struct plan {

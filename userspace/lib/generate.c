@@ -5,6 +5,7 @@
  * Copyright (C) 2026 The tnpu authors
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +30,13 @@ struct tnpu_llm {
 	struct tnpu_queue *queue;
 	struct tnpu_syncobj *sync;
 	uint64_t point;
+	/* decode profile */
+	struct tnpu_bo *prof_bo;
+	const struct tnpu_profile_record *prof;
+	double ts_to_ms;
+	uint64_t prof_steps;
+	double op_ms[256];
+	uint32_t op_count[256];
 };
 
 TNPU_API void tnpu_llm_free(struct tnpu_llm *llm)
@@ -39,6 +47,8 @@ TNPU_API void tnpu_llm_free(struct tnpu_llm *llm)
 		tnpu_syncobj_destroy(llm->sync);
 	if (llm->queue)
 		tnpu_queue_destroy(llm->queue);
+	if (llm->prof_bo)
+		tnpu_bo_free(llm->prof_bo);
 	plan_destroy(&llm->plan);
 	tokenizer_free(llm->tok);
 	model_free(&llm->model);
@@ -46,6 +56,80 @@ TNPU_API void tnpu_llm_free(struct tnpu_llm *llm)
 	if (llm->dev)
 		tnpu_device_close(llm->dev);
 	free(llm);
+}
+
+static int profile_init(struct tnpu_llm *llm)
+{
+	struct tnpu_device_info info;
+	void *cpu;
+	int ret;
+
+	ret = tnpu_device_query_info(llm->dev, &info);
+	if (!ret)
+		ret = tnpu_bo_create(llm->dev, llm->plan.decode.cap / 16 * sizeof(struct tnpu_profile_record),
+				     0, &llm->prof_bo);
+	if (!ret)
+		ret = tnpu_bo_map(llm->prof_bo, &cpu);
+	if (ret)
+		return ret;
+	llm->prof = cpu;
+	llm->ts_to_ms = 1e3 / (double)(info.timestamp_freq ? info.timestamp_freq : 1000000000ULL);
+	return 0;
+}
+
+static void profile_add(struct tnpu_llm *llm, const struct stream_buf *s)
+{
+	for (uint32_t i = 0; i < s->count; i++) {
+		uint16_t op = s->ops[i] & 0xff;
+
+		llm->op_ms[op] += (double)(llm->prof[i].end - llm->prof[i].start) * llm->ts_to_ms;
+		llm->op_count[op]++;
+	}
+	llm->prof_steps++;
+}
+
+static const char *op_name(unsigned int op)
+{
+	switch (op) {
+	case TNPU_OP_SET_PARAMS: return "SET_PARAMS";
+	case TNPU_OP_MATMUL: return "MATMUL";
+	case TNPU_OP_EMBEDDING: return "EMBEDDING";
+	case TNPU_OP_ELTWISE: return "ELTWISE";
+	case TNPU_OP_RMSNORM: return "RMSNORM";
+	case TNPU_OP_ROPE: return "ROPE";
+	case TNPU_OP_ACT: return "ACT";
+	case TNPU_OP_ATTENTION: return "ATTENTION";
+	case TNPU_OP_ARGMAX: return "ARGMAX";
+	case TNPU_OP_SAMPLE: return "SAMPLE";
+	default: return "other";
+	}
+}
+
+TNPU_API int tnpu_llm_decode_profile(const struct tnpu_llm *llm, struct tnpu_llm_op_time *out,
+				     int max)
+{
+	bool used[256] = { false };
+	int n = 0;
+
+	if (!llm->prof_steps)
+		return 0;
+	while (n < max) {
+		int best = -1;
+
+		for (int op = 0; op < 256; op++)
+			if (llm->op_count[op] && !used[op] &&
+			    (best < 0 || llm->op_ms[op] > llm->op_ms[best]))
+				best = op;
+		if (best < 0)
+			break;
+		used[best] = true;
+		out[n++] = (struct tnpu_llm_op_time){
+			.op = op_name((unsigned int)best),
+			.commands_per_step = (uint32_t)(llm->op_count[best] / llm->prof_steps),
+			.ms_per_step = llm->op_ms[best] / (double)llm->prof_steps,
+		};
+	}
+	return n;
 }
 
 TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
@@ -87,6 +171,8 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 		ret = tnpu_queue_create(llm->dev, DRM_TNPU_PRIORITY_NORMAL, &llm->queue);
 	if (!ret)
 		ret = tnpu_syncobj_create(llm->dev, &llm->sync);
+	if (!ret && opt->profile)
+		ret = profile_init(llm);
 	if (ret)
 		goto fail;
 	*out = llm;
@@ -155,6 +241,7 @@ static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, u
 		.cmd_bo = p->cmd_bo, .cmd_offset = s->offset, .cmd_size = s->size,
 		.bos = bos, .bo_count = plan_bos(p, bos),
 		.out_sync = { .sync = llm->sync, .point = llm->point + 1 },
+		.profile_bo = s == &p->decode ? llm->prof_bo : NULL,
 	};
 	struct tnpu_job_status st;
 	uint64_t seqno;
@@ -177,6 +264,8 @@ static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, u
 		return tnpu_fail(-EIO, "NPU job %s: %s at command %u (fault address 0x%llx)",
 				 tnpu_job_state_name(st.state), tnpu_job_error_name(st.error),
 				 st.cmd_index, (unsigned long long)st.fault_addr);
+	if (sub.profile_bo)
+		profile_add(llm, s);
 	return 0;
 }
 

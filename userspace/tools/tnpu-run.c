@@ -17,10 +17,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tnpu-run -m MODEL.gguf [-p PROMPT] [-n TOKENS] [--temp T] [--top-k K]\n"
 		"                [--top-p P] [--seed S] [--ctx N] [--batch N] [--q8-act]\n"
-		"                [--backend auto|kernel|inproc] [--ids]\n"
+		"                [--backend auto|kernel|inproc] [--ids] [--profile]\n"
 		"Generates up to TOKENS tokens (default 64) after PROMPT (with BOS) on the\n"
 		"NPU, greedy unless --temp > 0, and prints the text and the tokens/s.\n"
-		"--ids also prints the prompt and generated token ids.\n");
+		"--ids also prints the prompt and generated token ids; --profile the NPU time\n"
+		"of a decode step per kind of command.\n");
 }
 
 static int parse_num(const char *opt, const char *s, double lo, double hi, double *v)
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
 		{ "q8-act", no_argument, NULL, 'q' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "ids", no_argument, NULL, 'i' },
+		{ "profile", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,6 +126,7 @@ int main(int argc, char **argv)
 			break;
 		case 'q': lo.q8_act = 1; break;
 		case 'i': out.print_ids = 1; break;
+		case 'r': lo.profile = 1; break;
 		case 'b':
 			if (!strcmp(optarg, "auto"))
 				lo.backend = TNPU_BACKEND_AUTO;
@@ -199,6 +202,18 @@ int main(int argc, char **argv)
 		for (int i = 0; i < out.n; i++)
 			printf(" %d", out.ids[i]);
 		printf("\n");
+	}
+	if (lo.profile) {
+		struct tnpu_llm_op_time t[16];
+		int n = tnpu_llm_decode_profile(llm, t, 16);
+		double total = 0;
+
+		for (int i = 0; i < n; i++)
+			total += t[i].ms_per_step;
+		printf("decode step on the NPU: %.3f ms\n", total);
+		for (int i = 0; i < n; i++)
+			printf("  %-10s %4u commands %9.3f ms %5.1f%%\n", t[i].op, t[i].commands_per_step,
+			       t[i].ms_per_step, total > 0 ? 100 * t[i].ms_per_step / total : 0);
 	}
 	printf("tnpu-run: prompt %u tokens in %.3f s (%.1f tokens/s), generated %u tokens in %.3f s "
 	       "(%.1f tokens/s decode) on %s\n",
