@@ -22,6 +22,7 @@ FW_FPU_SRCS += firmware/act_unit.c
 FW_FPU_SRCS += firmware/ops_math.c
 FW_FPU_SRCS += firmware/ops_tensor.c
 FW_FPU_SRCS += firmware/ops_eltwise.c
+FW_FPU_SRCS += firmware/ops_act.c
 FW_FPU_SRCS += firmware/ops_norm.c
 FW_FPU_SRCS += firmware/ops_rope.c
 FW_FPU_SRCS += firmware/ops_softmax.c
