@@ -4,6 +4,7 @@
 # run the most complete work the project can do through /dev/accel/accel0:
 # tnpu-info, then every command of tests/vm/main-job.list whose program is
 # built. Extra arguments go to run-vm.sh (e.g. --module-params num_cores=2).
+# TNPU_MAIN_JOB_LIST=FILE replaces the command list.
 set -euo pipefail
 
 # shellcheck source=tests/vm/lib.sh
@@ -44,8 +45,24 @@ while IFS= read -r line || [ -n "$line" ]; do
 		echo "main-job: $path not built: skipping '$line'"
 		continue
 	fi
+	# Relative paths name host files (models...): say which is missing
+	# rather than fail inside the guest.
+	missing=""
+	read -ra arg_words <<<"$args"
+	for w in "${arg_words[@]}"; do
+		w=${w#[\"\']}
+		w=${w%[\"\']}
+		if [[ "$w" == */* && "$w" != /* && "$w" != -* && ! -e "$w" ]]; then
+			missing=$w
+			break
+		fi
+	done
+	if [ -n "$missing" ]; then
+		echo "main-job: $missing not found: skipping '$line'"
+		continue
+	fi
 	echo "$path${args:+ $args}" >>"$list"
-done <"$TNPU_TOP/tests/vm/main-job.list"
+done <"${TNPU_MAIN_JOB_LIST:-$TNPU_TOP/tests/vm/main-job.list}"
 
 [ -s "$list" ] || vm_die "nothing to run: no program of tests/vm/main-job.list is built"
 echo "main-job: running in the VM:"
