@@ -73,9 +73,10 @@ u64 tnpu_hw_progress(struct tnpu_device *tdev)
 	return ((u64)hi << 32) | lo;
 }
 
-void tnpu_hw_abort_head(struct tnpu_device *tdev)
+/* Stop the job at @ring_index if it is the one running; else nothing. */
+void tnpu_hw_abort(struct tnpu_device *tdev, u32 ring_index)
 {
-	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_ABORT), 1);
+	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_ABORT), ring_index);
 }
 
 /* Drop every queued job; returns once the device let go of them. */

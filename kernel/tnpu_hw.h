@@ -33,7 +33,7 @@ int tnpu_hw_init(struct tnpu_device *tdev);
 void tnpu_hw_fini(struct tnpu_device *tdev);
 int tnpu_hw_ring_start(struct tnpu_device *tdev);
 u64 tnpu_hw_progress(struct tnpu_device *tdev);
-void tnpu_hw_abort_head(struct tnpu_device *tdev);
+void tnpu_hw_abort(struct tnpu_device *tdev, u32 ring_index);
 int tnpu_hw_engine_reset(struct tnpu_device *tdev);
 int tnpu_hw_firmware_reset(struct tnpu_device *tdev);
 

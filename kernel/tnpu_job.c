@@ -224,6 +224,8 @@ struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job)
 	desc->profile_va = job->profile_va;
 	desc->profile_size = job->profile_size;
 	ring->jobs[slot] = job;
+	job->ring_index = ring->tail;
+	job->replay = false;
 	ring->tail++;
 	/* The register write orders the descriptor before the new tail. */
 	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_TAIL), ring->tail);

@@ -82,6 +82,8 @@ struct tnpu_queue {
  * @profile_va: NPU address of profile records, 0 for none.
  * @profile_size: bytes there.
  * @hw_fence: fence of the current run on the ring, signaled from the IRQ.
+ * @ring_index: ring index (as the ring's tail counts) of the current run.
+ * @replay: lost to an engine reset; to be put on the ring again.
  * @guilty: the job hung the NPU.
  */
 struct tnpu_job {
@@ -98,6 +100,8 @@ struct tnpu_job {
 	u64 profile_va;
 	u64 profile_size;
 	struct dma_fence *hw_fence;
+	u32 ring_index;
+	bool replay;
 	bool guilty;
 };
 

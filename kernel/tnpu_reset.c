@@ -94,6 +94,7 @@ static void tnpu_reset_device(struct tnpu_device *tdev, struct tnpu_job *bad)
 			tnpu_job_signal(job, DRM_TNPU_ERR_CANCELED, 0, 0, 0);
 		} else {
 			/* Replayed below: this run's fence ends silently. */
+			job->replay = true;
 			dma_fence_set_error(job->hw_fence, -ECANCELED);
 			dma_fence_signal(job->hw_fence);
 		}
@@ -105,8 +106,11 @@ static void tnpu_reset_device(struct tnpu_device *tdev, struct tnpu_job *bad)
 		struct tnpu_job *job = container_of(s_job, struct tnpu_job, base);
 		struct dma_fence *fence;
 
-		/* Its fence carries the error drm_sched_start() passes on. */
-		if (job == bad || tnpu_job_is_canceled(job)) {
+		/*
+		 * Not lost (completed before the reset, canceled or guilty): its
+		 * signaled fence carries the result drm_sched_start() passes on.
+		 */
+		if (!job->replay) {
 			s_job->s_fence->parent = dma_fence_get(job->hw_fence);
 			continue;
 		}
@@ -170,7 +174,7 @@ enum drm_gpu_sched_stat tnpu_job_timedout(struct drm_sched_job *sched_job)
 	atomic_set(&ctx->banned, 1);
 
 	/* Stage 1: abort only the hung job. */
-	tnpu_hw_abort_head(tdev);
+	tnpu_hw_abort(tdev, job->ring_index);
 	if (dma_fence_wait_timeout(job->hw_fence, false,
 				   msecs_to_jiffies(TNPU_ABORT_TIMEOUT_MS)) > 0) {
 		tnpu_reset_notify(tdev);

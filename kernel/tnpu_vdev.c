@@ -558,9 +558,9 @@ void tnpu_vdev_write(struct tnpu_vdev *vdev, u32 reg, u32 val)
 		ring_bell = true;
 		break;
 	case TNPU_REG_Q(0, TNPU_REG_Q_ABORT):
-		if (val && q->head != q->tail) {
+		if (q->head != q->tail && val == q->head) {
 			q->abort = true;
-			q->abort_index = q->head;
+			q->abort_index = val;
 		}
 		break;
 	default:

@@ -139,8 +139,10 @@ struct tnpu_fw_image_op {
  * RING_SIZE, advances TAIL and writes DOORBELL. The firmware runs the jobs in
  * order, writes each completion into its descriptor, advances HEAD and sets
  * the queue's bit in IRQ_STATUS. PROGRESS grows as the queue gets work done.
- * Writing 1 to ABORT stops the job at HEAD, which completes with
- * DRM_TNPU_ERR_HANG.
+ * Writing the ring index (counted as HEAD and TAIL are) of the job at HEAD
+ * to ABORT stops that job, which completes with DRM_TNPU_ERR_HANG; any other
+ * value is ignored, so that a job that just completed is never confused
+ * with the one behind it.
  *
  * Reset: %TNPU_RESET_ENGINE drops every job in every ring (HEAD = TAIL = 0,
  * rings unprogrammed); %TNPU_RESET_FIRMWARE also stops the firmware
