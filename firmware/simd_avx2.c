@@ -387,36 +387,126 @@ static inline void kquant_f32(__u32 dtype, __u32 bbytes, const void *w, const fl
 		out[r] = hsum(acc[r]);
 }
 
-static inline void kquant_q8(__u32 dtype, __u32 bbytes, const void *w,
-			     const struct tnpu_fw_q8 *x, __u64 xs, unsigned int nx,
-			     __u32 k, float *out)
+/*
+ * Q4_K against Q8 activations. A Q8 block of 32 is exactly one Q4_K
+ * sub-block, so each pairs its unsigned codes with the activations and
+ * applies (d * scale) to the dot product and (dmin * min) to d_x * sum(q_x).
+ */
+static inline void q4_k_scales(const __u8 *s, __u8 sc[8], __u8 mn[8])
 {
-	float wf[QK_K];
+	unsigned int j;
+
+	for (j = 0; j < 4; j++) {
+		sc[j] = s[j] & 63;
+		mn[j] = s[j + 4] & 63;
+		sc[j + 4] = (s[j + 8] & 0xf) | ((s[j] >> 6) << 4);
+		mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
+	}
+}
+
+static inline void q4_k_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, unsigned int nx,
+			   __u32 k, float *out)
+{
+	const struct tnpu_fw_block_q4_k *b = w;
+	const __m256i mask = _mm256_set1_epi8(0xf);
 	__m256 acc[TNPU_FW_MM_NX];
-	__u32 i, j, t;
+	float corr[TNPU_FW_MM_NX];
+	__u32 i, j;
+	unsigned int r;
+
+#pragma GCC unroll 4
+	for (r = 0; r < nx; r++) {
+		acc[r] = _mm256_setzero_ps();
+		corr[r] = 0.0f;
+	}
+	for (i = 0; i < k / QK_K; i++) {
+		float d = f16(b[i].d), dmin = f16(b[i].dmin);
+		__u8 sc[8], mn[8];
+
+		_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES, _MM_HINT_T0);
+		_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES + 64, _MM_HINT_T0);
+		_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES + 128, _MM_HINT_T0);
+		q4_k_scales(b[i].scales, sc, mn);
+		for (j = 0; j < 4; j++) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * j));
+			__m256i lo = _mm256_and_si256(v, mask);
+			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
+			float d0 = d * sc[2 * j], d1 = d * sc[2 * j + 1];
+			float m0 = dmin * mn[2 * j], m1 = dmin * mn[2 * j + 1];
+
+#pragma GCC unroll 4
+			for (r = 0; r < nx; r++) {
+				const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i * 8 + 2 * j;
+
+				acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * q[0].d),
+							 udot_i8(lo, q[0].qs), acc[r]);
+				acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * q[1].d),
+							 udot_i8(hi, q[1].qs), acc[r]);
+				corr[r] += m0 * q[0].s + m1 * q[1].s;
+			}
+		}
+	}
+#pragma GCC unroll 4
+	for (r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]) - corr[r];
+}
+
+/*
+ * Q6_K against Q8 activations: 6-bit codes rebuilt from the low-nibble and
+ * high-2-bit planes, made signed (-32..31), and dotted with the sign trick;
+ * a Q8 block of 32 spans two 16-element scales, applied per half register.
+ */
+static inline void q6_k_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, unsigned int nx,
+			   __u32 k, float *out)
+{
+	const struct tnpu_fw_block_q6_k *b = w;
+	const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
+	const __m256i off = _mm256_set1_epi8(32);
+	__m256 acc[TNPU_FW_MM_NX];
+	__u32 i, h, g;
 	unsigned int r;
 
 #pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
 	for (i = 0; i < k / QK_K; i++) {
-		const char *next = (const char *)w + i * bbytes + PREFETCH_BYTES;
+		float d = f16(b[i].d);
 
-		for (j = 0; j < bbytes; j += 64)
-			_mm_prefetch(next + j, _MM_HINT_T0);
-		tnpu_fw_dequant_row(dtype, (const __u8 *)w + i * bbytes, wf, QK_K);
+		for (g = 0; g < 4; g++)
+			_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES + 64 * g, _MM_HINT_T0);
+		for (h = 0; h < 2; h++) {
+			const __u8 *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+			const __s8 *sc = b[i].scales + 8 * h;
+			__m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+			__m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+			__m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+			__m256i codes[4];
+
+			codes[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
+						   _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+			codes[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+						   _mm256_slli_epi16(_mm256_and_si256(
+							_mm256_srli_epi16(hb, 2), m2), 4));
+			codes[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+						   _mm256_slli_epi16(_mm256_and_si256(
+							_mm256_srli_epi16(hb, 4), m2), 4));
+			codes[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+						   _mm256_slli_epi16(_mm256_and_si256(
+							_mm256_srli_epi16(hb, 6), m2), 4));
+			for (g = 0; g < 4; g++) {
+				__m256i wq = _mm256_sub_epi8(codes[g], off);
+				__m256 scale = _mm256_setr_m128(_mm_set1_ps(d * sc[2 * g]),
+								_mm_set1_ps(d * sc[2 * g + 1]));
+
 #pragma GCC unroll 4
-		for (r = 0; r < nx; r++) {
-			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i * (QK_K / 32);
+				for (r = 0; r < nx; r++) {
+					const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i * 8 + 4 * h + g;
+					__m256i xq = _mm256_loadu_si256((const __m256i *)q->qs);
 
-			for (j = 0; j < QK_K / 32; j++) {
-				__m256 xf[4], s = _mm256_setzero_ps();
-
-				i8_to_ps(_mm256_loadu_si256((const __m256i *)q[j].qs), xf);
-				for (t = 0; t < 4; t++)
-					s = _mm256_fmadd_ps(_mm256_loadu_ps(wf + 32 * j + 8 * t),
-							    xf[t], s);
-				acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(q[j].d), s, acc[r]);
+					acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(scale,
+									       _mm256_set1_ps(q->d)),
+								 dot_i8(wq, xq), acc[r]);
+				}
 			}
 		}
 	}
@@ -554,13 +644,13 @@ dot_q8_q4_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32
 	    float *out)
 {
 	if (nx == 1)
-		kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, 1, k, out);
+		q4_k_q8(w, x, xs, 1, k, out);
 	else if (nx == 2)
-		kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, 2, k, out);
+		q4_k_q8(w, x, xs, 2, k, out);
 	else if (nx == 3)
-		kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, 3, k, out);
+		q4_k_q8(w, x, xs, 3, k, out);
 	else
-		kquant_q8(TNPU_DT_Q4_K, 144, w, x, xs, 4, k, out);
+		q4_k_q8(w, x, xs, 4, k, out);
 }
 
 static __attribute__((flatten)) void
@@ -568,13 +658,13 @@ dot_q8_q6_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32
 	    float *out)
 {
 	if (nx == 1)
-		kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, 1, k, out);
+		q6_k_q8(w, x, xs, 1, k, out);
 	else if (nx == 2)
-		kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, 2, k, out);
+		q6_k_q8(w, x, xs, 2, k, out);
 	else if (nx == 3)
-		kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, 3, k, out);
+		q6_k_q8(w, x, xs, 3, k, out);
 	else
-		kquant_q8(TNPU_DT_Q6_K, 210, w, x, xs, 4, k, out);
+		q6_k_q8(w, x, xs, 4, k, out);
 }
 
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
