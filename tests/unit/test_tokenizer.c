@@ -146,6 +146,27 @@ static void expect_round_trip(const struct tokenizer *tok, const char *text)
 	assert_string_equal(out, text);
 }
 
+/* Decoding all the ids gives back the text (no BOS involved). */
+static void expect_round_trip_raw(const struct tokenizer *tok, const char *text)
+{
+	int32_t ids[64];
+	char out[256];
+	size_t o = 0, len;
+	int n = tokenizer_encode(tok, text, 0, ids, 64);
+
+	assert_true(n > 0 && n <= 64);
+	for (int i = 0; i < n; i++) {
+		const char *p = tokenizer_piece(tok, i ? ids[i - 1] : -1, ids[i], &len);
+
+		assert_non_null(p);
+		assert_true(o + len < sizeof(out));
+		memcpy(out + o, p, len);
+		o += len;
+	}
+	out[o] = '\0';
+	assert_string_equal(out, text);
+}
+
 static void test_merges(void **state)
 {
 	struct fixture *fx = *state;
@@ -209,10 +230,10 @@ static void test_bad_vocab(void **state)
 	struct tokenizer *tok = (struct tokenizer *)1;
 
 	(void)state;
-	write_vocab("gpt2", N_VOCAB);
+	write_vocab("bert", N_VOCAB);
 	assert_int_equal(gguf_open(tmp_path, &f), 0);
 	assert_int_equal(tokenizer_load(f, &tok), -ENOTSUP);
-	assert_non_null(strstr(tnpu_last_error(), "'gpt2' is not supported"));
+	assert_non_null(strstr(tnpu_last_error(), "'bert' is not supported"));
 	assert_null(tok);
 	gguf_close(f);
 
@@ -230,6 +251,106 @@ static void test_bad_vocab(void **state)
 	assert_int_equal(gguf_open(tmp_path, &f), 0);
 	assert_int_equal(tokenizer_load(f, &tok), -EINVAL);
 	assert_non_null(strstr(tnpu_last_error(), "no tokenizer"));
+	gguf_close(f);
+}
+
+/* ---- GPT-2 byte-level BPE ---------------------------------------------- */
+
+/* GPT-2's printable stand-in for byte @b (bytes_to_unicode()), as UTF-8. */
+static void stand_in(int b, char *out)
+{
+	int cp = b, n = 0;
+
+	if (!((b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff))) {
+		for (int c = 0; c < b; c++)
+			if (!((c >= '!' && c <= '~') || (c >= 0xa1 && c <= 0xac) ||
+			      (c >= 0xae && c <= 0xff)))
+				n++;
+		cp = 256 + n;
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		out[1] = 0;
+	} else {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		out[2] = 0;
+	}
+}
+
+static const char *const gpt2_words[] = {
+	"he", "ll", "hell", "hello", "\xc4\xa0w", "or", "\xc4\xa0wor", "ld", "it", "'s",
+	"\xc4\xa0\xc4\xa0", "\xc4\x8a\xc4\x8a", "t'", "20", "<|endoftext|>",
+};
+/* Merge order: the first merges first. "\xc4\xa0" stands for a space, "\xc4\x8a" for \n. */
+static const char *const gpt2_merges[] = {
+	/* These would merge across words if the pre-tokenizer did not split. */
+	"t '", "2 0", "\xc4\xa0 \xc4\xa0", "\xc4\x8a \xc4\x8a",
+	"l l", "h e", "he ll", "\xc4\xa0 w", "o r", "\xc4\xa0w or", "hell o", "l d", "i t", "' s",
+};
+#define GPT2_N (256 + (int)(sizeof(gpt2_words) / sizeof(gpt2_words[0])))
+
+static int gpt2_id(const char *w)
+{
+	for (size_t i = 0; i < sizeof(gpt2_words) / sizeof(gpt2_words[0]); i++)
+		if (!strcmp(gpt2_words[i], w))
+			return 256 + (int)i;
+	fail_msg("no word '%s'", w);
+	return -1;
+}
+
+static struct tokenizer *load_gpt2(struct gguf_file **f)
+{
+	static char bytes[256][4];
+	const char *text[GPT2_N];
+	int32_t type[GPT2_N];
+	struct gguf_writer *w = gguf_writer_new();
+	struct tokenizer *tok;
+
+	for (int b = 0; b < 256; b++) {
+		stand_in(b, bytes[b]);
+		text[b] = bytes[b];
+		type[b] = 1;
+	}
+	for (int i = 256; i < GPT2_N; i++) {
+		text[i] = gpt2_words[i - 256];
+		type[i] = i == GPT2_N - 1 ? 3 : 1;
+	}
+	assert_int_equal(gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2"), 0);
+	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", text, GPT2_N), 0);
+	assert_int_equal(gguf_writer_add_arr_i32(w, "tokenizer.ggml.token_type", type, GPT2_N), 0);
+	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.merges", gpt2_merges,
+						 sizeof(gpt2_merges) / sizeof(gpt2_merges[0])), 0);
+	assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", GPT2_N - 1), 0);
+	assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", GPT2_N - 1), 0);
+	assert_int_equal(gguf_writer_save(w, tmp_path), 0);
+	gguf_writer_free(w);
+	assert_int_equal(gguf_open(tmp_path, f), 0);
+	assert_int_equal(tokenizer_load(*f, &tok), 0);
+	return tok;
+}
+
+static void test_gpt2(void **state)
+{
+	struct gguf_file *f;
+	struct tokenizer *tok = load_gpt2(&f);
+	size_t len;
+
+	(void)state;
+	/* Merges in rank order: l l, h e, he ll, hell o; then Ġ w, o r, Ġw or, l d. No BOS. */
+	expect_ids(tok, "hello world",
+		   (int32_t[]){ gpt2_id("hello"), gpt2_id("\xc4\xa0wor"), gpt2_id("ld") }, 3);
+	/* Contractions split off; a space before a digit stays alone; digits one by one. */
+	expect_ids(tok, "it's 2024",
+		   (int32_t[]){ gpt2_id("it"), gpt2_id("'s"), ' ', '2', '0', '2', '4' }, 7);
+	/* Of two spaces the last joins the word; newlines group; "(" joins letters. */
+	expect_ids(tok, "a  b\n\nc(hi)",
+		   (int32_t[]){ 'a', ' ', ' ', 'b', gpt2_id("\xc4\x8a\xc4\x8a"), 'c', '(', 'h', 'i',
+				')' }, 10);
+	expect_round_trip_raw(tok, "hello world, it's 2024 \xc3\xbc\n\n  x");
+	assert_non_null(tokenizer_piece(tok, -1, GPT2_N - 1, &len));
+	assert_int_equal(len, 0);	/* control token */
+	tokenizer_free(tok);
 	gguf_close(f);
 }
 
@@ -285,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_byte_fallback),
 		cmocka_unit_test(test_pieces),
 		cmocka_unit_test(test_stories260k),
+		cmocka_unit_test(test_gpt2),
 		cmocka_unit_test(test_bad_vocab),
 	};
 

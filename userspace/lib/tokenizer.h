@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * libtnpu: SentencePiece-style BPE tokenizer (the "llama" tokenizer model of
- * GGUF: tokens with scores, merges chosen by the score of the merged piece,
- * byte fallback through <0xXX> tokens), read from tokenizer.ggml.* metadata.
+ * libtnpu: the BPE tokenizers of GGUF, read from tokenizer.ggml.* metadata:
+ * SentencePiece-style ("llama": tokens with scores, merges chosen by the
+ * score of the merged piece, byte fallback through <0xXX> tokens) and GPT-2
+ * byte-level BPE ("gpt2", qwen2's pre-tokenizer, ranked merges).
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -24,7 +25,9 @@ int32_t tokenizer_bos(const struct tokenizer *tok);	/* -1 when none */
 int32_t tokenizer_eos(const struct tokenizer *tok);
 
 /*
- * Encodes @text (UTF-8), with BOS first when @add_bos. Writes at most @max
+ * Encodes @text (UTF-8), with BOS first when @add_bos and the vocabulary
+ * asks for one (tokenizer.ggml.add_bos_token; by default SentencePiece
+ * does, GPT-2 does not). Writes at most @max
  * ids to @ids; returns how many the text needs (which may exceed @max), or a
  * negative errno.
  */
