@@ -456,11 +456,19 @@ static inline void q4_k_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, 
  * high-2-bit planes, made signed (-32..31), and dotted with the sign trick;
  * a Q8 block of 32 spans two 16-element scales, applied per half register.
  */
+/* Codes 0..63 from 4 low bits (in @lo's low nibbles) and 2 high bits. */
+static inline __m256i six_bit(__m256i lo, __m256i hi)
+{
+	const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
+
+	return _mm256_or_si256(_mm256_and_si256(lo, m4),
+			       _mm256_slli_epi16(_mm256_and_si256(hi, m2), 4));
+}
+
 static inline void q6_k_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, unsigned int nx,
 			   __u32 k, float *out)
 {
 	const struct tnpu_fw_block_q6_k *b = w;
-	const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
 	const __m256i off = _mm256_set1_epi8(32);
 	__m256 acc[TNPU_FW_MM_NX];
 	__u32 i, h, g;
@@ -482,17 +490,11 @@ static inline void q6_k_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, 
 			__m256i hb = _mm256_loadu_si256((const __m256i *)qh);
 			__m256i codes[4];
 
-			codes[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
-						   _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
-			codes[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
-						   _mm256_slli_epi16(_mm256_and_si256(
-							_mm256_srli_epi16(hb, 2), m2), 4));
-			codes[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-						   _mm256_slli_epi16(_mm256_and_si256(
-							_mm256_srli_epi16(hb, 4), m2), 4));
-			codes[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-						   _mm256_slli_epi16(_mm256_and_si256(
-							_mm256_srli_epi16(hb, 6), m2), 4));
+			/* Group g: low nibbles from l0/l1, bits 2g..2g+1 of hb on top. */
+			codes[0] = six_bit(l0, hb);
+			codes[1] = six_bit(l1, _mm256_srli_epi16(hb, 2));
+			codes[2] = six_bit(_mm256_srli_epi16(l0, 4), _mm256_srli_epi16(hb, 4));
+			codes[3] = six_bit(_mm256_srli_epi16(l1, 4), _mm256_srli_epi16(hb, 6));
 			for (g = 0; g < 4; g++) {
 				__m256i wq = _mm256_sub_epi8(codes[g], off);
 				__m256 scale = _mm256_setr_m128(_mm_set1_ps(d * sc[2 * g]),
@@ -500,12 +502,11 @@ static inline void q6_k_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, 
 
 #pragma GCC unroll 4
 				for (r = 0; r < nx; r++) {
-					const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i * 8 + 4 * h + g;
-					__m256i xq = _mm256_loadu_si256((const __m256i *)q->qs);
+					const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i * 8 + 4 * h;
+					__m256i xq = _mm256_loadu_si256((const __m256i *)q[g].qs);
+					__m256 s = _mm256_mul_ps(scale, _mm256_set1_ps(q[g].d));
 
-					acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(scale,
-									       _mm256_set1_ps(q->d)),
-								 dot_i8(wq, xq), acc[r]);
+					acc[r] = _mm256_fmadd_ps(s, dot_i8(wq, xq), acc[r]);
 				}
 			}
 		}
