@@ -14,6 +14,7 @@ struct tnpu_vdev;
 
 /**
  * typedef tnpu_vdev_irq_fn - the device's interrupt line
+ * @data: what the driver passed to tnpu_vdev_create().
  *
  * Called in hard-irq context whenever IRQ_STATUS & IRQ_MASK becomes non-zero.
  */

@@ -85,6 +85,8 @@
  * @ring_minor: ring and job descriptor ABI minor.
  * @mmu_major: page-table format major.
  * @mmu_minor: page-table format minor.
+ * @reserved0: zero.
+ * @reserved1: zero.
  * @capabilities: %TNPU_FW_CAP_* flags.
  * @num_ops: entries in the opcode table.
  * @ops_offset: byte offset of the opcode table.
