@@ -84,6 +84,11 @@ static int tnpu_fw_check(struct tnpu_device *tdev, const u8 *data, size_t size)
 			TNPU_FW_IMAGE_VERSION, sizeof(*hdr));
 		return -ENOEXEC;
 	}
+	if (hdr->reserved0 || hdr->reserved1) {
+		drm_err(&tdev->drm, "%s: reserved header fields set (image for a newer driver?)\n",
+			TNPU_FW_NAME);
+		return -ENOEXEC;
+	}
 	if (hdr->image_size != size || hdr->ops_offset < sizeof(*hdr) ||
 	    hdr->ops_offset > size ||
 	    hdr->num_ops > (size - hdr->ops_offset) / sizeof(struct tnpu_fw_image_op)) {
