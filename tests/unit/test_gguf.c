@@ -250,6 +250,19 @@ static void test_header(void **state)
 	(void)state;
 	s = good; s.magic = 0x46554746;
 	expect_error(&s, -EBADMSG, "bad magic");
+	/* version 2 has the same layout as 3 */
+	s = good; s.version = 2;
+	{
+		struct gguf_file *f;
+		struct bytes b;
+
+		build(&s, &b);
+		write_file(b.d, b.n);
+		assert_int_equal(gguf_open(tmp_path, &f), 0);
+		assert_int_equal(f->version, 2);
+		assert_non_null(gguf_find_tensor(f, "t2"));
+		gguf_close(f);
+	}
 	s = good; s.version = 1;
 	expect_error(&s, -EPROTONOSUPPORT, "version 1");
 	s = good; s.version = 4;
