@@ -12,6 +12,10 @@
 #include "ops_tensor.h"
 #include "simd_ops.h"
 
+/* Cache rows per block of the grouped path: enough to amortize, L1-sized. */
+#define ATTN_MIN_BLOCK 16
+#define ATTN_MAX_BLOCK 64
+
 #define QK8_0 32
 #define Q8_0_BYTES 34
 
@@ -22,6 +26,7 @@ struct attn_job {
 	float scale;
 	int v_in_k;		/* TNPU_ATTN_F_V_IN_K: V is a prefix of each K row */
 	const struct fw_attn_kernels *kk, *vk;	/* for K and V cache rows */
+	__u32 gsub, block;	/* heads attended together, cache rows per block */
 };
 
 /* ---- cache rows ---------------------------------------------------------- */
@@ -238,6 +243,115 @@ static void attn_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
 	}
 }
 
+/*
+ * Heads sharing a KV head, a sub-group at a time: each block of cache rows
+ * is read once for all of them, with an online softmax (running max and
+ * sum, accumulator rescaled when the max grows) so that no head needs a
+ * score per cached position. Item = (token, KV head, sub-group).
+ * Scratch row: q[gsub][dk], acc[gsub][dv], m[gsub], l[gsub], sc[gsub][blk].
+ */
+/*
+ * Fold @nr cache rows (keys at @krow, values at @vrow) into one head's
+ * online softmax: running max *@m, running sum *@l, accumulator @acc.
+ * @sc holds the block's scores.
+ */
+static void attn_fold_block(const struct attn_job *j, const float *q, const __u8 *krow,
+			    const __u8 *vrow, __u32 nr, float *acc, float *m, float *l, float *sc)
+{
+	float bmax = -__builtin_inff();
+	double bsum = 0;
+	__u32 r, i;
+
+	j->kk->dot_rows(q, krow, j->k_cache.nb[2], nr, j->dk, sc);
+	for (r = 0; r < nr; r++) {
+		sc[r] *= j->scale;
+		if (sc[r] > bmax)
+			bmax = sc[r];
+	}
+	if (bmax > *m) {
+		/* exp(-inf) is 0: the first block just starts the sums. */
+		float f = act_exp(*m - bmax);
+
+		for (i = 0; i < j->dv; i++)
+			acc[i] *= f;
+		*l *= f;
+		*m = bmax;
+	}
+	for (r = 0; r < nr; r++) {
+		sc[r] = act_exp(sc[r] - *m);
+		bsum += sc[r];
+	}
+	*l += (float)bsum;
+	j->vk->axpy_rows(acc, sc, vrow, j->v_cache.nb[2], nr, j->dv);
+}
+
+static void attn_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	const struct attn_job *j = arg;
+	__u32 gsub = j->gsub, blk = j->block, subs = j->n_head / j->n_head_kv / gsub;
+	__u32 dk = j->dk, dv = j->dv;
+	float *qb = (float *)fw_row(&j->scratch, worker);
+	float *acc = qb + (__u64)gsub * dk;
+	float *m = acc + (__u64)gsub * dv, *l = m + gsub, *sc = l + gsub;
+	__u64 it;
+
+	for (it = first; it < end; it++) {
+		__u32 sub = (__u32)(it % subs), hk = (__u32)(it / subs % j->n_head_kv);
+		__u32 t = (__u32)(it / subs / j->n_head_kv);
+		__u32 h0 = (hk * subs + sub) * gsub, n_kv = (__u32)(j->pos + t + 1);
+		__u32 s0, nr, g, i;
+
+		for (g = 0; g < gsub; g++) {
+			fw_load_row(j->q.dtype, fw_row3(&j->q, h0 + g, t, 0), qb + g * dk, dk);
+			for (i = 0; i < dv; i++)
+				acc[g * dv + i] = 0;
+			m[g] = -__builtin_inff();
+			l[g] = 0;
+		}
+		/* Each block of cache rows is read once for the whole sub-group. */
+		for (s0 = 0; s0 < n_kv; s0 += nr) {
+			const __u8 *krow = fw_row3(&j->k_cache, hk, s0, 0);
+			const __u8 *vrow = fw_row3(&j->v_cache, hk, s0, 0);
+
+			nr = n_kv - s0 < blk ? n_kv - s0 : blk;
+			for (g = 0; g < gsub; g++)
+				attn_fold_block(j, qb + g * dk, krow, vrow, nr, acc + g * dv,
+						&m[g], &l[g], sc + g * blk);
+		}
+		for (g = 0; g < gsub; g++) {
+			float inv = l[g] > 0 ? 1.0f / l[g] : 0.0f, *out = acc + g * dv;
+
+			for (i = 0; i < dv; i++)
+				out[i] *= inv;
+			fw_store_row(j->out.dtype, fw_row3(&j->out, h0 + g, t, 0), out, dv);
+		}
+	}
+}
+
+/*
+ * The largest sub-group of heads sharing a KV head whose working set fits a
+ * scratch row with blocks of at least ATTN_MIN_BLOCK rows; 1 (no sharing:
+ * the per-head path) when none of two or more does.
+ */
+static void attn_pick_group(struct attn_job *j)
+{
+	__u32 group = j->n_head / j->n_head_kv, d;
+	__u64 row = j->scratch.ne[0];
+
+	j->gsub = 1;
+	j->block = 0;
+	for (d = group; d >= 2; d--) {
+		__u64 per_head = (__u64)j->dk + j->dv + 2;
+
+		if (group % d || row / d < per_head + ATTN_MIN_BLOCK)
+			continue;
+		j->gsub = d;
+		j->block = row / d - per_head < ATTN_MAX_BLOCK ?
+			   (__u32)(row / d - per_head) : ATTN_MAX_BLOCK;
+		return;
+	}
+}
+
 static int attn_check_shapes(const struct attn_job *j)
 {
 	const struct fw_tensor *four_d[] = {
@@ -317,7 +431,7 @@ static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job
 		return FW_OP_EMPTY;
 	j->kk = attn_kernels(j->k_cache.dtype);
 	j->vk = attn_kernels(j->v_cache.dtype);
-
+	attn_pick_group(j);
 	return 0;
 }
 
@@ -337,7 +451,10 @@ int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd)
 	if (ret)
 		return ret;
 	/* The last token of the batch reads the most keys: bound chunks by it. */
-	work = (j.pos + j.n_tokens) * ((__u64)j.dk + j.dv);
+	work = (j.pos + j.n_tokens) * ((__u64)j.dk + j.dv) * j.gsub;
+	if (j.gsub > 1)
+		return fw_parallel(ex, (__u64)j.n_tokens * j.n_head / j.gsub, fw_chunk_items(work),
+				   j.scratch.ne[1], attn_groups, &j);
 	return fw_parallel(ex, (__u64)j.n_tokens * j.n_head, fw_chunk_items(work),
 			   j.scratch.ne[1], attn_heads, &j);
 }
