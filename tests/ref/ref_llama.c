@@ -10,6 +10,7 @@
 
 #include "ref_llama.h"
 #include "ref_ops.h"
+#include "ref_quant.h"
 
 struct ref_llama_state {
 	struct ref_llama_config c;
@@ -66,16 +67,29 @@ static void rmsnorm(float *out, const float *x, const float *w, int n, float eps
 		out[i] = (float)(x[i] * scale * w[i]);
 }
 
-/* out = W x (+ b), W of n rows of k. */
-static void matvec(float *out, const float *x, const float *w, const float *b, int n, int k)
+/*
+ * out = W x (+ b), W of n rows of k. With @q8, x first goes through Q8_0
+ * exactly as the NPU's 8-bit activation path quantizes it.
+ */
+static void matvec(float *out, const float *x, const float *w, const float *b, int n, int k,
+		   int q8)
 {
+	double *xd = malloc(sizeof(double) * k);
+
+	if (!xd)
+		abort();
+	for (int i = 0; i < k; i++)
+		xd[i] = x[i];
+	if (q8)
+		ref_q8_roundtrip(xd, k, xd);
 	for (int r = 0; r < n; r++) {
 		double acc = b ? b[r] : 0;
 
 		for (int i = 0; i < k; i++)
-			acc += (double)w[(size_t)r * k + i] * x[i];
+			acc += (double)w[(size_t)r * k + i] * xd[i];
 		out[r] = (float)acc;
 	}
+	free(xd);
 }
 
 /* Rotates the first rope_dims of each head of @v by the position's angles. */
@@ -112,9 +126,9 @@ void ref_llama_forward(struct ref_llama_state *s, const struct ref_llama_weights
 
 		/* attention */
 		rmsnorm(s->xb, s->x, L->attn_norm, c->dim, c->norm_eps);
-		matvec(s->q, s->xb, L->wq, L->bq, qdim, c->dim);
-		matvec(s->k, s->xb, L->wk, L->bk, kvdim, c->dim);
-		matvec(s->v, s->xb, L->wv, L->bv, kvdim, c->dim);
+		matvec(s->q, s->xb, L->wq, L->bq, qdim, c->dim, c->q8_act);
+		matvec(s->k, s->xb, L->wk, L->bk, kvdim, c->dim, c->q8_act);
+		matvec(s->v, s->xb, L->wv, L->bv, kvdim, c->dim, c->q8_act);
 		rope(c, s->q, c->n_head, pos);
 		rope(c, s->k, c->n_head_kv, pos);
 		for (int i = 0; i < kvdim; i++) {
@@ -149,20 +163,20 @@ void ref_llama_forward(struct ref_llama_state *s, const struct ref_llama_weights
 				s->att[(size_t)h * hd + i] = (float)acc;
 			}
 		}
-		matvec(s->xb, s->att, L->wo, NULL, c->dim, qdim);
+		matvec(s->xb, s->att, L->wo, NULL, c->dim, qdim, c->q8_act);
 		for (int i = 0; i < c->dim; i++)
 			s->x[i] += s->xb[i];
 
 		/* feed-forward: down(silu(gate x) * up x) */
 		rmsnorm(s->xb, s->x, L->ffn_norm, c->dim, c->norm_eps);
-		matvec(s->hb, s->xb, L->w_gate, NULL, c->ffn, c->dim);
-		matvec(s->hb2, s->xb, L->w_up, NULL, c->ffn, c->dim);
+		matvec(s->hb, s->xb, L->w_gate, NULL, c->ffn, c->dim, c->q8_act);
+		matvec(s->hb2, s->xb, L->w_up, NULL, c->ffn, c->dim, c->q8_act);
 		for (int i = 0; i < c->ffn; i++)
 			s->hb[i] = (float)(s->hb[i] / (1.0 + exp(-(double)s->hb[i])) * s->hb2[i]);
-		matvec(s->xb, s->hb, L->w_down, NULL, c->dim, c->ffn);
+		matvec(s->xb, s->hb, L->w_down, NULL, c->dim, c->ffn, c->q8_act);
 		for (int i = 0; i < c->dim; i++)
 			s->x[i] += s->xb[i];
 	}
 	rmsnorm(s->xb, s->x, w->out_norm, c->dim, c->norm_eps);
-	matvec(logits, s->xb, w->output, NULL, c->n_vocab, c->dim);
+	matvec(logits, s->xb, w->output, NULL, c->n_vocab, c->dim, c->q8_act);
 }

@@ -271,18 +271,21 @@ static int on_token(void *user, int32_t token, const char *text, size_t len)
 	return 0;
 }
 
-static void run_random(const char *arch, uint32_t wtype, uint32_t max_batch,
+static void run_random(const char *arch, uint32_t wtype, uint32_t max_batch, int q8_act,
 		       const struct tnpu_llm_sampling *samp)
 {
 	static const int32_t prompt[] = { 1, 17, 5, 82, 40, 40, 3, 60, 11, 29, 71 };
 	const int n_prompt = sizeof(prompt) / sizeof(prompt[0]), n_gen = 12;
-	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC, .max_batch = max_batch };
+	struct tnpu_llm_options opt = {
+		.backend = TNPU_BACKEND_INPROC, .max_batch = max_batch, .q8_act = q8_act,
+	};
 	struct rand_model m;
 	struct follow f = { .m = &m, .samp = *samp };
 	struct tnpu_llm_stats st;
 	int ret;
 
 	make_model(&m, arch, wtype, 1000 + wtype);
+	m.c.q8_act = q8_act;
 	ret = tnpu_llm_load(tmp_path, &opt, &f.llm);
 	if (ret)
 		fail_msg("load: %s", tnpu_last_error());
@@ -300,9 +303,10 @@ static void run_random(const char *arch, uint32_t wtype, uint32_t max_batch,
 	assert_int_equal(f.steps, n_gen);
 	assert_int_equal(st.n_prompt, n_prompt);
 	assert_int_equal(st.n_generated, n_gen);
-	printf("  %s %s batch %u temp %.1f: %d steps, worst logit error %.2e\n", arch,
+	printf("  %s %s%s batch %u temp %.1f: %d steps, worst logit error %.2e\n", arch,
 	       wtype == TNPU_DT_F32 ? "F32" : wtype == TNPU_DT_F16 ? "F16" :
-	       wtype == TNPU_DT_Q8_0 ? "Q8_0" : "Q4_0", max_batch, samp->temperature, f.steps,
+	       wtype == TNPU_DT_Q8_0 ? "Q8_0" : "Q4_0", q8_act ? " (8-bit activations)" : "",
+	       max_batch, samp->temperature, f.steps,
 	       f.worst);
 	free(f.ref_logits);
 	ref_llama_free(f.ref);
@@ -315,17 +319,20 @@ static const struct tnpu_llm_sampling greedy = { 0 };
 static void test_llama_random(void **state)
 {
 	(void)state;
-	run_random("llama", TNPU_DT_F32, 0, &greedy);
-	run_random("llama", TNPU_DT_Q4_0, 0, &greedy);
-	run_random("llama", TNPU_DT_Q8_0, 4, &greedy);	/* prefill in chunks of 4, 4, 3 */
-	run_random("llama", TNPU_DT_F16, 1, &greedy);	/* one token per prefill chunk */
+	run_random("llama", TNPU_DT_F32, 0, 0, &greedy);
+	run_random("llama", TNPU_DT_Q4_0, 0, 0, &greedy);
+	run_random("llama", TNPU_DT_Q8_0, 4, 0, &greedy);	/* prefill in chunks of 4, 4, 3 */
+	run_random("llama", TNPU_DT_F16, 1, 0, &greedy);	/* one token per prefill chunk */
+	run_random("llama", TNPU_DT_Q4_0, 0, 1, &greedy);
+	run_random("llama", TNPU_DT_Q8_0, 3, 1, &greedy);
 }
 
 static void test_qwen2_random(void **state)
 {
 	(void)state;
-	run_random("qwen2", TNPU_DT_F32, 0, &greedy);
-	run_random("qwen2", TNPU_DT_Q4_0, 5, &greedy);
+	run_random("qwen2", TNPU_DT_F32, 0, 0, &greedy);
+	run_random("qwen2", TNPU_DT_Q4_0, 5, 0, &greedy);
+	run_random("qwen2", TNPU_DT_Q4_0, 0, 1, &greedy);
 }
 
 static void test_sampling(void **state)
@@ -335,7 +342,7 @@ static void test_sampling(void **state)
 	};
 
 	(void)state;
-	run_random("llama", TNPU_DT_Q8_0, 0, &samp);
+	run_random("llama", TNPU_DT_Q8_0, 0, 0, &samp);
 }
 
 static void test_errors(void **state)
