@@ -330,20 +330,22 @@ static void attn_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
 
 /*
  * The largest sub-group of heads sharing a KV head whose working set fits a
- * scratch row with blocks of at least ATTN_MIN_BLOCK rows; 1 (no sharing:
- * the per-head path) when none of two or more does.
+ * scratch row with blocks of at least ATTN_MIN_BLOCK rows and that still
+ * leaves an item for each of the @workers cores (MQA and MLA share one KV
+ * head among all heads); 1 (no sharing: the per-head path) when none of two
+ * or more does.
  */
-static void attn_pick_group(struct attn_job *j)
+static void attn_pick_group(struct attn_job *j, unsigned int workers)
 {
 	__u32 group = j->n_head / j->n_head_kv, d;
-	__u64 row = j->scratch.ne[0];
+	__u64 row = j->scratch.ne[0], heads = (__u64)j->n_tokens * j->n_head;
 
 	j->gsub = 1;
 	j->block = 0;
 	for (d = group; d >= 2; d--) {
 		__u64 per_head = (__u64)j->dk + j->dv + 2;
 
-		if (group % d || row / d < per_head + ATTN_MIN_BLOCK)
+		if (group % d || row / d < per_head + ATTN_MIN_BLOCK || heads / d < workers)
 			continue;
 		j->gsub = d;
 		j->block = row / d - per_head < ATTN_MAX_BLOCK ?
@@ -431,7 +433,8 @@ static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job
 		return FW_OP_EMPTY;
 	j->kk = attn_kernels(j->k_cache.dtype);
 	j->vk = attn_kernels(j->v_cache.dtype);
-	attn_pick_group(j);
+	attn_pick_group(j, ex->plat->num_cores < j->scratch.ne[1] ?
+			   ex->plat->num_cores : j->scratch.ne[1]);
 	return 0;
 }
 
