@@ -16,10 +16,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tnpu-run -m MODEL.gguf [-p PROMPT] [-n TOKENS] [--temp T] [--top-k K]\n"
-		"                [--top-p P] [--seed S] [--ctx N] [--batch N] [--q8-act]\n"
+		"                [--top-p P] [--seed S] [--ctx N] [--batch N] [--f32-act]\n"
 		"                [--backend auto|kernel|inproc] [--ids] [--profile]\n"
 		"Generates up to TOKENS tokens (default 64) after PROMPT (with BOS) on the\n"
 		"NPU, greedy unless --temp > 0, and prints the text and the tokens/s.\n"
+		"Matmuls with quantized weights use 8-bit activations unless --f32-act.\n"
 		"--ids also prints the prompt and generated token ids; --profile the NPU time\n"
 		"of a decode step per kind of command.\n");
 }
@@ -68,13 +69,15 @@ int main(int argc, char **argv)
 		{ "ctx", required_argument, NULL, 'c' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "q8-act", no_argument, NULL, 'q' },
+		{ "f32-act", no_argument, NULL, 'F' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "ids", no_argument, NULL, 'i' },
 		{ "profile", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tnpu_llm_options lo = { .backend = TNPU_BACKEND_AUTO };
+	/* 8-bit activations for quantized weights by default, as llama.cpp does. */
+	struct tnpu_llm_options lo = { .backend = TNPU_BACKEND_AUTO, .q8_act = 1 };
 	struct tnpu_llm_sampling samp = { .temperature = 0, .top_p = 0.9f, .seed = 42 };
 	const char *model = NULL, *prompt = "";
 	struct out_ctx out = { 0 };
@@ -125,6 +128,7 @@ int main(int argc, char **argv)
 			lo.max_batch = (uint32_t)v;
 			break;
 		case 'q': lo.q8_act = 1; break;
+		case 'F': lo.q8_act = 0; break;
 		case 'i': out.print_ids = 1; break;
 		case 'r': lo.profile = 1; break;
 		case 'b':
