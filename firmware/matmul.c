@@ -21,6 +21,8 @@
 #define CLAIM_MACS (512U << 10)
 /* Activation rows kept hot in cache while a block of weight rows passes. */
 #define M_TILE 32
+/* Chunks per core a matrix is cut into, at least (load balance). */
+#define CHUNKS_PER_CORE 16
 /* Output rows per core are split on this boundary: no shared cache lines. */
 #define ROW_ALIGN 32
 
@@ -217,9 +219,13 @@ int tnpu_fw_matmul_run(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm)
 	 */
 	task.chunk_rows = row_macs >= CLAIM_MACS / ROW_ALIGN ? ROW_ALIGN :
 			  (__u32)(CLAIM_MACS / row_macs) / ROW_ALIGN * ROW_ALIGN;
-	/* Enough chunks to balance: about four per core when N allows. */
-	if (mm->n / task.chunk_rows < 4 * cores) {
-		__u32 want = mm->n / (4 * cores) / ROW_ALIGN * ROW_ALIGN;
+	/*
+	 * Enough chunks that the cores finish together: the last chunk of the
+	 * slower core is what the others wait for. About 16 per core when N
+	 * allows.
+	 */
+	if (mm->n / task.chunk_rows < CHUNKS_PER_CORE * cores) {
+		__u32 want = mm->n / (CHUNKS_PER_CORE * cores) / ROW_ALIGN * ROW_ALIGN;
 
 		task.chunk_rows = want > ROW_ALIGN ? want : ROW_ALIGN;
 	}
