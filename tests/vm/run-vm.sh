@@ -240,7 +240,13 @@ elif [ $qemu_rc = 124 ] || [ $qemu_rc = 137 ]; then
 elif [ $qemu_rc != 0 ]; then
 	problems+=("qemu exited with status $qemu_rc")
 fi
-grep -q '^TNPU-VM-DONE' "$log" || problems+=("guest did not reach the end of its init")
+if [ $booted = 0 ]; then
+	problems+=("guest never started /init")
+	echo "run-vm: the guest never reached /init; end of $log:" >&2
+	tail -n 25 "$log" | sed 's/^/  | /' >&2
+elif ! grep -q '^TNPU-VM-DONE' "$log"; then
+	problems+=("guest did not reach the end of its init")
+fi
 
 passed=0
 failed_names=()
