@@ -23,7 +23,7 @@ const struct tnpu_fw_op tnpu_fw_op_table[TNPU_FW_NUM_OPCODES] = {
 	[TNPU_OP_LAYERNORM] = OP(tnpu_fw_op_layernorm, sizeof(struct tnpu_cmd_norm),
 				 TNPU_NORM_F_WEIGHT | TNPU_NORM_F_BIAS),
 	[TNPU_OP_ROPE] = OP(tnpu_fw_op_rope, sizeof(struct tnpu_cmd_rope),
-			    TNPU_ROPE_F_NEOX | TNPU_CMD_F_INDIRECT),
+			    TNPU_ROPE_F_NEOX | TNPU_ROPE_F_FREQ_FACTORS | TNPU_CMD_F_INDIRECT),
 	[TNPU_OP_SOFTMAX] = OP(tnpu_fw_op_softmax, sizeof(struct tnpu_cmd_softmax),
 			       TNPU_SOFTMAX_F_CAUSAL | TNPU_CMD_F_INDIRECT),
 	[TNPU_OP_ACT] = OP(tnpu_fw_op_act, sizeof(struct tnpu_cmd_act), 0),

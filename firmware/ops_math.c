@@ -144,10 +144,20 @@ static double cos_poly(double r)
 
 void fw_sincos(double x, double *s, double *c)
 {
-	double k = fw_round(x * TWO_OVER_PI);
-	double r = ((x - k * PIO2_1) - k * PIO2_2) - k * PIO2_3;
-	double sr = sin_poly(r), cr = cos_poly(r);
-	long long q = (long long)k & 3;
+	double k, r, sr, cr;
+	long long q;
+
+	/* NaN, infinities and angles past all precision: no meaningful answer. */
+	if (!(x > -1e15 && x < 1e15)) {
+		*s = 0;
+		*c = 1;
+		return;
+	}
+	k = fw_round(x * TWO_OVER_PI);
+	r = ((x - k * PIO2_1) - k * PIO2_2) - k * PIO2_3;
+	sr = sin_poly(r);
+	cr = cos_poly(r);
+	q = (long long)k & 3;
 
 	switch (q) {
 	case 0:

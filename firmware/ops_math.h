@@ -24,7 +24,8 @@ double fw_pow(double base, double y);
 
 /*
  * sin and cos of x. Accurate to ~1e-15 absolute for |x| < 2^20 (angles of
- * positions below a million tokens); larger arguments lose precision.
+ * positions below a million tokens); larger arguments lose precision, and
+ * NaN, infinite or |x| >= 1e15 give sin 0, cos 1.
  */
 void fw_sincos(double x, double *s, double *c);
 

@@ -17,7 +17,8 @@
 #define ROPE_TILE 64
 
 struct rope_job {
-	struct fw_tensor dst, src;
+	struct fw_tensor dst, src, freq_factors;
+	int has_ff;
 	__u32 n_dims;
 	int neox;
 	__u64 pos;
@@ -51,6 +52,9 @@ static double yarn_ramp(double lo, double hi, __u32 i0)
 static double rope_theta(const struct rope_job *j, double pos, __u32 pair, double inv_freq)
 {
 	double theta_extrap = pos * inv_freq;
+
+	if (j->has_ff)
+		theta_extrap /= ((const float *)j->freq_factors.data)[pair];
 	double theta = j->freq_scale * theta_extrap;
 	double mix;
 
@@ -146,6 +150,16 @@ static int rope_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 		return ret;
 	if (!fw_same_shape(&j->src, &j->dst) || j->n_dims > j->src.ne[0])
 		return fw_bad(ex);
+	j->has_ff = !!(c->hdr.flags & TNPU_ROPE_F_FREQ_FACTORS);
+	if (j->has_ff) {
+		ret = fw_tensor_map(ex, &c->freq_factors, FW_DT(TNPU_DT_F32), 0,
+				    &j->freq_factors);
+		if (ret)
+			return ret;
+		if (j->freq_factors.ne[0] < j->n_dims / 2 || fw_nrows(&j->freq_factors) != 1 ||
+		    (j->n_dims && !j->freq_factors.data))
+			return fw_bad(ex);
+	}
 	if (!j->src.data)
 		return FW_OP_EMPTY;
 

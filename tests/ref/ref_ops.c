@@ -192,7 +192,8 @@ void ref_rope(const float *x, int head_dim, int64_t pos, const struct ref_rope_p
 	}
 	memcpy(out, x, sizeof(float) * head_dim);
 	for (int i = 0; i < p->n_dims / 2; i++) {
-		double theta_extrap = pos * pow(p->freq_base, -2.0 * i / p->n_dims);
+		double theta_extrap = pos * pow(p->freq_base, -2.0 * i / p->n_dims) /
+				      (p->freq_factors ? p->freq_factors[i] : 1.0);
 		double theta = p->freq_scale * theta_extrap;
 
 		if (p->ext_factor != 0) {

@@ -50,6 +50,7 @@ struct ref_rope_params {
 	float freq_base, freq_scale;
 	int n_ctx_orig;
 	float ext_factor, attn_factor, beta_fast, beta_slow;
+	const float *freq_factors;	/* n_dims / 2 divisors of the base angles, or NULL */
 };
 
 /* One head vector of @head_dim at position @pos, rotated into @out. */

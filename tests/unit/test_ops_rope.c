@@ -37,7 +37,8 @@ static void run_rope(struct ot *t, const struct rope_case *rc, uint32_t dt, int 
 		((struct tnpu_param_block *)bp.cpu)->pos = rc->pos;
 	}
 	c = ot_emit(t, TNPU_OP_ROPE, (rc->p.neox ? TNPU_ROPE_F_NEOX : 0) |
-		    (indirect_pos ? TNPU_CMD_F_INDIRECT : 0), sizeof(*c));
+		    (indirect_pos ? TNPU_CMD_F_INDIRECT : 0) |
+		    (rc->p.freq_factors ? TNPU_ROPE_F_FREQ_FACTORS : 0), sizeof(*c));
 	c->n_dims = rc->p.n_dims;
 	c->pos = indirect_pos ? 0 : rc->pos;
 	c->freq_base = ot_f32_bits(rc->p.freq_base);
@@ -49,6 +50,10 @@ static void run_rope(struct ot *t, const struct rope_case *rc, uint32_t dt, int 
 	c->beta_slow = ot_f32_bits(rc->p.beta_slow);
 	c->src = ot_tensor(bx.va, dt, rc->head_dim, rc->n_head, rc->n_tokens, 1);
 	c->dst = ot_tensor(in_place ? bx.va : bd.va, dt, rc->head_dim, rc->n_head, rc->n_tokens, 1);
+	if (rc->p.freq_factors) {
+		ot_put(TNPU_DT_F32, (uint8_t *)bp.cpu + 2048, rc->p.freq_factors, rc->p.n_dims / 2);
+		c->freq_factors = ot_tensor(bp.va + 2048, TNPU_DT_F32, rc->p.n_dims / 2, 1, 1, 1);
+	}
 	assert_int_equal(ot_run(t), 0);
 	ot_get(dt, in_place ? bx.cpu : bd.cpu, got, n);
 	for (uint32_t tok = 0; tok < rc->n_tokens; tok++)
@@ -115,6 +120,37 @@ static void test_rope_yarn(void **state)
 	run_rope(*state, &c, TNPU_DT_BF16, 0, 0);
 }
 
+/*
+ * Llama 3.1's rope_freqs: the factors GGUF stores for factor 8, low/high
+ * frequency factors 1 and 4, original context 8192 (computed here as
+ * llama.cpp's converter does).
+ */
+static void test_rope_freq_factors(void **state)
+{
+	float ff[64];
+	struct rope_case c = { 128, 4, 3, 100000, plain };
+
+	for (int i = 0; i < 64; i++) {
+		double freq = pow(500000.0, -2.0 * i / 128), wavelen = 2 * M_PI / freq;
+		double low_wavelen = 8192 / 1.0, high_wavelen = 8192 / 4.0;
+
+		if (wavelen < high_wavelen)
+			ff[i] = 1;
+		else if (wavelen > low_wavelen)
+			ff[i] = 8;
+		else
+			ff[i] = (float)(1 / ((1 - (8192 / wavelen - 1) / 3) / 8 +
+					     (8192 / wavelen - 1) / 3));
+	}
+	c.p.n_dims = 128;
+	c.p.freq_base = 500000;
+	c.p.freq_factors = ff;
+	run_rope(*state, &c, TNPU_DT_F32, 0, 0);
+	c.p.neox = 1;
+	c.pos = 7;
+	run_rope(*state, &c, TNPU_DT_F16, 1, 1);
+}
+
 static void test_rope_in_place_and_indirect(void **state)
 {
 	struct rope_case c = { 64, 2, 1, 77, plain };
@@ -142,6 +178,15 @@ static void test_rope_rejects(void **state)
 		c->dst = c->src;
 		assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
 	}
+	/* Fewer frequency factors than rotated pairs. */
+	c = ot_emit(t, TNPU_OP_ROPE, TNPU_ROPE_F_FREQ_FACTORS, sizeof(*c));
+	c->n_dims = 64;
+	c->freq_base = ot_f32_bits(10000.0f);
+	c->freq_scale = ot_f32_bits(1.0f);
+	c->src = ot_tensor(b.va, TNPU_DT_F32, 64, 1, 1, 1);
+	c->dst = c->src;
+	c->freq_factors = ot_tensor(b.va + 1024, TNPU_DT_F32, 31, 1, 1, 1);
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
 	/* INDIRECT without a parameter block. */
 	c = ot_emit(t, TNPU_OP_ROPE, TNPU_CMD_F_INDIRECT, sizeof(*c));
 	c->n_dims = 64;
@@ -157,6 +202,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rope_layouts, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_rope_yarn, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_rope_freq_factors, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_rope_in_place_and_indirect, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_rope_rejects, ot_setup, ot_teardown),
 	};

@@ -407,9 +407,12 @@ struct tnpu_cmd_norm {
 
 /*
  * ROPE flags. TNPU_ROPE_F_NEOX: rotate pairs (i, i + n_dims / 2) (GPT-NeoX
- * layout) instead of (2i, 2i + 1).
+ * layout) instead of (2i, 2i + 1). TNPU_ROPE_F_FREQ_FACTORS: divide pair
+ * i's base angle by @freq_factors[i] (GGUF rope_freqs: Llama 3.1 scaling,
+ * LongRoPE).
  */
-#define TNPU_ROPE_F_NEOX	(1U << 0)
+#define TNPU_ROPE_F_NEOX		(1U << 0)
+#define TNPU_ROPE_F_FREQ_FACTORS	(1U << 1)
 
 /**
  * struct tnpu_cmd_rope - rotary position embedding, with YaRN scaling
@@ -448,6 +451,8 @@ struct tnpu_cmd_rope {
 	struct tnpu_tensor dst;
 	/** @src: input. */
 	struct tnpu_tensor src;
+	/** @freq_factors: F32 {n_dims / 2}, zero without the flag. */
+	struct tnpu_tensor freq_factors;
 };
 
 /*
