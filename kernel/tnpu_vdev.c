@@ -152,7 +152,8 @@ static void tnpu_vdev_parallel(void *priv, unsigned int n,
 
 	if (n > vdev->num_cores)
 		n = vdev->num_cores;
-	if (n <= 1) {
+	/* Only the command processor fans out; a nested call runs in place. */
+	if (n <= 1 || current != vdev->cores[0].task) {
 		for (i = 0; i < n; i++)
 			fn(arg, i, n);
 		return;
