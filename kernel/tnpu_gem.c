@@ -4,10 +4,12 @@
  *
  * Buffers are shmem GEM objects, imported dma-bufs, or pinned user memory
  * (userptr). Whatever the backing, a buffer enters an NPU address space when
- * it first gets a handle in a file: it is vmapped (pinning its pages),
- * mapped in that file's context at a VA the kernel picks, and charged to the
- * file's memory limit. It leaves when the last reference goes, which may be
- * after the file closed (a job or a dma-buf still holds it).
+ * it first gets a handle in a file: it gets a VA the kernel picks in that
+ * file's context and is charged to the file's memory limit (userptr memory
+ * to RLIMIT_MEMLOCK instead). The first submit that lists it vmaps it
+ * (pinning its pages) and fills its page-table entries. It leaves when the
+ * last reference goes, which may be after the file closed (a job or a
+ * dma-buf still holds it).
  *
  * Copyright (C) 2026 The tnpu authors
  */
