@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables are for the sourcing scripts
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # Shared by the VM harness scripts (sourced, not run).
 #

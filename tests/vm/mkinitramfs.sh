@@ -130,10 +130,10 @@ copy_with_libs() {
 	deps=$(ldd "$bin" 2>/dev/null) || return 0   # static: nothing else needed
 	missing=$(awk '/not found/ { print $1 }' <<<"$deps")
 	[ -z "$missing" ] || vm_die "$bin needs libraries the host lacks: $missing"
-	for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
-			  $1 ~ /^\// { print $1 }' <<<"$deps"); do
+	while read -r lib; do
 		copy_host_file "$lib"
-	done
+	done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
+		      $1 ~ /^\// { print $1 }' <<<"$deps")
 }
 
 guest_lines=()

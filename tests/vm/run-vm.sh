@@ -139,6 +139,7 @@ fatal_re='Oops|BUG:|kernel BUG at|general protection|[Kk]ernel panic|soft lockup
 fifo=$(mktemp -u "$workdir/console.XXXXXX")
 mkfifo "$fifo"
 qemu_pid=""
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
 	if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
 		kill -TERM "$qemu_pid" 2>/dev/null || true
@@ -176,7 +177,7 @@ while :; do
 		rc=$?
 		if [ $rc -gt 128 ]; then
 			partial+=$chunk
-			if [ $bug_at -gt 0 ] && [ $(($(date +%s) - bug_at)) -ge "$bug_grace" ]; then
+			if [ "$bug_at" -gt 0 ] && [ $(($(date +%s) - bug_at)) -ge "$bug_grace" ]; then
 				vm_note "guest still running $bug_grace s after a kernel bug: killing it"
 				killed_for_bug=1
 				kill -TERM "$qemu_pid" 2>/dev/null || true
@@ -218,7 +219,7 @@ while :; do
 		vm_note "QEMU: $line: stopping the VM"
 		kill -TERM "$qemu_pid" 2>/dev/null || true
 	fi
-	if [ $bug_at = 0 ] && [ $killed_for_bug = 0 ] && [[ "$line" =~ $klog_re ]] &&
+	if [ "$bug_at" = 0 ] && [ $killed_for_bug = 0 ] && [[ "$line" =~ $klog_re ]] &&
 	   [[ "$line" =~ $fatal_re ]]; then
 		bug_at=$(date +%s)
 	fi
@@ -292,5 +293,9 @@ if [ ${#problems[@]} = 0 ]; then
 	echo "run-vm: PASS: $summary; $mods; kernel log clean (${elapsed} s)"
 	exit 0
 fi
-echo "run-vm: FAIL: $summary; $(IFS=';'; echo "${problems[*]}" | sed 's/;/; /g') (${elapsed} s, log $log)"
+reasons=""
+for p in "${problems[@]}"; do
+	reasons+="; $p"
+done
+echo "run-vm: FAIL: $summary$reasons (${elapsed} s, log $log)"
 exit 1
