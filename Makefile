@@ -49,6 +49,7 @@ include $(TOP)/userspace/userspace.mk
 include $(TOP)/tests/tests.mk
 include $(TOP)/kernel/kernel.mk
 
+.DEFAULT_GOAL := all
 .PHONY: all deps lib tools module firmware-check check check-unit check-asan \
 	check-vm check-style run install uninstall clean
 all: lib tools firmware-check module
