@@ -8,7 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "backend.h"
 #include "compile.h"
@@ -384,7 +383,8 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	p->max_batch = max_batch;
 	p->q8_act = q8_act;
 	if (!n_ctx || !max_batch || max_batch > n_ctx)
-		return tnpu_fail(-EINVAL, "context %u / batch %u", n_ctx, max_batch);
+		return tnpu_fail(-EINVAL, "bad context length %u or prefill batch %u (1 to the context)",
+				 n_ctx, max_batch);
 	ret = tnpu_device_query_info(dev, &info);
 	if (ret)
 		return ret;
