@@ -10,6 +10,7 @@
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
@@ -36,9 +37,9 @@ module_param_named(hang_timeout_ms, tnpu_hang_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(hang_timeout_ms,
 		 "a job making no progress for this long is declared hung (default 2000)");
 
-unsigned int tnpu_mem_limit_mb = 4096;
+unsigned int tnpu_mem_limit_mb;
 module_param_named(mem_limit_mb, tnpu_mem_limit_mb, uint, 0444);
-MODULE_PARM_DESC(mem_limit_mb, "MiB of buffers one open file may own (default 4096)");
+MODULE_PARM_DESC(mem_limit_mb, "MiB of buffers one open file may own (default 0: half of RAM)");
 
 #define TNPU_MAX_CORES		64
 #define TNPU_TIMESTAMP_FREQ	1000000000ULL
@@ -344,7 +345,11 @@ static int tnpu_probe(struct platform_device *pdev)
 
 	mutex_init(&tdev->ctx_lock);
 	INIT_LIST_HEAD(&tdev->ctx_list);
-	tdev->mem_limit = (u64)tnpu_mem_limit_mb << 20;
+	/* Unified memory is system RAM: by default one file may own half of it. */
+	if (tnpu_mem_limit_mb)
+		tdev->mem_limit = (u64)tnpu_mem_limit_mb << 20;
+	else
+		tdev->mem_limit = ((u64)totalram_pages() << PAGE_SHIFT) / 2;
 
 	ret = tnpu_hw_init(tdev);
 	/*
@@ -363,8 +368,8 @@ static int tnpu_probe(struct platform_device *pdev)
 	if (ret)
 		goto err_job;
 
-	drm_info(&tdev->drm, "%u cores, hang timeout %u ms, %u MiB per file\n",
-		 tdev->num_cores, tnpu_hang_timeout_ms, tnpu_mem_limit_mb);
+	drm_info(&tdev->drm, "%u cores, hang timeout %u ms, %llu MiB per file\n",
+		 tdev->num_cores, tnpu_hang_timeout_ms, tdev->mem_limit >> 20);
 	return 0;
 
 err_job:
@@ -401,9 +406,8 @@ static int __init tnpu_init(void)
 	};
 	int ret;
 
-	if (!tnpu_num_cores || tnpu_num_cores > TNPU_MAX_CORES || !tnpu_hang_timeout_ms ||
-	    !tnpu_mem_limit_mb) {
-		pr_err("tnpu: num_cores must be 1-%u; hang_timeout_ms and mem_limit_mb non-zero\n",
+	if (!tnpu_num_cores || tnpu_num_cores > TNPU_MAX_CORES || !tnpu_hang_timeout_ms) {
+		pr_err("tnpu: num_cores must be 1-%u and hang_timeout_ms non-zero\n",
 		       TNPU_MAX_CORES);
 		return -EINVAL;
 	}

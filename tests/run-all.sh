@@ -175,7 +175,10 @@ suite_kselftest() {
 		args+=("$b")
 	done
 	# One boot for all of them; the console is the useful output here.
-	"$TOP/tests/vm/run-vm.sh" --workdir "$workdir" -- "${args[@]}" || rc=$?
+	# A file limit well below the guest's RAM, so that the memory-limit
+	# test can reach it.
+	"$TOP/tests/vm/run-vm.sh" --workdir "$workdir" --module-params mem_limit_mb=512 \
+		-- "${args[@]}" || rc=$?
 	p=0
 	f=0
 	for i in "${!bins[@]}"; do
