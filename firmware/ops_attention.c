@@ -23,7 +23,8 @@ struct attn_job {
 	struct fw_tensor q, k, v, k_cache, v_cache, out, scratch;
 	__u32 n_head, n_head_kv, n_tokens, dk, dv;
 	__u64 pos;
-	float scale;
+	float scale, softcap;	/* softcap 0: none */
+	__u32 window;		/* sliding window in keys; 0: none */
 	int v_in_k;		/* TNPU_ATTN_F_V_IN_K: V is a prefix of each K row */
 	const struct fw_attn_kernels *kk, *vk;	/* for K and V cache rows */
 	__u32 gsub, block;	/* heads attended together, cache rows per block */
@@ -203,6 +204,28 @@ static void attn_append(void *arg, unsigned int worker, __u64 first, __u64 end)
 
 /* ---- attend -------------------------------------------------------------- */
 
+/* First cache position the query at @qpos sees (sliding window). */
+static __u32 attn_first_key(const struct attn_job *j, __u64 qpos)
+{
+	return j->window && qpos + 1 > j->window ? (__u32)(qpos + 1 - j->window) : 0;
+}
+
+/* Scale raw dot products into scores, soft-capped if asked; returns their max. */
+static float attn_scores(const struct attn_job *j, float *sc, __u32 n)
+{
+	float max = -__builtin_inff();
+	__u32 r;
+
+	for (r = 0; r < n; r++) {
+		sc[r] *= j->scale;
+		if (j->softcap > 0)
+			sc[r] = j->softcap * act_tanh(sc[r] / j->softcap);
+		if (sc[r] > max)
+			max = sc[r];
+	}
+	return max;
+}
+
 /* Item = (token, query head). */
 static void attn_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
 {
@@ -215,26 +238,23 @@ static void attn_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
 
 	for (it = first; it < end; it++) {
 		__u32 h = (__u32)(it % j->n_head), t = (__u32)(it / j->n_head);
-		__u32 hk = h / group, n_kv = (__u32)(j->pos + t + 1), s, i;
-		float max = -__builtin_inff(), inv;
+		__u32 hk = h / group, s0 = attn_first_key(j, j->pos + t), s, i;
+		__u32 n_kv = (__u32)(j->pos + t + 1) - s0;	/* keys s0 .. pos + t */
+		float max, inv;
 		double sum = 0;
 
 		fw_load_row(j->q.dtype, fw_row3(&j->q, h, t, 0), qbuf, j->dk);
 		/* The cache positions of one KV head are nb[2] apart. */
-		j->kk->dot_rows(qbuf, fw_row3(&j->k_cache, hk, 0, 0), j->k_cache.nb[2], n_kv, j->dk,
-				scores);
-		for (s = 0; s < n_kv; s++) {
-			scores[s] *= j->scale;
-			if (scores[s] > max)
-				max = scores[s];
-		}
+		j->kk->dot_rows(qbuf, fw_row3(&j->k_cache, hk, s0, 0), j->k_cache.nb[2], n_kv,
+				j->dk, scores);
+		max = attn_scores(j, scores, n_kv);
 		for (s = 0; s < n_kv; s++) {
 			scores[s] = act_exp(scores[s] - max);
 			sum += scores[s];
 		}
 		for (i = 0; i < j->dv; i++)
 			acc[i] = 0;
-		j->vk->axpy_rows(acc, scores, fw_row3(&j->v_cache, hk, 0, 0), j->v_cache.nb[2],
+		j->vk->axpy_rows(acc, scores, fw_row3(&j->v_cache, hk, s0, 0), j->v_cache.nb[2],
 				 n_kv, j->dv);
 		inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
 		for (i = 0; i < j->dv; i++)
@@ -258,16 +278,12 @@ static void attn_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
 static void attn_fold_block(const struct attn_job *j, const float *q, const __u8 *krow,
 			    const __u8 *vrow, __u32 nr, float *acc, float *m, float *l, float *sc)
 {
-	float bmax = -__builtin_inff();
 	double bsum = 0;
+	float bmax;
 	__u32 r, i;
 
 	j->kk->dot_rows(q, krow, j->k_cache.nb[2], nr, j->dk, sc);
-	for (r = 0; r < nr; r++) {
-		sc[r] *= j->scale;
-		if (sc[r] > bmax)
-			bmax = sc[r];
-	}
+	bmax = attn_scores(j, sc, nr);
 	if (bmax > *m) {
 		/* exp(-inf) is 0: the first block just starts the sums. */
 		float f = act_exp(*m - bmax);
@@ -309,7 +325,7 @@ static void attn_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
 			l[g] = 0;
 		}
 		/* Each block of cache rows is read once for the whole sub-group. */
-		for (s0 = 0; s0 < n_kv; s0 += nr) {
+		for (s0 = attn_first_key(j, j->pos + t); s0 < n_kv; s0 += nr) {
 			const __u8 *krow = fw_row3(&j->k_cache, hk, s0, 0);
 			const __u8 *vrow = fw_row3(&j->v_cache, hk, s0, 0);
 
@@ -392,7 +408,10 @@ static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job
 	int ret;
 
 	j->scale = fw_f32_bits(c->scale);
-	if (!(j->scale > -1e30f && j->scale < 1e30f))
+	j->softcap = fw_f32_bits(c->softcap);
+	j->window = c->window;
+	if (!(j->scale > -1e30f && j->scale < 1e30f) ||
+	    !(j->softcap >= 0 && j->softcap < 1e30f))
 		return fw_bad(ex);
 	j->pos = (__u64)c->pos + ex->params->pos;
 	j->v_in_k = !!(c->hdr.flags & TNPU_ATTN_F_V_IN_K);

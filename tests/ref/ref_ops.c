@@ -215,6 +215,12 @@ void ref_rope(const float *x, int head_dim, int64_t pos, const struct ref_rope_p
 void ref_attention_head(const float *q, const float *k, const float *v, int n_kv,
 			int dk, int dv, float scale, float *out)
 {
+	ref_attention_head_softcap(q, k, v, n_kv, dk, dv, scale, 0, out);
+}
+
+void ref_attention_head_softcap(const float *q, const float *k, const float *v, int n_kv,
+				int dk, int dv, float scale, float softcap, float *out)
+{
 	double *score = malloc(sizeof(double) * n_kv);
 	double max = -INFINITY, sum = 0;
 
@@ -224,6 +230,8 @@ void ref_attention_head(const float *q, const float *k, const float *v, int n_kv
 		for (int i = 0; i < dk; i++)
 			dot += (double)q[i] * k[(size_t)s * dk + i];
 		score[s] = dot * scale;
+		if (softcap > 0)
+			score[s] = softcap * tanh(score[s] / softcap);
 		max = fmax(max, score[s]);
 	}
 	for (int s = 0; s < n_kv; s++) {

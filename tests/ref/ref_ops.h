@@ -63,6 +63,9 @@ void ref_rope(const float *x, int head_dim, int64_t pos, const struct ref_rope_p
  */
 void ref_attention_head(const float *q, const float *k, const float *v, int n_kv,
 			int dk, int dv, float scale, float *out);
+/* The same with Gemma 2's soft cap: score = softcap * tanh(score / softcap). */
+void ref_attention_head_softcap(const float *q, const float *k, const float *v, int n_kv,
+				int dk, int dv, float scale, float softcap, float *out);
 
 /*
  * MoE routing of one token: scores (softmax or sigmoid of @logits), choice

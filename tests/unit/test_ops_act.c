@@ -51,6 +51,7 @@ static void test_act_unit_error_bounds(void **state)
 		{ "sigmoid", act_sigmoid, ref_sigmoid, -30, 30, 1.4e-7, 2.9e-7 },
 		{ "silu", act_silu, ref_silu, -30, 30, 2.0e-6, 3.5e-7 },
 		{ "gelu", act_gelu, ref_gelu, -10, 10, 8.0e-7, 2.0e-5 },
+		{ "tanh", act_tanh, tanh, -20, 20, 1.3e-7, 4.5e-7 },
 	};
 
 	(void)state;

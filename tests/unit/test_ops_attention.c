@@ -25,6 +25,8 @@ struct attn_case {
 	uint32_t prefill, decode_steps;
 	uint32_t scratch_rows;
 	int v_in_k;		/* TNPU_ATTN_F_V_IN_K: V is the first dv of each K row */
+	uint32_t window;	/* sliding window, 0: none */
+	float softcap;		/* 0: none */
 };
 
 struct attn_bufs {
@@ -51,8 +53,9 @@ static void attn_tensors(struct attn_bufs *b, const struct attn_case *ac, uint32
 				1, 1);
 }
 
-static void emit_attention_flags(struct ot *t, const struct attn_bufs *b, uint32_t pos,
-				 int indirect, float scale, int v_in_k)
+static struct tnpu_cmd_attention *emit_attention_flags(struct ot *t, const struct attn_bufs *b,
+						       uint32_t pos, int indirect, float scale,
+						       int v_in_k)
 {
 	struct tnpu_cmd_attention *c;
 
@@ -74,6 +77,7 @@ static void emit_attention_flags(struct ot *t, const struct attn_bufs *b, uint32
 		c->v = b->tv;
 		c->v_cache = b->tvc;
 	}
+	return c;
 }
 
 static void emit_attention(struct ot *t, const struct attn_bufs *b, uint32_t pos, int indirect,
@@ -140,7 +144,14 @@ static void run_attention_case(struct ot *t, const struct attn_case *ac)
 		ot_put(ac->act_dt, b.v.cpu, v, (size_t)ac->dv * ac->n_head_kv * tokens);
 		attn_tensors(&b, ac, tokens);
 		((struct tnpu_param_block *)b.params.cpu)->pos = pos;
-		emit_attention_flags(t, &b, step == 0 ? pos : 0, step != 0, scale, ac->v_in_k);
+		{
+			struct tnpu_cmd_attention *c =
+				emit_attention_flags(t, &b, step == 0 ? pos : 0, step != 0, scale,
+						     ac->v_in_k);
+
+			c->window = ac->window;
+			c->softcap = ot_f32_bits(ac->softcap);
+		}
 		assert_int_equal(ot_run(t), 0);
 
 		for (uint32_t tok = 0; tok < tokens; tok++)
@@ -166,13 +177,17 @@ static void run_attention_case(struct ot *t, const struct attn_case *ac)
 			}
 		for (uint32_t tok = 0; tok < tokens; tok++)
 			for (uint32_t h = 0; h < ac->n_head; h++) {
-				uint32_t hk = h / (ac->n_head / ac->n_head_kv);
+				uint32_t hk = h / (ac->n_head / ac->n_head_kv), qpos = pos + tok;
+				/* Keys the query sees: the last `window` positions, or all. */
+				uint32_t s0 = ac->window && qpos + 1 > ac->window ?
+					      qpos + 1 - ac->window : 0;
 
-				ref_attention_head(q + ((size_t)tok * ac->n_head + h) * ac->dk,
-						   kref + (size_t)hk * ac->n_ctx * ac->dk,
-						   vref + (size_t)hk * ac->n_ctx * ac->dv,
-						   pos + tok + 1, ac->dk, ac->dv, scale,
-						   want + ((size_t)tok * ac->n_head + h) * ac->dv);
+				ref_attention_head_softcap(q + ((size_t)tok * ac->n_head + h) * ac->dk,
+							   kref + ((size_t)hk * ac->n_ctx + s0) * ac->dk,
+							   vref + ((size_t)hk * ac->n_ctx + s0) * ac->dv,
+							   qpos + 1 - s0, ac->dk, ac->dv, scale,
+							   ac->softcap,
+							   want + ((size_t)tok * ac->n_head + h) * ac->dv);
 			}
 		ot_get(ac->act_dt, b.out.cpu, got, (size_t)ac->dv * ac->n_head * tokens);
 		snprintf(what, sizeof(what), "attention dk %u heads %u/%u cache %u act %u pos %u T %u",
@@ -211,7 +226,7 @@ static void run_attention_both_paths(struct ot *t, const struct attn_case *ac)
 
 static void test_attention_mha_f16(void **state)
 {
-	const struct attn_case c = { 64, 64, 4, 4, 40, TNPU_DT_F16, TNPU_DT_F32, 13, 5, 2, 0 };
+	const struct attn_case c = { 64, 64, 4, 4, 40, TNPU_DT_F16, TNPU_DT_F32, 13, 5, 2, 0, 0, 0 };
 
 	run_attention_both_paths(*state, &c);
 }
@@ -219,9 +234,9 @@ static void test_attention_mha_f16(void **state)
 static void test_attention_gqa_mqa(void **state)
 {
 	const struct attn_case cases[] = {
-		{ 32, 32, 8, 2, 24, TNPU_DT_F16, TNPU_DT_F32, 7, 3, 2, 0 },	/* GQA 4:1 */
-		{ 48, 16, 6, 1, 20, TNPU_DT_F16, TNPU_DT_F16, 5, 4, 1, 0 },	/* MQA, dv != dk */
-		{ 8, 8, 3, 3, 9, TNPU_DT_F16, TNPU_DT_BF16, 1, 7, 3, 0 },		/* one-token prefill */
+		{ 32, 32, 8, 2, 24, TNPU_DT_F16, TNPU_DT_F32, 7, 3, 2, 0, 0, 0 },	/* GQA 4:1 */
+		{ 48, 16, 6, 1, 20, TNPU_DT_F16, TNPU_DT_F16, 5, 4, 1, 0, 0, 0 },	/* MQA, dv != dk */
+		{ 8, 8, 3, 3, 9, TNPU_DT_F16, TNPU_DT_BF16, 1, 7, 3, 0, 0, 0 },		/* one-token prefill */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -231,8 +246,8 @@ static void test_attention_gqa_mqa(void **state)
 static void test_attention_q8_0_cache(void **state)
 {
 	const struct attn_case cases[] = {
-		{ 64, 64, 4, 2, 50, TNPU_DT_Q8_0, TNPU_DT_F32, 17, 4, 2, 0 },
-		{ 32, 96, 2, 1, 12, TNPU_DT_Q8_0, TNPU_DT_F16, 0, 12, 2, 0 },	/* decode from empty */
+		{ 64, 64, 4, 2, 50, TNPU_DT_Q8_0, TNPU_DT_F32, 17, 4, 2, 0, 0, 0 },
+		{ 32, 96, 2, 1, 12, TNPU_DT_Q8_0, TNPU_DT_F16, 0, 12, 2, 0, 0, 0 },	/* decode from empty */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -243,8 +258,8 @@ static void test_attention_q8_0_cache(void **state)
 static void test_attention_mla_v_in_k(void **state)
 {
 	const struct attn_case cases[] = {
-		{ 576 / 8, 512 / 8, 16, 1, 30, TNPU_DT_F16, TNPU_DT_F32, 9, 4, 2, 1 },
-		{ 96, 64, 4, 1, 20, TNPU_DT_Q8_0, TNPU_DT_F32, 6, 3, 2, 1 },
+		{ 576 / 8, 512 / 8, 16, 1, 30, TNPU_DT_F16, TNPU_DT_F32, 9, 4, 2, 1, 0, 0 },
+		{ 96, 64, 4, 1, 20, TNPU_DT_Q8_0, TNPU_DT_F32, 6, 3, 2, 1, 0, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -258,10 +273,25 @@ static void test_attention_mla_v_in_k(void **state)
 static void test_attention_grouped_heads(void **state)
 {
 	const struct attn_case cases[] = {
-		{ 64, 64, 8, 2, 200, TNPU_DT_F16, TNPU_DT_F32, 37, 3, 2, 0 },	/* groups of 4 in 2s */
-		{ 64, 64, 6, 2, 400, TNPU_DT_Q8_0, TNPU_DT_F32, 70, 2, 2, 0 },	/* groups of 3 */
-		{ 32, 32, 16, 2, 600, TNPU_DT_F16, TNPU_DT_BF16, 130, 2, 1, 0 },	/* groups of 8 */
-		{ 96, 64, 8, 1, 700, TNPU_DT_F16, TNPU_DT_F32, 5, 2, 2, 1 },	/* MLA, groups */
+		{ 64, 64, 8, 2, 200, TNPU_DT_F16, TNPU_DT_F32, 37, 3, 2, 0, 0, 0 },	/* groups of 4 in 2s */
+		{ 64, 64, 6, 2, 400, TNPU_DT_Q8_0, TNPU_DT_F32, 70, 2, 2, 0, 0, 0 },	/* groups of 3 */
+		{ 32, 32, 16, 2, 600, TNPU_DT_F16, TNPU_DT_BF16, 130, 2, 1, 0, 0, 0 },	/* groups of 8 */
+		{ 96, 64, 8, 1, 700, TNPU_DT_F16, TNPU_DT_F32, 5, 2, 2, 1, 0, 0 },	/* MLA, groups */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_attention_both_paths(*state, &cases[i]);
+}
+
+/* Sliding-window attention and Gemma 2's soft cap, on both head paths. */
+static void test_attention_window_softcap(void **state)
+{
+	const struct attn_case cases[] = {
+		{ 64, 64, 4, 2, 40, TNPU_DT_F16, TNPU_DT_F32, 13, 6, 2, 0, 5, 0 },
+		{ 64, 64, 8, 2, 300, TNPU_DT_F16, TNPU_DT_F32, 100, 3, 2, 0, 70, 0 },	/* grouped */
+		{ 32, 32, 2, 1, 30, TNPU_DT_Q8_0, TNPU_DT_F32, 9, 3, 2, 0, 1, 0 },	/* self only */
+		{ 64, 64, 4, 2, 40, TNPU_DT_F16, TNPU_DT_F32, 13, 3, 2, 0, 0, 0.5f },
+		{ 64, 64, 8, 2, 300, TNPU_DT_F16, TNPU_DT_BF16, 90, 3, 2, 0, 64, 2.0f },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -270,14 +300,14 @@ static void test_attention_grouped_heads(void **state)
 
 static void test_attention_long_prefill(void **state)
 {
-	const struct attn_case c = { 64, 64, 2, 1, 300, TNPU_DT_F16, TNPU_DT_F32, 257, 2, 2, 0 };
+	const struct attn_case c = { 64, 64, 2, 1, 300, TNPU_DT_F16, TNPU_DT_F32, 257, 2, 2, 0, 0, 0 };
 
 	run_attention_both_paths(*state, &c);
 }
 
 static void test_attention_rejects(void **state)
 {
-	const struct attn_case ac = { 32, 32, 4, 2, 8, TNPU_DT_F16, TNPU_DT_F32, 2, 0, 1, 0 };
+	const struct attn_case ac = { 32, 32, 4, 2, 8, TNPU_DT_F16, TNPU_DT_F32, 2, 0, 1, 0, 0, 0 };
 	struct ot *t = *state;
 	struct attn_bufs b;
 
@@ -350,7 +380,7 @@ static double now_ms(clockid_t clock)
  */
 static void test_attention_decode_timing(void **state)
 {
-	const struct attn_case ac = { 128, 128, 32, 8, 2048, TNPU_DT_F16, TNPU_DT_F32, 0, 0, 2, 0 };
+	const struct attn_case ac = { 128, 128, 32, 8, 2048, TNPU_DT_F16, TNPU_DT_F32, 0, 0, 2, 0, 0, 0 };
 	const uint32_t cache_dts[] = { TNPU_DT_F16, TNPU_DT_Q8_0 };
 	struct ot *t = *state;
 	struct attn_bufs b;
@@ -456,6 +486,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attention_q8_0_cache, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_mla_v_in_k, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_grouped_heads, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_attention_window_softcap, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_long_prefill, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_rejects, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_decode_timing, ot_setup, ot_teardown),

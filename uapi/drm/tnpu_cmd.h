@@ -539,7 +539,9 @@ struct tnpu_cmd_act {
  * K and V back from the cache, with KV head h / (n_head / n_head_kv) (GQA;
  * MQA when n_head_kv is 1). One query token is the decode form, many the
  * prefill form. Accepts %TNPU_CMD_F_INDIRECT, so one recorded stream serves
- * every decode step.
+ * every decode step. With @window, the query at position p only sees keys
+ * at positions above p - @window (sliding-window attention); with @softcap,
+ * scores s become softcap * tanh(s / softcap) before the softmax (Gemma 2).
  *
  * Shapes (see also %TNPU_ATTN_F_V_IN_K): @q {dk, n_head, T}, @k
  * {dk, n_head_kv, T}, @v {dv, n_head_kv, T}
@@ -556,6 +558,10 @@ struct tnpu_cmd_attention {
 	__u32 pos;
 	/** @scale: binary32 score scale, usually 1 / sqrt(dk). */
 	__u32 scale;
+	/** @window: keys per query of sliding-window attention; 0: all. */
+	__u32 window;
+	/** @softcap: binary32 score soft cap, > 0; 0: none. */
+	__u32 softcap;
 	/** @q: queries. */
 	struct tnpu_tensor q;
 	/** @k: new keys. */
