@@ -33,5 +33,9 @@ void act_unit_run(enum act_kind kind, float *dst, const float *src,
 		for (i = 0; i < n; i++)
 			dst[i] = act_silu(src[i]) * up[i];
 		break;
+	case ACT_KIND_TANH:
+		for (i = 0; i < n; i++)
+			dst[i] = act_tanh(src[i]);
+		break;
 	}
 }

@@ -31,6 +31,7 @@
  * @ACT_KIND_EXP: e^x.
  * @ACT_KIND_SIGMOID: 1 / (1 + e^-x).
  * @ACT_KIND_SWIGLU: silu(x) * up.
+ * @ACT_KIND_TANH: tanh(x).
  */
 enum act_kind {
 	ACT_KIND_SILU,
@@ -38,6 +39,7 @@ enum act_kind {
 	ACT_KIND_EXP,
 	ACT_KIND_SIGMOID,
 	ACT_KIND_SWIGLU,
+	ACT_KIND_TANH,
 };
 
 union act_fbits {

@@ -49,6 +49,7 @@ static int act_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 		[TNPU_ACT_EXP] = ACT_KIND_EXP,
 		[TNPU_ACT_SIGMOID] = ACT_KIND_SIGMOID,
 		[TNPU_ACT_SWIGLU] = ACT_KIND_SWIGLU,
+		[TNPU_ACT_TANH] = ACT_KIND_TANH,
 	};
 	const struct tnpu_cmd_act *c = cmd;
 	struct act_job *j = job;

@@ -86,6 +86,8 @@ static double ref_act(uint32_t act, double x, double up)
 		return ref_exp(x);
 	case TNPU_ACT_SIGMOID:
 		return ref_sigmoid(x);
+	case TNPU_ACT_TANH:
+		return tanh(x);
 	default:
 		return ref_silu(x) * up;
 	}
@@ -147,7 +149,7 @@ static void test_act_op_all_shapes(void **state)
 		{ 1, 1, 1 }, { 7, 3, 1 }, { 257, 5, 2 }, { 4096, 3, 1 }, { 100, 1, 33 },
 	};
 
-	for (uint32_t act = TNPU_ACT_SILU; act <= TNPU_ACT_SWIGLU; act++)
+	for (uint32_t act = TNPU_ACT_SILU; act <= TNPU_ACT_TANH; act++)
 		for (size_t d = 0; d < 3; d++)
 			for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
 				run_act(*state, act, ot_float_types[d], shapes[s][0], shapes[s][1],
@@ -188,7 +190,7 @@ static void test_act_op_rejects(void **state)
 
 	/* Unknown function. */
 	c = ot_emit(t, TNPU_OP_ACT, 0, sizeof(*c));
-	c->act = 5;
+	c->act = 6;
 	c->src = ot_tensor(b.va, TNPU_DT_F32, 16, 1, 1, 1);
 	c->dst = c->src;
 	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);

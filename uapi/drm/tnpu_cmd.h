@@ -487,6 +487,7 @@ struct tnpu_cmd_softmax {
  * @TNPU_ACT_EXP: e^x.
  * @TNPU_ACT_SIGMOID: 1 / (1 + e^-x).
  * @TNPU_ACT_SWIGLU: silu(src) * up.
+ * @TNPU_ACT_TANH: tanh(x) (with ELTWISE scales: Gemma 2's logit soft cap).
  */
 enum tnpu_act {
 	TNPU_ACT_SILU = 0,
@@ -494,6 +495,7 @@ enum tnpu_act {
 	TNPU_ACT_EXP = 2,
 	TNPU_ACT_SIGMOID = 3,
 	TNPU_ACT_SWIGLU = 4,
+	TNPU_ACT_TANH = 5,
 };
 
 /**
