@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # End to end: tnpu-run generates text with the real stories260K model, in
 # process and through tnpu.ko in the VM, and the greedy token ids must be
-# exactly those in ../shared/models/README.md. Skipped when the model is
-# absent.
+# exactly those in ../shared/models/README.md (skipped when the model is
+# absent). A generated qwen2 model with Q4_0 weights (tnpu-gguf-gen) must
+# give the same ids through tnpu.ko as in process.
 #
 # Usage: tests/e2e/generate.sh [--no-vm]   (needs make tools)
 set -euo pipefail
@@ -15,14 +16,30 @@ work=$O/e2e/generate
 model=$TOP/../shared/models/stories260K.gguf
 mkdir -p "$work"
 
+make -C "$TOP" --no-print-directory tools >"$work/build.log" 2>&1 ||
+	{ tail -n 30 "$work/build.log" >&2; echo "generate: build failed" >&2; exit 2; }
+
+qwen=$work/qwen2-q4_0.gguf
+"$O/bin/tnpu-gguf-gen" -o "$qwen" --arch qwen2 --type q4_0 --layers 3 --dim 128 --heads 4 \
+	--kv-heads 2 --ffn 256 --vocab 600 --seed 7
+qwen_args=(-m "$qwen" -p "The NPU says" -n 24 --ids)
+"$run" "${qwen_args[@]}" --backend inproc >"$work/qwen-inproc.log"
+qwen_ids=$(sed -n 's/^generated ids: //p' "$work/qwen-inproc.log")
+[ -n "$qwen_ids" ] || { echo "generate: qwen2 in-process printed no ids" >&2; exit 1; }
+echo "generate: qwen2 Q4_0 in-process: $qwen_ids"
+
 if [ ! -f "$model" ]; then
-	echo "generate: skipped ($model absent)"
+	echo "generate: stories260K skipped ($model absent)"
+	[ "${1:-}" = "--no-vm" ] && exit 0
+	"$TOP/tests/vm/run-vm.sh" --workdir "$work" --timeout 900 --log "$work/console.log" \
+		--quiet -- "$run" "${qwen_args[@]}" --backend kernel
+	got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | tail -n 1)
+	[ "$got" = "$qwen_ids" ] ||
+		{ echo "generate: qwen2 through tnpu.ko gave '$got'" >&2; exit 1; }
+	echo "generate: qwen2 Q4_0 through tnpu.ko: same ids"
 	exit 0
 fi
 model=$(realpath "$model")
-
-make -C "$TOP" --no-print-directory tools >"$work/build.log" 2>&1 ||
-	{ tail -n 30 "$work/build.log" >&2; echo "generate: build failed" >&2; exit 2; }
 
 # From ../shared/models/README.md (two independent implementations agree).
 expect_prompt="1 403 407 261 378"
@@ -32,8 +49,8 @@ expect_ids="432 383 286 261 376 298 315 421 395 317 426 338 401 396 267 337 410 
 check() {
 	local log=$1 where=$2 got_prompt got_ids
 
-	got_prompt=$(sed -n 's/^prompt ids: //p' "$log" | tr -d '\r' | tail -n 1)
-	got_ids=$(sed -n 's/^generated ids: //p' "$log" | tr -d '\r' | tail -n 1)
+	got_prompt=$(sed -n 's/^prompt ids: //p' "$log" | tr -d '\r' | head -n 1)
+	got_ids=$(sed -n 's/^generated ids: //p' "$log" | tr -d '\r' | head -n 1)
 	if [ "$got_prompt" != "$expect_prompt" ] || [ "$got_ids" != "$expect_ids" ]; then
 		echo "generate: $where: token ids differ from the reference" >&2
 		echo "  prompt   got '$got_prompt'" >&2
@@ -43,7 +60,7 @@ check() {
 		return 1
 	fi
 	echo "generate: $where: the 64 greedy token ids match the reference"
-	grep -a '^tnpu-run: prompt' "$log" | tr -d '\r' | tail -n 1
+	grep -a '^tnpu-run: prompt' "$log" | tr -d '\r' | head -n 1
 }
 
 echo "== in-process"
@@ -54,5 +71,9 @@ check "$work/inproc.log" in-process
 
 echo "== through tnpu.ko in the VM"
 "$TOP/tests/vm/run-vm.sh" --workdir "$work" --timeout 900 --log "$work/console.log" --quiet \
-	-- "$run" -m "$model" -p "Once upon a time" -n 64 --backend kernel --ids
+	-- "$run" -m "$model" -p "Once upon a time" -n 64 --backend kernel --ids \; \
+	"$run" "${qwen_args[@]}" --backend kernel
 check "$work/console.log" "tnpu.ko in the VM"
+got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | tail -n 1)
+[ "$got" = "$qwen_ids" ] || { echo "generate: qwen2 through tnpu.ko gave '$got'" >&2; exit 1; }
+echo "generate: qwen2 Q4_0 through tnpu.ko: the same ids as in process"
