@@ -35,6 +35,7 @@ TNPU_KO=
 TNPU_PARAMS=
 TNPU_EXTRA=
 TNPU_TEST_TIMEOUT=0
+TNPU_SHELL=0
 . /etc/tnpu-vm.conf
 
 marker() {
@@ -111,6 +112,11 @@ while IFS= read -r cmd <&3; do
 	marker "TEST-TIME $i $name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 	marker "TEST-RESULT $i $name $rc"
 done 3</tests/list
+
+if [ "$TNPU_SHELL" = 1 ]; then
+	echo "tnpu-vm: interactive shell; exit it to unload the modules and power off"
+	setsid cttyhack sh -l
+fi
 
 for m in $TNPU_EXTRA; do
 	step "rmmod-$(modname "$m")" rmmod "$(modname "$m")"

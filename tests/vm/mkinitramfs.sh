@@ -32,6 +32,7 @@ Options:
                          ('#' comments and blank lines skipped)
   --test-timeout S       kill each test after S seconds inside the guest
                          (default 0: no per-test limit)
+  --shell                open a shell on the console after the tests
   -h, --help             this text
 EOF
 }
@@ -43,6 +44,7 @@ extra_modules=()
 files=()
 tests_files=()
 test_timeout=0
+shell=0
 cmd_words=()
 
 while [ $# -gt 0 ]; do
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--file) files+=("${2:?--file needs a path}"); shift 2 ;;
 	--tests-file) tests_files+=("${2:?--tests-file needs a file}"); shift 2 ;;
 	--test-timeout) test_timeout=${2:?--test-timeout needs seconds}; shift 2 ;;
+	--shell) shell=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; cmd_words=("$@"); break ;;
 	-*) vm_die "unknown option '$1' (see --help)" ;;
@@ -228,6 +231,7 @@ fi
 	echo "TNPU_PARAMS=$(printf '%q' "$params")"
 	echo "TNPU_EXTRA=$(printf '%q' "$guest_extra")"
 	echo "TNPU_TEST_TIMEOUT=$test_timeout"
+	echo "TNPU_SHELL=$shell"
 } >"$root/etc/tnpu-vm.conf"
 
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |

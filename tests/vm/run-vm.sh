@@ -37,6 +37,9 @@ Options:
   --file PATH            copy a host file into the guest, same path (repeatable)
   --tests-file FILE      commands, one shell command line per line
   --test-timeout S       per-test limit inside the guest (default: none)
+  --shell                after the tests, an interactive shell on the console
+                         (needs a terminal; no timeout; exit the shell to
+                         finish the run)
   --memory MB            guest RAM (default 2048)
   --workdir DIR          initramfs and console log go here (default build/vm)
   --log FILE             console log (default <workdir>/console.log)
@@ -57,6 +60,7 @@ workdir="$TNPU_BUILD/vm"
 log=""
 quiet=0
 verbose=0
+shell=0
 tnpu_ko="$TNPU_TOP/tnpu.ko"
 mk_args=()
 cmd_words=()
@@ -78,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--no-tnpu) tnpu_ko=""; shift ;;
 	--module-params|--extra-module|--file|--tests-file|--test-timeout)
 		need_arg "$@"; mk_args+=("$1" "$2"); shift 2 ;;
+	--shell) shell=1; mk_args+=(--shell); shift ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; cmd_words=("$@"); break ;;
 	-*) vm_die "unknown option '$1' (see --help)" ;;
@@ -85,6 +90,11 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+if [ $shell = 1 ]; then
+	[ -t 0 ] || vm_die "--shell needs a terminal on stdin"
+	quiet=0
+	timeout_s=2147483
+fi
 for v in timeout_s bug_grace memory; do
 	[[ "${!v}" =~ ^[1-9][0-9]*$ ]] || vm_die "--${v%_s}: '${!v}' is not a positive number"
 done
@@ -150,12 +160,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# With --shell the terminal is the guest's console input; --foreground keeps
+# QEMU in the terminal's process group so that it may read it.
+qemu_in=/dev/null
+timeout_args=(-k 5)
+if [ $shell = 1 ]; then
+	qemu_in=/dev/stdin
+	timeout_args=(--foreground)
+fi
 start=$(date +%s.%N)
-timeout -k 5 "$timeout_s" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$memory" \
+timeout "${timeout_args[@]}" "$timeout_s" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$memory" \
 	-nographic -no-reboot -monitor none -serial stdio -vga none -nic none \
 	-kernel "$kernel_image" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 log_buf_len=4M mitigations=off sysctl.kernel.hung_task_timeout_secs=60" \
-	</dev/null >"$fifo" 2>&1 &
+	<"$qemu_in" >"$fifo" 2>&1 &
 qemu_pid=$!
 
 # Stream the console: strip CRs and terminal escapes, keep everything in the
@@ -169,7 +187,15 @@ bug_at=0
 killed_for_bug=0
 partial=""
 exec 8<"$fifo"
-while :; do
+if [ $shell = 1 ]; then
+	# Interactive: pass the console through untouched (prompts and echo
+	# have no newline), clean the log afterwards.
+	tee "$log.raw" <&8
+	sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' "$log.raw" >"$log"
+	rm -f "$log.raw"
+	grep -q 'tnpu-vm: init started' "$log" && booted=1
+fi
+while [ $shell = 0 ]; do
 	if IFS= read -r -t 2 chunk <&8; then
 		line=$partial$chunk
 		partial=""
