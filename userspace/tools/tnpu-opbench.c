@@ -10,7 +10,7 @@
  *           memory bound, so reported against the read bandwidth measured
  *           in passes interleaved with its own runs (same conditions).
  *   prefill GEMM with M activation rows on the FFN-up shape; compute
- *           bound, reported against peak FLOP/s.
+ *           bound, reported against peak FLOP/s measured the same way.
  *   embed   EMBEDDING gathers from a 32000-row table.
  *
  * Copyright (C) 2026 The tnpu authors
@@ -67,7 +67,8 @@ struct result {
 	double ms;
 	double bytes;
 	double flops;
-	double read_gbs;	/* bandwidth measured alongside */
+	double read_gbs;	/* bandwidth measured alongside, or 0 */
+	double peak_gflops;	/* FMA peak measured alongside, or 0 */
 };
 
 static struct tnpu_inproc *npu;
@@ -220,31 +221,38 @@ __attribute__((target("avx2,fma"))) static void *fma_loop(void *arg)
 	return NULL;
 }
 
-static double measure_peak_flops(unsigned int threads, unsigned int reps)
+#define FMA_ITERS (5L * 1000 * 1000)
+
+/* GFLOP/s of one pass of the FMA loop on every thread. */
+static double fma_pass(void)
 {
-	const long iters = 20 * 1000 * 1000;
-	double t[32];
 	pthread_t th[64];
 	struct fma_task task[64];
 	pthread_barrier_t start;
+	double t0;
 
-	for (unsigned int r = 0; r < reps + 1; r++) {
-		double t0;
-
-		pthread_barrier_init(&start, NULL, threads + 1);
-		for (unsigned int i = 0; i < threads; i++) {
-			task[i] = (struct fma_task){ .iters = iters, .start = &start };
-			pthread_create(&th[i], NULL, fma_loop, &task[i]);
-		}
-		pthread_barrier_wait(&start);
-		t0 = now_s();
-		for (unsigned int i = 0; i < threads; i++)
-			pthread_join(th[i], NULL);
-		if (r)
-			t[r - 1] = now_s() - t0;
-		pthread_barrier_destroy(&start);
+	pthread_barrier_init(&start, NULL, bw.threads + 1);
+	for (unsigned int i = 0; i < bw.threads; i++) {
+		task[i] = (struct fma_task){ .iters = FMA_ITERS, .start = &start };
+		pthread_create(&th[i], NULL, fma_loop, &task[i]);
 	}
-	return 2.0 * 8 * FMA_ACC * iters * threads / median(t, reps) * 1e-9;
+	pthread_barrier_wait(&start);
+	t0 = now_s();
+	for (unsigned int i = 0; i < bw.threads; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&start);
+	return 2.0 * 8 * FMA_ACC * FMA_ITERS * bw.threads / (now_s() - t0) * 1e-9;
+}
+
+/* Peak FP32 GFLOP/s, median of @reps passes after a warm-up one. */
+static double measure_peak_flops(unsigned int reps)
+{
+	double g[64];
+
+	fma_pass();
+	for (unsigned int r = 0; r < reps; r++)
+		g[r] = fma_pass();
+	return median(g, reps);
 }
 
 /* ---- NPU buffers and streams ------------------------------------------------ */
@@ -368,13 +376,16 @@ static void stream_add(struct stream *s, const void *cmd, uint32_t size)
 	s->len += size;
 }
 
+enum yardstick { NO_YARDSTICK, READ_BW, FMA_PEAK };
+
 /*
- * Run @s @reps times after one warm-up run; median seconds per run. With
- * @read_gbs, a bandwidth pass precedes every run and *@read_gbs gets their
- * median: the machine's share of memory bandwidth varies on a shared host,
- * and this pairs each measurement with its yardstick.
+ * Run @s @reps times after one warm-up run; median seconds per run. Before
+ * every run a pass of the yardstick (@ys: read bandwidth or FMA peak) runs
+ * too, and *@ys_value gets their median: the machine's share of a shared
+ * host varies, and this pairs each measurement with its own limit.
  */
-static double time_stream(struct stream *s, unsigned int reps, double *read_gbs)
+static double time_stream(struct stream *s, unsigned int reps, enum yardstick ys,
+			  double *ys_value)
 {
 	double t[64], tb[64];
 	struct tnpu_fw_job job;
@@ -385,8 +396,10 @@ static double time_stream(struct stream *s, unsigned int reps, double *read_gbs)
 		double t0;
 		int ret;
 
-		if (read_gbs && r)
-			tb[r - 1] = bw_pass();
+		if (ys == READ_BW && r)
+			tb[r - 1] = bw.bytes / bw_pass() * 1e-9;
+		else if (ys == FMA_PEAK && r)
+			tb[r - 1] = fma_pass();
 		t0 = now_s();
 		ret = tnpu_inproc_run(npu, s->buf.va, s->len, 0, 0, &job);
 
@@ -400,8 +413,8 @@ static double time_stream(struct stream *s, unsigned int reps, double *read_gbs)
 		if (r)
 			t[r - 1] = now_s() - t0;
 	}
-	if (read_gbs)
-		*read_gbs = bw.bytes / median(tb, reps) * 1e-9;
+	if (ys != NO_YARDSTICK)
+		*ys_value = median(tb, reps);
 	return median(t, reps);
 }
 
@@ -488,7 +501,7 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, struct r
 	res->dtype = dtype_name(wtype);
 	res->path = q8 ? "q8" : "f32";
 	snprintf(res->shape, sizeof(res->shape), "M=1 %u mats %.0fMB", n, bytes / 1e6);
-	res->ms = time_stream(&s, o->reps, &res->read_gbs) * 1e3;
+	res->ms = time_stream(&s, o->reps, READ_BW, &res->read_gbs) * 1e3;
 	res->bytes = bytes;
 	res->flops = flops;
 	for (unsigned int i = 0; i < n; i++)
@@ -517,7 +530,7 @@ static void bench_prefill(const struct opts *o, uint32_t wtype, bool q8, uint32_
 	res->dtype = dtype_name(wtype);
 	res->path = q8 ? "q8" : "f32";
 	snprintf(res->shape, sizeof(res->shape), "M=%u N=%u K=%u", m, n, k);
-	res->ms = time_stream(&s, o->reps, NULL) * 1e3;
+	res->ms = time_stream(&s, o->reps, FMA_PEAK, &res->peak_gflops) * 1e3;
 	res->bytes = (double)row_bytes(wtype, k) * n + 4.0 * k * m + 4.0 * n * m;
 	res->flops = 2.0 * m * n * k;
 	nfree(&w);
@@ -546,7 +559,7 @@ static void bench_embed(const struct opts *o, uint32_t wtype, uint32_t m, struct
 	res->dtype = dtype_name(wtype);
 	res->path = "-";
 	snprintf(res->shape, sizeof(res->shape), "M=%u K=%u V=%u", m, HIDDEN, VOCAB);
-	res->ms = time_stream(&s, o->reps, NULL) * 1e3;
+	res->ms = time_stream(&s, o->reps, NO_YARDSTICK, NULL) * 1e3;
 	res->bytes = (double)m * (row_bytes(wtype, HIDDEN) + 4.0 * HIDDEN);
 	res->flops = 0;
 	nfree(&table);
@@ -580,12 +593,14 @@ static void print_results(const struct opts *o, const struct machine *mc,
 		for (unsigned int i = 0; i < n; i++) {
 			double gbs = r[i].bytes / r[i].ms * 1e-6, gfl = r[i].flops / r[i].ms * 1e-6;
 			double rbw = r[i].read_gbs ? r[i].read_gbs : mc->read_gbs;
+			double pk = r[i].peak_gflops ? r[i].peak_gflops : mc->peak_gflops;
 
 			printf("    {\"op\": \"%s\", \"dtype\": \"%s\", \"path\": \"%s\", "
 			       "\"shape\": \"%s\", \"ms\": %.4f, \"gbs\": %.3f, \"gflops\": %.3f, "
-			       "\"mem_read_gbs\": %.3f, \"bw_ratio\": %.4f, \"peak_ratio\": %.4f}%s\n",
+			       "\"mem_read_gbs\": %.3f, \"bw_ratio\": %.4f, \"peak_gflops\": %.2f, "
+			       "\"peak_ratio\": %.4f}%s\n",
 			       r[i].op, r[i].dtype, r[i].path, r[i].shape, r[i].ms, gbs, gfl,
-			       rbw, gbs / rbw, gfl / mc->peak_gflops, i + 1 < n ? "," : "");
+			       rbw, gbs / rbw, pk, gfl / pk, i + 1 < n ? "," : "");
 		}
 		printf("  ]\n}\n");
 		return;
@@ -600,16 +615,16 @@ static void print_results(const struct opts *o, const struct machine *mc,
 	for (unsigned int i = 0; i < n; i++) {
 		double gbs = r[i].bytes / r[i].ms * 1e-6, gfl = r[i].flops / r[i].ms * 1e-6;
 		double rbw = r[i].read_gbs ? r[i].read_gbs : mc->read_gbs;
+		double pk = r[i].peak_gflops ? r[i].peak_gflops : mc->peak_gflops;
 
 		if (o->format == FMT_CSV)
 			printf("%s,%s,%s,%s,%.4f,%.3f,%.3f,%.2f,%.4f,%.1f,%.4f\n", r[i].op,
 			       r[i].dtype, r[i].path, r[i].shape, r[i].ms, gbs, gfl, rbw,
-			       gbs / rbw, mc->peak_gflops, gfl / mc->peak_gflops);
+			       gbs / rbw, pk, gfl / pk);
 		else
 			printf("| %s | %s | %s | %s | %.3f | %.2f | %.2f | %.2f | %.0f%% | %.1f | %.0f%% |\n",
 			       r[i].op, r[i].dtype, r[i].path, r[i].shape, r[i].ms, gbs, gfl,
-			       rbw, 100 * gbs / rbw, mc->peak_gflops,
-			       100 * gfl / mc->peak_gflops);
+			       rbw, 100 * gbs / rbw, pk, 100 * gfl / pk);
 	}
 }
 
@@ -702,7 +717,7 @@ int main(int argc, char **argv)
 
 	bw_init(o.threads, o.bw_bytes);
 	mc.read_gbs = measure_read_bw(o.reps);
-	mc.peak_gflops = measure_peak_flops(o.threads, o.reps);
+	mc.peak_gflops = measure_peak_flops(o.reps);
 	npu = tnpu_inproc_create(o.threads);
 	if (!npu)
 		die("creating the in-process NPU", errno);
