@@ -87,7 +87,7 @@ int tnpu_fw_op_argmax(struct tnpu_fw_exec *ex, const void *cmd)
 
 struct sample_job {
 	struct fw_tensor logits, out, scratch;
-	float temperature, top_p;
+	float temperature, top_p, min_p;
 	__u32 top_k;
 	__u64 seed, counter;
 };
@@ -214,6 +214,10 @@ static void sample_run(void *arg, unsigned int worker, __u64 first, __u64 end)
 			}
 		}
 	}
+	/* min-p: p[] is sorted, so the survivors are again a prefix. */
+	if (j->min_p > 0)
+		while (kept > 1 && p[kept - 1] < j->min_p * p[0])
+			kept--;
 	sum = 0;
 	for (i = 0; i < kept; i++)
 		sum += p[i];
@@ -233,15 +237,14 @@ static int sample_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 	struct sample_job *j = job;
 	int ret;
 
-	if (c->pad)
-		return fw_bad(ex);
 	j->temperature = fw_f32_bits(c->temperature);
 	j->top_p = fw_f32_bits(c->top_p);
+	j->min_p = fw_f32_bits(c->min_p);
 	j->top_k = c->top_k;
 	j->seed = c->seed;
 	j->counter = c->counter + ex->params->pos;
 	if (!(j->temperature < 1e30f && j->temperature > -1e30f) ||
-	    !(j->top_p >= 0 && j->top_p < 1e30f))
+	    !(j->top_p >= 0 && j->top_p < 1e30f) || !(j->min_p >= 0 && j->min_p <= 1))
 		return fw_bad(ex);
 	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j->logits);
 	if (!ret)

@@ -364,6 +364,12 @@ static int by_logit_desc(const void *pa, const void *pb)
 int32_t ref_sample(const float *logits, int n, float temperature, int top_k, float top_p,
 		   uint64_t seed, uint64_t counter)
 {
+	return ref_sample_min_p(logits, n, temperature, top_k, top_p, 0, seed, counter);
+}
+
+int32_t ref_sample_min_p(const float *logits, int n, float temperature, int top_k, float top_p,
+			 float min_p, uint64_t seed, uint64_t counter)
+{
 	if (temperature <= 0 || top_k == 1)
 		return ref_argmax(logits, n);
 
@@ -389,6 +395,8 @@ int32_t ref_sample(const float *logits, int n, float temperature, int top_k, flo
 			}
 		}
 	}
+	while (min_p > 0 && kept > 1 && p[kept - 1] < min_p * p[0])
+		kept--;
 	sum = 0;
 	for (i = 0; i < kept; i++)
 		sum += p[i];

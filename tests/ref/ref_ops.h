@@ -86,5 +86,8 @@ int32_t ref_argmax(const float *x, int n);
 double ref_sample_uniform(uint64_t seed, uint64_t counter);
 int32_t ref_sample(const float *logits, int n, float temperature, int top_k, float top_p,
 		   uint64_t seed, uint64_t counter);
+/* The same with a min-p floor (candidates below min_p times the best drop). */
+int32_t ref_sample_min_p(const float *logits, int n, float temperature, int top_k, float top_p,
+			 float min_p, uint64_t seed, uint64_t counter);
 
 #endif /* TNPU_REF_OPS_H */

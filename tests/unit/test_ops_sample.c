@@ -49,7 +49,7 @@ struct sampler {
 };
 
 static int32_t npu_sample(struct ot *t, struct sampler *s, float temp, uint32_t top_k, float top_p,
-			  uint64_t seed, uint64_t counter, int indirect_pos)
+			  float min_p, uint64_t seed, uint64_t counter, int indirect_pos)
 {
 	struct tnpu_cmd_sample *c;
 
@@ -63,6 +63,7 @@ static int32_t npu_sample(struct ot *t, struct sampler *s, float temp, uint32_t 
 	c->temperature = ot_f32_bits(temp);
 	c->top_k = top_k;
 	c->top_p = ot_f32_bits(top_p);
+	c->min_p = ot_f32_bits(min_p);
 	c->seed = seed;
 	c->counter = counter;
 	c->logits = ot_tensor(s->logits.va, s->dt, s->n, 1, 1, 1);
@@ -93,10 +94,11 @@ static void sampler_fini(struct ot *t, struct sampler *s)
 
 static void test_sample_matches_reference(void **state)
 {
-	static const struct { float temp; int top_k; float top_p; } cfgs[] = {
-		{ 0.8f, 40, 0.95f }, { 1.0f, 0, 0 }, { 1.5f, 5, 1.0f }, { 0.5f, 0, 0.5f },
-		{ 0, 40, 0.9f }, { 1.0f, 1, 0 }, { 2.0f, 100000, 0.99f },
-		{ 1e-40f, 10, 0 },	/* 1/T overflows: must still pick the max */
+	static const struct { float temp; int top_k; float top_p, min_p; } cfgs[] = {
+		{ 0.8f, 40, 0.95f, 0 }, { 1.0f, 0, 0, 0 }, { 1.5f, 5, 1.0f, 0 }, { 0.5f, 0, 0.5f, 0 },
+		{ 0, 40, 0.9f, 0 }, { 1.0f, 1, 0, 0 }, { 2.0f, 100000, 0.99f, 0 },
+		{ 1e-40f, 10, 0, 0 },	/* 1/T overflows: must still pick the max */
+		{ 1.0f, 0, 0, 0.05f }, { 3.0f, 40, 0.95f, 0.1f }, { 1.0f, 0, 0, 1.0f },
 	};
 	static const uint32_t sizes[] = { 1, 2, 50, 4096, 32000 };
 	struct ot *t = *state;
@@ -113,9 +115,11 @@ static void test_sample_matches_reference(void **state)
 			for (size_t i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++)
 				for (uint64_t ctr = 0; ctr < 12; ctr++) {
 					int32_t got = npu_sample(t, &s, cfgs[i].temp, cfgs[i].top_k,
-								 cfgs[i].top_p, 1234, ctr, -1);
-					int32_t want = ref_sample(x, n, cfgs[i].temp, cfgs[i].top_k,
-								  cfgs[i].top_p, 1234, ctr);
+								 cfgs[i].top_p, cfgs[i].min_p, 1234,
+								 ctr, -1);
+					int32_t want = ref_sample_min_p(x, n, cfgs[i].temp,
+									cfgs[i].top_k, cfgs[i].top_p,
+									cfgs[i].min_p, 1234, ctr);
 
 					if (got != want)
 						fprintf(stderr, "n %u dt %u cfg %zu ctr %lu: got %d want %d\n",
@@ -139,7 +143,7 @@ static void test_sample_distribution(void **state)
 
 	sampler_init(t, &s, 8, TNPU_DT_F32, x);
 	for (int i = 0; i < draws; i++)
-		counts[npu_sample(t, &s, 1.0f, 3, 0, 42, 0, i)]++;
+		counts[npu_sample(t, &s, 1.0f, 3, 0, 0, 42, 0, i)]++;
 	for (int i = 0; i < 8; i++)
 		if (i != 3 && i != 6 && i != 2)
 			assert_int_equal(counts[i], 0);

@@ -698,7 +698,9 @@ struct tnpu_cmd_argmax {
  * With @temperature <= 0 or @top_k == 1 this is ARGMAX. Otherwise the
  * @top_k largest logits (all when 0; order: value, then lower index) become
  * probabilities softmax(l / @temperature); the smallest prefix whose sum
- * reaches @top_p is kept (all when @top_p is 0 or >= 1), and the token is
+ * reaches @top_p is kept (all when @top_p is 0 or >= 1), of which only the
+ * candidates with at least @min_p times the top probability stay (all when
+ * @min_p is 0), and the token is
  * the first whose running sum exceeds u times the kept sum, u in [0, 1)
  * being splitmix64(@seed + c * 0x9e3779b97f4a7c15) >> 40 scaled by 2^-24,
  * where c = @counter (+ &tnpu_param_block.pos with %TNPU_CMD_F_INDIRECT).
@@ -714,8 +716,8 @@ struct tnpu_cmd_sample {
 	__u32 top_k;
 	/** @top_p: binary32 nucleus mass. */
 	__u32 top_p;
-	/** @pad: zero. */
-	__u32 pad;
+	/** @min_p: binary32 in [0, 1], relative probability floor. */
+	__u32 min_p;
 	/** @seed: RNG seed. */
 	__u64 seed;
 	/** @counter: RNG stream position. */
