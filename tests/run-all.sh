@@ -18,7 +18,8 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-O=$TOP/build
+O=$(realpath -m "${O:-$TOP/build}")
+export O
 O_ASAN=$TOP/build-asan
 LOGS=$O/check
 mkdir -p "$LOGS"
