@@ -5,6 +5,7 @@
  * Copyright (C) 2026 The tnpu authors
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +135,18 @@ void ref_llama_forward(struct ref_llama_state *s, const struct ref_llama_weights
 		for (int i = 0; i < kvdim; i++) {
 			kc[(size_t)pos * kvdim + i] = c->kv_f16 ? ref_f16_round(s->k[i]) : s->k[i];
 			vc[(size_t)pos * kvdim + i] = c->kv_f16 ? ref_f16_round(s->v[i]) : s->v[i];
+		}
+		if (c->kv_q8) {
+			/* What a Q8_0 cache gives back: blocks of 32 within each head. */
+			uint8_t *blocks = malloc((size_t)kvdim / 32 * 34);
+
+			if (!blocks)
+				abort();
+			ref_q8_0_quantize(s->k, blocks, kvdim);
+			ref_q8_0_dequantize(blocks, kc + (size_t)pos * kvdim, kvdim);
+			ref_q8_0_quantize(s->v, blocks, kvdim);
+			ref_q8_0_dequantize(blocks, vc + (size_t)pos * kvdim, kvdim);
+			free(blocks);
 		}
 		for (int h = 0; h < c->n_head; h++) {
 			const float *q = s->q + (size_t)h * hd;

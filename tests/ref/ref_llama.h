@@ -14,6 +14,7 @@ struct ref_llama_config {
 	float norm_eps, rope_base;
 	int rope_neox;		/* rotate (i, i + rope_dims/2) instead of (2i, 2i+1) */
 	int kv_f16;		/* store the KV cache rounded to binary16, as the NPU */
+	int kv_q8;		/* store it through Q8_0 instead (head_dim a multiple of 32) */
 	int q8_act;		/* round matmul inputs through Q8_0 (8-bit activations) */
 };
 

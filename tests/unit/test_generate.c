@@ -142,7 +142,9 @@ static void add_vocab(struct gguf_writer *gw, int n)
 }
 
 /* Writes a random model of @arch to tmp_path and fills @m with its float weights. */
-static void make_model(struct rand_model *m, const char *arch, uint32_t wtype, unsigned int seed)
+/* @head_dim 16 or 32 (with dim 4 heads of it). */
+static void make_model(struct rand_model *m, const char *arch, uint32_t wtype, int head_dim,
+		       unsigned int seed)
 {
 	bool qwen2 = !strcmp(arch, "qwen2");
 	struct ref_llama_config *c = &m->c;
@@ -152,7 +154,8 @@ static void make_model(struct rand_model *m, const char *arch, uint32_t wtype, u
 
 	memset(m, 0, sizeof(*m));
 	*c = (struct ref_llama_config){
-		.dim = 64, .n_layer = 2, .n_head = 4, .n_head_kv = 2, .head_dim = 16, .ffn = 96,
+		.dim = 4 * head_dim, .n_layer = 2, .n_head = 4, .n_head_kv = 2, .head_dim = head_dim,
+		.ffn = 96,
 		.n_vocab = 83, .n_ctx = 48, .rope_dims = qwen2 ? 16 : 8, .norm_eps = 1e-5f,
 		.rope_base = qwen2 ? 1000000.0f : 10000.0f, .rope_neox = qwen2, .kv_f16 = 1,
 	};
@@ -271,21 +274,24 @@ static int on_token(void *user, int32_t token, const char *text, size_t len)
 	return 0;
 }
 
-static void run_random(const char *arch, uint32_t wtype, uint32_t max_batch, int q8_act,
-		       const struct tnpu_llm_sampling *samp)
+static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, int q8_act,
+			  int kv_q8, const struct tnpu_llm_sampling *samp)
 {
 	static const int32_t prompt[] = { 1, 17, 5, 82, 40, 40, 3, 60, 11, 29, 71 };
 	const int n_prompt = sizeof(prompt) / sizeof(prompt[0]), n_gen = 12;
 	struct tnpu_llm_options opt = {
 		.backend = TNPU_BACKEND_INPROC, .max_batch = max_batch, .q8_act = q8_act,
+		.kv_q8 = kv_q8,
 	};
 	struct rand_model m;
 	struct follow f = { .m = &m, .samp = *samp };
 	struct tnpu_llm_stats st;
 	int ret;
 
-	make_model(&m, arch, wtype, 1000 + wtype);
+	make_model(&m, arch, wtype, kv_q8 ? 32 : 16, 1000 + wtype);
 	m.c.q8_act = q8_act;
+	m.c.kv_q8 = kv_q8;
+	m.c.kv_f16 = !kv_q8;
 	ret = tnpu_llm_load(tmp_path, &opt, &f.llm);
 	if (ret)
 		fail_msg("load: %s", tnpu_last_error());
@@ -303,15 +309,22 @@ static void run_random(const char *arch, uint32_t wtype, uint32_t max_batch, int
 	assert_int_equal(f.steps, n_gen);
 	assert_int_equal(st.n_prompt, n_prompt);
 	assert_int_equal(st.n_generated, n_gen);
-	printf("  %s %s%s batch %u temp %.1f: %d steps, worst logit error %.2e\n", arch,
+	printf("  %s %s%s%s batch %u temp %.1f: %d steps, worst logit error %.2e\n", arch,
 	       wtype == TNPU_DT_F32 ? "F32" : wtype == TNPU_DT_F16 ? "F16" :
 	       wtype == TNPU_DT_Q8_0 ? "Q8_0" : "Q4_0", q8_act ? " (8-bit activations)" : "",
+	       kv_q8 ? " (Q8_0 KV cache)" : "",
 	       max_batch, samp->temperature, f.steps,
 	       f.worst);
 	free(f.ref_logits);
 	ref_llama_free(f.ref);
 	tnpu_llm_free(f.llm);
 	free_model(&m);
+}
+
+static void run_random(const char *arch, uint32_t wtype, uint32_t max_batch, int q8_act,
+		       const struct tnpu_llm_sampling *samp)
+{
+	run_random_kv(arch, wtype, max_batch, q8_act, 0, samp);
 }
 
 static const struct tnpu_llm_sampling greedy = { 0 };
@@ -333,6 +346,13 @@ static void test_qwen2_random(void **state)
 	run_random("qwen2", TNPU_DT_F32, 0, 0, &greedy);
 	run_random("qwen2", TNPU_DT_Q4_0, 5, 0, &greedy);
 	run_random("qwen2", TNPU_DT_Q4_0, 0, 1, &greedy);
+}
+
+static void test_kv_q8(void **state)
+{
+	(void)state;
+	run_random_kv("llama", TNPU_DT_F32, 0, 0, 1, &greedy);
+	run_random_kv("qwen2", TNPU_DT_Q8_0, 4, 1, 1, &greedy);
 }
 
 static void test_sampling(void **state)
@@ -357,7 +377,12 @@ static void test_errors(void **state)
 	assert_null(llm);
 	assert_non_null(strstr(tnpu_last_error(), "/nonexistent.gguf"));
 
-	make_model(&m, "llama", TNPU_DT_F32, 7);
+	make_model(&m, "llama", TNPU_DT_F32, 16, 7);
+	/* A Q8_0 KV cache needs heads of a multiple of 32. */
+	opt.kv_q8 = 1;
+	assert_int_equal(tnpu_llm_load(tmp_path, &opt, &llm), -EINVAL);
+	assert_non_null(strstr(tnpu_last_error(), "multiple of 32, not 16"));
+	opt.kv_q8 = 0;
 	assert_int_equal(tnpu_llm_load(tmp_path, &opt, &llm), 0);
 	assert_int_equal(tnpu_llm_generate(llm, prompt, 17, 4, NULL, NULL, NULL, NULL), -E2BIG);
 	assert_non_null(strstr(tnpu_last_error(), "17 tokens"));
@@ -449,6 +474,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_llama_random),
 		cmocka_unit_test(test_qwen2_random),
+		cmocka_unit_test(test_kv_q8),
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_stories260k),
 		cmocka_unit_test(test_errors),

@@ -34,6 +34,8 @@ struct tnpu_llm_options {
 	int q8_act;
 	/* Time every command of the decode steps (tnpu_llm_decode_profile()). */
 	int profile;
+	/* KV cache in Q8_0 instead of F16 (half the memory; head size a multiple of 32). */
+	int kv_q8;
 };
 
 struct tnpu_llm_info {
@@ -44,7 +46,8 @@ struct tnpu_llm_info {
 	/* activation memory: planned slots, their bytes, and bytes without reuse */
 	uint32_t act_slots;
 	uint64_t act_bytes, act_bytes_unplanned;
-	uint64_t kv_bytes;	/* F16 KV cache, all layers */
+	uint64_t kv_bytes;	/* KV cache, all layers */
+	int kv_q8;		/* the KV cache is Q8_0, not F16 */
 	const char *device;	/* device path or "in-process" */
 };
 

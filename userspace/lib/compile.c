@@ -122,6 +122,19 @@ static struct tnpu_tensor heads_of(const struct plan *p, const struct graph *g, 
 	return dense(addr(p, g, v, 0), TNPU_DT_F32, val->width / heads, heads, val->rows);
 }
 
+/* A layer's K or V cache at @va: {head_dim, n_head_kv, n_ctx}, F16 or Q8_0. */
+static struct tnpu_tensor kv_cache(const struct plan *p, uint64_t va)
+{
+	const struct model_hparams *hp = &p->m->hp;
+	struct tnpu_tensor t = {
+		.addr = va, .dtype = p->kv_q8 ? TNPU_DT_Q8_0 : TNPU_DT_F16,
+		.ne = { hp->head_dim, hp->n_head_kv, p->n_ctx, 1 },
+		.nb = { p->kv_q8 ? 34 : 2, p->kv_row_bytes, p->kv_row_bytes * hp->n_head_kv,
+			p->kv_row_bytes * hp->n_head_kv * p->n_ctx },
+	};
+	return t;
+}
+
 static void emit_matmul(struct emitter *e, const struct graph *g, const struct gnode *n)
 {
 	struct plan *p = e->p;
@@ -202,8 +215,8 @@ static void emit_node(struct emitter *e, const struct graph *g, const struct gno
 			.q = heads_of(p, g, n->in[0], hp->n_head),
 			.k = heads_of(p, g, n->in[1], hp->n_head_kv),
 			.v = heads_of(p, g, n->in[2], hp->n_head_kv),
-			.k_cache = dense(kc, TNPU_DT_F16, hp->head_dim, hp->n_head_kv, p->n_ctx),
-			.v_cache = dense(vc, TNPU_DT_F16, hp->head_dim, hp->n_head_kv, p->n_ctx),
+			.k_cache = kv_cache(p, kc),
+			.v_cache = kv_cache(p, vc),
 			.out = heads_of(p, g, n->out, hp->n_head),
 			.scratch = dense(act(p, p->attn_scratch), TNPU_DT_F32,
 					 (uint32_t)p->attn_scratch_floats, p->num_cores, 1),
@@ -364,12 +377,11 @@ static int map_weights(struct plan *p)
 }
 
 int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
-		uint32_t max_batch, bool q8_act, struct plan *p)
+		uint32_t max_batch, bool q8_act, bool kv_q8, struct plan *p)
 {
 	const struct model_hparams *hp = &m->hp;
 	uint64_t t = max_batch, f = sizeof(float), used = 0, cmd_bytes;
 	uint64_t qdim = (uint64_t)hp->n_head * hp->head_dim;
-	uint64_t kvdim = (uint64_t)hp->n_head_kv * hp->head_dim;
 	uint64_t widest = hp->ffn > hp->dim ? hp->ffn : hp->dim;
 	struct tnpu_device_info info;
 	struct graph g;
@@ -382,6 +394,10 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	p->n_ctx = n_ctx;
 	p->max_batch = max_batch;
 	p->q8_act = q8_act;
+	p->kv_q8 = kv_q8;
+	if (kv_q8 && hp->head_dim % 32)
+		return tnpu_fail(-EINVAL, "a Q8_0 KV cache needs a head size multiple of 32, not %u",
+				 hp->head_dim);
 	if (!n_ctx || !max_batch || max_batch > n_ctx)
 		return tnpu_fail(-EINVAL, "bad context length %u or prefill batch %u (1 to the context)",
 				 n_ctx, max_batch);
@@ -412,7 +428,8 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	p->mm_scratch = take(&used, p->mm_scratch_size);
 	p->sample_scratch = take(&used, 4 * TNPU_SAMPLE_SCRATCH_ELEMS(hp->n_vocab));
 
-	p->kv_layer_bytes = (2 * kvdim * n_ctx + 63) & ~63ULL;
+	p->kv_row_bytes = kv_q8 ? hp->head_dim / 32 * 34 : 2 * (uint64_t)hp->head_dim;
+	p->kv_layer_bytes = (p->kv_row_bytes * hp->n_head_kv * n_ctx + 63) & ~63ULL;
 	/* Each command is at most TNPU_CMD_MAX_SIZE bytes; 20 per layer is ample. */
 	cmd_bytes = (uint64_t)(hp->n_layer + 1) * 20 * 320;
 	cmd_bytes = cmd_bytes < CMD_BUF_MIN ? CMD_BUF_MIN : cmd_bytes;

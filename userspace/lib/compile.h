@@ -4,7 +4,7 @@
  *
  * The memory plan puts the weights in place (the mapped GGUF file wrapped
  * as a read-only buffer), one set of activation buffers sized for a prefill
- * chunk and reused by every layer, and an F16 KV cache per layer. Two kinds
+ * chunk and reused by every layer, and an F16 (or Q8_0) KV cache per layer. Two kinds
  * of stream are recorded: a prefill stream for a chunk of T prompt tokens
  * (ids written by the host) and the decode stream for one token, which
  * embeds the token the previous step sampled on the NPU. Both read the
@@ -39,7 +39,7 @@ struct plan {
 	struct tnpu_device *dev;
 	const struct model *m;
 	uint32_t n_ctx, max_batch, num_cores;
-	bool q8_act, zero_copy;
+	bool q8_act, kv_q8, zero_copy;
 
 	struct tnpu_bo *weights_bo;	/* the file (or a copy), from offset 0 */
 	struct tnpu_bo *acts_bo, *kv_bo, *cmd_bo;
@@ -52,6 +52,7 @@ struct plan {
 	uint64_t logits, ids, next, params;
 	uint64_t attn_scratch, attn_scratch_floats, mm_scratch, mm_scratch_size, sample_scratch;
 	uint64_t kv_layer_bytes;	/* one cache (K or V) of one layer */
+	uint64_t kv_row_bytes;		/* one head of one token */
 
 	struct stream_buf decode, prefill;
 	uint32_t prefill_tokens;	/* chunk length the prefill stream is for */
@@ -61,7 +62,7 @@ struct plan {
 
 /* Buffers and memory plan; @max_batch tokens per prefill chunk. */
 int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
-		uint32_t max_batch, bool q8_act, struct plan *p);
+		uint32_t max_batch, bool q8_act, bool kv_q8, struct plan *p);
 void plan_destroy(struct plan *p);
 
 /* (Re)records the decode stream for @samp; forgets the prefill stream. */

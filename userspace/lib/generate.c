@@ -166,7 +166,8 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 
 	ret = tnpu_device_open(&llm->dev, opt->backend);
 	if (!ret)
-		ret = plan_create(llm->dev, &llm->model, n_ctx, batch, opt->q8_act, &llm->plan);
+		ret = plan_create(llm->dev, &llm->model, n_ctx, batch, opt->q8_act, opt->kv_q8,
+				  &llm->plan);
 	if (!ret)
 		ret = tnpu_queue_create(llm->dev, DRM_TNPU_PRIORITY_NORMAL, &llm->queue);
 	if (!ret)
@@ -196,7 +197,7 @@ TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info
 		.weight_bytes = bytes, .zero_copy = llm->plan.zero_copy,
 		.act_slots = (uint32_t)llm->plan.n_slots, .act_bytes = llm->plan.slots_bytes,
 		.act_bytes_unplanned = llm->plan.naive_bytes,
-		.kv_bytes = 2 * llm->plan.kv_layer_bytes * hp->n_layer,
+		.kv_bytes = 2 * llm->plan.kv_layer_bytes * hp->n_layer, .kv_q8 = llm->plan.kv_q8,
 		.device = tnpu_device_path(llm->dev),
 	};
 }

@@ -17,10 +17,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tnpu-run -m MODEL.gguf [-p PROMPT] [-n TOKENS] [--temp T] [--top-k K]\n"
 		"                [--top-p P] [--seed S] [--ctx N] [--batch N] [--f32-act]\n"
-		"                [--backend auto|kernel|inproc] [--ids] [--profile]\n"
+		"                [--kv-q8] [--backend auto|kernel|inproc] [--ids] [--profile]\n"
 		"Generates up to TOKENS tokens (default 64) after PROMPT (with BOS) on the\n"
 		"NPU, greedy unless --temp > 0, and prints the text and the tokens/s.\n"
 		"Matmuls with quantized weights use 8-bit activations unless --f32-act.\n"
+		"--kv-q8 keeps the KV cache in Q8_0 instead of F16.\n"
 		"--ids also prints the prompt and generated token ids; --profile the NPU time\n"
 		"of a decode step per kind of command.\n");
 }
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'B' },
 		{ "q8-act", no_argument, NULL, 'q' },
 		{ "f32-act", no_argument, NULL, 'F' },
+		{ "kv-q8", no_argument, NULL, 'Q' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "ids", no_argument, NULL, 'i' },
 		{ "profile", no_argument, NULL, 'r' },
@@ -129,6 +131,7 @@ int main(int argc, char **argv)
 			break;
 		case 'q': lo.q8_act = 1; break;
 		case 'F': lo.q8_act = 0; break;
+		case 'Q': lo.kv_q8 = 1; break;
 		case 'i': out.print_ids = 1; break;
 		case 'r': lo.profile = 1; break;
 		case 'b':
@@ -171,9 +174,9 @@ int main(int argc, char **argv)
 		info.zero_copy ? "zero copy" : "copied", info.device);
 	fprintf(stderr,
 		"tnpu-run: activations %u planned buffers, %.1f KiB (%.1f KiB without reuse); "
-		"KV cache %.1f MiB (F16)\n",
+		"KV cache %.1f MiB (%s)\n",
 		info.act_slots, info.act_bytes / 1024.0, info.act_bytes_unplanned / 1024.0,
-		info.kv_bytes / 1048576.0);
+		info.kv_bytes / 1048576.0, info.kv_q8 ? "Q8_0" : "F16");
 
 	n_ids = tnpu_llm_tokenize(llm, prompt, 1, NULL, 0);
 	if (n_ids > 0) {
