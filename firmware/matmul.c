@@ -338,7 +338,7 @@ int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
 	else if (c->x.dtype != TNPU_DT_F32)
 		need = (__u64)m * k * sizeof(float);
 	if (need) {
-		if (c->scratch_size < need)
+		if (c->scratch_size < need || (c->scratch & 3))
 			return bad(ex);
 		ret = tnpu_fw_mem(ex, c->scratch, need, 1, &scratch);
 		if (ret)

@@ -145,7 +145,7 @@ static __u64 tensor_extent(const struct tnpu_tensor *t, __u32 block_elems, __u32
 int tnpu_fw_tensor(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 		   __u32 allowed_dtypes, unsigned int max_dims, int write, void **host)
 {
-	__u32 block_elems, block_bytes;
+	__u32 block_elems, block_bytes, align;
 	__u64 extent;
 	unsigned int i;
 
@@ -158,6 +158,10 @@ int tnpu_fw_tensor(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 			return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
 	}
 	if (t->ne[0] % block_elems || t->nb[0] != block_bytes)
+		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	/* Elements (and blocks' F16 scales) are naturally aligned. */
+	align = block_bytes % 4 == 0 ? 4 : 2;
+	if ((t->addr | t->nb[1] | t->nb[2] | t->nb[3]) & (align - 1))
 		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
 	extent = tensor_extent(t, block_elems, block_bytes);
 	if (!extent || extent > TNPU_VA_SIZE)

@@ -390,6 +390,11 @@ static void test_matmul_bad(void **state)
 	CASE((f.cmd.scratch = f.scratch.va, f.cmd.scratch_size = 4096),
 	     DRM_TNPU_ERR_BAD_COMMAND);					/* scratch unused */
 	CASE(f.cmd.x.dtype = TNPU_DT_F16, DRM_TNPU_ERR_BAD_COMMAND);	/* F16 x needs scratch */
+	CASE(f.cmd.x.addr += 2, DRM_TNPU_ERR_BAD_COMMAND);		/* F32 not 4-aligned */
+	CASE(f.cmd.x.nb[1] = 258, DRM_TNPU_ERR_BAD_COMMAND);		/* row stride */
+	CASE(f.cmd.w.addr += 1, DRM_TNPU_ERR_BAD_COMMAND);		/* Q4_0 scale odd */
+	CASE((f.cmd.hdr.flags = TNPU_MATMUL_F_Q8_ACT, f.cmd.scratch = f.scratch.va + 2,
+	      f.cmd.scratch_size = 2048), DRM_TNPU_ERR_BAD_COMMAND);	/* scratch alignment */
 	CASE(f.cmd.w.addr = 0x1000, DRM_TNPU_ERR_MMU_FAULT);
 	CASE(f.cmd.y.nb[1] = 4096, DRM_TNPU_ERR_MMU_FAULT);		/* row 1 off the end */
 #undef CASE

@@ -19,6 +19,7 @@
 
 #include "drm/tnpu_accel.h"
 #include "drm/tnpu_dev.h"
+#include "fw_internal.h"
 
 /* Generous: a busy host can starve a job for a while without it hanging. */
 #define DEFAULT_HANG_TIMEOUT_NS 10000000000ULL
@@ -492,6 +493,9 @@ struct tnpu_inproc *tnpu_inproc_create(unsigned int num_cores)
 	npu = calloc(1, sizeof(*npu));
 	if (!npu)
 		return NULL;
+	/* Run everything on the portable kernels, e.g. to compare results. */
+	if (getenv("TNPU_FW_PORTABLE") && strcmp(getenv("TNPU_FW_PORTABLE"), "0"))
+		tnpu_fw_force_portable(1);
 	npu->num_cores = num_cores;
 	npu->hang_timeout_ns = DEFAULT_HANG_TIMEOUT_NS;
 	npu->pt_root = pt_alloc();

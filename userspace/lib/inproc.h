@@ -21,7 +21,8 @@ struct tnpu_inproc;
 /*
  * Create an NPU with @num_cores compute cores (0: one per online CPU), each
  * a thread (the caller of tnpu_inproc_run() is core 0). NULL on failure
- * (errno set).
+ * (errno set). With TNPU_FW_PORTABLE=1 in the environment the firmware uses
+ * its portable C kernels only (no AVX2), process-wide.
  */
 struct tnpu_inproc *tnpu_inproc_create(unsigned int num_cores);
 void tnpu_inproc_destroy(struct tnpu_inproc *npu);
