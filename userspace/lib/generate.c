@@ -303,7 +303,8 @@ TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int 
 		cfg.top_p = sampling->top_p;
 		cfg.seed = sampling->seed;
 	}
-	if (!p->recorded || memcmp(&cfg, &p->samp, sizeof(cfg))) {
+	if (!p->recorded || cfg.temperature != p->samp.temperature || cfg.top_k != p->samp.top_k ||
+	    cfg.top_p != p->samp.top_p || cfg.seed != p->samp.seed) {
 		ret = plan_record_decode(p, &cfg);
 		if (ret)
 			return ret;
