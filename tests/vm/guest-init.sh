@@ -36,6 +36,7 @@ TNPU_PARAMS=
 TNPU_EXTRA=
 TNPU_TEST_TIMEOUT=0
 TNPU_SHELL=0
+TNPU_SHARES=
 . /etc/tnpu-vm.conf
 
 marker() {
@@ -73,6 +74,13 @@ marker "VM-START $(uname -r)"
 
 for m in $TNPU_DEPS; do
 	step "insmod-$(modname "$m")" insmod "$m"
+done
+
+# Host directories shared over 9p, at the same path as on the host.
+for share in $TNPU_SHARES; do
+	mkdir -p "${share#*:}"
+	step "mount-${share%%:*}" mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=1048576 \
+		"${share%%:*}" "${share#*:}"
 done
 
 if [ -n "$TNPU_KO" ]; then

@@ -25,6 +25,7 @@ fi
 [ -f "$TNPU_TOP/tnpu.ko" ] || vm_die "tnpu.ko not built: run make module"
 
 bin="$TNPU_BUILD/bin"
+share_args=()
 list="$TNPU_BUILD/vm/main-job/commands"
 : >"$list"
 if [ -x "$bin/tnpu-info" ]; then
@@ -61,6 +62,16 @@ while IFS= read -r line || [ -n "$line" ]; do
 		echo "main-job: $missing not found: skipping '$line'"
 		continue
 	fi
+	# Big files (models) are shared over 9p rather than packed into the
+	# initramfs.
+	for w in "${arg_words[@]}"; do
+		w=${w#[\"\']}
+		w=${w%[\"\']}
+		if [[ "$w" == */* && -f "$w" ]] && [ "$(stat -c %s "$w")" -gt $((64 << 20)) ]; then
+			d=$(dirname "$(realpath "$w")")
+			[[ " ${share_args[*]} " == *" $d "* ]] || share_args+=(--share "$d")
+		fi
+	done
 	echo "$path${args:+ $args}" >>"$list"
 done <"${TNPU_MAIN_JOB_LIST:-$TNPU_TOP/tests/vm/main-job.list}"
 
@@ -68,4 +79,4 @@ done <"${TNPU_MAIN_JOB_LIST:-$TNPU_TOP/tests/vm/main-job.list}"
 echo "main-job: running in the VM:"
 sed "s|^$TNPU_BUILD/bin/|  |" "$list"
 exec "$TNPU_TOP/tests/vm/run-vm.sh" --workdir "$TNPU_BUILD/vm/main-job" \
-	--tests-file "$list" "$@"
+	--tests-file "$list" "${share_args[@]}" "$@"

@@ -28,6 +28,10 @@ Options:
   --module-params STR    parameters for tnpu.ko, e.g. "num_cores=2"
   --extra-module PATH    another .ko loaded after tnpu.ko (repeatable)
   --file PATH            copy a host file into the guest, same path (repeatable)
+  --share DIR            mount host DIR read-only in the guest at the same path
+                         (9p; for files too big to copy); its files are not
+                         copied. QEMU needs the matching -virtfs (run-vm.sh
+                         adds it): mount tag tnpu<N>, N counting from 0
   --tests-file FILE      more commands, one shell command line per line
                          ('#' comments and blank lines skipped)
   --test-timeout S       kill each test after S seconds inside the guest
@@ -42,6 +46,7 @@ tnpu_ko="$TNPU_TOP/tnpu.ko"
 params=""
 extra_modules=()
 files=()
+shares=()
 tests_files=()
 test_timeout=0
 shell=0
@@ -55,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--module-params) params=${2?--module-params needs a value}; shift 2 ;;
 	--extra-module) extra_modules+=("${2:?--extra-module needs a path}"); shift 2 ;;
 	--file) files+=("${2:?--file needs a path}"); shift 2 ;;
+	--share) shares+=("${2:?--share needs a directory}"); shift 2 ;;
 	--tests-file) tests_files+=("${2:?--tests-file needs a file}"); shift 2 ;;
 	--test-timeout) test_timeout=${2:?--test-timeout needs seconds}; shift 2 ;;
 	--shell) shell=1; shift ;;
@@ -87,6 +93,23 @@ fi
 for m in "${extra_modules[@]}"; do
 	[ -f "$m" ] || vm_die "extra module $m not found"
 done
+share_dirs=()
+for d in "${shares[@]}"; do
+	[ -d "$d" ] || vm_die "--share $d: not a directory"
+	d=$(realpath "$d")
+	[[ "$d" != *[,[:space:]]* ]] || vm_die "--share $d: no commas or spaces, please (QEMU option syntax)"
+	share_dirs+=("$d")
+done
+
+# A file under a shared directory is already visible in the guest.
+in_share() {
+	local d
+
+	for d in "${share_dirs[@]}"; do
+		[[ "$1" == "$d"/* ]] && return 0
+	done
+	return 1
+}
 
 # Commands, one per line.
 lines=()
@@ -157,7 +180,7 @@ for l in "${lines[@]}"; do
 	for w in "${words[@]}"; do
 		if [[ "$w" == */* ]] && [ -f "$w" ]; then
 			w=$(realpath "$w")
-			copy_with_libs "$w"
+			in_share "$w" || copy_with_libs "$w"
 		fi
 		new+="${new:+ }$w"
 	done
@@ -173,18 +196,25 @@ printf '%s\n' "${guest_lines[@]+"${guest_lines[@]}"}" | sed '/^$/d' >"$root/test
 # Dependencies in load order, from the unpacked Debian tree's modules.dep.
 declare -A seen_mod=()
 dep_paths=()
+# add_chain NAME: NAME and what it depends on, in load order.
+add_chain() {
+	local name=$1 chain kind path
+
+	chain=$(modprobe -d "$(vm_kernel_root)" -S "$krel" --show-depends "$name" 2>/dev/null) ||
+		vm_die "module '$name' is not in $moddir"
+	while read -r kind path _; do
+		[ "$kind" = insmod ] || continue   # "builtin foo": nothing to load
+		[ -n "${seen_mod[$path]:-}" ] && continue
+		seen_mod[$path]=1
+		dep_paths+=("$path")
+	done <<<"$chain"
+}
+
 add_deps_of() {
-	local ko=$1 dep path kind chain
+	local ko=$1 dep
 
 	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
-		chain=$(modprobe -d "$(vm_kernel_root)" -S "$krel" --show-depends "$dep" 2>/dev/null) ||
-			vm_die "module '$dep' needed by $ko is not in $moddir"
-		while read -r kind path _; do
-			[ "$kind" = insmod ] || continue   # "builtin foo": nothing to load
-			[ -n "${seen_mod[$path]:-}" ] && continue
-			seen_mod[$path]=1
-			dep_paths+=("$path")
-		done <<<"$chain"
+		add_chain "$dep"
 	done
 }
 
@@ -203,6 +233,10 @@ guest_ko() {
 	echo "$dir/$name.ko"
 }
 
+if [ ${#share_dirs[@]} -gt 0 ]; then
+	add_chain 9pnet_virtio
+	add_chain 9p
+fi
 [ -n "$tnpu_ko" ] && add_deps_of "$tnpu_ko"
 for m in "${extra_modules[@]}"; do
 	add_deps_of "$m"
@@ -232,6 +266,11 @@ fi
 	echo "TNPU_EXTRA=$(printf '%q' "$guest_extra")"
 	echo "TNPU_TEST_TIMEOUT=$test_timeout"
 	echo "TNPU_SHELL=$shell"
+	shares_conf=""
+	for i in "${!share_dirs[@]}"; do
+		shares_conf+="${shares_conf:+ }tnpu$i:${share_dirs[$i]}"
+	done
+	echo "TNPU_SHARES=$(printf '%q' "$shares_conf")"
 } >"$root/etc/tnpu-vm.conf"
 
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |

@@ -35,6 +35,8 @@ Options:
   --no-tnpu              boot without tnpu.ko
   --extra-module PATH    another .ko loaded after tnpu.ko (repeatable)
   --file PATH            copy a host file into the guest, same path (repeatable)
+  --share DIR            mount host DIR read-only at the same path in the guest
+                         (9p), instead of copying its files (repeatable)
   --tests-file FILE      commands, one shell command line per line
   --test-timeout S       per-test limit inside the guest (default: none)
   --shell                after the tests, an interactive shell on the console
@@ -63,6 +65,7 @@ verbose=0
 shell=0
 tnpu_ko="$TNPU_TOP/tnpu.ko"
 mk_args=()
+shares=()
 cmd_words=()
 
 need_arg() {
@@ -80,6 +83,7 @@ while [ $# -gt 0 ]; do
 	--verbose) verbose=1; shift ;;
 	--tnpu) need_arg "$@"; tnpu_ko=$2; shift 2 ;;
 	--no-tnpu) tnpu_ko=""; shift ;;
+	--share) need_arg "$@"; shares+=("$2"); mk_args+=("$1" "$2"); shift 2 ;;
 	--module-params|--extra-module|--file|--tests-file|--test-timeout)
 		need_arg "$@"; mk_args+=("$1" "$2"); shift 2 ;;
 	--shell) shell=1; mk_args+=(--shell); shift ;;
@@ -160,6 +164,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Shares: mount tags tnpu0, tnpu1... in --share order (mkinitramfs.sh).
+virtfs=()
+for i in "${!shares[@]}"; do
+	virtfs+=(-virtfs "local,path=$(realpath "${shares[$i]}"),mount_tag=tnpu$i,security_model=none,readonly=on")
+done
+
 # With --shell the terminal is the guest's console input; --foreground keeps
 # QEMU in the terminal's process group so that it may read it.
 qemu_in=/dev/null
@@ -171,7 +181,7 @@ fi
 start=$(date +%s.%N)
 timeout "${timeout_args[@]}" "$timeout_s" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$memory" \
 	-nographic -no-reboot -monitor none -serial stdio -vga none -nic none \
-	-kernel "$kernel_image" -initrd "$initrd" \
+	"${virtfs[@]}" -kernel "$kernel_image" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 log_buf_len=4M mitigations=off sysctl.kernel.hung_task_timeout_secs=60" \
 	<"$qemu_in" >"$fifo" 2>&1 &
 qemu_pid=$!

@@ -35,6 +35,10 @@ printf '#!/bin/sh\necho "selftest: exiting 1 on purpose"\nexit 1\n' >"$dir/exit1
 printf '#!/bin/sh\necho "selftest: hanging on purpose"\nwhile :; do sleep 1; done\n' >"$dir/hang.sh"
 printf '#!/bin/sh\necho "selftest: powering off before reporting"\npoweroff -f\nsleep 10\n' >"$dir/die.sh"
 chmod +x "$dir"/*.sh
+# A directory shared over 9p, with a token the guest must read back.
+mkdir -p "$dir/share"
+share_token="token-$$-$RANDOM"
+echo "$share_token" >"$dir/share/token"
 
 pkg_flags=$(pkg-config --cflags --libs libudev) || vm_die "libudev development files missing: run tests/setup-deps.sh"
 # shellcheck disable=SC2086 # pkg-config output is a word list
@@ -129,8 +133,10 @@ judge() {
 	fi
 }
 
-scenario pass 0 '^run-vm: PASS: 4 tests: 4 passed, 0 failed; module load/unload x2 ok' -- \
+scenario pass 0 '^run-vm: PASS: 5 tests: 5 passed, 0 failed; module load/unload x2 ok' -- \
+	--share "$dir/share" -- \
 	/bin/true ';' "$dir/udev-probe" mem /dev/null ';' sh -c 'test -d /sys/kernel/debug/dri' \
+	';' @share-visible grep -qx "$share_token" "$dir/share/token" \
 	"${udev_accel[@]}"
 scenario test-fails 1 'failed tests: exit1.sh\(exit 1\)' -- \
 	/bin/true ';' "$dir/exit1.sh"
