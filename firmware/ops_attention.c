@@ -27,6 +27,7 @@ struct attn_job {
 	__u32 window;		/* sliding window in keys; 0: none */
 	int v_in_k;		/* TNPU_ATTN_F_V_IN_K: V is a prefix of each K row */
 	const struct fw_attn_kernels *kk, *vk;	/* for K and V cache rows */
+	double (*exp_sum)(float *x, __u32 n, float sub);	/* softmax numerators */
 	__u32 gsub, block;	/* heads attended together, cache rows per block */
 };
 
@@ -171,6 +172,18 @@ static const struct fw_attn_kernels attn_portable_q8_0 = {
 	.dot_rows = dot_rows_q8_0, .axpy_rows = axpy_rows_q8_0,
 };
 
+static double exp_sum_portable(float *x, __u32 n, float sub)
+{
+	double sum = 0;
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		x[i] = act_exp(x[i] - sub);
+		sum += x[i];
+	}
+	return sum;
+}
+
 static const struct fw_attn_kernels *attn_kernels(__u32 cache_dtype)
 {
 #if defined(__x86_64__)
@@ -238,20 +251,17 @@ static void attn_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
 
 	for (it = first; it < end; it++) {
 		__u32 h = (__u32)(it % j->n_head), t = (__u32)(it / j->n_head);
-		__u32 hk = h / group, s0 = attn_first_key(j, j->pos + t), s, i;
+		__u32 hk = h / group, s0 = attn_first_key(j, j->pos + t), i;
 		__u32 n_kv = (__u32)(j->pos + t + 1) - s0;	/* keys s0 .. pos + t */
 		float max, inv;
-		double sum = 0;
+		double sum;
 
 		fw_load_row(j->q.dtype, fw_row3(&j->q, h, t, 0), qbuf, j->dk);
 		/* The cache positions of one KV head are nb[2] apart. */
 		j->kk->dot_rows(qbuf, fw_row3(&j->k_cache, hk, s0, 0), j->k_cache.nb[2], n_kv,
 				j->dk, scores);
 		max = attn_scores(j, scores, n_kv);
-		for (s = 0; s < n_kv; s++) {
-			scores[s] = act_exp(scores[s] - max);
-			sum += scores[s];
-		}
+		sum = j->exp_sum(scores, n_kv, max);
 		for (i = 0; i < j->dv; i++)
 			acc[i] = 0;
 		j->vk->axpy_rows(acc, scores, fw_row3(&j->v_cache, hk, s0, 0), j->v_cache.nb[2],
@@ -278,9 +288,8 @@ static void attn_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
 static void attn_fold_block(const struct attn_job *j, const float *q, const __u8 *krow,
 			    const __u8 *vrow, __u32 nr, float *acc, float *m, float *l, float *sc)
 {
-	double bsum = 0;
 	float bmax;
-	__u32 r, i;
+	__u32 i;
 
 	j->kk->dot_rows(q, krow, j->k_cache.nb[2], nr, j->dk, sc);
 	bmax = attn_scores(j, sc, nr);
@@ -293,11 +302,7 @@ static void attn_fold_block(const struct attn_job *j, const float *q, const __u8
 		*l *= f;
 		*m = bmax;
 	}
-	for (r = 0; r < nr; r++) {
-		sc[r] = act_exp(sc[r] - *m);
-		bsum += sc[r];
-	}
-	*l += (float)bsum;
+	*l += (float)j->exp_sum(sc, nr, *m);
 	j->vk->axpy_rows(acc, sc, vrow, j->v_cache.nb[2], nr, j->dv);
 }
 
@@ -452,6 +457,11 @@ static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job
 		return FW_OP_EMPTY;
 	j->kk = attn_kernels(j->k_cache.dtype);
 	j->vk = attn_kernels(j->v_cache.dtype);
+	j->exp_sum = exp_sum_portable;
+#if defined(__x86_64__)
+	if (tnpu_fw_simd_active())
+		j->exp_sum = fw_avx2_exp_sum;
+#endif
 	attn_pick_group(j, ex->plat->num_cores < j->scratch.ne[1] ?
 			   ex->plat->num_cores : j->scratch.ne[1]);
 	return 0;

@@ -28,4 +28,11 @@ struct fw_attn_kernels {
 extern const struct fw_attn_kernels fw_attn_avx2_f16;
 extern const struct fw_attn_kernels fw_attn_avx2_q8_0;
 
+/*
+ * x[i] = e^(x[i] - sub) for @n floats, returning their sum (accumulated in
+ * double): the softmax numerators. Same polynomial as act_exp(); with FMA
+ * its max relative error over [-87, 88] measures 7.6e-8.
+ */
+double fw_avx2_exp_sum(float *x, __u32 n, float sub);
+
 #endif /* TNPU_SIMD_OPS_H */

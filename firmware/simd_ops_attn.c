@@ -156,6 +156,73 @@ static void axpy_rows_q8_0(float *acc, const float *p, const __u8 *row, __u64 st
 	}
 }
 
+/* 2^n for integers n in [-126, 127]: the exponent field directly. */
+static inline __m256 pow2i8(__m256i n)
+{
+	return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)),
+						     23));
+}
+
+/* act_exp() eight at a time: same reduction, polynomial and clamps. */
+static inline __m256 exp8(__m256 x)
+{
+	const __m256 hi = _mm256_set1_ps(88.72283f), lo = _mm256_set1_ps(-87.33654f);
+	__m256 big = _mm256_cmp_ps(x, hi, _CMP_GT_OQ), tiny = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+	__m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+	__m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+	__m256 t = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
+				   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	__m256 r = _mm256_fnmadd_ps(t, _mm256_set1_ps(0.693145751953125f), xc);
+	__m256 p;
+	__m256i e;
+
+	r = _mm256_fnmadd_ps(t, _mm256_set1_ps(1.42860682030941723212e-6f), r);
+	p = _mm256_set1_ps(1.0f / 5040);
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+	/* 2^n in two halves so that n = 128 (x just below the bound) stays finite. */
+	e = _mm256_cvtps_epi32(t);
+	p = _mm256_mul_ps(p, pow2i8(_mm256_srai_epi32(e, 1)));
+	p = _mm256_mul_ps(p, pow2i8(_mm256_sub_epi32(e, _mm256_srai_epi32(e, 1))));
+	p = _mm256_blendv_ps(p, _mm256_set1_ps(__builtin_inff()), big);
+	p = _mm256_andnot_ps(tiny, p);
+	return _mm256_blendv_ps(p, x, nan);
+}
+
+double fw_avx2_exp_sum(float *x, __u32 n, float sub)
+{
+	__m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+	__m256 vs = _mm256_set1_ps(sub);
+	double sum;
+	__u32 i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vs));
+
+		_mm256_storeu_ps(x + i, v);
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+	}
+	s0 = _mm256_add_pd(s0, s1);
+	{
+		__m128d h = _mm_add_pd(_mm256_castpd256_pd128(s0), _mm256_extractf128_pd(s0, 1));
+
+		sum = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+	}
+	for (; i < n; i++) {
+		__m256 v = exp8(_mm256_set1_ps(x[i] - sub));
+
+		x[i] = _mm256_cvtss_f32(v);
+		sum += x[i];
+	}
+	return sum;
+}
+
 const struct fw_attn_kernels fw_attn_avx2_f16 = {
 	.dot_rows = dot_rows_f16, .axpy_rows = axpy_rows_f16,
 };

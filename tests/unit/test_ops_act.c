@@ -12,7 +12,9 @@
 #include <cmocka.h>
 
 #include "act_unit.h"
+#include "fw_internal.h"
 #include "ops_test_util.h"
+#include "simd_ops.h"
 
 struct bound {
 	const char *name;
@@ -73,6 +75,53 @@ static void test_act_unit_edges(void **state)
 	assert_true(act_silu(-200) == -0.0f);
 	assert_true(act_silu(200) == 200.0f);
 	assert_true(act_gelu(0) == 0.0f);
+}
+
+/*
+ * The AVX2 softmax exponential (attention) against libm over the same range
+ * as act_exp, plus its edges; and its sum against a double sum.
+ */
+static void test_avx2_exp_sum(void **state)
+{
+	const int n = 1000003;	/* not a multiple of 8: the scalar tail runs too */
+	float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+	static const float edges[] = { -100, -87.4f, -87.3f, 0, 1e-30f, 88.7f, 88.8f, 100 };
+	double worst = 0, sum, want_sum = 0;
+
+	(void)state;
+	if (!tnpu_fw_simd_active()) {
+		printf("# no AVX2/FMA/F16C on this CPU: nothing to check\n");
+		free(x);
+		free(y);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		x[i] = y[i] = -87 + 175.0f * (float)i / n;
+	sum = fw_avx2_exp_sum(y, n, 0);
+	for (int i = 0; i < n; i++) {
+		double want = exp((double)x[i]);
+
+		want_sum += y[i];
+		if (fabs(y[i] - want) / want > worst)
+			worst = fabs(y[i] - want) / want;
+	}
+	printf("# avx2 exp [-87, 88]: max rel %.3g\n", worst);
+	assert_true(worst <= 1.7e-7);
+	assert_true(fabs(sum - want_sum) <= 1e-10 * want_sum);
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		float v = edges[i], a = act_exp(edges[i]);
+
+		fw_avx2_exp_sum(&v, 1, 0);
+		assert_true(v == a || fabs(v - a) <= 2e-7 * a);
+	}
+	{
+		float v[9] = { NAN, 0, 0, 0, 0, 0, 0, 0, NAN };
+
+		fw_avx2_exp_sum(v, 9, 0);
+		assert_true(isnan(v[0]) && isnan(v[8]) && v[1] == 1.0f);
+	}
+	free(x);
+	free(y);
 }
 
 static double ref_act(uint32_t act, double x, double up)
@@ -227,6 +276,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_act_unit_error_bounds),
 		cmocka_unit_test(test_act_unit_edges),
+		cmocka_unit_test(test_avx2_exp_sum),
 		cmocka_unit_test_setup_teardown(test_act_op_all_shapes, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_act_op_in_place_and_mixed, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_act_op_rejects, ot_setup, ot_teardown),
