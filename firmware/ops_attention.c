@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * tnpu firmware: ATTENTION, causal multi-head attention (GQA/MQA) over a
- * KV cache in F16 or Q8_0. The new keys and values are appended first and
- * then read back from the cache like every other position, so prefill and
- * decode see exactly the same (rounded or quantized) keys.
+ * tnpu firmware: ATTENTION, causal multi-head attention (GQA/MQA, absorbed
+ * MLA, sliding window, soft cap) over a KV cache in F16 or Q8_0. The new
+ * keys and values are appended first and then read back from the cache like
+ * every other position, so prefill and decode see exactly the same (rounded
+ * or quantized) keys. Two head paths: heads that share a KV head go
+ * together through an online softmax when the scratch row holds them (each
+ * cache block read once per group), else one head at a time with a
+ * two-pass softmax over a row of scores.
  *
  * Copyright (C) 2026 The tnpu authors
  */
