@@ -2,12 +2,13 @@
 /*
  * libtnpu: compiles a transformer model into NPU command streams.
  *
- * The memory plan puts the weights in place (the mapped GGUF file wrapped
- * as a read-only buffer), one set of activation buffers sized for a prefill
- * chunk and reused by every layer, and an F16 (or Q8_0) KV cache per layer. Two kinds
- * of stream are recorded: a prefill stream for a chunk of T prompt tokens
- * (ids written by the host) and the decode stream for one token, which
- * embeds the token the previous step sampled on the NPU. Both read the
+ * The weights stay in place (the mapped GGUF file wrapped as a read-only
+ * buffer); the activations live in the slots graph_plan() gives the model's
+ * graph (model_build_graph()), sized for a prefill chunk and shared by every
+ * layer; each layer has an F16 (or Q8_0) KV cache. Two kinds of stream are
+ * recorded from the planned graph: a prefill stream for a chunk of T prompt
+ * tokens (ids written by the host) and the decode stream for one token,
+ * which embeds the token the previous step chose on the NPU. Both read the
  * position from the parameter block (TNPU_CMD_F_INDIRECT), so each is
  * recorded once and replayed.
  *
