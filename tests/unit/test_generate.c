@@ -396,6 +396,27 @@ static void test_errors(void **state)
 	tnpu_llm_free(llm);
 	free_model(&m);
 
+	/* Tensors the NPU cannot read in place: an F32 table at an odd offset. */
+	struct gguf_writer *mw = gguf_writer_new();
+	float table[64 * 4] = { 0 };
+
+	assert_int_equal(gguf_writer_set_alignment(mw, 1), 0);
+	assert_int_equal(gguf_writer_add_str(mw, "general.architecture", "llama"), 0);
+	assert_int_equal(gguf_writer_add_u32(mw, "llama.block_count", 1), 0);
+	assert_int_equal(gguf_writer_add_u32(mw, "llama.embedding_length", 64), 0);
+	assert_int_equal(gguf_writer_add_u32(mw, "llama.feed_forward_length", 64), 0);
+	assert_int_equal(gguf_writer_add_u32(mw, "llama.attention.head_count", 4), 0);
+	assert_int_equal(gguf_writer_add_u32(mw, "llama.context_length", 16), 0);
+	assert_int_equal(gguf_writer_add_tensor(mw, "pad", GGML_TYPE_I8, 1, (uint64_t[]){ 1 },
+						 table), 0);
+	assert_int_equal(gguf_writer_add_tensor(mw, "token_embd.weight", GGML_TYPE_F32, 2,
+						 (uint64_t[]){ 64, 4 }, table), 0);
+	assert_int_equal(gguf_writer_save(mw, tmp_path), 0);
+	gguf_writer_free(mw);
+	assert_int_equal(tnpu_llm_load(tmp_path, &opt, &llm), -EINVAL);
+	assert_non_null(strstr(tnpu_last_error(), "'token_embd.weight' at file offset"));
+	assert_non_null(strstr(tnpu_last_error(), "is misaligned for F32"));
+
 	/* An architecture the runtime does not know. */
 	struct gguf_writer *gw = gguf_writer_new();
 

@@ -549,11 +549,33 @@ static int buf_str(struct buf *b, const char *s)
 struct gguf_writer {
 	struct buf kv, info, data;
 	uint64_t n_kv, n_tensors;
+	uint32_t alignment;
 };
 
 struct gguf_writer *gguf_writer_new(void)
 {
-	return calloc(1, sizeof(struct gguf_writer));
+	struct gguf_writer *w = calloc(1, sizeof(struct gguf_writer));
+
+	if (w)
+		w->alignment = GGUF_DEFAULT_ALIGNMENT;
+	return w;
+}
+
+int gguf_writer_set_alignment(struct gguf_writer *w, uint32_t alignment)
+{
+	if (!alignment || (alignment & (alignment - 1)) || alignment > GGUF_DEFAULT_ALIGNMENT ||
+	    w->n_tensors)
+		return -EINVAL;
+	w->alignment = alignment;
+	return gguf_writer_add_u32(w, "general.alignment", alignment);
+}
+
+/* Zero bytes that pad @len to the writer's alignment. */
+static int pad(struct gguf_writer *w, struct buf *b)
+{
+	static const uint8_t zeros[GGUF_DEFAULT_ALIGNMENT];
+
+	return buf_put(b, zeros, (w->alignment - b->len % w->alignment) % w->alignment);
 }
 
 void gguf_writer_free(struct gguf_writer *w)
@@ -613,7 +635,6 @@ int gguf_writer_add_arr_i32(struct gguf_writer *w, const char *key, const int32_
 int gguf_writer_add_tensor(struct gguf_writer *w, const char *name, enum ggml_type type,
 			   uint32_t n_dims, const uint64_t *ne, const void *data)
 {
-	static const uint8_t zeros[GGUF_DEFAULT_ALIGNMENT];
 	uint32_t be, bb;
 	uint64_t nelem = 1;
 	int ret;
@@ -623,8 +644,7 @@ int gguf_writer_add_tensor(struct gguf_writer *w, const char *name, enum ggml_ty
 		return -EINVAL;
 	for (uint32_t d = 0; d < n_dims; d++)
 		nelem *= ne[d];
-	ret = buf_put(&w->data, zeros, (GGUF_DEFAULT_ALIGNMENT - w->data.len % GGUF_DEFAULT_ALIGNMENT) %
-			      GGUF_DEFAULT_ALIGNMENT);
+	ret = pad(w, &w->data);
 	if (ret)
 		return ret;
 	ret = buf_str(&w->info, name) ?: buf_u32(&w->info, n_dims);
@@ -638,7 +658,6 @@ int gguf_writer_add_tensor(struct gguf_writer *w, const char *name, enum ggml_ty
 
 int gguf_writer_save(struct gguf_writer *w, const char *path)
 {
-	static const uint8_t zeros[GGUF_DEFAULT_ALIGNMENT];
 	struct buf head = { 0 };
 	FILE *fp;
 	int ret;
@@ -647,8 +666,7 @@ int gguf_writer_save(struct gguf_writer *w, const char *path)
 	      buf_u64(&head, w->n_kv) ?: buf_put(&head, w->kv.p, w->kv.len) ?:
 	      buf_put(&head, w->info.p, w->info.len);
 	if (!ret)
-		ret = buf_put(&head, zeros, (GGUF_DEFAULT_ALIGNMENT - head.len % GGUF_DEFAULT_ALIGNMENT) %
-				    GGUF_DEFAULT_ALIGNMENT);
+		ret = pad(w, &head);
 	if (ret) {
 		free(head.p);
 		return ret;

@@ -152,7 +152,12 @@ int gguf_writer_add_arr_i32(struct gguf_writer *w, const char *key, const int32_
 /* @data (ggml layout, @size bytes) is copied. */
 int gguf_writer_add_tensor(struct gguf_writer *w, const char *name, enum ggml_type type,
 			   uint32_t n_dims, const uint64_t *ne, const void *data);
-/* Writes version 3 with the default alignment. */
+/*
+ * Data alignment (a power of two up to 32, before any tensor), written as
+ * general.alignment; 32 when not set.
+ */
+int gguf_writer_set_alignment(struct gguf_writer *w, uint32_t alignment);
+/* Writes version 3. */
 int gguf_writer_save(struct gguf_writer *w, const char *path);
 
 #endif /* TNPU_GGUF_H */

@@ -82,6 +82,10 @@ static int find(const struct gguf_file *f, const char *name, uint64_t ne0, uint6
 		return tnpu_fail(-ENOTSUP, "tensor '%s' has type %s, which the NPU %s", name,
 				 ggml_type_name(t->type),
 				 dt < 0 ? "does not support" : "needs as F32 here");
+	/* The NPU reads F32 on 4-byte and 16-bit scales / F16 on 2-byte boundaries. */
+	if (t->offset % (dt == TNPU_DT_F32 ? 4 : 2))
+		return tnpu_fail(-EINVAL, "tensor '%s' at file offset %llu is misaligned for %s", name,
+				 (unsigned long long)t->offset, ggml_type_name(t->type));
 	*out = t;
 	return 0;
 }
