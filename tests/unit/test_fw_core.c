@@ -21,6 +21,7 @@
 #include "drm/tnpu_accel.h"
 #include "drm/tnpu_cmd.h"
 #include "drm/tnpu_dev.h"
+#include "fw_internal.h"
 #include "../../userspace/lib/inproc.h"
 
 #define CMD_BUF_SIZE (64 * 1024)
@@ -472,6 +473,110 @@ static void test_set_params(void **state)
 	assert_int_equal(run(f), 0);
 }
 
+/*
+ * The firmware driven directly with a host that asks it to stop after a
+ * number of polls: every long-running op must notice and unwind.
+ */
+struct abort_host {
+	int polls_left;
+	int polls;
+	__u64 t;
+};
+
+static void host_parallel(void *priv, unsigned int n,
+			  void (*fn)(void *arg, unsigned int i, unsigned int n), void *arg)
+{
+	(void)priv;
+	for (unsigned int i = 0; i < n; i++)
+		fn(arg, i, n);
+}
+
+static __u64 host_now(void *priv)
+{
+	return ++((struct abort_host *)priv)->t;	/* time only moves when asked */
+}
+
+static int host_should_abort(void *priv)
+{
+	struct abort_host *h = priv;
+
+	h->polls++;
+	return h->polls_left-- <= 0;
+}
+
+static void host_nothing(void *priv)
+{
+	(void)priv;
+}
+
+static uint32_t run_with_abort(struct fixture *f, int polls, struct abort_host *h)
+{
+	struct tnpu_fw_platform plat = {
+		.num_cores = 1, .parallel = host_parallel, .now_ns = host_now,
+		.should_abort = host_should_abort, .preempt_point = host_nothing,
+		.fpu_begin = host_nothing, .fpu_end = host_nothing, .priv = h,
+	};
+	struct tnpu_fw_job job;
+
+	/* The in-process NPU's page tables, found through a first run. */
+	assert_int_equal(tnpu_inproc_run(f->npu, f->cmd_va, 0, 0, 0, &job), 0);
+	job.cmd_va = f->cmd_va;
+	job.cmd_size = f->len;
+	*h = (struct abort_host){ .polls_left = polls };
+	return (uint32_t)tnpu_fw_run_job(&plat, &job);
+}
+
+static void test_abort_long_ops(void **state)
+{
+	struct fixture *f = *state;
+	struct abort_host h;
+	uint64_t va;
+	void *p;
+
+	alloc(f, 16 << 20, 0, &p, &va);
+	emit_fill(f, va, 16 << 20, 1);
+	assert_int_equal(run_with_abort(f, 1000000, &h), 0);
+	assert_true(h.polls > 10);	/* a 16 MiB fill checks in chunks */
+	assert_int_equal(run_with_abort(f, 3, &h), TNPU_FW_ERR_ABORTED);
+	assert_int_equal(h.polls, 4);	/* stops at the first poll that says so */
+
+	f->len = 0;
+	struct tnpu_cmd_copy *c = emit(f, TNPU_OP_COPY, 0, sizeof(*c));
+	c->dst = va + (8 << 20);
+	c->src = va;
+	c->size = 8 << 20;
+	assert_int_equal(run_with_abort(f, 2, &h), TNPU_FW_ERR_ABORTED);
+
+	f->len = 0;
+	struct tnpu_cmd_test_spin *s = emit(f, TNPU_OP_TEST_SPIN, 0, sizeof(*s));
+	s->duration_ns = 1ULL << 40;		/* host_now() never gets there */
+	assert_int_equal(run_with_abort(f, 5, &h), TNPU_FW_ERR_ABORTED);
+
+	f->len = 0;
+	struct tnpu_cmd_wait_value *w = emit(f, TNPU_OP_WAIT_VALUE, 0, sizeof(*w));
+	w->addr = va;
+	w->value = 2;				/* memory holds 1s: never equal */
+	w->cond = TNPU_WAIT_EQ;
+	w->timeout_ns = 1ULL << 40;
+	assert_int_equal(run_with_abort(f, 5, &h), TNPU_FW_ERR_ABORTED);
+
+	f->len = 0;
+	emit(f, TNPU_OP_TEST_HANG, 0, 8);
+	assert_int_equal(run_with_abort(f, 5, &h), TNPU_FW_ERR_ABORTED);
+
+	/* A matmul of many chunks stops too. */
+	f->len = 0;
+	struct tnpu_cmd_matmul *m = emit(f, TNPU_OP_MATMUL, 0, sizeof(*m));
+	m->x = (struct tnpu_tensor){ .addr = va, .dtype = TNPU_DT_F32, .ne = { 2048, 1, 1, 1 },
+				     .nb = { 4, 8192, 8192, 8192 } };
+	m->w = (struct tnpu_tensor){ .addr = va, .dtype = TNPU_DT_F16, .ne = { 2048, 2048, 1, 1 },
+				     .nb = { 2, 4096, 4096 * 2048, 4096 * 2048 } };
+	m->y = (struct tnpu_tensor){ .addr = va + (12 << 20), .dtype = TNPU_DT_F32,
+				     .ne = { 2048, 1, 1, 1 }, .nb = { 4, 8192, 8192, 8192 } };
+	assert_int_equal(run_with_abort(f, 1000000, &h), 0);
+	assert_int_equal(run_with_abort(f, 2, &h), TNPU_FW_ERR_ABORTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,6 +595,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spin_and_hang, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_long_ops, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -315,6 +315,22 @@ static void test_matmul_large(void **state)
 	tnpu_fw_force_portable(0);
 }
 
+/* More cores than CPUs: the claim-based parallel() under oversubscription. */
+static void test_matmul_many_cores(void **state)
+{
+	static const struct mm_case c = { TNPU_DT_Q4_0, TNPU_DT_BF16, TNPU_DT_F32, 7, 999, 512,
+					   1, 1, 0 };
+	struct tnpu_inproc *two = npu;
+
+	(void)state;
+	npu = tnpu_inproc_create(7);
+	assert_non_null(npu);
+	for (int i = 0; i < 3; i++)
+		check_matmul(&c, 4242 + i);
+	tnpu_inproc_destroy(npu);
+	npu = two;
+}
+
 /* A valid small MATMUL to corrupt one field at a time. */
 struct mm_fixture {
 	struct buf x, w, y, scratch;
@@ -543,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_matmul_shapes_portable),
 		cmocka_unit_test(test_matmul_formats),
 		cmocka_unit_test(test_matmul_large),
+		cmocka_unit_test(test_matmul_many_cores),
 		cmocka_unit_test(test_matmul_bad),
 		cmocka_unit_test(test_embedding),
 		cmocka_unit_test(test_embedding_indirect),
