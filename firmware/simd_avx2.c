@@ -354,39 +354,6 @@ static inline void float_f32(__u32 dtype, const void *w, const float *x, __u64 x
 	}
 }
 
-/* ---- K-quants: expand a super-block, then FMA ------------------------------ */
-
-static inline void kquant_f32(__u32 dtype, __u32 bbytes, const void *w, const float *x,
-			      __u64 xs, unsigned int nx, __u32 k, float *out)
-{
-	float wf[QK_K];
-	__m256 acc[TNPU_FW_MM_NX];
-	__u32 i, j;
-	unsigned int r;
-
-#pragma GCC unroll 4
-	for (r = 0; r < nx; r++)
-		acc[r] = _mm256_setzero_ps();
-	for (i = 0; i < k / QK_K; i++) {
-		const char *next = (const char *)w + i * bbytes + PREFETCH_BYTES;
-
-		for (j = 0; j < bbytes; j += 64)
-			_mm_prefetch(next + j, _MM_HINT_T0);
-		tnpu_fw_dequant_row(dtype, (const __u8 *)w + i * bbytes, wf, QK_K);
-#pragma GCC unroll 4
-		for (r = 0; r < nx; r++) {
-			const float *xr = xrow(x, xs, r) + i * QK_K;
-
-			for (j = 0; j < QK_K; j += 8)
-				acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(wf + j),
-							 _mm256_loadu_ps(xr + j), acc[r]);
-		}
-	}
-#pragma GCC unroll 4
-	for (r = 0; r < nx; r++)
-		out[r] = hsum(acc[r]);
-}
-
 /*
  * Q4_K against Q8 activations. A Q8 block of 32 is exactly one Q4_K
  * sub-block, so each pairs its unsigned codes with the activations and
@@ -516,6 +483,112 @@ static inline void q6_k_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, 
 		out[r] = hsum(acc[r]);
 }
 
+/* acc[r] += w . x_r over 32 weights given as 4 vectors, x_r at element @e. */
+static inline void fma32(const __m256 w[4], const float *x, __u64 xs, unsigned int nx, __u32 e,
+			 __m256 acc[TNPU_FW_MM_NX])
+{
+	unsigned int r, t;
+
+#pragma GCC unroll 4
+	for (r = 0; r < nx; r++) {
+		const float *xr = xrow(x, xs, r) + e;
+
+		for (t = 0; t < 4; t++)
+			acc[r] = _mm256_fmadd_ps(w[t], _mm256_loadu_ps(xr + 8 * t), acc[r]);
+	}
+}
+
+/* Q4_K against F32 activations: codes to floats, scale and min applied. */
+static inline void q4_k_f32(const void *w, const float *x, __u64 xs, unsigned int nx,
+			    __u32 k, float *out)
+{
+	const struct tnpu_fw_block_q4_k *b = w;
+	const __m256i mask = _mm256_set1_epi8(0xf);
+	__m256 acc[TNPU_FW_MM_NX];
+	__u32 i, j, h, t;
+	unsigned int r;
+
+#pragma GCC unroll 4
+	for (r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i < k / QK_K; i++) {
+		float d = f16(b[i].d), dmin = f16(b[i].dmin);
+		__u8 sc[8], mn[8];
+
+		_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES, _MM_HINT_T0);
+		_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES + 64, _MM_HINT_T0);
+		_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES + 128, _MM_HINT_T0);
+		q4_k_scales(b[i].scales, sc, mn);
+		for (j = 0; j < 4; j++) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * j));
+
+			/* Sub-block 2j: low nibbles; 2j + 1: high nibbles. */
+			for (h = 0; h < 2; h++) {
+				__m256i nib = h ? _mm256_srli_epi16(v, 4) : v;
+				__m256i codes = _mm256_and_si256(nib, mask);
+				__m256 scale = _mm256_set1_ps(d * sc[2 * j + h]);
+				__m256 min = _mm256_set1_ps(-dmin * mn[2 * j + h]);
+				__m256 wf[4];
+
+				i8_to_ps(codes, wf);
+				for (t = 0; t < 4; t++)
+					wf[t] = _mm256_fmadd_ps(wf[t], scale, min);
+				fma32(wf, x, xs, nx, i * QK_K + 64 * j + 32 * h, acc);
+			}
+		}
+	}
+#pragma GCC unroll 4
+	for (r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]);
+}
+
+/* Q6_K against F32 activations: signed 6-bit codes, a scale per 16. */
+static inline void q6_k_f32(const void *w, const float *x, __u64 xs, unsigned int nx,
+			    __u32 k, float *out)
+{
+	const struct tnpu_fw_block_q6_k *b = w;
+	const __m256i off = _mm256_set1_epi8(32);
+	__m256 acc[TNPU_FW_MM_NX];
+	__u32 i, h, g, t;
+	unsigned int r;
+
+#pragma GCC unroll 4
+	for (r = 0; r < nx; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i < k / QK_K; i++) {
+		float d = f16(b[i].d);
+
+		for (g = 0; g < 4; g++)
+			_mm_prefetch((const char *)(b + i) + PREFETCH_BYTES + 64 * g, _MM_HINT_T0);
+		for (h = 0; h < 2; h++) {
+			const __u8 *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+			const __s8 *sc = b[i].scales + 8 * h;
+			__m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+			__m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+			__m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+			__m256i codes[4];
+
+			codes[0] = six_bit(l0, hb);
+			codes[1] = six_bit(l1, _mm256_srli_epi16(hb, 2));
+			codes[2] = six_bit(_mm256_srli_epi16(l0, 4), _mm256_srli_epi16(hb, 4));
+			codes[3] = six_bit(_mm256_srli_epi16(l1, 4), _mm256_srli_epi16(hb, 6));
+			for (g = 0; g < 4; g++) {
+				__m256 s0 = _mm256_set1_ps(d * sc[2 * g]);
+				__m256 s1 = _mm256_set1_ps(d * sc[2 * g + 1]);
+				__m256 wf[4];
+
+				i8_to_ps(_mm256_sub_epi8(codes[g], off), wf);
+				for (t = 0; t < 4; t++)	/* elements 0-15, then 16-31 */
+					wf[t] = _mm256_mul_ps(wf[t], t < 2 ? s0 : s1);
+				fma32(wf, x, xs, nx, i * QK_K + 128 * h + 32 * g, acc);
+			}
+		}
+	}
+#pragma GCC unroll 4
+	for (r = 0; r < nx; r++)
+		out[r] = hsum(acc[r]);
+}
+
 /*
  * Entry points: one call per row count, so that with everything inlined
  * (flatten) each inner loop is compiled for a constant number of activation
@@ -590,26 +663,26 @@ static __attribute__((flatten)) void
 dot_f32_q4_k(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
 {
 	if (nx == 1)
-		kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, 1, k, out);
+		q4_k_f32(w, x, xs, 1, k, out);
 	else if (nx == 2)
-		kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, 2, k, out);
+		q4_k_f32(w, x, xs, 2, k, out);
 	else if (nx == 3)
-		kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, 3, k, out);
+		q4_k_f32(w, x, xs, 3, k, out);
 	else
-		kquant_f32(TNPU_DT_Q4_K, 144, w, x, xs, 4, k, out);
+		q4_k_f32(w, x, xs, 4, k, out);
 }
 
 static __attribute__((flatten)) void
 dot_f32_q6_k(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
 {
 	if (nx == 1)
-		kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, 1, k, out);
+		q6_k_f32(w, x, xs, 1, k, out);
 	else if (nx == 2)
-		kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, 2, k, out);
+		q6_k_f32(w, x, xs, 2, k, out);
 	else if (nx == 3)
-		kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, 3, k, out);
+		q6_k_f32(w, x, xs, 3, k, out);
 	else
-		kquant_f32(TNPU_DT_Q6_K, 210, w, x, xs, 4, k, out);
+		q6_k_f32(w, x, xs, 4, k, out);
 }
 
 static __attribute__((flatten)) void
