@@ -6,9 +6,23 @@
  * Copyright (C) 2026 The tnpu authors
  */
 #include "act_unit.h"
+#include "fw_internal.h"
+#include "simd_ops.h"
 
 void act_unit_run(enum act_kind kind, float *dst, const float *src,
 		  const float *up, __u32 n)
+{
+#if defined(__x86_64__)
+	if (tnpu_fw_simd_active()) {
+		fw_avx2_act(kind, dst, src, up, n);
+		return;
+	}
+#endif
+	act_unit_run_portable(kind, dst, src, up, n);
+}
+
+void act_unit_run_portable(enum act_kind kind, float *dst, const float *src,
+			   const float *up, __u32 n)
 {
 	__u32 i;
 

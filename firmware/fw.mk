@@ -30,5 +30,6 @@ FW_FPU_SRCS += firmware/ops_attention.c
 FW_FPU_SRCS += firmware/ops_sample.c
 FW_FPU_SRCS += firmware/ops_moe.c
 FW_SIMD_SRCS += firmware/simd_ops_attn.c
+FW_SIMD_SRCS += firmware/simd_ops_act.c
 
 FW_SRCS += $(FW_FPU_SRCS)

@@ -11,6 +11,8 @@
 
 #include <linux/types.h>
 
+#include "act_unit.h"
+
 /**
  * struct fw_attn_kernels - attention over runs of KV-cache rows
  * @dot_rows: out[r] = q . row r, for @nrows rows of @n elements @stride
@@ -34,5 +36,8 @@ extern const struct fw_attn_kernels fw_attn_avx2_q8_0;
  * its max relative error over [-87, 88] measures 7.6e-8.
  */
 double fw_avx2_exp_sum(float *x, __u32 n, float sub);
+
+/* act_unit_run() on AVX2/FMA (simd_ops_act.c). */
+void fw_avx2_act(enum act_kind kind, float *dst, const float *src, const float *up, __u32 n);
 
 #endif /* TNPU_SIMD_OPS_H */

@@ -22,25 +22,38 @@ struct bound {
 	double (*ref)(double x);
 	float lo, hi;
 	double max_abs, max_rel;	/* asserted: 1.5x the values in act_unit.h */
+	enum act_kind kind;		/* the same function in act_unit_run() */
 };
 
-/* Sweep 4M points over [lo, hi] and check both error bounds. */
-static void check_bound(const struct bound *b)
-{
-	const int n = 4000000;
-	double worst_abs = 0, worst_rel = 0;
+#define SWEEP 4000000
 
-	for (int i = 0; i <= n; i++) {
-		float x = b->lo + (b->hi - b->lo) * (float)i / n;
-		double want = b->ref(x), got = b->fn(x), err = fabs(got - want);
+/*
+ * Sweep 4M points over [lo, hi] and check both error bounds, for the scalar
+ * function or (@vector) act_unit_run() on whichever unit is active.
+ */
+static void check_bound(const struct bound *b, int vector)
+{
+	double worst_abs = 0, worst_rel = 0;
+	float *xs = malloc((SWEEP + 1) * sizeof(float)), *ys = malloc((SWEEP + 1) * sizeof(float));
+
+	for (int i = 0; i <= SWEEP; i++)
+		xs[i] = b->lo + (b->hi - b->lo) * (float)i / SWEEP;
+	if (vector)
+		act_unit_run(b->kind, ys, xs, NULL, SWEEP + 1);
+	for (int i = 0; i <= SWEEP; i++) {
+		float x = xs[i];
+		double want = b->ref(x), got = vector ? ys[i] : b->fn(x), err = fabs(got - want);
 
 		if (fabs(want) < 1e300 && err > worst_abs && b->max_abs > 0)
 			worst_abs = err;
 		if (fabs(want) >= 1e-30 && err / fabs(want) > worst_rel)
 			worst_rel = err / fabs(want);
 	}
-	printf("# %-8s [%g, %g]: max abs %.3g, max rel %.3g\n", b->name, b->lo, b->hi,
+	printf("# %-8s %-8s [%g, %g]: max abs %.3g, max rel %.3g\n", b->name,
+	       !vector ? "scalar" : tnpu_fw_simd_active() ? "avx2" : "portable", b->lo, b->hi,
 	       worst_abs, worst_rel);
+	free(xs);
+	free(ys);
 	if (b->max_abs > 0)
 		assert_true(worst_abs <= b->max_abs);
 	assert_true(worst_rel <= b->max_rel);
@@ -49,16 +62,23 @@ static void check_bound(const struct bound *b)
 static void test_act_unit_error_bounds(void **state)
 {
 	static const struct bound bounds[] = {
-		{ "exp", act_exp, ref_exp, -87, 88, 0, 1.7e-7 },
-		{ "sigmoid", act_sigmoid, ref_sigmoid, -30, 30, 1.4e-7, 2.9e-7 },
-		{ "silu", act_silu, ref_silu, -30, 30, 2.0e-6, 3.5e-7 },
-		{ "gelu", act_gelu, ref_gelu, -10, 10, 8.0e-7, 2.0e-5 },
-		{ "tanh", act_tanh, tanh, -20, 20, 1.3e-7, 4.5e-7 },
+		{ "exp", act_exp, ref_exp, -87, 88, 0, 1.7e-7, ACT_KIND_EXP },
+		{ "sigmoid", act_sigmoid, ref_sigmoid, -30, 30, 1.4e-7, 2.9e-7, ACT_KIND_SIGMOID },
+		{ "silu", act_silu, ref_silu, -30, 30, 2.0e-6, 3.5e-7, ACT_KIND_SILU },
+		{ "gelu", act_gelu, ref_gelu, -10, 10, 8.0e-7, 2.0e-5, ACT_KIND_GELU },
+		{ "tanh", act_tanh, tanh, -20, 20, 1.3e-7, 4.5e-7, ACT_KIND_TANH },
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++)
-		check_bound(&bounds[i]);
+	/* Scalar functions, then the vector unit on both implementations. */
+	for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++) {
+		check_bound(&bounds[i], 0);
+		for (int portable = 0; portable < 2; portable++) {
+			tnpu_fw_force_portable(portable);
+			check_bound(&bounds[i], 1);
+		}
+		tnpu_fw_force_portable(0);
+	}
 }
 
 static void test_act_unit_edges(void **state)
@@ -198,11 +218,15 @@ static void test_act_op_all_shapes(void **state)
 		{ 1, 1, 1 }, { 7, 3, 1 }, { 257, 5, 2 }, { 4096, 3, 1 }, { 100, 1, 33 },
 	};
 
-	for (uint32_t act = TNPU_ACT_SILU; act <= TNPU_ACT_TANH; act++)
-		for (size_t d = 0; d < 3; d++)
-			for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
-				run_act(*state, act, ot_float_types[d], shapes[s][0], shapes[s][1],
-					shapes[s][2]);
+	for (int portable = 0; portable < 2; portable++) {
+		tnpu_fw_force_portable(portable);
+		for (uint32_t act = TNPU_ACT_SILU; act <= TNPU_ACT_TANH; act++)
+			for (size_t d = 0; d < 3; d++)
+				for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
+					run_act(*state, act, ot_float_types[d], shapes[s][0],
+						shapes[s][1], shapes[s][2]);
+	}
+	tnpu_fw_force_portable(0);
 }
 
 static void test_act_op_in_place_and_mixed(void **state)
