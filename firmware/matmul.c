@@ -151,7 +151,8 @@ int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
 {
 	const struct tnpu_fw_platform *plat = ex->plat;
 	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
-	__u64 macs_per_row = (__u64)mm->m * mm->k;
+	__u32 tile_m = mm->m < M_TILE ? mm->m : M_TILE;
+	__u64 macs_per_row = (__u64)tile_m * mm->k;
 	__u32 block = macs_per_row >= CHECKPOINT_MACS ? 1 :
 		      (__u32)(CHECKPOINT_MACS / macs_per_row);
 	__u32 n, end, m;
@@ -160,17 +161,19 @@ int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
 	/*
 	 * A block of weight rows meets every tile of M_TILE activation rows in
 	 * turn: the tile stays in cache across the block's rows, the block's
-	 * rows stay in cache across the tiles.
+	 * rows stay in cache across the tiles. Each block x tile is about
+	 * CHECKPOINT_MACS, one bounded FPU section.
 	 */
 	for (n = n0; n < n1; n = end) {
 		end = n1 - n > block ? n + block : n1;
-		plat->fpu_begin(plat->priv);
-		for (m = 0; m < mm->m; m += M_TILE)
+		for (m = 0; m < mm->m; m += M_TILE) {
+			plat->fpu_begin(plat->priv);
 			matmul_tile(mm, kern, n, end, m, mm->m - m > M_TILE ? m + M_TILE : mm->m);
-		plat->fpu_end(plat->priv);
-		ret = core_checkpoint(ex);
-		if (ret)
-			return ret;
+			plat->fpu_end(plat->priv);
+			ret = core_checkpoint(ex);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
