@@ -60,7 +60,8 @@ enum tnpu_dtype {
  * Up to four dimensions, innermost first as in GGUF: @ne[0] elements make a
  * row (a multiple of the block size for quantized types), @nb[i] is the byte
  * stride of dimension i (@nb[0] is the element or block size). Unused
- * dimensions have @ne[i] == 1.
+ * dimensions have @ne[i] == 1. @addr and @nb[1..3] are multiples of 4 when
+ * the element or block size is (F32, I32, Q4_K) and of 2 otherwise.
  */
 struct tnpu_tensor {
 	/** @addr: NPU address of element (0, 0, 0, 0). */
@@ -300,7 +301,7 @@ struct tnpu_cmd_matmul {
 	struct tnpu_tensor bias;
 	/** @y: output. */
 	struct tnpu_tensor y;
-	/** @scratch: NPU address of scratch memory, or 0. */
+	/** @scratch: NPU address of scratch memory (4-byte aligned), or 0. */
 	__u64 scratch;
 	/** @scratch_size: bytes at @scratch. */
 	__u64 scratch_size;
