@@ -27,6 +27,8 @@
 #include "ref_ops.h"
 #include "ref_quant.h"
 #include "../../userspace/lib/gguf.h"
+#include "../../userspace/lib/graph.h"
+#include "../../userspace/lib/model.h"
 
 static char tmp_path[64];
 
@@ -365,6 +367,77 @@ static void test_sampling(void **state)
 	run_random("llama", TNPU_DT_Q8_0, 0, 0, &samp);
 }
 
+/*
+ * The activation planner: values whose lives overlap never share memory,
+ * except an output written over the first input of its node as that input
+ * dies (which the op allows); and the plan is much smaller than one buffer
+ * per value.
+ */
+static void check_plan(const struct graph *g)
+{
+	for (int a = 0; a < g->n_vals; a++) {
+		const struct gval *va = &g->vals[a];
+
+		if (va->kind != GV_ACT)
+			continue;
+		assert_true(va->slot >= 0 && va->slot < g->n_slots);
+		assert_true(g->slots[va->slot].width >= va->width);
+		for (int b = a + 1; b < g->n_vals; b++) {
+			const struct gval *vb = &g->vals[b];
+			const struct gval *first = va->def <= vb->def ? va : vb;
+			const struct gval *second = first == va ? vb : va;
+			const struct gnode *n;
+
+			if (vb->kind != GV_ACT || vb->slot != va->slot)
+				continue;
+			if (first->last_use < second->def)
+				continue;	/* disjoint lives */
+			/* Overlap only where the second is written over the first as it dies. */
+			n = &g->nodes[second->def];
+			if (!(first->last_use == second->def && n->in[0] == (first == va ? a : b) &&
+			      (n->op == GOP_RMSNORM || n->op == GOP_ROPE || n->op == GOP_ADD ||
+			       n->op == GOP_SWIGLU)))
+				fail_msg("values %d and %d share slot %d while both live", a, b,
+					 va->slot);
+		}
+	}
+	/* Slots are disjoint in the arena. */
+	for (int i = 0; i + 1 < g->n_slots; i++)
+		assert_true(g->slots[i].offset + (uint64_t)g->slots[i].width * 4 <=
+			    g->slots[i + 1].offset);
+}
+
+static void test_graph_plan(void **state)
+{
+	struct rand_model m;
+	struct gguf_file *f;
+	struct model model;
+	struct graph g;
+
+	(void)state;
+	make_model(&m, "qwen2", TNPU_DT_Q4_0, 16, 3);
+	assert_int_equal(gguf_open(tmp_path, &f), 0);
+	assert_int_equal(model_load(f, &model), 0);
+	for (int decode = 0; decode < 2; decode++) {
+		uint32_t tokens = decode ? 1 : 7;
+
+		assert_int_equal(model_build_graph(&model, tokens, decode, decode, &g), 0);
+		assert_int_equal(graph_plan(&g, 8), 0);
+		/* Embedding, 2 layers of 15 nodes, final norm, output, argmax/sample. */
+		assert_int_equal(g.n_nodes, 1 + 2 * 15 + 3);
+		assert_int_equal(g.nodes[g.n_nodes - 1].op, decode ? GOP_SAMPLE : GOP_ARGMAX);
+		assert_int_equal(g.nodes[g.n_nodes - 3].src_row, tokens - 1);
+		check_plan(&g);
+		/* The same few slots serve every layer. */
+		assert_true(g.n_slots <= 6);
+		assert_true(g.act_bytes * 4 < g.naive_bytes);
+		graph_free(&g);
+	}
+	model_free(&model);
+	gguf_close(f);
+	free_model(&m);
+}
+
 static void test_errors(void **state)
 {
 	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC, .n_ctx = 16 };
@@ -496,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_llama_random),
 		cmocka_unit_test(test_qwen2_random),
 		cmocka_unit_test(test_kv_q8),
+		cmocka_unit_test(test_graph_plan),
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_stories260k),
 		cmocka_unit_test(test_errors),
