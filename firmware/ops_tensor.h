@@ -36,8 +36,9 @@ struct fw_tensor {
 
 /*
  * Check @t (dtype in @dtype_mask, zero flags, rows contiguous, whole rows of
- * blocks, no overflow) and map its extent through the MMU. A tensor with no
- * elements is valid and maps to NULL. Fails the command on error.
+ * blocks, no overflow; with @write, no two elements overlapping) and map its
+ * extent through the MMU. A tensor with no elements is valid and maps to
+ * NULL. Fails the command on error.
  */
 int fw_tensor_map(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 		  __u32 dtype_mask, int write, struct fw_tensor *out);

@@ -174,6 +174,44 @@ static void test_eltwise_rejects(void **state)
 	c->b = c->a;
 	c->dst = c->a;
 	assert_int_equal(ot_run(t), 0);
+	/*
+	 * Outputs whose elements overlap are malformed (they would let a tiny
+	 * buffer stand for 2^48 elements of work); permuted layouts are fine.
+	 */
+	c = ot_emit(t, TNPU_OP_ELTWISE, 0, sizeof(*c));
+	c->a = ot_tensor(a.va, TNPU_DT_F32, 16, 1000000, 1, 1);
+	c->a.nb[1] = 0;		/* broadcast input: allowed */
+	c->b = c->a;
+	c->dst = c->a;		/* a million rows written onto one */
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	c = ot_emit(t, TNPU_OP_ELTWISE, 0, sizeof(*c));
+	c->a = ot_tensor(a.va, TNPU_DT_F32, 16, 4, 1, 1);
+	c->b = c->a;
+	c->dst = ot_tensor(a.va + 4096, TNPU_DT_F32, 16, 4, 1, 1);
+	c->dst.nb[1] = 32;	/* rows of 64 bytes, 32 apart */
+	assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
+	{
+		float x[64], got[64];
+		uint64_t seed = 9;
+
+		ot_random(TNPU_DT_F32, x, 64, -1, 1, &seed);
+		ot_put(TNPU_DT_F32, a.cpu, x, 64);
+		/* {16, 2, 2} written with dims 1 and 2 swapped. */
+		c = ot_emit(t, TNPU_OP_ELTWISE, 0, sizeof(*c));
+		c->op = TNPU_ELTWISE_SCALE;
+		c->scale = ot_f32_bits(2.0f);
+		c->a = ot_tensor(a.va, TNPU_DT_F32, 16, 2, 2, 1);
+		c->dst = ot_tensor(a.va + 4096, TNPU_DT_F32, 16, 2, 2, 1);
+		c->dst.nb[1] = 128;
+		c->dst.nb[2] = 64;
+		assert_int_equal(ot_run(t), 0);
+		ot_get(TNPU_DT_F32, (uint8_t *)a.cpu + 4096, got, 64);
+		for (int i1 = 0; i1 < 2; i1++)
+			for (int i2 = 0; i2 < 2; i2++)
+				for (int i0 = 0; i0 < 16; i0++)
+					assert_true(got[(i1 * 2 + i2) * 16 + i0] ==
+						    2 * x[(i2 * 2 + i1) * 16 + i0]);
+	}
 	/* Strides that overflow are malformed, not a fault. */
 	c = ot_emit(t, TNPU_OP_ELTWISE, 0, sizeof(*c));
 	c->a = ot_tensor(a.va, TNPU_DT_F32, 16, 0xffffffffu, 1, 1);
