@@ -12,7 +12,8 @@ usage() {
 Usage: ${0##*/} [options] [--] [CMD [ARG...] [';' CMD [ARG...]]...]
 
 Boots the Debian kernel from $TNPU_CACHE in QEMU (single-threaded TCG,
-2 vCPUs; KVM when TNPU_VM_KVM=1) with an initramfs from tests/vm/mkinitramfs.sh. The guest
+2 vCPUs; KVM when TNPU_VM_KVM=1; extra kernel arguments from \$TNPU_VM_APPEND, e.g.
+"slub_debug=FZPU page_poison=1") with an initramfs from tests/vm/mkinitramfs.sh. The guest
 loads tnpu.ko and its DRM dependencies, runs each CMD (commands separated by
 a ';' word: quote it as \\; or ';'), unloads tnpu.ko, loads and unloads it a
 second time, dumps its kernel log and powers off. The console is streamed to
@@ -182,7 +183,7 @@ start=$(date +%s.%N)
 timeout "${timeout_args[@]}" "$timeout_s" qemu-system-x86_64 "${accel[@]}" -smp 2 -m "$memory" \
 	-nographic -no-reboot -monitor none -serial stdio -vga none -nic none \
 	"${virtfs[@]}" -kernel "$kernel_image" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 log_buf_len=4M mitigations=off sysctl.kernel.hung_task_timeout_secs=60" \
+	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 log_buf_len=4M mitigations=off sysctl.kernel.hung_task_timeout_secs=60 ${TNPU_VM_APPEND:-}" \
 	<"$qemu_in" >"$fifo" 2>&1 &
 qemu_pid=$!
 
