@@ -15,6 +15,7 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 #include <drm/drm_accel.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -59,6 +60,7 @@ static void tnpu_ctx_release(struct kref *ref)
 
 	WARN_ON(!list_empty(&ctx->bos));
 	xa_destroy(&ctx->queues);
+	dma_fence_put(ctx->npu_fence);
 	tnpu_mmu_fini(&ctx->mmu);
 	mutex_destroy(&ctx->mem_lock);
 	atomic_dec(&tdev->live_ctxs);
@@ -351,15 +353,19 @@ static int tnpu_probe(struct platform_device *pdev)
 	else
 		tdev->mem_limit = ((u64)totalram_pages() << PAGE_SHIFT) / 2;
 
+	tdev->bo_free_wq = alloc_workqueue("tnpu-bo-free", WQ_UNBOUND, 0);
+	if (!tdev->bo_free_wq)
+		return -ENOMEM;
+
 	ret = tnpu_hw_init(tdev);
 	/*
 	 * A refused firmware image has been explained in one line already;
 	 * -ENODEV keeps the driver core from adding a second one.
 	 */
 	if (ret == -ENOEXEC)
-		return -ENODEV;
+		ret = -ENODEV;
 	if (ret)
-		return ret;
+		goto err_wq;
 	ret = tnpu_job_init(tdev);
 	if (ret)
 		goto err_hw;
@@ -376,6 +382,8 @@ err_job:
 	tnpu_job_fini(tdev);
 err_hw:
 	tnpu_hw_fini(tdev);
+err_wq:
+	destroy_workqueue(tdev->bo_free_wq);
 	return ret;
 }
 
@@ -386,6 +394,8 @@ static void tnpu_remove(struct platform_device *pdev)
 	drm_dev_unregister(&tdev->drm);
 	tnpu_job_fini(tdev);
 	tnpu_hw_fini(tdev);
+	/* Buffers whose free waited for the NPU: all idle now. */
+	destroy_workqueue(tdev->bo_free_wq);
 	WARN_ON(atomic_read(&tdev->live_bos) || atomic_read(&tdev->live_ctxs));
 }
 

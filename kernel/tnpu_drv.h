@@ -77,6 +77,7 @@ struct tnpu_ring {
  * @sched: scheduler feeding @ring; queues are its entities.
  * @reset_wq: ordered workqueue of the scheduler's timeout handler.
  * @reset_work: reset requested through debugfs.
+ * @bo_free_wq: frees buffers once the NPU let go of their pages.
  * @reset_count: recoveries since load.
  * @last_progress: device progress counter at the last timeout check.
  * @mem_limit: bytes one open file may own.
@@ -99,6 +100,7 @@ struct tnpu_device {
 	struct drm_gpu_scheduler sched;
 	struct workqueue_struct *reset_wq;
 	struct work_struct reset_work;
+	struct workqueue_struct *bo_free_wq;
 	atomic64_t reset_count;
 	u64 last_progress;
 	u64 mem_limit;
@@ -128,6 +130,9 @@ struct tnpu_device {
  * @queues: queue id -> &struct tnpu_queue.
  * @jobs: jobs submitted and not yet freed (bounded, see tnpu_job.c).
  * @engine_ns: NPU time used by finished jobs.
+ * @npu_fence: hardware fence of the context's last job put on the ring
+ *	(protected by &tnpu_ring.lock): once it signals, the NPU holds no
+ *	pointer into the context's buffers.
  * @node: entry in &tnpu_device.ctx_list.
  */
 struct tnpu_ctx {
@@ -144,6 +149,7 @@ struct tnpu_ctx {
 	struct xarray queues;
 	atomic_t jobs;
 	atomic64_t engine_ns;
+	struct dma_fence *npu_fence;
 	struct list_head node;
 };
 

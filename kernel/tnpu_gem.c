@@ -27,6 +27,7 @@
 #include "drm/tnpu_accel.h"
 #include "tnpu_drv.h"
 #include "tnpu_gem.h"
+#include "tnpu_job.h"
 
 static int tnpu_bo_charge(struct tnpu_ctx *ctx, u64 size)
 {
@@ -130,14 +131,19 @@ out:
 	return ret;
 }
 
-/* Leave the address space; the NPU no longer uses the buffer at this point. */
-static void tnpu_bo_unbind(struct tnpu_bo *bo)
+/*
+ * Leave the address space. Returns the fence after which the NPU no longer
+ * uses pages it translated before (a job running now may have), or NULL.
+ */
+static struct dma_fence *tnpu_bo_unbind(struct tnpu_bo *bo)
 {
 	struct tnpu_ctx *ctx = bo->ctx;
+	struct dma_fence *fence;
 
 	if (!ctx)
-		return;
+		return NULL;
 	tnpu_mmu_release(&ctx->mmu, &bo->va);
+	fence = bo->populated ? tnpu_ctx_npu_fence(ctx) : NULL;
 	mutex_lock(&ctx->mem_lock);
 	list_del(&bo->ctx_node);
 	mutex_unlock(&ctx->mem_lock);
@@ -145,16 +151,67 @@ static void tnpu_bo_unbind(struct tnpu_bo *bo)
 	atomic_dec(&ctx->tdev->live_bos);
 	bo->ctx = NULL;
 	tnpu_ctx_put(ctx);
+	return fence;
+}
+
+static void tnpu_bo_release_pages(struct tnpu_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+
+	if (bo->upages) {
+		vunmap(bo->vaddr);
+		unpin_user_pages_dirty_lock(bo->upages, bo->npages,
+					    !(bo->flags & DRM_TNPU_BO_NPU_READONLY));
+		account_locked_vm(bo->mm, bo->npages, false);
+		mmdrop(bo->mm);
+		kvfree(bo->upages);
+		drm_gem_object_release(obj);
+		kfree(bo);
+		return;
+	}
+	if (bo->populated)
+		drm_gem_vunmap_unlocked(obj, &bo->map);
+	drm_gem_shmem_free(&bo->base);
+}
+
+static void tnpu_bo_free_work(struct work_struct *work)
+{
+	struct tnpu_bo *bo = container_of(work, struct tnpu_bo, free_work);
+
+	dma_fence_put(bo->npu_fence);
+	tnpu_bo_release_pages(bo);
+}
+
+/* Fence callback, maybe in hard-irq context: free from a worker. */
+static void tnpu_bo_npu_done(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+	struct tnpu_bo *bo = container_of(cb, struct tnpu_bo, npu_cb);
+
+	queue_work(to_tnpu_device(bo->base.base.dev)->bo_free_wq, &bo->free_work);
+}
+
+/*
+ * The firmware translates an NPU address once per command and then uses the
+ * pages directly: a job running now may still touch this buffer although
+ * no submit listed it since. Its pages go only after that job ended.
+ */
+static void tnpu_bo_free_pages(struct tnpu_bo *bo)
+{
+	struct dma_fence *fence = tnpu_bo_unbind(bo);
+
+	if (fence) {
+		bo->npu_fence = fence;
+		INIT_WORK(&bo->free_work, tnpu_bo_free_work);
+		if (!dma_fence_add_callback(fence, &bo->npu_cb, tnpu_bo_npu_done))
+			return;
+		dma_fence_put(fence);
+	}
+	tnpu_bo_release_pages(bo);
 }
 
 static void tnpu_bo_free(struct drm_gem_object *obj)
 {
-	struct tnpu_bo *bo = to_tnpu_bo(obj);
-
-	tnpu_bo_unbind(bo);
-	if (bo->populated)
-		drm_gem_vunmap_unlocked(obj, &bo->map);
-	drm_gem_shmem_free(&bo->base);
+	tnpu_bo_free_pages(to_tnpu_bo(obj));
 }
 
 static enum drm_gem_object_status tnpu_bo_status(struct drm_gem_object *obj)
@@ -286,21 +343,6 @@ int tnpu_bo_info_ioctl(struct drm_device *dev, void *data, struct drm_file *file
 
 /* ---- userptr ------------------------------------------------------------ */
 
-static void tnpu_userptr_free(struct drm_gem_object *obj)
-{
-	struct tnpu_bo *bo = to_tnpu_bo(obj);
-
-	tnpu_bo_unbind(bo);
-	vunmap(bo->vaddr);
-	unpin_user_pages_dirty_lock(bo->upages, bo->npages,
-				    !(bo->flags & DRM_TNPU_BO_NPU_READONLY));
-	account_locked_vm(bo->mm, bo->npages, false);
-	mmdrop(bo->mm);
-	kvfree(bo->upages);
-	drm_gem_object_release(obj);
-	kfree(bo);
-}
-
 static struct dma_buf *tnpu_userptr_export(struct drm_gem_object *obj, int flags)
 {
 	/* The memory belongs to a process, not to the device: keep it there. */
@@ -308,7 +350,7 @@ static struct dma_buf *tnpu_userptr_export(struct drm_gem_object *obj, int flags
 }
 
 static const struct drm_gem_object_funcs tnpu_userptr_funcs = {
-	.free = tnpu_userptr_free,
+	.free = tnpu_bo_free,
 	.open = tnpu_bo_open,
 	.export = tnpu_userptr_export,
 	.status = tnpu_bo_status,

@@ -7,7 +7,9 @@
 #ifndef __TNPU_GEM_H__
 #define __TNPU_GEM_H__
 
+#include <linux/dma-fence.h>
 #include <linux/iosys-map.h>
+#include <linux/workqueue.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_mm.h>
 
@@ -35,6 +37,10 @@ struct tnpu_ctx;
  * @npages: entries at @upages.
  * @mm: address space charged for @upages (RLIMIT_MEMLOCK).
  * @ctx_node: entry in &tnpu_ctx.bos.
+ * @npu_fence: when freed, the fence after which the NPU no longer uses
+ *	the pages (see tnpu_bo_free_pages()).
+ * @npu_cb: callback on @npu_fence.
+ * @free_work: frees the pages once @npu_fence signaled.
  */
 struct tnpu_bo {
 	struct drm_gem_shmem_object base;
@@ -49,6 +55,9 @@ struct tnpu_bo {
 	unsigned long npages;
 	struct mm_struct *mm;
 	struct list_head ctx_node;
+	struct dma_fence *npu_fence;
+	struct dma_fence_cb npu_cb;
+	struct work_struct free_work;
 };
 
 static inline struct tnpu_bo *to_tnpu_bo(struct drm_gem_object *obj)

@@ -224,6 +224,9 @@ struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job)
 	desc->profile_va = job->profile_va;
 	desc->profile_size = job->profile_size;
 	ring->jobs[slot] = job;
+	/* The ring runs in order: this fence ends every earlier job of the context. */
+	dma_fence_put(job->queue->ctx->npu_fence);
+	job->queue->ctx->npu_fence = dma_fence_get(fence);
 	job->ring_index = ring->tail;
 	job->replay = false;
 	ring->tail++;
@@ -233,6 +236,28 @@ struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job)
 	spin_unlock_irqrestore(&ring->lock, flags);
 
 	tnpu_job_set_status(job, DRM_TNPU_JOB_RUNNING, 0, 0, 0, 0);
+	return fence;
+}
+
+/*
+ * Fence after which the NPU no longer uses pages it translated through
+ * @ctx's page tables (one reference), or NULL when it uses none now. Call it
+ * after clearing page-table entries: jobs put on the ring later cannot see
+ * the old entries.
+ */
+struct dma_fence *tnpu_ctx_npu_fence(struct tnpu_ctx *ctx)
+{
+	struct tnpu_ring *ring = &ctx->tdev->ring;
+	struct dma_fence *fence;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ring->lock, flags);
+	fence = dma_fence_get(ctx->npu_fence);
+	spin_unlock_irqrestore(&ring->lock, flags);
+	if (fence && dma_fence_is_signaled(fence)) {
+		dma_fence_put(fence);
+		fence = NULL;
+	}
 	return fence;
 }
 

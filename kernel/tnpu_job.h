@@ -109,6 +109,7 @@ int tnpu_job_init(struct tnpu_device *tdev);
 void tnpu_queue_put(struct tnpu_queue *q);
 struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job);
 bool tnpu_job_is_canceled(struct tnpu_job *job);
+struct dma_fence *tnpu_ctx_npu_fence(struct tnpu_ctx *ctx);
 void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 		     u64 fault_addr, u64 duration_ns);
 void tnpu_job_fini(struct tnpu_device *tdev);

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * kselftest for object lifetimes the driver review found wrong: memory the
+ * NPU still uses must outlive every handle, and user-sized requests must
+ * fail before the kernel allocates for them.
+ *
+ * The use-after-free case is only decisive with freed pages poisoned or
+ * reused: run it with TNPU_VM_APPEND="page_poison=1" (tests/vm/run-vm.sh).
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <sys/resource.h>
+
+#include "tnpu_ksft.h"
+
+#define PAGE 4096ULL
+
+FIXTURE(lifetime) {
+	struct ks_ctx c;
+};
+
+FIXTURE_SETUP(lifetime)
+{
+	char why[512];
+
+	ASSERT_EQ(0, ks_ctx_open(&self->c, DRM_TNPU_PRIORITY_NORMAL, why, sizeof(why)))
+		TH_LOG("%s", why);
+}
+
+FIXTURE_TEARDOWN(lifetime)
+{
+	ks_ctx_close(&self->c);
+}
+
+static void emit_wait_ne(struct ks_ctx *c, uint64_t addr, uint64_t value, uint64_t ms)
+{
+	struct tnpu_cmd_wait_value w = {
+		.hdr = { .opcode = TNPU_OP_WAIT_VALUE, .size = sizeof(w) },
+		.addr = addr, .value = value, .cond = TNPU_WAIT_NE,
+		.timeout_ns = ms * 1000000ULL,
+	};
+
+	ks_emit(c, &w, sizeof(w));
+}
+
+/* Dirty freshly allocated memory so that reused pages read non-zero. */
+static void churn_memory(int fd, unsigned int bos, uint64_t size)
+{
+	for (unsigned int i = 0; i < bos; i++) {
+		struct drm_tnpu_bo_create bo;
+		void *p;
+
+		if (tnpu_bo_new(fd, size, 0, &bo))
+			return;
+		p = tnpu_bo_mmap(fd, &bo);
+		if (p != MAP_FAILED) {
+			memset(p, 0x5a, size);
+			munmap(p, size);
+		}
+		/* Leave them allocated: the file's close frees them. */
+	}
+}
+
+/*
+ * A job reads a buffer it does not list (legal: the buffer was mapped by an
+ * earlier submit) while userspace closes the buffer's last handle. The NPU
+ * address must stop resolving for later jobs, but the pages the running job
+ * already uses must stay the buffer's until it ends: the zero it polls must
+ * stay zero (WAIT_TIMEOUT), not turn into poison or someone else's data.
+ */
+TEST_F(lifetime, buffer_closed_while_a_job_reads_it)
+{
+	struct drm_tnpu_bo_create x;
+	struct drm_tnpu_job_status st;
+	uint64_t seqno;
+
+	ASSERT_EQ(0, tnpu_bo_new(self->c.fd, 16 * PAGE, 0, &x));
+	/* First submit lists it: its pages are mapped for the NPU from now on. */
+	ks_emit_fill(&self->c, x.npu_va, x.size, 0);
+	ASSERT_EQ(0, ks_submit(&self->c, &x.handle, 1, &seqno));
+	ASSERT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 10000));
+	ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, seqno, &st));
+	ASSERT_EQ((uint32_t)DRM_TNPU_JOB_DONE, st.state);
+
+	/* Wait (1.5 s at most) for the word to become non-zero. */
+	emit_wait_ne(&self->c, x.npu_va + 8 * PAGE, 0, 1500);
+	ASSERT_EQ(0, ks_submit(&self->c, NULL, 0, &seqno));
+	usleep(200 * 1000);	/* the job is polling now */
+	ASSERT_EQ(0, tnpu_gem_close(self->c.fd, x.handle));
+	churn_memory(self->c.fd, 16, 64 * PAGE);
+
+	ASSERT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 10000));
+	ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, seqno, &st));
+	EXPECT_EQ((uint32_t)DRM_TNPU_JOB_FAILED, st.state)
+		TH_LOG("the job saw the closed buffer's freed pages change");
+	EXPECT_EQ((uint32_t)DRM_TNPU_ERR_WAIT_TIMEOUT, st.error);
+
+	/* A later job no longer reaches the buffer at all. */
+	emit_wait_ne(&self->c, x.npu_va, 0, 10);
+	ASSERT_EQ(0, ks_submit(&self->c, NULL, 0, &seqno));
+	ASSERT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 10000));
+	ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, seqno, &st));
+	EXPECT_EQ((uint32_t)DRM_TNPU_ERR_MMU_FAULT, st.error);
+	EXPECT_EQ(x.npu_va, st.fault_addr);
+}
+
+TEST_HARNESS_MAIN
