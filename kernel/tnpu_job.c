@@ -188,7 +188,13 @@ void tnpu_job_irq(struct tnpu_device *tdev)
 
 /* ---- scheduler backend -------------------------------------------------- */
 
-/* Put @job on the ring; returns its new hardware fence (one reference). */
+/*
+ * Put @job on the ring; returns its new hardware fence (one reference).
+ * This runs in the fence signalling path (run_job, reset): no allocation
+ * that may wait for reclaim, which may wait for our fences. The first run
+ * uses the fence allocated at submit; a replay after a reset takes what
+ * GFP_NOWAIT gives, and the job is canceled without one.
+ */
 struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job)
 {
 	struct tnpu_device *tdev = job->tdev;
@@ -198,7 +204,10 @@ struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job)
 	unsigned long flags;
 	u32 slot;
 
-	fence = kzalloc(sizeof(*fence), GFP_KERNEL);
+	fence = job->first_hw_fence;
+	job->first_hw_fence = NULL;
+	if (!fence)
+		fence = kzalloc(sizeof(*fence), GFP_NOWAIT | __GFP_NOWARN);
 	if (!fence)
 		return ERR_PTR(-ENOMEM);
 
@@ -293,6 +302,7 @@ static void tnpu_job_free(struct tnpu_job *job)
 	if (job->profile_bo)
 		drm_gem_object_put(job->profile_bo);
 	dma_fence_put(job->hw_fence);
+	kfree(job->first_hw_fence);
 	atomic_dec(&job->queue->ctx->jobs);
 	atomic_dec(&job->tdev->live_jobs);
 	tnpu_queue_put(job->queue);
@@ -566,6 +576,12 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 	/* The lookup's reference and the slot in ctx->jobs are the job's now. */
 	job->queue = q;
 	atomic_inc(&tdev->live_jobs);
+
+	job->first_hw_fence = kzalloc(sizeof(*job->first_hw_fence), GFP_KERNEL_ACCOUNT);
+	if (!job->first_hw_fence) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
 
 	ret = tnpu_submit_lookup_bos(job, file, args);
 	if (ret)

@@ -81,6 +81,7 @@ struct tnpu_queue {
  * @cmd_size: bytes of the stream.
  * @profile_va: NPU address of profile records, 0 for none.
  * @profile_size: bytes there.
+ * @first_hw_fence: memory for the first run's @hw_fence, allocated at submit.
  * @hw_fence: fence of the current run on the ring, signaled from the IRQ.
  * @ring_index: ring index (as the ring's tail counts) of the current run.
  * @replay: lost to an engine reset; to be put on the ring again.
@@ -99,6 +100,7 @@ struct tnpu_job {
 	u64 cmd_size;
 	u64 profile_va;
 	u64 profile_size;
+	struct dma_fence *first_hw_fence;
 	struct dma_fence *hw_fence;
 	u32 ring_index;
 	bool replay;
