@@ -129,6 +129,7 @@ struct tnpu_device {
  * @banned: set when one of its jobs hung; submits then fail with -EBADFD.
  * @queues: queue id -> &struct tnpu_queue.
  * @jobs: jobs submitted and not yet freed (bounded, see tnpu_job.c).
+ * @job_bos: buffer references those jobs hold (bounded too).
  * @engine_ns: NPU time used by finished jobs.
  * @npu_fence: hardware fence of the context's last job put on the ring
  *	(protected by &tnpu_ring.lock): once it signals, the NPU holds no
@@ -148,6 +149,7 @@ struct tnpu_ctx {
 	atomic_t banned;
 	struct xarray queues;
 	atomic_t jobs;
+	atomic_t job_bos;
 	atomic64_t engine_ns;
 	struct dma_fence *npu_fence;
 	struct list_head node;

@@ -36,6 +36,11 @@
  * that never signals would otherwise grow kernel memory without bound.
  */
 #define TNPU_MAX_JOBS_PER_CTX	4096
+/*
+ * Buffer references those jobs may hold in all, so that their handle arrays
+ * stay bounded too (sixteen full submits' worth, 512 KiB per context).
+ */
+#define TNPU_MAX_JOB_BOS_PER_CTX	(16 * TNPU_MAX_SUBMIT_BOS)
 /* How long teardown waits for the NPU to finish jobs of closed files. */
 #define TNPU_DRAIN_TIMEOUT_MS	10000
 
@@ -303,6 +308,7 @@ static void tnpu_job_free(struct tnpu_job *job)
 		drm_gem_object_put(job->profile_bo);
 	dma_fence_put(job->hw_fence);
 	kfree(job->first_hw_fence);
+	atomic_sub(job->bo_count, &job->queue->ctx->job_bos);
 	atomic_dec(&job->queue->ctx->jobs);
 	atomic_dec(&job->tdev->live_jobs);
 	tnpu_queue_put(job->queue);
@@ -482,8 +488,7 @@ static int tnpu_submit_lookup_bos(struct tnpu_job *job, struct drm_file *file,
 		job->profile_size = obj->size;
 	}
 
-	if (args->bo_count) {
-		job->bo_count = args->bo_count;
+	if (job->bo_count) {
 		ret = drm_gem_objects_lookup(file, u64_to_user_ptr(args->bo_handles),
 					     args->bo_count, &job->bos);
 		if (ret)
@@ -576,6 +581,13 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 	/* The lookup's reference and the slot in ctx->jobs are the job's now. */
 	job->queue = q;
 	atomic_inc(&tdev->live_jobs);
+
+	/* From here tnpu_job_free() gives back the job's share of ctx->job_bos. */
+	job->bo_count = args->bo_count;
+	if (atomic_add_return(job->bo_count, &ctx->job_bos) > TNPU_MAX_JOB_BOS_PER_CTX) {
+		ret = -EAGAIN;
+		goto err_free;
+	}
 
 	job->first_hw_fence = kzalloc(sizeof(*job->first_hw_fence), GFP_KERNEL_ACCOUNT);
 	if (!job->first_hw_fence) {

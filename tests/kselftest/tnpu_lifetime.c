@@ -104,4 +104,59 @@ TEST_F(lifetime, buffer_closed_while_a_job_reads_it)
 	EXPECT_EQ(x.npu_va, st.fault_addr);
 }
 
+/*
+ * Jobs waiting behind a busy NPU keep their handle arrays in the kernel. A
+ * context may queue thousands of jobs, but not thousands of full handle
+ * arrays: past sixteen full submits' worth of buffer references, SUBMIT
+ * fails with -EAGAIN, while a job without buffers still gets in.
+ */
+TEST_F(lifetime, queued_buffer_references_are_bounded)
+{
+	enum { MAX_BOS = 4096, BUDGET_SUBMITS = 16 };
+	static uint32_t handles[MAX_BOS];
+	struct drm_tnpu_submit s;
+	unsigned int accepted = 0;
+	uint64_t nop_offset;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < MAX_BOS; i++)
+		handles[i] = self->c.cmd.handle;
+
+	/*
+	 * One stream keeps the NPU busy (making progress) for 3 s; a NOP after
+	 * it in the same buffer is what the queued jobs run.
+	 */
+	ks_emit_spin(&self->c, 3000);
+	nop_offset = self->c.len;
+	ks_emit_op(&self->c, TNPU_OP_NOP);
+	s = ks_submit_args(&self->c, NULL, 0);
+	s.cmd_size = nop_offset;
+	ASSERT_EQ(0, ks_submit_raw(&self->c, &s, NULL));
+
+	while (accepted < 4 * BUDGET_SUBMITS) {
+		s = ks_submit_args(&self->c, handles, MAX_BOS);
+		s.cmd_offset = nop_offset;
+		s.cmd_size = 8;
+		ret = ks_submit_raw(&self->c, &s, NULL);
+		if (ret)
+			break;
+		accepted++;
+	}
+	EXPECT_EQ(-EAGAIN, ret);
+	EXPECT_EQ((unsigned int)BUDGET_SUBMITS, accepted);
+
+	s = ks_submit_args(&self->c, NULL, 0);
+	s.cmd_offset = nop_offset;
+	s.cmd_size = 8;
+	EXPECT_EQ(0, ks_submit_raw(&self->c, &s, NULL));
+	EXPECT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 30000));
+
+	/* Once they ran, the budget is back. */
+	s = ks_submit_args(&self->c, handles, MAX_BOS);
+	s.cmd_offset = nop_offset;
+	s.cmd_size = 8;
+	EXPECT_EQ(0, ks_submit_raw(&self->c, &s, NULL));
+	EXPECT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 30000));
+}
+
 TEST_HARNESS_MAIN
