@@ -36,6 +36,12 @@ struct tnpu_llm_options {
 	int profile;
 	/* KV cache in Q8_0 instead of F16 (half the memory; head size a multiple of 32). */
 	int kv_q8;
+	/*
+	 * Copy the weights into NPU buffers instead of using the mapped file in
+	 * place (more memory; the in-process NPU backs large buffers with huge
+	 * pages, which can stream faster).
+	 */
+	int copy_weights;
 };
 
 struct tnpu_llm_info {

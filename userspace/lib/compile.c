@@ -351,15 +351,16 @@ static uint64_t take(uint64_t *used, uint64_t size)
 	return off;
 }
 
-/* Wraps the mapped file (zero copy) or, when the backend refuses, copies it. */
-static int map_weights(struct plan *p)
+/* Wraps the mapped file (zero copy) or, when asked or the backend refuses, copies it. */
+static int map_weights(struct plan *p, bool copy)
 {
 	const struct gguf_file *f = p->m->gguf;
 	void *cpu;
-	int ret;
+	int ret = -1;
 
-	ret = tnpu_bo_userptr(p->dev, (void *)f->map, f->map_size, DRM_TNPU_BO_NPU_READONLY,
-			      &p->weights_bo);
+	if (!copy)
+		ret = tnpu_bo_userptr(p->dev, (void *)f->map, f->map_size,
+				      DRM_TNPU_BO_NPU_READONLY, &p->weights_bo);
 	if (!ret) {
 		p->zero_copy = true;
 		p->weights_va = tnpu_bo_npu_va(p->weights_bo);
@@ -377,7 +378,7 @@ static int map_weights(struct plan *p)
 }
 
 int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
-		uint32_t max_batch, bool q8_act, bool kv_q8, struct plan *p)
+		uint32_t max_batch, bool q8_act, bool kv_q8, bool copy_weights, struct plan *p)
 {
 	const struct model_hparams *hp = &m->hp;
 	uint64_t t = max_batch, f = sizeof(float), used = 0, cmd_bytes;
@@ -434,7 +435,7 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	cmd_bytes = (uint64_t)(hp->n_layer + 1) * 20 * 320;
 	cmd_bytes = cmd_bytes < CMD_BUF_MIN ? CMD_BUF_MIN : cmd_bytes;
 
-	ret = map_weights(p);
+	ret = map_weights(p, copy_weights);
 	if (!ret)
 		ret = tnpu_bo_create(dev, used, 0, &p->acts_bo);
 	if (!ret)

@@ -63,7 +63,7 @@ struct plan {
 
 /* Buffers and memory plan; @max_batch tokens per prefill chunk. */
 int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
-		uint32_t max_batch, bool q8_act, bool kv_q8, struct plan *p);
+		uint32_t max_batch, bool q8_act, bool kv_q8, bool copy_weights, struct plan *p);
 void plan_destroy(struct plan *p);
 
 /* (Re)records the decode stream for @samp; forgets the prefill stream. */

@@ -167,7 +167,7 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 	ret = tnpu_device_open(&llm->dev, opt->backend);
 	if (!ret)
 		ret = plan_create(llm->dev, &llm->model, n_ctx, batch, opt->q8_act, opt->kv_q8,
-				  &llm->plan);
+				  opt->copy_weights, &llm->plan);
 	if (!ret)
 		ret = tnpu_queue_create(llm->dev, DRM_TNPU_PRIORITY_NORMAL, &llm->queue);
 	if (!ret)

@@ -17,11 +17,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tnpu-run -m MODEL.gguf [-p PROMPT] [-n TOKENS] [--temp T] [--top-k K]\n"
 		"                [--top-p P] [--seed S] [--ctx N] [--batch N] [--f32-act]\n"
-		"                [--kv-q8] [--backend auto|kernel|inproc] [--ids] [--profile]\n"
+		"                [--kv-q8] [--copy-weights] [--backend auto|kernel|inproc]\n"
+		"                [--ids] [--profile]\n"
 		"Generates up to TOKENS tokens (default 64) after PROMPT (with BOS) on the\n"
 		"NPU, greedy unless --temp > 0, and prints the text and the tokens/s.\n"
 		"Matmuls with quantized weights use 8-bit activations unless --f32-act.\n"
-		"--kv-q8 keeps the KV cache in Q8_0 instead of F16.\n"
+		"--kv-q8 keeps the KV cache in Q8_0 instead of F16; --copy-weights copies the\n"
+		"weights into NPU memory instead of using the mapped file in place.\n"
 		"--ids also prints the prompt and generated token ids; --profile the NPU time\n"
 		"of a decode step per kind of command.\n");
 }
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
 		{ "q8-act", no_argument, NULL, 'q' },
 		{ "f32-act", no_argument, NULL, 'F' },
 		{ "kv-q8", no_argument, NULL, 'Q' },
+		{ "copy-weights", no_argument, NULL, 'C' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "ids", no_argument, NULL, 'i' },
 		{ "profile", no_argument, NULL, 'r' },
@@ -132,6 +135,7 @@ int main(int argc, char **argv)
 		case 'q': lo.q8_act = 1; break;
 		case 'F': lo.q8_act = 0; break;
 		case 'Q': lo.kv_q8 = 1; break;
+		case 'C': lo.copy_weights = 1; break;
 		case 'i': out.print_ids = 1; break;
 		case 'r': lo.profile = 1; break;
 		case 'b':
