@@ -408,7 +408,7 @@ static int plat_should_abort(void *priv)
 {
 	struct tnpu_inproc *npu = priv;
 	uint64_t progress = __atomic_load_n(&npu->job->progress, __ATOMIC_RELAXED);
-	uint64_t now = mono_ns();
+	uint64_t now = mono_ns(), last;
 
 	if (__atomic_load_n(&npu->hung, __ATOMIC_RELAXED))
 		return 1;
@@ -417,7 +417,9 @@ static int plat_should_abort(void *priv)
 		__atomic_store_n(&npu->last_progress_ns, now, __ATOMIC_RELAXED);
 		return 0;
 	}
-	if (now - __atomic_load_n(&npu->last_progress_ns, __ATOMIC_RELAXED) > npu->hang_timeout_ns) {
+	/* Another core may have stored a time later than our 'now': no underflow. */
+	last = __atomic_load_n(&npu->last_progress_ns, __ATOMIC_RELAXED);
+	if (now > last && now - last > npu->hang_timeout_ns) {
 		__atomic_store_n(&npu->hung, true, __ATOMIC_RELAXED);
 		return 1;
 	}
