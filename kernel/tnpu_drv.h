@@ -127,6 +127,7 @@ struct tnpu_device {
  * @mem_limit: bytes allowed.
  * @bos: buffers mapped in this context.
  * @banned: set when one of its jobs hung; submits then fail with -EBADFD.
+ * @closed: its file is closed: a job of it on the NPU is aborted.
  * @queues: queue id -> &struct tnpu_queue.
  * @jobs: jobs submitted and not yet freed (bounded, see tnpu_job.c).
  * @job_bos: buffer references those jobs hold (bounded too).
@@ -147,6 +148,7 @@ struct tnpu_ctx {
 	u64 mem_limit;
 	struct list_head bos;
 	atomic_t banned;
+	bool closed;
 	struct xarray queues;
 	atomic_t jobs;
 	atomic_t job_bos;

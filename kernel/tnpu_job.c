@@ -156,6 +156,23 @@ void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 	dma_fence_signal(fence);
 }
 
+/*
+ * Nobody waits for the result of a closed file's job, and one that polls or
+ * spins for a long time would hold the NPU from everyone else: abort the
+ * job at the head of the ring if its file is gone. Ring lock held.
+ */
+static void tnpu_ring_abort_orphan_locked(struct tnpu_device *tdev)
+{
+	struct tnpu_ring *ring = &tdev->ring;
+	struct tnpu_job *job;
+
+	if (ring->completed == ring->tail)
+		return;
+	job = ring->jobs[ring->completed & (ring->size - 1)];
+	if (job && READ_ONCE(job->queue->ctx->closed))
+		tnpu_hw_abort(tdev, job->ring_index);
+}
+
 /* Completion interrupt of hardware queue 0 (hard-irq context). */
 void tnpu_job_irq(struct tnpu_device *tdev)
 {
@@ -181,6 +198,8 @@ void tnpu_job_irq(struct tnpu_device *tdev)
 			tnpu_job_signal(job, desc->error, desc->cmd_index, desc->fault_addr,
 					desc->end_ns - desc->start_ns);
 	}
+	if (any)
+		tnpu_ring_abort_orphan_locked(tdev);
 	spin_unlock_irqrestore(&ring->lock, flags);
 
 	/*
@@ -444,11 +463,19 @@ int tnpu_queue_destroy_ioctl(struct drm_device *dev, void *data, struct drm_file
 	return 0;
 }
 
-/* File closed: cancel what has not run; running jobs finish on their own. */
+/* File closed: cancel what has not run, abort what runs. */
 void tnpu_queues_close(struct tnpu_ctx *ctx)
 {
+	struct tnpu_ring *ring = &ctx->tdev->ring;
 	struct tnpu_queue *q;
+	unsigned long flags;
 	unsigned long id;
+
+	/* First, so that flushing the queues below does not wait for it. */
+	spin_lock_irqsave(&ring->lock, flags);
+	WRITE_ONCE(ctx->closed, true);
+	tnpu_ring_abort_orphan_locked(ctx->tdev);
+	spin_unlock_irqrestore(&ring->lock, flags);
 
 	xa_for_each(&ctx->queues, id, q) {
 		xa_erase(&ctx->queues, id);

@@ -159,4 +159,39 @@ TEST_F(lifetime, queued_buffer_references_are_bounded)
 	EXPECT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 30000));
 }
 
+/*
+ * A file closed with long jobs on the NPU (a 60 s spin, which makes progress
+ * and so is no hang, and another behind it on the ring) must not keep the
+ * NPU from everyone else: its jobs are aborted, not run to the end, and
+ * without counting as a reset.
+ */
+TEST_F(lifetime, closed_file_gives_the_npu_back)
+{
+	struct drm_tnpu_job_status st;
+	uint64_t resets_before, resets_after, seqno, t0;
+	struct ks_ctx hog;
+	char why[512];
+
+	ASSERT_EQ(0, tnpu_get_param(self->c.fd, DRM_TNPU_PARAM_RESET_COUNT, &resets_before));
+	ASSERT_EQ(0, ks_ctx_open(&hog, DRM_TNPU_PRIORITY_NORMAL, why, sizeof(why)))
+		TH_LOG("%s", why);
+	for (int i = 0; i < 3; i++) {
+		ks_emit_spin(&hog, 60000);
+		ASSERT_EQ(0, ks_submit(&hog, NULL, 0, NULL));
+	}
+	usleep(200 * 1000);	/* the first one runs, the second waits on the ring */
+	ks_ctx_close(&hog);
+
+	t0 = ks_now_ns();
+	ks_emit_op(&self->c, TNPU_OP_NOP);
+	ASSERT_EQ(0, ks_submit(&self->c, NULL, 0, &seqno));
+	EXPECT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 10000))
+		TH_LOG("a closed file's job still holds the NPU");
+	EXPECT_EQ(0, ks_job_status(self->c.fd, self->c.queue, seqno, &st));
+	EXPECT_EQ((uint32_t)DRM_TNPU_JOB_DONE, st.state);
+	TH_LOG("NOP done %.2f s after the close", (ks_now_ns() - t0) / 1e9);
+	ASSERT_EQ(0, tnpu_get_param(self->c.fd, DRM_TNPU_PARAM_RESET_COUNT, &resets_after));
+	EXPECT_EQ(resets_before, resets_after);
+}
+
 TEST_HARNESS_MAIN
