@@ -262,13 +262,13 @@ struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job)
 	job->queue->ctx->npu_fence = dma_fence_get(fence);
 	job->ring_index = ring->tail;
 	job->replay = false;
+	/* Before the doorbell: the completion interrupt may come at once. */
+	tnpu_job_set_status(job, DRM_TNPU_JOB_RUNNING, 0, 0, 0, 0);
 	ring->tail++;
 	/* The register write orders the descriptor before the new tail. */
 	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_TAIL), ring->tail);
 	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_DOORBELL), 1);
 	spin_unlock_irqrestore(&ring->lock, flags);
-
-	tnpu_job_set_status(job, DRM_TNPU_JOB_RUNNING, 0, 0, 0, 0);
 	return fence;
 }
 

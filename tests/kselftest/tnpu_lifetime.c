@@ -194,4 +194,37 @@ TEST_F(lifetime, closed_file_gives_the_npu_back)
 	EXPECT_EQ(resets_before, resets_after);
 }
 
+/*
+ * JOB_STATUS of finished jobs: a job the NPU completed before the driver
+ * had recorded it as running must not stay RUNNING. NOPs complete within
+ * microseconds of the doorbell, which makes that window show up.
+ */
+TEST_F(lifetime, finished_jobs_never_read_running)
+{
+	enum { BATCH = 256, ROUNDS = 8 };
+	struct drm_tnpu_job_status st;
+	uint64_t first = 0, seqno = 0;
+	unsigned int running = 0, done = 0;
+
+	ks_emit_op(&self->c, TNPU_OP_NOP);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < BATCH; i++) {
+			struct drm_tnpu_submit s = ks_submit_args(&self->c, NULL, 0);
+
+			s.cmd_size = 8;
+			ASSERT_EQ(0, ks_submit_raw(&self->c, &s, &seqno));
+			if (i == 0)
+				first = seqno;
+		}
+		ASSERT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 30000));
+		for (uint64_t q = first; q <= seqno; q++) {
+			ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, q, &st));
+			running += st.state == DRM_TNPU_JOB_RUNNING;
+			done += st.state == DRM_TNPU_JOB_DONE;
+		}
+	}
+	EXPECT_EQ(0U, running);
+	EXPECT_EQ((unsigned int)(BATCH * ROUNDS), done);
+}
+
 TEST_HARNESS_MAIN
