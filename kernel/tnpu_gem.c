@@ -375,14 +375,16 @@ int tnpu_bo_userptr_ioctl(struct drm_device *dev, void *data, struct drm_file *f
 	if (!access_ok(u64_to_user_ptr(args->user_ptr), args->size))
 		return -EFAULT;
 
+	/* RLIMIT_MEMLOCK first: no 32 MiB page array for a request it refuses. */
 	npages = args->size >> PAGE_SHIFT;
-	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	if (!pages)
-		return -ENOMEM;
-
 	ret = account_locked_vm(current->mm, npages, true);
 	if (ret)
-		goto err_free_pages;
+		return ret;
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages) {
+		ret = -ENOMEM;
+		goto err_unaccount;
+	}
 
 	pinned = pin_user_pages_fast(args->user_ptr, npages,
 				     FOLL_LONGTERM | (readonly ? 0 : FOLL_WRITE), pages);
@@ -390,7 +392,7 @@ int tnpu_bo_userptr_ioctl(struct drm_device *dev, void *data, struct drm_file *f
 		ret = pinned < 0 ? pinned : -EFAULT;
 		if (pinned > 0)
 			unpin_user_pages(pages, pinned);
-		goto err_unaccount;
+		goto err_free_pages;
 	}
 
 	vaddr = vmap(pages, npages, VM_MAP, PAGE_KERNEL);
@@ -427,10 +429,10 @@ err_vunmap:
 	vunmap(vaddr);
 err_unpin:
 	unpin_user_pages(pages, npages);
-err_unaccount:
-	account_locked_vm(current->mm, npages, false);
 err_free_pages:
 	kvfree(pages);
+err_unaccount:
+	account_locked_vm(current->mm, npages, false);
 	return ret;
 }
 
