@@ -455,9 +455,13 @@ int tnpu_queue_destroy_ioctl(struct drm_device *dev, void *data, struct drm_file
 		return -ENOENT;
 
 	last = tnpu_queue_teardown(q);
-	/* A job already on the NPU is waited for, as documented. */
+	/*
+	 * A job already on the NPU is waited for, as documented, but killably:
+	 * it may wait on a foreign fence. The queue is gone either way, so an
+	 * interrupted wait still returns 0 (a restarted ioctl would say -ENOENT).
+	 */
 	if (last) {
-		dma_fence_wait(last, false);
+		dma_fence_wait(last, true);
 		dma_fence_put(last);
 	}
 	return 0;
