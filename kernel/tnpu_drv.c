@@ -404,6 +404,12 @@ static struct platform_driver tnpu_platform_driver = {
 	.remove = tnpu_remove,
 	.driver = {
 		.name = DRIVER_NAME,
+		/*
+		 * The device is the module's own: it goes with the module, when
+		 * no file can be open. An unbind through sysfs would pull the
+		 * hardware from under open files (no drm_dev_enter() guards).
+		 */
+		.suppress_bind_attrs = true,
 	},
 };
 

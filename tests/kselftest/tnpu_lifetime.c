@@ -227,4 +227,17 @@ TEST_F(lifetime, finished_jobs_never_read_running)
 	EXPECT_EQ((unsigned int)(BATCH * ROUNDS), done);
 }
 
+/*
+ * Nothing may take the device away from open files: the driver has no
+ * sysfs unbind (the device goes with the module, which open files pin).
+ */
+TEST(no_sysfs_unbind)
+{
+	ASSERT_EQ(0, access("/sys/bus/platform/drivers/tnpu", F_OK))
+		TH_LOG("tnpu platform driver not registered");
+	EXPECT_NE(0, access("/sys/bus/platform/drivers/tnpu/unbind", F_OK))
+		TH_LOG("unbinding tnpu with files open would free the device under them");
+	EXPECT_NE(0, access("/sys/bus/platform/drivers/tnpu/bind", F_OK));
+}
+
 TEST_HARNESS_MAIN
