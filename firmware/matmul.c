@@ -17,12 +17,14 @@
 
 /* Multiply-adds between two checkpoints (a few ms at worst). */
 #define CHECKPOINT_MACS (16U << 20)
-/* Multiply-adds per chunk of rows a core claims at a time. */
-#define CLAIM_MACS (512U << 10)
+/* Multiply-adds per chunk of rows a core claims, at least. */
+#define CLAIM_MACS (64U << 10)
 /* Activation rows kept hot in cache while a block of weight rows passes. */
 #define M_TILE 32
-/* Chunks per core a matrix is cut into, at least (load balance). */
-#define CHUNKS_PER_CORE 16
+/* Weight bytes a core streams at least per chunk (prefetch restarts). */
+#define MIN_CHUNK_BYTES (64U << 10)
+/* Head of a chunk prefetched up front (the kernels prefetch this far ahead). */
+#define HEAD_PREFETCH_BYTES 2048
 /* Output rows per core are split on this boundary: no shared cache lines. */
 #define ROW_ALIGN 32
 
@@ -155,8 +157,15 @@ int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
 	__u64 macs_per_row = (__u64)tile_m * mm->k;
 	__u32 block = macs_per_row >= CHECKPOINT_MACS ? 1 :
 		      (__u32)(CHECKPOINT_MACS / macs_per_row);
+	__u64 head = (__u64)(n1 - n0) * mm->w_stride, off;
 	__u32 n, end, m;
 	int ret;
+
+	/* Start this chunk's weight stream now, all lines in flight at once. */
+	if (head > HEAD_PREFETCH_BYTES)
+		head = HEAD_PREFETCH_BYTES;
+	for (off = 0; off < head; off += 64)
+		__builtin_prefetch((const __u8 *)mm->w + n0 * mm->w_stride + off);
 
 	/*
 	 * A block of weight rows meets every tile of M_TILE activation rows in
@@ -180,30 +189,47 @@ int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
 
 /*
  * Cores take chunks of rows from a shared counter instead of fixed ranges:
- * a core that the host deschedules holds up at most one chunk.
+ * a core that the host deschedules holds up at most one chunk. Chunks are
+ * guided: each takes half of an equal share of what is left, so the first
+ * ones are long (weights stream with few restarts) and the last ones short
+ * (the cores finish together).
  */
 struct mm_task {
 	struct tnpu_fw_exec *ex;
 	const struct tnpu_fw_mm *mm;
-	__u32 chunk_rows;
+	__u32 cores;
+	__u32 min_rows;
 	__u32 next_row;
 	int aborted;
 };
 
+static int claim_rows(struct mm_task *t, __u32 *n0, __u32 *n1)
+{
+	__u32 n = t->mm->n, cur = __atomic_load_n(&t->next_row, __ATOMIC_RELAXED), take;
+
+	do {
+		if (cur >= n)
+			return 0;
+		take = (n - cur) / (2 * t->cores) / ROW_ALIGN * ROW_ALIGN;
+		if (take < t->min_rows)
+			take = t->min_rows;
+		if (take > n - cur)
+			take = n - cur;
+	} while (!__atomic_compare_exchange_n(&t->next_row, &cur, cur + take, 1,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	*n0 = cur;
+	*n1 = cur + take;
+	return 1;
+}
+
 static void mm_core(void *arg, unsigned int i, unsigned int cores)
 {
 	struct mm_task *t = arg;
-	__u32 n = t->mm->n;
+	__u32 n0, n1;
 
 	(void)i;
 	(void)cores;
-	while (!__atomic_load_n(&t->aborted, __ATOMIC_RELAXED)) {
-		__u32 n0 = __atomic_fetch_add(&t->next_row, t->chunk_rows, __ATOMIC_RELAXED);
-		__u32 n1;
-
-		if (n0 >= n)
-			break;
-		n1 = n - n0 > t->chunk_rows ? n0 + t->chunk_rows : n;
+	while (!__atomic_load_n(&t->aborted, __ATOMIC_RELAXED) && claim_rows(t, &n0, &n1)) {
 		if (tnpu_fw_matmul_rows(t->ex, t->mm, n0, n1))
 			__atomic_store_n(&t->aborted, 1, __ATOMIC_RELAXED);
 	}
@@ -212,30 +238,26 @@ static void mm_core(void *arg, unsigned int i, unsigned int cores)
 int tnpu_fw_matmul_run(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm)
 {
 	const struct tnpu_fw_platform *plat = ex->plat;
-	struct mm_task task = { .ex = ex, .mm = mm };
+	struct mm_task task = { .ex = ex, .mm = mm, .cores = plat->num_cores };
 	__u64 row_macs = (__u64)mm->m * mm->k;
-	__u32 chunks, cores = plat->num_cores;
+	__u32 min_rows;
 
 	/*
-	 * About CLAIM_MACS per chunk (a few per core at least), a multiple of
-	 * ROW_ALIGN rows so that no two cores write one cache line.
+	 * Shortest chunk: about CLAIM_MACS of work, at least MIN_CHUNK_BYTES of
+	 * weights, a multiple of ROW_ALIGN rows so no two cores write one
+	 * cache line of output.
 	 */
-	task.chunk_rows = row_macs >= CLAIM_MACS / ROW_ALIGN ? ROW_ALIGN :
-			  (__u32)(CLAIM_MACS / row_macs) / ROW_ALIGN * ROW_ALIGN;
-	/*
-	 * Enough chunks that the cores finish together: the last chunk of the
-	 * slower core is what the others wait for. About 16 per core when N
-	 * allows.
-	 */
-	if (mm->n / task.chunk_rows < CHUNKS_PER_CORE * cores) {
-		__u32 want = mm->n / (CHUNKS_PER_CORE * cores) / ROW_ALIGN * ROW_ALIGN;
-
-		task.chunk_rows = want > ROW_ALIGN ? want : ROW_ALIGN;
-	}
-	chunks = (mm->n + task.chunk_rows - 1) / task.chunk_rows;
-	if (cores > chunks)
-		cores = chunks;
-	plat->parallel(plat->priv, cores ? cores : 1, mm_core, &task);
+	min_rows = row_macs >= CLAIM_MACS ? 1 : (__u32)(CLAIM_MACS / row_macs);
+	if (mm->w_stride && (__u64)min_rows * mm->w_stride < MIN_CHUNK_BYTES)
+		min_rows = (__u32)(MIN_CHUNK_BYTES / mm->w_stride);
+	if (min_rows > mm->n / (2 * task.cores))	/* keep every core busy */
+		min_rows = mm->n / (2 * task.cores);
+	if (!min_rows)
+		min_rows = 1;
+	task.min_rows = (min_rows + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+	if (task.cores > (mm->n + task.min_rows - 1) / task.min_rows)
+		task.cores = (mm->n + task.min_rows - 1) / task.min_rows;
+	plat->parallel(plat->priv, task.cores, mm_core, &task);
 	if (task.aborted)
 		return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);
 	return 0;

@@ -408,18 +408,18 @@ static int plat_should_abort(void *priv)
 {
 	struct tnpu_inproc *npu = priv;
 	uint64_t progress = __atomic_load_n(&npu->job->progress, __ATOMIC_RELAXED);
-	uint64_t now = mono_ns(), last;
+	uint64_t last_ns = __atomic_load_n(&npu->last_progress_ns, __ATOMIC_ACQUIRE);
+	/* Read after last_ns: another core's later stamp must not look future. */
+	uint64_t now = mono_ns();
 
 	if (__atomic_load_n(&npu->hung, __ATOMIC_RELAXED))
 		return 1;
 	if (progress != __atomic_load_n(&npu->last_progress, __ATOMIC_RELAXED)) {
 		__atomic_store_n(&npu->last_progress, progress, __ATOMIC_RELAXED);
-		__atomic_store_n(&npu->last_progress_ns, now, __ATOMIC_RELAXED);
+		__atomic_store_n(&npu->last_progress_ns, now, __ATOMIC_RELEASE);
 		return 0;
 	}
-	/* Another core may have stored a time later than our 'now': no underflow. */
-	last = __atomic_load_n(&npu->last_progress_ns, __ATOMIC_RELAXED);
-	if (now > last && now - last > npu->hang_timeout_ns) {
+	if ((int64_t)(now - last_ns) > (int64_t)npu->hang_timeout_ns) {
 		__atomic_store_n(&npu->hung, true, __ATOMIC_RELAXED);
 		return 1;
 	}
