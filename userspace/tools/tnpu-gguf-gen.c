@@ -35,8 +35,10 @@ static void usage(FILE *f)
 		"usage: tnpu-gguf-gen -o OUT.gguf [--preset tiny|small|1.1b|1.5b] [--arch llama|qwen2]\n"
 		"                     [--layers N] [--dim N] [--heads N] [--kv-heads N] [--ffn N]\n"
 		"                     [--vocab N] [--ctx N] [--type f32|f16|q8_0|q4_0] [--seed N]\n"
+		"                     [--tokenizer llama|gpt2]\n"
 		"Writes a model of the given shape (default preset tiny, Q4_0 matrices) with\n"
-		"random weights and a byte-fallback vocabulary of --vocab tokens (>= 259).\n"
+		"random weights and a vocabulary of --vocab tokens (>= 263): SentencePiece with\n"
+		"byte fallback, or GPT-2 byte-level BPE with a few merges.\n"
 		"Preset 1.5b is DeepSeek-R1-Distill-Qwen-1.5B's shape with a 4096-token vocabulary.\n");
 }
 
@@ -169,7 +171,74 @@ out:
 	return ret;
 }
 
-static int generate(const struct shape *s, enum ggml_type type, uint64_t seed, const char *out)
+/* GPT-2's printable stand-in for byte @b, as UTF-8 into @out (3 bytes). */
+static void stand_in(int b, char *out)
+{
+	int cp = b, n = 0;
+
+	if (!((b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || b >= 0xae)) {
+		for (int c = 0; c < b; c++)
+			n += !((c >= '!' && c <= '~') || (c >= 0xa1 && c <= 0xac) || c >= 0xae);
+		cp = 256 + n;
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		out[1] = 0;
+	} else {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		out[2] = 0;
+	}
+}
+
+/*
+ * A GPT-2 byte-level vocabulary of @n tokens (>= 263): the 256 byte
+ * stand-ins, a few merged pieces, fillers, and <|endoftext|> last.
+ */
+static int add_vocab_gpt2(struct gguf_writer *w, uint32_t n)
+{
+	static const char *const merged[] = { "\xc4\xa0t", "he", "\xc4\xa0the", "in", "er", "an" };
+	static const char *const merges[] = {
+		"\xc4\xa0 t", "h e", "\xc4\xa0t he", "i n", "e r", "a n",
+	};
+	char **text = calloc(n, sizeof(char *));
+	int32_t *type = calloc(n, sizeof(int32_t));
+	int ret = -ENOMEM;
+
+	if (!text || !type)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		text[i] = malloc(16);
+		if (!text[i])
+			goto out;
+		type[i] = 1;
+		if (i < 256)
+			stand_in((int)i, text[i]);
+		else if (i < 256 + 6)
+			snprintf(text[i], 16, "%s", merged[i - 256]);
+		else if (i + 1 < n)
+			snprintf(text[i], 16, "w%u", i);
+		else
+			snprintf(text[i], 16, "<|endoftext|>");
+	}
+	type[n - 1] = 3;
+	ret = gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2");
+	ret = ret ?: gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)text, n);
+	ret = ret ?: gguf_writer_add_arr_i32(w, "tokenizer.ggml.token_type", type, n);
+	ret = ret ?: gguf_writer_add_arr_str(w, "tokenizer.ggml.merges", merges, 6);
+	ret = ret ?: gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", n - 1);
+	ret = ret ?: gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", n - 1);
+out:
+	if (text)
+		for (uint32_t i = 0; i < n; i++)
+			free(text[i]);
+	free(text);
+	free(type);
+	return ret;
+}
+
+static int generate(const struct shape *s, enum ggml_type type, bool gpt2_vocab, uint64_t seed,
+		    const char *out)
 {
 	struct gguf_writer *w = gguf_writer_new();
 	uint64_t head_dim = s->dim / s->heads, qdim = s->dim, kvdim = head_dim * s->kv_heads;
@@ -197,7 +266,7 @@ static int generate(const struct shape *s, enum ggml_type type, uint64_t seed, c
 	ret = ret ?: F32("rope.freq_base", s->rope_base);
 #undef U32
 #undef F32
-	ret = ret ?: add_vocab(w, s->vocab);
+	ret = ret ?: (gpt2_vocab ? add_vocab_gpt2(w, s->vocab) : add_vocab(w, s->vocab));
 	ret = ret ?: add_matrix(w, "token_embd.weight", type, s->dim, s->vocab, &rng);
 	ret = ret ?: add_ones(w, "output_norm.weight", s->dim, 0, &rng);
 	ret = ret ?: add_matrix(w, "output.weight", type, s->dim, s->vocab, &rng);
@@ -256,11 +325,13 @@ int main(int argc, char **argv)
 		{ "ctx", required_argument, NULL, 'c' },
 		{ "type", required_argument, NULL, 't' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "tokenizer", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct shape s = presets[0];
 	enum ggml_type type = GGML_TYPE_Q4_0;
+	bool gpt2_vocab = false;
 	const char *out = NULL;
 	uint32_t seed = 1;
 	uint32_t be, bb;
@@ -300,6 +371,14 @@ int main(int argc, char **argv)
 		case 'v': bad = parse_u32("--vocab", optarg, &s.vocab); break;
 		case 'c': bad = parse_u32("--ctx", optarg, &s.ctx); break;
 		case 's': bad = parse_u32("--seed", optarg, &seed); break;
+		case 'T':
+			if (strcmp(optarg, "llama") && strcmp(optarg, "gpt2")) {
+				fprintf(stderr, "tnpu-gguf-gen: --tokenizer is llama or gpt2, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			gpt2_vocab = !strcmp(optarg, "gpt2");
+			break;
 		case 't':
 			if (!strcmp(optarg, "f32"))
 				type = GGML_TYPE_F32;
@@ -326,14 +405,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ggml_type_block(type, &be, &bb);
-	if (s.dim % s.heads || s.heads % s.kv_heads || s.dim % be || s.ffn % be || s.vocab < 259) {
+	if (s.dim % s.heads || s.heads % s.kv_heads || s.dim % be || s.ffn % be || s.vocab < 263) {
 		fprintf(stderr,
 			"tnpu-gguf-gen: dim %u must divide into %u heads, heads into %u kv heads, dim and "
-			"ffn (%u) must be multiples of %u for %s, vocab (%u) at least 259\n",
+			"ffn (%u) must be multiples of %u for %s, vocab (%u) at least 263\n",
 			s.dim, s.heads, s.kv_heads, s.ffn, be, ggml_type_name(type), s.vocab);
 		return 2;
 	}
-	ret = generate(&s, type, seed, out);
+	ret = generate(&s, type, gpt2_vocab, seed, out);
 	if (ret) {
 		fprintf(stderr, "tnpu-gguf-gen: writing %s failed: %s\n", out, strerror(-ret));
 		return 1;
