@@ -141,9 +141,11 @@ static void matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_ker
 				dot_q8(w, x, mm->x_stride, nx, mm->k, out);
 			else
 				dot_f32(w, x, mm->x_stride, nx, mm->k, out);
-			for (r = 0; r < nx; r++)
-				store_out(mm->y_dtype, (__u8 *)mm->y + (__u64)(m + r) * mm->y_stride,
-					  n, out[r] + bias);
+			for (r = 0; r < nx; r++) {
+				__u8 *y = (__u8 *)mm->y + (__u64)(m + r) * mm->y_stride;
+
+				store_out(mm->y_dtype, y, n, out[r] + bias);
+			}
 		}
 	}
 }
