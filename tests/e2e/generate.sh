@@ -69,14 +69,25 @@ check() {
 echo "== in-process"
 "$run" -m "$model" -p "Once upon a time" -n 64 --backend inproc --ids | tee "$work/inproc.log"
 check "$work/inproc.log" in-process
+# Sampled on the NPU with a fixed seed: the trained model's peaked
+# distributions make the draws reproducible across both firmware builds.
+sample_args=(-m "$model" -p "Once upon a time" -n 64 --temp 0.8 --top-k 40 --seed 5 --ids)
+"$run" "${sample_args[@]}" --backend inproc >"$work/sample-inproc.log"
+sample_ids=$(sed -n 's/^generated ids: //p' "$work/sample-inproc.log")
+[ -n "$sample_ids" ] || { echo "generate: sampling in-process printed no ids" >&2; exit 1; }
 
 [ "${1:-}" = "--no-vm" ] && exit 0
 
 echo "== through tnpu.ko in the VM"
 "$TOP/tests/vm/run-vm.sh" --workdir "$work" --timeout 900 --log "$work/console.log" --quiet \
 	-- "$run" -m "$model" -p "Once upon a time" -n 64 --backend kernel --ids \; \
+	"$run" "${sample_args[@]}" --backend kernel \; \
 	"$run" "${qwen_args[@]}" --backend kernel
 check "$work/console.log" "tnpu.ko in the VM"
-got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | tail -n 1)
+got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | sed -n 2p)
+[ "$got" = "$sample_ids" ] ||
+	{ echo "generate: sampling through tnpu.ko gave '$got', in process '$sample_ids'" >&2; exit 1; }
+echo "generate: sampled on the NPU (T 0.8, top-k 40): the same ids through tnpu.ko as in process"
+got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | sed -n 3p)
 [ "$got" = "$qwen_ids" ] || { echo "generate: qwen2 through tnpu.ko gave '$got'" >&2; exit 1; }
 echo "generate: qwen2 Q4_0 through tnpu.ko: the same ids as in process"
