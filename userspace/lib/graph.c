@@ -124,16 +124,24 @@ static int take_slot(struct graph *g, bool *busy, uint32_t width)
 {
 	int best = -1;
 
-	/* Best fit among free slots: the narrowest that is wide enough, else the widest. */
+	/*
+	 * Best fit among free slots: the narrowest that is wide enough; when
+	 * none is, the widest (it grows least).
+	 */
 	for (int s = 0; s < g->n_slots; s++) {
+		bool fits, best_fits;
+
 		if (busy[s])
 			continue;
-		if (best < 0)
+		if (best < 0) {
 			best = s;
-		else if (g->slots[s].width >= width &&
-			 (g->slots[best].width < width || g->slots[s].width < g->slots[best].width))
+			continue;
+		}
+		fits = g->slots[s].width >= width;
+		best_fits = g->slots[best].width >= width;
+		if (fits && (!best_fits || g->slots[s].width < g->slots[best].width))
 			best = s;
-		else if (g->slots[best].width < width && g->slots[s].width > g->slots[best].width)
+		else if (!fits && !best_fits && g->slots[s].width > g->slots[best].width)
 			best = s;
 	}
 	if (best < 0) {
