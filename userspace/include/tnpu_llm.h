@@ -89,6 +89,8 @@ struct tnpu_llm_stats {
 	uint32_t n_prompt, n_generated;
 	double prefill_s, decode_s;		/* wall time */
 	double prefill_tok_s, decode_tok_s;	/* tokens per second */
+	uint64_t decode_weight_bytes;		/* weights one decode step reads */
+	double decode_gb_s;			/* those bytes x decode tokens/s, 1e9 B/s */
 };
 
 /*

@@ -276,6 +276,28 @@ static void emit_node(struct emitter *e, const struct graph *g, const struct gno
 	}
 }
 
+/* Weight bytes the graph reads: whole matrices, vectors, one embedding row per token. */
+static uint64_t weight_bytes_read(const struct graph *g)
+{
+	uint64_t bytes = 0;
+
+	for (int i = 0; i < g->n_nodes; i++) {
+		const struct gnode *n = &g->nodes[i];
+
+		for (int j = 0; j < 3; j++) {
+			const struct gval *v = n->in[j] >= 0 ? &g->vals[n->in[j]] : NULL;
+
+			if (!v || v->kind != GV_WEIGHT)
+				continue;
+			if (n->op == GOP_EMBED)
+				bytes += v->w->size / v->w->ne[1] * g->tokens;
+			else
+				bytes += v->w->size;
+		}
+	}
+	return bytes;
+}
+
 static bool greedy(const struct sampling_cfg *sc)
 {
 	return sc->temperature <= 0 || sc->top_k == 1;
@@ -305,6 +327,8 @@ static int record(struct plan *p, struct stream_buf *s, uint32_t tokens, bool de
 	emit(&e, TNPU_OP_SET_PARAMS, 0, &sp, sizeof(sp));
 	for (int i = 0; i < g.n_nodes; i++)
 		emit_node(&e, &g, &g.nodes[i]);
+	if (decode)
+		p->decode_weight_bytes = weight_bytes_read(&g);
 	graph_free(&g);
 	return e.err;
 }

@@ -56,6 +56,7 @@ struct plan {
 	uint64_t kv_row_bytes;		/* one head of one token */
 
 	struct stream_buf decode, prefill;
+	uint64_t decode_weight_bytes;	/* weight bytes one decode step reads */
 	uint32_t prefill_tokens;	/* chunk length the prefill stream is for */
 	struct sampling_cfg samp;
 	bool recorded;

@@ -361,6 +361,8 @@ TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int 
 	st.prefill_tok_s = st.prefill_s > 0 ? n_prompt / st.prefill_s : 0;
 	/* The first token came from the prefill: decode steps = generated - 1. */
 	st.decode_tok_s = st.decode_s > 0 && generated > 1 ? (generated - 1) / st.decode_s : 0;
+	st.decode_weight_bytes = p->decode_weight_bytes;
+	st.decode_gb_s = st.decode_tok_s * (double)p->decode_weight_bytes / 1e9;
 	if (stats)
 		*stats = st;
 	return ret ? ret : generated;

@@ -230,6 +230,8 @@ int main(int argc, char **argv)
 	       "(%.1f tokens/s decode) on %s\n",
 	       st.n_prompt, st.prefill_s, st.prefill_tok_s, st.n_generated, st.decode_s,
 	       st.decode_tok_s, info.device);
+	printf("tnpu-run: a decode step reads %.1f MiB of weights: %.2f GB/s at that rate\n",
+	       st.decode_weight_bytes / 1048576.0, st.decode_gb_s);
 	ret = 0;
 out:
 	free(ids);
