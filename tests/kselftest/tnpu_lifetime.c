@@ -105,6 +105,48 @@ TEST_F(lifetime, buffer_closed_while_a_job_reads_it)
 }
 
 /*
+ * The same through PRIME: file B imports file A's buffer and polls it while
+ * every other reference goes (A's handle and file, the dma-buf fd, B's
+ * handle). The exporter's pages must stay until B's job ended.
+ */
+TEST_F(lifetime, imported_buffer_closed_while_a_job_reads_it)
+{
+	struct drm_tnpu_bo_create x;
+	struct drm_tnpu_bo_info y = { 0 };
+	struct drm_tnpu_job_status st;
+	struct ks_ctx a;
+	uint64_t seqno;
+	char why[512];
+	int dmabuf;
+
+	ASSERT_EQ(0, ks_ctx_open(&a, DRM_TNPU_PRIORITY_NORMAL, why, sizeof(why)))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, tnpu_bo_new(a.fd, 16 * PAGE, 0, &x));
+	ASSERT_EQ(0, drmPrimeHandleToFD(a.fd, x.handle, DRM_CLOEXEC | DRM_RDWR, &dmabuf));
+	ASSERT_EQ(0, drmPrimeFDToHandle(self->c.fd, dmabuf, &y.handle));
+	ASSERT_EQ(0, tnpu_ioctl(self->c.fd, DRM_IOCTL_TNPU_BO_INFO, &y));
+
+	ks_emit_fill(&self->c, y.npu_va, y.size, 0);
+	ASSERT_EQ(0, ks_submit(&self->c, &y.handle, 1, &seqno));
+	ASSERT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 10000));
+
+	emit_wait_ne(&self->c, y.npu_va + 8 * PAGE, 0, 1500);
+	ASSERT_EQ(0, ks_submit(&self->c, NULL, 0, &seqno));
+	usleep(200 * 1000);
+	ASSERT_EQ(0, tnpu_gem_close(a.fd, x.handle));
+	ks_ctx_close(&a);
+	close(dmabuf);
+	ASSERT_EQ(0, tnpu_gem_close(self->c.fd, y.handle));
+	churn_memory(self->c.fd, 16, 64 * PAGE);
+
+	ASSERT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 10000));
+	ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, seqno, &st));
+	EXPECT_EQ((uint32_t)DRM_TNPU_JOB_FAILED, st.state)
+		TH_LOG("the job saw the exporter's freed pages change");
+	EXPECT_EQ((uint32_t)DRM_TNPU_ERR_WAIT_TIMEOUT, st.error);
+}
+
+/*
  * Jobs waiting behind a busy NPU keep their handle arrays in the kernel. A
  * context may queue thousands of jobs, but not thousands of full handle
  * arrays: past sixteen full submits' worth of buffer references, SUBMIT
