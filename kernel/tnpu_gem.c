@@ -9,7 +9,8 @@
  * to RLIMIT_MEMLOCK instead). The first submit that lists it vmaps it
  * (pinning its pages) and fills its page-table entries. It leaves when the
  * last reference goes, which may be after the file closed (a job or a
- * dma-buf still holds it).
+ * dma-buf still holds it); its pages outlive that until the context's jobs
+ * then on the NPU have ended (see tnpu_bo_free_pages()).
  *
  * Copyright (C) 2026 The tnpu authors
  */
