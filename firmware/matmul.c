@@ -300,6 +300,11 @@ static void prep_core(void *arg, unsigned int i, unsigned int cores)
 						    (float *)dst + k0, n);
 				continue;
 			}
+			if (t->xt->dtype == TNPU_DT_F32) {
+				kern->quantize_q8((const float *)src + k0,
+						  (struct tnpu_fw_q8 *)dst + k0 / 32, n);
+				continue;
+			}
 			tnpu_fw_dequant_row(t->xt->dtype, src + (__u64)k0 * esize, buf, n);
 			kern->quantize_q8(buf, (struct tnpu_fw_q8 *)dst + k0 / 32, n);
 		}

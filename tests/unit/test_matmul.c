@@ -26,6 +26,7 @@
 #include "drm/tnpu_accel.h"
 #include "drm/tnpu_cmd.h"
 #include "fw_internal.h"
+#include "matmul.h"
 #include "quant.h"
 #include "ref_matmul.h"
 #include "ref_quant.h"
@@ -444,6 +445,47 @@ static void test_block_layouts(void **state)
 	assert_true(TNPU_MATMUL_SCRATCH_SIZE(1, 32) >= sizeof(struct tnpu_fw_q8));
 }
 
+/*
+ * Both kernel sets quantize activations to the same bytes, exact halves
+ * (ties) and zero blocks included, and match the reference quantizer.
+ */
+static void test_quantize_q8_kernels(void **state)
+{
+	enum { K = 32 * 64 };
+	static float x[K];
+	static struct tnpu_fw_q8 a[K / 32], b[K / 32];
+	static double xd[K], ref[K];
+	unsigned int seed = 99;
+
+	(void)state;
+	for (int i = 0; i < K; i++) {
+		/* Scale 1/16 (block max 127/16): odd multiples of 1/32 are ties. */
+		x[i] = (float)((int)(rand_r(&seed) % 507) - 253) / 32.0f;
+		if (i % 32 == 0)
+			x[i] = 127.0f / 16.0f;
+		if (i / 32 == 5)
+			x[i] = 0.0f;		/* an all-zero block */
+		xd[i] = x[i];
+	}
+	tnpu_fw_quantize_q8(x, a, K);
+	ref_q8_roundtrip(xd, K, ref);
+	for (int i = 0; i < K; i++)
+		assert_true(a[i / 32].d * a[i / 32].qs[i % 32] == (float)ref[i]);
+	for (int i = 0; i < K / 32; i++) {
+		int sum = 0;
+
+		for (int j = 0; j < 32; j++)
+			sum += a[i].qs[j];
+		assert_true(a[i].s == a[i].d * (float)sum);
+	}
+#if defined(__x86_64__)
+	if (!tnpu_fw_simd_active())
+		return;
+	tnpu_fw_mm_avx2.quantize_q8(x, b, K);
+	assert_memory_equal(a, b, sizeof(a));
+#endif
+}
+
 /* ---- EMBEDDING ------------------------------------------------------------ */
 
 static void test_embedding(void **state)
@@ -555,6 +597,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_block_layouts),
+		cmocka_unit_test(test_quantize_q8_kernels),
 		cmocka_unit_test(test_matmul_shapes_simd),
 		cmocka_unit_test(test_matmul_shapes_portable),
 		cmocka_unit_test(test_matmul_formats),
