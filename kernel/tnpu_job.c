@@ -296,8 +296,11 @@ struct dma_fence *tnpu_ctx_npu_fence(struct tnpu_ctx *ctx)
 
 bool tnpu_job_is_canceled(struct tnpu_job *job)
 {
-	return READ_ONCE(job->queue->canceled) ||
-	       atomic_read(&job->queue->ctx->banned) || job->tdev->dead;
+	struct tnpu_ctx *ctx = job->queue->ctx;
+
+	/* A closed file's job lost to a reset is not replayed either. */
+	return READ_ONCE(job->queue->canceled) || READ_ONCE(ctx->closed) ||
+	       atomic_read(&ctx->banned) || job->tdev->dead;
 }
 
 static struct dma_fence *tnpu_job_run(struct drm_sched_job *sched_job)
