@@ -173,6 +173,15 @@ static void tnpu_ring_abort_orphan_locked(struct tnpu_device *tdev)
 		tnpu_hw_abort(tdev, job->ring_index);
 }
 
+/* An orphan aborted when its file closed was canceled, not hung. */
+static u32 tnpu_job_desc_error(struct tnpu_job *job, u32 error)
+{
+	if (error == DRM_TNPU_ERR_HANG && !READ_ONCE(job->guilty) &&
+	    READ_ONCE(job->queue->ctx->closed))
+		return DRM_TNPU_ERR_CANCELED;
+	return error;
+}
+
 /* Completion interrupt of hardware queue 0 (hard-irq context). */
 void tnpu_job_irq(struct tnpu_device *tdev)
 {
@@ -195,7 +204,8 @@ void tnpu_job_irq(struct tnpu_device *tdev)
 		ring->completed++;
 		any = true;
 		if (job)
-			tnpu_job_signal(job, desc->error, desc->cmd_index, desc->fault_addr,
+			tnpu_job_signal(job, tnpu_job_desc_error(job, desc->error),
+					desc->cmd_index, desc->fault_addr,
 					desc->end_ns - desc->start_ns);
 	}
 	if (any)

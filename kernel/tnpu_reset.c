@@ -170,7 +170,7 @@ enum drm_gpu_sched_stat tnpu_job_timedout(struct drm_sched_job *sched_job)
 	/* Any user can hang the NPU: keep what it costs the log bounded. */
 	dev_warn_ratelimited(tdev->drm.dev, "ctx %u queue %u job %llu made no progress for %u ms: aborting it, banning the context\n",
 			     ctx->id, job->queue->id, job->seqno, tnpu_hang_timeout_ms);
-	job->guilty = true;
+	WRITE_ONCE(job->guilty, true);
 	atomic_set(&ctx->banned, 1);
 
 	/* Stage 1: abort only the hung job. */

@@ -9,6 +9,8 @@
  *
  * Copyright (C) 2026 The tnpu authors
  */
+#include <linux/sync_file.h>
+#include <poll.h>
 #include <sys/resource.h>
 
 #include "tnpu_ksft.h"
@@ -234,6 +236,40 @@ TEST_F(lifetime, closed_file_gives_the_npu_back)
 	TH_LOG("NOP done %.2f s after the close", (ks_now_ns() - t0) / 1e9);
 	ASSERT_EQ(0, tnpu_get_param(self->c.fd, DRM_TNPU_PARAM_RESET_COUNT, &resets_after));
 	EXPECT_EQ(resets_before, resets_after);
+}
+
+/*
+ * Whoever still holds a closed file's job fence (here a sync_file exported
+ * before the close) learns the job was canceled (-ECANCELED), not that it
+ * hung (-ETIME): the abort at close is no hang.
+ */
+TEST_F(lifetime, closed_file_jobs_end_canceled)
+{
+	struct sync_file_info info = { 0 };
+	struct drm_tnpu_submit s;
+	struct pollfd pfd;
+	struct ks_ctx hog;
+	uint32_t done;
+	char why[512];
+	int sync_file;
+
+	ASSERT_EQ(0, ks_ctx_open(&hog, DRM_TNPU_PRIORITY_NORMAL, why, sizeof(why)))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, drmSyncobjCreate(hog.fd, 0, &done));
+	ks_emit_spin(&hog, 60000);
+	s = ks_submit_args(&hog, NULL, 0);
+	s.out_sync.handle = done;
+	s.out_sync.point = 0;
+	ASSERT_EQ(0, ks_submit_raw(&hog, &s, NULL));
+	ASSERT_EQ(0, drmSyncobjExportSyncFile(hog.fd, done, &sync_file));
+	usleep(200 * 1000);
+	ks_ctx_close(&hog);
+
+	pfd = (struct pollfd){ .fd = sync_file, .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("the closed file's job still runs");
+	ASSERT_EQ(0, ioctl(sync_file, SYNC_IOC_FILE_INFO, &info));
+	EXPECT_EQ(-ECANCELED, info.status);
+	close(sync_file);
 }
 
 /*
