@@ -369,10 +369,14 @@ static int tnpu_probe(struct platform_device *pdev)
 	ret = tnpu_job_init(tdev);
 	if (ret)
 		goto err_hw;
-	tnpu_debugfs_init(tdev);
 	ret = drm_dev_register(&tdev->drm, 0);
 	if (ret)
 		goto err_job;
+	/*
+	 * Only now: its files point into the vdev, which a failed probe frees
+	 * while the debugfs directory lives on until the DRM device goes.
+	 */
+	tnpu_debugfs_init(tdev);
 
 	drm_info(&tdev->drm, "%u cores, hang timeout %u ms, %llu MiB per file\n",
 		 tdev->num_cores, tnpu_hang_timeout_ms, tdev->mem_limit >> 20);
