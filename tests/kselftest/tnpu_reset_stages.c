@@ -9,6 +9,9 @@
  *
  * Copyright (C) 2026 The tnpu authors
  */
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "tnpu_ksft.h"
 
 #define PAGE 4096ULL
@@ -155,6 +158,78 @@ TEST_F(stages, firmware_reboot_when_the_engine_reset_is_ignored)
 	hang_with_innocent_behind(_metadata, self, 0x3333);
 	ASSERT_EQ(0, debugfs_write("fault_ignore_abort", "N"));
 	ASSERT_EQ(0, debugfs_write("fault_ignore_engine_reset", "N"));
+	expect_npu_works(_metadata, self);
+}
+
+/*
+ * Resets on request every 20 ms while two contexts stream short jobs and a
+ * third file keeps opening, submitting and closing: every job of the
+ * surviving contexts completes (replayed as often as needed), none is
+ * reported lost, and the kernel log stays clean.
+ */
+TEST_F(stages, resets_in_a_stream_of_jobs)
+{
+	enum { JOBS = 200 };
+	struct drm_tnpu_job_status st;
+	uint64_t first = 0, last = 0, seqno, resets;
+	unsigned int done = 0;
+	pid_t resetter;
+	char why[512];
+
+	resetter = fork();
+	ASSERT_LE(0, resetter);
+	if (resetter == 0) {
+		for (int i = 0; i < 100; i++) {
+			debugfs_write("reset", "1");
+			usleep(20 * 1000);
+		}
+		_exit(0);
+	}
+
+	for (int i = 0; i < JOBS; i++) {
+		uint32_t handles[1] = { self->data.handle };
+
+		ks_emit_spin(&self->innocent, 2);
+		ks_emit_fill(&self->innocent, self->data.npu_va, PAGE, i);
+		ASSERT_EQ(0, ks_submit(&self->innocent, handles, 1, &seqno));
+		if (i == 0)
+			first = seqno;
+		last = seqno;
+		ks_emit_spin(&self->guilty, 1);
+		ASSERT_EQ(0, ks_submit(&self->guilty, NULL, 0, NULL));
+		if (i % 20 == 0) {
+			struct ks_ctx passer;
+
+			ASSERT_EQ(0, ks_ctx_open(&passer, DRM_TNPU_PRIORITY_HIGH, why,
+						 sizeof(why))) TH_LOG("%s", why);
+			ks_emit_spin(&passer, 5);
+			ASSERT_EQ(0, ks_submit(&passer, NULL, 0, NULL));
+			ks_ctx_close(&passer);
+		}
+		/* Keep at most a few jobs ahead, so that the statuses are remembered. */
+		if (i % 8 == 7)
+			ASSERT_EQ(0, ks_wait(self->innocent.fd, self->innocent.sync,
+					     self->innocent.point, RECOVERY_MS));
+	}
+	ASSERT_EQ(0, ks_wait(self->innocent.fd, self->innocent.sync, self->innocent.point,
+			     RECOVERY_MS));
+	ASSERT_EQ(0, ks_wait(self->guilty.fd, self->guilty.sync, self->guilty.point,
+			     RECOVERY_MS));
+	kill(resetter, SIGKILL);
+	waitpid(resetter, NULL, 0);
+
+	for (uint64_t q = first; q <= last; q++) {
+		ASSERT_EQ(0, ks_job_status(self->innocent.fd, self->innocent.queue, q, &st));
+		done += st.state == DRM_TNPU_JOB_DONE;
+		if (st.state != DRM_TNPU_JOB_DONE)
+			TH_LOG("job %llu: state %u error %u", (unsigned long long)q, st.state,
+			       st.error);
+	}
+	EXPECT_EQ((unsigned int)JOBS, done);
+	EXPECT_EQ((uint32_t)(JOBS - 1), self->data_cpu[0]);
+	ASSERT_EQ(0, tnpu_get_param(self->innocent.fd, DRM_TNPU_PARAM_RESET_COUNT, &resets));
+	TH_LOG("%llu resets", (unsigned long long)(resets - self->resets_before));
+	EXPECT_LT(self->resets_before, resets);
 	expect_npu_works(_metadata, self);
 }
 
