@@ -10,7 +10,7 @@
  * (pinning its pages) and fills its page-table entries. It leaves when the
  * last reference goes, which may be after the file closed (a job or a
  * dma-buf still holds it); its pages outlive that until the context's jobs
- * then on the NPU have ended (see tnpu_bo_free_pages()).
+ * then on the NPU have ended (see tnpu_bo_free()).
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -136,7 +136,7 @@ out:
  * Leave the address space. Returns the fence after which the NPU no longer
  * uses pages it translated before (a job running now may have), or NULL.
  */
-static struct dma_fence *tnpu_bo_unbind(struct tnpu_bo *bo)
+static struct dma_fence *tnpu_bo_unmap(struct tnpu_bo *bo)
 {
 	struct tnpu_ctx *ctx = bo->ctx;
 	struct dma_fence *fence;
@@ -148,16 +148,15 @@ static struct dma_fence *tnpu_bo_unbind(struct tnpu_bo *bo)
 	mutex_lock(&ctx->mem_lock);
 	list_del(&bo->ctx_node);
 	mutex_unlock(&ctx->mem_lock);
-	tnpu_bo_uncharge(ctx, bo->charge);
-	atomic_dec(&ctx->tdev->live_bos);
-	bo->ctx = NULL;
-	tnpu_ctx_put(ctx);
 	return fence;
 }
 
-static void tnpu_bo_release_pages(struct tnpu_bo *bo)
+/* Give the pages back, then the context's charge for them. */
+static void tnpu_bo_release(struct tnpu_bo *bo)
 {
 	struct drm_gem_object *obj = &bo->base.base;
+	struct tnpu_ctx *ctx = bo->ctx;
+	u64 charge = bo->charge;
 
 	if (bo->upages) {
 		vunmap(bo->vaddr);
@@ -168,11 +167,17 @@ static void tnpu_bo_release_pages(struct tnpu_bo *bo)
 		kvfree(bo->upages);
 		drm_gem_object_release(obj);
 		kfree(bo);
-		return;
+	} else {
+		if (bo->populated)
+			drm_gem_vunmap_unlocked(obj, &bo->map);
+		drm_gem_shmem_free(&bo->base);
 	}
-	if (bo->populated)
-		drm_gem_vunmap_unlocked(obj, &bo->map);
-	drm_gem_shmem_free(&bo->base);
+
+	if (ctx) {
+		tnpu_bo_uncharge(ctx, charge);
+		atomic_dec(&ctx->tdev->live_bos);
+		tnpu_ctx_put(ctx);
+	}
 }
 
 static void tnpu_bo_free_work(struct work_struct *work)
@@ -180,7 +185,7 @@ static void tnpu_bo_free_work(struct work_struct *work)
 	struct tnpu_bo *bo = container_of(work, struct tnpu_bo, free_work);
 
 	dma_fence_put(bo->npu_fence);
-	tnpu_bo_release_pages(bo);
+	tnpu_bo_release(bo);
 }
 
 /* Fence callback, maybe in hard-irq context: free from a worker. */
@@ -194,11 +199,13 @@ static void tnpu_bo_npu_done(struct dma_fence *fence, struct dma_fence_cb *cb)
 /*
  * The firmware translates an NPU address once per command and then uses the
  * pages directly: a job running now may still touch this buffer although
- * no submit listed it since. Its pages go only after that job ended.
+ * no submit listed it since. Its pages, and the context's charge for them,
+ * go only after that job ended.
  */
-static void tnpu_bo_free_pages(struct tnpu_bo *bo)
+static void tnpu_bo_free(struct drm_gem_object *obj)
 {
-	struct dma_fence *fence = tnpu_bo_unbind(bo);
+	struct tnpu_bo *bo = to_tnpu_bo(obj);
+	struct dma_fence *fence = tnpu_bo_unmap(bo);
 
 	if (fence) {
 		bo->npu_fence = fence;
@@ -207,12 +214,7 @@ static void tnpu_bo_free_pages(struct tnpu_bo *bo)
 			return;
 		dma_fence_put(fence);
 	}
-	tnpu_bo_release_pages(bo);
-}
-
-static void tnpu_bo_free(struct drm_gem_object *obj)
-{
-	tnpu_bo_free_pages(to_tnpu_bo(obj));
+	tnpu_bo_release(bo);
 }
 
 static enum drm_gem_object_status tnpu_bo_status(struct drm_gem_object *obj)

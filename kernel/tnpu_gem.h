@@ -38,7 +38,7 @@ struct tnpu_ctx;
  * @mm: address space charged for @upages (RLIMIT_MEMLOCK).
  * @ctx_node: entry in &tnpu_ctx.bos.
  * @npu_fence: when freed, the fence after which the NPU no longer uses
- *	the pages (see tnpu_bo_free_pages()).
+ *	the pages (see tnpu_bo_free()).
  * @npu_cb: callback on @npu_fence.
  * @free_work: frees the pages once @npu_fence signaled.
  */

@@ -45,6 +45,12 @@ static void emit_wait_ne(struct ks_ctx *c, uint64_t addr, uint64_t value, uint64
 	ks_emit(c, &w, sizeof(w));
 }
 
+static int query_memory(int fd, struct drm_tnpu_memory_info *mem)
+{
+	memset(mem, 0, sizeof(*mem));
+	return tnpu_query(fd, DRM_TNPU_QUERY_MEMORY, mem, sizeof(*mem));
+}
+
 /* Dirty freshly allocated memory so that reused pages read non-zero. */
 static void churn_memory(int fd, unsigned int bos, uint64_t size)
 {
@@ -72,6 +78,7 @@ static void churn_memory(int fd, unsigned int bos, uint64_t size)
  */
 TEST_F(lifetime, buffer_closed_while_a_job_reads_it)
 {
+	struct drm_tnpu_memory_info before, during, after;
 	struct drm_tnpu_bo_create x;
 	struct drm_tnpu_job_status st;
 	uint64_t seqno;
@@ -88,7 +95,11 @@ TEST_F(lifetime, buffer_closed_while_a_job_reads_it)
 	emit_wait_ne(&self->c, x.npu_va + 8 * PAGE, 0, 1500);
 	ASSERT_EQ(0, ks_submit(&self->c, NULL, 0, &seqno));
 	usleep(200 * 1000);	/* the job is polling now */
+	ASSERT_EQ(0, query_memory(self->c.fd, &before));
 	ASSERT_EQ(0, tnpu_gem_close(self->c.fd, x.handle));
+	/* Its pages are still pinned for the NPU: still charged to the file. */
+	ASSERT_EQ(0, query_memory(self->c.fd, &during));
+	EXPECT_EQ(before.allocated, during.allocated);
 	churn_memory(self->c.fd, 16, 64 * PAGE);
 
 	ASSERT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 10000));
@@ -96,6 +107,15 @@ TEST_F(lifetime, buffer_closed_while_a_job_reads_it)
 	EXPECT_EQ((uint32_t)DRM_TNPU_JOB_FAILED, st.state)
 		TH_LOG("the job saw the closed buffer's freed pages change");
 	EXPECT_EQ((uint32_t)DRM_TNPU_ERR_WAIT_TIMEOUT, st.error);
+
+	/* Once the job ended the charge goes (from a worker: allow it a second). */
+	for (int i = 0; i < 100; i++) {
+		ASSERT_EQ(0, query_memory(self->c.fd, &after));
+		if (after.allocated == before.allocated - x.size + 16 * 64 * PAGE)
+			break;
+		usleep(10 * 1000);
+	}
+	EXPECT_EQ(before.allocated - x.size + 16 * 64 * PAGE, after.allocated);
 
 	/* A later job no longer reaches the buffer at all. */
 	emit_wait_ne(&self->c, x.npu_va, 0, 10);
