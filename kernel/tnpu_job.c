@@ -242,8 +242,11 @@ struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job)
 	job->first_hw_fence = NULL;
 	if (!fence)
 		fence = kzalloc(sizeof(*fence), GFP_NOWAIT | __GFP_NOWARN);
-	if (!fence)
+	if (!fence) {
+		/* Only a replay can get here: the job is lost to the reset. */
+		tnpu_job_set_status(job, DRM_TNPU_JOB_FAILED, DRM_TNPU_ERR_RESET, 0, 0, 0);
 		return ERR_PTR(-ENOMEM);
+	}
 
 	spin_lock_irqsave(&ring->lock, flags);
 	slot = ring->tail & (ring->size - 1);
