@@ -39,7 +39,7 @@ struct tnpu_llm_options {
 	/*
 	 * Copy the weights into NPU buffers instead of using the mapped file in
 	 * place (more memory; the in-process NPU backs large buffers with huge
-	 * pages, which can stream faster).
+	 * pages, whose effect on decode speed measured inconclusively).
 	 */
 	int copy_weights;
 };
@@ -63,7 +63,10 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 TNPU_API void tnpu_llm_free(struct tnpu_llm *llm);
 TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info *info);
 
-/* Encodes @text (BOS first when @add_bos); returns the count, which may exceed @max. */
+/*
+ * Encodes @text, BOS first when @add_bos and the vocabulary asks for one;
+ * returns the count, which may exceed @max.
+ */
 TNPU_API int tnpu_llm_tokenize(const struct tnpu_llm *llm, const char *text, int add_bos,
 			       int32_t *ids, int max);
 /* Text of @id following @prev (-1 at the start); @len receives its bytes. */
