@@ -438,6 +438,59 @@ static void test_graph_plan(void **state)
 	free_model(&m);
 }
 
+/*
+ * A chat: generate, then continue with more prompt tokens; every step's
+ * logits against the reference run over the whole sequence.
+ */
+static void test_continue(void **state)
+{
+	static const int32_t prompt1[] = { 1, 30, 31, 32, 33, 34, 35 };
+	static const int32_t prompt2[] = { 50, 51, 52 };
+	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC, .max_batch = 2, .n_ctx = 32 };
+	struct rand_model m;
+	struct follow f = { .m = &m };
+	int ret;
+
+	(void)state;
+	make_model(&m, "llama", TNPU_DT_F32, 16, 11);
+	if (tnpu_llm_load(tmp_path, &opt, &f.llm))
+		fail_msg("load: %s", tnpu_last_error());
+	assert_int_equal(tnpu_llm_continue(f.llm, prompt2, 3, 4, NULL, NULL, NULL, NULL), -EINVAL);
+	assert_non_null(strstr(tnpu_last_error(), "nothing to continue"));
+	f.ref = ref_llama_new(&m.c);
+	f.ref_logits = malloc(sizeof(float) * m.c.n_vocab);
+	assert_non_null(f.ref);
+	assert_non_null(f.ref_logits);
+	for (int i = 0; i < 7; i++)
+		ref_llama_forward(f.ref, &m.w, prompt1[i], i, f.ref_logits);
+	f.pos = 6;
+	ret = tnpu_llm_generate(f.llm, prompt1, 7, 5, NULL, on_token, &f, NULL);
+	if (ret != 5)
+		fail_msg("generate returned %d: %s", ret, tnpu_last_error());
+	/* The reference ran the 5th token already; the NPU runs it first when continuing. */
+	for (int i = 0; i < 3; i++)
+		ref_llama_forward(f.ref, &m.w, prompt2[i], ++f.pos, f.ref_logits);
+	ret = tnpu_llm_continue(f.llm, prompt2, 3, 6, NULL, on_token, &f, NULL);
+	if (ret != 6)
+		fail_msg("continue returned %d: %s", ret, tnpu_last_error());
+	/* Continuing with no new prompt runs just the token chosen last. */
+	ret = tnpu_llm_continue(f.llm, NULL, 0, 3, NULL, on_token, &f, NULL);
+	if (ret != 3)
+		fail_msg("continue returned %d: %s", ret, tnpu_last_error());
+	assert_int_equal(f.steps, 14);
+	/*
+	 * 23 of 32 positions used (the token chosen last is not run yet); it and
+	 * 3 more take 4, so 5 decode steps remain: 6 tokens, then the context is full.
+	 */
+	assert_int_equal(tnpu_llm_continue(f.llm, prompt2, 3, 20, NULL, NULL, NULL, NULL), 6);
+	assert_int_equal(tnpu_llm_continue(f.llm, prompt2, 3, 1, NULL, NULL, NULL, NULL), -E2BIG);
+	printf("  continued twice: %d steps, worst logit error %.2e\n", f.steps, f.worst);
+	free(f.ref_logits);
+	ref_llama_free(f.ref);
+	tnpu_llm_free(f.llm);
+	free_model(&m);
+}
+
 static void test_errors(void **state)
 {
 	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC, .n_ctx = 16 };
@@ -571,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_qwen2_random),
 		cmocka_unit_test(test_kv_q8),
 		cmocka_unit_test(test_graph_plan),
+		cmocka_unit_test(test_continue),
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_stories260k),
 		cmocka_unit_test(test_errors),

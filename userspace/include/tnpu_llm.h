@@ -119,6 +119,17 @@ struct tnpu_llm_op_time {
 TNPU_API int tnpu_llm_decode_profile(const struct tnpu_llm *llm, struct tnpu_llm_op_time *out,
 				     int max);
 
+/*
+ * Continues the sequence of the last tnpu_llm_generate() or
+ * tnpu_llm_continue() (for a chat): the token chosen last, then @prompt
+ * (may be empty), are run after the tokens already in the KV cache, then up
+ * to @max_tokens tokens are generated. -EINVAL when there is nothing to
+ * continue, -E2BIG when the context is full. Return: as tnpu_llm_generate().
+ */
+TNPU_API int tnpu_llm_continue(struct tnpu_llm *llm, const int32_t *prompt, int n_prompt,
+			       int max_tokens, const struct tnpu_llm_sampling *sampling,
+			       tnpu_llm_token_fn fn, void *user, struct tnpu_llm_stats *stats);
+
 /* F32 logits (n_vocab) of the last step. */
 TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm);
 

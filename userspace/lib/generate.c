@@ -30,6 +30,9 @@ struct tnpu_llm {
 	struct tnpu_queue *queue;
 	struct tnpu_syncobj *sync;
 	uint64_t point;
+	/* the sequence so far: tokens in the KV cache, and the chosen one not yet in it */
+	uint32_t n_past;
+	int32_t pending;
 	/* decode profile */
 	struct tnpu_bo *prof_bo;
 	const struct tnpu_profile_record *prof;
@@ -270,33 +273,39 @@ static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, u
 	return 0;
 }
 
-TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int n_prompt,
-			       int max_tokens, const struct tnpu_llm_sampling *sampling,
-			       tnpu_llm_token_fn fn, void *user, struct tnpu_llm_stats *stats)
+/*
+ * Runs @n_prompt tokens from position @start (prefill), then generates up to
+ * @max_tokens tokens; the sequence state is left for a continuation.
+ */
+static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *prompt,
+			int n_prompt, int max_tokens, const struct tnpu_llm_sampling *sampling,
+			tnpu_llm_token_fn fn, void *user, struct tnpu_llm_stats *stats)
 {
 	struct plan *p = &llm->plan;
 	struct sampling_cfg cfg = { 0 };
 	int32_t *next = (int32_t *)(p->acts_cpu + p->next);
 	int32_t *ids = (int32_t *)(p->acts_cpu + p->ids);
 	int32_t eos = tokenizer_eos(llm->tok), prev, token;
-	uint32_t n_vocab = p->m->hp.n_vocab;
+	uint32_t n_vocab = p->m->hp.n_vocab, room;
 	struct tnpu_llm_stats st = { 0 };
 	double t0;
 	int ret, generated = 0;
 
 	if (n_prompt < 1)
 		return tnpu_fail(-EINVAL, "the prompt needs at least one token");
-	if ((uint32_t)n_prompt > p->n_ctx)
-		return tnpu_fail(-E2BIG, "the prompt has %d tokens, the context only %u", n_prompt,
-				 p->n_ctx);
+	if ((uint64_t)start + (uint32_t)n_prompt > p->n_ctx)
+		return tnpu_fail(-E2BIG, "the prompt has %d tokens, the context only %u left", n_prompt,
+				 p->n_ctx - start);
 	for (int i = 0; i < n_prompt; i++)
 		if (prompt[i] < 0 || (uint32_t)prompt[i] >= n_vocab)
 			return tnpu_fail(-EINVAL, "prompt token %d is %d, outside the vocabulary of %u",
 					 i, prompt[i], n_vocab);
+	/* The last token generated is chosen but never run: one more than the room left. */
+	room = p->n_ctx - start - (uint32_t)n_prompt + 1;
 	if (max_tokens < 0)
 		max_tokens = 0;
-	if ((uint64_t)n_prompt + max_tokens - 1 > p->n_ctx && max_tokens)
-		max_tokens = (int)(p->n_ctx - n_prompt + 1);
+	if ((uint32_t)max_tokens > room)
+		max_tokens = (int)room;
 	if (sampling) {
 		cfg.temperature = sampling->temperature;
 		cfg.top_k = sampling->top_k;
@@ -310,10 +319,13 @@ TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int 
 			return ret;
 	}
 
+	/* Until it succeeds, the KV cache holds no usable sequence. */
+	llm->n_past = 0;
+	llm->pending = -1;
 	/* Prefill in chunks of at most max_batch tokens. */
 	t0 = now_s();
-	for (int start = 0; start < n_prompt; start += (int)p->max_batch) {
-		uint32_t chunk = (uint32_t)(n_prompt - start);
+	for (int done = 0; done < n_prompt; done += (int)p->max_batch) {
+		uint32_t chunk = (uint32_t)(n_prompt - done);
 
 		if (chunk > p->max_batch)
 			chunk = p->max_batch;
@@ -322,8 +334,8 @@ TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int 
 			if (ret)
 				return ret;
 		}
-		memcpy(ids, prompt + start, sizeof(int32_t) * chunk);
-		ret = run(llm, &p->prefill, (uint32_t)start, chunk);
+		memcpy(ids, prompt + done, sizeof(int32_t) * chunk);
+		ret = run(llm, &p->prefill, start + (uint32_t)done, chunk);
 		if (ret)
 			return ret;
 	}
@@ -332,8 +344,10 @@ TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int 
 
 	/* Decode: each step embeds the token the previous one sampled. */
 	prev = prompt[n_prompt - 1];
+	llm->n_past = start + (uint32_t)n_prompt;
+	llm->pending = *next;
 	t0 = now_s();
-	for (uint32_t pos = (uint32_t)n_prompt; generated < max_tokens; pos++) {
+	for (uint32_t pos = llm->n_past; generated < max_tokens; pos++) {
 		const char *text;
 		size_t len = 0;
 
@@ -341,6 +355,8 @@ TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int 
 		if (token < 0 || (uint32_t)token >= n_vocab) {
 			ret = tnpu_fail(-EIO, "the NPU produced token id %d (vocabulary %u)", token,
 					n_vocab);
+			llm->n_past = 0;
+			llm->pending = -1;
 			break;
 		}
 		if (token == eos)
@@ -353,8 +369,13 @@ TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int 
 		if (generated == max_tokens)
 			break;
 		ret = run(llm, &p->decode, pos, 1);
-		if (ret)
+		if (ret) {
+			llm->n_past = 0;
+			llm->pending = -1;
 			break;
+		}
+		llm->n_past = pos + 1;
+		llm->pending = *next;
 	}
 	st.decode_s = now_s() - t0;
 	st.n_generated = (uint32_t)generated;
@@ -366,4 +387,35 @@ TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int 
 	if (stats)
 		*stats = st;
 	return ret ? ret : generated;
+}
+
+TNPU_API int tnpu_llm_generate(struct tnpu_llm *llm, const int32_t *prompt, int n_prompt,
+			       int max_tokens, const struct tnpu_llm_sampling *sampling,
+			       tnpu_llm_token_fn fn, void *user, struct tnpu_llm_stats *stats)
+{
+	return run_sequence(llm, 0, prompt, n_prompt, max_tokens, sampling, fn, user, stats);
+}
+
+TNPU_API int tnpu_llm_continue(struct tnpu_llm *llm, const int32_t *prompt, int n_prompt,
+			       int max_tokens, const struct tnpu_llm_sampling *sampling,
+			       tnpu_llm_token_fn fn, void *user, struct tnpu_llm_stats *stats)
+{
+	int32_t *seq;
+	int ret;
+
+	if (!llm->n_past || llm->pending < 0)
+		return tnpu_fail(-EINVAL, "nothing to continue: generate first");
+	if (n_prompt < 0 || n_prompt > INT32_MAX - 1)
+		return tnpu_fail(-EINVAL, "bad prompt length %d", n_prompt);
+	/* The token chosen last is not in the KV cache yet: it leads the new input. */
+	seq = malloc(sizeof(int32_t) * ((size_t)n_prompt + 1));
+	if (!seq)
+		return tnpu_fail(-ENOMEM, "out of memory continuing the sequence");
+	seq[0] = llm->pending;
+	if (n_prompt)
+		memcpy(seq + 1, prompt, sizeof(int32_t) * (size_t)n_prompt);
+	ret = run_sequence(llm, llm->n_past, seq, n_prompt + 1, max_tokens, sampling, fn, user,
+			   stats);
+	free(seq);
+	return ret;
 }
