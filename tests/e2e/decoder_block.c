@@ -578,13 +578,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
-			if (!strcmp(optarg, "auto"))
-				kind = TNPU_BACKEND_AUTO;
-			else if (!strcmp(optarg, "kernel"))
-				kind = TNPU_BACKEND_KERNEL;
-			else if (!strcmp(optarg, "inproc"))
-				kind = TNPU_BACKEND_INPROC;
-			else {
+			if (tnpu_backend_from_name(optarg, &kind)) {
 				fprintf(stderr, "decoder_block: unknown backend '%s'\n", optarg);
 				return 2;
 			}

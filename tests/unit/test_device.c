@@ -190,6 +190,30 @@ static void test_backend_env(void **state)
 	unsetenv("TNPU_BACKEND");
 }
 
+/* Backend names round-trip; anything else is refused and leaves @kind alone. */
+static void test_backend_names(void **state)
+{
+	static const enum tnpu_backend_kind kinds[] = {
+		TNPU_BACKEND_AUTO, TNPU_BACKEND_KERNEL, TNPU_BACKEND_INPROC,
+	};
+	static const char *const bad[] = { "", "Kernel", "inproc ", "gpu", "unknown" };
+	enum tnpu_backend_kind kind;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		kind = (enum tnpu_backend_kind)42;
+		assert_int_equal(tnpu_backend_from_name(tnpu_backend_name(kinds[i]), &kind), 0);
+		assert_int_equal(kind, kinds[i]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kind = TNPU_BACKEND_KERNEL;
+		assert_int_equal(tnpu_backend_from_name(bad[i], &kind), -EINVAL);
+		assert_int_equal(kind, TNPU_BACKEND_KERNEL);
+	}
+	assert_int_equal(tnpu_backend_from_name(NULL, &kind), -EINVAL);
+}
+
 /* Without tnpu.ko, KERNEL says why and AUTO falls back to in-process. */
 static void test_kernel_absent_falls_back(void **state)
 {
@@ -624,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_null_arguments),
 		cmocka_unit_test(test_unknown_backend),
 		cmocka_unit_test(test_backend_env),
+		cmocka_unit_test(test_backend_names),
 		cmocka_unit_test(test_kernel_absent_falls_back),
 		cmocka_unit_test(test_open_path_rejects_non_tnpu),
 		cmocka_unit_test(test_strerror),

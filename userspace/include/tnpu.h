@@ -79,6 +79,8 @@ TNPU_API void tnpu_device_close(struct tnpu_device *dev);
 
 TNPU_API enum tnpu_backend_kind tnpu_device_backend(const struct tnpu_device *dev);
 TNPU_API const char *tnpu_backend_name(enum tnpu_backend_kind kind);
+/* Parse "auto", "kernel" or "inproc" (as tnpu_backend_name() spells them); -EINVAL otherwise. */
+TNPU_API int tnpu_backend_from_name(const char *name, enum tnpu_backend_kind *kind);
 /* Node path for the kernel backend, "in-process" otherwise. */
 TNPU_API const char *tnpu_device_path(const struct tnpu_device *dev);
 /* DRM file descriptor of the kernel backend, -1 in-process. */

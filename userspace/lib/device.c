@@ -75,6 +75,22 @@ TNPU_API const char *tnpu_backend_name(enum tnpu_backend_kind kind)
 	return "unknown";
 }
 
+TNPU_API int tnpu_backend_from_name(const char *name, enum tnpu_backend_kind *kind)
+{
+	static const enum tnpu_backend_kind kinds[] = {
+		TNPU_BACKEND_AUTO, TNPU_BACKEND_KERNEL, TNPU_BACKEND_INPROC,
+	};
+	size_t i;
+
+	for (i = 0; name && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (!strcmp(name, tnpu_backend_name(kinds[i]))) {
+			*kind = kinds[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static const char *const param_names[] = {
 	[DRM_TNPU_PARAM_DEVICE_ID] = "device_id",
 	[DRM_TNPU_PARAM_DEVICE_REVISION] = "device_revision",
@@ -203,14 +219,14 @@ static int backend_from_env(enum tnpu_backend_kind *kind)
 {
 	const char *env = getenv("TNPU_BACKEND");
 
-	if (!env || !*env || !strcmp(env, "auto"))
+	enum tnpu_backend_kind from_env;
+
+	if (!env || !*env)
 		return 0;
-	if (!strcmp(env, "kernel"))
-		*kind = TNPU_BACKEND_KERNEL;
-	else if (!strcmp(env, "inproc"))
-		*kind = TNPU_BACKEND_INPROC;
-	else
+	if (tnpu_backend_from_name(env, &from_env))
 		return tnpu_fail(-EINVAL, "TNPU_BACKEND='%s': expected kernel, inproc or auto", env);
+	if (from_env != TNPU_BACKEND_AUTO)
+		*kind = from_env;
 	return 0;
 }
 

@@ -152,13 +152,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "b:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (!strcmp(optarg, "auto")) {
-				kind = TNPU_BACKEND_AUTO;
-			} else if (!strcmp(optarg, "kernel")) {
-				kind = TNPU_BACKEND_KERNEL;
-			} else if (!strcmp(optarg, "inproc")) {
-				kind = TNPU_BACKEND_INPROC;
-			} else {
+			if (tnpu_backend_from_name(optarg, &kind)) {
 				fprintf(stderr,
 					"tnpu-info: unknown backend '%s': expected auto, kernel or inproc\n",
 					optarg);

@@ -187,13 +187,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "+b:d:s:o:v:p:t:n:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (!strcmp(optarg, "auto"))
-				o->kind = TNPU_BACKEND_AUTO;
-			else if (!strcmp(optarg, "kernel"))
-				o->kind = TNPU_BACKEND_KERNEL;
-			else if (!strcmp(optarg, "inproc"))
-				o->kind = TNPU_BACKEND_INPROC;
-			else
+			if (tnpu_backend_from_name(optarg, &o->kind))
 				return bad_value("--backend", optarg, "auto, kernel or inproc");
 			break;
 		case 'd':

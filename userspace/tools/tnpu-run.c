@@ -139,13 +139,7 @@ int main(int argc, char **argv)
 		case 'i': out.print_ids = 1; break;
 		case 'r': lo.profile = 1; break;
 		case 'b':
-			if (!strcmp(optarg, "auto"))
-				lo.backend = TNPU_BACKEND_AUTO;
-			else if (!strcmp(optarg, "kernel"))
-				lo.backend = TNPU_BACKEND_KERNEL;
-			else if (!strcmp(optarg, "inproc"))
-				lo.backend = TNPU_BACKEND_INPROC;
-			else {
+			if (tnpu_backend_from_name(optarg, &lo.backend)) {
 				fprintf(stderr, "tnpu-run: unknown backend '%s' (auto, kernel, inproc)\n",
 					optarg);
 				return 2;
