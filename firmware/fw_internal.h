@@ -54,10 +54,14 @@ int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void *
 /* Record a failure of the current command; returns @err. */
 int tnpu_fw_fail(struct tnpu_fw_exec *ex, int err, __u64 fault_addr);
 
-/* Report forward progress (hang detection), cheap enough for inner loops. */
+/*
+ * Report forward progress (hang detection). Several cores may report at
+ * once and the host reads concurrently, hence an atomic add; call it per
+ * chunk of work, not per element.
+ */
 static inline void tnpu_fw_progress(struct tnpu_fw_exec *ex)
 {
-	ex->job->progress++;
+	__atomic_fetch_add(&ex->job->progress, 1, __ATOMIC_RELAXED);
 }
 
 /*

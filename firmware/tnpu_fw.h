@@ -44,8 +44,8 @@ struct tnpu_fw_platform {
  * @cmd_size: bytes of the stream.
  * @profile_va: NPU address of the profile records, 0 for none.
  * @profile_size: bytes available there.
- * @progress: advanced by the firmware as work gets done; hang detection
- *	watches it.
+ * @progress: advanced by the firmware as work gets done, from any core,
+ *	with relaxed atomics; hang detection reads it concurrently.
  * @error: result, a DRM_TNPU_ERR_* code (0 on success).
  * @cmd_index: index of the failing command.
  * @fault_addr: NPU address of a faulting access.
@@ -56,7 +56,7 @@ struct tnpu_fw_job {
 	__u64 cmd_size;
 	__u64 profile_va;
 	__u64 profile_size;
-	volatile __u64 progress;
+	__u64 progress;
 	__u32 error;
 	__u32 cmd_index;
 	__u64 fault_addr;
