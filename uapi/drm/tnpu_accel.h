@@ -21,6 +21,30 @@ extern "C" {
  * query type, flag or command-stream op). Userspace reads both through
  * %DRM_TNPU_PARAM_UAPI_VERSION and refuses a major it does not know.
  */
+
+/**
+ * DOC: tnpu ioctl errors
+ *
+ * Every ioctl checks its whole argument before acting, and fails without
+ * side effects:
+ *
+ * - -EFAULT: an argument or array pointer that cannot be read or written.
+ * - -EINVAL: a non-zero pad, reserved or flags field; an unknown param,
+ *   query type, flag or priority; a size or offset that is zero, unaligned,
+ *   past the buffer or wrapping around; more than 4096 buffers or 64
+ *   in-syncs in one submit.
+ * - -ENOENT: an unknown or closed buffer, queue or syncobj handle, or one of
+ *   another file.
+ * - -ENOMEM: the file's memory limit (%DRM_TNPU_PARAM_MEM_LIMIT), or
+ *   RLIMIT_MEMLOCK for userptr buffers.
+ * - -E2BIG: a buffer above %DRM_TNPU_PARAM_MAX_BO_SIZE.
+ * - -ENOSPC: more than 64 queues in one file.
+ * - -EAGAIN: more than 4096 unfinished jobs, or more than 65536 buffer
+ *   references held by unfinished jobs, in one file; retry once some
+ *   complete.
+ * - -EPERM: %DRM_TNPU_PRIORITY_REALTIME without CAP_SYS_NICE.
+ * - -EBADFD: the file's context was banned after a hang.
+ */
 #define DRM_TNPU_UAPI_MAJOR 1
 #define DRM_TNPU_UAPI_MINOR 0
 
@@ -387,8 +411,9 @@ struct drm_tnpu_sync {
  * it (as @cmd_handle, @profile_handle or in @bo_handles), and stay so until
  * it is freed: the stream faults (%DRM_TNPU_ERR_MMU_FAULT) on a buffer that
  * no submit listed yet. A context holds at most 4096 jobs that have not
- * completed (and been cleaned up): past that, submit fails with -EAGAIN. The job starts after
- * every in-sync has signaled and signals @out_sync when it ends. A job of a
+ * completed (and been cleaned up): past that, submit fails with -EAGAIN.
+ * The job starts after every in-sync has signaled and signals @out_sync
+ * when it ends. A job of a
  * banned context fails with -EBADFD (see %DRM_TNPU_ERR_HANG).
  */
 struct drm_tnpu_submit {
