@@ -3,6 +3,8 @@
 # Every tnpu test suite, in order (called by `make check`):
 #
 #   build       make all (libtnpu, tools, firmware checks, tnpu.ko)
+#   style       kernel code: checkpatch --strict, sparse, no W=1 warnings;
+#               uAPI kernel-doc; shellcheck on the scripts
 #   unit        cmocka unit tests, native
 #   asan        the same unit tests built with ASan/UBSan (build-asan/)
 #   vm-harness  tests/vm/selftest.sh: the VM harness catches what it must
@@ -21,10 +23,11 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 O=$(realpath -m "${O:-$TOP/build}")
 export O
 O_ASAN=$TOP/build-asan
+TNPU_CACHE_DIR=${TNPU_CACHE:-/var/cache/tnpu}
 LOGS=$O/check
 mkdir -p "$LOGS"
 
-all_suites=(build unit asan vm-harness kselftest e2e)
+all_suites=(build style unit asan vm-harness kselftest e2e)
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
 for s in "${suites[@]}"; do
@@ -123,6 +126,40 @@ suite_build() {
 	else
 		suite_result build 0 1
 	fi
+}
+
+# style_check NAME CMD...: one check of the style suite; CMD fails or prints
+# findings on stdout.
+style_check() {
+	local name=$1 log=$LOGS/style-$1.log rc=0
+
+	shift
+	"$@" >"$log" 2>&1 || rc=$?
+	if [ $rc -eq 0 ] && [ ! -s "$log" ]; then
+		style_p=$((style_p + 1))
+	else
+		echo "run-all: style: $name found problems ($log):"
+		head -n 40 "$log" | sed 's/^/  | /'
+		style_f=$((style_f + 1))
+	fi
+}
+
+suite_style() {
+	local src=$TNPU_CACHE_DIR/linux-source/scripts
+
+	style_p=0
+	style_f=0
+	# checkpatch prints a clean file's totals anyway: only findings count.
+	style_check checkpatch sh -c "perl '$src/checkpatch.pl' --strict --no-tree --terse \
+		-f '$TOP'/kernel/*.[ch] | grep -v '^total: 0 errors, 0 warnings, 0 checks' || true"
+	style_check kernel-doc perl "$src/kernel-doc" -none -Wall "$TOP"/uapi/drm/*.h
+	# The module was built with W=1 by the build suite; sparse checks every file again.
+	style_check w1-warnings sh -c "grep -E 'warning:' '$LOGS/build.log' || true"
+	style_check sparse sh -c "make -C '$TOP' --no-print-directory module-sparse 2>&1 |
+		grep -E '(warning|error):' || true"
+	style_check shellcheck shellcheck "$TOP"/tests/*.sh "$TOP"/tests/vm/*.sh "$TOP"/tests/e2e/*.sh \
+		"$TOP"/.ci/run
+	suite_result style $style_p $style_f
 }
 
 suite_unit() {

@@ -11,10 +11,9 @@
 set -euo pipefail
 
 TNPU_CACHE=${TNPU_CACHE:-/var/cache/tnpu}
-STAMP_PKGS="$TNPU_CACHE/.pkgs-ok"
 
 PKGS=(build-essential pkg-config libdrm-dev libudev-dev libcmocka-dev
-      qemu-system-x86 busybox-static cpio xz-utils kmod sparse
+      qemu-system-x86 busybox-static cpio xz-utils kmod sparse shellcheck
       linux-source-6.12 gcc-riscv64-linux-gnu udev perl bc)
 
 log() { echo "setup-deps: $*" >&2; }
@@ -44,12 +43,13 @@ missing_pkgs() {
 
 install_pkgs() {
 	local missing
-	missing=$(missing_pkgs "$@")
-	[ -z "$missing" ] && return 0
-	need_root $missing
+	mapfile -t missing < <(missing_pkgs "$@")
+	[ ${#missing[@]} -eq 0 ] && return 0
+	need_root "${missing[*]}"
 	apt_update_once
-	log "installing:" $missing
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	log "installing: ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
 }
 
 mkdir -p "$TNPU_CACHE"
@@ -92,11 +92,12 @@ if [ ! -f "$kdir/boot/vmlinuz-$TNPU_KREL" ]; then
 	mv "$kdir.tmp" "$kdir"
 fi
 
-# Kernel tree pieces from linux-source: kselftest_harness.h and checkpatch.pl.
+# Kernel tree pieces from linux-source: kselftest_harness.h, checkpatch.pl
+# and kernel-doc.
 src="$TNPU_CACHE/linux-source"
-if [ ! -f "$src/.ok" ]; then
-	tarball=$(ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null | tail -n 1)
-	if [ -z "$tarball" ]; then
+if [ ! -f "$src/.ok" ] || [ ! -f "$src/scripts/kernel-doc" ]; then
+	tarball=/usr/src/linux-source-6.12.tar.xz
+	if [ ! -f "$tarball" ]; then
 		log "linux-source-6.12 tarball missing"
 		exit 1
 	fi
@@ -106,7 +107,7 @@ if [ ! -f "$src/.ok" ]; then
 	tar -xJf "$tarball" -C "$src" --strip-components=1 \
 		--wildcards '*/tools/testing/selftests/kselftest_harness.h' \
 		'*/tools/testing/selftests/kselftest.h' \
-		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/kernel-doc' \
 		'*/scripts/const_structs.checkpatch'
 	touch "$src/.ok"
 fi

@@ -37,6 +37,7 @@ TNPU_EXTRA=
 TNPU_TEST_TIMEOUT=0
 TNPU_SHELL=0
 TNPU_SHARES=
+# shellcheck source=/dev/null  # written by mkinitramfs.sh, exists only in the guest
 . /etc/tnpu-vm.conf
 
 marker() {
