@@ -79,7 +79,8 @@ kdir="$TNPU_CACHE/kernel/$TNPU_KREL"
 if [ ! -f "$kdir/boot/vmlinuz-$TNPU_KREL" ]; then
 	apt_update_once
 	tmp=$(mktemp -d)
-	chmod 755 "$tmp"  # apt-get download runs as _apt
+	# apt-get download drops to the _apt user, who must be able to write here.
+	chown _apt "$tmp" 2>/dev/null || chmod 1777 "$tmp"
 	log "downloading linux-image-$TNPU_KREL-unsigned for the VM"
 	(cd "$tmp" && apt-get download -qq "linux-image-$TNPU_KREL-unsigned" >/dev/null)
 	rm -rf "$kdir.tmp"
