@@ -595,6 +595,47 @@ static bool selected(const char *list, const char *name)
 	return !list;
 }
 
+/*
+ * Every name of the comma-separated @list must be one of @known (@count
+ * names); prints which one is not and returns false otherwise.
+ */
+static bool list_is_known(const char *flag, const char *list, const char *const *known,
+			  size_t count)
+{
+	const char *p = list;
+
+	while (p) {
+		size_t len = strchr(p, ',') ? (size_t)(strchr(p, ',') - p) : strlen(p);
+		bool found = false;
+
+		for (size_t i = 0; i < count && !found; i++)
+			found = strlen(known[i]) == len && !strncasecmp(p, known[i], len);
+		if (!found) {
+			fprintf(stderr, "tnpu-opbench: %s: unknown name '%.*s'\n", flag, (int)len, p);
+			return false;
+		}
+		p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+	}
+	return true;
+}
+
+/* A whole decimal or 0x number in [1, @max]; else a message and false. */
+static bool parse_count(const char *flag, const char *arg, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 0);
+	if (errno || end == arg || *end || arg[0] == '-' || v < 1 || v > max) {
+		fprintf(stderr, "tnpu-opbench: %s takes a number from 1 to %u, not '%s'\n", flag, max,
+			arg);
+		return false;
+	}
+	*out = (unsigned int)v;
+	return true;
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 static void print_results(const struct opts *o, const struct machine *mc,
@@ -674,10 +715,12 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "t:r:o:l:qphw:k:")) != -1) {
 		switch (opt) {
 		case 't':
-			o.threads = (unsigned int)strtoul(optarg, NULL, 0);
+			if (!parse_count("-t", optarg, 64, &o.threads))
+				return 2;
 			break;
 		case 'r':
-			o.reps = (unsigned int)strtoul(optarg, NULL, 0);
+			if (!parse_count("-r", optarg, 64, &o.reps))
+				return 2;
 			break;
 		case 'o':
 			if (!strcmp(optarg, "md"))
@@ -693,7 +736,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'l':
-			o.layers = (unsigned int)strtoul(optarg, NULL, 0);
+			if (!parse_count("-l", optarg, LAYERS, &o.layers))
+				return 2;
 			break;
 		case 'q':
 			o.quick = true;
@@ -701,12 +745,24 @@ int main(int argc, char **argv)
 		case 'p':
 			tnpu_fw_force_portable(1);
 			break;
-		case 'w':
+		case 'w': {
+			static const char *const types[] = {
+				"F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K",
+			};
+
+			if (!list_is_known("-w", optarg, types, sizeof(types) / sizeof(types[0])))
+				return 2;
 			o.types = optarg;
 			break;
-		case 'k':
+		}
+		case 'k': {
+			static const char *const kinds[] = { "decode", "prefill", "embed" };
+
+			if (!list_is_known("-k", optarg, kinds, sizeof(kinds) / sizeof(kinds[0])))
+				return 2;
 			o.ops = optarg;
 			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
