@@ -164,34 +164,28 @@ static inline void q8_0_f32(const void *w, const float *x, __u64 xs, unsigned in
 /* ---- quantized weights, Q8 activations (integer dot products) ------------- */
 
 /*
- * Q8_0 weights against Q8 activations, two blocks per step with separate
- * accumulators so the FMA latency chain does not bound the loop.
+ * Q4_0 or Q8_0 weights against Q8 activations, two blocks per step with
+ * separate accumulators so the FMA latency chain does not bound the loop.
  */
-/*
- * The F16 scales of two blocks @size bytes apart (at @b and @b + @size) as
- * floats, repeated: { d0, d1, d0, d1 }. One conversion for the pair, from
- * two overlapping loads that stay inside the two blocks.
- */
-static inline __m128 scale_pair(const void *b, unsigned int size)
+static inline __m256i int_block(__u32 wtype, const void *w, __u32 i, float *d)
 {
-	__m128i lo = _mm_loadu_si128((const __m128i *)b);
-	__m128i hi = _mm_loadu_si128((const __m128i *)((const __u8 *)b + size - 2));
-	__m128 d = _mm_cvtph_ps(_mm_blend_epi16(lo, hi, 0x02));
+	if (wtype == TNPU_DT_Q4_0) {
+		const struct tnpu_fw_block_q4_0 *b = (const struct tnpu_fw_block_q4_0 *)w + i;
 
-	return _mm_movelh_ps(d, d);
+		*d = block_scale(b);
+		return q4_0_bytes(b->qs);
+	}
+	{
+		const struct tnpu_fw_block_q8_0 *b = (const struct tnpu_fw_block_q8_0 *)w + i;
+
+		*d = block_scale(b);
+		return _mm256_loadu_si256((const __m256i *)b->qs);
+	}
 }
 
-/* { d, s } of Q8 activation blocks @q and @q + 1: { d0, d1, s0, s1 }. */
-static inline __m128 q8_ds_pair(const struct tnpu_fw_q8 *q)
+static inline void int_q8(__u32 wtype, const void *w, const struct tnpu_fw_q8 *x,
+			  __u64 xs, unsigned int nx, __u32 k, float *out)
 {
-	return _mm_unpacklo_ps(_mm_loadu_ps(&q[0].d), _mm_loadu_ps(&q[1].d));
-}
-
-static inline void q8_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
-			   unsigned int nx, __u32 k, float *out)
-{
-	const struct tnpu_fw_block_q8_0 *b = w;
-	const __m256i lane1 = _mm256_set1_epi32(1);
 	__m256 acc0[TNPU_FW_MM_NX], acc1[TNPU_FW_MM_NX];
 	__u32 i, nb = k / 32;
 	unsigned int r;
@@ -201,31 +195,31 @@ static inline void q8_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
 		acc0[r] = _mm256_setzero_ps();
 		acc1[r] = _mm256_setzero_ps();
 	}
-	/* Both blocks' scales from one conversion and one multiply per row. */
 	for (i = 0; i + 2 <= nb; i += 2) {
-		__m256i w0 = _mm256_loadu_si256((const __m256i *)b[i].qs);
-		__m256i w1 = _mm256_loadu_si256((const __m256i *)b[i + 1].qs);
-		__m128 dw = scale_pair(b + i, sizeof(*b));
-		const char *ahead = (const char *)(b + i) + PREFETCH_BYTES;
+		float d0, d1;
+		__m256i w0 = int_block(wtype, w, i, &d0);
+		__m256i w1 = int_block(wtype, w, i + 1, &d1);
 
-		_mm_prefetch(ahead, _MM_HINT_T0);	/* two blocks span more than a line */
-		_mm_prefetch(ahead + 64, _MM_HINT_T0);
+		const char *ahead = (const char *)w + PREFETCH_BYTES +
+				    i * (wtype == TNPU_DT_Q4_0 ? 18 : 34);
+
+		_mm_prefetch(ahead, _MM_HINT_T0);
+		if (wtype == TNPU_DT_Q8_0)	/* two blocks span more than a line */
+			_mm_prefetch(ahead + 64, _MM_HINT_T0);
 
 #pragma GCC unroll 4
 		for (r = 0; r < nx; r++) {
 			const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i;
-			__m256 sc = _mm256_castps128_ps256(_mm_mul_ps(dw, q8_ds_pair(q)));
 			__m256 p0 = dot_i8(w0, _mm256_loadu_si256((const __m256i *)q[0].qs));
 			__m256 p1 = dot_i8(w1, _mm256_loadu_si256((const __m256i *)q[1].qs));
 
-			acc0[r] = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm256_castps256_ps128(sc)),
-						  p0, acc0[r]);
-			acc1[r] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(sc, lane1), p1, acc1[r]);
+			acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * q[0].d), p0, acc0[r]);
+			acc1[r] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * q[1].d), p1, acc1[r]);
 		}
 	}
 	if (i < nb) {
-		float d0 = block_scale(b + i);
-		__m256i w0 = _mm256_loadu_si256((const __m256i *)b[i].qs);
+		float d0;
+		__m256i w0 = int_block(wtype, w, i, &d0);
 
 #pragma GCC unroll 4
 		for (r = 0; r < nx; r++) {
@@ -257,6 +251,26 @@ static inline __m256 udot_i8(__m256i u, const __s8 *x)
 	__m256i p = _mm256_maddubs_epi16(u, _mm256_loadu_si256((const __m256i *)x));
 
 	return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
+/*
+ * The F16 scales of two blocks @size bytes apart (at @b and @b + @size) as
+ * floats, repeated: { d0, d1, d0, d1 }. One conversion for the pair, from
+ * two overlapping loads that stay inside the two blocks.
+ */
+static inline __m128 scale_pair(const void *b, unsigned int size)
+{
+	__m128i lo = _mm_loadu_si128((const __m128i *)b);
+	__m128i hi = _mm_loadu_si128((const __m128i *)((const __u8 *)b + size - 2));
+	__m128 d = _mm_cvtph_ps(_mm_blend_epi16(lo, hi, 0x02));
+
+	return _mm_movelh_ps(d, d);
+}
+
+/* { d, s } of Q8 activation blocks @q and @q + 1: { d0, d1, s0, s1 }. */
+static inline __m128 q8_ds_pair(const struct tnpu_fw_q8 *q)
+{
+	return _mm_unpacklo_ps(_mm_loadu_ps(&q[0].d), _mm_loadu_ps(&q[1].d));
 }
 
 /*
@@ -794,13 +808,13 @@ dot_q8_q8_0(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32
 	    float *out)
 {
 	if (nx == 1)
-		q8_0_q8(w, x, xs, 1, k, out);
+		int_q8(TNPU_DT_Q8_0, w, x, xs, 1, k, out);
 	else if (nx == 2)
-		q8_0_q8(w, x, xs, 2, k, out);
+		int_q8(TNPU_DT_Q8_0, w, x, xs, 2, k, out);
 	else if (nx == 3)
-		q8_0_q8(w, x, xs, 3, k, out);
+		int_q8(TNPU_DT_Q8_0, w, x, xs, 3, k, out);
 	else
-		q8_0_q8(w, x, xs, 4, k, out);
+		int_q8(TNPU_DT_Q8_0, w, x, xs, 4, k, out);
 }
 
 static __attribute__((flatten)) void
