@@ -103,5 +103,11 @@ void tnpu_fw_memset(void *dst, int c, __u64 n);
  */
 void tnpu_fw_force_portable(int force);
 int tnpu_fw_simd_active(void);
+/*
+ * Where AVX-512 VNNI is usable some decode kernels use it;
+ * tnpu_fw_force_avx2() keeps the AVX2 ones (tests check both).
+ */
+void tnpu_fw_force_avx2(int force);
+int tnpu_fw_avx512_active(void);
 
 #endif /* TNPU_FW_INTERNAL_H */

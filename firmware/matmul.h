@@ -34,9 +34,10 @@ struct tnpu_fw_mm_kernels {
 extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable;
 #if defined(__x86_64__)
 extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2;
+extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512;
 #endif
 
-/* The kernels later ops use: AVX2 when available and not forced off. */
+/* The kernels later ops use: AVX-512, else AVX2, when available and not forced off. */
 const struct tnpu_fw_mm_kernels *tnpu_fw_mm_kernels(void);
 
 #endif /* TNPU_FW_MATMUL_H */

@@ -2,7 +2,8 @@
 /*
  * MATMUL and EMBEDDING against the double-precision references in
  * tests/ref, through real command streams on the in-process NPU, with the
- * AVX2 kernels and with the portable ones.
+ * default kernels (AVX-512 where the CPU has it), the AVX2 ones and the
+ * portable ones.
  *
  * Tolerance of a float result: 8 * FLT_EPSILON * sqrt(K) * sum |x * w| (the
  * rounding a float dot product of K terms may make, with margin), plus the
@@ -223,14 +224,25 @@ static void k_choices(uint32_t wtype, uint32_t k[2])
 	}
 }
 
-static void all_shapes(int portable)
+/* Kernel sets under test: as detected, AVX2 forced, portable forced. */
+enum { MODE_DEFAULT, MODE_AVX2, MODE_PORTABLE, NUM_MODES };
+
+static void set_mode(int mode)
+{
+	tnpu_fw_force_avx2(mode == MODE_AVX2);
+	tnpu_fw_force_portable(mode == MODE_PORTABLE);
+}
+
+static void all_shapes(int mode)
 {
 	static const uint32_t shapes[][2] = { { 1, 1 }, { 1, 67 }, { 3, 37 }, { 9, 130 } };
 	unsigned int seed = 1;
 
-	tnpu_fw_force_portable(portable);
-	if (portable)
+	set_mode(mode);
+	if (mode == MODE_PORTABLE)
 		assert_false(tnpu_fw_simd_active());
+	if (mode != MODE_DEFAULT)
+		assert_false(tnpu_fw_avx512_active());
 	for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
 		uint32_t ks[2];
 
@@ -250,32 +262,40 @@ static void all_shapes(int portable)
 			}
 		}
 	}
-	tnpu_fw_force_portable(0);
+	set_mode(MODE_DEFAULT);
 }
 
-static void test_matmul_shapes_simd(void **state)
+static void test_matmul_shapes_avx512(void **state)
+{
+	(void)state;
+	if (!tnpu_fw_avx512_active())
+		skip();
+	all_shapes(MODE_DEFAULT);
+}
+
+static void test_matmul_shapes_avx2(void **state)
 {
 	(void)state;
 	if (!tnpu_fw_simd_active())
 		skip();
-	all_shapes(0);
+	all_shapes(MODE_AVX2);
 }
 
 static void test_matmul_shapes_portable(void **state)
 {
 	(void)state;
-	all_shapes(1);
+	all_shapes(MODE_PORTABLE);
 }
 
-/* Half-precision activations and outputs, strided rows, both kernel sets. */
+/* Half-precision activations and outputs, strided rows, every kernel set. */
 static void test_matmul_formats(void **state)
 {
 	static const uint32_t ftypes[] = { TNPU_DT_F32, TNPU_DT_F16, TNPU_DT_BF16 };
 	unsigned int seed = 1000;
 
 	(void)state;
-	for (int portable = 0; portable < 2; portable++) {
-		tnpu_fw_force_portable(portable);
+	for (int mode = 0; mode < NUM_MODES; mode++) {
+		set_mode(mode);
 		for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
 			for (size_t xi = 0; xi < 3; xi++) {
 				uint32_t ks[2];
@@ -291,7 +311,7 @@ static void test_matmul_formats(void **state)
 			}
 		}
 	}
-	tnpu_fw_force_portable(0);
+	set_mode(MODE_DEFAULT);
 }
 
 /* Decode- and prefill-sized products, N not divisible by the core count. */
@@ -308,12 +328,12 @@ static void test_matmul_large(void **state)
 	};
 
 	(void)state;
-	for (int portable = 0; portable < 2; portable++) {
-		tnpu_fw_force_portable(portable);
+	for (int mode = 0; mode < NUM_MODES; mode++) {
+		set_mode(mode);
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 			check_matmul(&cases[i], 77 + i);
 	}
-	tnpu_fw_force_portable(0);
+	set_mode(MODE_DEFAULT);
 }
 
 /* More cores than CPUs: the claim-based parallel() under oversubscription. */
@@ -598,7 +618,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_block_layouts),
 		cmocka_unit_test(test_quantize_q8_kernels),
-		cmocka_unit_test(test_matmul_shapes_simd),
+		cmocka_unit_test(test_matmul_shapes_avx512),
+		cmocka_unit_test(test_matmul_shapes_avx2),
 		cmocka_unit_test(test_matmul_shapes_portable),
 		cmocka_unit_test(test_matmul_formats),
 		cmocka_unit_test(test_matmul_large),
