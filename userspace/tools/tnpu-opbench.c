@@ -641,7 +641,8 @@ static bool parse_count(const char *flag, const char *arg, unsigned int max, uns
 static void print_results(const struct opts *o, const struct machine *mc,
 			  const struct result *r, unsigned int n)
 {
-	const char *simd = tnpu_fw_simd_active() ? "avx2" : "portable";
+	const char *simd = tnpu_fw_avx512_active() ? "avx512+avx2" :
+			   tnpu_fw_simd_active() ? "avx2" : "portable";
 
 	if (o->format == FMT_JSON) {
 		printf("{\n  \"threads\": %u, \"kernels\": \"%s\", \"mem_read_gbs\": %.2f, "
@@ -688,13 +689,14 @@ static void print_results(const struct opts *o, const struct machine *mc,
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tnpu-opbench [-t threads] [-r reps] [-o md|csv|json] [-l layers] [-q] [-p]\n"
+		"usage: tnpu-opbench [-t threads] [-r reps] [-o md|csv|json] [-l layers] [-q] [-p|-2]\n"
 		"  -t N   NPU cores = threads (default: online CPUs)\n"
 		"  -r N   timed repetitions per case, median reported (default 5)\n"
 		"  -o F   output format: md (default), csv or json\n"
 		"  -l N   TinyLlama layers in the decode working set (default 22)\n"
 		"  -q     quick: decode Q4_0/Q8_0 only, fewer prefill cases\n"
 		"  -p     portable C kernels only (no AVX2)\n"
+		"  -2     AVX2 kernels only (no AVX-512)\n"
 		"  -w L   weight types to run, e.g. Q4_0,Q8_0 (default: all)\n"
 		"  -k L   op kinds to run: decode,prefill,embed (default: all)\n");
 }
@@ -712,7 +714,7 @@ int main(int argc, char **argv)
 	unsigned int n = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "t:r:o:l:qphw:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:o:l:qp2hw:k:")) != -1) {
 		switch (opt) {
 		case 't':
 			if (!parse_count("-t", optarg, 64, &o.threads))
@@ -744,6 +746,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			tnpu_fw_force_portable(1);
+			break;
+		case '2':
+			tnpu_fw_force_avx2(1);
 			break;
 		case 'w': {
 			static const char *const types[] = {
