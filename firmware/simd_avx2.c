@@ -791,129 +791,75 @@ static void quantize_q8(const float *x, struct tnpu_fw_q8 *q, __u32 k)
 	}
 }
 
+/* The float-weight and Q8_0 kernels specialised by type, for DOT_ENTRY. */
+static inline void f32_f32(const void *w, const float *x, __u64 xs, unsigned int nx, __u32 k,
+			   float *out)
+{
+	float_f32(TNPU_DT_F32, w, x, xs, nx, k, out);
+}
+
+static inline void f16_f32(const void *w, const float *x, __u64 xs, unsigned int nx, __u32 k,
+			   float *out)
+{
+	float_f32(TNPU_DT_F16, w, x, xs, nx, k, out);
+}
+
+static inline void bf16_f32(const void *w, const float *x, __u64 xs, unsigned int nx, __u32 k,
+			    float *out)
+{
+	float_f32(TNPU_DT_BF16, w, x, xs, nx, k, out);
+}
+
+static inline void q8_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
+			   unsigned int nx, __u32 k, float *out)
+{
+	int_q8(TNPU_DT_Q8_0, w, x, xs, nx, k, out);
+}
+
 /*
  * Entry points: one call per row count, so that with everything inlined
  * (flatten) each inner loop is compiled for a constant number of activation
- * rows and its accumulators stay in registers.
+ * rows and its accumulators stay in registers. @kernel is a function name,
+ * so naming it once per row count has no side effects.
  */
-static __attribute__((flatten)) void
-dot_f32_f32(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
-{
-	if (nx == 1)
-		float_f32(TNPU_DT_F32, w, x, xs, 1, k, out);
-	else if (nx == 2)
-		float_f32(TNPU_DT_F32, w, x, xs, 2, k, out);
-	else if (nx == 3)
-		float_f32(TNPU_DT_F32, w, x, xs, 3, k, out);
-	else
-		float_f32(TNPU_DT_F32, w, x, xs, 4, k, out);
+#define DOT_ROWS(kernel)							\
+	do {									\
+		if (nx == 1)							\
+			kernel(w, x, xs, 1, k, out);				\
+		else if (nx == 2)						\
+			kernel(w, x, xs, 2, k, out);				\
+		else if (nx == 3)						\
+			kernel(w, x, xs, 3, k, out);				\
+		else								\
+			kernel(w, x, xs, 4, k, out);				\
+	} while (0)
+
+#define DOT_F32_ENTRY(name, kernel)						\
+static __attribute__((flatten)) void						\
+name(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)	\
+{										\
+	DOT_ROWS(kernel);							\
 }
 
-static __attribute__((flatten)) void
-dot_f32_f16(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
-{
-	if (nx == 1)
-		float_f32(TNPU_DT_F16, w, x, xs, 1, k, out);
-	else if (nx == 2)
-		float_f32(TNPU_DT_F16, w, x, xs, 2, k, out);
-	else if (nx == 3)
-		float_f32(TNPU_DT_F16, w, x, xs, 3, k, out);
-	else
-		float_f32(TNPU_DT_F16, w, x, xs, 4, k, out);
+#define DOT_Q8_ENTRY(name, kernel)						\
+static __attribute__((flatten)) void						\
+name(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,	\
+	float *out)								\
+{										\
+	DOT_ROWS(kernel);							\
 }
 
-static __attribute__((flatten)) void
-dot_f32_bf16(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
-{
-	if (nx == 1)
-		float_f32(TNPU_DT_BF16, w, x, xs, 1, k, out);
-	else if (nx == 2)
-		float_f32(TNPU_DT_BF16, w, x, xs, 2, k, out);
-	else if (nx == 3)
-		float_f32(TNPU_DT_BF16, w, x, xs, 3, k, out);
-	else
-		float_f32(TNPU_DT_BF16, w, x, xs, 4, k, out);
-}
-
-static __attribute__((flatten)) void
-dot_f32_q4_0(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
-{
-	if (nx == 1)
-		q4_0_f32(w, x, xs, 1, k, out);
-	else if (nx == 2)
-		q4_0_f32(w, x, xs, 2, k, out);
-	else if (nx == 3)
-		q4_0_f32(w, x, xs, 3, k, out);
-	else
-		q4_0_f32(w, x, xs, 4, k, out);
-}
-
-static __attribute__((flatten)) void
-dot_f32_q8_0(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
-{
-	if (nx == 1)
-		q8_0_f32(w, x, xs, 1, k, out);
-	else if (nx == 2)
-		q8_0_f32(w, x, xs, 2, k, out);
-	else if (nx == 3)
-		q8_0_f32(w, x, xs, 3, k, out);
-	else
-		q8_0_f32(w, x, xs, 4, k, out);
-}
-
-static __attribute__((flatten)) void
-dot_f32_q4_k(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
-{
-	if (nx == 1)
-		q4_k_f32(w, x, xs, 1, k, out);
-	else if (nx == 2)
-		q4_k_f32(w, x, xs, 2, k, out);
-	else if (nx == 3)
-		q4_k_f32(w, x, xs, 3, k, out);
-	else
-		q4_k_f32(w, x, xs, 4, k, out);
-}
-
-static __attribute__((flatten)) void
-dot_f32_q6_k(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k, float *out)
-{
-	if (nx == 1)
-		q6_k_f32(w, x, xs, 1, k, out);
-	else if (nx == 2)
-		q6_k_f32(w, x, xs, 2, k, out);
-	else if (nx == 3)
-		q6_k_f32(w, x, xs, 3, k, out);
-	else
-		q6_k_f32(w, x, xs, 4, k, out);
-}
-
-static __attribute__((flatten)) void
-dot_q8_q4_0(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
-	    float *out)
-{
-	if (nx == 1)
-		q4_0_q8(w, x, xs, 1, k, out);
-	else if (nx == 2)
-		q4_0_q8(w, x, xs, 2, k, out);
-	else if (nx == 3)
-		q4_0_q8(w, x, xs, 3, k, out);
-	else
-		q4_0_q8(w, x, xs, 4, k, out);
-}
-
-static __attribute__((flatten)) void
-dot_q8_q8_0(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
-	    float *out)
-{
-	if (nx == 1)
-		int_q8(TNPU_DT_Q8_0, w, x, xs, 1, k, out);
-	else if (nx == 2)
-		int_q8(TNPU_DT_Q8_0, w, x, xs, 2, k, out);
-	else if (nx == 3)
-		int_q8(TNPU_DT_Q8_0, w, x, xs, 3, k, out);
-	else
-		int_q8(TNPU_DT_Q8_0, w, x, xs, 4, k, out);
-}
+DOT_F32_ENTRY(dot_f32_f32, f32_f32)
+DOT_F32_ENTRY(dot_f32_f16, f16_f32)
+DOT_F32_ENTRY(dot_f32_bf16, bf16_f32)
+DOT_F32_ENTRY(dot_f32_q4_0, q4_0_f32)
+DOT_F32_ENTRY(dot_f32_q8_0, q8_0_f32)
+DOT_F32_ENTRY(dot_f32_q4_k, q4_k_f32)
+DOT_F32_ENTRY(dot_f32_q6_k, q6_k_f32)
+DOT_Q8_ENTRY(dot_q8_q4_0, q4_0_q8)
+DOT_Q8_ENTRY(dot_q8_q8_0, q8_0_q8)
+DOT_Q8_ENTRY(dot_q8_q4_k, q4_k_q8)
+DOT_Q8_ENTRY(dot_q8_q6_k, q6_k_q8)
 
 /* AVX-512 for decode, the AVX2 kernel for prefill (activation reuse). */
 static AVX512 void
@@ -924,34 +870,6 @@ dot_q8_q4_0_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx
 		out[0] = q4_0_q8_avx512(w, x, k / 32);
 	else
 		dot_q8_q4_0(w, x, xs, nx, k, out);
-}
-
-static __attribute__((flatten)) void
-dot_q8_q4_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
-	    float *out)
-{
-	if (nx == 1)
-		q4_k_q8(w, x, xs, 1, k, out);
-	else if (nx == 2)
-		q4_k_q8(w, x, xs, 2, k, out);
-	else if (nx == 3)
-		q4_k_q8(w, x, xs, 3, k, out);
-	else
-		q4_k_q8(w, x, xs, 4, k, out);
-}
-
-static __attribute__((flatten)) void
-dot_q8_q6_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
-	    float *out)
-{
-	if (nx == 1)
-		q6_k_q8(w, x, xs, 1, k, out);
-	else if (nx == 2)
-		q6_k_q8(w, x, xs, 2, k, out);
-	else if (nx == 3)
-		q6_k_q8(w, x, xs, 3, k, out);
-	else
-		q6_k_q8(w, x, xs, 4, k, out);
 }
 
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
