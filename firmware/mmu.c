@@ -23,27 +23,36 @@ static __u64 pt_read(const __u64 *table, __u64 index)
 	return __atomic_load_n(&table[index], __ATOMIC_RELAXED);
 }
 
-/* Leaf table covering @va, or NULL when an upper level is not valid. */
-static const __u64 *leaf_table(__u64 pt_root, __u64 va)
+/*
+ * The level-1 entry covering @va: a leaf table pointer or a 2 MiB block.
+ * 0 (not valid) when an upper level is missing or misuses TNPU_PTE_BLOCK.
+ */
+static __u64 level1_entry(__u64 pt_root, __u64 va)
 {
 	const __u64 *table = pt_table(pt_root);
 	unsigned int level;
+	__u64 entry = 0;
 
 	for (level = 0; level < TNPU_PT_LEVELS - 1; level++) {
-		__u64 entry = pt_read(table, TNPU_PT_INDEX(va, level));
-
+		entry = pt_read(table, TNPU_PT_INDEX(va, level));
 		if (!(entry & TNPU_PTE_VALID))
-			return NULL;
-		table = pt_table(entry);
+			return 0;
+		if (level < TNPU_PT_LEVELS - 2) {
+			if (entry & TNPU_PTE_BLOCK)
+				return 0;
+			table = pt_table(entry);
+		}
 	}
-	return table;
+	if ((entry & TNPU_PTE_BLOCK) && (entry & TNPU_PTE_ADDR_MASK & (TNPU_BLOCK_SIZE - 1)))
+		return 0;
+	return entry;
 }
 
 int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void **host)
 {
 	const __u64 *leaf = NULL;
 	__u64 leaf_key = ~0ULL;
-	__u64 first_page, last_page, page, base = 0;
+	__u64 cur, last, base = 0;
 	unsigned int walked = 0;
 
 	*host = NULL;
@@ -54,38 +63,50 @@ int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void *
 	if (size > TNPU_VA_SIZE - va)
 		return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, TNPU_VA_SIZE);
 
-	first_page = va & ~PAGE_OFFSET_MASK;
-	last_page = (va + size - 1) & ~PAGE_OFFSET_MASK;
-	for (page = first_page; ; page += TNPU_PAGE_SIZE) {
-		__u64 key = page >> (TNPU_PAGE_SHIFT + TNPU_PT_LEVEL_BITS);
-		__u64 fault = page > va ? page : va;
-		__u64 pte, bus;
+	/* One step per page, or per 2 MiB where a block entry maps it. */
+	last = va + size - 1;
+	for (cur = va & ~PAGE_OFFSET_MASK; ; ) {
+		__u64 key = cur >> TNPU_BLOCK_SHIFT;
+		__u64 fault = cur > va ? cur : va;
+		__u64 pte, unit, bus;
 
 		if (key != leaf_key) {
-			leaf = leaf_table(ex->job->pt_root, page);
-			if (!leaf)
+			pte = level1_entry(ex->job->pt_root, cur);
+			if (!(pte & TNPU_PTE_VALID))
 				return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
-			leaf_key = key;
+			if (pte & TNPU_PTE_BLOCK) {
+				leaf_key = ~0ULL;
+			} else {
+				leaf = pt_table(pte);
+				leaf_key = key;
+			}
 		}
-		pte = pt_read(leaf, TNPU_PT_INDEX(page, TNPU_PT_LEVELS - 1));
-		if (!(pte & TNPU_PTE_VALID))
-			return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
+		if (leaf_key == key) {
+			pte = pt_read(leaf, TNPU_PT_INDEX(cur, TNPU_PT_LEVELS - 1));
+			unit = TNPU_PAGE_SIZE;
+			if (!(pte & TNPU_PTE_VALID))
+				return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
+		} else {
+			unit = TNPU_BLOCK_SIZE;
+			cur &= ~(TNPU_BLOCK_SIZE - 1);
+		}
 		if (write && !(pte & TNPU_PTE_WRITE))
 			return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_PERM, fault);
 		bus = pte & TNPU_PTE_ADDR_MASK;
-		if (page == first_page)
-			base = bus;
-		else if (bus != base + (page - first_page))
+		if (cur <= va)
+			base = bus + (va - cur);
+		else if (bus != base + (cur - va))
 			/* Spans buffers that are not adjacent for the host. */
 			return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
 		if (++walked == WALK_PROGRESS_PAGES) {
 			walked = 0;
 			tnpu_fw_progress(ex);
 		}
-		if (page == last_page)
+		if (last - cur < unit)
 			break;
+		cur += unit;
 	}
-	*host = (void *)(unsigned long)(base + (va & PAGE_OFFSET_MASK));
+	*host = (void *)(unsigned long)base;
 	return 0;
 }
 

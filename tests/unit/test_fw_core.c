@@ -564,17 +564,172 @@ static void test_abort_long_ops(void **state)
 	emit(f, TNPU_OP_TEST_HANG, 0, 8);
 	assert_int_equal(run_with_abort(f, 5, &h), TNPU_FW_ERR_ABORTED);
 
-	/* A matmul of many chunks stops too. */
+	/* A matmul of many checkpoints' worth of work (64 Mi MACs) stops too. */
 	f->len = 0;
 	struct tnpu_cmd_matmul *m = emit(f, TNPU_OP_MATMUL, 0, sizeof(*m));
-	m->x = (struct tnpu_tensor){ .addr = va, .dtype = TNPU_DT_F32, .ne = { 2048, 1, 1, 1 },
-				     .nb = { 4, 8192, 8192, 8192 } };
+	m->x = (struct tnpu_tensor){ .addr = va, .dtype = TNPU_DT_F32, .ne = { 2048, 16, 1, 1 },
+				     .nb = { 4, 8192, 8192 * 16, 8192 * 16 } };
 	m->w = (struct tnpu_tensor){ .addr = va, .dtype = TNPU_DT_F16, .ne = { 2048, 2048, 1, 1 },
 				     .nb = { 2, 4096, 4096 * 2048, 4096 * 2048 } };
 	m->y = (struct tnpu_tensor){ .addr = va + (12 << 20), .dtype = TNPU_DT_F32,
-				     .ne = { 2048, 1, 1, 1 }, .nb = { 4, 8192, 8192, 8192 } };
+				     .ne = { 2048, 16, 1, 1 },
+				     .nb = { 4, 8192, 8192 * 16, 8192 * 16 } };
 	assert_int_equal(run_with_abort(f, 1000000, &h), 0);
 	assert_int_equal(run_with_abort(f, 2, &h), TNPU_FW_ERR_ABORTED);
+}
+
+/* Level-1 entry (block or leaf-table pointer) covering @va in a 3-level table. */
+static uint64_t level1_entry(uint64_t pt_root, uint64_t va)
+{
+	const uint64_t *t = (const uint64_t *)(uintptr_t)pt_root;
+
+	for (unsigned int l = 0; l < TNPU_PT_LEVELS - 2; l++)
+		t = (const uint64_t *)(uintptr_t)(t[TNPU_PT_INDEX(va, l)] & TNPU_PTE_ADDR_MASK);
+	return t[TNPU_PT_INDEX(va, TNPU_PT_LEVELS - 2)];
+}
+
+static void test_mmu_blocks(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t block = TNPU_BLOCK_SIZE, size = 2 * block + 3 * PAGE;
+	const uint64_t flags = TNPU_PTE_VALID | TNPU_PTE_WRITE | TNPU_PTE_BLOCK;
+	uint64_t va, ro_va, e;
+	uint32_t *p, *ro;
+
+	/* User memory of two blocks and three pages: a mapping of both kinds. */
+	assert_int_equal(posix_memalign((void **)&p, block, size), 0);
+	memset(p, 0, size);
+	assert_int_equal(tnpu_inproc_map_user(f->npu, p, size, 0, &va), 0);
+	alloc(f, block, DRM_TNPU_BO_NPU_READONLY, (void **)&ro, &ro_va);
+	ro[block / 4 - 1] = 99;
+
+	/* Two block entries, then leaf pages for the tail; read-only blocks. */
+	assert_int_equal(run(f), 0);
+	assert_int_equal(va % block, 0);
+	assert_int_equal(level1_entry(f->job.pt_root, va), (uintptr_t)p | flags);
+	assert_int_equal(level1_entry(f->job.pt_root, va + block),
+			 ((uintptr_t)p + block) | flags);
+	e = level1_entry(f->job.pt_root, va + 2 * block);
+	assert_true((e & TNPU_PTE_VALID) && !(e & TNPU_PTE_BLOCK));
+	assert_int_equal(level1_entry(f->job.pt_root, ro_va),
+			 (uintptr_t)ro | TNPU_PTE_VALID | TNPU_PTE_BLOCK);
+
+	/* One fill across block, block and pages. */
+	emit_fill(f, va + 4, size - 8, 7);
+	assert_int_equal(run(f), 0);
+	assert_int_equal(p[0], 0);
+	assert_int_equal(p[1], 7);
+	assert_int_equal(p[block / 4 - 1], 7);
+	assert_int_equal(p[block / 4], 7);
+	assert_int_equal(p[size / 4 - 2], 7);
+	assert_int_equal(p[size / 4 - 1], 0);
+
+	/* Past the end: the guard page after the tail faults. */
+	f->len = 0;
+	emit_fill(f, va + size - 4, 8, 1);
+	expect_fail(f, DRM_TNPU_ERR_MMU_FAULT, 0);
+	assert_int_equal(f->job.fault_addr, va + size);
+
+	/* A read-only block: reads work, a write faults at its own address. */
+	f->len = 0;
+	struct tnpu_cmd_copy *c = emit(f, TNPU_OP_COPY, 0, sizeof(*c));
+	c->dst = va + 2 * block;
+	c->src = ro_va + block - 4;
+	c->size = 4;
+	assert_int_equal(run(f), 0);
+	assert_int_equal(p[2 * block / 4], 99);
+	f->len = 0;
+	emit_fill(f, ro_va + block - 8, 4, 1);
+	expect_fail(f, DRM_TNPU_ERR_MMU_PERM, 0);
+	assert_int_equal(f->job.fault_addr, ro_va + block - 8);
+
+	/* Freed blocks fault; the range maps again, by pages or blocks. */
+	assert_int_equal(tnpu_inproc_free(f->npu, va), 0);
+	free(p);
+	f->len = 0;
+	emit_fill(f, va + block + 12, 4, 1);
+	expect_fail(f, DRM_TNPU_ERR_MMU_FAULT, 0);
+	assert_int_equal(f->job.fault_addr, va + block + 12);
+	for (int i = 0; i < 3; i++) {
+		uint64_t small_va;
+		uint32_t *small;
+
+		alloc(f, 8 * PAGE, 0, (void **)&small, &small_va);
+		f->len = 0;
+		emit_fill(f, small_va, 8 * PAGE, 3);
+		assert_int_equal(run(f), 0);
+		assert_int_equal(small[8 * PAGE / 4 - 1], 3);
+	}
+	alloc(f, size, 0, (void **)&p, &va);
+	f->len = 0;
+	emit_fill(f, va, size, 5);
+	assert_int_equal(run(f), 0);
+	assert_int_equal(p[size / 4 - 1], 5);
+}
+
+/*
+ * Hand-built tables: the firmware honours well-formed block entries and
+ * faults on a block with a misaligned address or a block bit above level 1.
+ */
+static void test_mmu_block_entries_checked(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t block = TNPU_BLOCK_SIZE;
+	uint64_t *root = aligned_alloc(PAGE, PAGE), *l1 = aligned_alloc(PAGE, PAGE);
+	uint64_t *leaf = aligned_alloc(PAGE, PAGE);
+	uint32_t *mem = aligned_alloc(block, 2 * block);
+	struct abort_host h = { .polls_left = 1 << 30 };
+	struct tnpu_fw_platform plat = {
+		.num_cores = 1, .parallel = host_parallel, .now_ns = host_now,
+		.should_abort = host_should_abort, .preempt_point = host_nothing,
+		.fpu_begin = host_nothing, .fpu_end = host_nothing, .priv = &h,
+	};
+	const uint64_t rw = TNPU_PTE_VALID | TNPU_PTE_WRITE;
+	struct tnpu_fw_job job;
+
+	assert_non_null(root);
+	assert_non_null(l1);
+	assert_non_null(leaf);
+	assert_non_null(mem);
+	memset(root, 0, PAGE);
+	memset(l1, 0, PAGE);
+	memset(leaf, 0, PAGE);
+	memset(mem, 0, 2 * block);
+	root[0] = (uintptr_t)l1 | TNPU_PTE_VALID;
+	l1[0] = (uintptr_t)leaf | TNPU_PTE_VALID;
+	leaf[1] = (uintptr_t)f->cmd | TNPU_PTE_VALID;	/* the stream at VA 4 KiB */
+	l1[1] = (uintptr_t)mem | rw | TNPU_PTE_BLOCK;			/* [2, 4) MiB */
+	l1[2] = ((uintptr_t)mem + block + PAGE) | rw | TNPU_PTE_BLOCK;	/* misaligned */
+	root[1] = (uintptr_t)mem | rw | TNPU_PTE_BLOCK;			/* reserved level */
+
+	const struct { uint64_t dst, size, fault; } cases[] = {
+		{ block + 3 * PAGE, 64, 0 },
+		{ 2 * block - 8, 16, 2 * block },
+		{ 2 * block + 8, 4, 2 * block + 8 },
+		{ (1ULL << 30) + 16, 4, (1ULL << 30) + 16 },
+	};
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f->len = 0;
+		emit_fill(f, cases[i].dst, cases[i].size, 9);
+		memset(&job, 0, sizeof(job));
+		job.pt_root = (uintptr_t)root;
+		job.cmd_va = PAGE;
+		job.cmd_size = f->len;
+		if (!cases[i].fault) {
+			assert_int_equal(tnpu_fw_run_job(&plat, &job), 0);
+			assert_int_equal(mem[3 * PAGE / 4], 9);
+			assert_int_equal(mem[3 * PAGE / 4 + 15], 9);
+			assert_int_equal(mem[3 * PAGE / 4 + 16], 0);
+			continue;
+		}
+		assert_int_equal(tnpu_fw_run_job(&plat, &job), DRM_TNPU_ERR_MMU_FAULT);
+		assert_int_equal(job.fault_addr, cases[i].fault);
+	}
+	assert_int_equal(mem[block / 4 - 2], 0);	/* nothing written before a fault */
+	free(root);
+	free(l1);
+	free(leaf);
+	free(mem);
 }
 
 int main(void)
@@ -588,6 +743,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_streams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_unmapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmu_fault_and_perm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmu_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmu_block_entries_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_and_wait_value, setup, teardown),

@@ -21,6 +21,14 @@
  * every access and faults on an entry without %TNPU_PTE_VALID, or on a write
  * through an entry without %TNPU_PTE_WRITE.
  *
+ * An entry of the level above the leaves (level 1) with %TNPU_PTE_BLOCK set
+ * maps a whole naturally aligned 2 MiB block instead of pointing at a leaf
+ * table: bits 63..21 hold the block's bus address (bits 20..12 must be
+ * zero), and %TNPU_PTE_VALID and %TNPU_PTE_WRITE apply to all of it. The
+ * NPU then checks a large tensor with one entry per 2 MiB rather than one
+ * per page. %TNPU_PTE_BLOCK is reserved at every other level; an entry
+ * using it there, or a block entry with a misaligned address, faults.
+ *
  * On the virtual NPU, bus addresses are addresses the firmware's host can
  * dereference (kernel virtual addresses inside tnpu.ko, process addresses
  * in-process). A buffer's pages get consecutive bus addresses, so the NPU
@@ -36,7 +44,12 @@
 
 #define TNPU_PTE_VALID		(1ULL << 0)
 #define TNPU_PTE_WRITE		(1ULL << 1)
+#define TNPU_PTE_BLOCK		(1ULL << 2)
 #define TNPU_PTE_ADDR_MASK	(~(TNPU_PAGE_SIZE - 1))
+
+/* What one %TNPU_PTE_BLOCK entry of level TNPU_PT_LEVELS - 2 maps. */
+#define TNPU_BLOCK_SHIFT	(TNPU_PAGE_SHIFT + TNPU_PT_LEVEL_BITS)
+#define TNPU_BLOCK_SIZE		(1ULL << TNPU_BLOCK_SHIFT)
 
 /* Index of @va in the page table at @level (0 = root). */
 #define TNPU_PT_INDEX(va, level) \
@@ -53,7 +66,7 @@
 #define TNPU_RING_ABI_MAJOR	1
 #define TNPU_RING_ABI_MINOR	0
 #define TNPU_MMU_FMT_MAJOR	1
-#define TNPU_MMU_FMT_MINOR	0
+#define TNPU_MMU_FMT_MINOR	1	/* 1: 2 MiB block entries */
 
 /**
  * DOC: tnpu firmware image

@@ -107,21 +107,27 @@ static void pt_free(uint64_t *table, unsigned int level)
 
 	if (level < TNPU_PT_LEVELS - 1) {
 		for (i = 0; i < TNPU_PT_ENTRIES; i++)
-			if (table[i] & TNPU_PTE_VALID)
+			if ((table[i] & TNPU_PTE_VALID) && !(table[i] & TNPU_PTE_BLOCK))
 				pt_free(pt_next(table[i]), level + 1);
 	}
 	free(table);
 }
 
-/* Leaf entry for @va, creating intermediate tables when @create. */
-static uint64_t *pt_leaf_entry(struct tnpu_inproc *npu, uint64_t va, bool create)
+/*
+ * The entry for @va at @level (TNPU_PT_LEVELS - 1 for a page,
+ * TNPU_PT_LEVELS - 2 for a 2 MiB block), creating the tables above it when
+ * @create. NULL when missing, or when a block maps the range above @level.
+ */
+static uint64_t *pt_entry(struct tnpu_inproc *npu, uint64_t va, unsigned int at, bool create)
 {
 	uint64_t *table = npu->pt_root;
 	unsigned int level;
 
-	for (level = 0; level < TNPU_PT_LEVELS - 1; level++) {
+	for (level = 0; level < at; level++) {
 		uint64_t *e = &table[TNPU_PT_INDEX(va, level)];
 
+		if (*e & TNPU_PTE_BLOCK)
+			return NULL;
 		if (!(*e & TNPU_PTE_VALID)) {
 			uint64_t *next;
 
@@ -134,34 +140,62 @@ static uint64_t *pt_leaf_entry(struct tnpu_inproc *npu, uint64_t va, bool create
 		}
 		table = pt_next(*e);
 	}
-	return &table[TNPU_PT_INDEX(va, TNPU_PT_LEVELS - 1)];
+	return &table[TNPU_PT_INDEX(va, at)];
+}
+
+/* Whether [@va, @va + 2 MiB) and its host memory can be one block entry. */
+static bool block_fits(uint64_t va, uintptr_t host, uint64_t left)
+{
+	return left >= TNPU_BLOCK_SIZE && !((va | host) & (TNPU_BLOCK_SIZE - 1));
 }
 
 static void pt_unmap(struct tnpu_inproc *npu, uint64_t va, uint64_t size)
 {
-	uint64_t off;
+	uint64_t off = 0;
 
-	for (off = 0; off < size; off += TNPU_PAGE_SIZE) {
-		uint64_t *e = pt_leaf_entry(npu, va + off, false);
+	while (off < size) {
+		uint64_t *e = pt_entry(npu, va + off, TNPU_PT_LEVELS - 2, false);
 
+		if (e && (*e & TNPU_PTE_BLOCK)) {
+			*e = 0;
+			off += TNPU_BLOCK_SIZE;
+			continue;
+		}
+		e = pt_entry(npu, va + off, TNPU_PT_LEVELS - 1, false);
 		if (e)
 			*e = 0;
+		off += TNPU_PAGE_SIZE;
 	}
 }
 
+/*
+ * Block entries wherever VA and host memory are both 2 MiB aligned (large
+ * buffers from tnpu_inproc_alloc() always are), pages elsewhere.
+ */
 static int pt_map(struct tnpu_inproc *npu, uint64_t va, void *cpu, uint64_t size, bool writable)
 {
 	uint64_t flags = TNPU_PTE_VALID | (writable ? TNPU_PTE_WRITE : 0);
-	uint64_t off;
+	uint64_t off = 0;
 
-	for (off = 0; off < size; off += TNPU_PAGE_SIZE) {
-		uint64_t *e = pt_leaf_entry(npu, va + off, true);
+	while (off < size) {
+		uintptr_t host = (uintptr_t)cpu + off;
+		bool block = block_fits(va + off, host, size - off);
+		uint64_t *e = pt_entry(npu, va + off, TNPU_PT_LEVELS - 1 - block, true);
 
 		if (!e) {
 			pt_unmap(npu, va, off);
 			return -ENOMEM;
 		}
-		*e = ((uint64_t)(uintptr_t)cpu + off) | flags;
+		if (block) {
+			/* A leaf table left empty by an earlier unmap goes away. */
+			if ((*e & TNPU_PTE_VALID) && !(*e & TNPU_PTE_BLOCK))
+				free(pt_next(*e));
+			*e = (uint64_t)host | flags | TNPU_PTE_BLOCK;
+			off += TNPU_BLOCK_SIZE;
+		} else {
+			*e = (uint64_t)host | flags;
+			off += TNPU_PAGE_SIZE;
+		}
 	}
 	return 0;
 }
@@ -172,13 +206,17 @@ static int pt_map(struct tnpu_inproc *npu, uint64_t va, void *cpu, uint64_t size
 static int va_insert(struct tnpu_inproc *npu, struct va_region *r)
 {
 	struct va_region **link = &npu->regions;
+	/* Large buffers start on a block boundary, to be mapped by blocks. */
+	uint64_t align = r->size >= TNPU_BLOCK_SIZE ? TNPU_BLOCK_SIZE : TNPU_PAGE_SIZE;
 	uint64_t start = VA_BASE;
 
 	for (; *link; link = &(*link)->next) {
+		start = (start + align - 1) & ~(align - 1);
 		if ((*link)->va >= start && (*link)->va - start >= r->size + TNPU_PAGE_SIZE)
 			break;
 		start = (*link)->va + (*link)->size + TNPU_PAGE_SIZE;
 	}
+	start = (start + align - 1) & ~(align - 1);
 	if (start > TNPU_VA_SIZE || TNPU_VA_SIZE - start < r->size)
 		return -ENOMEM;
 	r->va = start;
