@@ -241,6 +241,24 @@ union cmd_buf {
 	__u64 words[TNPU_CMD_MAX_SIZE / 8];
 };
 
+int tnpu_fw_peek_command(struct tnpu_fw_exec *ex, __u64 offset, __u16 opcode, void *buf,
+			 __u32 size)
+{
+	const struct tnpu_fw_op *op = &tnpu_fw_op_table[opcode];
+	struct tnpu_cmd_header hdr, *copy = buf;
+
+	if (offset >= ex->stream_size || ex->stream_size - offset < size ||
+	    size != op->size || !op->run)
+		return 0;
+	tnpu_fw_memcpy(&hdr, ex->stream + offset, sizeof(hdr));
+	if (hdr.opcode != opcode || hdr.size != size || (hdr.flags & ~op->flags) ||
+	    (hdr.flags & TNPU_CMD_F_INDIRECT))
+		return 0;
+	tnpu_fw_memcpy(buf, ex->stream + offset, size);
+	/* Recheck what was copied, as run_command() does. */
+	return copy->opcode == hdr.opcode && copy->flags == hdr.flags && copy->size == hdr.size;
+}
+
 static int run_command(struct tnpu_fw_exec *ex, const unsigned char *stream,
 		       __u64 offset, __u64 stream_size, __u32 *cmd_size)
 {
@@ -266,6 +284,9 @@ static int run_command(struct tnpu_fw_exec *ex, const unsigned char *stream,
 		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
 
 	tnpu_fw_memset(&ex->params_copy, 0, sizeof(ex->params_copy));
+	ex->next_offset = offset + hdr.size;
+	ex->taken_cmds = 0;
+	ex->taken_bytes = 0;
 	if (hdr.flags & TNPU_CMD_F_INDIRECT) {
 		int ret = load_params(ex);
 
@@ -293,6 +314,8 @@ int tnpu_fw_run_job(const struct tnpu_fw_platform *plat, struct tnpu_fw_job *job
 	if (ret)
 		return ret;
 	stream = p;
+	ex.stream = stream;
+	ex.stream_size = job->cmd_size;
 
 	for (offset = 0; offset < job->cmd_size; ex.cmd_index++) {
 		__u64 start = now_ns(&ex);
@@ -303,7 +326,8 @@ int tnpu_fw_run_job(const struct tnpu_fw_platform *plat, struct tnpu_fw_job *job
 			ret = write_profile(&ex, start, now_ns(&ex));
 		if (ret)
 			return ret;
-		offset += cmd_size;
+		offset += cmd_size + ex.taken_bytes;
+		ex.cmd_index += ex.taken_cmds;
 		tnpu_fw_progress(&ex);
 		if (plat->should_abort(plat->priv))
 			return tnpu_fw_fail(&ex, TNPU_FW_ERR_ABORTED, 0);

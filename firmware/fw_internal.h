@@ -31,6 +31,12 @@
  *	all zeros otherwise. Never NULL.
  * @params_va: NPU address given by the last SET_PARAMS, 0 before any.
  * @params_copy: storage behind @params.
+ * @stream: the job's command stream (host view), for ops that look ahead.
+ * @stream_size: its bytes.
+ * @next_offset: offset of the command after the current one.
+ * @taken_cmds: commands after the current one that the op executed too
+ *	(see tnpu_fw_take_command()); the processor skips them.
+ * @taken_bytes: their bytes.
  */
 struct tnpu_fw_exec {
 	const struct tnpu_fw_platform *plat;
@@ -39,7 +45,21 @@ struct tnpu_fw_exec {
 	const struct tnpu_param_block *params;
 	__u64 params_va;
 	struct tnpu_param_block params_copy;
+	const unsigned char *stream;
+	__u64 stream_size;
+	__u64 next_offset;
+	__u32 taken_cmds;
+	__u64 taken_bytes;
 };
+
+/*
+ * Copy the command at @offset of the stream into @buf (@size bytes) when it
+ * is a well-formed @opcode command of exactly that size with flags its op
+ * accepts. Returns 1 then, else 0, recording nothing: the command processor
+ * reaches and reports it in the usual way.
+ */
+int tnpu_fw_peek_command(struct tnpu_fw_exec *ex, __u64 offset, __u16 opcode, void *buf,
+			 __u32 size);
 
 /*
  * Translate [va, va + size) through the context's MMU, checking that every

@@ -241,11 +241,16 @@ int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
  * a core that the host deschedules holds up at most one chunk. Chunks are
  * guided: each takes half of an equal share of what is left, so the first
  * ones are long (weights stream with few restarts) and the last ones short
- * (the cores finish together).
+ * (the cores finish together). A group of matmuls is one row space: the
+ * rows of each member follow those of the one before.
  */
+#define MM_GROUP_MAX 3	/* Q, K and V; bounded for the kernel stack */
+
 struct mm_task {
 	struct tnpu_fw_exec *ex;
-	const struct tnpu_fw_mm *mm;
+	const struct tnpu_fw_mm *const *mm;	/* the members, @members of them */
+	__u32 members;
+	__u32 first_row[MM_GROUP_MAX + 1];
 	__u32 cores;
 	__u32 min_rows;
 	__u32 next_row;
@@ -254,7 +259,8 @@ struct mm_task {
 
 static int claim_rows(struct mm_task *t, __u32 *n0, __u32 *n1)
 {
-	__u32 n = t->mm->n, cur = __atomic_load_n(&t->next_row, __ATOMIC_RELAXED), take;
+	__u32 n = t->first_row[t->members], cur = __atomic_load_n(&t->next_row, __ATOMIC_RELAXED);
+	__u32 take;
 
 	do {
 		if (cur >= n)
@@ -271,6 +277,25 @@ static int claim_rows(struct mm_task *t, __u32 *n0, __u32 *n1)
 	return 1;
 }
 
+/* Rows [n0, n1) of the group's row space, member by member. */
+static int group_rows(struct mm_task *t, __u32 n0, __u32 n1)
+{
+	__u32 j = 0;
+
+	while (n0 < n1) {
+		__u32 end;
+
+		while (n0 >= t->first_row[j + 1])
+			j++;
+		end = n1 < t->first_row[j + 1] ? n1 : t->first_row[j + 1];
+		if (tnpu_fw_matmul_rows(t->ex, t->mm[j], n0 - t->first_row[j],
+					end - t->first_row[j]))
+			return TNPU_FW_ERR_ABORTED;
+		n0 = end;
+	}
+	return 0;
+}
+
 static void mm_core(void *arg, unsigned int i, unsigned int cores)
 {
 	struct mm_task *t = arg;
@@ -279,18 +304,25 @@ static void mm_core(void *arg, unsigned int i, unsigned int cores)
 	(void)i;
 	(void)cores;
 	while (!__atomic_load_n(&t->aborted, __ATOMIC_RELAXED) && claim_rows(t, &n0, &n1)) {
-		if (tnpu_fw_matmul_rows(t->ex, t->mm, n0, n1))
+		if (group_rows(t, n0, n1))
 			__atomic_store_n(&t->aborted, 1, __ATOMIC_RELAXED);
 	}
 }
 
-int tnpu_fw_matmul_run(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm)
+static int matmul_run_group(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *const *group,
+			    unsigned int members)
 {
 	const struct tnpu_fw_platform *plat = ex->plat;
-	struct mm_task task = { .ex = ex, .mm = mm, .cores = plat->num_cores };
+	const struct tnpu_fw_mm *mm = group[0];
+	struct mm_task task = { .ex = ex, .mm = group, .members = members,
+				.cores = plat->num_cores };
 	__u64 row_macs = (__u64)mm->m * mm->k;
-	__u32 min_rows;
+	__u32 min_rows, n;
+	unsigned int j;
 
+	for (j = 0; j < members; j++)
+		task.first_row[j + 1] = task.first_row[j] + group[j]->n;
+	n = task.first_row[members];
 	/*
 	 * Shortest chunk: about CLAIM_MACS of work, at least MIN_CHUNK_BYTES of
 	 * weights, a multiple of ROW_ALIGN rows so no two cores write one
@@ -299,17 +331,22 @@ int tnpu_fw_matmul_run(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm)
 	min_rows = row_macs >= CLAIM_MACS ? 1 : (__u32)(CLAIM_MACS / row_macs);
 	if (mm->w_stride && (__u64)min_rows * mm->w_stride < MIN_CHUNK_BYTES)
 		min_rows = (__u32)(MIN_CHUNK_BYTES / mm->w_stride);
-	if (min_rows > mm->n / (2 * task.cores))	/* keep every core busy */
-		min_rows = mm->n / (2 * task.cores);
+	if (min_rows > n / (2 * task.cores))	/* keep every core busy */
+		min_rows = n / (2 * task.cores);
 	if (!min_rows)
 		min_rows = 1;
 	task.min_rows = (min_rows + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
-	if (task.cores > (mm->n + task.min_rows - 1) / task.min_rows)
-		task.cores = (mm->n + task.min_rows - 1) / task.min_rows;
+	if (task.cores > (n + task.min_rows - 1) / task.min_rows)
+		task.cores = (n + task.min_rows - 1) / task.min_rows;
 	plat->parallel(plat->priv, task.cores, mm_core, &task);
 	if (task.aborted)
 		return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);
 	return 0;
+}
+
+int tnpu_fw_matmul_run(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm)
+{
+	return matmul_run_group(ex, &mm, 1);
 }
 
 /* ---- activations --------------------------------------------------------- */
@@ -380,11 +417,19 @@ static int all_zero(const void *p, __u64 n)
 	return 1;
 }
 
-int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
+/* A MATMUL command checked and translated, not yet run. */
+struct mm_cmd {
+	struct tnpu_fw_mm mm;
+	const void *x, *w, *bias;
+	void *y, *scratch;
+	__u64 need;	/* scratch bytes the activations take, 0 for none */
+	int q8;
+};
+
+/* Every check of a MATMUL command; reads and writes no tensor data. */
+static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c,
+			struct mm_cmd *mc)
 {
-	const struct tnpu_cmd_matmul *c = cmd;
-	const struct tnpu_fw_platform *plat = ex->plat;
-	struct tnpu_fw_mm mm = { 0 };
 	void *x, *w, *y, *bias = NULL, *scratch = NULL;
 	__u32 k = c->x.ne[0], m = c->x.ne[1], n = c->w.ne[1];
 	int q8, ret;
@@ -433,33 +478,160 @@ int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
 		return bad(ex);
 	}
 
-	mm.w_dtype = c->w.dtype;
-	mm.w = w;
-	mm.w_stride = c->w.nb[1];
-	mm.k = k;
-	mm.n = n;
-	mm.m = m;
-	mm.x = x;
-	mm.x_stride = c->x.nb[1];
-	mm.y_dtype = c->y.dtype;
-	mm.y = y;
-	mm.y_stride = c->y.nb[1];
-	mm.bias = bias;
-	if (need) {
-		struct prep_task prep = {
-			.ex = ex, .xt = &c->x, .x = x, .dst = scratch, .q8 = q8,
-			.dst_stride = q8 ? (k / 32) * sizeof(struct tnpu_fw_q8) : k * sizeof(float),
-		};
-		unsigned int cores = plat->num_cores < m ? plat->num_cores : m;
+	tnpu_fw_memset(mc, 0, sizeof(*mc));
+	mc->mm.w_dtype = c->w.dtype;
+	mc->mm.w = w;
+	mc->mm.w_stride = c->w.nb[1];
+	mc->mm.k = k;
+	mc->mm.n = n;
+	mc->mm.m = m;
+	mc->mm.x = x;
+	mc->mm.x_stride = c->x.nb[1];
+	mc->mm.y_dtype = c->y.dtype;
+	mc->mm.y = y;
+	mc->mm.y_stride = c->y.nb[1];
+	mc->mm.bias = bias;
+	mc->x = x;
+	mc->w = w;
+	mc->bias = bias;
+	mc->y = y;
+	mc->scratch = scratch;
+	mc->need = need;
+	mc->q8 = q8;
+	return 0;
+}
 
-		plat->parallel(plat->priv, cores, prep_core, &prep);
-		if (prep.aborted)
-			return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);
-		mm.x = scratch;
-		mm.x_stride = prep.dst_stride;
-		mm.x_q8 = q8;
+/* Convert or quantize the activations into the scratch, when needed. */
+static int matmul_prepare(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c,
+			  struct mm_cmd *mc)
+{
+	const struct tnpu_fw_platform *plat = ex->plat;
+	__u32 k = c->x.ne[0], m = c->x.ne[1];
+	struct prep_task prep = {
+		.ex = ex, .xt = &c->x, .x = mc->x, .dst = mc->scratch, .q8 = mc->q8,
+		.dst_stride = mc->q8 ? (k / 32) * sizeof(struct tnpu_fw_q8) : k * sizeof(float),
+	};
+	unsigned int cores = plat->num_cores < m ? plat->num_cores : m;
+
+	if (!mc->need)
+		return 0;
+	plat->parallel(plat->priv, cores, prep_core, &prep);
+	if (prep.aborted)
+		return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);
+	mc->mm.x = mc->scratch;
+	mc->mm.x_stride = prep.dst_stride;
+	mc->mm.x_q8 = mc->q8;
+	return 0;
+}
+
+/* Host byte ranges [a, a + an) and [b, b + bn) share a byte. */
+static int host_overlap(const void *a, __u64 an, const void *b, __u64 bn)
+{
+	unsigned long pa = (unsigned long)a, pb = (unsigned long)b;
+
+	return an && bn && pa < pb + bn && pb < pa + an;
+}
+
+/* Whether member @a's output overlaps anything member @b reads (or writes). */
+static int writes_into(const struct tnpu_cmd_matmul *const *c, const struct mm_cmd *mc,
+		       unsigned int a, unsigned int b)
+{
+	__u64 ya = tnpu_fw_tensor_extent(&c[a]->y);
+
+	return host_overlap(mc[a].y, ya, mc[b].x, tnpu_fw_tensor_extent(&c[b]->x)) ||
+	       host_overlap(mc[a].y, ya, mc[b].w, tnpu_fw_tensor_extent(&c[b]->w)) ||
+	       (mc[b].bias &&
+		host_overlap(mc[a].y, ya, mc[b].bias, tnpu_fw_tensor_extent(&c[b]->bias))) ||
+	       host_overlap(mc[a].y, ya, mc[b].y, tnpu_fw_tensor_extent(&c[b]->y));
+}
+
+static int same_bytes(const void *a, const void *b, __u64 n)
+{
+	const __u8 *p = a, *q = b;
+
+	while (n--)
+		if (*p++ != *q++)
+			return 0;
+	return 1;
+}
+
+/*
+ * Whether member @j can run in one pass with members [0, @j): it reads the
+ * same activations the same way, its output and theirs overlap nothing the
+ * other reads or writes, and its output spares the activations prepared in
+ * member 0's scratch. Compared as host ranges, so two NPU mappings of one
+ * buffer count as the same memory.
+ */
+static int group_compatible(const struct tnpu_cmd_matmul *const *c, const struct mm_cmd *mc,
+			    unsigned int j)
+{
+	unsigned int b;
+
+	if (!same_bytes(&c[j]->x, &c[0]->x, sizeof(c[0]->x)) || mc[j].q8 != mc[0].q8 ||
+	    mc[j].need != mc[0].need)
+		return 0;
+	if (host_overlap(mc[j].y, tnpu_fw_tensor_extent(&c[j]->y), mc[0].scratch, mc[0].need))
+		return 0;
+	for (b = 0; b < j; b++)
+		if (writes_into(c, mc, j, b) || writes_into(c, mc, b, j))
+			return 0;
+	return 1;
+}
+
+/*
+ * MATMUL, and the MATMULs right after it that take the same activations
+ * and are independent of one another (a layer's Q, K and V projections,
+ * its gate and up projections): those run as one parallel pass over all
+ * their weight rows, with the activations prepared once. The results are
+ * those of running them one by one. Not when the job records per-command
+ * profiles, which need each command's own start and end.
+ */
+int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	struct tnpu_cmd_matmul more[MM_GROUP_MAX - 1];	/* copies, as run_command() makes */
+	const struct tnpu_cmd_matmul *c[MM_GROUP_MAX] = { cmd };
+	const struct tnpu_fw_mm *mm[MM_GROUP_MAX];
+	struct mm_cmd mc[MM_GROUP_MAX];
+	__u32 first = ex->cmd_index;
+	__u64 offset = ex->next_offset;
+	unsigned int members = 1, j;
+	int ret, fail = 0;
+
+	ret = matmul_check(ex, c[0], &mc[0]);
+	if (ret)
+		return ret;
+	while (!ex->job->profile_va && members < MM_GROUP_MAX &&
+	       tnpu_fw_peek_command(ex, offset, TNPU_OP_MATMUL, &more[members - 1],
+				    sizeof(more[0]))) {
+		c[members] = &more[members - 1];
+		/* A member that fails its checks fails as itself, after the others ran. */
+		ex->cmd_index = first + members;
+		fail = matmul_check(ex, c[members], &mc[members]);
+		if (fail || !group_compatible(c, mc, members))
+			break;
+		offset += sizeof(more[0]);
+		members++;
 	}
-	return tnpu_fw_matmul_run(ex, &mm);
+	ex->cmd_index = first;
+	ret = matmul_prepare(ex, c[0], &mc[0]);
+	if (ret)
+		return ret;
+	for (j = 0; j < members; j++) {
+		mc[j].mm.x = mc[0].mm.x;
+		mc[j].mm.x_stride = mc[0].mm.x_stride;
+		mc[j].mm.x_q8 = mc[0].mm.x_q8;
+		mm[j] = &mc[j].mm;
+	}
+	ret = matmul_run_group(ex, mm, members);
+	ex->taken_cmds = members - 1;
+	ex->taken_bytes = (__u64)(members - 1) * sizeof(more[0]);
+	if (ret)
+		return ret;
+	if (fail) {
+		ex->cmd_index = first + members;
+		return fail;
+	}
+	return 0;
 }
 
 /* ---- EMBEDDING ----------------------------------------------------------- */

@@ -599,6 +599,207 @@ static void test_embedding_indirect(void **state)
 	bfree(cmdbuf);
 }
 
+/*
+ * Consecutive MATMULs on the same activations run as one pass in the
+ * firmware when they are independent. Reference: the same commands with a
+ * NOP between each (which keeps them apart), from the same memory contents;
+ * the outputs must match bit for bit, and independent ones the float
+ * reference too.
+ */
+#define GRP_K 256
+#define GRP_N 96
+#define GRP_CMDS 6
+
+struct grp {
+	struct buf x, scratch, w[GRP_CMDS], y, stream;
+	struct tnpu_cmd_matmul cmd[GRP_CMDS];
+	unsigned int n;
+};
+
+static const uint64_t grp_y_bytes = (uint64_t)GRP_CMDS * GRP_N * 4;
+
+static void grp_init(struct grp *g, unsigned int seed)
+{
+	g->x = balloc(4 * GRP_K);
+	g->scratch = balloc(TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K));
+	g->y = balloc(grp_y_bytes);
+	g->stream = balloc(2 * GRP_CMDS * sizeof(g->cmd[0]));
+	ref_random_row(TNPU_DT_F32, g->x.cpu, GRP_K, &seed);
+	for (unsigned int i = 0; i < GRP_CMDS; i++) {
+		struct tnpu_cmd_matmul *c = &g->cmd[i];
+		uint64_t wrow = row_bytes(TNPU_DT_Q4_0, GRP_K);
+
+		g->w[i] = balloc(wrow * GRP_N);
+		for (unsigned int r = 0; r < GRP_N; r++)
+			ref_random_row(TNPU_DT_Q4_0, (uint8_t *)g->w[i].cpu + r * wrow, GRP_K, &seed);
+		*c = (struct tnpu_cmd_matmul){ .hdr = { TNPU_OP_MATMUL, TNPU_MATMUL_F_Q8_ACT,
+							sizeof(*c) } };
+		c->x = tensor2(g->x.va, TNPU_DT_F32, GRP_K, 1, 4 * GRP_K);
+		c->w = tensor2(g->w[i].va, TNPU_DT_Q4_0, GRP_K, GRP_N, wrow);
+		c->y = tensor2(g->y.va + (uint64_t)i * GRP_N * 4, TNPU_DT_F32, GRP_N, 1, 4 * GRP_N);
+		c->scratch = g->scratch.va;
+		c->scratch_size = TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K);
+	}
+	g->n = GRP_CMDS;
+}
+
+static void grp_fini(struct grp *g)
+{
+	for (unsigned int i = 0; i < GRP_CMDS; i++)
+		bfree(g->w[i]);
+	bfree(g->x);
+	bfree(g->scratch);
+	bfree(g->y);
+	bfree(g->stream);
+}
+
+/* Run the commands (with NOPs between them when @apart); outputs into @out. */
+static uint32_t grp_run(struct grp *g, int apart, uint8_t *out, struct tnpu_fw_job *job)
+{
+	uint8_t *p = g->stream.cpu;
+	uint64_t len = 0;
+	struct tnpu_cmd_header nop = { TNPU_OP_NOP, 0, 8 };
+
+	memset(g->y.cpu, 0xee, grp_y_bytes);
+	for (unsigned int i = 0; i < g->n; i++) {
+		memcpy(p + len, &g->cmd[i], sizeof(g->cmd[i]));
+		len += sizeof(g->cmd[i]);
+		if (apart) {
+			memcpy(p + len, &nop, sizeof(nop));
+			len += sizeof(nop);
+		}
+	}
+	assert_int_equal(tnpu_inproc_run(npu, g->stream.va, len, 0, 0, job), 0);
+	memcpy(out, g->y.cpu, grp_y_bytes);
+	return job->error;
+}
+
+static void grp_expect_same(struct grp *g)
+{
+	uint8_t *together = malloc(grp_y_bytes), *apart = malloc(grp_y_bytes);
+	struct tnpu_fw_job job;
+
+	assert_non_null(together);
+	assert_non_null(apart);
+	assert_int_equal(grp_run(g, 0, together, &job), 0);
+	assert_int_equal(grp_run(g, 1, apart, &job), 0);
+	assert_memory_equal(together, apart, grp_y_bytes);
+	free(together);
+	free(apart);
+}
+
+static void test_matmul_groups(void **state)
+{
+	uint8_t *out = malloc(grp_y_bytes), *apart = malloc(grp_y_bytes);
+	double *xd = calloc(GRP_K, sizeof(double)), *wd = calloc(GRP_N * GRP_K, sizeof(double));
+	double yd[GRP_N], mag[GRP_N];
+	struct tnpu_fw_job job;
+	struct grp g;
+
+	(void)state;
+	assert_non_null(out);
+	assert_non_null(apart);
+	assert_non_null(xd);
+	assert_non_null(wd);
+	grp_init(&g, 7);
+
+	/*
+	 * Six independent projections of one input (two groups of three).
+	 * Grouped, the activations are prepared once, in the first scratch:
+	 * a second scratch given to command 1 stays untouched.
+	 */
+	{
+		struct buf scratch2 = balloc(TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K));
+		uint8_t *s2 = scratch2.cpu;
+
+		g.cmd[1].scratch = scratch2.va;
+		memset(s2, 0xee, 64);
+		assert_int_equal(grp_run(&g, 0, out, &job), 0);
+		assert_int_equal(s2[0], 0xee);
+		assert_int_equal(s2[63], 0xee);
+		assert_int_equal(grp_run(&g, 1, apart, &job), 0);
+		assert_true(s2[0] != 0xee || s2[63] != 0xee);
+		assert_memory_equal(out, apart, grp_y_bytes);
+		g.cmd[1].scratch = g.scratch.va;
+		bfree(scratch2);
+	}
+	grp_expect_same(&g);
+	assert_int_equal(grp_run(&g, 0, out, &job), 0);
+	ref_dequant(TNPU_DT_F32, g.x.cpu, GRP_K, xd);
+	ref_q8_roundtrip(xd, GRP_K, xd);
+	for (unsigned int i = 0; i < GRP_CMDS; i++) {
+		uint64_t wrow = row_bytes(TNPU_DT_Q4_0, GRP_K);
+
+		for (unsigned int r = 0; r < GRP_N; r++)
+			ref_dequant(TNPU_DT_Q4_0, (uint8_t *)g.w[i].cpu + r * wrow, GRP_K,
+				    wd + (size_t)r * GRP_K);
+		ref_matmul(xd, wd, NULL, 1, GRP_N, GRP_K, yd, mag);
+		for (unsigned int j = 0; j < GRP_N; j++) {
+			float got;
+
+			memcpy(&got, out + ((size_t)i * GRP_N + j) * 4, 4);
+			assert_true(fabs(got - yd[j]) <= 8 * FLT_EPSILON * sqrt(GRP_K) * mag[j] + 1e-30);
+		}
+	}
+
+	/* The second reads the first's output as its bias: it must see it. */
+	g.n = 2;
+	g.cmd[1].hdr.flags |= TNPU_MATMUL_F_BIAS;
+	g.cmd[1].bias = tensor2(g.y.va, TNPU_DT_F32, GRP_N, 1, 4 * GRP_N);
+	grp_expect_same(&g);
+	assert_int_equal(grp_run(&g, 0, out, &job), 0);
+	for (unsigned int j = 0; j < GRP_N; j++) {
+		float y0, y1;
+
+		memcpy(&y0, out + 4 * j, 4);
+		memcpy(&y1, out + (GRP_N + j) * 4, 4);
+		assert_true(y0 == y0 && y1 == y1);	/* written, not the 0xee pattern */
+	}
+	g.cmd[1].hdr.flags &= ~TNPU_MATMUL_F_BIAS;
+	memset(&g.cmd[1].bias, 0, sizeof(g.cmd[1].bias));
+
+	/* Both write one output: the last one's values remain. */
+	g.n = 3;
+	g.cmd[2].y = g.cmd[0].y;
+	grp_expect_same(&g);
+	g.cmd[2].y = tensor2(g.y.va + 2ULL * GRP_N * 4, TNPU_DT_F32, GRP_N, 1, 4 * GRP_N);
+
+	/* A malformed third one fails as itself; the two before it ran. */
+	g.cmd[2].pad = 1;
+	assert_int_equal(grp_run(&g, 0, out, &job), DRM_TNPU_ERR_BAD_COMMAND);
+	assert_int_equal(job.cmd_index, 2);
+	assert_int_equal(grp_run(&g, 1, apart, &job), DRM_TNPU_ERR_BAD_COMMAND);
+	assert_int_equal(job.cmd_index, 4);	/* NOPs counted */
+	assert_memory_equal(out, apart, 2ULL * GRP_N * 4);
+	assert_int_equal(out[2 * GRP_N * 4], 0xee);
+	g.cmd[2].pad = 0;
+
+	/* With profiling every command keeps its own record. */
+	{
+		struct buf prof = balloc(16 * GRP_CMDS);
+		struct tnpu_profile_record *rec = prof.cpu;
+		uint64_t len = 3 * sizeof(g.cmd[0]);
+
+		memcpy(g.stream.cpu, g.cmd, len);
+		memset(prof.cpu, 0, 16 * GRP_CMDS);
+		assert_int_equal(tnpu_inproc_run(npu, g.stream.va, len, prof.va, 16 * GRP_CMDS,
+						 &job), 0);
+		assert_int_equal(job.error, 0);
+		for (unsigned int i = 0; i < 3; i++) {
+			assert_true(rec[i].start && rec[i].start <= rec[i].end);
+			if (i)
+				assert_true(rec[i].start >= rec[i - 1].end);
+		}
+		assert_int_equal(rec[3].start, 0);
+		bfree(prof);
+	}
+	grp_fini(&g);
+	free(out);
+	free(apart);
+	free(xd);
+	free(wd);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -625,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_matmul_large),
 		cmocka_unit_test(test_matmul_many_cores),
 		cmocka_unit_test(test_matmul_bad),
+		cmocka_unit_test(test_matmul_groups),
 		cmocka_unit_test(test_embedding),
 		cmocka_unit_test(test_embedding_indirect),
 	};
