@@ -6,9 +6,12 @@
  * and peak FP32 FMA throughput.
  *
  *   decode  one pass of GEMVs (M = 1) over every weight matrix of a
- *           TinyLlama-1.1B-shaped model, one job as in a decode step;
- *           memory bound, so reported against the read bandwidth measured
- *           in passes interleaved with its own runs (same conditions).
+ *           TinyLlama-1.1B-shaped model, one job laid out as the compiled
+ *           decode step is: per layer Q, K, V on one input, O on another,
+ *           gate and up on a third, down on a fourth, each into its own
+ *           output (so the NPU groups Q, K, V and gate, up as it does for
+ *           a model); memory bound, so reported against the read bandwidth
+ *           measured in passes interleaved with its own runs.
  *   prefill GEMM with M activation rows on the FFN-up shape; compute
  *           bound, reported against peak FLOP/s measured the same way.
  *   embed   EMBEDDING gathers from a 32000-row table.
@@ -462,21 +465,30 @@ static const char *dtype_name(uint32_t t)
 
 struct mat {
 	uint32_t n, k;
+	unsigned int in, out;	/* which activation buffer it reads, writes */
 };
 
-/* The weight matrices of @layers TinyLlama layers plus the output head. */
+/*
+ * The weight matrices of @layers TinyLlama layers plus the output head,
+ * with the input each reads and the output it writes, as in the model.
+ */
+enum { IN_ATTN, IN_O, IN_FFN, IN_DOWN, NUM_INPUTS };
+enum { OUT_Q, OUT_K, OUT_V, OUT_O, OUT_GATE, OUT_UP, OUT_DOWN, OUT_HEAD, NUM_OUTPUTS };
+
 static unsigned int model_mats(unsigned int layers, struct mat *m)
 {
 	static const struct mat layer[] = {
-		{ HIDDEN, HIDDEN }, { KV_DIM, HIDDEN }, { KV_DIM, HIDDEN }, { HIDDEN, HIDDEN },
-		{ FFN, HIDDEN }, { FFN, HIDDEN }, { HIDDEN, FFN },
+		{ HIDDEN, HIDDEN, IN_ATTN, OUT_Q }, { KV_DIM, HIDDEN, IN_ATTN, OUT_K },
+		{ KV_DIM, HIDDEN, IN_ATTN, OUT_V }, { HIDDEN, HIDDEN, IN_O, OUT_O },
+		{ FFN, HIDDEN, IN_FFN, OUT_GATE }, { FFN, HIDDEN, IN_FFN, OUT_UP },
+		{ HIDDEN, FFN, IN_DOWN, OUT_DOWN },
 	};
 	unsigned int n = 0;
 
 	for (unsigned int l = 0; l < layers; l++)
 		for (unsigned int i = 0; i < 7; i++)
 			m[n++] = layer[i];
-	m[n++] = (struct mat){ VOCAB, HIDDEN };
+	m[n++] = (struct mat){ VOCAB, HIDDEN, IN_ATTN, OUT_HEAD };
 	return n;
 }
 
@@ -485,7 +497,7 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, struct r
 	struct mat mats[LAYERS * 7 + 1];
 	struct nbuf w[LAYERS * 7 + 1];
 	unsigned int layers = o->layers, n;
-	struct nbuf x, y, scratch;
+	struct nbuf x[NUM_INPUTS], y[NUM_OUTPUTS], scratch;
 	struct stream s;
 	double bytes = 0, flops = 0;
 
@@ -497,18 +509,22 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, struct r
 			layers = max ? max : 1;
 	}
 	n = model_mats(layers, mats);
-	x = nalloc(4 * FFN);
-	y = nalloc(4 * VOCAB);
+	for (unsigned int j = 0; j < NUM_INPUTS; j++) {
+		x[j] = nalloc(4 * FFN);
+		for (unsigned int i = 0; i < FFN; i++)
+			((float *)x[j].cpu)[i] = (float)((i * 7919 + j) % 2001) / 1000.0f - 1.0f;
+	}
+	for (unsigned int j = 0; j < NUM_OUTPUTS; j++)
+		y[j] = nalloc(4 * VOCAB);
 	scratch = nalloc(TNPU_MATMUL_SCRATCH_SIZE(1, FFN));
-	for (unsigned int i = 0; i < FFN; i++)
-		((float *)x.cpu)[i] = (float)((i * 7919) % 2001) / 1000.0f - 1.0f;
 	stream_init(&s, (uint64_t)n * sizeof(struct tnpu_cmd_matmul));
 	for (unsigned int i = 0; i < n; i++) {
 		struct tnpu_cmd_matmul c;
 
 		w[i] = nalloc(row_bytes(wtype, mats[i].k) * mats[i].n);
 		fill_weights(&w[i], wtype);
-		c = matmul_cmd(x.va, w[i].va, wtype, y.va, 1, mats[i].n, mats[i].k, q8, &scratch);
+		c = matmul_cmd(x[mats[i].in].va, w[i].va, wtype, y[mats[i].out].va, 1, mats[i].n,
+			       mats[i].k, q8, &scratch);
 		stream_add(&s, &c, sizeof(c));
 		bytes += (double)row_bytes(wtype, mats[i].k) * mats[i].n;
 		flops += 2.0 * mats[i].n * mats[i].k;
@@ -522,8 +538,10 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, struct r
 	res->flops = flops;
 	for (unsigned int i = 0; i < n; i++)
 		nfree(&w[i]);
-	nfree(&x);
-	nfree(&y);
+	for (unsigned int j = 0; j < NUM_INPUTS; j++)
+		nfree(&x[j]);
+	for (unsigned int j = 0; j < NUM_OUTPUTS; j++)
+		nfree(&y[j]);
 	nfree(&scratch);
 	nfree(&s.buf);
 }
