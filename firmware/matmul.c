@@ -420,8 +420,8 @@ static int all_zero(const void *p, __u64 n)
 /* A MATMUL command checked and translated, not yet run. */
 struct mm_cmd {
 	struct tnpu_fw_mm mm;
-	const void *x, *w, *bias;
-	void *y, *scratch;
+	const void *x;	/* the activations as given (mm.x may become the scratch) */
+	void *scratch;
 	__u64 need;	/* scratch bytes the activations take, 0 for none */
 	int q8;
 };
@@ -492,9 +492,6 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 	mc->mm.y_stride = c->y.nb[1];
 	mc->mm.bias = bias;
 	mc->x = x;
-	mc->w = w;
-	mc->bias = bias;
-	mc->y = y;
 	mc->scratch = scratch;
 	mc->need = need;
 	mc->q8 = q8;
@@ -536,13 +533,14 @@ static int host_overlap(const void *a, __u64 an, const void *b, __u64 bn)
 static int writes_into(const struct tnpu_cmd_matmul *const *c, const struct mm_cmd *mc,
 		       unsigned int a, unsigned int b)
 {
+	const void *y = mc[a].mm.y;
 	__u64 ya = tnpu_fw_tensor_extent(&c[a]->y);
 
-	return host_overlap(mc[a].y, ya, mc[b].x, tnpu_fw_tensor_extent(&c[b]->x)) ||
-	       host_overlap(mc[a].y, ya, mc[b].w, tnpu_fw_tensor_extent(&c[b]->w)) ||
-	       (mc[b].bias &&
-		host_overlap(mc[a].y, ya, mc[b].bias, tnpu_fw_tensor_extent(&c[b]->bias))) ||
-	       host_overlap(mc[a].y, ya, mc[b].y, tnpu_fw_tensor_extent(&c[b]->y));
+	return host_overlap(y, ya, mc[b].x, tnpu_fw_tensor_extent(&c[b]->x)) ||
+	       host_overlap(y, ya, mc[b].mm.w, tnpu_fw_tensor_extent(&c[b]->w)) ||
+	       (mc[b].mm.bias &&
+		host_overlap(y, ya, mc[b].mm.bias, tnpu_fw_tensor_extent(&c[b]->bias))) ||
+	       host_overlap(y, ya, mc[b].mm.y, tnpu_fw_tensor_extent(&c[b]->y));
 }
 
 static int same_bytes(const void *a, const void *b, __u64 n)
@@ -570,7 +568,7 @@ static int group_compatible(const struct tnpu_cmd_matmul *const *c, const struct
 	if (!same_bytes(&c[j]->x, &c[0]->x, sizeof(c[0]->x)) || mc[j].q8 != mc[0].q8 ||
 	    mc[j].need != mc[0].need)
 		return 0;
-	if (host_overlap(mc[j].y, tnpu_fw_tensor_extent(&c[j]->y), mc[0].scratch, mc[0].need))
+	if (host_overlap(mc[j].mm.y, tnpu_fw_tensor_extent(&c[j]->y), mc[0].scratch, mc[0].need))
 		return 0;
 	for (b = 0; b < j; b++)
 		if (writes_into(c, mc, j, b) || writes_into(c, mc, b, j))
