@@ -774,6 +774,19 @@ static void test_matmul_groups(void **state)
 	assert_int_equal(out[2 * GRP_N * 4], 0xee);
 	g.cmd[2].pad = 0;
 
+	/* A MATMUL cut short by the end of the stream is not taken along. */
+	{
+		uint64_t len = sizeof(g.cmd[0]) + 16;
+
+		memset(g.y.cpu, 0xee, grp_y_bytes);
+		memcpy(g.stream.cpu, g.cmd, len);
+		assert_int_equal(tnpu_inproc_run(npu, g.stream.va, len, 0, 0, &job), 0);
+		assert_int_equal(job.error, DRM_TNPU_ERR_BAD_COMMAND);
+		assert_int_equal(job.cmd_index, 1);
+		assert_memory_equal(g.y.cpu, apart, 4 * GRP_N);	/* the first one ran */
+		assert_int_equal(((uint8_t *)g.y.cpu)[4 * GRP_N], 0xee);
+	}
+
 	/* With profiling every command keeps its own record. */
 	{
 		struct buf prof = balloc(16 * GRP_CMDS);
