@@ -287,6 +287,12 @@ struct tnpu_cmd_test_spin {
  * may be strided (nb[1]); ne[2] and ne[3] are 1. @scratch is NPU memory the
  * op may overwrite, needed (TNPU_MATMUL_SCRATCH_SIZE bytes) when @x is not
  * F32 or with %TNPU_MATMUL_F_Q8_ACT on quantized weights; otherwise 0.
+ *
+ * The NPU may run a MATMUL together with the MATMULs right after it that
+ * read the same @x the same way and are independent of one another (such
+ * as a layer's Q, K and V projections); the results are those of running
+ * them in order, and a failing one reports its own index. Jobs submitted
+ * with per-command profiling run every command on its own.
  */
 struct tnpu_cmd_matmul {
 	/** @hdr: header, opcode %TNPU_OP_MATMUL, TNPU_MATMUL_F_* flags. */
