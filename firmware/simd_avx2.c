@@ -369,6 +369,8 @@ static inline void q4_0_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
  * 6 KiB beats 8 and 4).
  */
 #define L2_PREFETCH_BYTES (3 * PREFETCH_BYTES)
+/* ... and its L1 prefetch runs closer than the others' (1.5 KiB beat 1 and 2). */
+#define AVX512_PREFETCH_BYTES 1536
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512vnni,gfni")))
 
@@ -433,8 +435,8 @@ static AVX512 float q4_0_q8_avx512(const struct tnpu_fw_block_q4_0 *b,
 		__m128 lo = _mm256_castps256_ps128(ds01), hi = _mm256_castps256_ps128(ds23);
 		__m128 sc = _mm_mul_ps(dw, _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(1, 0, 1, 0)));
 
-		_mm_prefetch((const char *)p + PREFETCH_BYTES, _MM_HINT_T0);
-		_mm_prefetch((const char *)p + PREFETCH_BYTES + 64, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + AVX512_PREFETCH_BYTES, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + AVX512_PREFETCH_BYTES + 64, _MM_HINT_T0);
 		_mm_prefetch((const char *)p + L2_PREFETCH_BYTES, _MM_HINT_T1);
 		_mm_prefetch((const char *)p + L2_PREFETCH_BYTES + 64, _MM_HINT_T1);
 		corr = _mm_fmadd_ps(dw, _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 2, 3, 2)), corr);
