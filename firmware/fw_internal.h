@@ -35,7 +35,7 @@
  * @stream_size: its bytes.
  * @next_offset: offset of the command after the current one.
  * @taken_cmds: commands after the current one that the op executed too
- *	(see tnpu_fw_take_command()); the processor skips them.
+ *	(see tnpu_fw_peek_command()); the processor skips them.
  * @taken_bytes: their bytes.
  */
 struct tnpu_fw_exec {

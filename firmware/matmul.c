@@ -534,18 +534,35 @@ static int host_overlap(const void *a, __u64 an, const void *b, __u64 bn)
 	return an && bn && pa < pb + bn && pb < pa + an;
 }
 
-/* Whether member @a's output overlaps anything member @b reads (or writes). */
+/* Bytes of member @a's own scratch that running it alone would write, else 0. */
+static __u64 own_scratch(const struct mm_cmd *mc, unsigned int a)
+{
+	return a ? mc[a].need : 0;	/* member 0's scratch holds the group's activations */
+}
+
+/*
+ * Whether what running member @a alone writes (its output, and its own
+ * scratch) overlaps what member @b reads or writes.
+ */
 static int writes_into(const struct tnpu_cmd_matmul *const *c, const struct mm_cmd *mc,
 		       unsigned int a, unsigned int b)
 {
-	const void *y = mc[a].mm.y;
-	__u64 ya = tnpu_fw_tensor_extent(&c[a]->y);
+	const void *wr[2] = { mc[a].mm.y, mc[a].scratch };
+	__u64 wn[2] = { tnpu_fw_tensor_extent(&c[a]->y), own_scratch(mc, a) };
+	unsigned int i;
 
-	return host_overlap(y, ya, mc[b].x, tnpu_fw_tensor_extent(&c[b]->x)) ||
-	       host_overlap(y, ya, mc[b].mm.w, tnpu_fw_tensor_extent(&c[b]->w)) ||
-	       (mc[b].mm.bias &&
-		host_overlap(y, ya, mc[b].mm.bias, tnpu_fw_tensor_extent(&c[b]->bias))) ||
-	       host_overlap(y, ya, mc[b].mm.y, tnpu_fw_tensor_extent(&c[b]->y));
+	for (i = 0; i < 2; i++) {
+		if (host_overlap(wr[i], wn[i], mc[b].mm.w, tnpu_fw_tensor_extent(&c[b]->w)) ||
+		    (mc[b].mm.bias &&
+		     host_overlap(wr[i], wn[i], mc[b].mm.bias, tnpu_fw_tensor_extent(&c[b]->bias))))
+			return 1;
+		if (a == b)
+			continue;
+		if (host_overlap(wr[i], wn[i], mc[b].x, tnpu_fw_tensor_extent(&c[b]->x)) ||
+		    host_overlap(wr[i], wn[i], mc[b].mm.y, tnpu_fw_tensor_extent(&c[b]->y)))
+			return 1;
+	}
+	return 0;
 }
 
 static int same_bytes(const void *a, const void *b, __u64 n)
@@ -559,21 +576,38 @@ static int same_bytes(const void *a, const void *b, __u64 n)
 }
 
 /*
- * Whether member @j can run in one pass with members [0, @j): it reads the
- * same activations the same way, its output and theirs overlap nothing the
- * other reads or writes, and its output spares the activations prepared in
- * member 0's scratch. Compared as host ranges, so two NPU mappings of one
- * buffer count as the same memory.
+ * Whether member @j can run in one pass with members [0, @j), the group
+ * then reading the stream up to @taken_end: it reads the same activations
+ * the same way; what any member alone would write (output, own scratch)
+ * overlaps nothing another member reads or writes, nor a member's own
+ * weights or bias; no output overlaps the activations prepared in member
+ * 0's scratch, and nothing written overlaps the commands taken from the
+ * stream (run one by one, a later command would be read after it changed).
+ * Compared as host ranges, so two NPU mappings of one buffer count as the
+ * same memory.
  */
-static int group_compatible(const struct tnpu_cmd_matmul *const *c, const struct mm_cmd *mc,
-			    unsigned int j)
+static int group_compatible(const struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *const *c,
+			    const struct mm_cmd *mc, unsigned int j, __u64 taken_end)
 {
-	unsigned int b;
+	const void *taken = ex->stream + ex->next_offset;
+	__u64 taken_bytes = taken_end - ex->next_offset, rows = 0;
+	unsigned int a, b;
 
 	if (!same_bytes(&c[j]->x, &c[0]->x, sizeof(c[0]->x)) || mc[j].q8 != mc[0].q8 ||
 	    mc[j].need != mc[0].need)
 		return 0;
-	if (host_overlap(mc[j].mm.y, tnpu_fw_tensor_extent(&c[j]->y), mc[0].scratch, mc[0].need))
+	for (a = 0; a <= j; a++) {
+		__u64 ya = tnpu_fw_tensor_extent(&c[a]->y);
+
+		rows += mc[a].mm.n;
+		if (host_overlap(mc[a].mm.y, ya, mc[0].scratch, mc[0].need) ||
+		    host_overlap(mc[a].mm.y, ya, taken, taken_bytes) ||
+		    host_overlap(mc[a].scratch, mc[a].need, taken, taken_bytes))
+			return 0;
+	}
+	if (rows > 0xffffffffULL)	/* the group's rows are counted in 32 bits */
+		return 0;
+	if (writes_into(c, mc, j, j) || (j == 1 && writes_into(c, mc, 0, 0)))
 		return 0;
 	for (b = 0; b < j; b++)
 		if (writes_into(c, mc, j, b) || writes_into(c, mc, b, j))
@@ -595,10 +629,9 @@ int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
 	const struct tnpu_cmd_matmul *c[MM_GROUP_MAX] = { cmd };
 	const struct tnpu_fw_mm *mm[MM_GROUP_MAX];
 	struct mm_cmd mc[MM_GROUP_MAX];
-	__u32 first = ex->cmd_index;
 	__u64 offset = ex->next_offset;
 	unsigned int members = 1, j;
-	int ret, fail = 0;
+	int ret;
 
 	ret = matmul_check(ex, c[0], &mc[0]);
 	if (ret)
@@ -607,15 +640,22 @@ int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
 	       tnpu_fw_peek_command(ex, offset, TNPU_OP_MATMUL, &more[members - 1],
 				    sizeof(more[0]))) {
 		c[members] = &more[members - 1];
-		/* A member that fails its checks fails as itself, after the others ran. */
-		ex->cmd_index = first + members;
-		fail = matmul_check(ex, c[members], &mc[members]);
-		if (fail || !group_compatible(c, mc, members))
+		/*
+		 * A command that fails its checks stays out of the group, its
+		 * failure unrecorded: the command processor reaches it next and
+		 * reports it as usual.
+		 */
+		if (matmul_check(ex, c[members], &mc[members])) {
+			ex->job->error = 0;
+			ex->job->cmd_index = 0;
+			ex->job->fault_addr = 0;
+			break;
+		}
+		if (!group_compatible(ex, c, mc, members, offset + sizeof(more[0])))
 			break;
 		offset += sizeof(more[0]);
 		members++;
 	}
-	ex->cmd_index = first;
 	ret = matmul_prepare(ex, c[0], &mc[0]);
 	if (ret)
 		return ret;
@@ -628,13 +668,7 @@ int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
 	ret = matmul_run_group(ex, mm, members);
 	ex->taken_cmds = members - 1;
 	ex->taken_bytes = (__u64)(members - 1) * sizeof(more[0]);
-	if (ret)
-		return ret;
-	if (fail) {
-		ex->cmd_index = first + members;
-		return fail;
-	}
-	return 0;
+	return ret;
 }
 
 /* ---- EMBEDDING ----------------------------------------------------------- */

@@ -84,7 +84,8 @@ int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void *
 		if (leaf_key == key) {
 			pte = pt_read(leaf, TNPU_PT_INDEX(cur, TNPU_PT_LEVELS - 1));
 			unit = TNPU_PAGE_SIZE;
-			if (!(pte & TNPU_PTE_VALID))
+			/* The block bit is reserved in leaf entries. */
+			if ((pte & (TNPU_PTE_VALID | TNPU_PTE_BLOCK)) != TNPU_PTE_VALID)
 				return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
 		} else {
 			unit = TNPU_BLOCK_SIZE;

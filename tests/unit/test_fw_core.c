@@ -669,7 +669,8 @@ static void test_mmu_blocks(void **state)
 
 /*
  * Hand-built tables: the firmware honours well-formed block entries and
- * faults on a block with a misaligned address or a block bit above level 1.
+ * faults on a block with a misaligned address or a block bit at any level
+ * but 1.
  */
 static void test_mmu_block_entries_checked(void **state)
 {
@@ -701,12 +702,14 @@ static void test_mmu_block_entries_checked(void **state)
 	l1[1] = (uintptr_t)mem | rw | TNPU_PTE_BLOCK;			/* [2, 4) MiB */
 	l1[2] = ((uintptr_t)mem + block + PAGE) | rw | TNPU_PTE_BLOCK;	/* misaligned */
 	root[1] = (uintptr_t)mem | rw | TNPU_PTE_BLOCK;			/* reserved level */
+	leaf[2] = (uintptr_t)mem | rw | TNPU_PTE_BLOCK;			/* reserved in leaves */
 
 	const struct { uint64_t dst, size, fault; } cases[] = {
 		{ block + 3 * PAGE, 64, 0 },
 		{ 2 * block - 8, 16, 2 * block },
 		{ 2 * block + 8, 4, 2 * block + 8 },
 		{ (1ULL << 30) + 16, 4, (1ULL << 30) + 16 },
+		{ 2 * PAGE + 4, 4, 2 * PAGE + 4 },
 	};
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		f->len = 0;

@@ -774,10 +774,57 @@ static void test_matmul_groups(void **state)
 	assert_int_equal(out[2 * GRP_N * 4], 0xee);
 	g.cmd[2].pad = 0;
 
+	/*
+	 * Run alone, the second would overwrite the first's output with its
+	 * own scratch: so it must together too.
+	 */
+	{
+		struct buf s1 = balloc(TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K));
+		uint8_t *keep = malloc(2 * TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K));
+
+		assert_non_null(keep);
+		g.n = 2;
+		g.cmd[0].y = tensor2(s1.va, TNPU_DT_F32, GRP_N, 1, 4 * GRP_N);
+		g.cmd[1].scratch = s1.va;
+		for (int apart_run = 0; apart_run < 2; apart_run++) {
+			memset(s1.cpu, 0xee, TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K));
+			assert_int_equal(grp_run(&g, apart_run, apart_run ? apart : out, &job), 0);
+			memcpy(keep + apart_run * TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K), s1.cpu,
+			       TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K));
+		}
+		assert_memory_equal(keep, keep + TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K),
+				    TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K));
+		assert_memory_equal(out, apart, grp_y_bytes);
+		g.cmd[0].y = tensor2(g.y.va, TNPU_DT_F32, GRP_N, 1, 4 * GRP_N);
+		g.cmd[1].scratch = g.scratch.va;
+		free(keep);
+		bfree(s1);
+	}
+
+	/*
+	 * The first one's output lands on the second command in the stream:
+	 * run one by one, the second is read afterwards and is no MATMUL any
+	 * more; together must not read it before.
+	 */
+	{
+		uint64_t len = 2 * sizeof(g.cmd[0]);
+		struct tnpu_cmd_matmul first = g.cmd[0];
+
+		first.y = tensor2(g.stream.va + sizeof(first), TNPU_DT_F32, GRP_N, 1, 4 * GRP_N);
+		memcpy(g.stream.cpu, &first, sizeof(first));
+		memcpy((uint8_t *)g.stream.cpu + sizeof(first), &g.cmd[1], sizeof(g.cmd[1]));
+		assert_int_equal(tnpu_inproc_run(npu, g.stream.va, len, 0, 0, &job), 0);
+		assert_true(job.error == DRM_TNPU_ERR_BAD_OPCODE ||
+			    job.error == DRM_TNPU_ERR_BAD_COMMAND);
+		assert_int_equal(job.cmd_index, 1);
+	}
+
 	/* A MATMUL cut short by the end of the stream is not taken along. */
 	{
 		uint64_t len = sizeof(g.cmd[0]) + 16;
 
+		g.n = 1;
+		assert_int_equal(grp_run(&g, 1, apart, &job), 0);	/* the first alone */
 		memset(g.y.cpu, 0xee, grp_y_bytes);
 		memcpy(g.stream.cpu, g.cmd, len);
 		assert_int_equal(tnpu_inproc_run(npu, g.stream.va, len, 0, 0, &job), 0);

@@ -182,14 +182,19 @@ static int pt_map(struct tnpu_inproc *npu, uint64_t va, void *cpu, uint64_t size
 		bool block = block_fits(va + off, host, size - off);
 		uint64_t *e = pt_entry(npu, va + off, TNPU_PT_LEVELS - 1 - block, true);
 
+		/*
+		 * A leaf table left empty by an earlier unmap stays (a job may
+		 * still be walking it); its 2 MiB get pages.
+		 */
+		if (e && block && (*e & TNPU_PTE_VALID)) {
+			block = false;
+			e = pt_entry(npu, va + off, TNPU_PT_LEVELS - 1, true);
+		}
 		if (!e) {
 			pt_unmap(npu, va, off);
 			return -ENOMEM;
 		}
 		if (block) {
-			/* A leaf table left empty by an earlier unmap goes away. */
-			if ((*e & TNPU_PTE_VALID) && !(*e & TNPU_PTE_BLOCK))
-				free(pt_next(*e));
 			*e = (uint64_t)host | flags | TNPU_PTE_BLOCK;
 			off += TNPU_BLOCK_SIZE;
 		} else {
