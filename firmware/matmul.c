@@ -173,7 +173,25 @@ static void matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_ker
 {
 	tnpu_fw_dot_f32_fn dot_f32 = kern->dot_f32[mm->w_dtype];
 	tnpu_fw_dot_q8_fn dot_q8 = kern->dot_q8[mm->w_dtype];
+	tnpu_fw_dot_q8_pair_fn dot_pair = kern->dot_q8_pair[mm->w_dtype];
 	__u32 n, m, r;
+
+	/* Decode: two weight rows a call share the activations' loads. */
+	if (dot_pair && mm->x_q8 && m1 - m0 == 1) {
+		const void *x = (const __u8 *)mm->x + m0 * mm->x_stride;
+		__u8 *y = (__u8 *)mm->y + (__u64)m0 * mm->y_stride;
+		float out[2];
+
+		for (n = n0; n + 2 <= n1; n += 2) {
+			const __u8 *w = (const __u8 *)mm->w + (__u64)n * mm->w_stride;
+
+			dot_pair(w, w + mm->w_stride, x, mm->k, out);
+			for (r = 0; r < 2; r++)
+				store_out(mm->y_dtype, y, n + r,
+					  out[r] + (mm->bias ? mm->bias[n + r] : 0.0f));
+		}
+		n0 = n;	/* an odd last row goes the usual way */
+	}
 
 	for (n = n0; n < n1; n++) {
 		const __u8 *w = (const __u8 *)mm->w + n * mm->w_stride;

@@ -25,9 +25,14 @@ typedef void (*tnpu_fw_dot_q8_fn)(const void *w, const struct tnpu_fw_q8 *x, __u
 
 #define TNPU_FW_NUM_WTYPES (TNPU_DT_Q6_K + 1)
 
+/* Two weight rows against one Q8 activation row (decode): out[0], out[1]. */
+typedef void (*tnpu_fw_dot_q8_pair_fn)(const void *w0, const void *w1,
+				       const struct tnpu_fw_q8 *x, __u32 k, float out[2]);
+
 struct tnpu_fw_mm_kernels {
 	tnpu_fw_dot_f32_fn dot_f32[TNPU_FW_NUM_WTYPES];
 	tnpu_fw_dot_q8_fn dot_q8[TNPU_FW_NUM_WTYPES];	/* quantized weights only */
+	tnpu_fw_dot_q8_pair_fn dot_q8_pair[TNPU_FW_NUM_WTYPES];	/* optional */
 	void (*quantize_q8)(const float *x, struct tnpu_fw_q8 *q, __u32 k);
 };
 

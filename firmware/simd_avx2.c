@@ -453,6 +453,93 @@ static AVX512 float q4_0_q8_avx512(const struct tnpu_fw_block_q4_0 *b,
 	return sum;
 }
 
+/*
+ * Two Q4_0 rows against one Q8 activation row: the activations' codes,
+ * scales and offsets are loaded and arranged once for both rows.
+ */
+static inline AVX512 __m256i q4_0_quad_dots(const struct tnpu_fw_block_q4_0 *b,
+					    const __m256i xq[4])
+{
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256i d0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_codes_gfni(b[0].qs), xq[0]);
+	__m256i d1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_codes_gfni(b[1].qs), xq[1]);
+	__m256i d2 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_codes_gfni(b[2].qs), xq[2]);
+	__m256i d3 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_codes_gfni(b[3].qs), xq[3]);
+	__m256i u = _mm256_madd_epi16(_mm256_packs_epi32(d0, d1), ones);
+	__m256i v = _mm256_madd_epi16(_mm256_packs_epi32(d2, d3), ones);
+
+	return _mm256_madd_epi16(_mm256_packs_epi32(u, v), ones);
+}
+
+static inline AVX512 __m128 q4_0_quad_dw(const struct tnpu_fw_block_q4_0 *b)
+{
+	const __m256i idx_dw = _mm256_setr_epi8(0, 1, 18, 19, 36, 37, 54, 55,
+						0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+						0, 0, 0, 0, 0, 0, 0, 0);
+	const __u8 *p = (const __u8 *)b;
+	__m256i h = _mm256_permutex2var_epi8(_mm256_loadu_si256((const __m256i *)p), idx_dw,
+					     _mm256_loadu_si256((const __m256i *)(p + 32)));
+
+	return _mm_cvtph_ps(_mm256_castsi256_si128(h));
+}
+
+static AVX512 void q4_0_q8_avx512_pair(const struct tnpu_fw_block_q4_0 *b0,
+				       const struct tnpu_fw_block_q4_0 *b1,
+				       const struct tnpu_fw_q8 *x, __u32 nb, float out[2])
+{
+	const __m256i idx_ds = _mm256_setr_epi32(0, 10, 1, 11, 0, 0, 0, 0);
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+	__m128 corr0 = _mm_setzero_ps(), corr1 = _mm_setzero_ps();
+	__u32 i;
+
+	for (i = 0; i + 4 <= nb; i += 4) {
+		const struct tnpu_fw_q8 *q = x + i;
+		const float *f = &q[0].d;
+		const __m256i xq[4] = {
+			_mm256_loadu_si256((const __m256i *)q[0].qs),
+			_mm256_loadu_si256((const __m256i *)q[1].qs),
+			_mm256_loadu_si256((const __m256i *)q[2].qs),
+			_mm256_loadu_si256((const __m256i *)q[3].qs),
+		};
+		__m256 ds01 = _mm256_permutex2var_ps(_mm256_loadu_ps(f), idx_ds,
+						     _mm256_loadu_ps(f + 8));
+		__m256 ds23 = _mm256_permutex2var_ps(_mm256_loadu_ps(f + 20), idx_ds,
+						     _mm256_loadu_ps(f + 28));
+		__m128 lo = _mm256_castps256_ps128(ds01), hi = _mm256_castps256_ps128(ds23);
+		__m128 xd = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
+		__m128 xs = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
+		__m128 dw0 = q4_0_quad_dw(b0 + i), dw1 = q4_0_quad_dw(b1 + i);
+		__m128 sc0 = _mm_mul_ps(dw0, xd), sc1 = _mm_mul_ps(dw1, xd);
+
+		_mm_prefetch((const char *)(b0 + i) + AVX512_PREFETCH_BYTES, _MM_HINT_T0);
+		_mm_prefetch((const char *)(b0 + i) + AVX512_PREFETCH_BYTES + 64, _MM_HINT_T0);
+		_mm_prefetch((const char *)(b1 + i) + AVX512_PREFETCH_BYTES, _MM_HINT_T0);
+		_mm_prefetch((const char *)(b1 + i) + AVX512_PREFETCH_BYTES + 64, _MM_HINT_T0);
+		_mm_prefetch((const char *)(b0 + i) + L2_PREFETCH_BYTES, _MM_HINT_T1);
+		_mm_prefetch((const char *)(b0 + i) + L2_PREFETCH_BYTES + 64, _MM_HINT_T1);
+		_mm_prefetch((const char *)(b1 + i) + L2_PREFETCH_BYTES, _MM_HINT_T1);
+		_mm_prefetch((const char *)(b1 + i) + L2_PREFETCH_BYTES + 64, _MM_HINT_T1);
+		acc0 = _mm256_fmadd_ps(_mm256_set_m128(sc0, sc0),
+				       _mm256_cvtepi32_ps(q4_0_quad_dots(b0 + i, xq)), acc0);
+		acc1 = _mm256_fmadd_ps(_mm256_set_m128(sc1, sc1),
+				       _mm256_cvtepi32_ps(q4_0_quad_dots(b1 + i, xq)), acc1);
+		corr0 = _mm_fmadd_ps(dw0, xs, corr0);
+		corr1 = _mm_fmadd_ps(dw1, xs, corr1);
+	}
+	corr0 = _mm_add_ps(corr0, _mm_movehl_ps(corr0, corr0));
+	corr1 = _mm_add_ps(corr1, _mm_movehl_ps(corr1, corr1));
+	out[0] = hsum(acc0) - 8.0f * _mm_cvtss_f32(_mm_add_ss(corr0, _mm_movehdup_ps(corr0)));
+	out[1] = hsum(acc1) - 8.0f * _mm_cvtss_f32(_mm_add_ss(corr1, _mm_movehdup_ps(corr1)));
+	if (i < nb) {
+		float tail;
+
+		q4_0_q8(b0 + i, x + i, 0, 1, (nb - i) * 32, &tail);
+		out[0] += tail;
+		q4_0_q8(b1 + i, x + i, 0, 1, (nb - i) * 32, &tail);
+		out[1] += tail;
+	}
+}
+
 /* ---- float weights -------------------------------------------------------- */
 
 /* Load 8 weights of @dtype as floats. */
@@ -875,6 +962,12 @@ dot_q8_q4_0_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx
 		dot_q8_q4_0(w, x, xs, nx, k, out);
 }
 
+static AVX512 void dot_q8_pair_q4_0_avx512(const void *w0, const void *w1,
+					    const struct tnpu_fw_q8 *x, __u32 k, float out[2])
+{
+	q4_0_q8_avx512_pair(w0, w1, x, k / 32, out);
+}
+
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 	.dot_f32 = {
 		[TNPU_DT_F32] = dot_f32_f32,
@@ -910,6 +1003,9 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 		[TNPU_DT_Q8_0] = dot_q8_q8_0,
 		[TNPU_DT_Q4_K] = dot_q8_q4_k,
 		[TNPU_DT_Q6_K] = dot_q8_q6_k,
+	},
+	.dot_q8_pair = {
+		[TNPU_DT_Q4_0] = dot_q8_pair_q4_0_avx512,
 	},
 	.quantize_q8 = quantize_q8,
 };
