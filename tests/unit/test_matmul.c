@@ -254,7 +254,7 @@ static void all_shapes(int mode)
 						.wtype = wtypes[t], .xtype = TNPU_DT_F32,
 						.ytype = TNPU_DT_F32, .m = shapes[s][0],
 						.n = shapes[s][1], .k = ks[ki], .q8 = q8,
-						.bias = s == 3,
+						.bias = s == 1 || s == 3,
 					};
 
 					check_matmul(&c, seed++);
@@ -309,6 +309,15 @@ static void test_matmul_formats(void **state)
 
 				check_matmul(&c, seed++);
 			}
+		}
+		/* One activation row with padded rows, bias and F16 in, BF16 out. */
+		{
+			struct mm_case c = {
+				.wtype = TNPU_DT_Q4_0, .xtype = TNPU_DT_F16, .ytype = TNPU_DT_BF16,
+				.m = 1, .n = 33, .k = 32 * 41, .q8 = 1, .bias = 1, .pad = 40,
+			};
+
+			check_matmul(&c, seed++);
 		}
 	}
 	set_mode(MODE_DEFAULT);
