@@ -185,7 +185,7 @@ static void matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_ker
 		for (n = n0; n + 2 <= n1; n += 2) {
 			const __u8 *w = (const __u8 *)mm->w + (__u64)n * mm->w_stride;
 
-			dot_pair(w, w + mm->w_stride, x, mm->k, out);
+			dot_pair(w, mm->w_stride, x, mm->k, out);
 			for (r = 0; r < 2; r++)
 				store_out(mm->y_dtype, y, n + r,
 					  out[r] + (mm->bias ? mm->bias[n + r] : 0.0f));
@@ -264,8 +264,9 @@ int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
  * a core that the host deschedules holds up at most one chunk. Chunks are
  * guided: each takes an equal share of what is left, so the first ones are
  * long (weights stream with few restarts: measured 2-4% faster decode than
- * half shares) and the last ones short (the cores finish together). A group of matmuls is one row space: the
- * rows of each member follow those of the one before.
+ * half shares) and the last ones short (the cores finish together). A group
+ * of matmuls is one row space: the rows of each member follow those of the
+ * one before.
  */
 #define MM_GROUP_MAX 3	/* Q, K and V; bounded for the kernel stack */
 

@@ -25,8 +25,11 @@ typedef void (*tnpu_fw_dot_q8_fn)(const void *w, const struct tnpu_fw_q8 *x, __u
 
 #define TNPU_FW_NUM_WTYPES (TNPU_DT_Q6_K + 1)
 
-/* Two weight rows against one Q8 activation row (decode): out[0], out[1]. */
-typedef void (*tnpu_fw_dot_q8_pair_fn)(const void *w0, const void *w1,
+/*
+ * Two weight rows, @w and @w + @w_stride, against one Q8 activation row
+ * (decode): out[0], out[1].
+ */
+typedef void (*tnpu_fw_dot_q8_pair_fn)(const void *w, __u64 w_stride,
 				       const struct tnpu_fw_q8 *x, __u32 k, float out[2]);
 
 struct tnpu_fw_mm_kernels {

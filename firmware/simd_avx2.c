@@ -388,74 +388,10 @@ static inline AVX512 __m256i q4_0_codes_gfni(const __u8 *qs)
 	return _mm256_gf2p8affine_epi64_epi8(v, nibble, 0);
 }
 
-static inline AVX512 __m256i
-q4_0_dot_vnni(const struct tnpu_fw_block_q4_0 *b, const struct tnpu_fw_q8 *q)
-{
-	return _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_codes_gfni(b->qs),
-				   _mm256_loadu_si256((const __m256i *)q->qs));
-}
-
-static AVX512 float q4_0_q8_avx512(const struct tnpu_fw_block_q4_0 *b,
-				   const struct tnpu_fw_q8 *x, __u32 nb)
-{
-	const __m256i ones = _mm256_set1_epi16(1);
-	/* The F16 scales at bytes 0, 18 (first 32 bytes), 36, 54 (next 32). */
-	const __m256i idx_dw = _mm256_setr_epi8(0, 1, 18, 19, 36, 37, 54, 55,
-						0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-						0, 0, 0, 0, 0, 0, 0, 0);
-	/* d and s of two 40-byte Q8 blocks among 16 floats: 0, 10 and 1, 11. */
-	const __m256i idx_ds = _mm256_setr_epi32(0, 10, 1, 11, 0, 0, 0, 0);
-	__m256 acc = _mm256_setzero_ps();
-	__m128 corr = _mm_setzero_ps();
-	__u32 i;
-	float sum;
-
-	for (i = 0; i + 4 <= nb; i += 4) {
-		const __u8 *p = (const __u8 *)(b + i);
-		const struct tnpu_fw_q8 *q = x + i;
-		const float *f = &q[0].d;
-		__m256i d0 = q4_0_dot_vnni(b + i, q), d1 = q4_0_dot_vnni(b + i + 1, q + 1);
-		__m256i d2 = q4_0_dot_vnni(b + i + 2, q + 2), d3 = q4_0_dot_vnni(b + i + 3, q + 3);
-		/*
-		 * int32 lanes (at most 4 * 15 * 128) summed in pairs, twice,
-		 * through int16 packs: lanes j and j + 4 end up holding the
-		 * two halves of block j's dot product.
-		 */
-		__m256i u = _mm256_madd_epi16(_mm256_packs_epi32(d0, d1), ones);
-		__m256i v = _mm256_madd_epi16(_mm256_packs_epi32(d2, d3), ones);
-		__m256i dots = _mm256_madd_epi16(_mm256_packs_epi32(u, v), ones);
-		__m256i h = _mm256_permutex2var_epi8(_mm256_loadu_si256((const __m256i *)p), idx_dw,
-						     _mm256_loadu_si256((const __m256i *)(p + 32)));
-		__m128 dw = _mm_cvtph_ps(_mm256_castsi256_si128(h));
-		/* { d0, d1, s0, s1 } and { d2, d3, s2, s3 } */
-		__m256 ds01 = _mm256_permutex2var_ps(_mm256_loadu_ps(f), idx_ds,
-						     _mm256_loadu_ps(f + 8));
-		__m256 ds23 = _mm256_permutex2var_ps(_mm256_loadu_ps(f + 20), idx_ds,
-						     _mm256_loadu_ps(f + 28));
-		__m128 lo = _mm256_castps256_ps128(ds01), hi = _mm256_castps256_ps128(ds23);
-		__m128 sc = _mm_mul_ps(dw, _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(1, 0, 1, 0)));
-
-		_mm_prefetch((const char *)p + AVX512_PREFETCH_BYTES, _MM_HINT_T0);
-		_mm_prefetch((const char *)p + AVX512_PREFETCH_BYTES + 64, _MM_HINT_T0);
-		_mm_prefetch((const char *)p + L2_PREFETCH_BYTES, _MM_HINT_T1);
-		_mm_prefetch((const char *)p + L2_PREFETCH_BYTES + 64, _MM_HINT_T1);
-		corr = _mm_fmadd_ps(dw, _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 2, 3, 2)), corr);
-		acc = _mm256_fmadd_ps(_mm256_set_m128(sc, sc), _mm256_cvtepi32_ps(dots), acc);
-	}
-	corr = _mm_add_ps(corr, _mm_movehl_ps(corr, corr));
-	sum = hsum(acc) - 8.0f * _mm_cvtss_f32(_mm_add_ss(corr, _mm_movehdup_ps(corr)));
-	if (i < nb) {
-		float tail;
-
-		q4_0_q8(b + i, x + i, 0, 1, (nb - i) * 32, &tail);
-		sum += tail;
-	}
-	return sum;
-}
-
 /*
- * Two Q4_0 rows against one Q8 activation row: the activations' codes,
- * scales and offsets are loaded and arranged once for both rows.
+ * Four blocks' dot products with the activations' codes @xq: int32 lanes
+ * (at most 4 * 15 * 128) summed in pairs, twice, through int16 packs, so
+ * that lanes j and j + 4 hold the two halves of block j's dot product.
  */
 static inline AVX512 __m256i q4_0_quad_dots(const struct tnpu_fw_block_q4_0 *b,
 					    const __m256i xq[4])
@@ -471,6 +407,7 @@ static inline AVX512 __m256i q4_0_quad_dots(const struct tnpu_fw_block_q4_0 *b,
 	return _mm256_madd_epi16(_mm256_packs_epi32(u, v), ones);
 }
 
+/* The F16 scales of four blocks (bytes 0, 18, 36, 54) as floats. */
 static inline AVX512 __m128 q4_0_quad_dw(const struct tnpu_fw_block_q4_0 *b)
 {
 	const __m256i idx_dw = _mm256_setr_epi8(0, 1, 18, 19, 36, 37, 54, 55,
@@ -483,15 +420,28 @@ static inline AVX512 __m128 q4_0_quad_dw(const struct tnpu_fw_block_q4_0 *b)
 	return _mm_cvtph_ps(_mm256_castsi256_si128(h));
 }
 
-static AVX512 void q4_0_q8_avx512_pair(const struct tnpu_fw_block_q4_0 *b0,
-				       const struct tnpu_fw_block_q4_0 *b1,
-				       const struct tnpu_fw_q8 *x, __u32 nb, float out[2])
+/*
+ * @R (1 or 2) consecutive Q4_0 rows, @stride bytes apart, against one Q8
+ * activation row: the activations' codes, scales and offsets are loaded
+ * and arranged once for all rows. Per row, one vector multiply gives the
+ * four blocks' scale products and one FMA their offset terms.
+ */
+static inline __attribute__((always_inline)) AVX512 void
+q4_0_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
+		    const struct tnpu_fw_q8 *x, __u32 nb, float *out)
 {
+	/* d and s of two 40-byte Q8 blocks among 16 floats: 0, 10 and 1, 11. */
 	const __m256i idx_ds = _mm256_setr_epi32(0, 10, 1, 11, 0, 0, 0, 0);
-	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-	__m128 corr0 = _mm_setzero_ps(), corr1 = _mm_setzero_ps();
+	__m256 acc[2];
+	__m128 corr[2];
+	unsigned int r;
 	__u32 i;
 
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++) {
+		acc[r] = _mm256_setzero_ps();
+		corr[r] = _mm_setzero_ps();
+	}
 	for (i = 0; i + 4 <= nb; i += 4) {
 		const struct tnpu_fw_q8 *q = x + i;
 		const float *f = &q[0].d;
@@ -508,35 +458,34 @@ static AVX512 void q4_0_q8_avx512_pair(const struct tnpu_fw_block_q4_0 *b0,
 		__m128 lo = _mm256_castps256_ps128(ds01), hi = _mm256_castps256_ps128(ds23);
 		__m128 xd = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
 		__m128 xs = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
-		__m128 dw0 = q4_0_quad_dw(b0 + i), dw1 = q4_0_quad_dw(b1 + i);
-		__m128 sc0 = _mm_mul_ps(dw0, xd), sc1 = _mm_mul_ps(dw1, xd);
 
-		_mm_prefetch((const char *)(b0 + i) + AVX512_PREFETCH_BYTES, _MM_HINT_T0);
-		_mm_prefetch((const char *)(b0 + i) + AVX512_PREFETCH_BYTES + 64, _MM_HINT_T0);
-		_mm_prefetch((const char *)(b1 + i) + AVX512_PREFETCH_BYTES, _MM_HINT_T0);
-		_mm_prefetch((const char *)(b1 + i) + AVX512_PREFETCH_BYTES + 64, _MM_HINT_T0);
-		_mm_prefetch((const char *)(b0 + i) + L2_PREFETCH_BYTES, _MM_HINT_T1);
-		_mm_prefetch((const char *)(b0 + i) + L2_PREFETCH_BYTES + 64, _MM_HINT_T1);
-		_mm_prefetch((const char *)(b1 + i) + L2_PREFETCH_BYTES, _MM_HINT_T1);
-		_mm_prefetch((const char *)(b1 + i) + L2_PREFETCH_BYTES + 64, _MM_HINT_T1);
-		acc0 = _mm256_fmadd_ps(_mm256_set_m128(sc0, sc0),
-				       _mm256_cvtepi32_ps(q4_0_quad_dots(b0 + i, xq)), acc0);
-		acc1 = _mm256_fmadd_ps(_mm256_set_m128(sc1, sc1),
-				       _mm256_cvtepi32_ps(q4_0_quad_dots(b1 + i, xq)), acc1);
-		corr0 = _mm_fmadd_ps(dw0, xs, corr0);
-		corr1 = _mm_fmadd_ps(dw1, xs, corr1);
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++) {
+			const struct tnpu_fw_block_q4_0 *b =
+				(const struct tnpu_fw_block_q4_0 *)(w + r * stride) + i;
+			__m128 dw = q4_0_quad_dw(b), sc = _mm_mul_ps(dw, xd);
+
+			_mm_prefetch((const char *)b + AVX512_PREFETCH_BYTES, _MM_HINT_T0);
+			_mm_prefetch((const char *)b + AVX512_PREFETCH_BYTES + 64, _MM_HINT_T0);
+			_mm_prefetch((const char *)b + L2_PREFETCH_BYTES, _MM_HINT_T1);
+			_mm_prefetch((const char *)b + L2_PREFETCH_BYTES + 64, _MM_HINT_T1);
+			acc[r] = _mm256_fmadd_ps(_mm256_set_m128(sc, sc),
+						 _mm256_cvtepi32_ps(q4_0_quad_dots(b, xq)), acc[r]);
+			corr[r] = _mm_fmadd_ps(dw, xs, corr[r]);
+		}
 	}
-	corr0 = _mm_add_ps(corr0, _mm_movehl_ps(corr0, corr0));
-	corr1 = _mm_add_ps(corr1, _mm_movehl_ps(corr1, corr1));
-	out[0] = hsum(acc0) - 8.0f * _mm_cvtss_f32(_mm_add_ss(corr0, _mm_movehdup_ps(corr0)));
-	out[1] = hsum(acc1) - 8.0f * _mm_cvtss_f32(_mm_add_ss(corr1, _mm_movehdup_ps(corr1)));
-	if (i < nb) {
-		float tail;
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++) {
+		__m128 c = _mm_add_ps(corr[r], _mm_movehl_ps(corr[r], corr[r]));
 
-		q4_0_q8(b0 + i, x + i, 0, 1, (nb - i) * 32, &tail);
-		out[0] += tail;
-		q4_0_q8(b1 + i, x + i, 0, 1, (nb - i) * 32, &tail);
-		out[1] += tail;
+		out[r] = hsum(acc[r]) - 8.0f * _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
+		if (i < nb) {
+			float tail;
+
+			q4_0_q8((const struct tnpu_fw_block_q4_0 *)(w + r * stride) + i, x + i, 0, 1,
+				(nb - i) * 32, &tail);
+			out[r] += tail;
+		}
 	}
 }
 
@@ -957,15 +906,15 @@ dot_q8_q4_0_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx
 		   float *out)
 {
 	if (nx == 1)
-		out[0] = q4_0_q8_avx512(w, x, k / 32);
+		q4_0_q8_avx512_rows(w, 0, 1, x, k / 32, out);
 	else
 		dot_q8_q4_0(w, x, xs, nx, k, out);
 }
 
-static AVX512 void dot_q8_pair_q4_0_avx512(const void *w0, const void *w1,
+static AVX512 void dot_q8_pair_q4_0_avx512(const void *w, __u64 w_stride,
 					    const struct tnpu_fw_q8 *x, __u32 k, float out[2])
 {
-	q4_0_q8_avx512_pair(w0, w1, x, k / 32, out);
+	q4_0_q8_avx512_rows(w, w_stride, 2, x, k / 32, out);
 }
 
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
@@ -987,7 +936,7 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 	.quantize_q8 = quantize_q8,
 };
 
-/* The AVX2 set with the AVX-512 VNNI decode kernel for Q4_0. */
+/* The AVX2 set with the AVX-512 VNNI decode kernels for Q4_0. */
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 	.dot_f32 = {
 		[TNPU_DT_F32] = dot_f32_f32,
