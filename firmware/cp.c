@@ -241,59 +241,65 @@ union cmd_buf {
 	__u64 words[TNPU_CMD_MAX_SIZE / 8];
 };
 
+/*
+ * Copy the command at @offset into @buf (@cap bytes) after checking its
+ * header against the stream and the op table, and its copied header
+ * against the one checked: the stream may change meanwhile. Returns 0,
+ * DRM_TNPU_ERR_BAD_COMMAND or DRM_TNPU_ERR_BAD_OPCODE.
+ */
+static int fetch_command(const unsigned char *stream, __u64 stream_size, __u64 offset,
+			 void *buf, __u32 cap, struct tnpu_cmd_header *hdr)
+{
+	const struct tnpu_fw_op *op;
+	const struct tnpu_cmd_header *copy = buf;
+
+	if (offset > stream_size || stream_size - offset < sizeof(*hdr))
+		return DRM_TNPU_ERR_BAD_COMMAND;
+	tnpu_fw_memcpy(hdr, stream + offset, sizeof(*hdr));
+	if (hdr->size < sizeof(*hdr) || hdr->size % 8 || hdr->size > stream_size - offset)
+		return DRM_TNPU_ERR_BAD_COMMAND;
+	op = hdr->opcode < TNPU_FW_NUM_OPCODES ? &tnpu_fw_op_table[hdr->opcode] : NULL;
+	if (!op || !op->run)
+		return DRM_TNPU_ERR_BAD_OPCODE;
+	if (hdr->size != op->size || (hdr->flags & ~op->flags) || hdr->size > cap)
+		return DRM_TNPU_ERR_BAD_COMMAND;
+	tnpu_fw_memcpy(buf, stream + offset, hdr->size);
+	if (copy->opcode != hdr->opcode || copy->flags != hdr->flags || copy->size != hdr->size)
+		return DRM_TNPU_ERR_BAD_COMMAND;
+	return 0;
+}
+
 int tnpu_fw_peek_command(struct tnpu_fw_exec *ex, __u64 offset, __u16 opcode, void *buf,
 			 __u32 size)
 {
-	const struct tnpu_fw_op *op = &tnpu_fw_op_table[opcode];
-	struct tnpu_cmd_header hdr, *copy = buf;
+	struct tnpu_cmd_header hdr;
 
-	if (offset >= ex->stream_size || ex->stream_size - offset < size ||
-	    size != op->size || !op->run)
-		return 0;
-	tnpu_fw_memcpy(&hdr, ex->stream + offset, sizeof(hdr));
-	if (hdr.opcode != opcode || hdr.size != size || (hdr.flags & ~op->flags) ||
-	    (hdr.flags & TNPU_CMD_F_INDIRECT))
-		return 0;
-	tnpu_fw_memcpy(buf, ex->stream + offset, size);
-	/* Recheck what was copied, as run_command() does. */
-	return copy->opcode == hdr.opcode && copy->flags == hdr.flags && copy->size == hdr.size;
+	return !fetch_command(ex->stream, ex->stream_size, offset, buf, size, &hdr) &&
+	       hdr.opcode == opcode && hdr.size == size && !(hdr.flags & TNPU_CMD_F_INDIRECT);
 }
 
 static int run_command(struct tnpu_fw_exec *ex, const unsigned char *stream,
 		       __u64 offset, __u64 stream_size, __u32 *cmd_size)
 {
 	union cmd_buf buf;
-	const struct tnpu_fw_op *op;
 	struct tnpu_cmd_header hdr;
+	int ret;
 
-	if (stream_size - offset < sizeof(hdr))
-		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
-	tnpu_fw_memcpy(&hdr, stream + offset, sizeof(hdr));
-	if (hdr.size < sizeof(hdr) || hdr.size % 8 || hdr.size > stream_size - offset)
-		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	ret = fetch_command(stream, stream_size, offset, &buf, sizeof(buf), &hdr);
+	if (ret)
+		return tnpu_fw_fail(ex, ret, 0);
 	*cmd_size = hdr.size;
-	op = hdr.opcode < TNPU_FW_NUM_OPCODES ? &tnpu_fw_op_table[hdr.opcode] : NULL;
-	if (!op || !op->run)
-		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_OPCODE, 0);
-	if (hdr.size != op->size || (hdr.flags & ~op->flags))
-		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
-	tnpu_fw_memcpy(&buf, stream + offset, hdr.size);
-	/* Recheck what was copied: the stream may have changed meanwhile. */
-	if (buf.hdr.opcode != hdr.opcode || buf.hdr.flags != hdr.flags ||
-	    buf.hdr.size != hdr.size)
-		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
 
 	tnpu_fw_memset(&ex->params_copy, 0, sizeof(ex->params_copy));
 	ex->next_offset = offset + hdr.size;
 	ex->taken_cmds = 0;
 	ex->taken_bytes = 0;
 	if (hdr.flags & TNPU_CMD_F_INDIRECT) {
-		int ret = load_params(ex);
-
+		ret = load_params(ex);
 		if (ret)
 			return ret;
 	}
-	return op->run(ex, &buf);
+	return tnpu_fw_op_table[hdr.opcode].run(ex, &buf);
 }
 
 int tnpu_fw_run_job(const struct tnpu_fw_platform *plat, struct tnpu_fw_job *job)
