@@ -29,27 +29,12 @@
 #include "../../userspace/lib/gguf.h"
 #include "../../userspace/lib/graph.h"
 #include "../../userspace/lib/model.h"
-
-static char tmp_path[64];
+#include "tmp_file_test_util.h"
 
 static int setup(void **state)
 {
-	int fd;
-
 	(void)state;
-	snprintf(tmp_path, sizeof(tmp_path), "/tmp/test_generate.XXXXXX");
-	fd = mkstemp(tmp_path);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unlink(tmp_path);
-	return 0;
+	return tmp_file_create("test_generate");
 }
 
 static uint32_t ggml_of(uint32_t dtype)
@@ -630,5 +615,5 @@ int main(void)
 		cmocka_unit_test(test_errors),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmp_file_teardown);
 }

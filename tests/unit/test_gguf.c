@@ -19,27 +19,12 @@
 
 #include "tnpu.h"
 #include "../../userspace/lib/gguf.h"
-
-static char tmp_path[64];
+#include "tmp_file_test_util.h"
 
 static int setup(void **state)
 {
-	int fd;
-
 	(void)state;
-	snprintf(tmp_path, sizeof(tmp_path), "/tmp/test_gguf.XXXXXX");
-	fd = mkstemp(tmp_path);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unlink(tmp_path);
-	return 0;
+	return tmp_file_create("test_gguf");
 }
 
 static void write_file(const void *data, size_t n)
@@ -436,5 +421,5 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmp_file_teardown);
 }
