@@ -105,43 +105,44 @@ static void die(const char *what, int err)
 
 /* ---- machine limits -------------------------------------------------------- */
 
-struct bw_task {
-	const __m256i *p;
-	size_t n;		/* vectors */
+/*
+ * One thread of a machine-limit probe: the threads start together at a
+ * barrier and each times itself.
+ */
+struct probe {
+	unsigned int index;
 	pthread_barrier_t *start;
-	long long sink;
+	double sink;		/* keeps the work from being optimized away */
 	double secs;		/* this thread's own time */
 };
 
-__attribute__((target("avx2"))) static void *bw_read(void *arg)
+/*
+ * Run @fn on every thread at once; seconds of the slowest thread's own
+ * clock, immune to this thread's scheduling.
+ */
+static double run_probe(unsigned int threads, void *(*fn)(void *))
 {
-	struct bw_task *t = arg;
-	__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+	pthread_t th[64];
+	struct probe p[64];
+	pthread_barrier_t start;
+	double secs = 0;
+	int err;
 
-	double t0;
-
-	pthread_barrier_wait(t->start);
-	t0 = now_s();
-	/*
-	 * Prefetched as the matmul kernels stream weights (3 KiB ahead into
-	 * L1, 6 KiB into L2): of the patterns tried here, the fastest plain
-	 * read (about 6% above L1 prefetch alone), so the limit is not one the
-	 * kernels alone could be made to beat.
-	 */
-	for (size_t i = 0; i + 4 <= t->n; i += 4) {
-		_mm_prefetch((const char *)(t->p + i) + 3072, _MM_HINT_T0);
-		_mm_prefetch((const char *)(t->p + i) + 3072 + 64, _MM_HINT_T0);
-		_mm_prefetch((const char *)(t->p + i) + 6144, _MM_HINT_T1);
-		_mm_prefetch((const char *)(t->p + i) + 6144 + 64, _MM_HINT_T1);
-		a0 = _mm256_add_epi64(a0, _mm256_load_si256(t->p + i));
-		a1 = _mm256_add_epi64(a1, _mm256_load_si256(t->p + i + 1));
-		a2 = _mm256_add_epi64(a2, _mm256_load_si256(t->p + i + 2));
-		a3 = _mm256_add_epi64(a3, _mm256_load_si256(t->p + i + 3));
+	pthread_barrier_init(&start, NULL, threads + 1);
+	for (unsigned int i = 0; i < threads; i++) {
+		p[i] = (struct probe){ .index = i, .start = &start };
+		err = pthread_create(&th[i], NULL, fn, &p[i]);
+		if (err)
+			die("starting a probe thread", err);
 	}
-	a0 = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
-	t->sink = _mm256_extract_epi64(a0, 0) + _mm256_extract_epi64(a0, 2);
-	t->secs = now_s() - t0;
-	return NULL;
+	pthread_barrier_wait(&start);
+	for (unsigned int i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		if (p[i].secs > secs)
+			secs = p[i].secs;
+	}
+	pthread_barrier_destroy(&start);
+	return secs;
 }
 
 /* A buffer much larger than the last-level cache, read by all threads. */
@@ -150,6 +151,39 @@ static struct {
 	uint64_t bytes;
 	unsigned int threads;
 } bw;
+
+/* Each thread reads its share of the buffer once. */
+__attribute__((target("avx2"))) static void *bw_read(void *arg)
+{
+	struct probe *t = arg;
+	const __m256i *p = (const __m256i *)((char *)bw.buf + bw.bytes / bw.threads * t->index);
+	size_t n = bw.bytes / bw.threads / 32;
+	__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+	double t0;
+
+	pthread_barrier_wait(t->start);
+	t0 = now_s();
+	/*
+	 * Prefetched as the matmul kernels stream weights (3 KiB ahead into
+	 * L1, 6 KiB into L2): measured at least as fast as L1 prefetch alone,
+	 * so the limit is not one the kernels could beat by prefetching
+	 * differently.
+	 */
+	for (size_t i = 0; i + 4 <= n; i += 4) {
+		_mm_prefetch((const char *)(p + i) + 3072, _MM_HINT_T0);
+		_mm_prefetch((const char *)(p + i) + 3072 + 64, _MM_HINT_T0);
+		_mm_prefetch((const char *)(p + i) + 6144, _MM_HINT_T1);
+		_mm_prefetch((const char *)(p + i) + 6144 + 64, _MM_HINT_T1);
+		a0 = _mm256_add_epi64(a0, _mm256_load_si256(p + i));
+		a1 = _mm256_add_epi64(a1, _mm256_load_si256(p + i + 1));
+		a2 = _mm256_add_epi64(a2, _mm256_load_si256(p + i + 2));
+		a3 = _mm256_add_epi64(a3, _mm256_load_si256(p + i + 3));
+	}
+	a0 = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
+	t->sink = (double)(_mm256_extract_epi64(a0, 0) + _mm256_extract_epi64(a0, 2));
+	t->secs = now_s() - t0;
+	return NULL;
+}
 
 static void bw_init(unsigned int threads, uint64_t bytes)
 {
@@ -166,29 +200,7 @@ static void bw_init(unsigned int threads, uint64_t bytes)
 /* Seconds for the threads to read the whole buffer once. */
 static double bw_pass(void)
 {
-	pthread_t th[64];
-	struct bw_task task[64];
-	pthread_barrier_t start;
-	double secs;
-
-	pthread_barrier_init(&start, NULL, bw.threads + 1);
-	for (unsigned int i = 0; i < bw.threads; i++) {
-		task[i] = (struct bw_task){
-			.p = (const __m256i *)((char *)bw.buf + bw.bytes / bw.threads * i),
-			.n = bw.bytes / bw.threads / 32, .start = &start,
-		};
-		pthread_create(&th[i], NULL, bw_read, &task[i]);
-	}
-	pthread_barrier_wait(&start);
-	/* The slowest thread's own clock: immune to this thread's scheduling. */
-	secs = 0;
-	for (unsigned int i = 0; i < bw.threads; i++) {
-		pthread_join(th[i], NULL);
-		if (task[i].secs > secs)
-			secs = task[i].secs;
-	}
-	pthread_barrier_destroy(&start);
-	return secs;
+	return run_probe(bw.threads, bw_read);
 }
 
 /* Read bandwidth in GB/s, median of @reps passes after a warm-up one. */
@@ -202,18 +214,13 @@ static double measure_read_bw(unsigned int reps)
 	return bw.bytes / median(t, reps) * 1e-9;
 }
 
-struct fma_task {
-	long iters;
-	pthread_barrier_t *start;
-	float sink;
-	double secs;
-};
-
 #define FMA_ACC 10	/* independent chains to cover FMA latency on 2 ports */
+
+#define FMA_ITERS (5L * 1000 * 1000)
 
 __attribute__((target("avx2,fma"))) static void *fma_loop(void *arg)
 {
-	struct fma_task *t = arg;
+	struct probe *t = arg;
 	__m256 m = _mm256_set1_ps(0.999999f), a = _mm256_set1_ps(1e-7f);
 	/* Named, not an array: the compiler keeps them all in registers. */
 	__m256 c0 = _mm256_set1_ps(0), c1 = _mm256_set1_ps(1), c2 = _mm256_set1_ps(2);
@@ -224,7 +231,7 @@ __attribute__((target("avx2,fma"))) static void *fma_loop(void *arg)
 
 	pthread_barrier_wait(t->start);
 	t0 = now_s();
-	for (long i = 0; i < t->iters; i++) {
+	for (long i = 0; i < FMA_ITERS; i++) {
 		c0 = _mm256_fmadd_ps(c0, m, a);
 		c1 = _mm256_fmadd_ps(c1, m, a);
 		c2 = _mm256_fmadd_ps(c2, m, a);
@@ -244,30 +251,10 @@ __attribute__((target("avx2,fma"))) static void *fma_loop(void *arg)
 	return NULL;
 }
 
-#define FMA_ITERS (5L * 1000 * 1000)
-
 /* GFLOP/s of one pass of the FMA loop on every thread. */
 static double fma_pass(void)
 {
-	pthread_t th[64];
-	struct fma_task task[64];
-	pthread_barrier_t start;
-	double secs;
-
-	pthread_barrier_init(&start, NULL, bw.threads + 1);
-	for (unsigned int i = 0; i < bw.threads; i++) {
-		task[i] = (struct fma_task){ .iters = FMA_ITERS, .start = &start };
-		pthread_create(&th[i], NULL, fma_loop, &task[i]);
-	}
-	pthread_barrier_wait(&start);
-	secs = 0;
-	for (unsigned int i = 0; i < bw.threads; i++) {
-		pthread_join(th[i], NULL);
-		if (task[i].secs > secs)
-			secs = task[i].secs;
-	}
-	pthread_barrier_destroy(&start);
-	return 2.0 * 8 * FMA_ACC * FMA_ITERS * bw.threads / secs * 1e-9;
+	return 2.0 * 8 * FMA_ACC * FMA_ITERS * bw.threads / run_probe(bw.threads, fma_loop) * 1e-9;
 }
 
 /* Peak FP32 GFLOP/s, median of @reps passes after a warm-up one. */
@@ -715,6 +702,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tnpu-opbench [-t threads] [-r reps] [-o md|csv|json] [-l layers] [-q] [-p|-2]\n"
+		"                    [-w types] [-k kinds]\n"
 		"  -t N   NPU cores = threads (default: online CPUs)\n"
 		"  -r N   timed repetitions per case, median reported (default 5)\n"
 		"  -o F   output format: md (default), csv or json\n"

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# tnpu-opbench: every bad flag gets its own error and exit status 2 with
+# nothing measured; a small run prints exactly the requested cases, each
+# with the machine limits measured beside it, consistently in the three
+# output formats. No speed is asserted: reporting it is the tool's job.
+#
+# Usage: tests/e2e/opbench.sh   (needs make tools)
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+O=${O:-$TOP/build}
+bench=$O/bin/tnpu-opbench
+work=$O/e2e/opbench
+mkdir -p "$work"
+
+make -C "$TOP" --no-print-directory tools >"$work/build.log" 2>&1 ||
+	{ tail -n 30 "$work/build.log" >&2; echo "opbench: build failed" >&2; exit 2; }
+
+fail() {
+	echo "opbench: $*" >&2
+	exit 1
+}
+
+# usage_error MESSAGE ARG...: exit status 2, MESSAGE on stderr, no output.
+usage_error() {
+	local want=$1 rc=0
+	shift
+	"$bench" "$@" >"$work/out" 2>"$work/err" || rc=$?
+	[ "$rc" -eq 2 ] || fail "'$*' exited $rc, want 2"
+	grep -qF -- "$want" "$work/err" || fail "'$*': no \"$want\" in: $(cat "$work/err")"
+	[ ! -s "$work/out" ] || fail "'$*' printed results: $(head -n 3 "$work/out")"
+}
+
+usage_error "-t takes a number from 1 to 64, not '0'" -t 0
+usage_error "-t takes a number from 1 to 64, not '65'" -t 65
+usage_error "-r takes a number from 1 to 64, not '3x'" -r 3x
+usage_error "-l takes a number from 1 to 22, not '23'" -l 23
+usage_error "unknown output format 'xml'" -o xml
+usage_error "-w: unknown name 'Q5_1'" -w Q5_1
+usage_error "-k: unknown name 'train'" -k decode,train
+usage_error "unexpected argument 'extra'" -r 1 extra
+usage_error "invalid option" -z
+usage_error "option requires an argument" -w
+
+# One layer (a working set in cache: numbers meaningless, shape checked).
+args=(-t 2 -r 1 -l 1 -k "decode,embed" -w Q4_0)
+"$bench" "${args[@]}" -o csv >"$work/run.csv"
+header=op,dtype,path,shape,ms,gbs,gflops,mem_read_gbs,bw_ratio,peak_gflops,peak_ratio
+[ "$(head -n 1 "$work/run.csv")" = "$header" ] || fail "CSV header: $(head -n 1 "$work/run.csv")"
+cases=$(tail -n +2 "$work/run.csv" | cut -d, -f1-3 | tr '\n' ' ')
+[ "$cases" = "decode_gemv,Q4_0,f32 decode_gemv,Q4_0,q8 embedding,Q4_0,- " ] ||
+	fail "cases run: $cases"
+# Every field numeric and positive where it is measured; the ratio is the
+# rate over the bandwidth measured alongside.
+tail -n +2 "$work/run.csv" | awk -F, '
+	NF != 11 { print "fields: " $0; bad = 1; next }
+	!($5 > 0 && $6 > 0 && $8 > 0 && $10 > 0) { print "not positive: " $0; bad = 1; next }
+	{ r = $6 / $8; if ($9 < r * 0.99 - 0.001 || $9 > r * 1.01 + 0.001) { print "ratio: " $0; bad = 1 } }
+	END { exit bad }' >&2 || fail "bad CSV rows"
+
+"$bench" "${args[@]}" >"$work/run.md"
+grep -q '^machine: 2 threads, .* memory read [0-9.]* GB/s, peak FP32 [0-9.]* GFLOP/s$' \
+	"$work/run.md" || fail "no machine line: $(head -n 2 "$work/run.md")"
+[ "$(grep -c '^| decode_gemv | Q4_0 |' "$work/run.md")" -eq 2 ] || fail "markdown rows"
+
+"$bench" "${args[@]}" -p -o json >"$work/run.json"
+grep -q '"threads": 2, "kernels": "portable"' "$work/run.json" || fail "JSON head (-p)"
+[ "$(grep -c '"op": ' "$work/run.json")" -eq 3 ] || fail "JSON results"
+
+echo "opbench: 10 bad invocations refused, 3 formats consistent"
