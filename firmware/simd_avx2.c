@@ -14,22 +14,12 @@
 
 #include "matmul.h"
 
-/*
- * Weight streams are read once per decode step, from DRAM, and the
- * hardware prefetchers alone reach about half of the read bandwidth: the
- * kernels prefetch each line STREAM_L1_AHEAD bytes ahead into L1 and
- * STREAM_L2_AHEAD bytes ahead into L2 (of the distances measured, 1.5-12
- * KiB, this pair streams fastest; tnpu-opbench's read yardstick uses it
- * too). Prefetches past the end of a row fall into the next row or are
- * harmless hints (they never fault).
- */
-#define STREAM_L1_AHEAD 3072
-#define STREAM_L2_AHEAD 6144
+/* Weight streams are prefetched STREAM_L1_AHEAD / STREAM_L2_AHEAD ahead (matmul.h). */
 
 /*
- * The K-quant kernels compute long enough per byte (about half the read
- * bandwidth) that their streams keep the closer, L1-only prefetch: 3 KiB,
- * or L2 requests as well, measured no faster for them (within noise).
+ * The K-quant kernels compute long enough per byte (they stream at about
+ * half the read bandwidth) that they keep a closer, L1-only prefetch:
+ * neither 3 KiB nor adding L2 requests measured faster for them.
  */
 #define KQUANT_L1_AHEAD 2048
 
@@ -223,6 +213,8 @@ static inline __m256i int_block(__u32 wtype, const void *w, __u32 i, float *d)
 static inline void int_q8(__u32 wtype, const void *w, const struct tnpu_fw_q8 *x,
 			  __u64 xs, unsigned int nx, __u32 k, float *out)
 {
+	unsigned int bsize = wtype == TNPU_DT_Q4_0 ? sizeof(struct tnpu_fw_block_q4_0) :
+			     sizeof(struct tnpu_fw_block_q8_0);
 	__m256 acc0[TNPU_FW_MM_NX], acc1[TNPU_FW_MM_NX];
 	__u32 i, nb = k / 32;
 	unsigned int r;
@@ -236,8 +228,6 @@ static inline void int_q8(__u32 wtype, const void *w, const struct tnpu_fw_q8 *x
 		float d0, d1;
 		__m256i w0 = int_block(wtype, w, i, &d0);
 		__m256i w1 = int_block(wtype, w, i + 1, &d1);
-
-		unsigned int bsize = wtype == TNPU_DT_Q4_0 ? 18 : 34;
 
 		if (!(i & 3))
 			stream_prefetch((const __u8 *)w + i * bsize, 4 * bsize);
@@ -485,8 +475,11 @@ q4_0_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 
 		/*
 		 * The rows are read side by side: prefetch by their common
-		 * progress through the R rows' bytes (measured 3-4% faster than
-		 * each row's own position).
+		 * progress through the R rows' bytes, which follows the reads
+		 * when rows are back to back (measured 3-4% faster than each
+		 * row's own position with 1.1 KiB rows, and as fast with the
+		 * 5 KiB rows of a 1.5B model's down projection, where the
+		 * second row's first lines come from L2).
 		 */
 		stream_prefetch(w + R * i * sizeof(struct tnpu_fw_block_q4_0),
 				R * 4 * sizeof(struct tnpu_fw_block_q4_0));
