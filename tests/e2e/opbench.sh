@@ -44,12 +44,13 @@ usage_error "invalid option" -z
 usage_error "option requires an argument" -w
 
 # One layer (a working set in cache: numbers meaningless, shape checked).
-args=(-t 2 -r 1 -l 1 -k "decode,embed" -w Q4_0)
+# The decode pass and its bytes as one command carry the same bytes.
+args=(-t 2 -r 1 -l 1 -k "decode,stream,embed" -w Q4_0)
 "$bench" "${args[@]}" -o csv >"$work/run.csv"
 header=op,dtype,path,shape,ms,gbs,gflops,mem_read_gbs,bw_ratio,peak_gflops,peak_ratio
 [ "$(head -n 1 "$work/run.csv")" = "$header" ] || fail "CSV header: $(head -n 1 "$work/run.csv")"
 cases=$(tail -n +2 "$work/run.csv" | cut -d, -f1-3 | tr '\n' ' ')
-[ "$cases" = "decode_gemv,Q4_0,f32 decode_gemv,Q4_0,q8 embedding,Q4_0,- " ] ||
+[ "$cases" = "decode_gemv,Q4_0,f32 decode_gemv,Q4_0,q8 decode_stream,Q4_0,q8 embedding,Q4_0,- " ] ||
 	fail "cases run: $cases"
 # Every field numeric and positive where it is measured; the ratio is the
 # rate over the bandwidth measured alongside.
@@ -58,6 +59,9 @@ tail -n +2 "$work/run.csv" | awk -F, '
 	!($5 > 0 && $6 > 0 && $8 > 0 && $10 > 0) { print "not positive: " $0; bad = 1; next }
 	{ r = $6 / $8; if ($9 < r * 0.99 - 0.001 || $9 > r * 1.01 + 0.001) { print "ratio: " $0; bad = 1 } }
 	END { exit bad }' >&2 || fail "bad CSV rows"
+pass_mb=$(grep '^decode_gemv,Q4_0,q8,' "$work/run.csv" | cut -d, -f4 | sed 's/.* \([0-9]*\)MB$/\1/')
+one_mb=$(grep '^decode_stream,Q4_0,q8,' "$work/run.csv" | cut -d, -f4 | sed 's/.* \([0-9]*\)MB$/\1/')
+[ -n "$pass_mb" ] && [ "$pass_mb" = "$one_mb" ] || fail "decode pass $pass_mb MB, as one command $one_mb MB"
 
 "$bench" "${args[@]}" >"$work/run.md"
 grep -q '^machine: 2 threads, .* memory read [0-9.]* GB/s, peak FP32 [0-9.]* GFLOP/s$' \
@@ -66,6 +70,6 @@ grep -q '^machine: 2 threads, .* memory read [0-9.]* GB/s, peak FP32 [0-9.]* GFL
 
 "$bench" "${args[@]}" -p -o json >"$work/run.json"
 grep -q '"threads": 2, "kernels": "portable"' "$work/run.json" || fail "JSON head (-p)"
-[ "$(grep -c '"op": ' "$work/run.json")" -eq 3 ] || fail "JSON results"
+[ "$(grep -c '"op": ' "$work/run.json")" -eq 4 ] || fail "JSON results"
 
 echo "opbench: 10 bad invocations refused, 3 formats consistent"

@@ -12,6 +12,10 @@
  *           output (so the NPU groups Q, K, V and gate, up as it does for
  *           a model); memory bound, so reported against the read bandwidth
  *           measured in passes interleaved with its own runs.
+ *   stream  the decode pass's weight bytes as one MATMUL (K = 2048): the
+ *           row kernels' streaming rate without the per-command costs
+ *           (checks, activation prep, starting and ending the cores, cold
+ *           chunk starts) that a decode pass pays about 90 times.
  *   prefill GEMM with M activation rows on the FFN-up shape; compute
  *           bound, reported against peak FLOP/s measured the same way.
  *   embed   EMBEDDING gathers from a 32000-row table.
@@ -486,7 +490,12 @@ static unsigned int model_mats(unsigned int layers, struct mat *m)
 	return n;
 }
 
-static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, struct result *res)
+/*
+ * The decode pass (@one_cmd false) or its weight bytes as one MATMUL of
+ * HIDDEN-long rows (@one_cmd true).
+ */
+static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, bool one_cmd,
+			 struct result *res)
 {
 	struct mat mats[LAYERS * 7 + 1];
 	struct nbuf w[LAYERS * 7 + 1];
@@ -503,13 +512,22 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, struct r
 			layers = max ? max : 1;
 	}
 	n = model_mats(layers, mats);
+	if (one_cmd) {
+		double total = 0;
+
+		for (unsigned int i = 0; i < n; i++)
+			total += (double)row_bytes(wtype, mats[i].k) * mats[i].n;
+		mats[0] = (struct mat){ (uint32_t)(total / row_bytes(wtype, HIDDEN)) / 64 * 64,
+					HIDDEN, IN_ATTN, OUT_Q };
+		n = 1;
+	}
 	for (unsigned int j = 0; j < NUM_INPUTS; j++) {
 		x[j] = nalloc(4 * FFN);
 		for (unsigned int i = 0; i < FFN; i++)
 			((float *)x[j].cpu)[i] = (float)((i * 7919 + j) % 2001) / 1000.0f - 1.0f;
 	}
 	for (unsigned int j = 0; j < NUM_OUTPUTS; j++)
-		y[j] = nalloc(4 * VOCAB);
+		y[j] = nalloc(4ULL * (one_cmd ? mats[0].n : VOCAB));
 	scratch = nalloc(TNPU_MATMUL_SCRATCH_SIZE(1, FFN));
 	stream_init(&s, (uint64_t)n * sizeof(struct tnpu_cmd_matmul));
 	for (unsigned int i = 0; i < n; i++) {
@@ -523,10 +541,14 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, struct r
 		bytes += (double)row_bytes(wtype, mats[i].k) * mats[i].n;
 		flops += 2.0 * mats[i].n * mats[i].k;
 	}
-	res->op = "decode_gemv";
+	res->op = one_cmd ? "decode_stream" : "decode_gemv";
 	res->dtype = dtype_name(wtype);
 	res->path = q8 ? "q8" : "f32";
-	snprintf(res->shape, sizeof(res->shape), "M=1 %u mats %.0fMB", n, bytes / 1e6);
+	if (one_cmd)
+		snprintf(res->shape, sizeof(res->shape), "M=1 N=%u K=%u %.0fMB", mats[0].n, HIDDEN,
+			 bytes / 1e6);
+	else
+		snprintf(res->shape, sizeof(res->shape), "M=1 %u mats %.0fMB", n, bytes / 1e6);
 	res->ms = time_stream(&s, o->reps, READ_BW, &res->read_gbs) * 1e3;
 	res->bytes = bytes;
 	res->flops = flops;
@@ -711,7 +733,7 @@ static void usage(FILE *f)
 		"  -p     portable C kernels only (no AVX2)\n"
 		"  -2     AVX2 kernels only (no AVX-512)\n"
 		"  -w L   weight types to run, e.g. Q4_0,Q8_0 (default: all)\n"
-		"  -k L   op kinds to run: decode,prefill,embed (default: all)\n");
+		"  -k L   op kinds to run: decode,stream,prefill,embed (default: all)\n");
 }
 
 int main(int argc, char **argv)
@@ -774,7 +796,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'k': {
-			static const char *const kinds[] = { "decode", "prefill", "embed" };
+			static const char *const kinds[] = { "decode", "stream", "prefill", "embed" };
 
 			if (!list_is_known("-k", optarg, kinds, sizeof(kinds) / sizeof(kinds[0])))
 				return 2;
@@ -818,9 +840,17 @@ int main(int argc, char **argv)
 
 		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "decode"))
 			continue;
-		bench_decode(&o, wt, false, &res[n++]);
+		bench_decode(&o, wt, false, false, &res[n++]);
 		if (quantized)
-			bench_decode(&o, wt, true, &res[n++]);
+			bench_decode(&o, wt, true, false, &res[n++]);
+	}
+	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
+		uint32_t wt = all_types[t];
+		bool quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+
+		/* The fast path only: what the decode pass is compared with. */
+		if (selected(o.types, dtype_name(wt)) && selected(o.ops, "stream"))
+			bench_decode(&o, wt, quantized, true, &res[n++]);
 	}
 	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		static const uint32_t ms[] = { 64, 512 };
