@@ -61,7 +61,9 @@ tail -n +2 "$work/run.csv" | awk -F, '
 	END { exit bad }' >&2 || fail "bad CSV rows"
 pass_mb=$(grep '^decode_gemv,Q4_0,q8,' "$work/run.csv" | cut -d, -f4 | sed 's/.* \([0-9]*\)MB$/\1/')
 one_mb=$(grep '^decode_stream,Q4_0,q8,' "$work/run.csv" | cut -d, -f4 | sed 's/.* \([0-9]*\)MB$/\1/')
-[ -n "$pass_mb" ] && [ "$pass_mb" = "$one_mb" ] || fail "decode pass $pass_mb MB, as one command $one_mb MB"
+if [ -z "$pass_mb" ] || [ "$pass_mb" != "$one_mb" ]; then
+	fail "decode pass $pass_mb MB, as one command $one_mb MB"
+fi
 
 "$bench" "${args[@]}" >"$work/run.md"
 grep -q '^machine: 2 threads, .* memory read [0-9.]* GB/s, peak FP32 [0-9.]* GFLOP/s$' \
