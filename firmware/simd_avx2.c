@@ -23,7 +23,8 @@
  */
 #define KQUANT_L1_AHEAD 2048
 
-static __always_inline void kquant_prefetch(const void *pos, unsigned int span)
+static inline __attribute__((always_inline)) void kquant_prefetch(const void *pos,
+								  unsigned int span)
 {
 	const char *p = pos;
 	unsigned int off;
@@ -37,7 +38,8 @@ static __always_inline void kquant_prefetch(const void *pos, unsigned int span)
  * Prefetch for the next @span bytes of a weight stream now
  * at @pos. Called once per @span consumed, so every line is asked for.
  */
-static __always_inline void stream_prefetch(const void *pos, unsigned int span)
+static inline __attribute__((always_inline)) void stream_prefetch(const void *pos,
+								  unsigned int span)
 {
 	const char *p = pos;
 	unsigned int off;
@@ -438,7 +440,7 @@ static inline AVX512 __m128 q4_0_quad_dw(const struct tnpu_fw_block_q4_0 *b)
  * and arranged once for all rows. Per row, one vector multiply gives the
  * four blocks' scale products and one FMA their offset terms.
  */
-static __always_inline AVX512 void
+static inline __attribute__((always_inline)) AVX512 void
 q4_0_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		    const struct tnpu_fw_q8 *x, __u32 nb, float *out)
 {
@@ -500,8 +502,8 @@ q4_0_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		if (i < nb) {
 			float tail;
 
-			q4_0_q8((const struct tnpu_fw_block_q4_0 *)(w + r * stride) + i, x + i,
-				0, 1, (nb - i) * 32, &tail);
+			q4_0_q8((const struct tnpu_fw_block_q4_0 *)(w + r * stride) + i, x + i, 0, 1,
+				(nb - i) * 32, &tail);
 			out[r] += tail;
 		}
 	}
