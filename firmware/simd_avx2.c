@@ -35,8 +35,8 @@ static inline __attribute__((always_inline)) void kquant_prefetch(const void *po
 }
 
 /*
- * Prefetch for the next @span bytes of a weight stream now
- * at @pos. Called once per @span consumed, so every line is asked for.
+ * Prefetch for the next @span bytes of a weight stream now at @pos. Called
+ * once per @span consumed, so every line is asked for once.
  */
 static inline __attribute__((always_inline)) void stream_prefetch(const void *pos,
 								  unsigned int span)
@@ -537,6 +537,8 @@ static inline float load1(__u32 dtype, const void *w, __u32 i)
 static inline void float_f32(__u32 dtype, const void *w, const float *x, __u64 xs,
 			     unsigned int nx, __u32 k, float *out)
 {
+	const unsigned int esize = dtype == TNPU_DT_F32 ? 4 : 2;
+	const __u32 line_elems = 64 / esize;
 	__m256 acc[TNPU_FW_MM_NX];
 	__u32 i;
 	unsigned int r;
@@ -547,9 +549,8 @@ static inline void float_f32(__u32 dtype, const void *w, const float *x, __u64 x
 	for (i = 0; i + 8 <= k; i += 8) {
 		__m256 wv = load8(dtype, w, i);
 
-		if (!(i & 15))	/* 16 elements: at most a line */
-			stream_prefetch((const __u8 *)w + i * (dtype == TNPU_DT_F32 ? 4 : 2),
-					dtype == TNPU_DT_F32 ? 64 : 32);
+		if (!(i & (line_elems - 1)))	/* once per 64-byte line */
+			stream_prefetch((const __u8 *)w + i * esize, 64);
 
 #pragma GCC unroll 4
 		for (r = 0; r < nx; r++)
