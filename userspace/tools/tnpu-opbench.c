@@ -10,8 +10,9 @@
  *           decode step is: per layer Q, K, V on one input, O on another,
  *           gate and up on a third, down on a fourth, each into its own
  *           output (so the NPU groups Q, K, V and gate, up as it does for
- *           a model); memory bound, so reported against the read bandwidth
- *           measured in passes interleaved with its own runs.
+ *           a model), the weights in one buffer as in a model file; memory
+ *           bound, so reported against the read bandwidth measured in
+ *           passes interleaved with its own runs.
  *   stream  the decode pass's weight bytes as one MATMUL (K = 2048): the
  *           row kernels' streaming rate without the per-command costs
  *           (checks, activation prep, starting and ending the cores, cold
@@ -47,6 +48,7 @@
 #define KV_DIM 256
 #define LAYERS 22
 #define VOCAB 32000
+#define GGUF_ALIGNMENT 32	/* GGUF's default tensor data alignment */
 
 enum format { FMT_MD, FMT_CSV, FMT_JSON };
 
@@ -311,14 +313,20 @@ __attribute__((target("f16c"))) static uint16_t f16_bits(float f)
 }
 
 /*
- * Fill @b with rows of plausible @dtype data (finite scales, no denormals:
- * the speed must not depend on odd values). A 1 MiB pattern is repeated.
+ * 1 MiB of plausible @dtype blocks (finite scales, no denormals: the speed
+ * must not depend on odd values), made once per type.
  */
-__attribute__((target("f16c"))) static void fill_weights(struct nbuf *b, uint32_t dtype)
+__attribute__((target("f16c"))) static const uint8_t *weight_pattern(uint32_t dtype,
+								    size_t *size)
 {
 	static uint8_t pat[1 << 20];
+	static uint32_t pat_dtype = ~0u;
 	uint32_t be, bb, seed = 12345;
 
+	*size = sizeof(pat);
+	if (pat_dtype == dtype)
+		return pat;
+	pat_dtype = dtype;
 	tnpu_fw_dtype_block(dtype, &be, &bb);
 	for (size_t i = 0; i < sizeof(pat); i++)
 		pat[i] = (uint8_t)(rand_r(&seed) >> 3);
@@ -354,8 +362,17 @@ __attribute__((target("f16c"))) static void fill_weights(struct nbuf *b, uint32_
 			break;
 		}
 	}
-	for (uint64_t off = 0; off < b->size; off += sizeof(pat)) {
-		uint64_t n = b->size - off < sizeof(pat) ? b->size - off : sizeof(pat);
+	return pat;
+}
+
+/* Fill @b with rows of @dtype weights, its first block at its start. */
+static void fill_weights(struct nbuf *b, uint32_t dtype)
+{
+	size_t size;
+	const uint8_t *pat = weight_pattern(dtype, &size);
+
+	for (uint64_t off = 0; off < b->size; off += size) {
+		uint64_t n = b->size - off < size ? b->size - off : size;
 
 		/* Whole blocks only, so every block start sees a valid block. */
 		memcpy((char *)b->cpu + off, pat, n);
@@ -498,9 +515,9 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, bool one
 			 struct result *res)
 {
 	struct mat mats[LAYERS * 7 + 1];
-	struct nbuf w[LAYERS * 7 + 1];
+	uint64_t w_offset[LAYERS * 7 + 1], w_size = 0;
 	unsigned int layers = o->layers, n;
-	struct nbuf x[NUM_INPUTS], y[NUM_OUTPUTS], scratch;
+	struct nbuf w, x[NUM_INPUTS], y[NUM_OUTPUTS], scratch;
 	struct stream s;
 	double bytes = 0, flops = 0;
 
@@ -529,14 +546,27 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, bool one
 	for (unsigned int j = 0; j < NUM_OUTPUTS; j++)
 		y[j] = nalloc(4ULL * (one_cmd ? mats[0].n : VOCAB));
 	scratch = nalloc(TNPU_MATMUL_SCRATCH_SIZE(1, FFN));
+	/*
+	 * All weights in one buffer, in model order at GGUF's default 32-byte
+	 * alignment: how the runtime sees a model file's tensor data.
+	 */
+	for (unsigned int i = 0; i < n; i++) {
+		w_offset[i] = (w_size + GGUF_ALIGNMENT - 1) & ~(uint64_t)(GGUF_ALIGNMENT - 1);
+		w_size = w_offset[i] + row_bytes(wtype, mats[i].k) * mats[i].n;
+	}
+	w = nalloc(w_size);
+	for (unsigned int i = 0; i < n; i++) {
+		struct nbuf t = { (char *)w.cpu + w_offset[i], w.va + w_offset[i],
+				  row_bytes(wtype, mats[i].k) * mats[i].n };
+
+		fill_weights(&t, wtype);
+	}
 	stream_init(&s, (uint64_t)n * sizeof(struct tnpu_cmd_matmul));
 	for (unsigned int i = 0; i < n; i++) {
 		struct tnpu_cmd_matmul c;
 
-		w[i] = nalloc(row_bytes(wtype, mats[i].k) * mats[i].n);
-		fill_weights(&w[i], wtype);
-		c = matmul_cmd(x[mats[i].in].va, w[i].va, wtype, y[mats[i].out].va, 1, mats[i].n,
-			       mats[i].k, q8, &scratch);
+		c = matmul_cmd(x[mats[i].in].va, w.va + w_offset[i], wtype, y[mats[i].out].va, 1,
+			       mats[i].n, mats[i].k, q8, &scratch);
 		stream_add(&s, &c, sizeof(c));
 		bytes += (double)row_bytes(wtype, mats[i].k) * mats[i].n;
 		flops += 2.0 * mats[i].n * mats[i].k;
@@ -552,8 +582,7 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, bool one
 	res->ms = time_stream(&s, o->reps, READ_BW, &res->read_gbs) * 1e3;
 	res->bytes = bytes;
 	res->flops = flops;
-	for (unsigned int i = 0; i < n; i++)
-		nfree(&w[i]);
+	nfree(&w);
 	for (unsigned int j = 0; j < NUM_INPUTS; j++)
 		nfree(&x[j]);
 	for (unsigned int j = 0; j < NUM_OUTPUTS; j++)
