@@ -509,6 +509,69 @@ q4_0_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 	}
 }
 
+/*
+ * Q8_0 weights against one Q8 activation row, four blocks per step. Each
+ * block's dot product is one vpdpbusd of |w| by x carrying w's sign: exact,
+ * where offsetting w by 128 to make it unsigned would leave a correction
+ * 128 times the result to cancel in float. Lanes reach 4 * 128 * 127, too
+ * wide for the int16 packs of the Q4_0 kernel, so three hadds reduce the
+ * four blocks to lanes j and j + 4 (block j's halves) in int32.
+ */
+static inline AVX512 __m256i q8_0_block_dot(const struct tnpu_fw_block_q8_0 *b, __m256i xq)
+{
+	__m256i w = _mm256_loadu_si256((const __m256i *)b->qs);
+
+	return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(w),
+				   _mm256_sign_epi8(xq, w));
+}
+
+/* The F16 scales of four Q8_0 blocks (bytes 0, 34, 68, 102) as floats. */
+static inline AVX512 __m128 q8_0_quad_dw(const struct tnpu_fw_block_q8_0 *b)
+{
+	const __m512i idx_dw = _mm512_set_epi64(0, 0, 0, 0, 0, 0, 0, 0x6766454423220100LL);
+	const __u8 *p = (const __u8 *)b;
+	__m512i h = _mm512_permutex2var_epi8(_mm512_loadu_si512(p), idx_dw,
+					     _mm512_loadu_si512(p + 64));
+
+	return _mm_cvtph_ps(_mm512_castsi512_si128(h));
+}
+
+static AVX512 void q8_0_q8_avx512_row(const struct tnpu_fw_block_q8_0 *b,
+				      const struct tnpu_fw_q8 *x, __u32 nb, float *out)
+{
+	/* d of four 40-byte Q8 blocks among 32 floats: 0, 10, 20, 30. */
+	const __m512i idx_d = _mm512_setr_epi32(0, 10, 20, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	__m256 acc = _mm256_setzero_ps();
+	__u32 i;
+
+	for (i = 0; i + 4 <= nb; i += 4) {
+		const struct tnpu_fw_q8 *q = x + i;
+		const float *f = &q[0].d;
+		__m256i d0 = q8_0_block_dot(b + i, _mm256_loadu_si256((const __m256i *)q[0].qs));
+		__m256i d1 = q8_0_block_dot(b + i + 1,
+					    _mm256_loadu_si256((const __m256i *)q[1].qs));
+		__m256i d2 = q8_0_block_dot(b + i + 2,
+					    _mm256_loadu_si256((const __m256i *)q[2].qs));
+		__m256i d3 = q8_0_block_dot(b + i + 3,
+					    _mm256_loadu_si256((const __m256i *)q[3].qs));
+		__m256i dots = _mm256_hadd_epi32(_mm256_hadd_epi32(d0, d1),
+						 _mm256_hadd_epi32(d2, d3));
+		__m512 xd = _mm512_permutex2var_ps(_mm512_loadu_ps(f), idx_d,
+						   _mm512_loadu_ps(f + 16));
+		__m128 sc = _mm_mul_ps(q8_0_quad_dw(b + i), _mm512_castps512_ps128(xd));
+
+		stream_prefetch(b + i, 4 * sizeof(*b));
+		acc = _mm256_fmadd_ps(_mm256_set_m128(sc, sc), _mm256_cvtepi32_ps(dots), acc);
+	}
+	*out = hsum(acc);
+	if (i < nb) {
+		float tail;
+
+		int_q8(TNPU_DT_Q8_0, b + i, x + i, 0, 1, (nb - i) * 32, &tail);
+		*out += tail;
+	}
+}
+
 /* ---- float weights -------------------------------------------------------- */
 
 /* Load 8 weights of @dtype as floats. */
@@ -926,6 +989,16 @@ dot_q8_q4_0_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx
 		dot_q8_q4_0(w, x, xs, nx, k, out);
 }
 
+static AVX512 void
+dot_q8_q8_0_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
+		   float *out)
+{
+	if (nx == 1)
+		q8_0_q8_avx512_row(w, x, k / 32, out);
+	else
+		dot_q8_q8_0(w, x, xs, nx, k, out);
+}
+
 static AVX512 void dot_q8_pair_q4_0_avx512(const void *w, __u64 w_stride,
 					    const struct tnpu_fw_q8 *x, __u32 k, float out[2])
 {
@@ -951,7 +1024,7 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 	.quantize_q8 = quantize_q8,
 };
 
-/* The AVX2 set with the AVX-512 VNNI decode kernels for Q4_0. */
+/* The AVX2 set with the AVX-512 VNNI decode kernels for Q4_0 and Q8_0. */
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 	.dot_f32 = {
 		[TNPU_DT_F32] = dot_f32_f32,
@@ -964,7 +1037,7 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 	},
 	.dot_q8 = {
 		[TNPU_DT_Q4_0] = dot_q8_q4_0_avx512,
-		[TNPU_DT_Q8_0] = dot_q8_q8_0,
+		[TNPU_DT_Q8_0] = dot_q8_q8_0_avx512,
 		[TNPU_DT_Q4_K] = dot_q8_q4_k,
 		[TNPU_DT_Q6_K] = dot_q8_q6_k,
 	},
