@@ -525,49 +525,33 @@ static inline AVX512 __m256i q8_0_block_dot(const struct tnpu_fw_block_q8_0 *b, 
 				   _mm256_sign_epi8(xq, w));
 }
 
-/* The F16 scales of four Q8_0 blocks (bytes 0, 34, 68, 102) as floats. */
-static inline AVX512 __m128 q8_0_quad_dw(const struct tnpu_fw_block_q8_0 *b)
-{
-	const __m512i idx_dw = _mm512_set_epi64(0, 0, 0, 0, 0, 0, 0, 0x6766454423220100LL);
-	const __u8 *p = (const __u8 *)b;
-	__m512i h = _mm512_permutex2var_epi8(_mm512_loadu_si512(p), idx_dw,
-					     _mm512_loadu_si512(p + 64));
-
-	return _mm_cvtph_ps(_mm512_castsi512_si128(h));
-}
-
 static AVX512 void q8_0_q8_avx512_row(const struct tnpu_fw_block_q8_0 *b,
-				      const struct tnpu_fw_q8 *x, __u32 nb, float *out)
+				      const struct tnpu_fw_q8 *q, __u32 nb, float *out)
 {
-	/* d of four 40-byte Q8 blocks among 32 floats: 0, 10, 20, 30. */
-	const __m512i idx_d = _mm512_setr_epi32(0, 10, 20, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	const struct tnpu_fw_block_q8_0 *end = b + nb / 4 * 4;
 	__m256 acc = _mm256_setzero_ps();
-	__u32 i;
 
-	for (i = 0; i + 4 <= nb; i += 4) {
-		const struct tnpu_fw_q8 *q = x + i;
-		const float *f = &q[0].d;
-		__m256i d0 = q8_0_block_dot(b + i, _mm256_loadu_si256((const __m256i *)q[0].qs));
-		__m256i d1 = q8_0_block_dot(b + i + 1,
-					    _mm256_loadu_si256((const __m256i *)q[1].qs));
-		__m256i d2 = q8_0_block_dot(b + i + 2,
-					    _mm256_loadu_si256((const __m256i *)q[2].qs));
-		__m256i d3 = q8_0_block_dot(b + i + 3,
-					    _mm256_loadu_si256((const __m256i *)q[3].qs));
+	/* Pointers, not indices: 34- and 40-byte strides cost address math. */
+	for (; b < end; b += 4, q += 4) {
+		__m256i d0 = q8_0_block_dot(b, _mm256_loadu_si256((const __m256i *)q[0].qs));
+		__m256i d1 = q8_0_block_dot(b + 1, _mm256_loadu_si256((const __m256i *)q[1].qs));
+		__m256i d2 = q8_0_block_dot(b + 2, _mm256_loadu_si256((const __m256i *)q[2].qs));
+		__m256i d3 = q8_0_block_dot(b + 3, _mm256_loadu_si256((const __m256i *)q[3].qs));
 		__m256i dots = _mm256_hadd_epi32(_mm256_hadd_epi32(d0, d1),
 						 _mm256_hadd_epi32(d2, d3));
-		__m512 xd = _mm512_permutex2var_ps(_mm512_loadu_ps(f), idx_d,
-						   _mm512_loadu_ps(f + 16));
-		__m128 sc = _mm_mul_ps(q8_0_quad_dw(b + i), _mm512_castps512_ps128(xd));
+		__m128 xd = _mm_setr_ps(q[0].d, q[1].d, q[2].d, q[3].d);
+		__m128i h = _mm_setr_epi16((short)b[0].d, (short)b[1].d, (short)b[2].d,
+					   (short)b[3].d, 0, 0, 0, 0);
+		__m128 sc = _mm_mul_ps(_mm_cvtph_ps(h), xd);
 
-		stream_prefetch(b + i, 4 * sizeof(*b));
+		stream_prefetch(b, 4 * sizeof(*b));
 		acc = _mm256_fmadd_ps(_mm256_set_m128(sc, sc), _mm256_cvtepi32_ps(dots), acc);
 	}
 	*out = hsum(acc);
-	if (i < nb) {
+	if (nb % 4) {
 		float tail;
 
-		int_q8(TNPU_DT_Q8_0, b + i, x + i, 0, 1, (nb - i) * 32, &tail);
+		int_q8(TNPU_DT_Q8_0, b, q, 0, 1, nb % 4 * 32, &tail);
 		*out += tail;
 	}
 }
