@@ -39,6 +39,7 @@ usage_error "-l takes a number from 1 to 22, not '23'" -l 23
 usage_error "unknown output format 'xml'" -o xml
 usage_error "-w: unknown name 'Q5_1'" -w Q5_1
 usage_error "-k: unknown name 'train'" -k decode,train
+usage_error "-w: empty name in 'Q4_0,,F32'" -w Q4_0,,F32
 usage_error "unexpected argument 'extra'" -r 1 extra
 usage_error "invalid option" -z
 usage_error "option requires an argument" -w
@@ -66,12 +67,13 @@ if [ -z "$pass_mb" ] || [ "$pass_mb" != "$one_mb" ]; then
 fi
 
 "$bench" "${args[@]}" >"$work/run.md"
-grep -q '^machine: 2 threads, .* memory read [0-9.]* GB/s, peak FP32 [0-9.]* GFLOP/s$' \
+grep -Eq '^machine: 2 threads, .* memory read [0-9.]* GB/s, peak FP32 [0-9.]* GFLOP/s \((avx2|avx512) FMA\)$' \
 	"$work/run.md" || fail "no machine line: $(head -n 2 "$work/run.md")"
 [ "$(grep -c '^| decode_gemv | Q4_0 |' "$work/run.md")" -eq 2 ] || fail "markdown rows"
 
 "$bench" "${args[@]}" -p -o json >"$work/run.json"
 grep -q '"threads": 2, "kernels": "portable"' "$work/run.json" || fail "JSON head (-p)"
+grep -Eq '"peak_fma": "(avx2|avx512)"' "$work/run.json" || fail "JSON peak_fma"
 [ "$(grep -c '"op": ' "$work/run.json")" -eq 4 ] || fail "JSON results"
 
-echo "opbench: 10 bad invocations refused, 3 formats consistent"
+echo "opbench: 11 bad invocations refused, 3 formats consistent"
