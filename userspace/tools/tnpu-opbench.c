@@ -618,7 +618,7 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, bool one
 			((float *)x[j].cpu)[i] = (float)((i * 7919 + j) % 2001) / 1000.0f - 1.0f;
 	}
 	for (unsigned int j = 0; j < NUM_OUTPUTS; j++)
-		y[j] = nalloc(4ULL * (one_cmd ? mats[0].n : VOCAB));
+		y[j] = nalloc(4ULL * (one_cmd && j == OUT_Q ? mats[0].n : VOCAB));	/* one_cmd: Q only */
 	scratch = nalloc(TNPU_MATMUL_SCRATCH_SIZE(1, FFN));
 	/*
 	 * All weights in one buffer, in model order at GGUF's default 32-byte
