@@ -581,6 +581,37 @@ static inline float load1(__u32 dtype, const void *w, __u32 i)
 	return tnpu_fw_bf16_to_f32(((const __u16 *)w)[i]);
 }
 
+/*
+ * One activation row (decode) of 2-byte weights: four accumulators, so
+ * that the FMA latency chain does not bound the loop. With one, a core
+ * converts and multiplies 8 weights per FMA latency, about 14 GB/s of F16
+ * weights: less than a core streams from DRAM.
+ */
+static inline float float_f32_row(__u32 dtype, const void *w, const float *x, __u32 k)
+{
+	const unsigned int esize = dtype == TNPU_DT_F32 ? 4 : 2;
+	__m256 acc[4];
+	__u32 i;
+	unsigned int j;
+	float s;
+
+	for (j = 0; j < 4; j++)
+		acc[j] = _mm256_setzero_ps();
+	for (i = 0; i + 32 <= k; i += 32) {
+		stream_prefetch((const __u8 *)w + i * esize, 32 * esize);
+#pragma GCC unroll 4
+		for (j = 0; j < 4; j++)
+			acc[j] = _mm256_fmadd_ps(load8(dtype, w, i + 8 * j),
+						 _mm256_loadu_ps(x + i + 8 * j), acc[j]);
+	}
+	for (; i + 8 <= k; i += 8)
+		acc[0] = _mm256_fmadd_ps(load8(dtype, w, i), _mm256_loadu_ps(x + i), acc[0]);
+	s = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+	for (; i < k; i++)
+		s += load1(dtype, w, i) * x[i];
+	return s;
+}
+
 static inline void float_f32(__u32 dtype, const void *w, const float *x, __u64 xs,
 			     unsigned int nx, __u32 k, float *out)
 {
@@ -590,6 +621,11 @@ static inline void float_f32(__u32 dtype, const void *w, const float *x, __u64 x
 	__u32 i;
 	unsigned int r;
 
+	/* F32 weights stream at 93% with one chain and measured 82% with four. */
+	if (nx == 1 && dtype != TNPU_DT_F32) {
+		out[0] = float_f32_row(dtype, w, x, k);
+		return;
+	}
 #pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
