@@ -387,8 +387,9 @@ __attribute__((target("f16c"))) static uint16_t f16_bits(float f)
 }
 
 /*
- * 1 MiB of plausible @dtype blocks (finite scales, no denormals: the speed
- * must not depend on odd values), made once per type.
+ * Plausible @dtype blocks (finite scales, no denormals: the speed must not
+ * depend on odd values), made once per type; *@size gets their length,
+ * just under 1 MiB.
  */
 __attribute__((target("f16c"))) static const uint8_t *weight_pattern(uint32_t dtype,
 								    size_t *size)
@@ -397,11 +398,11 @@ __attribute__((target("f16c"))) static const uint8_t *weight_pattern(uint32_t dt
 	static uint32_t pat_dtype = ~0u;
 	uint32_t be, bb, seed = 12345;
 
-	*size = sizeof(pat);
+	tnpu_fw_dtype_block(dtype, &be, &bb);
+	*size = sizeof(pat) / bb * bb;	/* whole blocks: copies repeat in step */
 	if (pat_dtype == dtype)
 		return pat;
 	pat_dtype = dtype;
-	tnpu_fw_dtype_block(dtype, &be, &bb);
 	for (size_t i = 0; i < sizeof(pat); i++)
 		pat[i] = (uint8_t)(rand_r(&seed) >> 3);
 	for (size_t off = 0; off + bb <= sizeof(pat); off += bb) {
