@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "drm/tnpu_accel.h"
 #include "drm/tnpu_cmd.h"
@@ -587,6 +589,117 @@ static void test_quantize_q8_kernels(void **state)
 #endif
 }
 
+/*
+ * Kernels read nothing past their rows: in the kernel driver a tensor may
+ * end where the NPU mapping (and the host page) ends, and one load beyond
+ * would fault. Each kernel of each set runs on weight and activation rows
+ * that end right before an inaccessible page, for k with every kind of
+ * tail, and must give the bits it gives with the rows elsewhere.
+ */
+struct guarded {
+	uint8_t *map;
+	size_t len;
+	uint8_t *end;	/* the first inaccessible byte */
+};
+
+static void guarded_init(struct guarded *g, size_t bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	g->len = (bytes + page - 1) / page * page + page;
+	g->map = mmap(NULL, g->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(g->map != MAP_FAILED);
+	g->end = g->map + g->len - page;
+	assert_int_equal(mprotect(g->end, page, PROT_NONE), 0);
+}
+
+/* @n bytes ending at the guard page, filled from @src. */
+static void *guarded_copy(struct guarded *g, const void *src, size_t n)
+{
+	assert_true(n <= (size_t)(g->end - g->map));
+	return memcpy(g->end - n, src, n);
+}
+
+static void guard_case(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32_t k,
+		       unsigned int *seed, struct guarded *gw, struct guarded *gx)
+{
+	enum { NX = 3 };
+	uint64_t wrow = row_bytes(wt, k);
+	uint8_t *w = malloc(2 * wrow);
+	float *x = malloc(NX * k * sizeof(float));
+	struct tnpu_fw_q8 *q = malloc(NX * (k / 32 + 1) * sizeof(*q));
+	int quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+	float a[NX], b[NX];
+
+	assert_non_null(w);
+	assert_non_null(x);
+	assert_non_null(q);
+	ref_random_row(wt, w, k, seed);
+	ref_random_row(wt, w + wrow, k, seed);
+	for (uint32_t i = 0; i < NX * k; i++)
+		x[i] = (float)((int)(rand_r(seed) % 2001) - 1000) / 1000.0f;
+	for (uint32_t nx = 1; nx <= NX; nx += NX - 1) {
+		kern->dot_f32[wt](w, x, k * sizeof(float), nx, k, a);
+		kern->dot_f32[wt](guarded_copy(gw, w, wrow),
+				  guarded_copy(gx, x, nx * k * sizeof(float)), k * sizeof(float),
+				  nx, k, b);
+		assert_memory_equal(a, b, nx * sizeof(float));
+	}
+	if (quantized) {
+		size_t qrow = k / 32 * sizeof(*q);
+
+		for (uint32_t r = 0; r < NX; r++)
+			kern->quantize_q8(x + r * k, (struct tnpu_fw_q8 *)((uint8_t *)q + r * qrow), k);
+		for (uint32_t nx = 1; nx <= NX; nx += NX - 1) {
+			kern->dot_q8[wt](w, q, qrow, nx, k, a);
+			kern->dot_q8[wt](guarded_copy(gw, w, wrow), guarded_copy(gx, q, nx * qrow),
+					 qrow, nx, k, b);
+			assert_memory_equal(a, b, nx * sizeof(float));
+		}
+		if (kern->dot_q8_pair[wt]) {
+			kern->dot_q8_pair[wt](w, wrow, q, k, a);
+			kern->dot_q8_pair[wt](guarded_copy(gw, w, 2 * wrow), wrow,
+					      guarded_copy(gx, q, qrow), k, b);
+			assert_memory_equal(a, b, 2 * sizeof(float));
+		}
+	}
+	free(w);
+	free(x);
+	free(q);
+}
+
+static void test_kernels_stay_in_rows(void **state)
+{
+	static const uint32_t blocks32[] = { 1, 2, 3, 4, 5, 7, 41 };
+	static const uint32_t floats[] = { 1, 7, 8, 13, 31, 33, 203 };
+	struct guarded gw, gx;
+	unsigned int seed = 4242;
+
+	(void)state;
+	guarded_init(&gw, 64 << 10);
+	guarded_init(&gx, 64 << 10);
+	for (int mode = 0; mode < NUM_MODES; mode++) {
+		const struct tnpu_fw_mm_kernels *kern;
+
+		set_mode(mode);
+		kern = tnpu_fw_mm_kernels();
+		for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
+			uint32_t be, bb;
+
+			ref_block(wtypes[t], &be, &bb);
+			for (size_t i = 0; i < 7; i++) {
+				uint32_t k = be == 1 ? floats[i] : be == 32 ? 32 * blocks32[i] :
+					     be * (uint32_t)(i + 1);
+
+				guard_case(kern, wtypes[t], k, &seed, &gw, &gx);
+			}
+		}
+	}
+	set_mode(MODE_DEFAULT);
+	munmap(gw.map, gw.len);
+	munmap(gx.map, gx.len);
+}
+
 /* ---- EMBEDDING ------------------------------------------------------------ */
 
 static void test_embedding(void **state)
@@ -960,6 +1073,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_block_layouts),
 		cmocka_unit_test(test_quantize_q8_kernels),
+		cmocka_unit_test(test_kernels_stay_in_rows),
 		cmocka_unit_test(test_matmul_shapes_avx512),
 		cmocka_unit_test(test_matmul_shapes_avx2),
 		cmocka_unit_test(test_matmul_shapes_portable),
