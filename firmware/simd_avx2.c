@@ -5,7 +5,10 @@
  *
  * Q4_0 and Q8_0 weights get dedicated kernels (float and integer paths):
  * they are the decode hot path and must run at memory bandwidth. Q4_K and
- * Q6_K expand a super-block to F32 with the portable code, then use FMA.
+ * Q6_K have integer kernels against Q8 activations; with F32 activations
+ * they expand a super-block to F32 with the portable code, then use FMA.
+ * Where the CPU has AVX-512 VNNI, decode (one activation row) of Q4_0,
+ * Q8_0 and Q4_K uses the kernels further down.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -17,9 +20,9 @@
 /* Weight streams are prefetched STREAM_L1_AHEAD / STREAM_L2_AHEAD ahead (matmul.h). */
 
 /*
- * The K-quant kernels compute long enough per byte (they stream at about
- * half the read bandwidth) that they keep a closer, L1-only prefetch:
- * neither 3 KiB nor adding L2 requests measured faster for them.
+ * The AVX2 K-quant kernels compute long enough per byte (they stream at
+ * about half the read bandwidth) that they keep a closer, L1-only
+ * prefetch: neither 3 KiB nor adding L2 requests measured faster for them.
  */
 #define KQUANT_L1_AHEAD 2048
 
@@ -556,6 +559,112 @@ static AVX512 void q8_0_q8_avx512_row(const struct tnpu_fw_block_q8_0 *b,
 	}
 }
 
+/*
+ * Q4_K against one Q8 activation row, AVX-512 VNNI in 256-bit vectors, @R
+ * (1 or 2) consecutive rows @stride bytes apart. Per super-block of 256:
+ * GFNI splits each 32 bytes of codes into the low-nibble and high-nibble
+ * sub-blocks, vpdpbusd dots each with its Q8 block, packs + pair-adds
+ * and one lane swap reduce the eight sub-blocks to one register of eight
+ * sums; the 6-bit scales and mins are unpacked for all eight at once. The
+ * activations' codes, scales and sums are loaded once for both rows.
+ */
+static inline AVX512 __m256i q4_k_sub_dots(const __u8 *qs, const __m256i xq[8])
+{
+	const __m256i low = _mm256_set1_epi64x(0x0102040800000000LL);
+	const __m256i high = _mm256_set1_epi64x(0x1020408000000000LL);
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256i d[8], p[4], h0, h1;
+	unsigned int j;
+
+#pragma GCC unroll 4
+	for (j = 0; j < 4; j++) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+
+		d[2 * j] = _mm256_dpbusd_epi32(_mm256_setzero_si256(),
+					       _mm256_gf2p8affine_epi64_epi8(v, low, 0), xq[2 * j]);
+		d[2 * j + 1] = _mm256_dpbusd_epi32(_mm256_setzero_si256(),
+						   _mm256_gf2p8affine_epi64_epi8(v, high, 0),
+						   xq[2 * j + 1]);
+	}
+	/* Lanes at most 4 * 15 * 127, then twice that: int16 packs are exact. */
+#pragma GCC unroll 4
+	for (j = 0; j < 4; j++)
+		p[j] = _mm256_madd_epi16(_mm256_packs_epi32(d[2 * j], d[2 * j + 1]), ones);
+	h0 = _mm256_madd_epi16(_mm256_packs_epi32(p[0], p[1]), ones);
+	h1 = _mm256_madd_epi16(_mm256_packs_epi32(p[2], p[3]), ones);
+	/* Each 128-bit lane holds half of every sub-block's sum. */
+	return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20),
+				_mm256_permute2x128_si256(h0, h1, 0x31));
+}
+
+/* The eight 6-bit scales (bytes 0..7) and mins (8..15) of a Q4_K block. */
+static inline AVX512 __m128i q4_k_scales_mins(const __u8 *scales)
+{
+	const __m128i c_idx = _mm_setr_epi8(8, 9, 10, 11, 8, 9, 10, 11,
+					    -1, -1, -1, -1, -1, -1, -1, -1);
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	__m128i u = _mm_loadu_si128((const __m128i *)scales);	/* 12 + 4 bytes of qs */
+	__m128i lo = _mm_and_si128(u, _mm_set1_epi8(63));	/* sc0..3, mn0..3 */
+	__m128i c = _mm_shuffle_epi8(u, c_idx);
+	__m128i top = _mm_srli_epi16(_mm_and_si128(u, _mm_set1_epi8((char)0xc0)), 2);
+	/* sc4..7 from bytes 8..11's low nibbles, mn4..7 from their high ones. */
+	__m128i hi = _mm_or_si128(_mm_blend_epi32(_mm_and_si128(c, nib),
+						  _mm_and_si128(_mm_srli_epi16(c, 4), nib), 0x2),
+				  top);
+
+	return _mm_unpacklo_epi32(lo, hi);
+}
+
+static inline __attribute__((always_inline)) AVX512 void
+q4_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
+		    const struct tnpu_fw_q8 *x, __u32 nsb, float *out)
+{
+	const __m256i idx_d = _mm256_setr_epi32(0, 10, 20, 30, 40, 50, 60, 70);
+	__m256 acc[2], corr[2];
+	unsigned int r, j;
+	__u32 i;
+
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++) {
+		acc[r] = _mm256_setzero_ps();
+		corr[r] = _mm256_setzero_ps();
+	}
+	for (i = 0; i < nsb; i++, x += 8) {
+		/* d at float 0 and s at float 1 of each 40-byte Q8 block. */
+		__m256 xd = _mm256_i32gather_ps(&x[0].d, idx_d, 4);
+		__m256 xs = _mm256_i32gather_ps(&x[0].s, idx_d, 4);
+		__m256i xq[8];
+
+#pragma GCC unroll 8
+		for (j = 0; j < 8; j++)
+			xq[j] = _mm256_loadu_si256((const __m256i *)x[j].qs);
+#pragma GCC unroll 2
+		for (r = 0; r < R; r++) {
+			const struct tnpu_fw_block_q4_k *b =
+				(const struct tnpu_fw_block_q4_k *)(w + r * stride) + i;
+
+			/*
+			 * By the rows' common progress, as for Q4_0; one
+			 * block's span a call, so the prefetch loop unrolls.
+			 */
+			stream_prefetch(w + (R * i + r) * sizeof(*b), sizeof(*b));
+			__m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(b->d | (__u32)b->dmin << 16)));
+			__m128i scmn = q4_k_scales_mins(b->scales);
+			__m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(scmn));
+			__m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(scmn, 8)));
+			__m256 dsc = _mm256_mul_ps(_mm256_broadcastss_ps(dd), sc);
+			__m256 dmn = _mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dd)), mn);
+
+			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dsc, xd),
+						 _mm256_cvtepi32_ps(q4_k_sub_dots(b->qs, xq)), acc[r]);
+			corr[r] = _mm256_fmadd_ps(dmn, xs, corr[r]);
+		}
+	}
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++)
+		out[r] = hsum(acc[r]) - hsum(corr[r]);
+}
+
 /* ---- float weights -------------------------------------------------------- */
 
 /* Load 8 weights of @dtype as floats. */
@@ -1019,6 +1128,22 @@ dot_q8_q8_0_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx
 		dot_q8_q8_0(w, x, xs, nx, k, out);
 }
 
+static AVX512 void
+dot_q8_q4_k_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
+		   float *out)
+{
+	if (nx == 1)
+		q4_k_q8_avx512_rows(w, 0, 1, x, k / QK_K, out);
+	else
+		dot_q8_q4_k(w, x, xs, nx, k, out);
+}
+
+static AVX512 void dot_q8_pair_q4_k_avx512(const void *w, __u64 w_stride,
+					    const struct tnpu_fw_q8 *x, __u32 k, float out[2])
+{
+	q4_k_q8_avx512_rows(w, w_stride, 2, x, k / QK_K, out);
+}
+
 static AVX512 void dot_q8_pair_q4_0_avx512(const void *w, __u64 w_stride,
 					    const struct tnpu_fw_q8 *x, __u32 k, float out[2])
 {
@@ -1044,7 +1169,7 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 	.quantize_q8 = quantize_q8,
 };
 
-/* The AVX2 set with the AVX-512 VNNI decode kernels for Q4_0 and Q8_0. */
+/* The AVX2 set with the AVX-512 VNNI decode kernels for Q4_0, Q8_0 and Q4_K. */
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 	.dot_f32 = {
 		[TNPU_DT_F32] = dot_f32_f32,
@@ -1058,11 +1183,12 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 	.dot_q8 = {
 		[TNPU_DT_Q4_0] = dot_q8_q4_0_avx512,
 		[TNPU_DT_Q8_0] = dot_q8_q8_0_avx512,
-		[TNPU_DT_Q4_K] = dot_q8_q4_k,
+		[TNPU_DT_Q4_K] = dot_q8_q4_k_avx512,
 		[TNPU_DT_Q6_K] = dot_q8_q6_k,
 	},
 	.dot_q8_pair = {
 		[TNPU_DT_Q4_0] = dot_q8_pair_q4_0_avx512,
+		[TNPU_DT_Q4_K] = dot_q8_pair_q4_k_avx512,
 	},
 	.quantize_q8 = quantize_q8,
 };
