@@ -8,7 +8,7 @@
  * Q6_K have integer kernels against Q8 activations; with F32 activations
  * they expand a super-block to F32 with the portable code, then use FMA.
  * Where the CPU has AVX-512 VNNI, decode (one activation row) of Q4_0,
- * Q8_0 and Q4_K uses the kernels further down.
+ * Q8_0, Q4_K and Q6_K uses the kernels further down.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -665,6 +665,103 @@ q4_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		out[r] = hsum(acc[r]) - hsum(corr[r]);
 }
 
+/*
+ * Q6_K against one Q8 activation row, AVX-512 VNNI in 256-bit vectors, @R
+ * (1 or 2) consecutive rows @stride bytes apart. The unsigned codes 0..63
+ * go into vpdpbusd with an accumulator that starts at -32 times the
+ * activations' lane sums, which applies the -32 offset exactly in int32.
+ * A Q8 block spans two 16-element scales, one per 128-bit lane; packs and
+ * pair-adds turn four blocks into one register whose lower lane holds
+ * their first halves' sums and upper lane their second halves' (each
+ * lane at most 4 * 32 * 127, twice that after the first pair-add: the
+ * int16 packs are exact).
+ */
+static inline AVX512 __m256i q6_k_code(__m256i lo, __m256i hi_bits)
+{
+	/* Bits 0..3 from @lo, 4..5 from @hi_bits (already in place, rest 0). */
+	return _mm256_ternarylogic_epi32(lo, hi_bits, _mm256_set1_epi8(0x0f), 0xe4);
+}
+
+static inline AVX512 __m256i q6_k_quad_sums(const __u8 *ql, const __u8 *qh, const __m256i *init,
+					    const __m256i *xq)
+{
+	const __m256i m30 = _mm256_set1_epi8(0x30), ones = _mm256_set1_epi16(1);
+	__m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+	__m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+	__m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+	__m256i c[4], d[4];
+	unsigned int g;
+
+	c[0] = q6_k_code(l0, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30));
+	c[1] = q6_k_code(l1, _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30));
+	c[2] = q6_k_code(_mm256_srli_epi16(l0, 4), _mm256_and_si256(hb, m30));
+	c[3] = q6_k_code(_mm256_srli_epi16(l1, 4), _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
+#pragma GCC unroll 4
+	for (g = 0; g < 4; g++)
+		d[g] = _mm256_dpbusd_epi32(init[g], c[g], xq[g]);
+	return _mm256_madd_epi16(_mm256_packs_epi32(_mm256_madd_epi16(_mm256_packs_epi32(d[0], d[1]),
+								      ones),
+						    _mm256_madd_epi16(_mm256_packs_epi32(d[2], d[3]),
+								      ones)),
+				 ones);
+}
+
+static inline __attribute__((always_inline)) AVX512 void
+q6_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
+		    const struct tnpu_fw_q8 *x, __u32 nsb, float *out)
+{
+	const __m256i idx_d = _mm256_setr_epi32(0, 10, 20, 30, 40, 50, 60, 70);
+	/* Scales of the sums' lanes: groups' first halves, then second halves. */
+	const __m128i sc_order = _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
+	const __m256i m32 = _mm256_set1_epi8(32);
+	__m256 acc[2];
+	unsigned int r, j;
+	__u32 i;
+
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i < nsb; i++, x += 8) {
+		__m256 xd8 = _mm256_i32gather_ps(&x[0].d, idx_d, 4);
+		__m256 xd[2] = { _mm256_permute2f128_ps(xd8, xd8, 0x00),
+				 _mm256_permute2f128_ps(xd8, xd8, 0x11) };
+		__m256i xq[8], init[8];
+
+#pragma GCC unroll 8
+		for (j = 0; j < 8; j++) {
+			xq[j] = _mm256_loadu_si256((const __m256i *)x[j].qs);
+			init[j] = _mm256_sub_epi32(_mm256_setzero_si256(),
+						   _mm256_dpbusd_epi32(_mm256_setzero_si256(), m32,
+								       xq[j]));
+		}
+#pragma GCC unroll 2
+		for (r = 0; r < R; r++) {
+			const struct tnpu_fw_block_q6_k *b =
+				(const struct tnpu_fw_block_q6_k *)(w + r * stride) + i;
+			__m256 d = _mm256_set1_ps(_mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(b->d))));
+			__m128i sc = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)b->scales),
+						      sc_order);
+			unsigned int h;
+
+			/* By the rows' common progress, one block's span a call. */
+			stream_prefetch(w + (R * i + r) * sizeof(*b), sizeof(*b));
+#pragma GCC unroll 2
+			for (h = 0; h < 2; h++) {
+				__m256 scf = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+						h ? _mm_srli_si128(sc, 8) : sc));
+				__m256i sums = q6_k_quad_sums(b->ql + 64 * h, b->qh + 32 * h,
+							      init + 4 * h, xq + 4 * h);
+
+				acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(d, scf), xd[h]),
+							 _mm256_cvtepi32_ps(sums), acc[r]);
+			}
+		}
+	}
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++)
+		out[r] = hsum(acc[r]);
+}
+
 /* ---- float weights -------------------------------------------------------- */
 
 /* Load 8 weights of @dtype as floats. */
@@ -1144,6 +1241,22 @@ static AVX512 void dot_q8_pair_q4_k_avx512(const void *w, __u64 w_stride,
 	q4_k_q8_avx512_rows(w, w_stride, 2, x, k / QK_K, out);
 }
 
+static AVX512 void
+dot_q8_q6_k_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
+		   float *out)
+{
+	if (nx == 1)
+		q6_k_q8_avx512_rows(w, 0, 1, x, k / QK_K, out);
+	else
+		dot_q8_q6_k(w, x, xs, nx, k, out);
+}
+
+static AVX512 void dot_q8_pair_q6_k_avx512(const void *w, __u64 w_stride,
+					    const struct tnpu_fw_q8 *x, __u32 k, float out[2])
+{
+	q6_k_q8_avx512_rows(w, w_stride, 2, x, k / QK_K, out);
+}
+
 static AVX512 void dot_q8_pair_q4_0_avx512(const void *w, __u64 w_stride,
 					    const struct tnpu_fw_q8 *x, __u32 k, float out[2])
 {
@@ -1169,7 +1282,7 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 	.quantize_q8 = quantize_q8,
 };
 
-/* The AVX2 set with the AVX-512 VNNI decode kernels for Q4_0, Q8_0 and Q4_K. */
+/* The AVX2 set with the AVX-512 VNNI decode kernels of the quantized types. */
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 	.dot_f32 = {
 		[TNPU_DT_F32] = dot_f32_f32,
@@ -1184,11 +1297,12 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 		[TNPU_DT_Q4_0] = dot_q8_q4_0_avx512,
 		[TNPU_DT_Q8_0] = dot_q8_q8_0_avx512,
 		[TNPU_DT_Q4_K] = dot_q8_q4_k_avx512,
-		[TNPU_DT_Q6_K] = dot_q8_q6_k,
+		[TNPU_DT_Q6_K] = dot_q8_q6_k_avx512,
 	},
 	.dot_q8_pair = {
 		[TNPU_DT_Q4_0] = dot_q8_pair_q4_0_avx512,
 		[TNPU_DT_Q4_K] = dot_q8_pair_q4_k_avx512,
+		[TNPU_DT_Q6_K] = dot_q8_pair_q6_k_avx512,
 	},
 	.quantize_q8 = quantize_q8,
 };
