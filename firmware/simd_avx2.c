@@ -1204,17 +1204,35 @@ DOT_Q8_ENTRY(dot_q8_q8_0, q8_0_q8)
 DOT_Q8_ENTRY(dot_q8_q4_k, q4_k_q8)
 DOT_Q8_ENTRY(dot_q8_q6_k, q6_k_q8)
 
-/* AVX-512 for decode, the AVX2 kernel for prefill (activation reuse). */
-static AVX512 void
-dot_q8_q4_0_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
-		   float *out)
-{
-	if (nx == 1)
-		q4_0_q8_avx512_rows(w, 0, 1, x, k / 32, out);
-	else
-		dot_q8_q4_0(w, x, xs, nx, k, out);
+/*
+ * Decode entries of an AVX-512 kernel @rows of one or two weight rows
+ * (blocks of @be weights): a row alone, or a pair. More activation rows
+ * (prefill) go to the AVX2 kernel @avx2, which reuses each weight across
+ * them.
+ */
+#define AVX512_DECODE_ENTRIES(name, rows, be, avx2)				\
+static AVX512 void								\
+dot_q8_##name##_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,	\
+		       __u32 nx, __u32 k, float *out)				\
+{										\
+	if (nx == 1)								\
+		rows(w, 0, 1, x, k / (be), out);				\
+	else									\
+		avx2(w, x, xs, nx, k, out);					\
+}										\
+										\
+static AVX512 void								\
+dot_q8_pair_##name##_avx512(const void *w, __u64 w_stride,			\
+			    const struct tnpu_fw_q8 *x, __u32 k, float out[2])	\
+{										\
+	rows(w, w_stride, 2, x, k / (be), out);					\
 }
 
+AVX512_DECODE_ENTRIES(q4_0, q4_0_q8_avx512_rows, 32, dot_q8_q4_0)
+AVX512_DECODE_ENTRIES(q4_k, q4_k_q8_avx512_rows, QK_K, dot_q8_q4_k)
+AVX512_DECODE_ENTRIES(q6_k, q6_k_q8_avx512_rows, QK_K, dot_q8_q6_k)
+
+/* Q8_0 has no pair kernel: an AVX2 one, sharing activation loads, measured 4% slower. */
 static AVX512 void
 dot_q8_q8_0_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
 		   float *out)
@@ -1223,44 +1241,6 @@ dot_q8_q8_0_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx
 		q8_0_q8_avx512_row(w, x, k / 32, out);
 	else
 		dot_q8_q8_0(w, x, xs, nx, k, out);
-}
-
-static AVX512 void
-dot_q8_q4_k_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
-		   float *out)
-{
-	if (nx == 1)
-		q4_k_q8_avx512_rows(w, 0, 1, x, k / QK_K, out);
-	else
-		dot_q8_q4_k(w, x, xs, nx, k, out);
-}
-
-static AVX512 void dot_q8_pair_q4_k_avx512(const void *w, __u64 w_stride,
-					    const struct tnpu_fw_q8 *x, __u32 k, float out[2])
-{
-	q4_k_q8_avx512_rows(w, w_stride, 2, x, k / QK_K, out);
-}
-
-static AVX512 void
-dot_q8_q6_k_avx512(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
-		   float *out)
-{
-	if (nx == 1)
-		q6_k_q8_avx512_rows(w, 0, 1, x, k / QK_K, out);
-	else
-		dot_q8_q6_k(w, x, xs, nx, k, out);
-}
-
-static AVX512 void dot_q8_pair_q6_k_avx512(const void *w, __u64 w_stride,
-					    const struct tnpu_fw_q8 *x, __u32 k, float out[2])
-{
-	q6_k_q8_avx512_rows(w, w_stride, 2, x, k / QK_K, out);
-}
-
-static AVX512 void dot_q8_pair_q4_0_avx512(const void *w, __u64 w_stride,
-					    const struct tnpu_fw_q8 *x, __u32 k, float out[2])
-{
-	q4_0_q8_avx512_rows(w, w_stride, 2, x, k / 32, out);
 }
 
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
