@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * The inference runtime end to end on the in-process NPU: random llama and
- * qwen2 models (F32, F16, Q8_0, Q4_0 weights) written as GGUF, generated
+ * qwen2 models (F32, F16, Q8_0, Q4_0, Q4_K, Q6_K weights) written as GGUF, generated
  * from, and every step's logits compared with the plain float forward pass
  * of tests/ref/ref_llama.c; sampling against the reference sampler; and,
  * when ../shared/models/stories260K.gguf exists, the exact greedy ids and
@@ -43,6 +43,8 @@ static uint32_t ggml_of(uint32_t dtype)
 	case TNPU_DT_F16: return GGML_TYPE_F16;
 	case TNPU_DT_Q4_0: return GGML_TYPE_Q4_0;
 	case TNPU_DT_Q8_0: return GGML_TYPE_Q8_0;
+	case TNPU_DT_Q4_K: return GGML_TYPE_Q4_K;
+	case TNPU_DT_Q6_K: return GGML_TYPE_Q6_K;
 	default: return GGML_TYPE_F32;
 	}
 }
@@ -128,8 +130,11 @@ static void add_vocab(struct gguf_writer *gw, int n)
 	free(score);
 }
 
-/* Writes a random model of @arch to tmp_path and fills @m with its float weights. */
-/* @head_dim 16 or 32 (with dim 4 heads of it). */
+/*
+ * Writes a random model of @arch to tmp_path and fills @m with its float
+ * weights. @head_dim 16, 32 or 64 (with dim 4 heads of it); K-quant
+ * weights need 64 and get a 256-wide FFN (rows of whole super-blocks).
+ */
 static void make_model(struct rand_model *m, const char *arch, uint32_t wtype, int head_dim,
 		       unsigned int seed)
 {
@@ -142,7 +147,7 @@ static void make_model(struct rand_model *m, const char *arch, uint32_t wtype, i
 	memset(m, 0, sizeof(*m));
 	*c = (struct ref_llama_config){
 		.dim = 4 * head_dim, .n_layer = 2, .n_head = 4, .n_head_kv = 2, .head_dim = head_dim,
-		.ffn = 96,
+		.ffn = wtype == TNPU_DT_Q4_K || wtype == TNPU_DT_Q6_K ? 256 : 96,
 		.n_vocab = 83, .n_ctx = 48, .rope_dims = qwen2 ? 16 : 8, .norm_eps = 1e-5f,
 		.rope_base = qwen2 ? 1000000.0f : 10000.0f, .rope_neox = qwen2, .kv_f16 = 1,
 	};
@@ -275,7 +280,9 @@ static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, 
 	struct tnpu_llm_stats st;
 	int ret;
 
-	make_model(&m, arch, wtype, kv_q8 ? 32 : 16, 1000 + wtype);
+	make_model(&m, arch, wtype,
+		   wtype == TNPU_DT_Q4_K || wtype == TNPU_DT_Q6_K ? 64 : kv_q8 ? 32 : 16,
+		   1000 + wtype);
 	m.c.q8_act = q8_act;
 	m.c.kv_q8 = kv_q8;
 	m.c.kv_f16 = !kv_q8;
@@ -298,7 +305,8 @@ static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, 
 	assert_int_equal(st.n_generated, n_gen);
 	printf("  %s %s%s%s batch %u temp %.1f: %d steps, worst logit error %.2e\n", arch,
 	       wtype == TNPU_DT_F32 ? "F32" : wtype == TNPU_DT_F16 ? "F16" :
-	       wtype == TNPU_DT_Q8_0 ? "Q8_0" : "Q4_0", q8_act ? " (8-bit activations)" : "",
+	       wtype == TNPU_DT_Q8_0 ? "Q8_0" : wtype == TNPU_DT_Q4_K ? "Q4_K" :
+	       wtype == TNPU_DT_Q6_K ? "Q6_K" : "Q4_0", q8_act ? " (8-bit activations)" : "",
 	       kv_q8 ? " (Q8_0 KV cache)" : "",
 	       max_batch, samp->temperature, f.steps,
 	       f.worst);
@@ -325,6 +333,9 @@ static void test_llama_random(void **state)
 	run_random("llama", TNPU_DT_F16, 1, 0, &greedy);	/* one token per prefill chunk */
 	run_random("llama", TNPU_DT_Q4_0, 0, 1, &greedy);
 	run_random("llama", TNPU_DT_Q8_0, 3, 1, &greedy);
+	/* K-quant weights, as in Q4_K_M files: decode on their own kernels. */
+	run_random("llama", TNPU_DT_Q4_K, 0, 1, &greedy);
+	run_random("llama", TNPU_DT_Q6_K, 4, 1, &greedy);
 }
 
 static void test_qwen2_random(void **state)
