@@ -4,7 +4,8 @@
 # process and through tnpu.ko in the VM, and the greedy token ids must be
 # exactly those in ../shared/models/README.md (skipped when the model is
 # absent). A generated qwen2 model (tnpu-gguf-gen: Q4_0 weights, GPT-2
-# tokenizer) must give the same greedy ids through tnpu.ko as in process.
+# tokenizer) must give the same greedy ids through tnpu.ko as in process;
+# generated Q4_K and Q6_K models generate in process.
 # (Not sampled ids: tnpu.ko's build of the firmware (gnu11, kernel FPU
 # flags) may contract multiply-adds differently, and a random model's
 # near-uniform probabilities turn last-bit differences into other draws.)
@@ -30,6 +31,24 @@ qwen_args=(-m "$qwen" -p "The NPU says" -n 24 --ids)
 qwen_ids=$(sed -n 's/^generated ids: //p' "$work/qwen-inproc.log")
 [ -n "$qwen_ids" ] || { echo "generate: qwen2 in-process printed no ids" >&2; exit 1; }
 echo "generate: qwen2 Q4_0 in-process: $qwen_ids"
+
+# K-quant models from the generator (the two types of Q4_K_M files) load
+# and generate in process; their numerics are checked against the float
+# reference in tests/unit/test_generate.c.
+for t in q4_k q6_k; do
+	kq=$work/llama-$t.gguf
+	"$O/bin/tnpu-gguf-gen" -o "$kq" --type "$t" --layers 2 --dim 256 --heads 4 --kv-heads 2 \
+		--ffn 512 --vocab 300 --seed 9 >/dev/null
+	"$run" -m "$kq" -p "The NPU says" -n 8 --ids --backend inproc >"$work/$t.log"
+	ids=$(sed -n 's/^generated ids: //p' "$work/$t.log")
+	[ "$(wc -w <<<"$ids")" -eq 8 ] || { echo "generate: $t model gave '$ids'" >&2; exit 1; }
+	echo "generate: llama ${t^^} in-process: $ids"
+done
+if "$O/bin/tnpu-gguf-gen" -o "$work/bad.gguf" --type q5_k 2>"$work/bad.err" ||
+	! grep -q "not 'q5_k'" "$work/bad.err"; then
+	echo "generate: tnpu-gguf-gen accepted --type q5_k or said: $(cat "$work/bad.err")" >&2
+	exit 1
+fi
 
 if [ ! -f "$model" ]; then
 	echo "generate: stories260K skipped ($model absent)"

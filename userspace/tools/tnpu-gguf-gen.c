@@ -34,7 +34,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tnpu-gguf-gen -o OUT.gguf [--preset tiny|small|1.1b|1.5b] [--arch llama|qwen2]\n"
 		"                     [--layers N] [--dim N] [--heads N] [--kv-heads N] [--ffn N]\n"
-		"                     [--vocab N] [--ctx N] [--type f32|f16|q8_0|q4_0] [--seed N]\n"
+		"                     [--vocab N] [--ctx N] [--type f32|f16|q8_0|q4_0|q4_k|q6_k] [--seed N]\n"
 		"                     [--tokenizer llama|gpt2]\n"
 		"Writes a model of the given shape (default preset tiny, Q4_0 matrices) with\n"
 		"random weights and a vocabulary of --vocab tokens (>= 263): SentencePiece with\n"
@@ -81,16 +81,30 @@ static void random_rows(enum ggml_type type, uint8_t *dst, uint64_t k, uint64_t 
 			h = small_f16(r);
 			memcpy(p, &h, 2);
 			break;
-		default:
-			/* Q4_0 / Q8_0: a positive F16 scale in [2^-12, 2^-8), random quants. */
-			h = (uint16_t)((3 + (r >> 21) % 4) << 10 | (r & 1023));
-			memcpy(p, &h, 2);
-			for (uint32_t i = 2; i < bb; i += 8) {
+		default: {
+			/*
+			 * Random quants (and Q4_K's 6-bit scales and mins, Q6_K's
+			 * int8 scales) with a positive F16 scale d in
+			 * [2^-12, 2^-8): Q4_0 / Q8_0 / Q4_K start with it
+			 * (Q4_K: then dmin), Q6_K ends with it.
+			 */
+			uint32_t first = type == GGML_TYPE_Q6_K ? 0 : type == GGML_TYPE_Q4_K ? 4 : 2;
+			uint32_t last = type == GGML_TYPE_Q6_K ? bb - 2 : bb;
+
+			for (uint32_t i = first; i < last; i += 8) {
 				uint64_t q = rng_next(rng);
 
-				memcpy(p + i, &q, bb - i < 8 ? bb - i : 8);
+				memcpy(p + i, &q, last - i < 8 ? last - i : 8);
+			}
+			h = (uint16_t)((3 + (r >> 21) % 4) << 10 | (r & 1023));
+			memcpy(p + (type == GGML_TYPE_Q6_K ? bb - 2 : 0), &h, 2);
+			if (type == GGML_TYPE_Q4_K) {
+				/* dmin = 8 d: the mins, like the codes' mean, centre the weights. */
+				h += 3 << 10;
+				memcpy(p + 2, &h, 2);
 			}
 			break;
+		}
 		}
 	}
 }
@@ -388,8 +402,13 @@ int main(int argc, char **argv)
 				type = GGML_TYPE_Q8_0;
 			else if (!strcmp(optarg, "q4_0"))
 				type = GGML_TYPE_Q4_0;
+			else if (!strcmp(optarg, "q4_k"))
+				type = GGML_TYPE_Q4_K;
+			else if (!strcmp(optarg, "q6_k"))
+				type = GGML_TYPE_Q6_K;
 			else {
-				fprintf(stderr, "tnpu-gguf-gen: --type is f32, f16, q8_0 or q4_0\n");
+				fprintf(stderr, "tnpu-gguf-gen: --type is f32, f16, q8_0, q4_0, q4_k or q6_k, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			break;
