@@ -43,7 +43,9 @@ struct tnpu_fw_block_q6_k {
 /*
  * Activations quantized per 32 for the integer path: scale kept in F32, and
  * @s = d * sum(qs), which lets offset formats (Q4_0's "q - 8") multiply
- * their unsigned codes directly and correct once per block.
+ * their unsigned codes directly and correct once per block. @qs stay in
+ * -127..127, never -128: the kernels rely on it (the sign trick negates
+ * them, and Q6_K's int16 sums have room for 127 only).
  */
 struct tnpu_fw_q8 {
 	float d;

@@ -7,8 +7,9 @@
  * they are the decode hot path and must run at memory bandwidth. Q4_K and
  * Q6_K have integer kernels against Q8 activations; with F32 activations
  * they expand a super-block to F32 with the portable code, then use FMA.
- * Where the CPU has AVX-512 VNNI, decode (one activation row) of Q4_0,
- * Q8_0, Q4_K and Q6_K uses the kernels further down.
+ * Where the CPU has AVX-512 (with VNNI, VBMI and GFNI), decode (one
+ * activation row) of Q4_0, Q8_0, Q4_K and Q6_K uses the kernels further
+ * down.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -568,6 +569,17 @@ static AVX512 void q8_0_q8_avx512_row(const struct tnpu_fw_block_q8_0 *b,
  * sums; the 6-bit scales and mins are unpacked for all eight at once. The
  * activations' codes, scales and sums are loaded once for both rows.
  */
+/*
+ * d (@field 0) or s (@field 1) of eight Q8 blocks, by scalar loads: no
+ * gather, which CPUs with the Gather Data Sampling fix run in microcode.
+ */
+static inline AVX512 __m256 q8_scales8(const struct tnpu_fw_q8 *q, unsigned int field)
+{
+	const float *f = &q[0].d + field;
+
+	return _mm256_setr_ps(f[0], f[10], f[20], f[30], f[40], f[50], f[60], f[70]);
+}
+
 static inline AVX512 __m256i q4_k_sub_dots(const __u8 *qs, const __m256i xq[8])
 {
 	const __m256i low = _mm256_set1_epi64x(0x0102040800000000LL);
@@ -619,7 +631,6 @@ static inline __attribute__((always_inline)) AVX512 void
 q4_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		    const struct tnpu_fw_q8 *x, __u32 nsb, float *out)
 {
-	const __m256i idx_d = _mm256_setr_epi32(0, 10, 20, 30, 40, 50, 60, 70);
 	__m256 acc[2], corr[2];
 	unsigned int r, j;
 	__u32 i;
@@ -630,9 +641,7 @@ q4_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		corr[r] = _mm256_setzero_ps();
 	}
 	for (i = 0; i < nsb; i++, x += 8) {
-		/* d at float 0 and s at float 1 of each 40-byte Q8 block. */
-		__m256 xd = _mm256_i32gather_ps(&x[0].d, idx_d, 4);
-		__m256 xs = _mm256_i32gather_ps(&x[0].s, idx_d, 4);
+		__m256 xd = q8_scales8(x, 0), xs = q8_scales8(x, 1);
 		__m256i xq[8];
 
 #pragma GCC unroll 8
@@ -710,7 +719,6 @@ static inline __attribute__((always_inline)) AVX512 void
 q6_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		    const struct tnpu_fw_q8 *x, __u32 nsb, float *out)
 {
-	const __m256i idx_d = _mm256_setr_epi32(0, 10, 20, 30, 40, 50, 60, 70);
 	/* Scales of the sums' lanes: groups' first halves, then second halves. */
 	const __m128i sc_order = _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
 	const __m256i m32 = _mm256_set1_epi8(32);
@@ -722,7 +730,7 @@ q6_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 	for (r = 0; r < R; r++)
 		acc[r] = _mm256_setzero_ps();
 	for (i = 0; i < nsb; i++, x += 8) {
-		__m256 xd8 = _mm256_i32gather_ps(&x[0].d, idx_d, 4);
+		__m256 xd8 = q8_scales8(x, 0);
 		__m256 xd[2] = { _mm256_permute2f128_ps(xd8, xd8, 0x00),
 				 _mm256_permute2f128_ps(xd8, xd8, 0x11) };
 		__m256i xq[8], init[8];

@@ -568,6 +568,8 @@ static void test_quantize_q8_kernels(void **state)
 			x[i] = 127.0f / 16.0f;
 		if (i / 32 == 5)
 			x[i] = 0.0f;		/* an all-zero block */
+		if (i / 32 == 6)
+			x[i] = i % 2 ? -1000.0f : 1.0f;	/* the block's max is negative */
 		xd[i] = x[i];
 	}
 	tnpu_fw_quantize_q8(x, a, K);
@@ -577,8 +579,10 @@ static void test_quantize_q8_kernels(void **state)
 	for (int i = 0; i < K / 32; i++) {
 		int sum = 0;
 
-		for (int j = 0; j < 32; j++)
+		for (int j = 0; j < 32; j++) {
+			assert_true(a[i].qs[j] >= -127);	/* the kernels rely on it (quant.h) */
 			sum += a[i].qs[j];
+		}
 		assert_true(a[i].s == a[i].d * (float)sum);
 	}
 #if defined(__x86_64__)
