@@ -407,22 +407,34 @@ static inline AVX512 __m256i q4_0_codes_gfni(const __u8 *qs)
 }
 
 /*
+ * Four vpdpbusd results @d (int32 lanes, each and each pair of them within
+ * int16) reduced through int16 packs and pair-adds, twice: in each 128-bit
+ * lane, lane j holds the sum of d[j]'s four lanes there.
+ */
+static inline AVX512 __m256i sum4_lanes(const __m256i d[4])
+{
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256i u = _mm256_madd_epi16(_mm256_packs_epi32(d[0], d[1]), ones);
+	__m256i v = _mm256_madd_epi16(_mm256_packs_epi32(d[2], d[3]), ones);
+
+	return _mm256_madd_epi16(_mm256_packs_epi32(u, v), ones);
+}
+
+/*
  * Four blocks' dot products with the activations' codes @xq: int32 lanes
- * (at most 4 * 15 * 128) summed in pairs, twice, through int16 packs, so
- * that lanes j and j + 4 hold the two halves of block j's dot product.
+ * (at most 4 * 15 * 128) reduced so that lanes j and j + 4 hold the two
+ * halves of block j's dot product.
  */
 static inline AVX512 __m256i q4_0_quad_dots(const struct tnpu_fw_block_q4_0 *b,
 					    const __m256i xq[4])
 {
-	const __m256i ones = _mm256_set1_epi16(1);
-	__m256i d0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_codes_gfni(b[0].qs), xq[0]);
-	__m256i d1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_codes_gfni(b[1].qs), xq[1]);
-	__m256i d2 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_codes_gfni(b[2].qs), xq[2]);
-	__m256i d3 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_codes_gfni(b[3].qs), xq[3]);
-	__m256i u = _mm256_madd_epi16(_mm256_packs_epi32(d0, d1), ones);
-	__m256i v = _mm256_madd_epi16(_mm256_packs_epi32(d2, d3), ones);
+	__m256i d[4];
+	unsigned int j;
 
-	return _mm256_madd_epi16(_mm256_packs_epi32(u, v), ones);
+#pragma GCC unroll 4
+	for (j = 0; j < 4; j++)
+		d[j] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_codes_gfni(b[j].qs), xq[j]);
+	return sum4_lanes(d);
 }
 
 /* The F16 scales of four blocks (bytes 0, 18, 36, 54) as floats. */
@@ -584,8 +596,7 @@ static inline AVX512 __m256i q4_k_sub_dots(const __u8 *qs, const __m256i xq[8])
 {
 	const __m256i low = _mm256_set1_epi64x(0x0102040800000000LL);
 	const __m256i high = _mm256_set1_epi64x(0x1020408000000000LL);
-	const __m256i ones = _mm256_set1_epi16(1);
-	__m256i d[8], p[4], h0, h1;
+	__m256i d[8], h0, h1;
 	unsigned int j;
 
 #pragma GCC unroll 4
@@ -599,11 +610,8 @@ static inline AVX512 __m256i q4_k_sub_dots(const __u8 *qs, const __m256i xq[8])
 						   xq[2 * j + 1]);
 	}
 	/* Lanes at most 4 * 15 * 127, then twice that: int16 packs are exact. */
-#pragma GCC unroll 4
-	for (j = 0; j < 4; j++)
-		p[j] = _mm256_madd_epi16(_mm256_packs_epi32(d[2 * j], d[2 * j + 1]), ones);
-	h0 = _mm256_madd_epi16(_mm256_packs_epi32(p[0], p[1]), ones);
-	h1 = _mm256_madd_epi16(_mm256_packs_epi32(p[2], p[3]), ones);
+	h0 = sum4_lanes(d);
+	h1 = sum4_lanes(d + 4);
 	/* Each 128-bit lane holds half of every sub-block's sum. */
 	return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20),
 				_mm256_permute2x128_si256(h0, h1, 0x31));
@@ -657,15 +665,19 @@ q4_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 			 * block's span a call, so the prefetch loop unrolls.
 			 */
 			stream_prefetch(w + (R * i + r) * sizeof(*b), sizeof(*b));
-			__m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(b->d | (__u32)b->dmin << 16)));
+			__u32 d_dmin = b->d | (__u32)b->dmin << 16;
+			__m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)d_dmin));
 			__m128i scmn = q4_k_scales_mins(b->scales);
 			__m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(scmn));
-			__m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(scmn, 8)));
+			__m256 mn = _mm256_cvtepi32_ps(
+				_mm256_cvtepu8_epi32(_mm_srli_si128(scmn, 8)));
 			__m256 dsc = _mm256_mul_ps(_mm256_broadcastss_ps(dd), sc);
 			__m256 dmn = _mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dd)), mn);
 
-			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dsc, xd),
-						 _mm256_cvtepi32_ps(q4_k_sub_dots(b->qs, xq)), acc[r]);
+			__m256i sums = q4_k_sub_dots(b->qs, xq);
+
+			acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dsc, xd), _mm256_cvtepi32_ps(sums),
+						 acc[r]);
 			corr[r] = _mm256_fmadd_ps(dmn, xs, corr[r]);
 		}
 	}
@@ -691,10 +703,10 @@ static inline AVX512 __m256i q6_k_code(__m256i lo, __m256i hi_bits)
 	return _mm256_ternarylogic_epi32(lo, hi_bits, _mm256_set1_epi8(0x0f), 0xe4);
 }
 
-static inline AVX512 __m256i q6_k_quad_sums(const __u8 *ql, const __u8 *qh, const __m256i *init,
-					    const __m256i *xq)
+static inline AVX512 __m256i q6_k_quad_sums(const __u8 *ql, const __u8 *qh,
+					    const __m256i *init, const __m256i *xq)
 {
-	const __m256i m30 = _mm256_set1_epi8(0x30), ones = _mm256_set1_epi16(1);
+	const __m256i m30 = _mm256_set1_epi8(0x30);
 	__m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
 	__m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
 	__m256i hb = _mm256_loadu_si256((const __m256i *)qh);
@@ -704,15 +716,12 @@ static inline AVX512 __m256i q6_k_quad_sums(const __u8 *ql, const __u8 *qh, cons
 	c[0] = q6_k_code(l0, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30));
 	c[1] = q6_k_code(l1, _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30));
 	c[2] = q6_k_code(_mm256_srli_epi16(l0, 4), _mm256_and_si256(hb, m30));
-	c[3] = q6_k_code(_mm256_srli_epi16(l1, 4), _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
+	c[3] = q6_k_code(_mm256_srli_epi16(l1, 4),
+			 _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
 #pragma GCC unroll 4
 	for (g = 0; g < 4; g++)
 		d[g] = _mm256_dpbusd_epi32(init[g], c[g], xq[g]);
-	return _mm256_madd_epi16(_mm256_packs_epi32(_mm256_madd_epi16(_mm256_packs_epi32(d[0], d[1]),
-								      ones),
-						    _mm256_madd_epi16(_mm256_packs_epi32(d[2], d[3]),
-								      ones)),
-				 ones);
+	return sum4_lanes(d);
 }
 
 static inline __attribute__((always_inline)) AVX512 void
@@ -720,7 +729,8 @@ q6_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		    const struct tnpu_fw_q8 *x, __u32 nsb, float *out)
 {
 	/* Scales of the sums' lanes: groups' first halves, then second halves. */
-	const __m128i sc_order = _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
+	const __m128i sc_order = _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7,
+					       8, 10, 12, 14, 9, 11, 13, 15);
 	const __m256i m32 = _mm256_set1_epi8(32);
 	__m256 acc[2];
 	unsigned int r, j;
@@ -746,7 +756,7 @@ q6_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		for (r = 0; r < R; r++) {
 			const struct tnpu_fw_block_q6_k *b =
 				(const struct tnpu_fw_block_q6_k *)(w + r * stride) + i;
-			__m256 d = _mm256_set1_ps(_mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(b->d))));
+			__m256 d = _mm256_set1_ps(f16(b->d));
 			__m128i sc = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)b->scales),
 						      sc_order);
 			unsigned int h;
@@ -755,13 +765,14 @@ q6_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 			stream_prefetch(w + (R * i + r) * sizeof(*b), sizeof(*b));
 #pragma GCC unroll 2
 			for (h = 0; h < 2; h++) {
-				__m256 scf = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
-						h ? _mm_srli_si128(sc, 8) : sc));
+				__m128i sch = h ? _mm_srli_si128(sc, 8) : sc;
+				__m256 scf = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sch));
 				__m256i sums = q6_k_quad_sums(b->ql + 64 * h, b->qh + 32 * h,
 							      init + 4 * h, xq + 4 * h);
 
-				acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(d, scf), xd[h]),
-							 _mm256_cvtepi32_ps(sums), acc[r]);
+				__m256 sc_x = _mm256_mul_ps(_mm256_mul_ps(d, scf), xd[h]);
+
+				acc[r] = _mm256_fmadd_ps(sc_x, _mm256_cvtepi32_ps(sums), acc[r]);
 			}
 		}
 	}
