@@ -40,6 +40,7 @@
 #include "drm/tnpu_accel.h"
 #include "drm/tnpu_cmd.h"
 #include "fw_internal.h"
+#include "matmul.h"
 #include "../lib/inproc.h"
 
 /* TinyLlama-1.1B. */
@@ -208,16 +209,18 @@ __attribute__((target("avx2"))) static void *bw_read(void *arg)
 
 	t0 = now_s();
 	/*
-	 * Prefetched as the matmul kernels stream weights (3 KiB ahead into
-	 * L1, 6 KiB into L2): measured at least as fast as L1 prefetch alone,
-	 * so the limit is not one the kernels could beat by prefetching
-	 * differently.
+	 * Prefetched as the matmul kernels stream weights (STREAM_L1_AHEAD
+	 * into L1, STREAM_L2_AHEAD into L2): measured at least as fast as L1
+	 * prefetch alone, so the limit is not one the kernels could beat by
+	 * prefetching differently.
 	 */
 	for (size_t i = 0; i + 4 <= n; i += 4) {
-		_mm_prefetch((const char *)(p + i) + 3072, _MM_HINT_T0);
-		_mm_prefetch((const char *)(p + i) + 3072 + 64, _MM_HINT_T0);
-		_mm_prefetch((const char *)(p + i) + 6144, _MM_HINT_T1);
-		_mm_prefetch((const char *)(p + i) + 6144 + 64, _MM_HINT_T1);
+		const char *line = (const char *)(p + i);
+
+		_mm_prefetch(line + STREAM_L1_AHEAD, _MM_HINT_T0);
+		_mm_prefetch(line + STREAM_L1_AHEAD + 64, _MM_HINT_T0);
+		_mm_prefetch(line + STREAM_L2_AHEAD, _MM_HINT_T1);
+		_mm_prefetch(line + STREAM_L2_AHEAD + 64, _MM_HINT_T1);
 		a0 = _mm256_add_epi64(a0, _mm256_load_si256(p + i));
 		a1 = _mm256_add_epi64(a1, _mm256_load_si256(p + i + 1));
 		a2 = _mm256_add_epi64(a2, _mm256_load_si256(p + i + 2));
