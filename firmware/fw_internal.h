@@ -71,6 +71,9 @@ int tnpu_fw_peek_command(struct tnpu_fw_exec *ex, __u64 offset, __u16 opcode, vo
  */
 int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void **host);
 
+/* tnpu_fw_mem() for a range the command may do without: a failure is not recorded. */
+int tnpu_fw_mem_probe(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void **host);
+
 /* Record a failure of the current command; returns @err. */
 int tnpu_fw_fail(struct tnpu_fw_exec *ex, int err, __u64 fault_addr);
 

@@ -165,6 +165,26 @@ static int core_checkpoint(struct tnpu_fw_exec *ex)
 	return 0;
 }
 
+/* Outputs [n0, n1) of decode (one activation row, @m) through its decode layout. */
+static void matmul_dec(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_fn dot_dec,
+		       __u32 n0, __u32 n1, __u32 m)
+{
+	const void *x = (const __u8 *)mm->x + m * mm->x_stride;
+	__u8 *y = (__u8 *)mm->y + (__u64)m * mm->y_stride;
+	unsigned int rows, r;
+	float out[2];
+	__u32 n;
+
+	for (n = n0; n < n1; n += rows) {
+		rows = n1 - n >= 2 ? 2 : 1;
+		dot_dec((const __u8 *)mm->w + (__u64)n * mm->w_stride, mm->w_stride, rows, x,
+			mm->x_dec, mm->k, out);
+		for (r = 0; r < rows; r++)
+			store_out(mm->y_dtype, y, n + r,
+				  out[r] + (mm->bias ? mm->bias[n + r] : 0.0f));
+	}
+}
+
 /* Outputs [n0, n1) of activation rows [m0, m1). */
 static void matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_kernels *kern,
 			__u32 n0, __u32 n1, __u32 m0, __u32 m1)
@@ -173,6 +193,11 @@ static void matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_ker
 	tnpu_fw_dot_q8_fn dot_q8 = kern->dot_q8[mm->w_dtype];
 	tnpu_fw_dot_q8_pair_fn dot_pair = kern->dot_q8_pair[mm->w_dtype];
 	__u32 n, m, r;
+
+	if (mm->x_dec && kern->dot_dec[mm->w_dtype] && m1 - m0 == 1) {
+		matmul_dec(mm, kern->dot_dec[mm->w_dtype], n0, n1, m0);
+		return;
+	}
 
 	/* Decode: two weight rows a call share the activations' loads. */
 	if (dot_pair && mm->x_q8 && m1 - m0 == 1) {
@@ -381,6 +406,7 @@ struct prep_task {
 	__u8 *dst;
 	__u64 dst_stride;
 	int q8;
+	void *dec;	/* the one row's decode layout to write, or NULL */
 	int aborted;
 };
 
@@ -415,6 +441,8 @@ static void prep_core(void *arg, unsigned int i, unsigned int cores)
 			tnpu_fw_dequant_row(t->xt->dtype, src + (__u64)k0 * esize, buf, n);
 			kern->quantize_q8(buf, (struct tnpu_fw_q8 *)dst + k0 / 32, n);
 		}
+		if (t->dec)
+			kern->prep_dec((const struct tnpu_fw_q8 *)dst, k, t->dec);
 		plat->fpu_end(plat->priv);
 		if (core_checkpoint(t->ex)) {
 			__atomic_store_n(&t->aborted, 1, __ATOMIC_RELAXED);
@@ -446,8 +474,36 @@ struct mm_cmd {
 	const void *x;	/* the activations as given (mm.x may become the scratch) */
 	void *scratch;
 	__u64 need;	/* scratch bytes the activations take, 0 for none */
+	void *dec;	/* where in the scratch the decode layout goes, or NULL */
 	int q8;
 };
+
+/* NPU ranges [a, a + an) and [b, b + bn) share a byte. */
+static int npu_overlap(__u64 a, __u64 an, __u64 b, __u64 bn)
+{
+	return an && bn && a < b + bn && b < a + an;
+}
+
+/*
+ * Scratch bytes for the Q8 activations (@need of them) and, for decode with
+ * a kernel that has one, the row's decode layout behind them. The layout is
+ * an optimisation: without the room for it, or with the activations or
+ * output lying in that room, decode runs from the Q8 row alone.
+ */
+static __u64 dec_need(const struct tnpu_cmd_matmul *c, __u64 need)
+{
+	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
+	__u64 more;
+
+	if (c->x.ne[1] != 1 || !kern->dot_dec[c->w.dtype])
+		return need;
+	more = need + TNPU_FW_DEC_ALIGN + kern->dec_bytes(c->x.ne[0]);
+	if (c->scratch_size < more ||
+	    npu_overlap(c->scratch, more, c->x.addr, tnpu_fw_tensor_extent(&c->x)) ||
+	    npu_overlap(c->scratch, more, c->y.addr, tnpu_fw_tensor_extent(&c->y)))
+		return need;
+	return more;
+}
 
 /* Every check of a MATMUL command; reads and writes no tensor data. */
 static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c,
@@ -456,7 +512,7 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 	void *x, *w, *y, *bias = NULL, *scratch = NULL;
 	__u32 k = c->x.ne[0], m = c->x.ne[1], n = c->w.ne[1];
 	int q8, ret;
-	__u64 need = 0;
+	__u64 need = 0, q8_need = 0;
 
 	if (c->pad)
 		return bad(ex);
@@ -481,8 +537,9 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 
 	q8 = (c->hdr.flags & TNPU_MATMUL_F_Q8_ACT) && (QUANT_TYPES & DT(c->w.dtype));
 	if (q8)
-		need = (__u64)m * (k / 32) * sizeof(struct tnpu_fw_q8);
-	else if (c->x.dtype != TNPU_DT_F32)
+		q8_need = (__u64)m * (k / 32) * sizeof(struct tnpu_fw_q8);
+	need = q8_need;
+	if (!q8 && c->x.dtype != TNPU_DT_F32)
 		need = (__u64)m * k * sizeof(float);
 	if (need) {
 		if (c->scratch_size < need || (c->scratch & 3))
@@ -497,6 +554,13 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 		if (c->scratch < c->y.addr + tnpu_fw_tensor_extent(&c->y) &&
 		    c->y.addr < c->scratch + need)
 			return bad(ex);
+		if (q8) {
+			__u64 more = dec_need(c, need);
+			void *host;
+
+			if (more > need && !tnpu_fw_mem_probe(ex, c->scratch, more, 1, &host))
+				need = more;
+		}
 	} else if (c->scratch || c->scratch_size) {
 		return bad(ex);
 	}
@@ -517,6 +581,9 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 	mc->x = x;
 	mc->scratch = scratch;
 	mc->need = need;
+	if (need > q8_need && q8_need)
+		mc->dec = (void *)(((unsigned long)scratch + q8_need + TNPU_FW_DEC_ALIGN - 1) &
+				   ~(unsigned long)(TNPU_FW_DEC_ALIGN - 1));
 	mc->q8 = q8;
 	return 0;
 }
@@ -530,6 +597,8 @@ static int matmul_prepare(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul 
 	struct prep_task prep = {
 		.ex = ex, .xt = &c->x, .x = mc->x, .dst = mc->scratch, .q8 = mc->q8,
 		.dst_stride = mc->q8 ? (k / 32) * sizeof(struct tnpu_fw_q8) : k * sizeof(float),
+		/* Checked against the kernels of this moment; they may have been switched. */
+		.dec = tnpu_fw_mm_kernels()->prep_dec ? mc->dec : NULL,
 	};
 	unsigned int cores = plat->num_cores < m ? plat->num_cores : m;
 
@@ -541,6 +610,7 @@ static int matmul_prepare(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul 
 	mc->mm.x = mc->scratch;
 	mc->mm.x_stride = prep.dst_stride;
 	mc->mm.x_q8 = mc->q8;
+	mc->mm.x_dec = prep.dec;
 	return 0;
 }
 
@@ -681,6 +751,7 @@ int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
 		mc[j].mm.x = mc[0].mm.x;
 		mc[j].mm.x_stride = mc[0].mm.x_stride;
 		mc[j].mm.x_q8 = mc[0].mm.x_q8;
+		mc[j].mm.x_dec = mc[0].mm.x_dec;
 		mm[j] = &mc[j].mm;
 	}
 	ret = matmul_run_group(ex, mm, members);

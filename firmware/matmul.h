@@ -45,11 +45,32 @@ typedef void (*tnpu_fw_dot_q8_fn)(const void *w, const struct tnpu_fw_q8 *x, __u
 typedef void (*tnpu_fw_dot_q8_pair_fn)(const void *w, __u64 w_stride,
 				       const struct tnpu_fw_q8 *x, __u32 k, float out[2]);
 
+/*
+ * Decode against activations also laid out for the kernel (see
+ * tnpu_fw_mm_kernels.prep_dec): @rows (1 or 2) weight rows, @w and
+ * @w + @w_stride, against the Q8 row @x and its decode layout @dec.
+ */
+typedef void (*tnpu_fw_dot_dec_fn)(const void *w, __u64 w_stride, unsigned int rows,
+				   const struct tnpu_fw_q8 *x, const void *dec, __u32 k,
+				   float *out);
+
+/* Alignment of a decode layout in memory. */
+#define TNPU_FW_DEC_ALIGN 64
+
 struct tnpu_fw_mm_kernels {
 	tnpu_fw_dot_f32_fn dot_f32[TNPU_FW_NUM_WTYPES];
 	tnpu_fw_dot_q8_fn dot_q8[TNPU_FW_NUM_WTYPES];	/* quantized weights only */
 	tnpu_fw_dot_q8_pair_fn dot_q8_pair[TNPU_FW_NUM_WTYPES];	/* optional */
 	void (*quantize_q8)(const float *x, struct tnpu_fw_q8 *q, __u32 k);
+	/*
+	 * Optional, for decode (one activation row): prep_dec() rearranges a
+	 * Q8 row of @k into dec_bytes(@k) bytes (at TNPU_FW_DEC_ALIGN) that
+	 * the dot_dec kernels read beside the row itself, so that work done
+	 * once per row is not redone for every weight row.
+	 */
+	__u64 (*dec_bytes)(__u32 k);
+	void (*prep_dec)(const struct tnpu_fw_q8 *x, __u32 k, void *dec);
+	tnpu_fw_dot_dec_fn dot_dec[TNPU_FW_NUM_WTYPES];
 };
 
 extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable;

@@ -48,7 +48,22 @@ static __u64 level1_entry(__u64 pt_root, __u64 va)
 	return entry;
 }
 
-int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void **host)
+/* A failed walk: the error and the first address at fault, not yet recorded. */
+struct walk_fault {
+	int err;
+	__u64 addr;
+};
+
+static int walk_fail(struct walk_fault *f, int err, __u64 addr)
+{
+	f->err = err;
+	f->addr = addr;
+	return err;
+}
+
+/* tnpu_fw_mem() without recording a failure: it is left in @f. */
+static int mem_walk(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void **host,
+		    struct walk_fault *f)
 {
 	const __u64 *leaf = NULL;
 	__u64 leaf_key = ~0ULL;
@@ -57,11 +72,11 @@ int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void *
 
 	*host = NULL;
 	if (va >= TNPU_VA_SIZE)
-		return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, va);
+		return walk_fail(f, DRM_TNPU_ERR_MMU_FAULT, va);
 	if (size == 0)
 		return 0;
 	if (size > TNPU_VA_SIZE - va)
-		return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, TNPU_VA_SIZE);
+		return walk_fail(f, DRM_TNPU_ERR_MMU_FAULT, TNPU_VA_SIZE);
 
 	/* One step per page, or per 2 MiB where a block entry maps it. */
 	last = va + size - 1;
@@ -73,7 +88,7 @@ int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void *
 		if (key != leaf_key) {
 			pte = level1_entry(ex->job->pt_root, cur);
 			if (!(pte & TNPU_PTE_VALID))
-				return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
+				return walk_fail(f, DRM_TNPU_ERR_MMU_FAULT, fault);
 			if (pte & TNPU_PTE_BLOCK) {
 				leaf_key = ~0ULL;
 			} else {
@@ -86,19 +101,19 @@ int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void *
 			unit = TNPU_PAGE_SIZE;
 			/* The block bit is reserved in leaf entries. */
 			if ((pte & (TNPU_PTE_VALID | TNPU_PTE_BLOCK)) != TNPU_PTE_VALID)
-				return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
+				return walk_fail(f, DRM_TNPU_ERR_MMU_FAULT, fault);
 		} else {
 			unit = TNPU_BLOCK_SIZE;
 			cur &= ~(TNPU_BLOCK_SIZE - 1);
 		}
 		if (write && !(pte & TNPU_PTE_WRITE))
-			return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_PERM, fault);
+			return walk_fail(f, DRM_TNPU_ERR_MMU_PERM, fault);
 		bus = pte & TNPU_PTE_ADDR_MASK;
 		if (cur <= va)
 			base = bus + (va - cur);
 		else if (bus != base + (cur - va))
 			/* Spans buffers that are not adjacent for the host. */
-			return tnpu_fw_fail(ex, DRM_TNPU_ERR_MMU_FAULT, fault);
+			return walk_fail(f, DRM_TNPU_ERR_MMU_FAULT, fault);
 		if (++walked == WALK_PROGRESS_PAGES) {
 			walked = 0;
 			tnpu_fw_progress(ex);
@@ -109,6 +124,21 @@ int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void *
 	}
 	*host = (void *)(unsigned long)base;
 	return 0;
+}
+
+int tnpu_fw_mem(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void **host)
+{
+	struct walk_fault f;
+	int ret = mem_walk(ex, va, size, write, host, &f);
+
+	return ret ? tnpu_fw_fail(ex, f.err, f.addr) : 0;
+}
+
+int tnpu_fw_mem_probe(struct tnpu_fw_exec *ex, __u64 va, __u64 size, int write, void **host)
+{
+	struct walk_fault f;
+
+	return mem_walk(ex, va, size, write, host, &f);
 }
 
 int tnpu_fw_dtype_block(__u32 dtype, __u32 *block_elems, __u32 *block_bytes)

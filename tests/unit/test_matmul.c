@@ -624,8 +624,36 @@ static void *guarded_copy(struct guarded *g, const void *src, size_t n)
 	return memcpy(g->end - n, src, n);
 }
 
+/*
+ * The decode layout: prep_dec() reads only its Q8 row and writes only
+ * dec_bytes(); dot_dec, one row or two, reads only those rows and layout.
+ */
+static void guard_dec(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32_t k,
+		      const uint8_t *w, const struct tnpu_fw_q8 *q, struct guarded *gw,
+		      struct guarded *gx, struct guarded *gd)
+{
+	uint64_t wrow = row_bytes(wt, k), qrow = k / 32 * sizeof(*q);
+	size_t dbytes = (size_t)kern->dec_bytes(k);
+	uint8_t *dec = aligned_alloc(TNPU_FW_DEC_ALIGN, dbytes + TNPU_FW_DEC_ALIGN);
+	float a[2], b[2];
+
+	assert_non_null(dec);
+	kern->prep_dec(q, k, dec);
+	/* The guarded copy ends at a page: still TNPU_FW_DEC_ALIGN aligned. */
+	kern->prep_dec(guarded_copy(gx, q, qrow), k, gd->end - dbytes);
+	assert_memory_equal(dec, gd->end - dbytes, dbytes);
+	for (unsigned int rows = 1; rows <= 2; rows++) {
+		kern->dot_dec[wt](w, wrow, rows, q, dec, k, a);
+		kern->dot_dec[wt](guarded_copy(gw, w, rows * wrow), wrow, rows,
+				  guarded_copy(gx, q, qrow), guarded_copy(gd, dec, dbytes), k, b);
+		assert_memory_equal(a, b, rows * sizeof(float));
+	}
+	free(dec);
+}
+
 static void guard_case(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32_t k,
-		       unsigned int *seed, struct guarded *gw, struct guarded *gx)
+		       unsigned int *seed, struct guarded *gw, struct guarded *gx,
+		       struct guarded *gd)
 {
 	enum { NX = 3 };
 	uint64_t wrow = row_bytes(wt, k);
@@ -666,6 +694,8 @@ static void guard_case(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint3
 					      guarded_copy(gx, q, qrow), k, b);
 			assert_memory_equal(a, b, 2 * sizeof(float));
 		}
+		if (kern->dot_dec[wt])
+			guard_dec(kern, wt, k, w, q, gw, gx, gd);
 	}
 	free(w);
 	free(x);
@@ -676,12 +706,13 @@ static void test_kernels_stay_in_rows(void **state)
 {
 	static const uint32_t blocks32[] = { 1, 2, 3, 4, 5, 7, 41 };
 	static const uint32_t floats[] = { 1, 7, 8, 13, 31, 33, 203 };
-	struct guarded gw, gx;
+	struct guarded gw, gx, gd;
 	unsigned int seed = 4242;
 
 	(void)state;
 	guarded_init(&gw, 64 << 10);
 	guarded_init(&gx, 64 << 10);
+	guarded_init(&gd, 64 << 10);
 	for (int mode = 0; mode < NUM_MODES; mode++) {
 		const struct tnpu_fw_mm_kernels *kern;
 
@@ -695,13 +726,103 @@ static void test_kernels_stay_in_rows(void **state)
 				uint32_t k = be == 1 ? floats[i] : be == 32 ? 32 * blocks32[i] :
 					     be * (uint32_t)(i + 1);
 
-				guard_case(kern, wtypes[t], k, &seed, &gw, &gx);
+				guard_case(kern, wtypes[t], k, &seed, &gw, &gx, &gd);
 			}
 		}
 	}
 	set_mode(MODE_DEFAULT);
 	munmap(gw.map, gw.len);
 	munmap(gx.map, gx.len);
+	munmap(gd.map, gd.len);
+}
+
+/*
+ * Decode activations may also be laid out for the kernel (prep_dec) behind
+ * the Q8 row in the scratch, where there is room. Without the room, with
+ * it unmapped (past a buffer's end, where the allocator leaves a guard
+ * page) or with the output lying in it, the command succeeds as it did
+ * without the layout, from the Q8 row alone, with the same result.
+ */
+enum { DEC_ROOM, DEC_Q8_ONLY, DEC_UNMAPPED, DEC_Y_INSIDE, DEC_CASES };
+
+static void decode_scratch_case(uint32_t wt, int where, unsigned int *seed)
+{
+	const uint32_t k = 32 * 41, n = 67;
+	uint64_t wrow = row_bytes(wt, k), q8 = k / 32 * sizeof(struct tnpu_fw_q8);
+	uint64_t full = TNPU_MATMUL_SCRATCH_SIZE(1, k), page = (uint64_t)sysconf(_SC_PAGESIZE);
+	struct buf w = balloc(wrow * n), x = balloc(4 * k), y = balloc(4 * n);
+	uint64_t sbytes = (full + 4 * n + page - 1) / page * page;
+	struct buf scratch = balloc(sbytes);
+	double *wd = calloc((size_t)n * k, sizeof(double)), *xd = calloc(k, sizeof(double));
+	double *yd = calloc(n, sizeof(double)), *mag = calloc(n, sizeof(double));
+	struct tnpu_cmd_matmul cmd = { .hdr = { TNPU_OP_MATMUL, TNPU_MATMUL_F_Q8_ACT,
+						sizeof(cmd) } };
+	struct tnpu_fw_job job;
+	const float *out = y.cpu;
+
+	assert_true(wd && xd && yd && mag);
+	for (uint32_t i = 0; i < n; i++) {
+		ref_random_row(wt, (uint8_t *)w.cpu + i * wrow, k, seed);
+		ref_dequant(wt, (uint8_t *)w.cpu + i * wrow, k, wd + (size_t)i * k);
+	}
+	ref_random_row(TNPU_DT_F32, x.cpu, k, seed);
+	ref_dequant(TNPU_DT_F32, x.cpu, k, xd);
+	ref_q8_roundtrip(xd, k, xd);
+	cmd.x = tensor2(x.va, TNPU_DT_F32, k, 1, 4 * k);
+	cmd.w = tensor2(w.va, wt, k, n, wrow);
+	cmd.y = tensor2(y.va, TNPU_DT_F32, n, 1, 4 * n);
+	cmd.scratch = scratch.va;
+	cmd.scratch_size = full;
+	if (where == DEC_Q8_ONLY) {
+		cmd.scratch_size = q8;
+	} else if (where == DEC_UNMAPPED) {
+		cmd.scratch = scratch.va + sbytes - q8;	/* the Q8 row ends the buffer */
+	} else if (where == DEC_Y_INSIDE) {
+		cmd.scratch_size = full + 4 * n;
+		cmd.y.addr = scratch.va + q8;
+		out = (const float *)((uint8_t *)scratch.cpu + q8);
+	}
+	assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), 0);
+	ref_matmul(xd, wd, NULL, 1, n, k, yd, mag);
+	for (uint32_t j = 0; j < n; j++) {
+		double tol = 8 * FLT_EPSILON * sqrt(k) * mag[j] + 1e-30;
+
+		if (!(fabs(out[j] - yd[j]) <= tol)) {
+			print_error("w%u case %d: y[%u] = %.9g, ref %.9g, tol %.3g\n", wt, where, j,
+				    out[j], yd[j], tol);
+			fail();
+		}
+	}
+	free(wd);
+	free(xd);
+	free(yd);
+	free(mag);
+	bfree(w);
+	bfree(x);
+	bfree(y);
+	bfree(scratch);
+}
+
+static void test_matmul_decode_scratch(void **state)
+{
+	unsigned int seed = 31, layouts = 0;
+
+	(void)state;
+	for (int mode = 0; mode < NUM_MODES; mode++) {
+		set_mode(mode);
+		for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
+			if (wtypes[t] < TNPU_DT_Q4_0 || wtypes[t] > TNPU_DT_Q6_K)
+				continue;
+			if (wtypes[t] == TNPU_DT_Q4_K || wtypes[t] == TNPU_DT_Q6_K)
+				continue;	/* k = 32 * 41 is not a whole super-block */
+			layouts += !!tnpu_fw_mm_kernels()->dot_dec[wtypes[t]];
+			for (int where = 0; where < DEC_CASES; where++)
+				decode_scratch_case(wtypes[t], where, &seed);
+		}
+	}
+	set_mode(MODE_DEFAULT);
+	if (!layouts)
+		skip();
 }
 
 /* ---- EMBEDDING ------------------------------------------------------------ */
@@ -1087,6 +1208,7 @@ int main(void)
 		cmocka_unit_test(test_matmul_many_cores),
 		cmocka_unit_test(test_matmul_bad),
 		cmocka_unit_test(test_matmul_groups),
+		cmocka_unit_test(test_matmul_decode_scratch),
 		cmocka_unit_test(test_embedding),
 		cmocka_unit_test(test_embedding_indirect),
 	};
