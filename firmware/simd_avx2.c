@@ -607,24 +607,35 @@ q4_0_dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const struct tn
 					      1, 0, 1, 0, 1, 0, 1, 0);
 	const __m512i nibble = _mm512_set1_epi8(0x0f);
 	const __u32 span = 4 * sizeof(struct tnpu_fw_block_q4_0);
-	/* Each line is prefetched once: as the chained loads speed up, repeats cost. */
-	const __u8 *pf = (const __u8 *)(((unsigned long)w + STREAM_L1_AHEAD) & ~63UL);
+	/*
+	 * Each row is a stream of its own (matmul_dec() pairs rows from two
+	 * runs of rows), prefetched along, each line once: with the loads
+	 * this fast, repeated prefetches cost. R streams share the distances.
+	 */
+	const unsigned int l1 = STREAM_L1_AHEAD / R, l2 = STREAM_L2_AHEAD / R;
+	const __u8 *pf[2];
 	__m512 acc[2];
 	unsigned int r;
 	__u32 i;
 
 #pragma GCC unroll 2
-	for (r = 0; r < R; r++)
+	for (r = 0; r < R; r++) {
 		acc[r] = _mm512_setzero_ps();
+		pf[r] = (const __u8 *)(((unsigned long)w + r * stride + l1) & ~63UL);
+	}
 	for (i = 0; i + 4 <= nb; i += 4, g++) {
 		const __m512i xlo = _mm512_loadu_si512(g->lo), xhi = _mm512_loadu_si512(g->hi);
 		const __m512i bias = _mm512_loadu_si512(g->bias);
 		const __m512 xd = _mm512_loadu_ps(g->d);
-		const __u8 *ahead = w + R * (i / 4 + 1) * span + STREAM_L1_AHEAD;
 
-		for (; pf < ahead; pf += 64) {
-			_mm_prefetch(pf, _MM_HINT_T0);
-			_mm_prefetch(pf + (STREAM_L2_AHEAD - STREAM_L1_AHEAD), _MM_HINT_T1);
+#pragma GCC unroll 2
+		for (r = 0; r < R; r++) {
+			const __u8 *ahead = w + r * stride + (i / 4 + 1) * span + l1;
+
+			for (; pf[r] < ahead; pf[r] += 64) {
+				_mm_prefetch(pf[r], _MM_HINT_T0);
+				_mm_prefetch(pf[r] + (l2 - l1), _MM_HINT_T1);
+			}
 		}
 #pragma GCC unroll 2
 		for (r = 0; r < R; r++) {
