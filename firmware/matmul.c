@@ -197,8 +197,7 @@ static void matmul_dec(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_fn dot_dec,
 	float out[2];
 
 	/* The first half's start is in flight already (tnpu_fw_matmul_rows()). */
-	stream_head(w + gap, (__u64)(n1 - mid) * mm->w_stride, STREAM_L1_AHEAD / 2,
-		    STREAM_L2_AHEAD / 2);
+	stream_head(w + gap, (__u64)(n1 - mid) * mm->w_stride, STREAM_L1_AHEAD, STREAM_L2_AHEAD);
 	for (n = n0; n + (mid - n0) < n1; n++, w += mm->w_stride) {
 		dot_dec(w, gap, 2, x, mm->x_dec, mm->k, out);
 		store_out(mm->y_dtype, y, n, out[0] + (mm->bias ? mm->bias[n] : 0.0f));
