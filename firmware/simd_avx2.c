@@ -585,9 +585,12 @@ static AVX512 void prep_dec_avx512(const struct tnpu_fw_q8 *x, __u32 k, void *de
 	}
 }
 
-static inline __attribute__((always_inline)) AVX512 void
-q4_0_dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const struct tnpu_fw_q8 *x,
-	      const struct q4_0_dec_group *g, __u32 nb, float *out)
+/*
+ * Four Q4_0 blocks of a row at @p against a decode group (@xlo, @xhi,
+ * @bias, scales @xd): the dot products spread over 16 lanes, added to @acc.
+ */
+static inline AVX512 __m512
+q4_0_dec_step(const __u8 *p, __m512i xlo, __m512i xhi, __m512i bias, __m512 xd, __m512 acc)
 {
 	/* Bytes 2-17, 20-35 and 38-53 of a 64-byte load at a group's start, 48-63 of one 8 on. */
 	const __m512i idx_qs = _mm512_set_epi8(127, 126, 125, 124, 123, 122, 121, 120,
@@ -606,7 +609,72 @@ q4_0_dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const struct tn
 					      19, 18, 19, 18, 19, 18, 19, 18,
 					      1, 0, 1, 0, 1, 0, 1, 0);
 	const __m512i nibble = _mm512_set1_epi8(0x0f);
-	const __u32 span = 4 * sizeof(struct tnpu_fw_block_q4_0);
+	__m512i a = _mm512_loadu_si512(p);
+	__m512i q = _mm512_permutex2var_epi8(a, idx_qs, _mm512_loadu_si512(p + 8));
+	__m512i lo = _mm512_and_si512(q, nibble);
+	__m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), nibble);
+	__m512i dot = _mm512_dpbusd_epi32(bias, lo, xlo);
+	__m256i dh = _mm512_castsi512_si256(_mm512_permutexvar_epi8(idx_d, a));
+	__m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(dh), xd);
+
+	dot = _mm512_dpbusd_epi32(dot, hi, xhi);
+	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), sc, acc);
+}
+
+/* Byte o of 128-bit lane j: @base + @step * j + o, a byte-permute index. */
+static inline AVX512 __m512i lane_run(unsigned int base, unsigned int step)
+{
+	const __m512i iota = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+								   10, 11, 12, 13, 14, 15));
+	const unsigned int b = 0x01010101;
+
+	return _mm512_add_epi8(iota, _mm512_set_epi32((base + 3 * step) * b, (base + 3 * step) * b,
+						      (base + 3 * step) * b, (base + 3 * step) * b,
+						      (base + 2 * step) * b, (base + 2 * step) * b,
+						      (base + 2 * step) * b, (base + 2 * step) * b,
+						      (base + step) * b, (base + step) * b,
+						      (base + step) * b, (base + step) * b,
+						      base * b, base * b, base * b, base * b));
+}
+
+/*
+ * The same for four Q8_0 blocks (136 bytes): codes 0-15 and 16-31 of each
+ * block meet the group's two vectors as the Q4_0 nibbles do. The codes are
+ * signed: offset by 128 (a flip of the top bit) they suit vpdpbusd, and
+ * the start @bias128, -128 times the codes' sums, takes the offset back.
+ */
+static inline AVX512 __m512
+q8_0_dec_step(const __u8 *p, __m512i xlo, __m512i xhi, __m512i bias128, __m512 xd, __m512 acc)
+{
+	/* The F16 scales at bytes 0, 34, 68 and 102, each four times. */
+	const __m512i idx_d = _mm512_set_epi64(0, 0, 0, 0, 0x6766676667666766LL,
+					       0x4544454445444544LL, 0x2322232223222322LL,
+					       0x0100010001000100LL);
+	const __m512i top = _mm512_set1_epi8((char)0x80);
+	__m512i a = _mm512_loadu_si512(p), b = _mm512_loadu_si512(p + 64);
+	__m512i lo = _mm512_permutex2var_epi8(a, lane_run(2, 34), b);
+	/* Block 3's last 8 codes lie past 128 bytes: from a third load. */
+	__m512i hi = _mm512_mask_permutexvar_epi8(_mm512_permutex2var_epi8(a, lane_run(18, 34), b),
+						  0xff00000000000000ULL, lane_run(0, 16),
+						  _mm512_loadu_si512(p + 72));
+	__m512i dot = _mm512_dpbusd_epi32(bias128, _mm512_xor_si512(lo, top), xlo);
+	__m256i dh = _mm512_castsi512_si256(_mm512_permutex2var_epi8(a, idx_d, b));
+	__m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(dh), xd);
+
+	dot = _mm512_dpbusd_epi32(dot, _mm512_xor_si512(hi, top), xhi);
+	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), sc, acc);
+}
+
+/*
+ * @R (1 or 2) rows of Q4_0 or Q8_0 (@wtype) weights, @stride bytes apart,
+ * against a Q8 row @x and its decode groups @g, @nb blocks of 32.
+ */
+static inline __attribute__((always_inline)) AVX512 void
+dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const __u32 wtype,
+	 const struct tnpu_fw_q8 *x, const struct q4_0_dec_group *g, __u32 nb, float *out)
+{
+	const __u32 span = 4 * (wtype == TNPU_DT_Q4_0 ? sizeof(struct tnpu_fw_block_q4_0) :
+				sizeof(struct tnpu_fw_block_q8_0));
 	/*
 	 * Each row is a stream of its own (matmul_dec() pairs rows from two
 	 * runs of rows), prefetched along, each line once: with the loads
@@ -628,6 +696,8 @@ q4_0_dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const struct tn
 	for (i = 0; i + 4 <= nb; i += 4, g++) {
 		const __m512i xlo = _mm512_loadu_si512(g->lo), xhi = _mm512_loadu_si512(g->hi);
 		const __m512i bias = _mm512_loadu_si512(g->bias);
+		/* Q8_0's offset of 128 is 16 times Q4_0's 8. */
+		const __m512i bias128 = _mm512_slli_epi32(bias, 4);
 		const __m512 xd = _mm512_loadu_ps(g->d);
 
 #pragma GCC unroll 2
@@ -642,40 +712,42 @@ q4_0_dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const struct tn
 #pragma GCC unroll 2
 		for (r = 0; r < R; r++) {
 			const __u8 *p = w + r * stride + (i / 4) * span;
-			__m512i a = _mm512_loadu_si512(p);
-			__m512i q = _mm512_permutex2var_epi8(a, idx_qs, _mm512_loadu_si512(p + 8));
-			__m512i lo = _mm512_and_si512(q, nibble);
-			__m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), nibble);
-			__m512i dot = _mm512_dpbusd_epi32(bias, lo, xlo);
-			__m256i dh = _mm512_castsi512_si256(_mm512_permutexvar_epi8(idx_d, a));
-			__m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(dh), xd);
 
-			dot = _mm512_dpbusd_epi32(dot, hi, xhi);
-			acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), sc, acc[r]);
+			if (wtype == TNPU_DT_Q4_0)
+				acc[r] = q4_0_dec_step(p, xlo, xhi, bias, xd, acc[r]);
+			else
+				acc[r] = q8_0_dec_step(p, xlo, xhi, bias128, xd, acc[r]);
 		}
 	}
 #pragma GCC unroll 2
 	for (r = 0; r < R; r++) {
 		out[r] = _mm512_reduce_add_ps(acc[r]);
 		if (i < nb) {
-			const struct tnpu_fw_block_q4_0 *b = (const void *)(w + r * stride);
+			const __u8 *b = w + r * stride + i / 4 * span;
 			float tail;
 
-			q4_0_q8(b + i, x + i, 0, 1, (nb - i) * 32, &tail);
+			if (wtype == TNPU_DT_Q4_0)
+				q4_0_q8(b, x + i, 0, 1, (nb - i) * 32, &tail);
+			else
+				int_q8(TNPU_DT_Q8_0, b, x + i, 0, 1, (nb - i) * 32, &tail);
 			out[r] += tail;
 		}
 	}
 }
 
-static AVX512 void dot_dec_q4_0_avx512(const void *w, __u64 w_stride, unsigned int rows,
-				       const struct tnpu_fw_q8 *x, const void *dec, __u32 k,
-				       float *out)
-{
-	if (rows == 2)
-		q4_0_dec_rows(w, w_stride, 2, x, dec, k / 32, out);
-	else
-		q4_0_dec_rows(w, 0, 1, x, dec, k / 32, out);
+#define DOT_DEC_ENTRY(name, wtype)						\
+static AVX512 void name(const void *w, __u64 w_stride, unsigned int rows,	\
+			const struct tnpu_fw_q8 *x, const void *dec, __u32 k,	\
+			float *out)						\
+{										\
+	if (rows == 2)								\
+		dec_rows(w, w_stride, 2, wtype, x, dec, k / 32, out);		\
+	else									\
+		dec_rows(w, 0, 1, wtype, x, dec, k / 32, out);			\
 }
+
+DOT_DEC_ENTRY(dot_dec_q4_0_avx512, TNPU_DT_Q4_0)
+DOT_DEC_ENTRY(dot_dec_q8_0_avx512, TNPU_DT_Q8_0)
 
 /*
  * Q8_0 weights against one Q8 activation row, four blocks per step. Each
@@ -1460,5 +1532,6 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 	.prep_dec = prep_dec_avx512,
 	.dot_dec = {
 		[TNPU_DT_Q4_0] = dot_dec_q4_0_avx512,
+		[TNPU_DT_Q8_0] = dot_dec_q8_0_avx512,
 	},
 };
