@@ -219,7 +219,8 @@ static void matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_ker
 	tnpu_fw_dot_q8_pair_fn dot_pair = kern->dot_q8_pair[mm->w_dtype];
 	__u32 n, m, r;
 
-	if (mm->x_dec && kern->dot_dec[mm->w_dtype] && m1 - m0 == 1) {
+	if (mm->x_dec && kern->dot_dec[mm->w_dtype] &&
+	    kern->dec_layout[mm->w_dtype] == mm->x_dec_layout && m1 - m0 == 1) {
 		matmul_dec(mm, kern->dot_dec[mm->w_dtype], n0, n1, m0);
 		return;
 	}
@@ -424,12 +425,14 @@ int tnpu_fw_matmul_run(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm)
 
 struct prep_task {
 	struct tnpu_fw_exec *ex;
+	const struct tnpu_fw_mm_kernels *kern;	/* one set for the whole preparation */
 	const struct tnpu_tensor *xt;
 	const __u8 *x;
 	__u8 *dst;
 	__u64 dst_stride;
 	int q8;
 	void *dec;	/* the one row's decode layout to write, or NULL */
+	unsigned int dec_layout;
 	int aborted;
 };
 
@@ -438,7 +441,7 @@ static void prep_core(void *arg, unsigned int i, unsigned int cores)
 {
 	struct prep_task *t = arg;
 	const struct tnpu_fw_platform *plat = t->ex->plat;
-	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
+	const struct tnpu_fw_mm_kernels *kern = t->kern;
 	__u32 k = t->xt->ne[0], m, k0;
 	__u32 esize = t->xt->dtype == TNPU_DT_F32 ? 4 : 2;
 	float buf[256];
@@ -465,7 +468,7 @@ static void prep_core(void *arg, unsigned int i, unsigned int cores)
 			kern->quantize_q8(buf, (struct tnpu_fw_q8 *)dst + k0 / 32, n);
 		}
 		if (t->dec)
-			kern->prep_dec((const struct tnpu_fw_q8 *)dst, k, t->dec);
+			kern->prep_dec(t->dec_layout, (const struct tnpu_fw_q8 *)dst, k, t->dec);
 		plat->fpu_end(plat->priv);
 		if (core_checkpoint(t->ex)) {
 			__atomic_store_n(&t->aborted, 1, __ATOMIC_RELAXED);
@@ -498,6 +501,7 @@ struct mm_cmd {
 	void *scratch;
 	__u64 need;	/* scratch bytes the activations take, 0 for none */
 	void *dec;	/* where in the scratch the decode layout goes, or NULL */
+	__u64 dec_bytes;
 	int q8;
 };
 
@@ -520,7 +524,7 @@ static __u64 dec_need(const struct tnpu_cmd_matmul *c, __u64 need)
 
 	if (c->x.ne[1] != 1 || !kern->dot_dec[c->w.dtype])
 		return need;
-	more = need + TNPU_FW_DEC_ALIGN + kern->dec_bytes(c->x.ne[0]);
+	more = need + TNPU_FW_DEC_ALIGN + kern->dec_bytes(kern->dec_layout[c->w.dtype], c->x.ne[0]);
 	if (c->scratch_size < more ||
 	    npu_overlap(c->scratch, more, c->x.addr, tnpu_fw_tensor_extent(&c->x)) ||
 	    npu_overlap(c->scratch, more, c->y.addr, tnpu_fw_tensor_extent(&c->y)))
@@ -604,9 +608,11 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 	mc->x = x;
 	mc->scratch = scratch;
 	mc->need = need;
-	if (need > q8_need && q8_need)
+	if (need > q8_need && q8_need) {
 		mc->dec = (void *)(((unsigned long)scratch + q8_need + TNPU_FW_DEC_ALIGN - 1) &
 				   ~(unsigned long)(TNPU_FW_DEC_ALIGN - 1));
+		mc->dec_bytes = need - q8_need - TNPU_FW_DEC_ALIGN;
+	}
 	mc->q8 = q8;
 	return 0;
 }
@@ -616,12 +622,14 @@ static int matmul_prepare(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul 
 			  struct mm_cmd *mc)
 {
 	const struct tnpu_fw_platform *plat = ex->plat;
+	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
 	__u32 k = c->x.ne[0], m = c->x.ne[1];
 	struct prep_task prep = {
-		.ex = ex, .xt = &c->x, .x = mc->x, .dst = mc->scratch, .q8 = mc->q8,
+		.ex = ex, .kern = kern, .xt = &c->x, .x = mc->x, .dst = mc->scratch, .q8 = mc->q8,
 		.dst_stride = mc->q8 ? (k / 32) * sizeof(struct tnpu_fw_q8) : k * sizeof(float),
 		/* Checked against the kernels of this moment; they may have been switched. */
-		.dec = tnpu_fw_mm_kernels()->prep_dec ? mc->dec : NULL,
+		.dec = kern->dot_dec[mc->mm.w_dtype] ? mc->dec : NULL,
+		.dec_layout = kern->dec_layout[mc->mm.w_dtype],
 	};
 	unsigned int cores = plat->num_cores < m ? plat->num_cores : m;
 
@@ -634,6 +642,7 @@ static int matmul_prepare(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul 
 	mc->mm.x_stride = prep.dst_stride;
 	mc->mm.x_q8 = mc->q8;
 	mc->mm.x_dec = prep.dec;
+	mc->mm.x_dec_layout = prep.dec_layout;
 	return 0;
 }
 
@@ -643,6 +652,49 @@ static int host_overlap(const void *a, __u64 an, const void *b, __u64 bn)
 	unsigned long pa = (unsigned long)a, pb = (unsigned long)b;
 
 	return an && bn && pa < pb + bn && pb < pa + an;
+}
+
+/*
+ * Whether group member @mj, with member @m0 first, prepares a decode
+ * layout of its own (member_dec()): it would have one alone, and member
+ * 0 has none of its kind.
+ */
+static int needs_own_dec(const struct mm_cmd *m0, const struct mm_cmd *mj)
+{
+	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
+	__u32 t0 = m0->mm.w_dtype, tj = mj->mm.w_dtype;
+
+	return mj->dec && kern->dot_dec[tj] &&
+	       !(m0->dec && kern->dot_dec[t0] && kern->dec_layout[t0] == kern->dec_layout[tj]);
+}
+
+/*
+ * The decode layout group member @mj reads, with the Q8 row of member @m0:
+ * one exactly when running alone it would have one, so that its results
+ * are those of running alone. Member 0's when it is the same layout,
+ * else its own, prepared into its own scratch's room for it.
+ */
+static void member_dec(struct tnpu_fw_exec *ex, const struct mm_cmd *m0, struct mm_cmd *mj)
+{
+	const struct tnpu_fw_platform *plat = ex->plat;
+	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
+	unsigned int layout = kern->dec_layout[mj->mm.w_dtype];
+
+	mj->mm.x_dec = NULL;
+	if (!mj->dec || !m0->mm.x_q8 || !kern->dot_dec[mj->mm.w_dtype])
+		return;
+	mj->mm.x_dec_layout = layout;
+	if (m0->mm.x_dec && m0->mm.x_dec_layout == layout) {
+		mj->mm.x_dec = m0->mm.x_dec;
+		return;
+	}
+	/* Checked by group_compatible(), unless the kernels were switched since. */
+	if (host_overlap(mj->dec, mj->dec_bytes, m0->scratch, m0->need))
+		return;
+	plat->fpu_begin(plat->priv);
+	kern->prep_dec(layout, m0->mm.x, mj->mm.k, mj->dec);
+	plat->fpu_end(plat->priv);
+	mj->mm.x_dec = mj->dec;
 }
 
 /* Bytes of member @a's own scratch that running it alone would write, else 0. */
@@ -689,7 +741,9 @@ static int same_bytes(const void *a, const void *b, __u64 n)
 /*
  * Whether member @j can run in one pass with members [0, @j), the group
  * then reading the stream up to @taken_end: it reads the same activations
- * the same way; what any member alone would write (output, own scratch)
+ * the same way (a decode layout of a kind member 0 has not goes to its own
+ * scratch, clear of member 0's and of the other members' layouts); what
+ * any member alone would write (output, own scratch)
  * overlaps nothing another member reads or writes, nor a member's own
  * weights or bias; no output overlaps the activations prepared in member
  * 0's scratch, and nothing written overlaps the commands taken from the
@@ -704,9 +758,18 @@ static int group_compatible(const struct tnpu_fw_exec *ex, const struct tnpu_cmd
 	__u64 taken_bytes = taken_end - ex->next_offset, rows = 0;
 	unsigned int a, b;
 
-	if (!same_bytes(&c[j]->x, &c[0]->x, sizeof(c[0]->x)) || mc[j].q8 != mc[0].q8 ||
-	    mc[j].need != mc[0].need)
+	/* The same activations, prepared the same way (decode layouts aside). */
+	if (!same_bytes(&c[j]->x, &c[0]->x, sizeof(c[0]->x)) || mc[j].q8 != mc[0].q8)
 		return 0;
+	/* A layout of its own must not land on what member 0 or another prepares. */
+	if (needs_own_dec(&mc[0], &mc[j])) {
+		if (host_overlap(mc[j].dec, mc[j].dec_bytes, mc[0].scratch, mc[0].need))
+			return 0;
+		for (b = 1; b < j; b++)
+			if (needs_own_dec(&mc[0], &mc[b]) &&
+			    host_overlap(mc[j].dec, mc[j].dec_bytes, mc[b].dec, mc[b].dec_bytes))
+				return 0;
+	}
 	for (a = 0; a <= j; a++) {
 		__u64 ya = tnpu_fw_tensor_extent(&c[a]->y);
 
@@ -774,7 +837,8 @@ int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
 		mc[j].mm.x = mc[0].mm.x;
 		mc[j].mm.x_stride = mc[0].mm.x_stride;
 		mc[j].mm.x_q8 = mc[0].mm.x_q8;
-		mc[j].mm.x_dec = mc[0].mm.x_dec;
+		if (j)
+			member_dec(ex, &mc[0], &mc[j]);
 		mm[j] = &mc[j].mm;
 	}
 	ret = matmul_run_group(ex, mm, members);

@@ -63,13 +63,16 @@ struct tnpu_fw_mm_kernels {
 	tnpu_fw_dot_q8_pair_fn dot_q8_pair[TNPU_FW_NUM_WTYPES];	/* optional */
 	void (*quantize_q8)(const float *x, struct tnpu_fw_q8 *q, __u32 k);
 	/*
-	 * Optional, for decode (one activation row): prep_dec() rearranges a
-	 * Q8 row of @k into dec_bytes(@k) bytes (at TNPU_FW_DEC_ALIGN) that
-	 * the dot_dec kernels read beside the row itself, so that work done
-	 * once per row is not redone for every weight row.
+	 * Optional, for decode (one activation row): weight types with a
+	 * dot_dec kernel name a layout (dec_layout, from 1; types may share
+	 * one). prep_dec() rearranges a Q8 row of @k into that layout,
+	 * dec_bytes() bytes at TNPU_FW_DEC_ALIGN, which the kernels read
+	 * beside the row itself: work done once per row is not redone for
+	 * every weight row.
 	 */
-	__u64 (*dec_bytes)(__u32 k);
-	void (*prep_dec)(const struct tnpu_fw_q8 *x, __u32 k, void *dec);
+	__u8 dec_layout[TNPU_FW_NUM_WTYPES];
+	__u64 (*dec_bytes)(unsigned int layout, __u32 k);
+	void (*prep_dec)(unsigned int layout, const struct tnpu_fw_q8 *x, __u32 k, void *dec);
 	tnpu_fw_dot_dec_fn dot_dec[TNPU_FW_NUM_WTYPES];
 };
 

@@ -77,8 +77,9 @@ int tnpu_fw_op_sample(struct tnpu_fw_exec *ex, const void *cmd);
  *	struct tnpu_fw_q8 (see quant.h) prepared by tnpu_fw_quantize_q8().
  * @x_stride: bytes between activation rows.
  * @x_q8: the activations are Q8 blocks (only with quantized weights).
- * @x_dec: with @x_q8 and one activation row, that row's decode layout
- *	(tnpu_fw_mm_kernels.prep_dec), or NULL.
+ * @x_dec: with @x_q8 and one activation row, that row in decode layout
+ *	@x_dec_layout (tnpu_fw_mm_kernels.prep_dec), or NULL.
+ * @x_dec_layout: which layout @x_dec holds.
  * @y_dtype: TNPU_DT_F32, _F16 or _BF16.
  * @y: first output row.
  * @y_stride: bytes between output rows.
@@ -98,6 +99,7 @@ struct tnpu_fw_mm {
 	__u64 x_stride;
 	int x_q8;
 	const void *x_dec;
+	unsigned int x_dec_layout;
 	__u32 y_dtype;
 	void *y;
 	__u64 y_stride;

@@ -546,8 +546,25 @@ struct q4_0_dec_group {
 
 #define Q4_0_DEC_BLOCKS 4	/* Q8 blocks per group */
 
-static __u64 dec_bytes_avx512(__u32 k)
+/*
+ * Decode layout of a Q8 row for the Q4_K kernel, per super-block of 256:
+ * the codes of the Q8 blocks that meet the low nibbles of Q4_K's first 64
+ * code bytes (sub-blocks 0 and 2), their high nibbles (1 and 3), then the
+ * same for the next 64 bytes; and the blocks' scales and sums.
+ */
+struct k_dec_block {
+	__s8 q[4][64];	/* blocks 0|2, 1|3, 4|6, 5|7 */
+	float d[8];
+	float s[8];	/* d times the sum of the block's codes */
+};
+
+/* The decode layouts of this set: the one above, and K_DEC's (Q4_K). */
+enum { Q4_0_DEC = 1, K_DEC };
+
+static __u64 dec_bytes_avx512(unsigned int layout, __u32 k)
 {
+	if (layout == K_DEC)
+		return (__u64)(k / QK_K) * sizeof(struct k_dec_block);
 	return (__u64)(k / (32 * Q4_0_DEC_BLOCKS)) * sizeof(struct q4_0_dec_group);
 }
 
@@ -563,7 +580,7 @@ static inline AVX512 __m512i codes4(const struct tnpu_fw_q8 *x, unsigned int off
 }
 
 /* Once per command, but on one core while the others wait: vectorised. */
-static AVX512 void prep_dec_avx512(const struct tnpu_fw_q8 *x, __u32 k, void *dec)
+static AVX512 void prep_dec_q4_0(const struct tnpu_fw_q8 *x, __u32 k, void *dec)
 {
 	const __m512i ones = _mm512_set1_epi8(1);
 	struct q4_0_dec_group *g = dec;
@@ -582,6 +599,28 @@ static AVX512 void prep_dec_avx512(const struct tnpu_fw_q8 *x, __u32 k, void *de
 						      x[1].d, x[1].d, x[1].d, x[1].d,
 						      x[2].d, x[2].d, x[2].d, x[2].d,
 						      x[3].d, x[3].d, x[3].d, x[3].d));
+	}
+}
+
+/*
+ * Each row a dot_dec kernel reads is a stream of its own (matmul_dec()
+ * pairs rows from two runs of rows), prefetched along, each line once:
+ * with the loads this fast, repeated prefetches cost. Each stream keeps
+ * the usual distances (a decode pass measured 90% of the read bandwidth,
+ * 84% with them halved, 86-88% with 4 + 8 or 3 + 12 KiB). @pf starts at
+ * dec_prefetch_start(row); dec_prefetch() asks for the lines due once the
+ * kernel has read up to @pos.
+ */
+static inline const __u8 *dec_prefetch_start(const __u8 *row)
+{
+	return (const __u8 *)(((unsigned long)row + STREAM_L1_AHEAD) & ~63UL);
+}
+
+static inline __attribute__((always_inline)) void dec_prefetch(const __u8 **pf, const __u8 *pos)
+{
+	for (; *pf < pos + STREAM_L1_AHEAD; *pf += 64) {
+		_mm_prefetch(*pf, _MM_HINT_T0);
+		_mm_prefetch(*pf + (STREAM_L2_AHEAD - STREAM_L1_AHEAD), _MM_HINT_T1);
 	}
 }
 
@@ -675,14 +714,6 @@ dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const __u32 wtype,
 {
 	const __u32 span = 4 * (wtype == TNPU_DT_Q4_0 ? sizeof(struct tnpu_fw_block_q4_0) :
 				sizeof(struct tnpu_fw_block_q8_0));
-	/*
-	 * Each row is a stream of its own (matmul_dec() pairs rows from two
-	 * runs of rows), prefetched along, each line once: with the loads
-	 * this fast, repeated prefetches cost. Each stream keeps the usual
-	 * distances (a decode pass measured 90% of the read bandwidth, 84%
-	 * with them halved, 86-88% with 4 + 8 or 3 + 12 KiB).
-	 */
-	const unsigned int l1 = STREAM_L1_AHEAD, l2 = STREAM_L2_AHEAD;
 	const __u8 *pf[2];
 	__m512 acc[2];
 	unsigned int r;
@@ -691,7 +722,7 @@ dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const __u32 wtype,
 #pragma GCC unroll 2
 	for (r = 0; r < R; r++) {
 		acc[r] = _mm512_setzero_ps();
-		pf[r] = (const __u8 *)(((unsigned long)w + r * stride + l1) & ~63UL);
+		pf[r] = dec_prefetch_start(w + r * stride);
 	}
 	for (i = 0; i + 4 <= nb; i += 4, g++) {
 		const __m512i xlo = _mm512_loadu_si512(g->lo), xhi = _mm512_loadu_si512(g->hi);
@@ -701,14 +732,8 @@ dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const __u32 wtype,
 		const __m512 xd = _mm512_loadu_ps(g->d);
 
 #pragma GCC unroll 2
-		for (r = 0; r < R; r++) {
-			const __u8 *ahead = w + r * stride + (i / 4 + 1) * span + l1;
-
-			for (; pf[r] < ahead; pf[r] += 64) {
-				_mm_prefetch(pf[r], _MM_HINT_T0);
-				_mm_prefetch(pf[r] + (l2 - l1), _MM_HINT_T1);
-			}
-		}
+		for (r = 0; r < R; r++)
+			dec_prefetch(&pf[r], w + r * stride + (i / 4 + 1) * span);
 #pragma GCC unroll 2
 		for (r = 0; r < R; r++) {
 			const __u8 *p = w + r * stride + (i / 4) * span;
@@ -908,6 +933,114 @@ q4_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 #pragma GCC unroll 2
 	for (r = 0; r < R; r++)
 		out[r] = hsum(acc[r]) - hsum(corr[r]);
+}
+
+static AVX512 void prep_dec_k(const struct tnpu_fw_q8 *x, __u32 k, void *dec)
+{
+	static const unsigned char order[8] = { 0, 2, 1, 3, 4, 6, 5, 7 };
+	struct k_dec_block *g = dec;
+	__u32 i;
+	unsigned int j;
+
+	for (i = 0; i < k / QK_K; i++, g++, x += 8) {
+		for (j = 0; j < 8; j++) {
+			_mm256_storeu_si256((__m256i *)&g->q[j / 2][32 * (j % 2)],
+					    _mm256_loadu_si256((const __m256i *)x[order[j]].qs));
+			g->d[j] = x[j].d;
+			g->s[j] = x[j].s;
+		}
+	}
+}
+
+static void prep_dec_avx512(unsigned int layout, const struct tnpu_fw_q8 *x, __u32 k, void *dec)
+{
+	if (layout == K_DEC)
+		prep_dec_k(x, k, dec);
+	else
+		prep_dec_q4_0(x, k, dec);
+}
+
+/*
+ * One Q4_K super-block of a row against its decode block @g, in full
+ * 512-bit vectors: four vpdpbusd give each sub-block's dot product over 8
+ * int32 lanes, three packs + pair-adds reduce them to two lanes each (at
+ * most 4 * 15 * 127 per lane, then twice and four times that: the int16
+ * packs are exact), and one permute spreads the eight scales to match.
+ */
+static inline AVX512 void q4_k_dec_step(const struct tnpu_fw_block_q4_k *b,
+					const struct k_dec_block *g, __m512 *acc, __m256 *corr)
+{
+	/* The sums' order, per 128-bit lane: sub-blocks 0 1 4 5, 0 1 4 5, 2 3 6 7, 2 3 6 7. */
+	const __m512i order = _mm512_setr_epi32(0, 1, 4, 5, 0, 1, 4, 5, 2, 3, 6, 7, 2, 3, 6, 7);
+	const __m512i nibble = _mm512_set1_epi8(0x0f);
+	const __m512i high = _mm512_set1_epi64(0x1020408000000000LL);
+	const __m512i ones = _mm512_set1_epi16(1), zero = _mm512_setzero_si512();
+	__m512i w0 = _mm512_loadu_si512(b->qs), w1 = _mm512_loadu_si512(b->qs + 64);
+	__m512i d0 = _mm512_dpbusd_epi32(zero, _mm512_and_si512(w0, nibble),
+					 _mm512_loadu_si512(g->q[0]));
+	__m512i d1 = _mm512_dpbusd_epi32(zero, _mm512_gf2p8affine_epi64_epi8(w0, high, 0),
+					 _mm512_loadu_si512(g->q[1]));
+	__m512i d2 = _mm512_dpbusd_epi32(zero, _mm512_and_si512(w1, nibble),
+					 _mm512_loadu_si512(g->q[2]));
+	__m512i d3 = _mm512_dpbusd_epi32(zero, _mm512_gf2p8affine_epi64_epi8(w1, high, 0),
+					 _mm512_loadu_si512(g->q[3]));
+	__m512i m01 = _mm512_madd_epi16(_mm512_packs_epi32(d0, d1), ones);
+	__m512i m23 = _mm512_madd_epi16(_mm512_packs_epi32(d2, d3), ones);
+	__m512i sums = _mm512_madd_epi16(_mm512_packs_epi32(m01, m23), ones);
+	__u32 d_dmin = b->d | (__u32)b->dmin << 16;
+	__m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)d_dmin));
+	__m128i scmn = q4_k_scales_mins(b->scales);
+	__m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(scmn));
+	__m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(scmn, 8)));
+	__m256 dsc = _mm256_mul_ps(_mm256_mul_ps(_mm256_broadcastss_ps(dd), sc),
+				   _mm256_loadu_ps(g->d));
+	__m256 dmn = _mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dd)), mn);
+
+	*acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums),
+			       _mm512_permutexvar_ps(order, _mm512_castps256_ps512(dsc)), *acc);
+	*corr = _mm256_fmadd_ps(dmn, _mm256_loadu_ps(g->s), *corr);
+}
+
+/* @R (1 or 2) rows of Q4_K, @stride bytes apart, against decode blocks @g. */
+static inline __attribute__((always_inline)) AVX512 void
+q4_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
+	      const struct k_dec_block *g, __u32 nsb, float *out)
+{
+	const struct tnpu_fw_block_q4_k *b[2];
+	const __u8 *pf[2];
+	__m512 acc[2];
+	__m256 corr[2];
+	unsigned int r;
+	__u32 i;
+
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++) {
+		b[r] = (const void *)(w + r * stride);
+		acc[r] = _mm512_setzero_ps();
+		corr[r] = _mm256_setzero_ps();
+		pf[r] = dec_prefetch_start(w + r * stride);
+	}
+	for (i = 0; i < nsb; i++, g++) {
+#pragma GCC unroll 2
+		for (r = 0; r < R; r++) {
+			dec_prefetch(&pf[r], (const __u8 *)(b[r] + i + 1));
+			q4_k_dec_step(b[r] + i, g, &acc[r], &corr[r]);
+		}
+	}
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++)
+		out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(corr[r]);
+}
+
+static AVX512 void dot_dec_q4_k_avx512(const void *w, __u64 w_stride, unsigned int rows,
+				       const struct tnpu_fw_q8 *x, const void *dec, __u32 k,
+				       float *out)
+{
+	(void)x;
+	if (rows == 2)
+		q4_k_dec_rows(w, w_stride, 2, dec, k / QK_K, out);
+	else
+		q4_k_dec_rows(w, 0, 1, dec, k / QK_K, out);
 }
 
 /*
@@ -1530,8 +1663,14 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 	.quantize_q8 = quantize_q8,
 	.dec_bytes = dec_bytes_avx512,
 	.prep_dec = prep_dec_avx512,
+	.dec_layout = {
+		[TNPU_DT_Q4_0] = Q4_0_DEC,
+		[TNPU_DT_Q8_0] = Q4_0_DEC,
+		[TNPU_DT_Q4_K] = K_DEC,
+	},
 	.dot_dec = {
 		[TNPU_DT_Q4_0] = dot_dec_q4_0_avx512,
 		[TNPU_DT_Q8_0] = dot_dec_q8_0_avx512,
+		[TNPU_DT_Q4_K] = dot_dec_q4_k_avx512,
 	},
 };

@@ -633,14 +633,16 @@ static void guard_dec(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32
 		      struct guarded *gx, struct guarded *gd)
 {
 	uint64_t wrow = row_bytes(wt, k), qrow = k / 32 * sizeof(*q);
-	size_t dbytes = (size_t)kern->dec_bytes(k);
+	unsigned int layout = kern->dec_layout[wt];
+	size_t dbytes = (size_t)kern->dec_bytes(layout, k);
 	uint8_t *dec = aligned_alloc(TNPU_FW_DEC_ALIGN, dbytes + TNPU_FW_DEC_ALIGN);
 	float a[2], b[2];
 
 	assert_non_null(dec);
-	kern->prep_dec(q, k, dec);
+	assert_true(layout != 0);
+	kern->prep_dec(layout, q, k, dec);
 	/* The guarded copy ends at a page: still TNPU_FW_DEC_ALIGN aligned. */
-	kern->prep_dec(guarded_copy(gx, q, qrow), k, gd->end - dbytes);
+	kern->prep_dec(layout, guarded_copy(gx, q, qrow), k, gd->end - dbytes);
 	assert_memory_equal(dec, gd->end - dbytes, dbytes);
 	for (unsigned int rows = 1; rows <= 2; rows++) {
 		kern->dot_dec[wt](w, wrow, rows, q, dec, k, a);
@@ -747,7 +749,7 @@ enum { DEC_ROOM, DEC_Q8_ONLY, DEC_UNMAPPED, DEC_Y_INSIDE, DEC_CASES };
 
 static void decode_scratch_case(uint32_t wt, int where, unsigned int *seed)
 {
-	const uint32_t k = 32 * 41, n = 67;
+	const uint32_t k = wt >= TNPU_DT_Q4_K ? QK_K * 5 : 32 * 41, n = 67;
 	uint64_t wrow = row_bytes(wt, k), q8 = k / 32 * sizeof(struct tnpu_fw_q8);
 	uint64_t full = TNPU_MATMUL_SCRATCH_SIZE(1, k), page = (uint64_t)sysconf(_SC_PAGESIZE);
 	struct buf w = balloc(wrow * n), x = balloc(4 * k), y = balloc(4 * n);
@@ -813,8 +815,6 @@ static void test_matmul_decode_scratch(void **state)
 		for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
 			if (wtypes[t] < TNPU_DT_Q4_0 || wtypes[t] > TNPU_DT_Q6_K)
 				continue;
-			if (wtypes[t] == TNPU_DT_Q4_K || wtypes[t] == TNPU_DT_Q6_K)
-				continue;	/* k = 32 * 41 is not a whole super-block */
 			layouts += !!tnpu_fw_mm_kernels()->dot_dec[wtypes[t]];
 			for (int where = 0; where < DEC_CASES; where++)
 				decode_scratch_case(wtypes[t], where, &seed);
@@ -1007,6 +1007,84 @@ static void grp_expect_same(struct grp *g)
 	free(apart);
 }
 
+/*
+ * Members of other weight types: the second Q4_K, the third Q6_K. Where a
+ * member's decode layout differs from the first's it prepares its own, in
+ * its own scratch (only there: its Q8 room stays untouched), so every
+ * member computes as it would alone, to the bit. Sharing the first's
+ * scratch, it could not: then it runs on its own, still to the bit.
+ */
+static void grp_mixed_types(struct grp *g)
+{
+	static const uint32_t types[3] = { TNPU_DT_Q4_0, TNPU_DT_Q4_K, TNPU_DT_Q6_K };
+	struct buf w[3], s2 = balloc(TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K));
+	uint8_t *together = malloc(grp_y_bytes), *apart = malloc(grp_y_bytes), *s2b = s2.cpu;
+	double *xd = calloc(GRP_K, sizeof(double)), *wd = calloc(GRP_N * GRP_K, sizeof(double));
+	double yd[GRP_N], mag[GRP_N];
+	uint64_t q8 = GRP_K / 32 * sizeof(struct tnpu_fw_q8);
+	struct tnpu_fw_job job;
+	unsigned int seed = 77;
+
+	assert_true(together && apart && xd && wd);
+	ref_dequant(TNPU_DT_F32, g->x.cpu, GRP_K, xd);
+	ref_q8_roundtrip(xd, GRP_K, xd);
+	g->n = 3;
+	for (unsigned int i = 1; i < 3; i++) {
+		uint64_t wrow = row_bytes(types[i], GRP_K);
+
+		w[i] = balloc(wrow * GRP_N);
+		for (unsigned int r = 0; r < GRP_N; r++)
+			ref_random_row(types[i], (uint8_t *)w[i].cpu + r * wrow, GRP_K, &seed);
+		g->cmd[i].w = tensor2(w[i].va, types[i], GRP_K, GRP_N, wrow);
+	}
+	g->cmd[1].scratch = s2.va;
+	memset(s2b, 0xee, TNPU_MATMUL_SCRATCH_SIZE(1, GRP_K));
+	assert_int_equal(grp_run(g, 0, together, &job), 0);
+	assert_int_equal(s2b[0], 0xee);
+	assert_int_equal(s2b[q8 - 1], 0xee);
+	if (tnpu_fw_mm_kernels()->dot_dec[TNPU_DT_Q4_K]) {
+		uintptr_t at = ((uintptr_t)s2b + q8 + TNPU_FW_DEC_ALIGN - 1) &
+			       ~(uintptr_t)(TNPU_FW_DEC_ALIGN - 1);
+		int written = 0;
+
+		for (const uint8_t *p = (const uint8_t *)at; p < (const uint8_t *)at + 256; p++)
+			written |= *p != 0xee;
+		assert_true(written);	/* its own layout went behind its Q8 room */
+	}
+	assert_int_equal(grp_run(g, 1, apart, &job), 0);
+	assert_int_not_equal(s2b[0], 0xee);
+	assert_memory_equal(together, apart, grp_y_bytes);
+	for (unsigned int i = 1; i < 3; i++) {
+		uint64_t wrow = row_bytes(types[i], GRP_K);
+
+		for (unsigned int r = 0; r < GRP_N; r++)
+			ref_dequant(types[i], (uint8_t *)w[i].cpu + r * wrow, GRP_K,
+				    wd + (size_t)r * GRP_K);
+		ref_matmul(xd, wd, NULL, 1, GRP_N, GRP_K, yd, mag);
+		for (unsigned int j = 0; j < GRP_N; j++) {
+			float got;
+
+			memcpy(&got, together + ((size_t)i * GRP_N + j) * 4, 4);
+			assert_true(fabs(got - yd[j]) <= 8 * FLT_EPSILON * sqrt(GRP_K) * mag[j] + 1e-30);
+		}
+	}
+	g->cmd[1].scratch = g->scratch.va;
+	grp_expect_same(g);
+
+	g->n = GRP_CMDS;
+	for (unsigned int i = 1; i < 3; i++) {
+		uint64_t wrow = row_bytes(TNPU_DT_Q4_0, GRP_K);
+
+		g->cmd[i].w = tensor2(g->w[i].va, TNPU_DT_Q4_0, GRP_K, GRP_N, wrow);
+		bfree(w[i]);
+	}
+	bfree(s2);
+	free(together);
+	free(apart);
+	free(xd);
+	free(wd);
+}
+
 static void test_matmul_groups(void **state)
 {
 	uint8_t *out = malloc(grp_y_bytes), *apart = malloc(grp_y_bytes);
@@ -1042,6 +1120,7 @@ static void test_matmul_groups(void **state)
 		g.cmd[1].scratch = g.scratch.va;
 		bfree(scratch2);
 	}
+	grp_mixed_types(&g);
 	grp_expect_same(&g);
 	assert_int_equal(grp_run(&g, 0, out, &job), 0);
 	ref_dequant(TNPU_DT_F32, g.x.cpu, GRP_K, xd);
