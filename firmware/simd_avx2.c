@@ -1044,6 +1044,115 @@ static AVX512 void dot_dec_q4_k_avx512(const void *w, __u64 w_stride, unsigned i
 }
 
 /*
+ * One Q6_K super-block of a row against the same decode block as Q4_K's.
+ * Per 128 codes, @ql's 64 bytes give codes 0-63 from their low nibbles
+ * (high bits from @qh's bits 0-1 and 2-3) and 64-127 from their high ones
+ * (bits 4-5, 6-7); swapping 256-bit halves pairs them as the layout pairs
+ * Q8 blocks. vpdpbusd starts from @bias, -32 times the codes' lane sums,
+ * which takes Q6_K's offset of 32 back exactly; each 128-bit lane then
+ * holds one 16-code group, and three packs + pair-adds (lanes at most
+ * 4 * 32 * 127, then twice that: exact in int16) give the sixteen group
+ * sums in the order of q6_k_order.
+ */
+static inline AVX512 __m512 q6_k_dec_step(const struct tnpu_fw_block_q6_k *b,
+					  const struct k_dec_block *g, const __m512i bias[4],
+					  __m512 xd, __m512 acc)
+{
+	/* Group of each sum: half h's first, then second block pair, per lane. */
+	const __m512i q6_k_order = _mm512_setr_epi32(0, 2, 8, 10, 1, 3, 9, 11,
+						     4, 6, 12, 14, 5, 7, 13, 15);
+	/* High bits to bits 4-5: bits 0-1 and 2-3 of @qh, then 4-5 and 6-7. */
+	const __m512i up = _mm512_setr_epi64(4 * 0x0001000100010001LL, 4 * 0x0001000100010001LL,
+					     4 * 0x0001000100010001LL, 4 * 0x0001000100010001LL,
+					     2 * 0x0001000100010001LL, 2 * 0x0001000100010001LL,
+					     2 * 0x0001000100010001LL, 2 * 0x0001000100010001LL);
+	const __m512i down = _mm512_setr_epi64(0, 0, 0, 0, 2 * 0x0001000100010001LL,
+					       2 * 0x0001000100010001LL, 2 * 0x0001000100010001LL,
+					       2 * 0x0001000100010001LL);
+	const __m512i m30 = _mm512_set1_epi8(0x30), m0f = _mm512_set1_epi8(0x0f);
+	__m512i c[4], d[4], m01, m23, sums;
+	__m512 sc;
+	unsigned int h;
+
+#pragma GCC unroll 2
+	for (h = 0; h < 2; h++) {
+		__m512i l = _mm512_loadu_si512(b->ql + 64 * h);
+		__m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)
+								       (b->qh + 32 * h)));
+		__m512i bits_lo = _mm512_and_si512(_mm512_sllv_epi16(hb, up), m30);
+		__m512i bits_hi = _mm512_and_si512(_mm512_srlv_epi16(hb, down), m30);
+		__m512i lo = _mm512_ternarylogic_epi32(l, bits_lo, m0f, 0xe4);
+		__m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(l, 4), bits_hi, m0f, 0xe4);
+
+		c[2 * h] = _mm512_shuffle_i64x2(lo, hi, 0x44);
+		c[2 * h + 1] = _mm512_shuffle_i64x2(lo, hi, 0xee);
+	}
+#pragma GCC unroll 4
+	for (h = 0; h < 4; h++)
+		d[h] = _mm512_dpbusd_epi32(bias[h], c[h], _mm512_loadu_si512(g->q[h]));
+	m01 = _mm512_madd_epi16(_mm512_packs_epi32(d[0], d[1]), _mm512_set1_epi16(1));
+	m23 = _mm512_madd_epi16(_mm512_packs_epi32(d[2], d[3]), _mm512_set1_epi16(1));
+	sums = _mm512_madd_epi16(_mm512_packs_epi32(m01, m23), _mm512_set1_epi16(1));
+	sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->scales)));
+	sc = _mm512_mul_ps(_mm512_permutexvar_ps(q6_k_order, sc), _mm512_set1_ps(f16(b->d)));
+	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(sc, xd), acc);
+}
+
+/* @R (1 or 2) rows of Q6_K, @stride bytes apart, against decode blocks @g. */
+static inline __attribute__((always_inline)) AVX512 void
+q6_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
+	      const struct k_dec_block *g, __u32 nsb, float *out)
+{
+	/* The Q8 block of each group sum (q6_k_dec_step()). */
+	const __m512i block = _mm512_setr_epi32(0, 1, 4, 5, 0, 1, 4, 5, 2, 3, 6, 7, 2, 3, 6, 7);
+	const struct tnpu_fw_block_q6_k *b[2];
+	const __u8 *pf[2];
+	__m512 acc[2];
+	unsigned int r, j;
+	__u32 i;
+
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++) {
+		b[r] = (const void *)(w + r * stride);
+		acc[r] = _mm512_setzero_ps();
+		pf[r] = dec_prefetch_start(w + r * stride);
+	}
+	for (i = 0; i < nsb; i++, g++) {
+		__m512 xd8 = _mm512_castps256_ps512(_mm256_loadu_ps(g->d));
+		__m512 xd = _mm512_permutexvar_ps(block, xd8);
+		__m512i bias[4];
+
+#pragma GCC unroll 4
+		for (j = 0; j < 4; j++) {
+			__m512i q = _mm512_loadu_si512(g->q[j]);
+			__m512i sum32 = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+							    _mm512_set1_epi8(32), q);
+
+			bias[j] = _mm512_sub_epi32(_mm512_setzero_si512(), sum32);
+		}
+#pragma GCC unroll 2
+		for (r = 0; r < R; r++) {
+			dec_prefetch(&pf[r], (const __u8 *)(b[r] + i + 1));
+			acc[r] = q6_k_dec_step(b[r] + i, g, bias, xd, acc[r]);
+		}
+	}
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++)
+		out[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+static AVX512 void dot_dec_q6_k_avx512(const void *w, __u64 w_stride, unsigned int rows,
+				       const struct tnpu_fw_q8 *x, const void *dec, __u32 k,
+				       float *out)
+{
+	(void)x;
+	if (rows == 2)
+		q6_k_dec_rows(w, w_stride, 2, dec, k / QK_K, out);
+	else
+		q6_k_dec_rows(w, 0, 1, dec, k / QK_K, out);
+}
+
+/*
  * Q6_K against one Q8 activation row, AVX-512 VNNI in 256-bit vectors, @R
  * (1 or 2) consecutive rows @stride bytes apart. The unsigned codes 0..63
  * go into vpdpbusd with an accumulator that starts at -32 times the
@@ -1667,10 +1776,12 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 		[TNPU_DT_Q4_0] = Q4_0_DEC,
 		[TNPU_DT_Q8_0] = Q4_0_DEC,
 		[TNPU_DT_Q4_K] = K_DEC,
+		[TNPU_DT_Q6_K] = K_DEC,
 	},
 	.dot_dec = {
 		[TNPU_DT_Q4_0] = dot_dec_q4_0_avx512,
 		[TNPU_DT_Q8_0] = dot_dec_q8_0_avx512,
 		[TNPU_DT_Q4_K] = dot_dec_q4_k_avx512,
+		[TNPU_DT_Q6_K] = dot_dec_q6_k_avx512,
 	},
 };
