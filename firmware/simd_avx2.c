@@ -866,22 +866,36 @@ static inline AVX512 __m256i q4_k_sub_dots(const __u8 *qs, const __m256i xq[8])
 				_mm256_permute2x128_si256(h0, h1, 0x31));
 }
 
-/* The eight 6-bit scales (bytes 0..7) and mins (8..15) of a Q4_K block. */
+/*
+ * The eight 6-bit scales (bytes 0..7) and mins (8..15) of two Q4_K blocks'
+ * @scales, one per 128-bit lane: the unpacking costs as much for two.
+ */
+static inline AVX512 __m256i q4_k_scales_mins2(const __u8 *scales0, const __u8 *scales1)
+{
+	const __m256i c_idx = _mm256_setr_epi8(8, 9, 10, 11, 8, 9, 10, 11,
+					       -1, -1, -1, -1, -1, -1, -1, -1,
+					       8, 9, 10, 11, 8, 9, 10, 11,
+					       -1, -1, -1, -1, -1, -1, -1, -1);
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	/* 12 bytes of scales + 4 of codes each */
+	__m256i u = _mm256_setr_m128i(_mm_loadu_si128((const __m128i *)scales0),
+				      _mm_loadu_si128((const __m128i *)scales1));
+	__m256i lo = _mm256_and_si256(u, _mm256_set1_epi8(63));	/* sc0..3, mn0..3 */
+	__m256i c = _mm256_shuffle_epi8(u, c_idx);
+	__m256i top = _mm256_srli_epi16(_mm256_and_si256(u, _mm256_set1_epi8((char)0xc0)), 2);
+	/* sc4..7 from bytes 8..11's low nibbles, mn4..7 from their high ones. */
+	__m256i hi = _mm256_or_si256(_mm256_blend_epi32(_mm256_and_si256(c, nib),
+							_mm256_and_si256(_mm256_srli_epi16(c, 4),
+									 nib), 0x22),
+				     top);
+
+	return _mm256_unpacklo_epi32(lo, hi);
+}
+
+/* The same for one block. */
 static inline AVX512 __m128i q4_k_scales_mins(const __u8 *scales)
 {
-	const __m128i c_idx = _mm_setr_epi8(8, 9, 10, 11, 8, 9, 10, 11,
-					    -1, -1, -1, -1, -1, -1, -1, -1);
-	const __m128i nib = _mm_set1_epi8(0x0f);
-	__m128i u = _mm_loadu_si128((const __m128i *)scales);	/* 12 + 4 bytes of qs */
-	__m128i lo = _mm_and_si128(u, _mm_set1_epi8(63));	/* sc0..3, mn0..3 */
-	__m128i c = _mm_shuffle_epi8(u, c_idx);
-	__m128i top = _mm_srli_epi16(_mm_and_si128(u, _mm_set1_epi8((char)0xc0)), 2);
-	/* sc4..7 from bytes 8..11's low nibbles, mn4..7 from their high ones. */
-	__m128i hi = _mm_or_si128(_mm_blend_epi32(_mm_and_si128(c, nib),
-						  _mm_and_si128(_mm_srli_epi16(c, 4), nib), 0x2),
-				  top);
-
-	return _mm_unpacklo_epi32(lo, hi);
+	return _mm256_castsi256_si128(q4_k_scales_mins2(scales, scales));
 }
 
 static inline __attribute__((always_inline)) AVX512 void
@@ -968,7 +982,8 @@ static void prep_dec_avx512(unsigned int layout, const struct tnpu_fw_q8 *x, __u
  * packs are exact), and one permute spreads the eight scales to match.
  */
 static inline AVX512 void q4_k_dec_step(const struct tnpu_fw_block_q4_k *b,
-					const struct k_dec_block *g, __m512 *acc, __m256 *corr)
+					const struct k_dec_block *g, __m128i scmn, __m512 *acc,
+					__m256 *corr)
 {
 	/* The sums' order, per 128-bit lane: sub-blocks 0 1 4 5, 0 1 4 5, 2 3 6 7, 2 3 6 7. */
 	const __m512i order = _mm512_setr_epi32(0, 1, 4, 5, 0, 1, 4, 5, 2, 3, 6, 7, 2, 3, 6, 7);
@@ -989,7 +1004,6 @@ static inline AVX512 void q4_k_dec_step(const struct tnpu_fw_block_q4_k *b,
 	__m512i sums = _mm512_madd_epi16(_mm512_packs_epi32(m01, m23), ones);
 	__u32 d_dmin = b->d | (__u32)b->dmin << 16;
 	__m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)d_dmin));
-	__m128i scmn = q4_k_scales_mins(b->scales);
 	__m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(scmn));
 	__m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(scmn, 8)));
 	__m256 dsc = _mm256_mul_ps(_mm256_mul_ps(_mm256_broadcastss_ps(dd), sc),
@@ -1020,11 +1034,19 @@ q4_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		corr[r] = _mm256_setzero_ps();
 		pf[r] = dec_prefetch_start(w + r * stride);
 	}
-	for (i = 0; i < nsb; i++, g++) {
+	/* Two super-blocks a step: their scales unpack together. */
+	for (i = 0; i < nsb; i += 2, g += 2) {
 #pragma GCC unroll 2
 		for (r = 0; r < R; r++) {
-			dec_prefetch(&pf[r], (const __u8 *)(b[r] + i + 1));
-			q4_k_dec_step(b[r] + i, g, &acc[r], &corr[r]);
+			const struct tnpu_fw_block_q4_k *b1 = b[r] + (i + 1 < nsb ? i + 1 : i);
+			__m256i scmn = q4_k_scales_mins2(b[r][i].scales, b1->scales);
+
+			dec_prefetch(&pf[r], (const __u8 *)(b[r] + i + 2));
+			q4_k_dec_step(b[r] + i, g, _mm256_castsi256_si128(scmn), &acc[r],
+				      &corr[r]);
+			if (i + 1 < nsb)
+				q4_k_dec_step(b1, g + 1, _mm256_extracti128_si256(scmn, 1),
+					      &acc[r], &corr[r]);
 		}
 	}
 #pragma GCC unroll 2
