@@ -286,7 +286,9 @@ struct tnpu_cmd_test_spin {
  * or BF16). Rows are contiguous (nb[0] is the element or block size) and
  * may be strided (nb[1]); ne[2] and ne[3] are 1. @scratch is NPU memory the
  * op may overwrite, needed (TNPU_MATMUL_SCRATCH_SIZE bytes) when @x is not
- * F32 or with %TNPU_MATMUL_F_Q8_ACT on quantized weights; otherwise 0.
+ * F32 or with %TNPU_MATMUL_F_Q8_ACT on quantized weights; otherwise 0. With
+ * one activation row the NPU may also keep a rearranged copy of it there
+ * for faster kernels; a scratch too small for that copy still works.
  *
  * The NPU may run a MATMUL together with the MATMULs right after it that
  * read the same @x the same way and are independent of one another (such
