@@ -35,6 +35,12 @@ LIB_OBJS     := $(call obj,$(LIB_SRCS)) $(FW_OBJS) $(FW_SIMD_OBJS)
 TOOL_BINS    := $(addprefix $(O)/bin/,$(TOOL_NAMES))
 
 $(FW_SIMD_OBJS): CFLAGS_EXTRA := -mavx2 -mfma -mf16c
+# The float ops' plain loops (norms, activations, element-wise) vectorise
+# with SSE2 only under a cost model above -O2's "very cheap": element-wise
+# results are unchanged (no reassociation), the ops run 1.4-3x faster. Not
+# in tnpu.ko: there these files also hold code that runs outside FPU
+# sections, where compiler-made vector code must not appear.
+$(call obj,$(FW_FPU_SRCS)): CFLAGS_EXTRA := -fvect-cost-model=dynamic
 
 $(O)/obj/%.o: $(TOP)/%.c
 	@mkdir -p $(dir $@)
