@@ -23,6 +23,20 @@
 #define STREAM_L1_AHEAD 3072
 #define STREAM_L2_AHEAD 6144
 
+/*
+ * Asks for @bytes of a weight stream at @p at once: into L1 up to @l1,
+ * into L2 beyond.
+ */
+static inline void stream_head(const __u8 *p, __u64 bytes, __u64 l1, __u64 l2)
+{
+	__u64 off;
+
+	for (off = 0; off < bytes && off < l1; off += 64)
+		__builtin_prefetch(p + off);
+	for (; off < bytes && off < l2; off += 64)
+		__builtin_prefetch(p + off, 0, 2);
+}
+
 /* Activation rows one kernel call handles against one weight row. */
 #define TNPU_FW_MM_NX 4
 
@@ -84,5 +98,19 @@ extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512;
 
 /* The kernels later ops use: AVX-512, else AVX2, when available and not forced off. */
 const struct tnpu_fw_mm_kernels *tnpu_fw_mm_kernels(void);
+
+struct tnpu_fw_mm;
+
+/*
+ * The FPU side of MATMUL (matmul.c), called only inside FPU sections:
+ * outputs [n0, n1) of activation rows [m0, m1) of @mm; and one activation
+ * row of @k elements of @xtype at @src converted to F32 (or with @q8
+ * quantized, then with @dec also laid out in @dec_layout) at @dst.
+ */
+void tnpu_fw_matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_kernels *kern,
+			 __u32 n0, __u32 n1, __u32 m0, __u32 m1);
+void tnpu_fw_matmul_prep_row(const struct tnpu_fw_mm_kernels *kern, __u32 xtype,
+			     const __u8 *src, __u32 k, int q8, __u8 *dst, unsigned int dec_layout,
+			     void *dec);
 
 #endif /* TNPU_FW_MATMUL_H */

@@ -3,7 +3,8 @@
 # Every tnpu test suite, in order (called by `make check`):
 #
 #   build       make all (libtnpu, tools, firmware checks, tnpu.ko)
-#   style       kernel code: checkpatch --strict, sparse, no W=1 warnings;
+#   style       kernel code: checkpatch --strict, sparse, no W=1 warnings,
+#               no vector registers outside FPU sections;
 #               uAPI kernel-doc; shellcheck on the scripts
 #   unit        cmocka unit tests, native
 #   asan        the same unit tests built with ASan/UBSan (build-asan/)
@@ -157,6 +158,8 @@ suite_style() {
 	style_check w1-warnings sh -c "grep -E 'warning:' '$LOGS/build.log' || true"
 	style_check sparse sh -c "make -C '$TOP' --no-print-directory module-sparse 2>&1 |
 		grep -E '(warning|error):' || true"
+	# Vector registers only inside FPU sections (the module the build suite built).
+	style_check fpu-sections "$TOP"/tests/fpu-check.sh "$TOP"/tnpu.ko
 	style_check shellcheck shellcheck "$TOP"/tests/*.sh "$TOP"/tests/vm/*.sh "$TOP"/tests/e2e/*.sh \
 		"$TOP"/.ci/run
 	suite_result style $style_p $style_f
