@@ -214,13 +214,18 @@ static void run_attention_case(struct ot *t, const struct attn_case *ac)
 	free(want);
 }
 
-/* Every case runs on the SIMD kernels (when the CPU has them) and the portable ones. */
+/*
+ * Every case runs on each kernel set the CPU has: as detected (AVX-512
+ * where present), AVX2 forced, and portable.
+ */
 static void run_attention_both_paths(struct ot *t, const struct attn_case *ac)
 {
-	for (int portable = 0; portable < 2; portable++) {
-		tnpu_fw_force_portable(portable);
+	for (int mode = 0; mode < 3; mode++) {
+		tnpu_fw_force_avx2(mode == 1);
+		tnpu_fw_force_portable(mode == 2);
 		run_attention_case(t, ac);
 	}
+	tnpu_fw_force_avx2(0);
 	tnpu_fw_force_portable(0);
 }
 
