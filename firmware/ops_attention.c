@@ -287,18 +287,16 @@ static void attn_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
  * Scratch row: q[gsub][dk], acc[gsub][dv], m[gsub], l[gsub], sc[gsub][blk].
  */
 /*
- * Fold @nr cache rows (keys at @krow, values at @vrow) into one head's
- * online softmax: running max *@m, running sum *@l, accumulator @acc.
- * @sc holds the block's scores.
+ * Fold a block of @nr scores @sc (raw dot products) into one head's online
+ * softmax: running max *@m, running sum *@l, accumulator @acc rescaled
+ * when the max grows. @sc becomes the block's weights.
  */
-static void attn_fold_block(const struct attn_job *j, const float *q, const __u8 *krow,
-			    const __u8 *vrow, __u32 nr, float *acc, float *m, float *l, float *sc)
+static void attn_fold_scores(const struct attn_job *j, __u32 nr, float *acc, float *m,
+			     float *l, float *sc)
 {
-	float bmax;
+	float bmax = attn_scores(j, sc, nr);
 	__u32 i;
 
-	j->kk->dot_rows(q, krow, j->k_cache.nb[2], nr, j->dk, sc);
-	bmax = attn_scores(j, sc, nr);
 	if (bmax > *m) {
 		/* exp(-inf) is 0: the first block just starts the sums. */
 		float f = act_exp(*m - bmax);
@@ -309,7 +307,31 @@ static void attn_fold_block(const struct attn_job *j, const float *q, const __u8
 		*m = bmax;
 	}
 	*l += (float)j->exp_sum(sc, nr, *m);
-	j->vk->axpy_rows(acc, sc, vrow, j->v_cache.nb[2], nr, j->dv);
+}
+
+/*
+ * One block of @nr cache rows (keys at @krow, values at @vrow) for the
+ * @gsub heads of a sub-group, their queries at @q: with kernels that take
+ * several heads at once, each row is read once for all of them.
+ */
+static void attn_fold_block(const struct attn_job *j, const float *q, const __u8 *krow,
+			    const __u8 *vrow, __u32 nr, float *acc, float *m, float *l, float *sc)
+{
+	__u32 gsub = j->gsub, blk = j->block, dk = j->dk, dv = j->dv, g;
+
+	if (j->kk->dot_rows_heads)
+		j->kk->dot_rows_heads(q, gsub, krow, j->k_cache.nb[2], nr, dk, sc, blk);
+	else
+		for (g = 0; g < gsub; g++)
+			j->kk->dot_rows(q + g * dk, krow, j->k_cache.nb[2], nr, dk, sc + g * blk);
+	for (g = 0; g < gsub; g++)
+		attn_fold_scores(j, nr, acc + g * dv, &m[g], &l[g], sc + g * blk);
+	if (j->vk->axpy_rows_heads)
+		j->vk->axpy_rows_heads(acc, gsub, sc, blk, vrow, j->v_cache.nb[2], nr, dv);
+	else
+		for (g = 0; g < gsub; g++)
+			j->vk->axpy_rows(acc + g * dv, sc + g * blk, vrow, j->v_cache.nb[2], nr,
+					 dv);
 }
 
 static void attn_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
@@ -341,9 +363,7 @@ static void attn_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
 			const __u8 *vrow = fw_row3(&j->v_cache, hk, s0, 0);
 
 			nr = n_kv - s0 < blk ? n_kv - s0 : blk;
-			for (g = 0; g < gsub; g++)
-				attn_fold_block(j, qb + g * dk, krow, vrow, nr, acc + g * dv,
-						&m[g], &l[g], sc + g * blk);
+			attn_fold_block(j, qb, krow, vrow, nr, acc, m, l, sc);
 		}
 		for (g = 0; g < gsub; g++) {
 			float inv = l[g] > 0 ? 1.0f / l[g] : 0.0f, *out = acc + g * dv;

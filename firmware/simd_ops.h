@@ -18,12 +18,21 @@
  * @dot_rows: out[r] = q . row r, for @nrows rows of @n elements @stride
  *	bytes apart (@n a multiple of 32 for Q8_0 rows).
  * @axpy_rows: acc += sum over r of p[r] * row r.
+ * @dot_rows_heads: optional, dot_rows for @heads queries at @q (@n apart)
+ *	sharing the rows, each row read once for them all: head g's results
+ *	at @out + g * @out_stride.
+ * @axpy_rows_heads: optional, axpy_rows for @heads accumulators at @acc (@n
+ *	apart), head g's weights at @p + g * @p_stride.
  */
 struct fw_attn_kernels {
 	void (*dot_rows)(const float *q, const __u8 *row, __u64 stride, __u32 nrows, __u32 n,
 			 float *out);
 	void (*axpy_rows)(float *acc, const float *p, const __u8 *row, __u64 stride,
 			  __u32 nrows, __u32 n);
+	void (*dot_rows_heads)(const float *q, __u32 heads, const __u8 *row, __u64 stride,
+			       __u32 nrows, __u32 n, float *out, __u32 out_stride);
+	void (*axpy_rows_heads)(float *acc, __u32 heads, const float *p, __u32 p_stride,
+				const __u8 *row, __u64 stride, __u32 nrows, __u32 n);
 };
 
 /* AVX2/FMA/F16C kernels for F16 and Q8_0 cache rows (simd_ops_attn.c). */

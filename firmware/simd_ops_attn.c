@@ -240,6 +240,111 @@ static AVX512F void axpy_rows_f16_avx512(float *acc, const float *p, const __u8 
 		axpy_rows_f16(acc + c, p, row + 2 * c, stride, nrows, n - c);
 }
 
+#define HEADS_AT_ONCE 4	/* 16 accumulators + 4 converted vectors in registers */
+
+/*
+ * Four heads at a time against four rows at a time: each row's 16-column
+ * chunk is converted once for the four heads. Other shapes (columns not a
+ * multiple of 16, heads or rows left over) go head by head.
+ */
+static AVX512F void dot_rows_heads_f16_avx512(const float *q, __u32 heads, const __u8 *row,
+					      __u64 stride, __u32 nrows, __u32 n, float *out,
+					      __u32 out_stride)
+{
+	__u32 h0 = 0, r, i, h, l;
+
+	/* Whole groups of heads together, the rest (or all) head by head. */
+	__u32 together = n % 16 ? 0 : heads / HEADS_AT_ONCE * HEADS_AT_ONCE;
+
+	for (; h0 < together; h0 += HEADS_AT_ONCE) {
+		const float *qh = q + (__u64)h0 * n;
+
+		for (r = 0; r + 4 <= nrows; r += 4) {
+			const __u8 *rr = row + r * stride;
+			__m512 a[HEADS_AT_ONCE][4];
+
+#pragma GCC unroll 4
+			for (h = 0; h < HEADS_AT_ONCE; h++)
+#pragma GCC unroll 4
+				for (l = 0; l < 4; l++)
+					a[h][l] = _mm512_setzero_ps();
+			for (i = 0; i < n; i += 16) {
+				__m512 k[4];
+
+#pragma GCC unroll 4
+				for (l = 0; l < 4; l++)
+					k[l] = f16x16(rr + l * stride + 2 * i);
+#pragma GCC unroll 4
+				for (h = 0; h < HEADS_AT_ONCE; h++) {
+					__m512 qv = _mm512_loadu_ps(qh + (__u64)h * n + i);
+
+#pragma GCC unroll 4
+					for (l = 0; l < 4; l++)
+						a[h][l] = _mm512_fmadd_ps(qv, k[l], a[h][l]);
+				}
+			}
+			for (h = 0; h < HEADS_AT_ONCE; h++)
+				hsum4x16(a[h], out + (__u64)(h0 + h) * out_stride + r);
+		}
+		for (h = 0; r < nrows && h < HEADS_AT_ONCE; h++)	/* the last rows */
+			dot_rows_f16_avx512(qh + (__u64)h * n, row + r * stride, stride, nrows - r,
+					    n, out + (__u64)(h0 + h) * out_stride + r);
+	}
+	for (; h0 < heads; h0++)
+		dot_rows_f16_avx512(q + (__u64)h0 * n, row, stride, nrows, n,
+				    out + (__u64)h0 * out_stride);
+}
+
+/* Four heads' 64 accumulators each at a time: each row's chunk converted once. */
+static AVX512F void axpy_rows_heads_f16_avx512(float *acc, __u32 heads, const float *p,
+					       __u32 p_stride, const __u8 *row, __u64 stride,
+					       __u32 nrows, __u32 n)
+{
+	__u32 h0 = 0, c, r, h, g;
+
+	/* Whole groups of heads together, the rest (or all) head by head. */
+	__u32 together = n % 64 ? 0 : heads / HEADS_AT_ONCE * HEADS_AT_ONCE;
+
+	for (; h0 < together; h0 += HEADS_AT_ONCE) {
+		float *acc4 = acc + (__u64)h0 * n;
+		const float *p4 = p + (__u64)h0 * p_stride;
+
+		for (c = 0; c < n; c += 64) {
+			__m512 a[HEADS_AT_ONCE][4];
+
+#pragma GCC unroll 4
+			for (h = 0; h < HEADS_AT_ONCE; h++)
+#pragma GCC unroll 4
+				for (g = 0; g < 4; g++)
+					a[h][g] = _mm512_loadu_ps(acc4 + (__u64)h * n + c + 16 * g);
+			for (r = 0; r < nrows; r++) {
+				const __u8 *rr = row + r * stride + 2 * c;
+				__m512 v[4];
+
+#pragma GCC unroll 4
+				for (g = 0; g < 4; g++)
+					v[g] = f16x16(rr + 32 * g);
+#pragma GCC unroll 4
+				for (h = 0; h < HEADS_AT_ONCE; h++) {
+					__m512 pv = _mm512_set1_ps(p4[(__u64)h * p_stride + r]);
+
+#pragma GCC unroll 4
+					for (g = 0; g < 4; g++)
+						a[h][g] = _mm512_fmadd_ps(pv, v[g], a[h][g]);
+				}
+			}
+#pragma GCC unroll 4
+			for (h = 0; h < HEADS_AT_ONCE; h++)
+#pragma GCC unroll 4
+				for (g = 0; g < 4; g++)
+					_mm512_storeu_ps(acc4 + (__u64)h * n + c + 16 * g, a[h][g]);
+		}
+	}
+	for (; h0 < heads; h0++)
+		axpy_rows_f16_avx512(acc + (__u64)h0 * n, p + (__u64)h0 * p_stride, row, stride,
+				     nrows, n);
+}
+
 double fw_avx2_exp_sum(float *x, __u32 n, float sub)
 {
 	__m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
@@ -279,4 +384,6 @@ const struct fw_attn_kernels fw_attn_avx2_q8_0 = {
 
 const struct fw_attn_kernels fw_attn_avx512_f16 = {
 	.dot_rows = dot_rows_f16_avx512, .axpy_rows = axpy_rows_f16_avx512,
+	.dot_rows_heads = dot_rows_heads_f16_avx512,
+	.axpy_rows_heads = axpy_rows_heads_f16_avx512,
 };
