@@ -153,6 +153,14 @@ struct block {
 	struct block_shape sh;
 	uint32_t wtype;
 	int q8_act;
+	/*
+	 * With q8_act, the most one int8 activation code rounded the other way
+	 * moves a matvec output, relative to its largest: the two sides
+	 * compute the activations in different precisions, and where one
+	 * lands on a rounding boundary its code may differ by one (a scale
+	 * step times the weight).
+	 */
+	double q8_flip;
 	unsigned int num_cores;
 	/* NPU side */
 	struct arena weights, acts;
@@ -377,9 +385,13 @@ static void block_record(struct block *b, struct stream *s, int tokens, uint32_t
 /*
  * y = W x for @n rows of @k. With @q8_act, x is first rounded through Q8_0
  * exactly as the NPU's 8-bit activation path quantizes it, so that both
- * sides compute the same function.
+ * sides compute the same function; *@flip grows to the most one code
+ * rounded the other way would move an output.
  */
-static void ref_matvec_f(const float *w, const float *x, int n, int k, int q8_act, float *y)
+#define Q8_FLIPS 4	/* int8 codes allowed to round the other way per output */
+
+static void ref_matvec_f(const float *w, const float *x, int n, int k, int q8_act, float *y,
+			 double *flip)
 {
 	double *xd = malloc(sizeof(double) * k);
 
@@ -389,15 +401,35 @@ static void ref_matvec_f(const float *w, const float *x, int n, int k, int q8_ac
 	}
 	for (int i = 0; i < k; i++)
 		xd[i] = x[i];
-	if (q8_act)
+	double step = 0, ymax = 1e-30;
+
+	if (q8_act) {
+		/* Per block of 32 activations: its scale step times its largest weight. */
+		for (int b0 = 0; b0 < k; b0 += 32) {
+			double amax = 0, wmax = 0;
+
+			for (int i = b0; i < b0 + 32 && i < k; i++) {
+				amax = fabs(xd[i]) > amax ? fabs(xd[i]) : amax;
+				for (int r = 0; r < n; r++)
+					wmax = fabs(w[(size_t)r * k + i]) > wmax ?
+					       fabs(w[(size_t)r * k + i]) : wmax;
+			}
+			if (amax / 127 * wmax > step)
+				step = amax / 127 * wmax;
+		}
 		ref_q8_roundtrip(xd, k, xd);
+	}
 	for (int r = 0; r < n; r++) {
 		double acc = 0;
 
 		for (int i = 0; i < k; i++)
 			acc += (double)w[(size_t)r * k + i] * xd[i];
 		y[r] = (float)acc;
+		ymax = fabs(acc) > ymax ? fabs(acc) : ymax;
 	}
+	/* compare() measures errors relative to the largest output. */
+	if (step / ymax > *flip)
+		*flip = step / ymax;
 	free(xd);
 }
 
@@ -426,9 +458,9 @@ static void ref_block_token(struct block *b, const float *x, int pos, float *out
 		exit(1);
 	}
 	ref_rmsnorm(x, b->ref_norm1, sh->dim, sh->eps, xn);
-	ref_matvec_f(b->ref_w[W_Q], xn, qdim, sh->dim, b->q8_act, q);
-	ref_matvec_f(b->ref_w[W_K], xn, kvdim, sh->dim, b->q8_act, k);
-	ref_matvec_f(b->ref_w[W_V], xn, kvdim, sh->dim, b->q8_act, v);
+	ref_matvec_f(b->ref_w[W_Q], xn, qdim, sh->dim, b->q8_act, q, &b->q8_flip);
+	ref_matvec_f(b->ref_w[W_K], xn, kvdim, sh->dim, b->q8_act, k, &b->q8_flip);
+	ref_matvec_f(b->ref_w[W_V], xn, kvdim, sh->dim, b->q8_act, v, &b->q8_flip);
 	for (int hh = 0; hh < sh->n_head; hh++) {
 		ref_rope(q + hh * hd, hd, pos, &rp, tmp);
 		memcpy(q + hh * hd, tmp, sizeof(float) * hd);
@@ -454,15 +486,15 @@ static void ref_block_token(struct block *b, const float *x, int pos, float *out
 		ref_attention_head(q + hh * hd, kh, vh, pos + 1, hd, hd,
 				   1.0f / sqrtf((float)hd), att + hh * hd);
 	}
-	ref_matvec_f(b->ref_w[W_O], att, sh->dim, qdim, b->q8_act, tmp);
+	ref_matvec_f(b->ref_w[W_O], att, sh->dim, qdim, b->q8_act, tmp, &b->q8_flip);
 	for (int i = 0; i < sh->dim; i++)
 		h[i] = x[i] + tmp[i];
 	ref_rmsnorm(h, b->ref_norm2, sh->dim, sh->eps, xn);
-	ref_matvec_f(b->ref_w[W_GATE], xn, sh->ffn, sh->dim, b->q8_act, g);
-	ref_matvec_f(b->ref_w[W_UP], xn, sh->ffn, sh->dim, b->q8_act, u);
+	ref_matvec_f(b->ref_w[W_GATE], xn, sh->ffn, sh->dim, b->q8_act, g, &b->q8_flip);
+	ref_matvec_f(b->ref_w[W_UP], xn, sh->ffn, sh->dim, b->q8_act, u, &b->q8_flip);
 	for (int i = 0; i < sh->ffn; i++)
 		g[i] = (float)(ref_silu(g[i]) * u[i]);
-	ref_matvec_f(b->ref_w[W_DOWN], g, sh->dim, sh->ffn, b->q8_act, tmp);
+	ref_matvec_f(b->ref_w[W_DOWN], g, sh->dim, sh->ffn, b->q8_act, tmp, &b->q8_flip);
 	for (int i = 0; i < sh->dim; i++)
 		out[i] = h[i] + tmp[i];
 	free(xn); free(q); free(k); free(v); free(att); free(h);
@@ -704,11 +736,20 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out_free;
 	double err = compare(out, ref_out, (size_t)sh->dim * sh->prompt);
+	/*
+	 * With int8 activations, a few codes rounded the other way (where the
+	 * two sides' values straddle a rounding boundary) reach each output
+	 * through the layers: four such steps allowed.
+	 */
+	double allowed = tolerance + Q8_FLIPS * b.q8_flip;
 
 	worst = err > worst ? err : worst;
-	failures += !(err <= tolerance);
-	printf("prefill %d tokens: %.3f ms on the NPU, max error %.2e (tolerance %.0e) %s\n",
-	       sh->prompt, dur / 1e6, err, tolerance, err <= tolerance ? "OK" : "MISMATCH");
+	failures += !(err <= allowed);
+	printf("prefill %d tokens: %.3f ms on the NPU, max error %.2e (tolerance %.0e",
+	       sh->prompt, dur / 1e6, err, tolerance);
+	if (b.q8_act)
+		printf(" + %.1e for int8 rounding", Q8_FLIPS * b.q8_flip);
+	printf(") %s\n", err <= allowed ? "OK" : "MISMATCH");
 	print_profile(&rc, &prefill, "prefill");
 
 	/* Decode: one stream recorded once, replayed with the position in the param block. */
@@ -728,10 +769,11 @@ int main(int argc, char **argv)
 		if (ret)
 			goto out_free;
 		err = compare(out, ref_out, sh->dim);
+		allowed = tolerance + Q8_FLIPS * b.q8_flip;
 		worst = err > worst ? err : worst;
-		failures += !(err <= tolerance);
+		failures += !(err <= allowed);
 		printf("decode step at position %d: %.3f ms, max error %.2e %s\n", pos, dur / 1e6,
-		       err, err <= tolerance ? "OK" : "MISMATCH");
+		       err, err <= allowed ? "OK" : "MISMATCH");
 	}
 	print_profile(&rc, &decode, "decode");
 	printf("decoder block: %s (worst error %.2e)\n", failures ? "FAILED" : "matches the reference",
