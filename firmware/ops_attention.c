@@ -191,8 +191,8 @@ static double exp_sum_portable(float *x, __u32 n, float sub)
 static const struct fw_attn_kernels *attn_kernels(__u32 cache_dtype)
 {
 #if defined(__x86_64__)
-	if (tnpu_fw_avx512_active() && cache_dtype == TNPU_DT_F16)
-		return &fw_attn_avx512_f16;
+	if (tnpu_fw_avx512_active())
+		return cache_dtype == TNPU_DT_Q8_0 ? &fw_attn_avx512_q8_0 : &fw_attn_avx512_f16;
 	if (tnpu_fw_simd_active())
 		return cache_dtype == TNPU_DT_Q8_0 ? &fw_attn_avx2_q8_0 : &fw_attn_avx2_f16;
 #endif

@@ -38,8 +38,9 @@ struct fw_attn_kernels {
 /* AVX2/FMA/F16C kernels for F16 and Q8_0 cache rows (simd_ops_attn.c). */
 extern const struct fw_attn_kernels fw_attn_avx2_f16;
 extern const struct fw_attn_kernels fw_attn_avx2_q8_0;
-/* AVX-512F kernels for F16 cache rows (simd_ops_attn.c). */
+/* AVX-512F kernels for F16 and Q8_0 cache rows (simd_ops_attn.c). */
 extern const struct fw_attn_kernels fw_attn_avx512_f16;
+extern const struct fw_attn_kernels fw_attn_avx512_q8_0;
 
 /*
  * x[i] = e^(x[i] - sub) for @n floats, returning their sum (accumulated in

@@ -187,8 +187,50 @@ static inline AVX512F __m512 f16x16(const __u8 *p)
 	return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
 }
 
-static AVX512F void dot_rows_f16_avx512(const float *q, const __u8 *row, __u64 stride,
-					__u32 nrows, __u32 n, float *out)
+/* Where column @col of a cache row starts: F16, or Q8_0 (@col a multiple of 32). */
+static inline const __u8 *row_col(int q8, const __u8 *row, __u32 col)
+{
+	return q8 ? row + col / QK8_0 * Q8_0_BYTES : row + 2 * col;
+}
+
+/* Columns @i to @i + 15 of a cache row as floats (@i a multiple of 16). */
+static inline __attribute__((always_inline)) AVX512F __m512 cols16(int q8, const __u8 *row,
+								   __u32 i)
+{
+	const __u8 *b;
+	__m512 v;
+
+	if (!q8)
+		return f16x16(row + 2 * i);
+	b = row + i / QK8_0 * Q8_0_BYTES;
+	v = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)
+								  (b + 2 + i % QK8_0))));
+	return _mm512_mul_ps(v, _mm512_set1_ps(q8_scale(b)));
+}
+
+/* The AVX2 loops, for the columns and rows the AVX-512 ones leave. */
+static void dot_rows_avx2(int q8, const float *q, const __u8 *row, __u64 stride, __u32 nrows,
+			  __u32 n, float *out)
+{
+	if (q8)
+		dot_rows_q8_0(q, row, stride, nrows, n, out);
+	else
+		dot_rows_f16(q, row, stride, nrows, n, out);
+}
+
+static void axpy_rows_avx2(int q8, float *acc, const float *p, const __u8 *row, __u64 stride,
+			   __u32 nrows, __u32 n)
+{
+	if (q8)
+		axpy_rows_q8_0(acc, p, row, stride, nrows, n);
+	else
+		axpy_rows_f16(acc, p, row, stride, nrows, n);
+}
+
+/* Four rows at a time; Q8_0 rows are whole blocks, so only F16 has a column tail. */
+static inline __attribute__((always_inline)) AVX512F void
+dot_rows_avx512(int q8, const float *q, const __u8 *row, __u64 stride, __u32 nrows, __u32 n,
+		float *out)
 {
 	__u32 r = 0, i, l, n16 = n & ~15U;
 
@@ -199,25 +241,27 @@ static AVX512F void dot_rows_f16_avx512(const float *q, const __u8 *row, __u64 s
 		for (i = 0; i < n16; i += 16) {
 			__m512 qv = _mm512_loadu_ps(q + i);
 
+#pragma GCC unroll 4
 			for (l = 0; l < 4; l++)
-				a[l] = _mm512_fmadd_ps(qv, f16x16(row + l * stride + 2 * i), a[l]);
+				a[l] = _mm512_fmadd_ps(qv, cols16(q8, row + l * stride, i), a[l]);
 		}
 		hsum4x16(a, out + r);
 		if (n16 < n) {
 			float tail[4];
 
-			dot_rows_f16(q + n16, row + 2 * n16, stride, 4, n - n16, tail);
+			dot_rows_avx2(q8, q + n16, row_col(q8, row, n16), stride, 4, n - n16, tail);
 			for (l = 0; l < 4; l++)
 				out[r + l] += tail[l];
 		}
 	}
 	if (r < nrows)	/* the last rows, fewer than four */
-		dot_rows_f16(q, row, stride, nrows - r, n, out + r);
+		dot_rows_avx2(q8, q, row, stride, nrows - r, n, out + r);
 }
 
 /* 64 accumulators stay in registers across all rows. */
-static AVX512F void axpy_rows_f16_avx512(float *acc, const float *p, const __u8 *row,
-					 __u64 stride, __u32 nrows, __u32 n)
+static inline __attribute__((always_inline)) AVX512F void
+axpy_rows_avx512(int q8, float *acc, const float *p, const __u8 *row, __u64 stride,
+		 __u32 nrows, __u32 n)
 {
 	__u32 c = 0, r, g;
 
@@ -227,17 +271,18 @@ static AVX512F void axpy_rows_f16_avx512(float *acc, const float *p, const __u8 
 		for (g = 0; g < 4; g++)
 			a[g] = _mm512_loadu_ps(acc + c + 16 * g);
 		for (r = 0; r < nrows; r++) {
-			const __u8 *rr = row + r * stride + 2 * c;
 			__m512 pv = _mm512_set1_ps(p[r]);
 
+#pragma GCC unroll 4
 			for (g = 0; g < 4; g++)
-				a[g] = _mm512_fmadd_ps(pv, f16x16(rr + 32 * g), a[g]);
+				a[g] = _mm512_fmadd_ps(pv, cols16(q8, row + r * stride, c + 16 * g),
+						       a[g]);
 		}
 		for (g = 0; g < 4; g++)
 			_mm512_storeu_ps(acc + c + 16 * g, a[g]);
 	}
 	if (c < n)	/* columns past the last 64 */
-		axpy_rows_f16(acc + c, p, row + 2 * c, stride, nrows, n - c);
+		axpy_rows_avx2(q8, acc + c, p, row_col(q8, row, c), stride, nrows, n - c);
 }
 
 #define HEADS_AT_ONCE 4	/* 16 accumulators + 4 converted vectors in registers */
@@ -247,12 +292,11 @@ static AVX512F void axpy_rows_f16_avx512(float *acc, const float *p, const __u8 
  * chunk is converted once for the four heads. Other shapes (columns not a
  * multiple of 16, heads or rows left over) go head by head.
  */
-static AVX512F void dot_rows_heads_f16_avx512(const float *q, __u32 heads, const __u8 *row,
-					      __u64 stride, __u32 nrows, __u32 n, float *out,
-					      __u32 out_stride)
+static inline __attribute__((always_inline)) AVX512F void
+dot_rows_heads_avx512(int q8, const float *q, __u32 heads, const __u8 *row, __u64 stride,
+		      __u32 nrows, __u32 n, float *out, __u32 out_stride)
 {
 	__u32 h0 = 0, r, i, h, l;
-
 	/* Whole groups of heads together, the rest (or all) head by head. */
 	__u32 together = n % 16 ? 0 : heads / HEADS_AT_ONCE * HEADS_AT_ONCE;
 
@@ -273,7 +317,7 @@ static AVX512F void dot_rows_heads_f16_avx512(const float *q, __u32 heads, const
 
 #pragma GCC unroll 4
 				for (l = 0; l < 4; l++)
-					k[l] = f16x16(rr + l * stride + 2 * i);
+					k[l] = cols16(q8, rr + l * stride, i);
 #pragma GCC unroll 4
 				for (h = 0; h < HEADS_AT_ONCE; h++) {
 					__m512 qv = _mm512_loadu_ps(qh + (__u64)h * n + i);
@@ -287,21 +331,20 @@ static AVX512F void dot_rows_heads_f16_avx512(const float *q, __u32 heads, const
 				hsum4x16(a[h], out + (__u64)(h0 + h) * out_stride + r);
 		}
 		for (h = 0; r < nrows && h < HEADS_AT_ONCE; h++)	/* the last rows */
-			dot_rows_f16_avx512(qh + (__u64)h * n, row + r * stride, stride, nrows - r,
-					    n, out + (__u64)(h0 + h) * out_stride + r);
+			dot_rows_avx512(q8, qh + (__u64)h * n, row + r * stride, stride, nrows - r,
+					n, out + (__u64)(h0 + h) * out_stride + r);
 	}
 	for (; h0 < heads; h0++)
-		dot_rows_f16_avx512(q + (__u64)h0 * n, row, stride, nrows, n,
-				    out + (__u64)h0 * out_stride);
+		dot_rows_avx512(q8, q + (__u64)h0 * n, row, stride, nrows, n,
+				out + (__u64)h0 * out_stride);
 }
 
 /* Four heads' 64 accumulators each at a time: each row's chunk converted once. */
-static AVX512F void axpy_rows_heads_f16_avx512(float *acc, __u32 heads, const float *p,
-					       __u32 p_stride, const __u8 *row, __u64 stride,
-					       __u32 nrows, __u32 n)
+static inline __attribute__((always_inline)) AVX512F void
+axpy_rows_heads_avx512(int q8, float *acc, __u32 heads, const float *p, __u32 p_stride,
+		       const __u8 *row, __u64 stride, __u32 nrows, __u32 n)
 {
 	__u32 h0 = 0, c, r, h, g;
-
 	/* Whole groups of heads together, the rest (or all) head by head. */
 	__u32 together = n % 64 ? 0 : heads / HEADS_AT_ONCE * HEADS_AT_ONCE;
 
@@ -318,12 +361,11 @@ static AVX512F void axpy_rows_heads_f16_avx512(float *acc, __u32 heads, const fl
 				for (g = 0; g < 4; g++)
 					a[h][g] = _mm512_loadu_ps(acc4 + (__u64)h * n + c + 16 * g);
 			for (r = 0; r < nrows; r++) {
-				const __u8 *rr = row + r * stride + 2 * c;
 				__m512 v[4];
 
 #pragma GCC unroll 4
 				for (g = 0; g < 4; g++)
-					v[g] = f16x16(rr + 32 * g);
+					v[g] = cols16(q8, row + r * stride, c + 16 * g);
 #pragma GCC unroll 4
 				for (h = 0; h < HEADS_AT_ONCE; h++) {
 					__m512 pv = _mm512_set1_ps(p4[(__u64)h * p_stride + r]);
@@ -341,9 +383,45 @@ static AVX512F void axpy_rows_heads_f16_avx512(float *acc, __u32 heads, const fl
 		}
 	}
 	for (; h0 < heads; h0++)
-		axpy_rows_f16_avx512(acc + (__u64)h0 * n, p + (__u64)h0 * p_stride, row, stride,
-				     nrows, n);
+		axpy_rows_avx512(q8, acc + (__u64)h0 * n, p + (__u64)h0 * p_stride, row, stride,
+				 nrows, n);
 }
+
+/* The AVX-512 set of one cache type (@q8: Q8_0, else F16). */
+#define ATTN_AVX512_SET(set, q8)						\
+static AVX512F void set##_dot(const float *q, const __u8 *row, __u64 stride,	\
+			      __u32 nrows, __u32 n, float *out)			\
+{										\
+	dot_rows_avx512(q8, q, row, stride, nrows, n, out);			\
+}										\
+										\
+static AVX512F void set##_axpy(float *acc, const float *p, const __u8 *row,	\
+			       __u64 stride, __u32 nrows, __u32 n)		\
+{										\
+	axpy_rows_avx512(q8, acc, p, row, stride, nrows, n);			\
+}										\
+										\
+static AVX512F void set##_dot_heads(const float *q, __u32 heads, const __u8 *row,	\
+				    __u64 stride, __u32 nrows, __u32 n,		\
+				    float *out, __u32 out_stride)		\
+{										\
+	dot_rows_heads_avx512(q8, q, heads, row, stride, nrows, n, out, out_stride);	\
+}										\
+										\
+static AVX512F void set##_axpy_heads(float *acc, __u32 heads, const float *p,	\
+				     __u32 p_stride, const __u8 *row,		\
+				     __u64 stride, __u32 nrows, __u32 n)	\
+{										\
+	axpy_rows_heads_avx512(q8, acc, heads, p, p_stride, row, stride, nrows, n);	\
+}										\
+										\
+const struct fw_attn_kernels set = {						\
+	.dot_rows = set##_dot, .axpy_rows = set##_axpy,				\
+	.dot_rows_heads = set##_dot_heads, .axpy_rows_heads = set##_axpy_heads,	\
+}
+
+ATTN_AVX512_SET(fw_attn_avx512_f16, 0);
+ATTN_AVX512_SET(fw_attn_avx512_q8_0, 1);
 
 double fw_avx2_exp_sum(float *x, __u32 n, float sub)
 {
@@ -380,10 +458,4 @@ const struct fw_attn_kernels fw_attn_avx2_f16 = {
 
 const struct fw_attn_kernels fw_attn_avx2_q8_0 = {
 	.dot_rows = dot_rows_q8_0, .axpy_rows = axpy_rows_q8_0,
-};
-
-const struct fw_attn_kernels fw_attn_avx512_f16 = {
-	.dot_rows = dot_rows_f16_avx512, .axpy_rows = axpy_rows_f16_avx512,
-	.dot_rows_heads = dot_rows_heads_f16_avx512,
-	.axpy_rows_heads = axpy_rows_heads_f16_avx512,
 };
