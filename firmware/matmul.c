@@ -151,6 +151,7 @@ static void matmul_dec(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_fn dot_dec,
 		       __u32 n0, __u32 n1, __u32 m)
 {
 	const void *x = (const __u8 *)mm->x + m * mm->x_stride;
+	const void *dec = (const __u8 *)mm->x_dec + m * mm->x_dec_stride;
 	__u8 *y = (__u8 *)mm->y + (__u64)m * mm->y_stride;
 	__u32 mid = n0 + (n1 - n0 + 1) / 2, n;
 	__u64 gap = (__u64)(mid - n0) * mm->w_stride;
@@ -160,14 +161,40 @@ static void matmul_dec(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_fn dot_dec,
 	/* The first half's start is in flight already (tnpu_fw_matmul_rows()). */
 	stream_head(w + gap, (__u64)(n1 - mid) * mm->w_stride, STREAM_L1_AHEAD, STREAM_L2_AHEAD);
 	for (n = n0; n + (mid - n0) < n1; n++, w += mm->w_stride) {
-		dot_dec(w, gap, 2, x, mm->x_dec, mm->k, out);
+		dot_dec(w, gap, 2, x, dec, mm->k, out);
 		store_out(mm->y_dtype, y, n, out[0] + (mm->bias ? mm->bias[n] : 0.0f));
 		store_out(mm->y_dtype, y, n + (mid - n0),
 			  out[1] + (mm->bias ? mm->bias[n + (mid - n0)] : 0.0f));
 	}
 	if (n < mid) {	/* an odd count: the first half's last row */
-		dot_dec(w, 0, 1, x, mm->x_dec, mm->k, out);
+		dot_dec(w, 0, 1, x, dec, mm->k, out);
 		store_out(mm->y_dtype, y, n, out[0] + (mm->bias ? mm->bias[n] : 0.0f));
+	}
+}
+
+/* Outputs [n0, n1) of activation rows [m0, m1) (prefill) through their decode layouts. */
+static void matmul_dec_nx(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_nx_fn dot_dec_nx,
+			  __u32 n0, __u32 n1, __u32 m0, __u32 m1)
+{
+	float out[TNPU_FW_MM_NX];
+	__u32 n, m, r;
+
+	for (n = n0; n < n1; n++) {
+		const __u8 *w = (const __u8 *)mm->w + (__u64)n * mm->w_stride;
+		float bias = mm->bias ? mm->bias[n] : 0.0f;
+
+		for (m = m0; m < m1; m += TNPU_FW_MM_NX) {
+			__u32 nx = m1 - m < TNPU_FW_MM_NX ? m1 - m : TNPU_FW_MM_NX;
+
+			dot_dec_nx(w, (const void *)((const __u8 *)mm->x + m * mm->x_stride),
+				   mm->x_stride, (const __u8 *)mm->x_dec + m * mm->x_dec_stride,
+				   mm->x_dec_stride, nx, mm->k, out);
+			for (r = 0; r < nx; r++) {
+				__u8 *y = (__u8 *)mm->y + (__u64)(m + r) * mm->y_stride;
+
+				store_out(mm->y_dtype, y, n, out[r] + bias);
+			}
+		}
 	}
 }
 
@@ -179,10 +206,15 @@ void tnpu_fw_matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_ke
 	tnpu_fw_dot_q8_pair_fn dot_pair = kern->dot_q8_pair[mm->w_dtype];
 	__u32 n, m, r;
 
-	if (mm->x_dec && kern->dot_dec[mm->w_dtype] &&
-	    kern->dec_layout[mm->w_dtype] == mm->x_dec_layout && m1 - m0 == 1) {
-		matmul_dec(mm, kern->dot_dec[mm->w_dtype], n0, n1, m0);
-		return;
+	if (mm->x_dec && kern->dec_layout[mm->w_dtype] == mm->x_dec_layout) {
+		if (m1 - m0 == 1 && kern->dot_dec[mm->w_dtype]) {
+			matmul_dec(mm, kern->dot_dec[mm->w_dtype], n0, n1, m0);
+			return;
+		}
+		if (m1 - m0 > 1 && kern->dot_dec_nx[mm->w_dtype]) {
+			matmul_dec_nx(mm, kern->dot_dec_nx[mm->w_dtype], n0, n1, m0, m1);
+			return;
+		}
 	}
 
 	/* Decode: two weight rows a call share the activations' loads. */

@@ -68,6 +68,15 @@ typedef void (*tnpu_fw_dot_dec_fn)(const void *w, __u64 w_stride, unsigned int r
 				   const struct tnpu_fw_q8 *x, const void *dec, __u32 k,
 				   float *out);
 
+/*
+ * Prefill against activations in decode layout: one weight row @w against
+ * @nx (at most TNPU_FW_MM_NX) Q8 rows at @x, @x_stride bytes apart, with
+ * their layouts at @dec, @dec_stride bytes apart.
+ */
+typedef void (*tnpu_fw_dot_dec_nx_fn)(const void *w, const struct tnpu_fw_q8 *x,
+				      __u64 x_stride, const void *dec, __u64 dec_stride,
+				      __u32 nx, __u32 k, float *out);
+
 /* Alignment of a decode layout in memory. */
 #define TNPU_FW_DEC_ALIGN 64
 
@@ -88,6 +97,8 @@ struct tnpu_fw_mm_kernels {
 	__u64 (*dec_bytes)(unsigned int layout, __u32 k);
 	void (*prep_dec)(unsigned int layout, const struct tnpu_fw_q8 *x, __u32 k, void *dec);
 	tnpu_fw_dot_dec_fn dot_dec[TNPU_FW_NUM_WTYPES];
+	/* Optional: the same layout serving prefill (several activation rows). */
+	tnpu_fw_dot_dec_nx_fn dot_dec_nx[TNPU_FW_NUM_WTYPES];
 };
 
 extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable;

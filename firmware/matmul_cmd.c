@@ -209,8 +209,9 @@ struct prep_task {
 	__u8 *dst;
 	__u64 dst_stride;
 	int q8;
-	void *dec;	/* the one row's decode layout to write, or NULL */
+	void *dec;	/* the rows' decode layouts to write, or NULL */
 	unsigned int dec_layout;
+	__u64 dec_stride;
 	int aborted;
 };
 
@@ -225,7 +226,8 @@ static void prep_core(void *arg, unsigned int i, unsigned int cores)
 		plat->fpu_begin(plat->priv);
 		tnpu_fw_matmul_prep_row(t->kern, t->xt->dtype, t->x + m * t->xt->nb[1],
 					t->xt->ne[0], t->q8, t->dst + m * t->dst_stride,
-					t->dec_layout, t->dec);
+					t->dec_layout,
+					t->dec ? (__u8 *)t->dec + m * t->dec_stride : NULL);
 		plat->fpu_end(plat->priv);
 		if (core_checkpoint(t->ex)) {
 			__atomic_store_n(&t->aborted, 1, __ATOMIC_RELAXED);
@@ -258,9 +260,20 @@ struct mm_cmd {
 	void *scratch;
 	__u64 need;	/* scratch bytes the activations take, 0 for none */
 	void *dec;	/* where in the scratch the decode layout goes, or NULL */
-	__u64 dec_bytes;
+	__u64 dec_bytes;	/* all rows' */
+	__u64 dec_stride;	/* one row's */
 	int q8;
 };
+
+/*
+ * Whether @kern has kernels reading @wtype's decode layout for @m
+ * activation rows: decode's for one, also prefill's for more (a tile of
+ * one row runs decode's).
+ */
+static int has_dec(const struct tnpu_fw_mm_kernels *kern, __u32 wtype, __u32 m)
+{
+	return kern->dot_dec[wtype] && (m == 1 || kern->dot_dec_nx[wtype]);
+}
 
 /* NPU ranges [a, a + an) and [b, b + bn) share a byte. */
 static int npu_overlap(__u64 a, __u64 an, __u64 b, __u64 bn)
@@ -277,11 +290,13 @@ static int npu_overlap(__u64 a, __u64 an, __u64 b, __u64 bn)
 static __u64 dec_need(const struct tnpu_cmd_matmul *c, __u64 need)
 {
 	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
+	__u32 m = c->x.ne[1];
 	__u64 more;
 
-	if (c->x.ne[1] != 1 || !kern->dot_dec[c->w.dtype])
+	if (!has_dec(kern, c->w.dtype, m))
 		return need;
-	more = need + TNPU_FW_DEC_ALIGN + kern->dec_bytes(kern->dec_layout[c->w.dtype], c->x.ne[0]);
+	more = need + TNPU_FW_DEC_ALIGN +
+	       m * kern->dec_bytes(kern->dec_layout[c->w.dtype], c->x.ne[0]);
 	if (c->scratch_size < more ||
 	    npu_overlap(c->scratch, more, c->x.addr, tnpu_fw_tensor_extent(&c->x)) ||
 	    npu_overlap(c->scratch, more, c->y.addr, tnpu_fw_tensor_extent(&c->y)))
@@ -369,6 +384,7 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 		mc->dec = (void *)(((unsigned long)scratch + q8_need + TNPU_FW_DEC_ALIGN - 1) &
 				   ~(unsigned long)(TNPU_FW_DEC_ALIGN - 1));
 		mc->dec_bytes = need - q8_need - TNPU_FW_DEC_ALIGN;
+		mc->dec_stride = mc->dec_bytes / m;
 	}
 	mc->q8 = q8;
 	return 0;
@@ -385,8 +401,9 @@ static int matmul_prepare(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul 
 		.ex = ex, .kern = kern, .xt = &c->x, .x = mc->x, .dst = mc->scratch, .q8 = mc->q8,
 		.dst_stride = mc->q8 ? (k / 32) * sizeof(struct tnpu_fw_q8) : k * sizeof(float),
 		/* Checked against the kernels of this moment; they may have been switched. */
-		.dec = kern->dot_dec[mc->mm.w_dtype] ? mc->dec : NULL,
+		.dec = has_dec(kern, mc->mm.w_dtype, m) ? mc->dec : NULL,
 		.dec_layout = kern->dec_layout[mc->mm.w_dtype],
+		.dec_stride = mc->dec_stride,
 	};
 	unsigned int cores = plat->num_cores < m ? plat->num_cores : m;
 
@@ -400,6 +417,7 @@ static int matmul_prepare(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul 
 	mc->mm.x_q8 = mc->q8;
 	mc->mm.x_dec = prep.dec;
 	mc->mm.x_dec_layout = prep.dec_layout;
+	mc->mm.x_dec_stride = prep.dec_stride;
 	return 0;
 }
 
@@ -421,8 +439,9 @@ static int needs_own_dec(const struct mm_cmd *m0, const struct mm_cmd *mj)
 	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
 	__u32 t0 = m0->mm.w_dtype, tj = mj->mm.w_dtype;
 
-	return mj->dec && kern->dot_dec[tj] &&
-	       !(m0->dec && kern->dot_dec[t0] && kern->dec_layout[t0] == kern->dec_layout[tj]);
+	return mj->dec && has_dec(kern, tj, mj->mm.m) &&
+	       !(m0->dec && has_dec(kern, t0, m0->mm.m) &&
+		 kern->dec_layout[t0] == kern->dec_layout[tj]);
 }
 
 /*
@@ -437,21 +456,28 @@ static void member_dec(struct tnpu_fw_exec *ex, const struct mm_cmd *m0, struct 
 	const struct tnpu_fw_mm_kernels *kern = tnpu_fw_mm_kernels();
 	unsigned int layout = kern->dec_layout[mj->mm.w_dtype];
 
+	__u32 r;
+
 	mj->mm.x_dec = NULL;
-	if (!mj->dec || !m0->mm.x_q8 || !kern->dot_dec[mj->mm.w_dtype])
+	if (!mj->dec || !m0->mm.x_q8 || !has_dec(kern, mj->mm.w_dtype, mj->mm.m))
 		return;
 	mj->mm.x_dec_layout = layout;
 	if (m0->mm.x_dec && m0->mm.x_dec_layout == layout) {
 		mj->mm.x_dec = m0->mm.x_dec;
+		mj->mm.x_dec_stride = m0->mm.x_dec_stride;
 		return;
 	}
 	/* Checked by group_compatible(), unless the kernels were switched since. */
 	if (host_overlap(mj->dec, mj->dec_bytes, m0->scratch, m0->need))
 		return;
-	plat->fpu_begin(plat->priv);
-	kern->prep_dec(layout, m0->mm.x, mj->mm.k, mj->dec);
-	plat->fpu_end(plat->priv);
+	for (r = 0; r < mj->mm.m; r++) {
+		plat->fpu_begin(plat->priv);
+		kern->prep_dec(layout, (const void *)((const __u8 *)m0->mm.x + r * m0->mm.x_stride),
+			       mj->mm.k, (__u8 *)mj->dec + r * mj->dec_stride);
+		plat->fpu_end(plat->priv);
+	}
 	mj->mm.x_dec = mj->dec;
+	mj->mm.x_dec_stride = mj->dec_stride;
 }
 
 /* Bytes of member @a's own scratch that running it alone would write, else 0. */

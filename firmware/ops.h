@@ -77,9 +77,10 @@ int tnpu_fw_op_sample(struct tnpu_fw_exec *ex, const void *cmd);
  *	struct tnpu_fw_q8 (see quant.h) prepared by tnpu_fw_quantize_q8().
  * @x_stride: bytes between activation rows.
  * @x_q8: the activations are Q8 blocks (only with quantized weights).
- * @x_dec: with @x_q8 and one activation row, that row in decode layout
- *	@x_dec_layout (tnpu_fw_mm_kernels.prep_dec), or NULL.
+ * @x_dec: with @x_q8, the activation rows in decode layout @x_dec_layout
+ *	(tnpu_fw_mm_kernels.prep_dec), @x_dec_stride bytes apart, or NULL.
  * @x_dec_layout: which layout @x_dec holds.
+ * @x_dec_stride: bytes between the rows' layouts.
  * @y_dtype: TNPU_DT_F32, _F16 or _BF16.
  * @y: first output row.
  * @y_stride: bytes between output rows.
@@ -100,6 +101,7 @@ struct tnpu_fw_mm {
 	int x_q8;
 	const void *x_dec;
 	unsigned int x_dec_layout;
+	__u64 x_dec_stride;
 	__u32 y_dtype;
 	void *y;
 	__u64 y_stride;

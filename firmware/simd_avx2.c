@@ -625,11 +625,29 @@ static inline __attribute__((always_inline)) void dec_prefetch(const __u8 **pf, 
 }
 
 /*
- * Four Q4_0 blocks of a row at @p against a decode group (@xlo, @xhi,
- * @bias, scales @xd): the dot products spread over 16 lanes, added to @acc.
+ * Four blocks of a weight row laid out to meet a decode group: the codes
+ * that meet its low and high halves (unsigned) and the blocks' scales, each
+ * over its block's four lanes.
  */
-static inline AVX512 __m512
-q4_0_dec_step(const __u8 *p, __m512i xlo, __m512i xhi, __m512i bias, __m512 xd, __m512 acc)
+struct dec_w {
+	__m512i lo, hi;
+	__m512 dw;
+};
+
+/*
+ * Four blocks' weights @w against a decode group (@xlo, @xhi, start @bias,
+ * scales @xd): the dot products spread over 16 lanes, added to @acc.
+ */
+static inline AVX512 __m512 dec_dot(struct dec_w w, __m512i xlo, __m512i xhi, __m512i bias,
+				    __m512 xd, __m512 acc)
+{
+	__m512i dot = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(bias, w.lo, xlo), w.hi, xhi);
+
+	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(w.dw, xd), acc);
+}
+
+/* Four Q4_0 blocks of a row at @p. */
+static inline AVX512 struct dec_w q4_0_dec_w(const __u8 *p)
 {
 	/* Bytes 2-17, 20-35 and 38-53 of a 64-byte load at a group's start, 48-63 of one 8 on. */
 	const __m512i idx_qs = _mm512_set_epi8(127, 126, 125, 124, 123, 122, 121, 120,
@@ -650,14 +668,14 @@ q4_0_dec_step(const __u8 *p, __m512i xlo, __m512i xhi, __m512i bias, __m512 xd, 
 	const __m512i nibble = _mm512_set1_epi8(0x0f);
 	__m512i a = _mm512_loadu_si512(p);
 	__m512i q = _mm512_permutex2var_epi8(a, idx_qs, _mm512_loadu_si512(p + 8));
-	__m512i lo = _mm512_and_si512(q, nibble);
-	__m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), nibble);
-	__m512i dot = _mm512_dpbusd_epi32(bias, lo, xlo);
 	__m256i dh = _mm512_castsi512_si256(_mm512_permutexvar_epi8(idx_d, a));
-	__m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(dh), xd);
+	struct dec_w w = {
+		.lo = _mm512_and_si512(q, nibble),
+		.hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), nibble),
+		.dw = _mm512_cvtph_ps(dh),
+	};
 
-	dot = _mm512_dpbusd_epi32(dot, hi, xhi);
-	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), sc, acc);
+	return w;
 }
 
 /* Byte o of 128-bit lane j: @base + @step * j + o, a byte-permute index. */
@@ -679,11 +697,11 @@ static inline AVX512 __m512i lane_run(unsigned int base, unsigned int step)
 /*
  * The same for four Q8_0 blocks (136 bytes): codes 0-15 and 16-31 of each
  * block meet the group's two vectors as the Q4_0 nibbles do. The codes are
- * signed: offset by 128 (a flip of the top bit) they suit vpdpbusd, and
- * the start @bias128, -128 times the codes' sums, takes the offset back.
+ * signed: offset by 128 (a flip of the top bit) they suit vpdpbusd, and a
+ * start of 16 times the group's bias (-128 times the activations' sums)
+ * takes the offset back.
  */
-static inline AVX512 __m512
-q8_0_dec_step(const __u8 *p, __m512i xlo, __m512i xhi, __m512i bias128, __m512 xd, __m512 acc)
+static inline AVX512 struct dec_w q8_0_dec_w(const __u8 *p)
 {
 	/* The F16 scales at bytes 0, 34, 68 and 102, each four times. */
 	const __m512i idx_d = _mm512_set_epi64(0, 0, 0, 0, 0x6766676667666766LL,
@@ -696,12 +714,28 @@ q8_0_dec_step(const __u8 *p, __m512i xlo, __m512i xhi, __m512i bias128, __m512 x
 	__m512i hi = _mm512_mask_permutexvar_epi8(_mm512_permutex2var_epi8(a, lane_run(18, 34), b),
 						  0xff00000000000000ULL, lane_run(0, 16),
 						  _mm512_loadu_si512(p + 72));
-	__m512i dot = _mm512_dpbusd_epi32(bias128, _mm512_xor_si512(lo, top), xlo);
 	__m256i dh = _mm512_castsi512_si256(_mm512_permutex2var_epi8(a, idx_d, b));
-	__m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(dh), xd);
+	struct dec_w w = {
+		.lo = _mm512_xor_si512(lo, top),
+		.hi = _mm512_xor_si512(hi, top),
+		.dw = _mm512_cvtph_ps(dh),
+	};
 
-	dot = _mm512_dpbusd_epi32(dot, _mm512_xor_si512(hi, top), xhi);
-	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), sc, acc);
+	return w;
+}
+
+/* Four blocks of a Q4_0 or Q8_0 (@wtype) row at @p. */
+static inline AVX512 struct dec_w dec_w(const __u32 wtype, const __u8 *p)
+{
+	return wtype == TNPU_DT_Q4_0 ? q4_0_dec_w(p) : q8_0_dec_w(p);
+}
+
+/* A group's dot-product start for @wtype: Q8_0's offset of 128 is 16 times Q4_0's 8. */
+static inline AVX512 __m512i dec_bias(const __u32 wtype, const struct q4_0_dec_group *g)
+{
+	__m512i bias = _mm512_loadu_si512(g->bias);
+
+	return wtype == TNPU_DT_Q4_0 ? bias : _mm512_slli_epi32(bias, 4);
 }
 
 /*
@@ -726,9 +760,7 @@ dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const __u32 wtype,
 	}
 	for (i = 0; i + 4 <= nb; i += 4, g++) {
 		const __m512i xlo = _mm512_loadu_si512(g->lo), xhi = _mm512_loadu_si512(g->hi);
-		const __m512i bias = _mm512_loadu_si512(g->bias);
-		/* Q8_0's offset of 128 is 16 times Q4_0's 8. */
-		const __m512i bias128 = _mm512_slli_epi32(bias, 4);
+		const __m512i bias = dec_bias(wtype, g);
 		const __m512 xd = _mm512_loadu_ps(g->d);
 
 #pragma GCC unroll 2
@@ -738,10 +770,7 @@ dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const __u32 wtype,
 		for (r = 0; r < R; r++) {
 			const __u8 *p = w + r * stride + (i / 4) * span;
 
-			if (wtype == TNPU_DT_Q4_0)
-				acc[r] = q4_0_dec_step(p, xlo, xhi, bias, xd, acc[r]);
-			else
-				acc[r] = q8_0_dec_step(p, xlo, xhi, bias128, xd, acc[r]);
+			acc[r] = dec_dot(dec_w(wtype, p), xlo, xhi, bias, xd, acc[r]);
 		}
 	}
 #pragma GCC unroll 2
@@ -773,6 +802,75 @@ static AVX512 void name(const void *w, __u64 w_stride, unsigned int rows,	\
 
 DOT_DEC_ENTRY(dot_dec_q4_0_avx512, TNPU_DT_Q4_0)
 DOT_DEC_ENTRY(dot_dec_q8_0_avx512, TNPU_DT_Q8_0)
+
+/*
+ * Prefill: one weight row of Q4_0 or Q8_0 (@wtype) against @NX (1 to 4)
+ * activation rows, Q8 rows @xs bytes apart and their decode layouts @ds
+ * bytes apart: each four blocks' weights are laid out once for all rows.
+ */
+static inline __attribute__((always_inline)) AVX512 void
+dec_nx(const __u8 *w, const __u32 wtype, const struct tnpu_fw_q8 *x, __u64 xs,
+	const __u8 *dec, __u64 ds, const unsigned int NX, __u32 nb, float *out)
+{
+	const __u32 span = 4 * (wtype == TNPU_DT_Q4_0 ? sizeof(struct tnpu_fw_block_q4_0) :
+				sizeof(struct tnpu_fw_block_q8_0));
+	__m512 acc[TNPU_FW_MM_NX];
+	float tail[TNPU_FW_MM_NX];
+	unsigned int r;
+	__u32 i;
+
+#pragma GCC unroll 4
+	for (r = 0; r < NX; r++)
+		acc[r] = _mm512_setzero_ps();
+	for (i = 0; i + 4 <= nb; i += 4) {
+		struct dec_w wd = dec_w(wtype, w + i / 4 * span);
+
+#pragma GCC unroll 4
+		for (r = 0; r < NX; r++) {
+			const struct q4_0_dec_group *g =
+				(const struct q4_0_dec_group *)(dec + r * ds) + i / 4;
+
+			acc[r] = dec_dot(wd, _mm512_loadu_si512(g->lo), _mm512_loadu_si512(g->hi),
+					 dec_bias(wtype, g), _mm512_loadu_ps(g->d), acc[r]);
+		}
+	}
+#pragma GCC unroll 4
+	for (r = 0; r < NX; r++)
+		out[r] = _mm512_reduce_add_ps(acc[r]);
+	if (i == nb)
+		return;
+	if (wtype == TNPU_DT_Q4_0)
+		q4_0_q8((const struct tnpu_fw_block_q4_0 *)w + i, x + i, xs, NX, (nb - i) * 32,
+			tail);
+	else
+		int_q8(TNPU_DT_Q8_0, (const struct tnpu_fw_block_q8_0 *)w + i, x + i, xs, NX,
+		       (nb - i) * 32, tail);
+	for (r = 0; r < NX; r++)
+		out[r] += tail[r];
+}
+
+#define DOT_DEC_NX_ENTRY(name, wtype)						\
+static AVX512 void name(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,	\
+			const void *dec, __u64 ds, __u32 nx, __u32 k, float *out)	\
+{										\
+	switch (nx) {								\
+	case 1:									\
+		dec_nx(w, wtype, x, xs, dec, ds, 1, k / 32, out);		\
+		break;								\
+	case 2:									\
+		dec_nx(w, wtype, x, xs, dec, ds, 2, k / 32, out);		\
+		break;								\
+	case 3:									\
+		dec_nx(w, wtype, x, xs, dec, ds, 3, k / 32, out);		\
+		break;								\
+	default:								\
+		dec_nx(w, wtype, x, xs, dec, ds, 4, k / 32, out);		\
+		break;								\
+	}									\
+}
+
+DOT_DEC_NX_ENTRY(dot_dec_nx_q4_0_avx512, TNPU_DT_Q4_0)
+DOT_DEC_NX_ENTRY(dot_dec_nx_q8_0_avx512, TNPU_DT_Q8_0)
 
 /*
  * Q8_0 weights against one Q8 activation row, four blocks per step. Each
@@ -1805,5 +1903,9 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 		[TNPU_DT_Q8_0] = dot_dec_q8_0_avx512,
 		[TNPU_DT_Q4_K] = dot_dec_q4_k_avx512,
 		[TNPU_DT_Q6_K] = dot_dec_q6_k_avx512,
+	},
+	.dot_dec_nx = {
+		[TNPU_DT_Q4_0] = dot_dec_nx_q4_0_avx512,
+		[TNPU_DT_Q8_0] = dot_dec_nx_q8_0_avx512,
 	},
 };

@@ -651,6 +651,21 @@ static void guard_dec(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32
 		assert_memory_equal(a, b, rows * sizeof(float));
 	}
 	free(dec);
+	if (kern->dot_dec_nx[wt]) {
+		/* Prefill: three activation rows with their layouts, one weight row. */
+		uint8_t *decs = aligned_alloc(TNPU_FW_DEC_ALIGN, 3 * dbytes + TNPU_FW_DEC_ALIGN);
+		float c[3], d[3];
+
+		assert_non_null(decs);
+		for (unsigned int r = 0; r < 3; r++)
+			kern->prep_dec(layout, (const struct tnpu_fw_q8 *)((const uint8_t *)q + r * qrow),
+				       k, decs + r * dbytes);
+		kern->dot_dec_nx[wt](w, q, qrow, decs, dbytes, 3, k, c);
+		kern->dot_dec_nx[wt](guarded_copy(gw, w, wrow), guarded_copy(gx, q, 3 * qrow), qrow,
+				     guarded_copy(gd, decs, 3 * dbytes), dbytes, 3, k, d);
+		assert_memory_equal(c, d, sizeof(c));
+		free(decs);
+	}
 }
 
 static void guard_case(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32_t k,
@@ -747,16 +762,17 @@ static void test_kernels_stay_in_rows(void **state)
  */
 enum { DEC_ROOM, DEC_Q8_ONLY, DEC_UNMAPPED, DEC_Y_INSIDE, DEC_CASES };
 
-static void decode_scratch_case(uint32_t wt, int where, unsigned int *seed)
+static void decode_scratch_case(uint32_t wt, int where, uint32_t m, unsigned int *seed)
 {
 	const uint32_t k = wt >= TNPU_DT_Q4_K ? QK_K * 5 : 32 * 41, n = 67;
-	uint64_t wrow = row_bytes(wt, k), q8 = k / 32 * sizeof(struct tnpu_fw_q8);
-	uint64_t full = TNPU_MATMUL_SCRATCH_SIZE(1, k), page = (uint64_t)sysconf(_SC_PAGESIZE);
-	struct buf w = balloc(wrow * n), x = balloc(4 * k), y = balloc(4 * n);
-	uint64_t sbytes = (full + 4 * n + page - 1) / page * page;
+	uint64_t wrow = row_bytes(wt, k), q8 = (uint64_t)m * (k / 32) * sizeof(struct tnpu_fw_q8);
+	uint64_t full = TNPU_MATMUL_SCRATCH_SIZE(m, k), page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t ybytes = 4ULL * n * m;
+	struct buf w = balloc(wrow * n), x = balloc(4ULL * k * m), y = balloc(ybytes);
+	uint64_t sbytes = (full + ybytes + page - 1) / page * page;
 	struct buf scratch = balloc(sbytes);
-	double *wd = calloc((size_t)n * k, sizeof(double)), *xd = calloc(k, sizeof(double));
-	double *yd = calloc(n, sizeof(double)), *mag = calloc(n, sizeof(double));
+	double *wd = calloc((size_t)n * k, sizeof(double)), *xd = calloc((size_t)k * m, sizeof(double));
+	double *yd = calloc((size_t)n * m, sizeof(double)), *mag = calloc((size_t)n * m, sizeof(double));
 	struct tnpu_cmd_matmul cmd = { .hdr = { TNPU_OP_MATMUL, TNPU_MATMUL_F_Q8_ACT,
 						sizeof(cmd) } };
 	struct tnpu_fw_job job;
@@ -767,31 +783,35 @@ static void decode_scratch_case(uint32_t wt, int where, unsigned int *seed)
 		ref_random_row(wt, (uint8_t *)w.cpu + i * wrow, k, seed);
 		ref_dequant(wt, (uint8_t *)w.cpu + i * wrow, k, wd + (size_t)i * k);
 	}
-	ref_random_row(TNPU_DT_F32, x.cpu, k, seed);
-	ref_dequant(TNPU_DT_F32, x.cpu, k, xd);
-	ref_q8_roundtrip(xd, k, xd);
-	cmd.x = tensor2(x.va, TNPU_DT_F32, k, 1, 4 * k);
+	for (uint32_t r = 0; r < m; r++) {
+		float *row = (float *)x.cpu + (size_t)r * k;
+
+		ref_random_row(TNPU_DT_F32, (uint8_t *)row, k, seed);
+		ref_dequant(TNPU_DT_F32, (uint8_t *)row, k, xd + (size_t)r * k);
+		ref_q8_roundtrip(xd + (size_t)r * k, k, xd + (size_t)r * k);
+	}
+	cmd.x = tensor2(x.va, TNPU_DT_F32, k, m, 4 * k);
 	cmd.w = tensor2(w.va, wt, k, n, wrow);
-	cmd.y = tensor2(y.va, TNPU_DT_F32, n, 1, 4 * n);
+	cmd.y = tensor2(y.va, TNPU_DT_F32, n, m, 4 * n);
 	cmd.scratch = scratch.va;
 	cmd.scratch_size = full;
 	if (where == DEC_Q8_ONLY) {
 		cmd.scratch_size = q8;
 	} else if (where == DEC_UNMAPPED) {
-		cmd.scratch = scratch.va + sbytes - q8;	/* the Q8 row ends the buffer */
+		cmd.scratch = scratch.va + sbytes - q8;	/* the Q8 rows end the buffer */
 	} else if (where == DEC_Y_INSIDE) {
-		cmd.scratch_size = full + 4 * n;
+		cmd.scratch_size = full + ybytes;
 		cmd.y.addr = scratch.va + q8;
 		out = (const float *)((uint8_t *)scratch.cpu + q8);
 	}
 	assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), 0);
-	ref_matmul(xd, wd, NULL, 1, n, k, yd, mag);
-	for (uint32_t j = 0; j < n; j++) {
+	ref_matmul(xd, wd, NULL, m, n, k, yd, mag);
+	for (uint32_t j = 0; j < n * m; j++) {
 		double tol = 8 * FLT_EPSILON * sqrt(k) * mag[j] + 1e-30;
 
 		if (!(fabs(out[j] - yd[j]) <= tol)) {
-			print_error("w%u case %d: y[%u] = %.9g, ref %.9g, tol %.3g\n", wt, where, j,
-				    out[j], yd[j], tol);
+			print_error("w%u case %d m %u: y[%u] = %.9g, ref %.9g, tol %.3g\n", wt, where,
+				    m, j, out[j], yd[j], tol);
 			fail();
 		}
 	}
@@ -816,8 +836,12 @@ static void test_matmul_decode_scratch(void **state)
 			if (wtypes[t] < TNPU_DT_Q4_0 || wtypes[t] > TNPU_DT_Q6_K)
 				continue;
 			layouts += !!tnpu_fw_mm_kernels()->dot_dec[wtypes[t]];
-			for (int where = 0; where < DEC_CASES; where++)
-				decode_scratch_case(wtypes[t], where, &seed);
+			layouts += !!tnpu_fw_mm_kernels()->dot_dec_nx[wtypes[t]];
+			for (int where = 0; where < DEC_CASES; where++) {
+				decode_scratch_case(wtypes[t], where, 1, &seed);	/* decode */
+				/* prefill: a tile of 32 rows, then one of a single row */
+				decode_scratch_case(wtypes[t], where, 33, &seed);
+			}
 		}
 	}
 	set_mode(MODE_DEFAULT);
