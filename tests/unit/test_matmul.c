@@ -849,6 +849,94 @@ static void test_matmul_decode_scratch(void **state)
 		skip();
 }
 
+/*
+ * Prefill groups: three projections of five activation rows, each with its
+ * own scratch, the first of a type without a prefill layout (Q6_K), the
+ * others with one (Q4_0, Q8_0). Together (one pass, activations prepared
+ * once, the later members' layouts for every row prepared into their own
+ * scratch) they must give, to the bit, what they give one by one, and
+ * match the reference.
+ */
+static void test_matmul_groups_prefill(void **state)
+{
+	static const uint32_t types[3] = { TNPU_DT_Q6_K, TNPU_DT_Q4_0, TNPU_DT_Q8_0 };
+	const uint32_t k = 512, n = 40, m = 5;
+	uint64_t ybytes = 4ULL * n * m;
+	struct buf x = balloc(4ULL * k * m), y = balloc(3 * ybytes), stream = balloc(4096);
+	struct buf w[3], scratch[3];
+	struct tnpu_cmd_matmul cmd[3];
+	uint8_t *together = malloc(3 * ybytes), *apart = malloc(3 * ybytes);
+	double *xd = calloc((size_t)k * m, sizeof(double)), *wd = calloc((size_t)n * k, sizeof(double));
+	double *yd = calloc((size_t)n * m, sizeof(double)), *mag = calloc((size_t)n * m, sizeof(double));
+	struct tnpu_cmd_header nop = { TNPU_OP_NOP, 0, 8 };
+	struct tnpu_fw_job job;
+	unsigned int seed = 515;
+
+	(void)state;
+	assert_true(together && apart && xd && wd && yd && mag);
+	for (uint32_t r = 0; r < m; r++) {
+		ref_random_row(TNPU_DT_F32, (uint8_t *)x.cpu + 4ULL * k * r, k, &seed);
+		ref_dequant(TNPU_DT_F32, (uint8_t *)x.cpu + 4ULL * k * r, k, xd + (size_t)k * r);
+		ref_q8_roundtrip(xd + (size_t)k * r, k, xd + (size_t)k * r);
+	}
+	for (int i = 0; i < 3; i++) {
+		uint64_t wrow = row_bytes(types[i], k);
+
+		w[i] = balloc(wrow * n);
+		scratch[i] = balloc(TNPU_MATMUL_SCRATCH_SIZE(m, k));
+		for (uint32_t r = 0; r < n; r++)
+			ref_random_row(types[i], (uint8_t *)w[i].cpu + r * wrow, k, &seed);
+		cmd[i] = (struct tnpu_cmd_matmul){ .hdr = { TNPU_OP_MATMUL, TNPU_MATMUL_F_Q8_ACT,
+							    sizeof(cmd[i]) } };
+		cmd[i].x = tensor2(x.va, TNPU_DT_F32, k, m, 4 * k);
+		cmd[i].w = tensor2(w[i].va, types[i], k, n, wrow);
+		cmd[i].y = tensor2(y.va + i * ybytes, TNPU_DT_F32, n, m, 4 * n);
+		cmd[i].scratch = scratch[i].va;
+		cmd[i].scratch_size = TNPU_MATMUL_SCRATCH_SIZE(m, k);
+	}
+	for (int run = 0; run < 2; run++) {
+		uint64_t len = 0;
+
+		for (int i = 0; i < 3; i++) {
+			memcpy((uint8_t *)stream.cpu + len, &cmd[i], sizeof(cmd[i]));
+			len += sizeof(cmd[i]);
+			if (run) {	/* apart: a NOP between them stops the grouping */
+				memcpy((uint8_t *)stream.cpu + len, &nop, sizeof(nop));
+				len += sizeof(nop);
+			}
+		}
+		memset(y.cpu, 0xee, 3 * ybytes);
+		assert_int_equal(tnpu_inproc_run(npu, stream.va, len, 0, 0, &job), 0);
+		assert_int_equal(job.error, 0);
+		memcpy(run ? apart : together, y.cpu, 3 * ybytes);
+	}
+	assert_memory_equal(together, apart, 3 * ybytes);
+	for (int i = 0; i < 3; i++) {
+		uint64_t wrow = row_bytes(types[i], k);
+
+		for (uint32_t r = 0; r < n; r++)
+			ref_dequant(types[i], (uint8_t *)w[i].cpu + r * wrow, k, wd + (size_t)r * k);
+		ref_matmul(xd, wd, NULL, m, n, k, yd, mag);
+		for (uint32_t j = 0; j < n * m; j++) {
+			float got;
+
+			memcpy(&got, together + i * ybytes + 4ULL * j, 4);
+			assert_true(fabs(got - yd[j]) <= 8 * FLT_EPSILON * sqrt(k) * mag[j] + 1e-30);
+		}
+		bfree(w[i]);
+		bfree(scratch[i]);
+	}
+	bfree(x);
+	bfree(y);
+	bfree(stream);
+	free(together);
+	free(apart);
+	free(xd);
+	free(wd);
+	free(yd);
+	free(mag);
+}
+
 /* ---- EMBEDDING ------------------------------------------------------------ */
 
 static void test_embedding(void **state)
@@ -1312,6 +1400,7 @@ int main(void)
 		cmocka_unit_test(test_matmul_bad),
 		cmocka_unit_test(test_matmul_groups),
 		cmocka_unit_test(test_matmul_decode_scratch),
+		cmocka_unit_test(test_matmul_groups_prefill),
 		cmocka_unit_test(test_embedding),
 		cmocka_unit_test(test_embedding_indirect),
 	};
