@@ -172,27 +172,37 @@ static void matmul_dec(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_fn dot_dec,
 	}
 }
 
-/* Outputs [n0, n1) of activation rows [m0, m1) (prefill) through their decode layouts. */
+/*
+ * Outputs [n0, n1) of activation rows [m0, m1) (prefill) through their
+ * decode layouts, two weight rows a call: each activation group loaded
+ * serves both.
+ */
 static void matmul_dec_nx(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_nx_fn dot_dec_nx,
 			  __u32 n0, __u32 n1, __u32 m0, __u32 m1)
 {
-	float out[TNPU_FW_MM_NX];
+	float out[2 * TNPU_FW_MM_NX];
+	unsigned int wr, v;
 	__u32 n, m, r;
 
-	for (n = n0; n < n1; n++) {
+	for (n = n0; n < n1; n += wr) {
 		const __u8 *w = (const __u8 *)mm->w + (__u64)n * mm->w_stride;
-		float bias = mm->bias ? mm->bias[n] : 0.0f;
 
+		wr = n1 - n >= 2 ? 2 : 1;
 		for (m = m0; m < m1; m += TNPU_FW_MM_NX) {
 			__u32 nx = m1 - m < TNPU_FW_MM_NX ? m1 - m : TNPU_FW_MM_NX;
 
-			dot_dec_nx(w, (const void *)((const __u8 *)mm->x + m * mm->x_stride),
+			dot_dec_nx(w, mm->w_stride, wr,
+				   (const void *)((const __u8 *)mm->x + m * mm->x_stride),
 				   mm->x_stride, (const __u8 *)mm->x_dec + m * mm->x_dec_stride,
 				   mm->x_dec_stride, nx, mm->k, out);
-			for (r = 0; r < nx; r++) {
-				__u8 *y = (__u8 *)mm->y + (__u64)(m + r) * mm->y_stride;
+			for (v = 0; v < wr; v++) {
+				float bias = mm->bias ? mm->bias[n + v] : 0.0f;
 
-				store_out(mm->y_dtype, y, n, out[r] + bias);
+				for (r = 0; r < nx; r++) {
+					__u8 *y = (__u8 *)mm->y + (__u64)(m + r) * mm->y_stride;
+
+					store_out(mm->y_dtype, y, n + v, out[v * nx + r] + bias);
+				}
 			}
 		}
 	}

@@ -69,13 +69,15 @@ typedef void (*tnpu_fw_dot_dec_fn)(const void *w, __u64 w_stride, unsigned int r
 				   float *out);
 
 /*
- * Prefill against activations in decode layout: one weight row @w against
- * @nx (at most TNPU_FW_MM_NX) Q8 rows at @x, @x_stride bytes apart, with
- * their layouts at @dec, @dec_stride bytes apart.
+ * Prefill against activations in decode layout: @w_rows (1 or 2) weight
+ * rows at @w, @w_stride bytes apart, against @nx (at most TNPU_FW_MM_NX)
+ * Q8 rows at @x, @x_stride bytes apart, with their layouts at @dec,
+ * @dec_stride bytes apart: out[v * nx + r] for weight row v, activation r.
  */
-typedef void (*tnpu_fw_dot_dec_nx_fn)(const void *w, const struct tnpu_fw_q8 *x,
-				      __u64 x_stride, const void *dec, __u64 dec_stride,
-				      __u32 nx, __u32 k, float *out);
+typedef void (*tnpu_fw_dot_dec_nx_fn)(const void *w, __u64 w_stride, unsigned int w_rows,
+				      const struct tnpu_fw_q8 *x, __u64 x_stride,
+				      const void *dec, __u64 dec_stride, __u32 nx, __u32 k,
+				      float *out);
 
 /* Alignment of a decode layout in memory. */
 #define TNPU_FW_DEC_ALIGN 64

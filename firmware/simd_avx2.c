@@ -804,69 +804,90 @@ DOT_DEC_ENTRY(dot_dec_q4_0_avx512, TNPU_DT_Q4_0)
 DOT_DEC_ENTRY(dot_dec_q8_0_avx512, TNPU_DT_Q8_0)
 
 /*
- * Prefill: one weight row of Q4_0 or Q8_0 (@wtype) against @NX (1 to 4)
- * activation rows, Q8 rows @xs bytes apart and their decode layouts @ds
- * bytes apart: each four blocks' weights are laid out once for all rows.
+ * Prefill: @W (1 or 2) weight rows of Q4_0 or Q8_0 (@wtype), @ws bytes
+ * apart, against @NX (1 to 4) activation rows, Q8 rows @xs bytes apart and
+ * their decode layouts @ds bytes apart: each four blocks' weights are laid
+ * out once for all activation rows, and each group of activations is
+ * loaded once for both weight rows (the layouts of a tile of rows stream
+ * from L2 for every weight row, which bounds this loop). out[w * NX + r].
  */
 static inline __attribute__((always_inline)) AVX512 void
-dec_nx(const __u8 *w, const __u32 wtype, const struct tnpu_fw_q8 *x, __u64 xs,
-	const __u8 *dec, __u64 ds, const unsigned int NX, __u32 nb, float *out)
+dec_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u32 wtype,
+	const struct tnpu_fw_q8 *x, __u64 xs, const __u8 *dec, __u64 ds,
+	const unsigned int NX, __u32 nb, float *out)
 {
 	const __u32 span = 4 * (wtype == TNPU_DT_Q4_0 ? sizeof(struct tnpu_fw_block_q4_0) :
 				sizeof(struct tnpu_fw_block_q8_0));
-	__m512 acc[TNPU_FW_MM_NX];
+	__m512 acc[2][TNPU_FW_MM_NX];
 	float tail[TNPU_FW_MM_NX];
-	unsigned int r;
+	unsigned int r, v;
 	__u32 i;
 
+#pragma GCC unroll 2
+	for (v = 0; v < W; v++)
 #pragma GCC unroll 4
-	for (r = 0; r < NX; r++)
-		acc[r] = _mm512_setzero_ps();
+		for (r = 0; r < NX; r++)
+			acc[v][r] = _mm512_setzero_ps();
 	for (i = 0; i + 4 <= nb; i += 4) {
-		struct dec_w wd = dec_w(wtype, w + i / 4 * span);
+		struct dec_w wd[2];
 
+#pragma GCC unroll 2
+		for (v = 0; v < W; v++)
+			wd[v] = dec_w(wtype, w + v * ws + i / 4 * span);
 #pragma GCC unroll 4
 		for (r = 0; r < NX; r++) {
 			const struct q4_0_dec_group *g =
 				(const struct q4_0_dec_group *)(dec + r * ds) + i / 4;
+			__m512i xlo = _mm512_loadu_si512(g->lo), xhi = _mm512_loadu_si512(g->hi);
+			__m512i bias = dec_bias(wtype, g);
+			__m512 xd = _mm512_loadu_ps(g->d);
 
-			acc[r] = dec_dot(wd, _mm512_loadu_si512(g->lo), _mm512_loadu_si512(g->hi),
-					 dec_bias(wtype, g), _mm512_loadu_ps(g->d), acc[r]);
+#pragma GCC unroll 2
+			for (v = 0; v < W; v++)
+				acc[v][r] = dec_dot(wd[v], xlo, xhi, bias, xd, acc[v][r]);
 		}
 	}
+#pragma GCC unroll 2
+	for (v = 0; v < W; v++) {
+		const __u8 *wv = w + v * ws;
+
 #pragma GCC unroll 4
-	for (r = 0; r < NX; r++)
-		out[r] = _mm512_reduce_add_ps(acc[r]);
-	if (i == nb)
-		return;
-	if (wtype == TNPU_DT_Q4_0)
-		q4_0_q8((const struct tnpu_fw_block_q4_0 *)w + i, x + i, xs, NX, (nb - i) * 32,
-			tail);
-	else
-		int_q8(TNPU_DT_Q8_0, (const struct tnpu_fw_block_q8_0 *)w + i, x + i, xs, NX,
-		       (nb - i) * 32, tail);
-	for (r = 0; r < NX; r++)
-		out[r] += tail[r];
+		for (r = 0; r < NX; r++)
+			out[v * NX + r] = _mm512_reduce_add_ps(acc[v][r]);
+		if (i == nb)
+			continue;
+		if (wtype == TNPU_DT_Q4_0)
+			q4_0_q8((const struct tnpu_fw_block_q4_0 *)wv + i, x + i, xs, NX,
+				(nb - i) * 32, tail);
+		else
+			int_q8(TNPU_DT_Q8_0, (const struct tnpu_fw_block_q8_0 *)wv + i, x + i, xs,
+			       NX, (nb - i) * 32, tail);
+		for (r = 0; r < NX; r++)
+			out[v * NX + r] += tail[r];
+	}
 }
 
+#define DEC_NX_CASE(wtype, W, NX)						\
+	dec_nx(w, ws, W, wtype, x, xs, dec, ds, NX, k / 32, out)
+
 #define DOT_DEC_NX_ENTRY(name, wtype)						\
-static AVX512 void name(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,	\
-			const void *dec, __u64 ds, __u32 nx, __u32 k, float *out)	\
+static AVX512 void name(const void *w, __u64 ws, unsigned int wrows,		\
+			const struct tnpu_fw_q8 *x, __u64 xs, const void *dec,	\
+			__u64 ds, __u32 nx, __u32 k, float *out)		\
 {										\
-	switch (nx) {								\
-	case 1:									\
-		dec_nx(w, wtype, x, xs, dec, ds, 1, k / 32, out);		\
-		break;								\
-	case 2:									\
-		dec_nx(w, wtype, x, xs, dec, ds, 2, k / 32, out);		\
-		break;								\
-	case 3:									\
-		dec_nx(w, wtype, x, xs, dec, ds, 3, k / 32, out);		\
-		break;								\
-	default:								\
-		dec_nx(w, wtype, x, xs, dec, ds, 4, k / 32, out);		\
-		break;								\
-	}									\
+	if (wrows == 2 && nx != TNPU_FW_MM_NX) {				\
+		name(w, ws, 1, x, xs, dec, ds, nx, k, out);			\
+		name((const __u8 *)w + ws, ws, 1, x, xs, dec, ds, nx, k, out + nx);	\
+	} else if (wrows == 2) {						\
+		DEC_NX_CASE(wtype, 2, TNPU_FW_MM_NX);					\
+	} else if (nx == 1)							\
+		DEC_NX_CASE(wtype, 1, 1);						\
+	else if (nx == 2)							\
+		DEC_NX_CASE(wtype, 1, 2);						\
+	else if (nx == 3)							\
+		DEC_NX_CASE(wtype, 1, 3);						\
+	else									\
+		DEC_NX_CASE(wtype, 1, 4);						\
 }
 
 DOT_DEC_NX_ENTRY(dot_dec_nx_q4_0_avx512, TNPU_DT_Q4_0)

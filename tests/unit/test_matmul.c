@@ -654,16 +654,19 @@ static void guard_dec(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32
 	if (kern->dot_dec_nx[wt]) {
 		/* Prefill: three activation rows with their layouts, one weight row. */
 		uint8_t *decs = aligned_alloc(TNPU_FW_DEC_ALIGN, 3 * dbytes + TNPU_FW_DEC_ALIGN);
-		float c[3], d[3];
+		float c[6], d[6];
 
 		assert_non_null(decs);
 		for (unsigned int r = 0; r < 3; r++)
 			kern->prep_dec(layout, (const struct tnpu_fw_q8 *)((const uint8_t *)q + r * qrow),
 				       k, decs + r * dbytes);
-		kern->dot_dec_nx[wt](w, q, qrow, decs, dbytes, 3, k, c);
-		kern->dot_dec_nx[wt](guarded_copy(gw, w, wrow), guarded_copy(gx, q, 3 * qrow), qrow,
-				     guarded_copy(gd, decs, 3 * dbytes), dbytes, 3, k, d);
-		assert_memory_equal(c, d, sizeof(c));
+		for (unsigned int rows = 1; rows <= 2; rows++) {
+			kern->dot_dec_nx[wt](w, wrow, rows, q, qrow, decs, dbytes, 3, k, c);
+			kern->dot_dec_nx[wt](guarded_copy(gw, w, rows * wrow), wrow, rows,
+					     guarded_copy(gx, q, 3 * qrow), qrow,
+					     guarded_copy(gd, decs, 3 * dbytes), dbytes, 3, k, d);
+			assert_memory_equal(c, d, rows * 3 * sizeof(float));
+		}
 		free(decs);
 	}
 }
