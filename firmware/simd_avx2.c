@@ -1100,38 +1100,61 @@ static void prep_dec_avx512(unsigned int layout, const struct tnpu_fw_q8 *x, __u
  * most 4 * 15 * 127 per lane, then twice and four times that: the int16
  * packs are exact), and one permute spreads the eight scales to match.
  */
-static inline AVX512 void q4_k_dec_step(const struct tnpu_fw_block_q4_k *b,
-					const struct k_dec_block *g, __m128i scmn, __m512 *acc,
-					__m256 *corr)
+/* One Q4_K super-block laid out to meet a decode block: codes and scales. */
+struct q4_k_w {
+	__m512i lo0, hi0, lo1, hi1;	/* codes meeting the block's q[0] .. q[3] */
+	__m256 dsc, dmn;		/* d times the eight scales, dmin times the mins */
+};
+
+static inline AVX512 struct q4_k_w q4_k_dec_w(const struct tnpu_fw_block_q4_k *b, __m128i scmn)
 {
-	/* The sums' order, per 128-bit lane: sub-blocks 0 1 4 5, 0 1 4 5, 2 3 6 7, 2 3 6 7. */
-	const __m512i order = _mm512_setr_epi32(0, 1, 4, 5, 0, 1, 4, 5, 2, 3, 6, 7, 2, 3, 6, 7);
 	const __m512i nibble = _mm512_set1_epi8(0x0f);
 	const __m512i high = _mm512_set1_epi64(0x1020408000000000LL);
-	const __m512i ones = _mm512_set1_epi16(1), zero = _mm512_setzero_si512();
 	__m512i w0 = _mm512_loadu_si512(b->qs), w1 = _mm512_loadu_si512(b->qs + 64);
-	__m512i d0 = _mm512_dpbusd_epi32(zero, _mm512_and_si512(w0, nibble),
-					 _mm512_loadu_si512(g->q[0]));
-	__m512i d1 = _mm512_dpbusd_epi32(zero, _mm512_gf2p8affine_epi64_epi8(w0, high, 0),
-					 _mm512_loadu_si512(g->q[1]));
-	__m512i d2 = _mm512_dpbusd_epi32(zero, _mm512_and_si512(w1, nibble),
-					 _mm512_loadu_si512(g->q[2]));
-	__m512i d3 = _mm512_dpbusd_epi32(zero, _mm512_gf2p8affine_epi64_epi8(w1, high, 0),
-					 _mm512_loadu_si512(g->q[3]));
-	__m512i m01 = _mm512_madd_epi16(_mm512_packs_epi32(d0, d1), ones);
-	__m512i m23 = _mm512_madd_epi16(_mm512_packs_epi32(d2, d3), ones);
-	__m512i sums = _mm512_madd_epi16(_mm512_packs_epi32(m01, m23), ones);
 	__u32 d_dmin = b->d | (__u32)b->dmin << 16;
 	__m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)d_dmin));
 	__m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(scmn));
 	__m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(scmn, 8)));
-	__m256 dsc = _mm256_mul_ps(_mm256_mul_ps(_mm256_broadcastss_ps(dd), sc),
-				   _mm256_loadu_ps(g->d));
-	__m256 dmn = _mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dd)), mn);
+	struct q4_k_w kw = {
+		.lo0 = _mm512_and_si512(w0, nibble),
+		.hi0 = _mm512_gf2p8affine_epi64_epi8(w0, high, 0),
+		.lo1 = _mm512_and_si512(w1, nibble),
+		.hi1 = _mm512_gf2p8affine_epi64_epi8(w1, high, 0),
+		.dsc = _mm256_mul_ps(_mm256_broadcastss_ps(dd), sc),
+		.dmn = _mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dd)), mn),
+	};
+
+	return kw;
+}
+
+/* A laid-out super-block @kw against one activation row's decode block @g. */
+static inline AVX512 void q4_k_dec_dot(const struct q4_k_w *kw, const struct k_dec_block *g,
+				       __m512 *acc, __m256 *corr)
+{
+	/* The sums' order, per 128-bit lane: sub-blocks 0 1 4 5, 0 1 4 5, 2 3 6 7, 2 3 6 7. */
+	const __m512i order = _mm512_setr_epi32(0, 1, 4, 5, 0, 1, 4, 5, 2, 3, 6, 7, 2, 3, 6, 7);
+	const __m512i ones = _mm512_set1_epi16(1), zero = _mm512_setzero_si512();
+	__m512i d0 = _mm512_dpbusd_epi32(zero, kw->lo0, _mm512_loadu_si512(g->q[0]));
+	__m512i d1 = _mm512_dpbusd_epi32(zero, kw->hi0, _mm512_loadu_si512(g->q[1]));
+	__m512i d2 = _mm512_dpbusd_epi32(zero, kw->lo1, _mm512_loadu_si512(g->q[2]));
+	__m512i d3 = _mm512_dpbusd_epi32(zero, kw->hi1, _mm512_loadu_si512(g->q[3]));
+	__m512i m01 = _mm512_madd_epi16(_mm512_packs_epi32(d0, d1), ones);
+	__m512i m23 = _mm512_madd_epi16(_mm512_packs_epi32(d2, d3), ones);
+	__m512i sums = _mm512_madd_epi16(_mm512_packs_epi32(m01, m23), ones);
+	__m256 dsc = _mm256_mul_ps(kw->dsc, _mm256_loadu_ps(g->d));
 
 	*acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums),
 			       _mm512_permutexvar_ps(order, _mm512_castps256_ps512(dsc)), *acc);
-	*corr = _mm256_fmadd_ps(dmn, _mm256_loadu_ps(g->s), *corr);
+	*corr = _mm256_fmadd_ps(kw->dmn, _mm256_loadu_ps(g->s), *corr);
+}
+
+static inline AVX512 void q4_k_dec_step(const struct tnpu_fw_block_q4_k *b,
+					const struct k_dec_block *g, __m128i scmn, __m512 *acc,
+					__m256 *corr)
+{
+	struct q4_k_w kw = q4_k_dec_w(b, scmn);
+
+	q4_k_dec_dot(&kw, g, acc, corr);
 }
 
 /* @R (1 or 2) rows of Q4_K, @stride bytes apart, against decode blocks @g. */
@@ -1182,6 +1205,60 @@ static AVX512 void dot_dec_q4_k_avx512(const void *w, __u64 w_stride, unsigned i
 		q4_k_dec_rows(w, w_stride, 2, dec, k / QK_K, out);
 	else
 		q4_k_dec_rows(w, 0, 1, dec, k / QK_K, out);
+}
+
+/*
+ * Prefill: one Q4_K weight row against @NX (1 to 4) activation rows'
+ * decode blocks, @ds bytes apart: each super-block laid out once for all.
+ */
+static inline __attribute__((always_inline)) AVX512 void
+q4_k_nx(const __u8 *w, const __u8 *dec, __u64 ds, const unsigned int NX, __u32 nsb, float *out)
+{
+	const struct tnpu_fw_block_q4_k *b = (const void *)w;
+	__m512 acc[TNPU_FW_MM_NX];
+	__m256 corr[TNPU_FW_MM_NX];
+	unsigned int r;
+	__u32 i;
+
+#pragma GCC unroll 4
+	for (r = 0; r < NX; r++) {
+		acc[r] = _mm512_setzero_ps();
+		corr[r] = _mm256_setzero_ps();
+	}
+	for (i = 0; i < nsb; i++) {
+		struct q4_k_w kw = q4_k_dec_w(b + i, q4_k_scales_mins(b[i].scales));
+
+#pragma GCC unroll 4
+		for (r = 0; r < NX; r++)
+			q4_k_dec_dot(&kw, (const struct k_dec_block *)(dec + r * ds) + i, &acc[r],
+				     &corr[r]);
+	}
+#pragma GCC unroll 4
+	for (r = 0; r < NX; r++)
+		out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(corr[r]);
+}
+
+/* Q4_K has no tails (whole super-blocks): @x is not read. */
+static AVX512 void dot_dec_nx_q4_k_avx512(const void *w, __u64 ws, unsigned int wrows,
+					  const struct tnpu_fw_q8 *x, __u64 xs, const void *dec,
+					  __u64 ds, __u32 nx, __u32 k, float *out)
+{
+	unsigned int v;
+
+	(void)x;
+	(void)xs;
+	for (v = 0; v < wrows; v++, out += nx) {
+		const __u8 *wv = (const __u8 *)w + v * ws;
+
+		if (nx == 1)
+			q4_k_nx(wv, dec, ds, 1, k / QK_K, out);
+		else if (nx == 2)
+			q4_k_nx(wv, dec, ds, 2, k / QK_K, out);
+		else if (nx == 3)
+			q4_k_nx(wv, dec, ds, 3, k / QK_K, out);
+		else
+			q4_k_nx(wv, dec, ds, 4, k / QK_K, out);
+	}
 }
 
 /*
@@ -1928,5 +2005,6 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 	.dot_dec_nx = {
 		[TNPU_DT_Q4_0] = dot_dec_nx_q4_0_avx512,
 		[TNPU_DT_Q8_0] = dot_dec_nx_q8_0_avx512,
+		[TNPU_DT_Q4_K] = dot_dec_nx_q4_k_avx512,
 	},
 };
