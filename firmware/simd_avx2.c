@@ -1328,7 +1328,8 @@ static inline AVX512 void q6_k_dec_x(const struct k_dec_block *g, __m512 *xd, __
 #pragma GCC unroll 4
 	for (j = 0; j < 4; j++) {
 		__m512i q = _mm512_loadu_si512(g->q[j]);
-		__m512i sum32 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(32), q);
+		__m512i sum32 = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+						    _mm512_set1_epi8(32), q);
 
 		bias[j] = _mm512_sub_epi32(_mm512_setzero_si512(), sum32);
 	}
@@ -1423,7 +1424,8 @@ q6_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds
 			kw[v] = q6_k_dec_w((const struct tnpu_fw_block_q6_k *)(w + v * ws) + i);
 #pragma GCC unroll 4
 		for (r = 0; r < NX; r++) {
-			const struct k_dec_block *g = (const struct k_dec_block *)(dec + r * ds) + i;
+			const struct k_dec_block *g =
+				(const struct k_dec_block *)(dec + r * ds) + i;
 			__m512i bias[4];
 			__m512 xd;
 
