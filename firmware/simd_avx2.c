@@ -1196,70 +1196,52 @@ q4_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(corr[r]);
 }
 
-static AVX512 void dot_dec_q4_k_avx512(const void *w, __u64 w_stride, unsigned int rows,
-				       const struct tnpu_fw_q8 *x, const void *dec, __u32 k,
-				       float *out)
-{
-	(void)x;
-	if (rows == 2)
-		q4_k_dec_rows(w, w_stride, 2, dec, k / QK_K, out);
-	else
-		q4_k_dec_rows(w, 0, 1, dec, k / QK_K, out);
-}
 
 /*
- * Prefill: one Q4_K weight row against @NX (1 to 4) activation rows'
- * decode blocks, @ds bytes apart: each super-block laid out once for all.
+ * Prefill: @W (1 or 2) Q4_K weight rows, @ws bytes apart, against @NX (1
+ * to 4) activation rows' decode blocks, @ds bytes apart: each super-block
+ * laid out once for all activation rows. out[v * NX + r].
  */
 static inline __attribute__((always_inline)) AVX512 void
-q4_k_nx(const __u8 *w, const __u8 *dec, __u64 ds, const unsigned int NX, __u32 nsb, float *out)
+q4_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds,
+	const unsigned int NX, __u32 nsb, float *out)
 {
-	const struct tnpu_fw_block_q4_k *b = (const void *)w;
-	__m512 acc[TNPU_FW_MM_NX];
-	__m256 corr[TNPU_FW_MM_NX];
-	unsigned int r;
+	__m512 acc[2][TNPU_FW_MM_NX];
+	__m256 corr[2][TNPU_FW_MM_NX];
+	unsigned int r, v;
 	__u32 i;
 
+#pragma GCC unroll 2
+	for (v = 0; v < W; v++)
 #pragma GCC unroll 4
-	for (r = 0; r < NX; r++) {
-		acc[r] = _mm512_setzero_ps();
-		corr[r] = _mm256_setzero_ps();
-	}
+		for (r = 0; r < NX; r++) {
+			acc[v][r] = _mm512_setzero_ps();
+			corr[v][r] = _mm256_setzero_ps();
+		}
 	for (i = 0; i < nsb; i++) {
-		struct q4_k_w kw = q4_k_dec_w(b + i, q4_k_scales_mins(b[i].scales));
+		struct q4_k_w kw[2];
 
+#pragma GCC unroll 2
+		for (v = 0; v < W; v++) {
+			const struct tnpu_fw_block_q4_k *b =
+				(const struct tnpu_fw_block_q4_k *)(w + v * ws) + i;
+
+			kw[v] = q4_k_dec_w(b, q4_k_scales_mins(b->scales));
+		}
 #pragma GCC unroll 4
 		for (r = 0; r < NX; r++)
-			q4_k_dec_dot(&kw, (const struct k_dec_block *)(dec + r * ds) + i, &acc[r],
-				     &corr[r]);
+#pragma GCC unroll 2
+			for (v = 0; v < W; v++)
+				q4_k_dec_dot(&kw[v], (const struct k_dec_block *)(dec + r * ds) + i,
+					     &acc[v][r], &corr[v][r]);
 	}
+#pragma GCC unroll 2
+	for (v = 0; v < W; v++)
 #pragma GCC unroll 4
-	for (r = 0; r < NX; r++)
-		out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(corr[r]);
+		for (r = 0; r < NX; r++)
+			out[v * NX + r] = _mm512_reduce_add_ps(acc[v][r]) - hsum(corr[v][r]);
 }
 
-/* Q4_K has no tails (whole super-blocks): @x is not read. */
-static AVX512 void dot_dec_nx_q4_k_avx512(const void *w, __u64 ws, unsigned int wrows,
-					  const struct tnpu_fw_q8 *x, __u64 xs, const void *dec,
-					  __u64 ds, __u32 nx, __u32 k, float *out)
-{
-	unsigned int v;
-
-	(void)x;
-	(void)xs;
-	for (v = 0; v < wrows; v++, out += nx) {
-		const __u8 *wv = (const __u8 *)w + v * ws;
-
-		if (nx == 1)
-			q4_k_nx(wv, dec, ds, 1, k / QK_K, out);
-		else if (nx == 2)
-			q4_k_nx(wv, dec, ds, 2, k / QK_K, out);
-		else if (nx == 3)
-			q4_k_nx(wv, dec, ds, 3, k / QK_K, out);
-		else
-			q4_k_nx(wv, dec, ds, 4, k / QK_K, out);
-	}
-}
 
 /*
  * One Q6_K super-block of a row against the same decode block as Q4_K's.
@@ -1386,16 +1368,6 @@ q6_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
-static AVX512 void dot_dec_q6_k_avx512(const void *w, __u64 w_stride, unsigned int rows,
-				       const struct tnpu_fw_q8 *x, const void *dec, __u32 k,
-				       float *out)
-{
-	(void)x;
-	if (rows == 2)
-		q6_k_dec_rows(w, w_stride, 2, dec, k / QK_K, out);
-	else
-		q6_k_dec_rows(w, 0, 1, dec, k / QK_K, out);
-}
 
 /*
  * Prefill: @W (1 or 2) Q6_K weight rows, @ws bytes apart, against @NX (1
@@ -1442,28 +1414,51 @@ q6_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds
 			out[v * NX + r] = _mm512_reduce_add_ps(acc[v][r]);
 }
 
-/* Q6_K has no tails (whole super-blocks): @x is not read. */
-static AVX512 void dot_dec_nx_q6_k_avx512(const void *w, __u64 ws, unsigned int wrows,
-					  const struct tnpu_fw_q8 *x, __u64 xs, const void *dec,
-					  __u64 ds, __u32 nx, __u32 k, float *out)
-{
-	(void)x;
-	(void)xs;
-	if (wrows == 2 && nx == TNPU_FW_MM_NX) {
-		q6_k_nx(w, ws, 2, dec, ds, TNPU_FW_MM_NX, k / QK_K, out);
-		return;
-	}
-	for (; wrows; wrows--, w = (const __u8 *)w + ws, out += nx) {
-		if (nx == 1)
-			q6_k_nx(w, 0, 1, dec, ds, 1, k / QK_K, out);
-		else if (nx == 2)
-			q6_k_nx(w, 0, 1, dec, ds, 2, k / QK_K, out);
-		else if (nx == 3)
-			q6_k_nx(w, 0, 1, dec, ds, 3, k / QK_K, out);
-		else
-			q6_k_nx(w, 0, 1, dec, ds, 4, k / QK_K, out);
-	}
+/*
+ * Decode and prefill entries of a K-quant kernel pair: @rows (decode, one
+ * or two weight rows) and @nx (prefill). K-quant rows are whole
+ * super-blocks, without tails: the Q8 rows are not read.
+ */
+#define K_DEC_ENTRIES(name, rows, nx)						\
+static AVX512 void dot_dec_##name##_avx512(const void *w, __u64 w_stride,	\
+					   unsigned int n_rows,			\
+					   const struct tnpu_fw_q8 *x,		\
+					   const void *dec, __u32 k, float *out)	\
+{										\
+	(void)x;								\
+	if (n_rows == 2)							\
+		rows(w, w_stride, 2, dec, k / QK_K, out);			\
+	else									\
+		rows(w, 0, 1, dec, k / QK_K, out);				\
+}										\
+										\
+static AVX512 void dot_dec_nx_##name##_avx512(const void *w, __u64 ws,		\
+					      unsigned int wrows,		\
+					      const struct tnpu_fw_q8 *x, __u64 xs,	\
+					      const void *dec, __u64 ds, __u32 n,	\
+					      __u32 k, float *out)		\
+{										\
+	(void)x;								\
+	(void)xs;								\
+	if (wrows == 2 && n == TNPU_FW_MM_NX) {					\
+		nx(w, ws, 2, dec, ds, TNPU_FW_MM_NX, k / QK_K, out);		\
+		return;								\
+	}									\
+	for (; wrows; wrows--, w = (const __u8 *)w + ws, out += n) {		\
+		if (n == 1)							\
+			nx(w, 0, 1, dec, ds, 1, k / QK_K, out);			\
+		else if (n == 2)						\
+			nx(w, 0, 1, dec, ds, 2, k / QK_K, out);			\
+		else if (n == 3)						\
+			nx(w, 0, 1, dec, ds, 3, k / QK_K, out);			\
+		else								\
+			nx(w, 0, 1, dec, ds, 4, k / QK_K, out);			\
+	}									\
 }
+
+K_DEC_ENTRIES(q4_k, q4_k_dec_rows, q4_k_nx)
+K_DEC_ENTRIES(q6_k, q6_k_dec_rows, q6_k_nx)
+
 
 /*
  * Q6_K against one Q8 activation row, AVX-512 VNNI in 256-bit vectors, @R
