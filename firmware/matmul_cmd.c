@@ -275,10 +275,13 @@ static int has_dec(const struct tnpu_fw_mm_kernels *kern, __u32 wtype, __u32 m)
 	return kern->dot_dec[wtype] && (m == 1 || kern->dot_dec_nx[wtype]);
 }
 
-/* NPU ranges [a, a + an) and [b, b + bn) share a byte. */
-static int npu_overlap(__u64 a, __u64 an, __u64 b, __u64 bn)
+/* Whether @c's activations or output lie in the first @bytes of its scratch. */
+static int scratch_clobbers(const struct tnpu_cmd_matmul *c, __u64 bytes)
 {
-	return an && bn && a < b + bn && b < a + an;
+	return (c->scratch < c->x.addr + tnpu_fw_tensor_extent(&c->x) &&
+		c->x.addr < c->scratch + bytes) ||
+	       (c->scratch < c->y.addr + tnpu_fw_tensor_extent(&c->y) &&
+		c->y.addr < c->scratch + bytes);
 }
 
 /*
@@ -297,9 +300,7 @@ static __u64 dec_need(const struct tnpu_cmd_matmul *c, __u64 need)
 		return need;
 	more = need + TNPU_FW_DEC_ALIGN +
 	       m * kern->dec_bytes(kern->dec_layout[c->w.dtype], c->x.ne[0]);
-	if (c->scratch_size < more ||
-	    npu_overlap(c->scratch, more, c->x.addr, tnpu_fw_tensor_extent(&c->x)) ||
-	    npu_overlap(c->scratch, more, c->y.addr, tnpu_fw_tensor_extent(&c->y)))
+	if (c->scratch_size < more || scratch_clobbers(c, more))
 		return need;
 	return more;
 }
@@ -347,11 +348,7 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 		if (ret)
 			return ret;
 		/* Activations or output in the scratch would be clobbered. */
-		if (c->scratch < c->x.addr + tnpu_fw_tensor_extent(&c->x) &&
-		    c->x.addr < c->scratch + need)
-			return bad(ex);
-		if (c->scratch < c->y.addr + tnpu_fw_tensor_extent(&c->y) &&
-		    c->y.addr < c->scratch + need)
+		if (scratch_clobbers(c, need))
 			return bad(ex);
 		if (q8) {
 			__u64 more = dec_need(c, need);
