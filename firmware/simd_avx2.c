@@ -1196,7 +1196,6 @@ q4_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(corr[r]);
 }
 
-
 /*
  * Prefill: @W (1 or 2) Q4_K weight rows, @ws bytes apart, against @NX (1
  * to 4) activation rows' decode blocks, @ds bytes apart: each super-block
@@ -1219,15 +1218,16 @@ q4_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds
 			corr[v][r] = _mm256_setzero_ps();
 		}
 	for (i = 0; i < nsb; i++) {
+		const struct tnpu_fw_block_q4_k *b0 = (const struct tnpu_fw_block_q4_k *)w + i;
+		const struct tnpu_fw_block_q4_k *b1 =
+			(const struct tnpu_fw_block_q4_k *)(w + (W - 1) * ws) + i;
+		/* Both rows' scales unpack in one pass (one row: the same block twice). */
+		__m256i scmn = q4_k_scales_mins2(b0->scales, b1->scales);
 		struct q4_k_w kw[2];
 
-#pragma GCC unroll 2
-		for (v = 0; v < W; v++) {
-			const struct tnpu_fw_block_q4_k *b =
-				(const struct tnpu_fw_block_q4_k *)(w + v * ws) + i;
-
-			kw[v] = q4_k_dec_w(b, q4_k_scales_mins(b->scales));
-		}
+		kw[0] = q4_k_dec_w(b0, _mm256_castsi256_si128(scmn));
+		if (W == 2)
+			kw[1] = q4_k_dec_w(b1, _mm256_extracti128_si256(scmn, 1));
 #pragma GCC unroll 4
 		for (r = 0; r < NX; r++)
 #pragma GCC unroll 2
@@ -1241,7 +1241,6 @@ q4_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds
 		for (r = 0; r < NX; r++)
 			out[v * NX + r] = _mm512_reduce_add_ps(acc[v][r]) - hsum(corr[v][r]);
 }
-
 
 /*
  * One Q6_K super-block of a row against the same decode block as Q4_K's.
@@ -1368,7 +1367,6 @@ q6_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
-
 /*
  * Prefill: @W (1 or 2) Q6_K weight rows, @ws bytes apart, against @NX (1
  * to 4) activation rows' decode blocks, @ds bytes apart: each super-block
@@ -1458,7 +1456,6 @@ static AVX512 void dot_dec_nx_##name##_avx512(const void *w, __u64 ws,		\
 
 K_DEC_ENTRIES(q4_k, q4_k_dec_rows, q4_k_nx)
 K_DEC_ENTRIES(q6_k, q6_k_dec_rows, q6_k_nx)
-
 
 /*
  * Q6_K against one Q8 activation row, AVX-512 VNNI in 256-bit vectors, @R
