@@ -196,6 +196,7 @@ static struct {
 	void *buf;
 	uint64_t bytes;
 	unsigned int threads;
+	double (*streams)(const char *p, size_t half);	/* the widest loads there are */
 } bw;
 
 /*
@@ -260,8 +261,7 @@ static void *bw_read(void *arg)
 	size_t half = share / 2;
 	double t0 = now_s();
 
-	t->sink = __builtin_cpu_supports("avx512f") ? bw_streams_avx512(p, half) :
-						      bw_streams_avx2(p, half);
+	t->sink = bw.streams(p, half);
 	t->secs = now_s() - t0;
 	return NULL;
 }
@@ -278,6 +278,7 @@ static void bw_init(unsigned int threads, uint64_t bytes)
 	memset(bw.buf, 1, bytes);	/* fault the pages in */
 	bw.bytes = bytes;
 	bw.threads = threads;
+	bw.streams = __builtin_cpu_supports("avx512f") ? bw_streams_avx512 : bw_streams_avx2;
 	probe_pool_start(threads);
 }
 
