@@ -140,6 +140,12 @@ static void store_out(__u32 dtype, void *row, __u32 n, float v)
 	}
 }
 
+/* Output @n of the row at @y: @v plus the bias, if there is one. */
+static void store_biased(const struct tnpu_fw_mm *mm, void *y, __u32 n, float v)
+{
+	store_out(mm->y_dtype, y, n, v + (mm->bias ? mm->bias[n] : 0.0f));
+}
+
 /*
  * Outputs [n0, n1) of decode (one activation row, @m) through its decode
  * layout. Each call takes a row from each half of the range, so the kernel
@@ -162,13 +168,12 @@ static void matmul_dec(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_fn dot_dec,
 	stream_head(w + gap, (__u64)(n1 - mid) * mm->w_stride, STREAM_L1_AHEAD, STREAM_L2_AHEAD);
 	for (n = n0; n + (mid - n0) < n1; n++, w += mm->w_stride) {
 		dot_dec(w, gap, 2, x, dec, mm->k, out);
-		store_out(mm->y_dtype, y, n, out[0] + (mm->bias ? mm->bias[n] : 0.0f));
-		store_out(mm->y_dtype, y, n + (mid - n0),
-			  out[1] + (mm->bias ? mm->bias[n + (mid - n0)] : 0.0f));
+		store_biased(mm, y, n, out[0]);
+		store_biased(mm, y, n + (mid - n0), out[1]);
 	}
 	if (n < mid) {	/* an odd count: the first half's last row */
 		dot_dec(w, 0, 1, x, dec, mm->k, out);
-		store_out(mm->y_dtype, y, n, out[0] + (mm->bias ? mm->bias[n] : 0.0f));
+		store_biased(mm, y, n, out[0]);
 	}
 }
 
@@ -238,8 +243,7 @@ void tnpu_fw_matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_ke
 
 			dot_pair(w, mm->w_stride, x, mm->k, out);
 			for (r = 0; r < 2; r++)
-				store_out(mm->y_dtype, y, n + r,
-					  out[r] + (mm->bias ? mm->bias[n + r] : 0.0f));
+				store_biased(mm, y, n + r, out[r]);
 		}
 		n0 = n;	/* an odd last row goes the usual way */
 	}
