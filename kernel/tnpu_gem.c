@@ -82,8 +82,9 @@ static int tnpu_bo_open(struct drm_gem_object *obj, struct drm_file *file)
 		bo->populated = true;
 	}
 
-	bo->ctx = tnpu_ctx_get(ctx);
 	bo->charge = charge;
+	/* Pairs with READ_ONCE() in tnpu_bo_mmap(): the buffer is ready for @ctx. */
+	WRITE_ONCE(bo->ctx, tnpu_ctx_get(ctx));
 	mutex_lock(&ctx->mem_lock);
 	list_add_tail(&bo->ctx_node, &ctx->bos);
 	mutex_unlock(&ctx->mem_lock);
@@ -217,6 +218,27 @@ static void tnpu_bo_free(struct drm_gem_object *obj)
 	tnpu_bo_release(bo);
 }
 
+/*
+ * The DRM core lets a file map an object once it has started to create a
+ * handle for it (drm_vma_node_allow()), before tnpu_bo_open() may refuse the
+ * object: a GEM_OPEN of another file's buffer would leave a window in which
+ * an mmap() of the owner's offset passes the core's check. Only the file
+ * whose address space holds the buffer may map it through the accel node;
+ * a mapping through a dma-buf is the dma-buf holder's right.
+ */
+static int tnpu_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+{
+	struct tnpu_bo *bo = to_tnpu_bo(obj);
+	struct drm_file *file;
+
+	if (vma->vm_file && vma->vm_file->f_op == obj->dev->driver->fops) {
+		file = vma->vm_file->private_data;
+		if (!file || READ_ONCE(bo->ctx) != tnpu_file_ctx(file))
+			return -EACCES;
+	}
+	return drm_gem_shmem_object_mmap(obj, vma);
+}
+
 static enum drm_gem_object_status tnpu_bo_status(struct drm_gem_object *obj)
 {
 	/* Once the NPU used it, a buffer stays pinned: resident. */
@@ -232,7 +254,7 @@ static const struct drm_gem_object_funcs tnpu_gem_funcs = {
 	.get_sg_table = drm_gem_shmem_object_get_sg_table,
 	.vmap = drm_gem_shmem_object_vmap,
 	.vunmap = drm_gem_shmem_object_vunmap,
-	.mmap = drm_gem_shmem_object_mmap,
+	.mmap = tnpu_bo_mmap,
 	.status = tnpu_bo_status,
 	.vm_ops = &drm_gem_shmem_vm_ops,
 };

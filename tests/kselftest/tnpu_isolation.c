@@ -6,6 +6,8 @@
  *
  * Copyright (C) 2026 The tnpu authors
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 
 #include "tnpu_ksft.h"
@@ -182,6 +184,107 @@ TEST_F(iso, queues_are_per_file)
 	EXPECT_EQ(-ENOENT, tnpu_ioctl(fd2, DRM_IOCTL_TNPU_QUEUE_DESTROY, &d));
 	EXPECT_EQ(-ENOENT, ks_job_status(fd2, self->owner.queue, 1, &st));
 	close(fd2);
+}
+
+/*
+ * GEM_OPEN of a foreign object: the DRM core lets the opening file map the
+ * object before tnpu refuses it (EALREADY). An mmap() of the owner's offset
+ * landing in that window must still fail.
+ */
+#define RACE_SECONDS 3
+
+struct race {
+	int fd;
+	uint32_t name;
+	atomic_int stop;
+	unsigned long opens, already, other_errors;
+};
+
+static void *race_gem_open(void *arg)
+{
+	struct race *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		struct drm_gem_open req = { .name = r->name };
+		int ret = tnpu_ioctl(r->fd, DRM_IOCTL_GEM_OPEN, &req);
+
+		r->opens++;
+		if (ret == -EALREADY)
+			r->already++;
+		else if (ret)
+			r->other_errors++;
+		else
+			tnpu_gem_close(r->fd, req.handle);
+	}
+	return NULL;
+}
+
+#define RACE_LEAK_MAP	(1 << 0)
+#define RACE_LEAK_READ	(1 << 1)
+#define RACE_OPENED	(1 << 2)
+#define RACE_NO_RACE	(1 << 3)
+#define RACE_SETUP	(1 << 4)
+
+static int race_mmap_against_open(uint32_t name, const struct drm_tnpu_bo_create *victim)
+{
+	struct race r = { .name = name };
+	unsigned long maps = 0;
+	pthread_t thread;
+	char why[256];
+	uint64_t end;
+	int leaks = 0;
+
+	r.fd = tnpu_ksft_open(why, sizeof(why));
+	if (r.fd < 0)
+		return RACE_SETUP;
+	if (pthread_create(&thread, NULL, race_gem_open, &r))
+		return RACE_SETUP;
+	end = ks_now_ns() + RACE_SECONDS * 1000000000ULL;
+	while (ks_now_ns() < end && !(leaks & RACE_LEAK_MAP)) {
+		uint32_t *map = mmap(NULL, victim->size, PROT_READ, MAP_SHARED, r.fd,
+				     (off_t)victim->mmap_offset);
+
+		maps++;
+		if (map == MAP_FAILED)
+			continue;
+		leaks |= RACE_LEAK_MAP;
+		if (map[0] == SECRET)
+			leaks |= RACE_LEAK_READ;
+		munmap(map, victim->size);
+	}
+	atomic_store(&r.stop, 1);
+	pthread_join(thread, NULL);
+	printf("# %lu GEM_OPENs (%lu EALREADY, %lu other errors), %lu mmaps in %u s\n",
+	       r.opens, r.already, r.other_errors, maps, RACE_SECONDS);
+	if (r.already + r.other_errors != r.opens)
+		leaks |= RACE_OPENED;
+	if (!r.already || !maps)
+		leaks |= RACE_NO_RACE;
+	close(r.fd);
+	return leaks;
+}
+
+TEST_F(iso, refused_gem_open_never_maps)
+{
+	struct drm_gem_flink flink = { .handle = self->secret.handle };
+	int status, leaks;
+	pid_t pid;
+
+	/* FLINK needs CAP_SYS_ADMIN on accel nodes; the kselftests run as root. */
+	ASSERT_EQ(0, tnpu_ioctl(self->owner.fd, DRM_IOCTL_GEM_FLINK, &flink));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(race_mmap_against_open(flink.name, &self->secret));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	leaks = WEXITSTATUS(status);
+	ASSERT_EQ(0, leaks & RACE_SETUP) TH_LOG("could not set up the second file");
+	EXPECT_EQ(0, leaks & RACE_OPENED) TH_LOG("GEM_OPEN of a foreign buffer succeeded");
+	EXPECT_EQ(0, leaks & RACE_NO_RACE) TH_LOG("the race did not run (no EALREADY or no mmap)");
+	EXPECT_EQ(0, leaks & RACE_LEAK_MAP) TH_LOG("mmap of the owner's offset succeeded");
+	EXPECT_EQ(0, leaks & RACE_LEAK_READ) TH_LOG("the second file read the owner's secret");
+	check_secret_intact(_metadata, self->secret_cpu);
 }
 
 TEST_HARNESS_MAIN
