@@ -35,6 +35,20 @@ int tnpu_fw_checkpoint(struct tnpu_fw_exec *ex)
 	return 0;
 }
 
+int tnpu_fw_pause_point(struct tnpu_fw_exec *ex, __u64 state)
+{
+	const struct tnpu_fw_platform *plat = ex->plat;
+	int ret = tnpu_fw_checkpoint(ex);
+
+	if (ret)
+		return ret;
+	if (plat->should_preempt && plat->should_preempt(plat->priv)) {
+		ex->job->resume_op_state = state;
+		return TNPU_FW_PAUSED;
+	}
+	return 0;
+}
+
 static __u64 now_ns(struct tnpu_fw_exec *ex)
 {
 	return ex->plat->now_ns(ex->plat->priv);
@@ -59,14 +73,18 @@ int tnpu_fw_op_fill(struct tnpu_fw_exec *ex, const void *cmd)
 	ret = tnpu_fw_mem(ex, c->dst, c->size, 1, (void **)&dst);
 	if (ret)
 		return ret;
-	for (done = 0; done < c->size / 4; ) {
+	/* A resumed fill goes on from the words it had written. */
+	done = ex->resume_state < c->size ? ex->resume_state / 4 : 0;
+	while (done < c->size / 4) {
 		__u64 end = done + CHUNK_BYTES / 4;
 
 		if (end > c->size / 4)
 			end = c->size / 4;
 		for (; done < end; done++)
 			dst[done] = c->value;
-		ret = tnpu_fw_checkpoint(ex);
+		/* Past the last chunk there is nothing left to pause. */
+		ret = done < c->size / 4 ? tnpu_fw_pause_point(ex, done * 4) :
+					   tnpu_fw_checkpoint(ex);
 		if (ret)
 			return ret;
 	}
@@ -93,11 +111,13 @@ int tnpu_fw_op_copy(struct tnpu_fw_exec *ex, const void *cmd)
 	/* Both ranges are valid here, so neither end overflows. */
 	if (c->size && c->src < c->dst + c->size && c->dst < c->src + c->size)
 		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
-	for (done = 0; done < c->size; done += CHUNK_BYTES) {
+	/* The ranges do not overlap: a resumed copy goes on from where it was. */
+	for (done = ex->resume_state < c->size ? ex->resume_state : 0; done < c->size; ) {
 		__u64 n = c->size - done < CHUNK_BYTES ? c->size - done : CHUNK_BYTES;
 
 		tnpu_fw_memcpy(dst + done, src + done, n);
-		ret = tnpu_fw_checkpoint(ex);
+		done += n;
+		ret = done < c->size ? tnpu_fw_pause_point(ex, done) : tnpu_fw_checkpoint(ex);
 		if (ret)
 			return ret;
 	}
@@ -135,7 +155,8 @@ int tnpu_fw_op_wait_value(struct tnpu_fw_exec *ex, const void *cmd)
 {
 	const struct tnpu_cmd_wait_value *c = cmd;
 	__u64 timeout = c->timeout_ns ? c->timeout_ns : WAIT_DEFAULT_NS;
-	__u64 start;
+	/* Only time on the NPU counts: a paused wait carries what it waited. */
+	__u64 waited = ex->resume_state, start;
 	void *p;
 	int ret;
 
@@ -146,9 +167,11 @@ int tnpu_fw_op_wait_value(struct tnpu_fw_exec *ex, const void *cmd)
 		return ret;
 	start = now_ns(ex);
 	while (!wait_done(__atomic_load_n((__u64 *)p, __ATOMIC_ACQUIRE), c->cond, c->value)) {
-		if (now_ns(ex) - start >= timeout)
+		__u64 total = waited + (now_ns(ex) - start);
+
+		if (total >= timeout)
 			return tnpu_fw_fail(ex, DRM_TNPU_ERR_WAIT_TIMEOUT, c->addr);
-		ret = tnpu_fw_checkpoint(ex);
+		ret = tnpu_fw_pause_point(ex, total);
 		if (ret)
 			return ret;
 	}
@@ -187,11 +210,12 @@ int tnpu_fw_op_test_hang(struct tnpu_fw_exec *ex, const void *cmd)
 int tnpu_fw_op_test_spin(struct tnpu_fw_exec *ex, const void *cmd)
 {
 	const struct tnpu_cmd_test_spin *c = cmd;
-	__u64 start = now_ns(ex);
+	__u64 spun = ex->resume_state, start = now_ns(ex);
 	int ret;
 
-	while (now_ns(ex) - start < c->duration_ns) {
-		ret = tnpu_fw_checkpoint(ex);
+	/* Like a wait, a paused spin owes only what it has not spun yet. */
+	while (spun + (now_ns(ex) - start) < c->duration_ns) {
+		ret = tnpu_fw_pause_point(ex, spun + (now_ns(ex) - start));
 		if (ret)
 			return ret;
 	}
@@ -289,6 +313,8 @@ static int run_command(struct tnpu_fw_exec *ex, const unsigned char *stream,
 	if (ret)
 		return tnpu_fw_fail(ex, ret, 0);
 	*cmd_size = hdr.size;
+	if (hdr.opcode >= TNPU_OP_TEST_FIRST && !(ex->job->flags & TNPU_FW_JOB_TEST_OPS))
+		return tnpu_fw_fail(ex, DRM_TNPU_ERR_NOT_PERMITTED, 0);
 
 	tnpu_fw_memset(&ex->params_copy, 0, sizeof(ex->params_copy));
 	ex->next_offset = offset + hdr.size;
@@ -300,6 +326,18 @@ static int run_command(struct tnpu_fw_exec *ex, const unsigned char *stream,
 			return ret;
 	}
 	return tnpu_fw_op_table[hdr.opcode].run(ex, &buf);
+}
+
+/* Stop here, to continue later with the command at @offset. */
+static int pause_job(struct tnpu_fw_exec *ex, __u64 offset)
+{
+	struct tnpu_fw_job *job = ex->job;
+
+	job->preempted = 1;
+	job->resume_offset = offset;
+	job->resume_cmd_index = ex->cmd_index;
+	job->resume_params_va = ex->params_va;
+	return 0;
 }
 
 int tnpu_fw_run_job(const struct tnpu_fw_platform *plat, struct tnpu_fw_job *job)
@@ -314,6 +352,7 @@ int tnpu_fw_run_job(const struct tnpu_fw_platform *plat, struct tnpu_fw_job *job
 	job->error = 0;
 	job->cmd_index = 0;
 	job->fault_addr = 0;
+	job->preempted = 0;
 	if (job->cmd_size == 0)
 		return 0;
 	ret = tnpu_fw_mem(&ex, job->cmd_va, job->cmd_size, 0, &p);
@@ -323,11 +362,21 @@ int tnpu_fw_run_job(const struct tnpu_fw_platform *plat, struct tnpu_fw_job *job
 	ex.stream = stream;
 	ex.stream_size = job->cmd_size;
 
-	for (offset = 0; offset < job->cmd_size; ex.cmd_index++) {
+	/* A resumed job starts where it stopped, in the state it had there. */
+	offset = job->resume_offset;
+	ex.cmd_index = job->resume_cmd_index;
+	ex.params_va = job->resume_params_va;
+	ex.resume_state = job->resume_op_state;
+	job->resume_op_state = 0;
+
+	for (; offset < job->cmd_size; ex.cmd_index++) {
 		__u64 start = now_ns(&ex);
 		__u32 cmd_size = 0;
 
 		ret = run_command(&ex, stream, offset, job->cmd_size, &cmd_size);
+		ex.resume_state = 0;
+		if (ret == TNPU_FW_PAUSED)
+			return pause_job(&ex, offset);
 		if (!ret)
 			ret = write_profile(&ex, start, now_ns(&ex));
 		if (ret)
@@ -337,6 +386,11 @@ int tnpu_fw_run_job(const struct tnpu_fw_platform *plat, struct tnpu_fw_job *job
 		tnpu_fw_progress(&ex);
 		if (plat->should_abort(plat->priv))
 			return tnpu_fw_fail(&ex, TNPU_FW_ERR_ABORTED, 0);
+		if (offset < job->cmd_size && plat->should_preempt &&
+		    plat->should_preempt(plat->priv)) {
+			ex.cmd_index++;
+			return pause_job(&ex, offset);
+		}
 	}
 	return 0;
 }

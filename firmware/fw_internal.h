@@ -21,6 +21,12 @@
  */
 #define TNPU_FW_ERR_ABORTED DRM_TNPU_ERR_RESET
 
+/*
+ * What a pausable op returns when the host asked for the job to be paused
+ * (tnpu_fw_pause_point()): not an error, and never a DRM_TNPU_ERR_* code.
+ */
+#define TNPU_FW_PAUSED 0x10000
+
 /**
  * struct tnpu_fw_exec - execution state of one job
  * @plat: the host platform.
@@ -37,6 +43,8 @@
  * @taken_cmds: commands after the current one that the op executed too
  *	(see tnpu_fw_peek_command()); the processor skips them.
  * @taken_bytes: their bytes.
+ * @resume_state: for the command the job was paused inside, what it had
+ *	done (&tnpu_fw_job.resume_op_state); 0 for every other command.
  */
 struct tnpu_fw_exec {
 	const struct tnpu_fw_platform *plat;
@@ -50,6 +58,7 @@ struct tnpu_fw_exec {
 	__u64 next_offset;
 	__u32 taken_cmds;
 	__u64 taken_bytes;
+	__u64 resume_state;
 };
 
 /*
@@ -93,6 +102,14 @@ static inline void tnpu_fw_progress(struct tnpu_fw_exec *ex)
  * when the host wants the job stopped, else 0.
  */
 int tnpu_fw_checkpoint(struct tnpu_fw_exec *ex);
+
+/*
+ * tnpu_fw_checkpoint() for ops that can be paused inside and resumed: when
+ * the host wants the job paused, records @state (what the op has done, see
+ * &tnpu_fw_job.resume_op_state) and returns TNPU_FW_PAUSED. The op returns
+ * that at once; it is called again later with ex->resume_state = @state.
+ */
+int tnpu_fw_pause_point(struct tnpu_fw_exec *ex, __u64 state);
 
 /*
  * Elements per block and bytes per block of @dtype (1 and the element size

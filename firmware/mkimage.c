@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 	hdr.header_size = sizeof(hdr);
 	hdr.image_size = (uint32_t)size;
 	hdr.fw_version = ((uint32_t)fw_major << 16) | TNPU_FW_VERSION_MINOR;
-	hdr.capabilities = TNPU_FW_CAP_PROFILING | TNPU_FW_CAP_SIMD;
+	hdr.capabilities = TNPU_FW_CAP_PROFILING | TNPU_FW_CAP_SIMD | TNPU_FW_CAP_PREEMPT;
 	hdr.num_ops = num_ops;
 	hdr.ops_offset = sizeof(hdr);
 	memcpy(hdr.build, build, strlen(build));

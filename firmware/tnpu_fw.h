@@ -18,6 +18,8 @@
  *	return when all have finished. @n never exceeds @num_cores.
  * @now_ns: monotonic time in nanoseconds.
  * @should_abort: true once the host wants the running job stopped (reset).
+ * @should_preempt: true once the host wants the running job paused, to be
+ *	resumed later; NULL when the host never preempts.
  * @preempt_point: called between bounded chunks of work (the host may
  *	reschedule, and must re-enable the FPU context itself if it drops it).
  * @fpu_begin: enter a section that may use SIMD registers.
@@ -31,11 +33,15 @@ struct tnpu_fw_platform {
 			 void *arg);
 	__u64 (*now_ns)(void *priv);
 	int (*should_abort)(void *priv);
+	int (*should_preempt)(void *priv);
 	void (*preempt_point)(void *priv);
 	void (*fpu_begin)(void *priv);
 	void (*fpu_end)(void *priv);
 	void *priv;
 };
+
+/* Test opcodes are allowed in this job (see tnpu_cmd.h). */
+#define TNPU_FW_JOB_TEST_OPS	(1U << 0)
 
 /**
  * struct tnpu_fw_job - one command stream to execute
@@ -44,8 +50,18 @@ struct tnpu_fw_platform {
  * @cmd_size: bytes of the stream.
  * @profile_va: NPU address of the profile records, 0 for none.
  * @profile_size: bytes available there.
+ * @flags: TNPU_FW_JOB_* flags.
+ * @resume_cmd_index: in/out, index of the command at @resume_offset.
+ * @resume_offset: in/out, offset of the first command to run (0: the
+ *	whole stream); where to continue once @preempted.
+ * @resume_params_va: in/out, the SET_PARAMS address in force there.
+ * @resume_op_state: in/out, progress of a command paused inside (bytes for
+ *	FILL and COPY, nanoseconds for WAIT_VALUE and TEST_SPIN); 0 to start
+ *	it afresh.
  * @progress: advanced by the firmware as work gets done, from any core,
  *	with relaxed atomics; hang detection reads it concurrently.
+ * @preempted: out, 1 when the job stopped for @should_preempt before its
+ *	end; the resume fields then say where it continues.
  * @error: result, a DRM_TNPU_ERR_* code (0 on success).
  * @cmd_index: index of the failing command.
  * @fault_addr: NPU address of a faulting access.
@@ -56,18 +72,26 @@ struct tnpu_fw_job {
 	__u64 cmd_size;
 	__u64 profile_va;
 	__u64 profile_size;
+	__u32 flags;
+	__u32 resume_cmd_index;
+	__u64 resume_offset;
+	__u64 resume_params_va;
+	__u64 resume_op_state;
 	__u64 progress;
+	__u32 preempted;
 	__u32 error;
 	__u32 cmd_index;
 	__u64 fault_addr;
 };
 
 /**
- * tnpu_fw_run_job() - execute a command stream to its end or first error
+ * tnpu_fw_run_job() - execute a command stream to its end, its first error
+ *	or a preemption point
  * @plat: the host.
  * @job: the job; results are written back into it.
  *
- * Return: 0 on success, else the DRM_TNPU_ERR_* code also stored in @job.
+ * Return: 0 on success or when preempted (@job->preempted), else the
+ * DRM_TNPU_ERR_* code also stored in @job.
  */
 int tnpu_fw_run_job(const struct tnpu_fw_platform *plat, struct tnpu_fw_job *job);
 

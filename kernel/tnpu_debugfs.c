@@ -49,6 +49,7 @@ static int tnpu_debugfs_ring(struct seq_file *m, void *data)
 	struct tnpu_device *tdev = tnpu_debugfs_dev(m);
 	struct tnpu_ring *ring = &tdev->ring;
 	unsigned long flags;
+	int p;
 	u32 i;
 
 	seq_printf(m, "fw_status %u heartbeat %u progress %llu\n",
@@ -64,9 +65,23 @@ static int tnpu_debugfs_ring(struct seq_file *m, void *data)
 		struct tnpu_job *job = ring->jobs[i];
 
 		if (job)
-			seq_printf(m, "slot %u: ctx %u queue %u seqno %llu cmd %#llx+%llu\n", i,
-				   job->queue->ctx->id, job->queue->id, job->seqno,
-				   job->cmd_va, job->cmd_size);
+			seq_printf(m, "slot %u: ctx %u queue %u seqno %llu cmd %#llx+%llu resume at %llu, %u preemptions\n",
+				   i, job->queue->ctx->id, job->queue->id, job->seqno,
+				   job->cmd_va, job->cmd_size, job->resume.offset,
+				   job->preemptions);
+	}
+	for (p = TNPU_NUM_PRIORITIES - 1; p >= 0; p--) {
+		struct tnpu_queue *q;
+
+		list_for_each_entry(q, &tdev->dispatch.ready[p], ready_node) {
+			struct tnpu_job *job;
+			u32 n = 0;
+
+			list_for_each_entry(job, &q->ready_jobs, ready_link)
+				n++;
+			seq_printf(m, "ready: priority %d ctx %u queue %u, %u jobs\n",
+				   p, q->ctx->id, q->id, n);
+		}
 	}
 	spin_unlock_irqrestore(&ring->lock, flags);
 	return 0;

@@ -42,6 +42,16 @@ unsigned int tnpu_mem_limit_mb;
 module_param_named(mem_limit_mb, tnpu_mem_limit_mb, uint, 0444);
 MODULE_PARM_DESC(mem_limit_mb, "MiB of buffers one open file may own (default 0: half of RAM)");
 
+unsigned int tnpu_timeslice_ms = 10;
+module_param_named(timeslice_ms, tnpu_timeslice_ms, uint, 0444);
+MODULE_PARM_DESC(timeslice_ms,
+		 "NPU time a job gets before a waiting job of another queue at its priority takes over (1-1000, default 10)");
+
+bool tnpu_test_ops;
+module_param_named(test_ops, tnpu_test_ops, bool, 0644);
+MODULE_PARM_DESC(test_ops,
+		 "let every file run the NPU's test ops (default: only CAP_SYS_ADMIN)");
+
 #define TNPU_MAX_CORES		64
 #define TNPU_TIMESTAMP_FREQ	1000000000ULL
 
@@ -426,8 +436,9 @@ static int __init tnpu_init(void)
 	};
 	int ret;
 
-	if (!tnpu_num_cores || tnpu_num_cores > TNPU_MAX_CORES || !tnpu_hang_timeout_ms) {
-		pr_err("tnpu: num_cores must be 1-%u and hang_timeout_ms non-zero\n",
+	if (!tnpu_num_cores || tnpu_num_cores > TNPU_MAX_CORES || !tnpu_hang_timeout_ms ||
+	    !tnpu_timeslice_ms || tnpu_timeslice_ms > 1000) {
+		pr_err("tnpu: num_cores must be 1-%u, hang_timeout_ms non-zero, timeslice_ms 1-1000\n",
 		       TNPU_MAX_CORES);
 		return -EINVAL;
 	}

@@ -7,6 +7,7 @@
 #ifndef __TNPU_DRV_H__
 #define __TNPU_DRV_H__
 
+#include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -66,6 +67,31 @@ struct tnpu_ring {
 	spinlock_t fence_lock;		/* of the hardware fences */
 };
 
+/* Priority bands of the dispatcher: DRM_TNPU_PRIORITY_LOW..REALTIME. */
+#define TNPU_NUM_PRIORITIES	4
+
+/**
+ * struct tnpu_dispatch - which job the NPU runs (see tnpu_dispatch.c)
+ * @ready: per priority, queues with jobs ready to run, oldest turn first.
+ * @running: job on the NPU, NULL when it is idle.
+ * @run_start_ns: when @running was put on the ring.
+ * @running_band: priority @running got the NPU with (raised if it starved).
+ * @preempting: @running was asked to make room.
+ * @stopped: a reset is in progress: nothing is put on the ring.
+ * @slice_timer: wakes the dispatcher when a time slice or a wait ends.
+ *
+ * Everything above is protected by &tnpu_ring.lock.
+ */
+struct tnpu_dispatch {
+	struct list_head ready[TNPU_NUM_PRIORITIES];
+	struct tnpu_job *running;
+	u64 run_start_ns;
+	int running_band;
+	bool preempting;
+	bool stopped;
+	struct hrtimer slice_timer;
+};
+
 /**
  * struct tnpu_device - one NPU
  * @drm: DRM device, first so that the devm DRM helpers can embed it.
@@ -74,6 +100,7 @@ struct tnpu_ring {
  * @num_cores: compute cores reported by the device.
  * @num_queues: hardware queues reported by the device.
  * @ring: hardware queue 0, which every context submits to.
+ * @dispatch: shares @ring between queues by priority and time slices.
  * @sched: scheduler feeding @ring; queues are its entities.
  * @reset_wq: ordered workqueue of the scheduler's timeout handler.
  * @reset_work: reset requested through debugfs.
@@ -97,6 +124,7 @@ struct tnpu_device {
 	u32 num_cores;
 	u32 num_queues;
 	struct tnpu_ring ring;
+	struct tnpu_dispatch dispatch;
 	struct drm_gpu_scheduler sched;
 	struct workqueue_struct *reset_wq;
 	struct work_struct reset_work;
@@ -131,7 +159,11 @@ struct tnpu_device {
  * @queues: queue id -> &struct tnpu_queue.
  * @jobs: jobs submitted and not yet freed (bounded, see tnpu_job.c).
  * @job_bos: buffer references those jobs hold (bounded too).
- * @engine_ns: NPU time used by finished jobs.
+ * @engine_ns: NPU time of the context's ended runs (a run ends when its
+ *	job completes or is preempted).
+ * @last_run_ns: when a job of the context last got the NPU (protected by
+ *	&tnpu_ring.lock): the dispatcher serves the longest-waiting context
+ *	first.
  * @npu_fence: hardware fence of the context's last job put on the ring
  *	(protected by &tnpu_ring.lock): once it signals, the NPU holds no
  *	pointer into the context's buffers.
@@ -153,6 +185,7 @@ struct tnpu_ctx {
 	atomic_t jobs;
 	atomic_t job_bos;
 	atomic64_t engine_ns;
+	u64 last_run_ns;
 	struct dma_fence *npu_fence;
 	struct list_head node;
 };
@@ -170,6 +203,8 @@ static inline struct tnpu_ctx *tnpu_file_ctx(struct drm_file *file)
 extern unsigned int tnpu_num_cores;
 extern unsigned int tnpu_hang_timeout_ms;
 extern unsigned int tnpu_mem_limit_mb;
+extern unsigned int tnpu_timeslice_ms;
+extern bool tnpu_test_ops;
 
 void tnpu_ctx_put(struct tnpu_ctx *ctx);
 

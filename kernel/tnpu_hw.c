@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <drm/drm_print.h>
 
+#include "tnpu_dispatch.h"
 #include "tnpu_hw.h"
 #include "tnpu_job.h"
 
@@ -27,7 +28,7 @@ static void tnpu_hw_irq(void *data)
 	tnpu_reg_write(tdev, TNPU_REG_IRQ_STATUS, status);
 
 	if (status & TNPU_IRQ_QUEUE(0))
-		tnpu_job_irq(tdev);
+		tnpu_dispatch_irq(tdev);
 	if (status & TNPU_IRQ_FW_ERROR) {
 		atomic_inc(&tdev->irq_errors);
 		drm_err_ratelimited(&tdev->drm, "firmware reported a fatal error\n");

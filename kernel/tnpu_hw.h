@@ -11,13 +11,11 @@
 #include "tnpu_drv.h"
 #include "tnpu_vdev.h"
 
-/* Entries of hardware queue 0. */
-#define TNPU_RING_ENTRIES	64
 /*
- * Jobs on the ring at once: the running one and the next. More would only
- * take them out of the scheduler's hands, where priorities are applied.
+ * Entries of hardware queue 0. The dispatcher keeps one job on it at a
+ * time, so that it can always choose what runs next.
  */
-#define TNPU_RING_INFLIGHT	2
+#define TNPU_RING_ENTRIES	64
 
 static inline u32 tnpu_reg_read(struct tnpu_device *tdev, u32 reg)
 {

@@ -3,10 +3,10 @@
  * tnpu: queues, jobs and the scheduler backend.
  *
  * Every queue is a drm_sched entity of the device's single scheduler, which
- * feeds hardware queue 0; queue priorities map onto the scheduler's run
- * queues. run_job() writes a descriptor into the ring and rings the
- * doorbell; the completion interrupt signals the job's hardware fence.
- * Recovery from hangs lives in tnpu_reset.c.
+ * resolves each job's dependencies and hands the job, in queue order, to
+ * the dispatcher (tnpu_dispatch.c); that decides when it runs on hardware
+ * queue 0, and signals the job's fence when it ends. Recovery from hangs
+ * lives in tnpu_reset.c.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -22,6 +22,7 @@
 #include <drm/drm_syncobj.h>
 
 #include "drm/tnpu_accel.h"
+#include "tnpu_dispatch.h"
 #include "tnpu_drv.h"
 #include "tnpu_gem.h"
 #include "tnpu_hw.h"
@@ -58,7 +59,7 @@ static const char *tnpu_fence_driver_name(struct dma_fence *fence)
 
 static const char *tnpu_fence_timeline_name(struct dma_fence *fence)
 {
-	return "tnpu-ring0";
+	return "tnpu-queue";
 }
 
 static const struct dma_fence_ops tnpu_hw_fence_ops = {
@@ -68,8 +69,8 @@ static const struct dma_fence_ops tnpu_hw_fence_ops = {
 
 /* ---- job status --------------------------------------------------------- */
 
-static void tnpu_job_set_status(struct tnpu_job *job, u32 state, u32 error,
-				u32 cmd_index, u64 fault_addr, u64 duration_ns)
+void tnpu_job_set_status(struct tnpu_job *job, u32 state, u32 error,
+			 u32 cmd_index, u64 fault_addr, u64 duration_ns)
 {
 	struct tnpu_queue *q = job->queue;
 	struct tnpu_job_status_entry *e = &q->status[job->seqno % TNPU_JOB_STATUS_ENTRIES];
@@ -131,12 +132,14 @@ static int tnpu_job_errno(u32 error)
 		return -ECANCELED;
 	case DRM_TNPU_ERR_WAIT_TIMEOUT:
 		return -ETIMEDOUT;
+	case DRM_TNPU_ERR_NOT_PERMITTED:
+		return -EPERM;
 	default:
 		return -EIO;
 	}
 }
 
-/* Called with the ring lock held; @job may be freed once this returns. */
+/* The job ended. Ring lock held; @job may be freed once this returns. */
 void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 		     u64 fault_addr, u64 duration_ns)
 {
@@ -144,7 +147,7 @@ void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 	struct dma_fence *fence = job->hw_fence;
 	int err = tnpu_job_errno(error);
 
-	atomic64_add(duration_ns, &ctx->engine_ns);
+	lockdep_assert_held(&job->tdev->ring.lock);
 	tnpu_job_set_status(job, error ? DRM_TNPU_JOB_FAILED : DRM_TNPU_JOB_DONE,
 			    error, cmd_index, fault_addr, duration_ns);
 	if (error)
@@ -156,134 +159,7 @@ void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 	dma_fence_signal(fence);
 }
 
-/*
- * Nobody waits for the result of a closed file's job, and one that polls or
- * spins for a long time would hold the NPU from everyone else: abort the
- * job at the head of the ring if its file is gone. Ring lock held.
- */
-static void tnpu_ring_abort_orphan_locked(struct tnpu_device *tdev)
-{
-	struct tnpu_ring *ring = &tdev->ring;
-	struct tnpu_job *job;
-
-	if (ring->completed == ring->tail)
-		return;
-	job = ring->jobs[ring->completed & (ring->size - 1)];
-	if (job && READ_ONCE(job->queue->ctx->closed))
-		tnpu_hw_abort(tdev, job->ring_index);
-}
-
-/* An orphan aborted when its file closed was canceled, not hung. */
-static u32 tnpu_job_desc_error(struct tnpu_job *job, u32 error)
-{
-	if (error == DRM_TNPU_ERR_HANG && !READ_ONCE(job->guilty) &&
-	    READ_ONCE(job->queue->ctx->closed))
-		return DRM_TNPU_ERR_CANCELED;
-	return error;
-}
-
-/* Completion interrupt of hardware queue 0 (hard-irq context). */
-void tnpu_job_irq(struct tnpu_device *tdev)
-{
-	struct tnpu_ring *ring = &tdev->ring;
-	unsigned long flags;
-	bool any = false;
-	u32 head;
-
-	spin_lock_irqsave(&ring->lock, flags);
-	head = tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_HEAD));
-	while (ring->completed != head) {
-		u32 slot = ring->completed & (ring->size - 1);
-		struct tnpu_job_desc *desc = &ring->descs[slot];
-		struct tnpu_job *job = ring->jobs[slot];
-
-		/* Pairs with the device's release: the record is complete. */
-		if (!smp_load_acquire(&desc->done))
-			break;
-		ring->jobs[slot] = NULL;
-		ring->completed++;
-		any = true;
-		if (job)
-			tnpu_job_signal(job, tnpu_job_desc_error(job, desc->error),
-					desc->cmd_index, desc->fault_addr,
-					desc->end_ns - desc->start_ns);
-	}
-	if (any)
-		tnpu_ring_abort_orphan_locked(tdev);
-	spin_unlock_irqrestore(&ring->lock, flags);
-
-	/*
-	 * The scheduler restarts the hang timer for the next job now: measure
-	 * that job's progress from here, not from the last timeout check.
-	 */
-	if (any)
-		WRITE_ONCE(tdev->last_progress, tnpu_hw_progress(tdev));
-}
-
 /* ---- scheduler backend -------------------------------------------------- */
-
-/*
- * Put @job on the ring; returns its new hardware fence (one reference).
- * This runs in the fence signalling path (run_job, reset): no allocation
- * that may wait for reclaim, which may wait for our fences. The first run
- * uses the fence allocated at submit; a replay after a reset takes what
- * GFP_NOWAIT gives, and the job is canceled without one.
- */
-struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job)
-{
-	struct tnpu_device *tdev = job->tdev;
-	struct tnpu_ring *ring = &tdev->ring;
-	struct tnpu_job_desc *desc;
-	struct dma_fence *fence;
-	unsigned long flags;
-	u32 slot;
-
-	fence = job->first_hw_fence;
-	job->first_hw_fence = NULL;
-	if (!fence)
-		fence = kzalloc(sizeof(*fence), GFP_NOWAIT | __GFP_NOWARN);
-	if (!fence) {
-		/* Only a replay can get here: the job is lost to the reset. */
-		tnpu_job_set_status(job, DRM_TNPU_JOB_FAILED, DRM_TNPU_ERR_RESET, 0, 0, 0);
-		return ERR_PTR(-ENOMEM);
-	}
-
-	spin_lock_irqsave(&ring->lock, flags);
-	slot = ring->tail & (ring->size - 1);
-	if (WARN_ON(ring->jobs[slot])) {
-		/* The scheduler never has more than TNPU_RING_INFLIGHT jobs out. */
-		spin_unlock_irqrestore(&ring->lock, flags);
-		kfree(fence);
-		return ERR_PTR(-EBUSY);
-	}
-	dma_fence_init(fence, &tnpu_hw_fence_ops, &ring->fence_lock,
-		       ring->fence_context, ++ring->fence_seqno);
-	dma_fence_put(job->hw_fence);
-	job->hw_fence = dma_fence_get(fence);
-
-	desc = &ring->descs[slot];
-	memset(desc, 0, sizeof(*desc));
-	desc->job_id = job->seqno;
-	desc->pt_root = tnpu_mmu_root(&job->queue->ctx->mmu);
-	desc->cmd_va = job->cmd_va;
-	desc->cmd_size = job->cmd_size;
-	desc->profile_va = job->profile_va;
-	desc->profile_size = job->profile_size;
-	ring->jobs[slot] = job;
-	/* The ring runs in order: this fence ends every earlier job of the context. */
-	dma_fence_put(job->queue->ctx->npu_fence);
-	job->queue->ctx->npu_fence = dma_fence_get(fence);
-	job->ring_index = ring->tail;
-	job->replay = false;
-	/* Before the doorbell: the completion interrupt may come at once. */
-	tnpu_job_set_status(job, DRM_TNPU_JOB_RUNNING, 0, 0, 0, 0);
-	ring->tail++;
-	/* The register write orders the descriptor before the new tail. */
-	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_TAIL), ring->tail);
-	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_DOORBELL), 1);
-	spin_unlock_irqrestore(&ring->lock, flags);
-	return fence;
-}
 
 /*
  * Fence after which the NPU no longer uses pages it translated through
@@ -316,15 +192,26 @@ bool tnpu_job_is_canceled(struct tnpu_job *job)
 	       atomic_read(&ctx->banned) || job->tdev->dead;
 }
 
+/*
+ * The job's dependencies are met: it joins the dispatcher, which runs it.
+ * This runs in the fence signalling path: the fence was allocated at submit.
+ */
 static struct dma_fence *tnpu_job_run(struct drm_sched_job *sched_job)
 {
 	struct tnpu_job *job = to_tnpu_job(sched_job);
+	struct tnpu_device *tdev = job->tdev;
 
 	if (tnpu_job_is_canceled(job) || sched_job->s_fence->finished.error) {
 		tnpu_job_set_status(job, DRM_TNPU_JOB_FAILED, DRM_TNPU_ERR_CANCELED, 0, 0, 0);
 		return ERR_PTR(-ECANCELED);
 	}
-	return tnpu_job_run_on_ring(job);
+	dma_fence_init(job->hw_fence, &tnpu_hw_fence_ops, &tdev->ring.fence_lock,
+		       job->queue->fence_context, job->seqno);
+	job->hw_fence_init = true;
+	/* One reference for the scheduler, the job keeps its own. */
+	dma_fence_get(job->hw_fence);
+	tnpu_dispatch_add(job);
+	return job->hw_fence;
 }
 
 static void tnpu_job_free(struct tnpu_job *job)
@@ -341,8 +228,10 @@ static void tnpu_job_free(struct tnpu_job *job)
 		drm_gem_object_put(job->cmd_bo);
 	if (job->profile_bo)
 		drm_gem_object_put(job->profile_bo);
-	dma_fence_put(job->hw_fence);
-	kfree(job->first_hw_fence);
+	if (job->hw_fence_init)
+		dma_fence_put(job->hw_fence);
+	else
+		kfree(job->hw_fence);
 	atomic_sub(job->bo_count, &job->queue->ctx->job_bos);
 	atomic_dec(&job->queue->ctx->jobs);
 	atomic_dec(&job->tdev->live_jobs);
@@ -415,6 +304,9 @@ int tnpu_queue_create_ioctl(struct drm_device *dev, void *data, struct drm_file 
 		return -ENOMEM;
 	kref_init(&q->ref);
 	mutex_init(&q->submit_lock);
+	INIT_LIST_HEAD(&q->ready_jobs);
+	INIT_LIST_HEAD(&q->ready_node);
+	q->fence_context = dma_fence_context_alloc(1);
 	spin_lock_init(&q->status_lock);
 	q->priority = args->priority;
 	q->ctx = tnpu_ctx_get(ctx);
@@ -453,6 +345,8 @@ static struct dma_fence *tnpu_queue_teardown(struct tnpu_queue *q)
 
 	/* Queued jobs now pass through run_job() only to be canceled. */
 	drm_sched_entity_destroy(&q->entity);
+	/* And those waiting for the NPU, or preempted, are canceled here. */
+	tnpu_dispatch_cancel_queue(q);
 	tnpu_queue_put(q);
 	return last;
 }
@@ -494,7 +388,7 @@ void tnpu_queues_close(struct tnpu_ctx *ctx)
 	/* First, so that flushing the queues below does not wait for it. */
 	spin_lock_irqsave(&ring->lock, flags);
 	WRITE_ONCE(ctx->closed, true);
-	tnpu_ring_abort_orphan_locked(ctx->tdev);
+	tnpu_dispatch_abort_orphan_locked(ctx->tdev);
 	spin_unlock_irqrestore(&ring->lock, flags);
 
 	xa_for_each(&ctx->queues, id, q) {
@@ -636,11 +530,15 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 		goto err_free;
 	}
 
-	job->first_hw_fence = kzalloc(sizeof(*job->first_hw_fence), GFP_KERNEL_ACCOUNT);
-	if (!job->first_hw_fence) {
+	/* Allocated here: run_job() is in the fence signalling path. */
+	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL_ACCOUNT);
+	if (!job->hw_fence) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	INIT_LIST_HEAD(&job->ready_link);
+	/* Test ops can hold the NPU or hang it on purpose: not for everyone. */
+	job->privileged = READ_ONCE(tnpu_test_ops) || capable(CAP_SYS_ADMIN);
 
 	ret = tnpu_submit_lookup_bos(job, file, args);
 	if (ret)
@@ -722,7 +620,13 @@ int tnpu_job_init(struct tnpu_device *tdev)
 	struct drm_sched_init_args args = {
 		.ops = &tnpu_sched_ops,
 		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
-		.credit_limit = TNPU_RING_INFLIGHT,
+		/*
+		 * Every job whose dependencies are met goes to the dispatcher,
+		 * which shares the NPU between them: a credit limit would let
+		 * jobs that never end keep others from being handed over.
+		 * Contexts bound their own jobs (TNPU_MAX_JOBS_PER_CTX).
+		 */
+		.credit_limit = INT_MAX,
 		.timeout = msecs_to_jiffies(tnpu_hang_timeout_ms),
 		.name = "tnpu",
 		.dev = tdev->drm.dev,
@@ -734,6 +638,7 @@ int tnpu_job_init(struct tnpu_device *tdev)
 		return -ENOMEM;
 	args.timeout_wq = tdev->reset_wq;
 	tnpu_reset_init(tdev);
+	tnpu_dispatch_init(tdev);
 
 	ret = drm_sched_init(&tdev->sched, &args);
 	if (ret) {
@@ -763,5 +668,6 @@ void tnpu_job_fini(struct tnpu_device *tdev)
 
 	flush_work(&tdev->reset_work);
 	drm_sched_fini(sched);
+	tnpu_dispatch_fini(tdev);
 	destroy_workqueue(tdev->reset_wq);
 }

@@ -52,6 +52,10 @@ struct tnpu_job_status_entry {
  * @last_fence: finished fence of the last submitted job.
  * @status_lock: protects @status; taken in hard-irq context.
  * @status: per-seqno status ring.
+ * @fence_context: dma-fence context of the queue's jobs, which end in order.
+ * @ready_jobs: jobs waiting for the NPU, in order (protected by
+ *	&tnpu_ring.lock, as is @ready_node).
+ * @ready_node: entry in &tnpu_dispatch.ready while @ready_jobs is not empty.
  */
 struct tnpu_queue {
 	struct kref ref;
@@ -65,6 +69,23 @@ struct tnpu_queue {
 	struct dma_fence *last_fence;
 	spinlock_t status_lock;		/* @status */
 	struct tnpu_job_status_entry status[TNPU_JOB_STATUS_ENTRIES];
+	u64 fence_context;
+	struct list_head ready_jobs;
+	struct list_head ready_node;
+};
+
+/**
+ * struct tnpu_job_resume - where a preempted job continues (see tnpu_dev.h)
+ * @offset: byte offset of the command to run first.
+ * @cmd_index: its index.
+ * @params_va: SET_PARAMS address in force there.
+ * @op_state: what the command had done when paused inside.
+ */
+struct tnpu_job_resume {
+	u64 offset;
+	u32 cmd_index;
+	u64 params_va;
+	u64 op_state;
 };
 
 /**
@@ -81,10 +102,17 @@ struct tnpu_queue {
  * @cmd_size: bytes of the stream.
  * @profile_va: NPU address of profile records, 0 for none.
  * @profile_size: bytes there.
- * @first_hw_fence: memory for the first run's @hw_fence, allocated at submit.
- * @hw_fence: fence of the current run on the ring, signaled from the IRQ.
+ * @hw_fence: the job's fence, allocated at submit, initialized when
+ *	drm_sched hands the job over (@hw_fence_init), signaled when the job
+ *	ends, however many runs on the NPU that takes.
+ * @hw_fence_init: @hw_fence is initialized (and reference counted).
+ * @privileged: submitted by a file that may use test ops.
+ * @ready_link: entry in &tnpu_queue.ready_jobs.
+ * @ready_ns: when the job last joined its queue's ready list.
+ * @resume: where the next run continues (zero: the start).
+ * @npu_ns: NPU time of the job's runs so far.
+ * @preemptions: runs that ended in a preemption.
  * @ring_index: ring index (as the ring's tail counts) of the current run.
- * @replay: lost to an engine reset; to be put on the ring again.
  * @guilty: the job hung the NPU.
  */
 struct tnpu_job {
@@ -100,22 +128,27 @@ struct tnpu_job {
 	u64 cmd_size;
 	u64 profile_va;
 	u64 profile_size;
-	struct dma_fence *first_hw_fence;
 	struct dma_fence *hw_fence;
+	bool hw_fence_init;
+	bool privileged;
+	struct list_head ready_link;
+	u64 ready_ns;
+	struct tnpu_job_resume resume;
+	u64 npu_ns;
+	u32 preemptions;
 	u32 ring_index;
-	bool replay;
 	bool guilty;
 };
 
 int tnpu_job_init(struct tnpu_device *tdev);
 void tnpu_queue_put(struct tnpu_queue *q);
-struct dma_fence *tnpu_job_run_on_ring(struct tnpu_job *job);
 bool tnpu_job_is_canceled(struct tnpu_job *job);
+void tnpu_job_set_status(struct tnpu_job *job, u32 state, u32 error,
+			 u32 cmd_index, u64 fault_addr, u64 duration_ns);
 struct dma_fence *tnpu_ctx_npu_fence(struct tnpu_ctx *ctx);
 void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 		     u64 fault_addr, u64 duration_ns);
 void tnpu_job_fini(struct tnpu_device *tdev);
-void tnpu_job_irq(struct tnpu_device *tdev);
 void tnpu_queues_close(struct tnpu_ctx *ctx);
 int tnpu_job_query_status(struct tnpu_ctx *ctx, u32 queue_id, u64 seqno,
 			  struct tnpu_job_status_entry *out);

@@ -45,6 +45,8 @@ struct tnpu_vdev_queue {
 	u32 tail;
 	bool abort;
 	u32 abort_index;
+	bool preempt;
+	u32 preempt_index;
 	u64 progress_base;
 };
 
@@ -141,6 +143,15 @@ static int tnpu_vdev_should_abort(void *priv)
 	    !READ_ONCE(vdev->fault_ignore_abort))
 		return 1;
 	return kthread_should_stop();
+}
+
+/* The driver asked for the running job to make room for another. */
+static int tnpu_vdev_should_preempt(void *priv)
+{
+	struct tnpu_vdev *vdev = priv;
+	struct tnpu_vdev_queue *q = &vdev->queue;
+
+	return READ_ONCE(q->preempt) && READ_ONCE(q->preempt_index) == READ_ONCE(vdev->cur_index);
 }
 
 static void tnpu_vdev_parallel(void *priv, unsigned int n,
@@ -259,6 +270,11 @@ static void tnpu_vdev_run_one(struct tnpu_vdev *vdev)
 	job.cmd_size = READ_ONCE(desc->cmd_size);
 	job.profile_va = READ_ONCE(desc->profile_va);
 	job.profile_size = READ_ONCE(desc->profile_size);
+	job.flags = READ_ONCE(desc->flags);
+	job.resume_offset = READ_ONCE(desc->resume_offset);
+	job.resume_cmd_index = READ_ONCE(desc->resume_cmd_index);
+	job.resume_params_va = READ_ONCE(desc->resume_params_va);
+	job.resume_op_state = READ_ONCE(desc->resume_op_state);
 	gen = vdev->reset_gen;
 	WRITE_ONCE(vdev->cur_gen, gen);
 	WRITE_ONCE(vdev->cur_index, index);
@@ -278,6 +294,11 @@ static void tnpu_vdev_run_one(struct tnpu_vdev *vdev)
 
 		desc->error = err ? (aborted ? DRM_TNPU_ERR_HANG : job.error) : 0;
 		desc->cmd_index = job.cmd_index;
+		desc->preempted = !err && job.preempted;
+		desc->resume_offset = job.resume_offset;
+		desc->resume_cmd_index = job.resume_cmd_index;
+		desc->resume_params_va = job.resume_params_va;
+		desc->resume_op_state = job.resume_op_state;
 		desc->fault_addr = job.fault_addr;
 		desc->start_ns = start_ns;
 		desc->end_ns = end_ns;
@@ -287,6 +308,8 @@ static void tnpu_vdev_run_one(struct tnpu_vdev *vdev)
 		q->head = index + 1;
 		if (aborted)
 			q->abort = false;
+		if (q->preempt && q->preempt_index == index)
+			q->preempt = false;
 		tnpu_vdev_raise_locked(vdev, TNPU_IRQ_QUEUE(0));
 	}
 	spin_unlock_irq(&vdev->lock);
@@ -395,6 +418,7 @@ static void tnpu_vdev_engine_reset_locked(struct tnpu_vdev *vdev)
 	q->head = 0;
 	q->tail = 0;
 	q->abort = false;
+	q->preempt = false;
 	vdev->irq_status = 0;
 }
 
@@ -564,6 +588,12 @@ void tnpu_vdev_write(struct tnpu_vdev *vdev, u32 reg, u32 val)
 			q->abort_index = val;
 		}
 		break;
+	case TNPU_REG_Q(0, TNPU_REG_Q_PREEMPT):
+		if (q->head != q->tail && val == q->head) {
+			q->preempt = true;
+			q->preempt_index = val;
+		}
+		break;
 	default:
 		break;
 	}
@@ -606,6 +636,7 @@ struct tnpu_vdev *tnpu_vdev_create(unsigned int num_cores,
 	vdev->plat.parallel = tnpu_vdev_parallel;
 	vdev->plat.now_ns = tnpu_vdev_now_ns;
 	vdev->plat.should_abort = tnpu_vdev_should_abort;
+	vdev->plat.should_preempt = tnpu_vdev_should_preempt;
 	vdev->plat.preempt_point = tnpu_vdev_preempt_point;
 	vdev->plat.fpu_begin = tnpu_vdev_fpu_begin;
 	vdev->plat.fpu_end = tnpu_vdev_fpu_end;

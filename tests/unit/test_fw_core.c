@@ -578,6 +578,170 @@ static void test_abort_long_ops(void **state)
 	assert_int_equal(run_with_abort(f, 2, &h), TNPU_FW_ERR_ABORTED);
 }
 
+/*
+ * Preemption: a host that asks for a pause every @every polls. The job is run
+ * again and again from the resume fields it wrote back, as the driver does.
+ */
+struct preempt_host {
+	unsigned int every;
+	unsigned int polls;
+	__u64 t;
+};
+
+static __u64 preempt_now(void *priv)
+{
+	return ++((struct preempt_host *)priv)->t;
+}
+
+static int preempt_never_abort(void *priv)
+{
+	(void)priv;
+	return 0;
+}
+
+static int preempt_should(void *priv)
+{
+	struct preempt_host *h = priv;
+
+	return h->every && ++h->polls % h->every == 0;
+}
+
+struct preempt_stats {
+	unsigned int runs, inside, between;
+};
+
+/* Run @f's stream to its end through pauses; at most @max_runs runs. */
+static uint32_t run_preempted(struct fixture *f, unsigned int every, __u32 flags,
+			      unsigned int max_runs, struct preempt_stats *st)
+{
+	struct preempt_host h = { .every = every };
+	struct tnpu_fw_platform plat = {
+		.num_cores = 1, .parallel = host_parallel, .now_ns = preempt_now,
+		.should_abort = preempt_never_abort, .should_preempt = preempt_should,
+		.preempt_point = host_nothing, .fpu_begin = host_nothing,
+		.fpu_end = host_nothing, .priv = &h,
+	};
+	struct tnpu_fw_job job;
+	__u64 last_offset = 0, last_state = 0;
+	int ret;
+
+	assert_int_equal(tnpu_inproc_run(f->npu, f->cmd_va, 0, 0, 0, &job), 0);
+	job.cmd_va = f->cmd_va;
+	job.cmd_size = f->len;
+	job.flags = flags;
+	memset(st, 0, sizeof(*st));
+	for (;;) {
+		ret = tnpu_fw_run_job(&plat, &job);
+		st->runs++;
+		if (ret || !job.preempted)
+			break;
+		/* Every pause moves forward: a later command, or further inside. */
+		assert_true(job.resume_offset < f->len);
+		assert_true(job.resume_offset > last_offset ||
+			    (job.resume_offset == last_offset && job.resume_op_state > last_state));
+		last_offset = job.resume_offset;
+		last_state = job.resume_op_state;
+		if (job.resume_op_state)
+			st->inside++;
+		else
+			st->between++;
+		assert_true(st->runs < max_runs);
+	}
+	f->job = job;
+	return (uint32_t)ret;
+}
+
+static void test_preempt_and_resume(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t fill = 3 << 20, copy = 2 << 20;
+	struct preempt_stats st;
+	uint32_t *a, *b, *v;
+	uint64_t va, vb, vv, i;
+	unsigned int every;
+
+	alloc(f, fill, 0, (void **)&a, &va);
+	alloc(f, copy, 0, (void **)&b, &vb);
+	alloc(f, PAGE, 0, (void **)&v, &vv);
+	emit(f, TNPU_OP_NOP, 0, 8);
+	struct tnpu_cmd_set_params *sp = emit(f, TNPU_OP_SET_PARAMS, 0, sizeof(*sp));
+	sp->addr = vv;
+	emit_fill(f, va, fill, 0x11111111);
+	struct tnpu_cmd_copy *c = emit(f, TNPU_OP_COPY, 0, sizeof(*c));
+	c->dst = vb;
+	c->src = va + 4;
+	c->size = copy;
+	struct tnpu_cmd_test_spin *s = emit(f, TNPU_OP_TEST_SPIN, 0, sizeof(*s));
+	s->duration_ns = 2000;			/* ticks of the host's clock */
+	emit_fill(f, va, 8, 0x22222222);
+	struct tnpu_cmd_write_value *w = emit(f, TNPU_OP_WRITE_VALUE, 0, sizeof(*w));
+	w->addr = vv + 8;
+	w->value = 0x1234;
+
+	for (every = 1; every <= 64; every *= 4) {
+		memset(a, 0, fill);
+		memset(b, 0, copy);
+		memset(v, 0, PAGE);
+		assert_int_equal(run_preempted(f, every, TNPU_FW_JOB_TEST_OPS, 100000, &st), 0);
+		assert_true(st.inside > 0);
+		assert_true(st.between > 0);
+		assert_int_equal(f->job.resume_params_va, vv);
+		for (i = 0; i < fill / 4; i++)
+			assert_int_equal(a[i], i < 2 ? 0x22222222 : 0x11111111);
+		for (i = 0; i < copy / 4; i++)
+			assert_int_equal(b[i], 0x11111111);
+		assert_int_equal(*(uint64_t *)&v[2], 0x1234);
+	}
+	/* Never asked: one run, no pause. */
+	assert_int_equal(run_preempted(f, 0, TNPU_FW_JOB_TEST_OPS, 2, &st), 0);
+	assert_int_equal(st.runs, 1);
+}
+
+/*
+ * A paused spin or wait owes only what is left: resumed from scratch every
+ * time, either would never end under frequent pauses.
+ */
+static void test_preempt_keeps_time(void **state)
+{
+	struct fixture *f = *state;
+	struct preempt_stats st;
+	uint64_t va;
+	void *p;
+
+	alloc(f, PAGE, 0, &p, &va);
+	struct tnpu_cmd_test_spin *s = emit(f, TNPU_OP_TEST_SPIN, 0, sizeof(*s));
+	s->duration_ns = 100000;
+	assert_int_equal(run_preempted(f, 7, TNPU_FW_JOB_TEST_OPS, 100000, &st), 0);
+	assert_true(st.inside > 1000);
+
+	f->len = 0;
+	struct tnpu_cmd_wait_value *w = emit(f, TNPU_OP_WAIT_VALUE, 0, sizeof(*w));
+	w->addr = va;
+	w->value = 1;				/* memory holds 0 */
+	w->cond = TNPU_WAIT_EQ;
+	w->timeout_ns = 100000;
+	assert_int_equal(run_preempted(f, 7, 0, 100000, &st), DRM_TNPU_ERR_WAIT_TIMEOUT);
+	assert_int_equal(f->job.cmd_index, 0);
+	assert_true(st.inside > 1000);
+}
+
+/* Test ops run only in jobs the host marks privileged. */
+static void test_test_ops_need_privilege(void **state)
+{
+	struct fixture *f = *state;
+	struct preempt_stats st;
+
+	emit(f, TNPU_OP_NOP, 0, 8);
+	struct tnpu_cmd_test_spin *s = emit(f, TNPU_OP_TEST_SPIN, 0, sizeof(*s));
+	s->duration_ns = 10;
+	assert_int_equal(run_preempted(f, 0, 0, 2, &st), DRM_TNPU_ERR_NOT_PERMITTED);
+	assert_int_equal(f->job.cmd_index, 1);
+	assert_int_equal(run_preempted(f, 0, TNPU_FW_JOB_TEST_OPS, 2, &st), 0);
+	f->len = 0;
+	emit(f, TNPU_OP_TEST_HANG, 0, 8);
+	assert_int_equal(run_preempted(f, 0, 0, 2, &st), DRM_TNPU_ERR_NOT_PERMITTED);
+}
+
 /* Level-1 entry (block or leaf-table pointer) covering @va in a 3-level table. */
 static uint64_t level1_entry(uint64_t pt_root, uint64_t va)
 {
@@ -756,6 +920,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_profile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_long_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preempt_and_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preempt_keeps_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_test_ops_need_privilege, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

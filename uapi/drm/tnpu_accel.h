@@ -46,7 +46,7 @@ extern "C" {
  * - -EBADFD: the file's context was banned after a hang.
  */
 #define DRM_TNPU_UAPI_MAJOR 1
-#define DRM_TNPU_UAPI_MINOR 0
+#define DRM_TNPU_UAPI_MINOR 1
 
 #define DRM_TNPU_GET_PARAM	0x00
 #define DRM_TNPU_QUERY		0x01
@@ -229,6 +229,8 @@ enum drm_tnpu_job_state {
  *	its queue was destroyed.
  * @DRM_TNPU_ERR_RESET: lost to a device reset caused by another context.
  * @DRM_TNPU_ERR_WAIT_TIMEOUT: a WAIT_VALUE command timed out.
+ * @DRM_TNPU_ERR_NOT_PERMITTED: a test op (see tnpu_cmd.h) in a job of an
+ *	unprivileged file.
  */
 enum drm_tnpu_job_error {
 	DRM_TNPU_ERR_NONE = 0,
@@ -240,6 +242,7 @@ enum drm_tnpu_job_error {
 	DRM_TNPU_ERR_CANCELED = 6,
 	DRM_TNPU_ERR_RESET = 7,
 	DRM_TNPU_ERR_WAIT_TIMEOUT = 8,
+	DRM_TNPU_ERR_NOT_PERMITTED = 9,
 };
 
 /**
@@ -350,6 +353,11 @@ struct drm_tnpu_bo_userptr {
  * @DRM_TNPU_PRIORITY_NORMAL: default.
  * @DRM_TNPU_PRIORITY_HIGH: interactive work; overtakes queued normal jobs.
  * @DRM_TNPU_PRIORITY_REALTIME: needs CAP_SYS_NICE (-EPERM otherwise).
+ *
+ * A job of a higher priority preempts a running job of a lower one at its
+ * next preemption point; jobs of one priority share the NPU by time slices;
+ * a lower-priority job that waited long gets a slice too. A preempted job
+ * resumes where it stopped: preemption is invisible to the job.
  */
 enum drm_tnpu_priority {
 	DRM_TNPU_PRIORITY_LOW = 0,

@@ -25,7 +25,7 @@
  * changes only on incompatible change, the minor with every new op.
  */
 #define TNPU_ISA_MAJOR 1
-#define TNPU_ISA_MINOR 0
+#define TNPU_ISA_MINOR 1	/* 1: test ops privileged; pausable long commands */
 
 /**
  * enum tnpu_dtype - element types of tensors
@@ -100,9 +100,20 @@ struct tnpu_tensor {
  * @TNPU_OP_MOE_MATMUL: &struct tnpu_cmd_moe_matmul.
  * @TNPU_OP_ARGMAX: &struct tnpu_cmd_argmax.
  * @TNPU_OP_SAMPLE: &struct tnpu_cmd_sample.
+ * @TNPU_OP_TEST_FIRST: first test opcode (see below).
  * @TNPU_OP_TEST_HANG: test op that stops making progress until reset.
  * @TNPU_OP_TEST_SPIN: &struct tnpu_cmd_test_spin: busy for a while, making
  *	progress all along.
+ *
+ * Opcodes from %TNPU_OP_TEST_FIRST on are test ops: the NPU runs them only
+ * in jobs the driver marks privileged (a submitter with CAP_SYS_ADMIN, or
+ * the module's test_ops parameter); elsewhere the job fails at the first
+ * one with DRM_TNPU_ERR_NOT_PERMITTED.
+ *
+ * The NPU may pause a job between two commands to let another context's job
+ * run, and resume it later where it stopped. FILL, COPY, WAIT_VALUE and
+ * TEST_SPIN can also be paused inside the command; they then continue from
+ * where they were (the bytes done, the time already waited or spun).
  */
 enum tnpu_opcode {
 	TNPU_OP_NOP = 0x00,
@@ -125,6 +136,7 @@ enum tnpu_opcode {
 	TNPU_OP_MOE_MATMUL = 0x39,
 	TNPU_OP_ARGMAX = 0x40,
 	TNPU_OP_SAMPLE = 0x41,
+	TNPU_OP_TEST_FIRST = 0xf0,
 	TNPU_OP_TEST_HANG = 0xf0,
 	TNPU_OP_TEST_SPIN = 0xf1,
 };
@@ -237,7 +249,9 @@ enum tnpu_wait_cond {
  * struct tnpu_cmd_wait_value - wait for a 64-bit value (semaphore acquire)
  *
  * Waiting counts as progress for hang detection only until @timeout_ns; past
- * it the job fails with DRM_TNPU_ERR_WAIT_TIMEOUT.
+ * it the job fails with DRM_TNPU_ERR_WAIT_TIMEOUT. Only time spent waiting on
+ * the NPU counts: while the job is paused for another context the clock
+ * stops.
  */
 struct tnpu_cmd_wait_value {
 	/** @hdr: header, opcode %TNPU_OP_WAIT_VALUE. */

@@ -63,7 +63,7 @@
  * implements. The driver refuses an image whose major differs from its own
  * or whose minor is lower than the one it needs.
  */
-#define TNPU_RING_ABI_MAJOR	1
+#define TNPU_RING_ABI_MAJOR	2	/* 2: preemption and resume in the job descriptor */
 #define TNPU_RING_ABI_MINOR	0
 #define TNPU_MMU_FMT_MAJOR	1
 #define TNPU_MMU_FMT_MINOR	1	/* 1: 2 MiB block entries */
@@ -83,6 +83,7 @@
 /* Capabilities the firmware advertises in its header and in TNPU_REG_CAPS. */
 #define TNPU_FW_CAP_PROFILING	(1ULL << 0)
 #define TNPU_FW_CAP_SIMD	(1ULL << 1)
+#define TNPU_FW_CAP_PREEMPT	(1ULL << 2)
 
 /**
  * struct tnpu_fw_image_header - first bytes of the firmware image
@@ -159,6 +160,15 @@ struct tnpu_fw_image_op {
  * value is ignored, so that a job that just completed is never confused
  * with the one behind it.
  *
+ * Preemption: writing the ring index of the job at HEAD to PREEMPT asks the
+ * firmware to stop that job at its next preemption point (between two
+ * commands, or inside a pausable one). It then completes the descriptor
+ * with @preempted set and the resume fields describing where to continue,
+ * advances HEAD and interrupts as for a completion; the driver puts the job
+ * on the ring again later, resume fields as they were written back. A job
+ * that ends first completes normally; other values are ignored, and an
+ * ABORT wins over a PREEMPT.
+ *
  * Reset: %TNPU_RESET_ENGINE drops every job in every ring (HEAD = TAIL = 0,
  * rings unprogrammed); %TNPU_RESET_FIRMWARE also stops the firmware
  * (FW_STATUS back to %TNPU_FW_STATUS_OFF), which must be booted again.
@@ -191,6 +201,7 @@ struct tnpu_fw_image_op {
 #define TNPU_REG_Q_ABORT		0x18
 #define TNPU_REG_Q_PROGRESS_LO		0x1c
 #define TNPU_REG_Q_PROGRESS_HI		0x20
+#define TNPU_REG_Q_PREEMPT		0x24
 
 #define TNPU_DEVICE_ID			0x7e50
 #define TNPU_DEVICE_REVISION		1
@@ -209,6 +220,9 @@ struct tnpu_fw_image_op {
 #define TNPU_RESET_ENGINE		1
 #define TNPU_RESET_FIRMWARE		2
 
+/* Test opcodes (tnpu_cmd.h) are allowed in this job. */
+#define TNPU_JOB_F_TEST_OPS	(1U << 0)
+
 /**
  * struct tnpu_job_desc - one ring entry
  * @job_id: driver cookie, returned untouched.
@@ -217,12 +231,21 @@ struct tnpu_fw_image_op {
  * @cmd_size: bytes of the command stream.
  * @profile_va: NPU address of the profile records, 0 for none.
  * @profile_size: bytes there.
+ * @flags: %TNPU_JOB_F_* flags.
+ * @resume_cmd_index: in/out, index of the command at @resume_offset.
+ * @resume_offset: in/out, byte offset in the stream of the command to run
+ *	first (0 for a new job); written back when the job is preempted.
+ * @resume_params_va: in/out, the SET_PARAMS address in force there.
+ * @resume_op_state: in/out, what a command paused inside had done (bytes
+ *	for FILL and COPY, nanoseconds for WAIT_VALUE and TEST_SPIN), 0 to
+ *	start it afresh.
  * @done: written last by the firmware, 1 once the fields below are valid.
  * @error: DRM_TNPU_ERR_* code of the job.
  * @cmd_index: index of the failing command.
- * @reserved: zero.
+ * @preempted: 1 when the job stopped at a preemption point instead of
+ *	ending; the resume fields say where it continues.
  * @fault_addr: NPU address of a faulting access.
- * @start_ns: firmware clock when the job started.
+ * @start_ns: firmware clock when this run of the job started.
  * @end_ns: firmware clock when it ended.
  */
 struct tnpu_job_desc {
@@ -232,10 +255,15 @@ struct tnpu_job_desc {
 	__u64 cmd_size;
 	__u64 profile_va;
 	__u64 profile_size;
+	__u32 flags;
+	__u32 resume_cmd_index;
+	__u64 resume_offset;
+	__u64 resume_params_va;
+	__u64 resume_op_state;
 	__u32 done;
 	__u32 error;
 	__u32 cmd_index;
-	__u32 reserved;
+	__u32 preempted;
 	__u64 fault_addr;
 	__u64 start_ns;
 	__u64 end_ns;

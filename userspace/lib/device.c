@@ -126,6 +126,7 @@ TNPU_API const char *tnpu_job_error_name(uint32_t error)
 	static const char *const names[] = {
 		"none", "bad opcode", "bad command", "MMU fault", "MMU permission (write to read-only)",
 		"hang (context banned)", "canceled", "lost to a reset", "wait timeout",
+		"not permitted (test op without CAP_SYS_ADMIN)",
 	};
 
 	return error < sizeof(names) / sizeof(names[0]) ? names[error] : "invalid";

@@ -492,6 +492,8 @@ int tnpu_inproc_run(struct tnpu_inproc *npu, uint64_t cmd_va, uint64_t cmd_size,
 	result->cmd_size = cmd_size;
 	result->profile_va = profile_va;
 	result->profile_size = profile_size;
+	/* The process owns its NPU: test ops are its own business. */
+	result->flags = TNPU_FW_JOB_TEST_OPS;
 
 	pthread_mutex_lock(&npu->run_lock);
 	npu->job = result;

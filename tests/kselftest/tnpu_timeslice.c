@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * kselftest for sharing the NPU between files: no job of one file keeps
+ * another file's jobs from starting. A hog file runs an endless job (a spin,
+ * a wait on a value nobody writes, a long stream of compute commands) and a
+ * victim file times 50 small FILL jobs behind it, from submit to the end of
+ * the wait: a higher priority takes the NPU at the hog's next preemption
+ * point, the same priority after one time slice. The hog is not killed for
+ * being long (no reset, its job still running), and test ops are refused to
+ * an unprivileged file.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "tnpu_ksft.h"
+
+#define PAGE		4096ULL
+#define WAITS		50
+/* What a victim may wait behind any hog (the target). */
+#define BOUND_MS	100
+/* Compute hog: commands of ELTWISE over this many floats each. */
+#define HOG_ELEMS	(256 * 1024)
+#define HOG_CMD_BO	(1ULL << 20)
+
+enum hog_kind { HOG_SPIN, HOG_WAIT, HOG_COMPUTE };
+
+static const char *const hog_names[] = { "spin", "wait_value", "compute" };
+
+FIXTURE(slice) {
+	struct ks_ctx hog, victim;
+	struct drm_tnpu_bo_create hog_cmd, data, target;
+	void *hog_cmd_cpu;
+	uint32_t *target_cpu;
+	uint64_t hog_seqno;
+};
+
+FIXTURE_SETUP(slice)
+{
+	char why[512];
+
+	self->hog_cmd_cpu = MAP_FAILED;
+	self->target_cpu = MAP_FAILED;
+	ASSERT_EQ(0, ks_ctx_open(&self->hog, DRM_TNPU_PRIORITY_LOW, why, sizeof(why)))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, ks_ctx_open(&self->victim, DRM_TNPU_PRIORITY_REALTIME, why, sizeof(why)))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, tnpu_bo_new(self->hog.fd, HOG_CMD_BO, 0, &self->hog_cmd));
+	self->hog_cmd_cpu = tnpu_bo_mmap(self->hog.fd, &self->hog_cmd);
+	ASSERT_NE(MAP_FAILED, self->hog_cmd_cpu);
+	ASSERT_EQ(0, tnpu_bo_new(self->hog.fd, 3 * HOG_ELEMS * 4, 0, &self->data));
+	ASSERT_EQ(0, tnpu_bo_new(self->victim.fd, PAGE, 0, &self->target));
+	self->target_cpu = tnpu_bo_mmap(self->victim.fd, &self->target);
+	ASSERT_NE(MAP_FAILED, self->target_cpu);
+}
+
+FIXTURE_TEARDOWN(slice)
+{
+	if (self->hog_cmd_cpu != MAP_FAILED)
+		munmap(self->hog_cmd_cpu, self->hog_cmd.size);
+	if (self->target_cpu != MAP_FAILED)
+		munmap(self->target_cpu, self->target.size);
+	ks_ctx_close(&self->hog);
+	ks_ctx_close(&self->victim);
+}
+
+static struct tnpu_tensor f32_vector(uint64_t addr, uint32_t n)
+{
+	struct tnpu_tensor t = {
+		.addr = addr, .dtype = TNPU_DT_F32, .ne = { n, 1, 1, 1 },
+		.nb = { 4, n * 4ULL, n * 4ULL, n * 4ULL },
+	};
+
+	return t;
+}
+
+/* Write the hog's stream into its own command buffer; returns its bytes. */
+static uint64_t build_hog(FIXTURE_DATA(slice) *self, enum hog_kind kind)
+{
+	uint8_t *p = self->hog_cmd_cpu;
+	uint64_t len = 0;
+
+	switch (kind) {
+	case HOG_SPIN: {
+		struct tnpu_cmd_test_spin c = {
+			.hdr = { .opcode = TNPU_OP_TEST_SPIN, .size = sizeof(c) },
+			.duration_ns = UINT64_MAX,
+		};
+
+		memcpy(p, &c, sizeof(c));
+		return sizeof(c);
+	}
+	case HOG_WAIT: {
+		/* The data buffer holds zeros; nobody writes 1 there. */
+		struct tnpu_cmd_wait_value c = {
+			.hdr = { .opcode = TNPU_OP_WAIT_VALUE, .size = sizeof(c) },
+			.addr = self->data.npu_va, .value = 1, .cond = TNPU_WAIT_EQ,
+			.timeout_ns = UINT64_MAX,
+		};
+
+		memcpy(p, &c, sizeof(c));
+		return sizeof(c);
+	}
+	case HOG_COMPUTE:
+		/* A legitimate long job: thousands of vector adds, each short. */
+		while (len + sizeof(struct tnpu_cmd_eltwise) <= self->hog_cmd.size) {
+			struct tnpu_cmd_eltwise c = {
+				.hdr = { .opcode = TNPU_OP_ELTWISE, .size = sizeof(c) },
+				.op = TNPU_ELTWISE_ADD,
+				.dst = f32_vector(self->data.npu_va, HOG_ELEMS),
+				.a = f32_vector(self->data.npu_va + HOG_ELEMS * 4, HOG_ELEMS),
+				.b = f32_vector(self->data.npu_va + HOG_ELEMS * 8, HOG_ELEMS),
+			};
+
+			memcpy(p + len, &c, sizeof(c));
+			len += sizeof(c);
+		}
+		return len;
+	}
+	return 0;
+}
+
+static int start_hog(FIXTURE_DATA(slice) *self, enum hog_kind kind)
+{
+	uint32_t handles[2] = { self->hog_cmd.handle, self->data.handle };
+	struct drm_tnpu_submit s = ks_submit_args(&self->hog, handles, 2);
+	struct drm_tnpu_job_status st;
+	int ret, i;
+
+	s.cmd_handle = self->hog_cmd.handle;
+	s.cmd_size = build_hog(self, kind);
+	ret = ks_submit_raw(&self->hog, &s, &self->hog_seqno);
+	if (ret)
+		return ret;
+	/* Wait until it holds the NPU. */
+	for (i = 0; i < 1000; i++) {
+		ret = ks_job_status(self->hog.fd, self->hog.queue, self->hog_seqno, &st);
+		if (ret || st.state == DRM_TNPU_JOB_RUNNING)
+			return ret;
+		usleep(1000);
+	}
+	return -ETIME;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Time @WAITS FILLs of the victim behind the running hog; median and worst
+ * in microseconds. Each FILL writes a new value, checked after its wait.
+ */
+static void time_victim(struct __test_metadata *_metadata, FIXTURE_DATA(slice) *self,
+			const char *what, uint64_t *median_us, uint64_t *worst_us)
+{
+	uint32_t handles[2] = { self->victim.cmd.handle, self->target.handle };
+	uint64_t us[WAITS];
+	int i;
+
+	for (i = 0; i < WAITS; i++) {
+		uint64_t t0;
+
+		ks_emit_fill(&self->victim, self->target.npu_va, PAGE, 0x1000 + i);
+		t0 = ks_now_ns();
+		ASSERT_EQ(0, ks_submit(&self->victim, handles, 2, NULL));
+		ASSERT_EQ(0, ks_wait(self->victim.fd, self->victim.sync, self->victim.point, 10000))
+			TH_LOG("%s: FILL %d did not end within 10 s", what, i);
+		us[i] = (ks_now_ns() - t0) / 1000;
+		ASSERT_EQ(0x1000u + i, self->target_cpu[PAGE / 4 - 1]);
+		/* Let the hog have the NPU again before the next one. */
+		usleep(2000);
+	}
+	qsort(us, WAITS, sizeof(us[0]), cmp_u64);
+	*median_us = us[WAITS / 2];
+	*worst_us = us[WAITS - 1];
+	printf("# %-28s %d waits: median %6.2f ms, worst %6.2f ms (bound %d ms)\n", what, WAITS,
+	       *median_us / 1000.0, *worst_us / 1000.0, BOUND_MS);
+}
+
+/* The hog ran all along: not hung, not reset, still on the NPU or next to be. */
+static void check_hog_alive(struct __test_metadata *_metadata, FIXTURE_DATA(slice) *self,
+			    uint64_t resets_before)
+{
+	struct drm_tnpu_job_status st;
+	uint64_t resets;
+
+	ASSERT_EQ(0, ks_job_status(self->hog.fd, self->hog.queue, self->hog_seqno, &st));
+	EXPECT_TRUE(st.state == DRM_TNPU_JOB_RUNNING || st.state == DRM_TNPU_JOB_QUEUED)
+		TH_LOG("hog state %u error %u", st.state, st.error);
+	ASSERT_EQ(0, tnpu_get_param(self->hog.fd, DRM_TNPU_PARAM_RESET_COUNT, &resets));
+	EXPECT_EQ(resets_before, resets);
+}
+
+static void run_case(struct __test_metadata *_metadata, FIXTURE_DATA(slice) *self,
+		     enum hog_kind kind)
+{
+	uint64_t median, worst, resets;
+	char what[64];
+
+	ASSERT_EQ(0, tnpu_get_param(self->hog.fd, DRM_TNPU_PARAM_RESET_COUNT, &resets));
+	ASSERT_EQ(0, start_hog(self, kind));
+	snprintf(what, sizeof(what), "realtime behind low %s:", hog_names[kind]);
+	time_victim(_metadata, self, what, &median, &worst);
+	EXPECT_GT(BOUND_MS * 1000ULL, worst);
+	check_hog_alive(_metadata, self, resets);
+}
+
+TEST_F(slice, realtime_behind_endless_spin)
+{
+	run_case(_metadata, self, HOG_SPIN);
+}
+
+TEST_F(slice, realtime_behind_endless_wait_value)
+{
+	run_case(_metadata, self, HOG_WAIT);
+}
+
+TEST_F(slice, realtime_behind_long_compute)
+{
+	run_case(_metadata, self, HOG_COMPUTE);
+}
+
+/* Same priority: the victim gets the NPU after the hog's time slice. */
+TEST_F(slice, normal_behind_normal_spin)
+{
+	struct ks_ctx peer;
+	uint64_t median, worst, resets;
+	char why[512];
+
+	ASSERT_EQ(0, ks_ctx_open(&peer, DRM_TNPU_PRIORITY_NORMAL, why, sizeof(why)))
+		TH_LOG("%s", why);
+	munmap(self->target_cpu, self->target.size);
+	self->target_cpu = MAP_FAILED;
+	ks_ctx_close(&self->victim);
+	self->victim = peer;
+	ASSERT_EQ(0, tnpu_bo_new(self->victim.fd, PAGE, 0, &self->target));
+	self->target_cpu = tnpu_bo_mmap(self->victim.fd, &self->target);
+	ASSERT_NE(MAP_FAILED, self->target_cpu);
+
+	ASSERT_EQ(0, tnpu_get_param(self->hog.fd, DRM_TNPU_PARAM_RESET_COUNT, &resets));
+	/* The hog on a normal queue too. */
+	ASSERT_EQ(0, tnpu_queue_new(self->hog.fd, DRM_TNPU_PRIORITY_NORMAL, &self->hog.queue));
+	ASSERT_EQ(0, start_hog(self, HOG_SPIN));
+	time_victim(_metadata, self, "normal behind normal spin:", &median, &worst);
+	EXPECT_GT(BOUND_MS * 1000ULL, worst);
+	check_hog_alive(_metadata, self, resets);
+}
+
+/* Closing the hog's file ends its job: it is told so (canceled), and the NPU is free. */
+TEST_F(slice, hog_ends_canceled_when_its_file_closes)
+{
+	uint64_t median, worst;
+
+	ASSERT_EQ(0, start_hog(self, HOG_SPIN));
+	ks_ctx_close(&self->hog);
+	time_victim(_metadata, self, "realtime after the hog closed:", &median, &worst);
+	EXPECT_GT(BOUND_MS * 1000ULL, worst);
+}
+
+/* Test ops are refused to a file without CAP_SYS_ADMIN, with a reason. */
+TEST_F(slice, test_ops_need_privilege)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct drm_tnpu_job_status st;
+		uint64_t seqno;
+		uint32_t h;
+
+		/* The open file stays; the process loses its capabilities. */
+		if (geteuid() == 0 && setresuid(65534, 65534, 65534))
+			_exit(10);
+		ks_emit_op(&self->hog, TNPU_OP_NOP);
+		ks_emit_spin(&self->hog, 10);
+		h = self->hog.cmd.handle;
+		if (ks_submit(&self->hog, &h, 1, &seqno))
+			_exit(11);
+		if (ks_wait(self->hog.fd, self->hog.sync, self->hog.point, 10000))
+			_exit(12);
+		if (ks_job_status(self->hog.fd, self->hog.queue, seqno, &st))
+			_exit(13);
+		if (st.state != DRM_TNPU_JOB_FAILED || st.error != DRM_TNPU_ERR_NOT_PERMITTED ||
+		    st.cmd_index != 1)
+			_exit(14);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+TEST_HARNESS_MAIN
