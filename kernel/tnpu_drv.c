@@ -24,6 +24,7 @@
 #include <drm/drm_print.h>
 
 #include "drm/tnpu_accel.h"
+#include "tnpu_dispatch.h"
 #include "tnpu_drv.h"
 #include "tnpu_gem.h"
 #include "tnpu_hw.h"
@@ -305,8 +306,13 @@ static void tnpu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 {
 	struct tnpu_ctx *ctx = tnpu_file_ctx(file);
 
-	drm_printf(p, "drm-engine-npu:\t%llu ns\n", (u64)atomic64_read(&ctx->engine_ns));
-	drm_printf(p, "drm-engine-capacity-npu:\t%u\n", ctx->tdev->num_cores);
+	/*
+	 * NPU time including the run in progress, so that busy shows while a
+	 * long job runs. The NPU runs one job at a time: the engine's capacity
+	 * is one, which is what an absent drm-engine-capacity-npu means.
+	 */
+	drm_printf(p, "drm-engine-npu:\t%llu ns\n",
+		   (u64)atomic64_read(&ctx->engine_ns) + tnpu_dispatch_ctx_busy_ns(ctx));
 	drm_show_memory_stats(p, file);
 }
 

@@ -239,10 +239,18 @@ static int tnpu_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 	return drm_gem_shmem_object_mmap(obj, vma);
 }
 
+/*
+ * Resident: backed by pages now, whoever made them present (the NPU's first
+ * use, a CPU mapping, the exporter of an imported buffer, a userptr's pin).
+ * tnpu buffers are never purgeable.
+ */
 static enum drm_gem_object_status tnpu_bo_status(struct drm_gem_object *obj)
 {
-	/* Once the NPU used it, a buffer stays pinned: resident. */
-	return to_tnpu_bo(obj)->populated ? DRM_GEM_OBJECT_RESIDENT : 0;
+	struct tnpu_bo *bo = to_tnpu_bo(obj);
+
+	if (bo->upages || obj->import_attach || READ_ONCE(bo->base.pages))
+		return DRM_GEM_OBJECT_RESIDENT;
+	return 0;
 }
 
 static const struct drm_gem_object_funcs tnpu_gem_funcs = {

@@ -16,6 +16,7 @@
 #include <linux/dma-fence-chain.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <drm/drm_exec.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_print.h>
@@ -445,6 +446,52 @@ static int tnpu_submit_lookup_bos(struct tnpu_job *job, struct drm_file *file,
 	return ret;
 }
 
+/*
+ * Lock the reservation objects of every buffer the job lists, with room
+ * for one fence each; the caller ends @exec with drm_exec_fini().
+ */
+static int tnpu_submit_lock_bos(struct tnpu_job *job, struct drm_exec *exec)
+{
+	int ret = 0;
+
+	drm_exec_init(exec, DRM_EXEC_INTERRUPTIBLE_WAIT | DRM_EXEC_IGNORE_DUPLICATES,
+		      job->bo_count + 2);
+	drm_exec_until_all_locked(exec) {
+		ret = drm_exec_prepare_obj(exec, job->cmd_bo, 1);
+		drm_exec_retry_on_contention(exec);
+		if (ret)
+			break;
+		if (job->profile_bo) {
+			ret = drm_exec_prepare_obj(exec, job->profile_bo, 1);
+			drm_exec_retry_on_contention(exec);
+			if (ret)
+				break;
+		}
+		ret = drm_exec_prepare_array(exec, job->bos, job->bo_count, 1);
+		drm_exec_retry_on_contention(exec);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+/*
+ * The job's fence goes on its buffers' reservation objects: they count as
+ * active (drm-active-memory) until it ends, and importers of an exported
+ * buffer see the NPU's writes ordered after it.
+ */
+static void tnpu_submit_fence_bos(struct drm_exec *exec, struct dma_fence *fence)
+{
+	struct drm_gem_object *obj;
+
+	drm_exec_for_each_locked_object(exec, obj) {
+		bool ro = to_tnpu_bo(obj)->flags & DRM_TNPU_BO_NPU_READONLY;
+
+		dma_resv_add_fence(obj->resv, fence,
+				   ro ? DMA_RESV_USAGE_READ : DMA_RESV_USAGE_WRITE);
+	}
+}
+
 static int tnpu_submit_add_deps(struct tnpu_job *job, struct drm_file *file,
 				struct drm_tnpu_submit *args)
 {
@@ -485,6 +532,7 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 	struct drm_syncobj *out_sync = NULL;
 	struct dma_fence_chain *chain = NULL;
 	struct dma_fence *finished;
+	struct drm_exec exec;
 	struct tnpu_queue *q;
 	struct tnpu_job *job;
 	int ret;
@@ -567,6 +615,10 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 		}
 	}
 
+	ret = tnpu_submit_lock_bos(job, &exec);
+	if (ret)
+		goto err_exec;
+
 	mutex_lock(&q->submit_lock);
 	if (q->canceled) {
 		ret = -ENOENT;
@@ -588,8 +640,10 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 	};
 	spin_unlock_irq(&q->status_lock);
 	args->seqno = job->seqno;
+	tnpu_submit_fence_bos(&exec, finished);
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(&q->submit_lock);
+	drm_exec_fini(&exec);
 
 	if (out_sync) {
 		if (chain)
@@ -603,6 +657,8 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 
 err_unlock:
 	mutex_unlock(&q->submit_lock);
+err_exec:
+	drm_exec_fini(&exec);
 err_cleanup:
 	dma_fence_chain_free(chain);
 	if (out_sync)
