@@ -18,8 +18,14 @@
 
 #define PAGE		4096ULL
 #define WAITS		50
-/* What a victim may wait behind any hog (the target). */
+/* What a victim may wait behind a hog of its priority or a lower one. */
 #define BOUND_MS	100
+/*
+ * Behind a higher priority: the dispatcher's starvation limit (500 ms) and
+ * one time slice; measured over fewer waits, each takes that long.
+ */
+#define STARVE_BOUND_MS	700
+#define STARVE_WAITS	8
 /* Compute hog: commands of ELTWISE over this many floats each. */
 #define HOG_ELEMS	(256 * 1024)
 #define HOG_CMD_BO	(1ULL << 20)
@@ -151,17 +157,18 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /*
- * Time @WAITS FILLs of the victim behind the running hog; median and worst
+ * Time @waits FILLs of the victim behind the running hog; median and worst
  * in microseconds. Each FILL writes a new value, checked after its wait.
  */
 static void time_victim(struct __test_metadata *_metadata, FIXTURE_DATA(slice) *self,
-			const char *what, uint64_t *median_us, uint64_t *worst_us)
+			const char *what, int waits, int bound_ms,
+			uint64_t *median_us, uint64_t *worst_us)
 {
 	uint32_t handles[2] = { self->victim.cmd.handle, self->target.handle };
 	uint64_t us[WAITS];
 	int i;
 
-	for (i = 0; i < WAITS; i++) {
+	for (i = 0; i < waits; i++) {
 		uint64_t t0;
 
 		ks_emit_fill(&self->victim, self->target.npu_va, PAGE, 0x1000 + i);
@@ -174,11 +181,11 @@ static void time_victim(struct __test_metadata *_metadata, FIXTURE_DATA(slice) *
 		/* Let the hog have the NPU again before the next one. */
 		usleep(2000);
 	}
-	qsort(us, WAITS, sizeof(us[0]), cmp_u64);
-	*median_us = us[WAITS / 2];
-	*worst_us = us[WAITS - 1];
-	printf("# %-28s %d waits: median %6.2f ms, worst %6.2f ms (bound %d ms)\n", what, WAITS,
-	       *median_us / 1000.0, *worst_us / 1000.0, BOUND_MS);
+	qsort(us, waits, sizeof(us[0]), cmp_u64);
+	*median_us = us[waits / 2];
+	*worst_us = us[waits - 1];
+	printf("# %-32s %2d waits: median %6.2f ms, worst %6.2f ms (bound %d ms)\n", what, waits,
+	       *median_us / 1000.0, *worst_us / 1000.0, bound_ms);
 }
 
 /* The hog ran all along: not hung, not reset, still on the NPU or next to be. */
@@ -204,7 +211,7 @@ static void run_case(struct __test_metadata *_metadata, FIXTURE_DATA(slice) *sel
 	ASSERT_EQ(0, tnpu_get_param(self->hog.fd, DRM_TNPU_PARAM_RESET_COUNT, &resets));
 	ASSERT_EQ(0, start_hog(self, kind));
 	snprintf(what, sizeof(what), "realtime behind low %s:", hog_names[kind]);
-	time_victim(_metadata, self, what, &median, &worst);
+	time_victim(_metadata, self, what, WAITS, BOUND_MS, &median, &worst);
 	EXPECT_GT(BOUND_MS * 1000ULL, worst);
 	check_hog_alive(_metadata, self, resets);
 }
@@ -224,8 +231,9 @@ TEST_F(slice, realtime_behind_long_compute)
 	run_case(_metadata, self, HOG_COMPUTE);
 }
 
-/* Same priority: the victim gets the NPU after the hog's time slice. */
-TEST_F(slice, normal_behind_normal_spin)
+/* The victim on a normal queue, the hog's queue of @hog_priority. */
+static void run_normal_victim(struct __test_metadata *_metadata, FIXTURE_DATA(slice) *self,
+			      uint32_t hog_priority, const char *what, int waits, int bound_ms)
 {
 	struct ks_ctx peer;
 	uint64_t median, worst, resets;
@@ -242,12 +250,25 @@ TEST_F(slice, normal_behind_normal_spin)
 	ASSERT_NE(MAP_FAILED, self->target_cpu);
 
 	ASSERT_EQ(0, tnpu_get_param(self->hog.fd, DRM_TNPU_PARAM_RESET_COUNT, &resets));
-	/* The hog on a normal queue too. */
-	ASSERT_EQ(0, tnpu_queue_new(self->hog.fd, DRM_TNPU_PRIORITY_NORMAL, &self->hog.queue));
+	ASSERT_EQ(0, tnpu_queue_new(self->hog.fd, hog_priority, &self->hog.queue));
 	ASSERT_EQ(0, start_hog(self, HOG_SPIN));
-	time_victim(_metadata, self, "normal behind normal spin:", &median, &worst);
-	EXPECT_GT(BOUND_MS * 1000ULL, worst);
+	time_victim(_metadata, self, what, waits, bound_ms, &median, &worst);
+	EXPECT_GT(bound_ms * 1000ULL, worst);
 	check_hog_alive(_metadata, self, resets);
+}
+
+/* Same priority: the victim gets the NPU after the hog's time slice. */
+TEST_F(slice, normal_behind_normal_spin)
+{
+	run_normal_victim(_metadata, self, DRM_TNPU_PRIORITY_NORMAL,
+			  "normal behind normal spin:", WAITS, BOUND_MS);
+}
+
+/* Higher priority (open to every file): the victim gets a slice once starving. */
+TEST_F(slice, normal_behind_high_spin)
+{
+	run_normal_victim(_metadata, self, DRM_TNPU_PRIORITY_HIGH,
+			  "normal behind high spin:", STARVE_WAITS, STARVE_BOUND_MS);
 }
 
 /* Closing the hog's file ends its job: it is told so (canceled), and the NPU is free. */
@@ -257,7 +278,7 @@ TEST_F(slice, hog_ends_canceled_when_its_file_closes)
 
 	ASSERT_EQ(0, start_hog(self, HOG_SPIN));
 	ks_ctx_close(&self->hog);
-	time_victim(_metadata, self, "realtime after the hog closed:", &median, &worst);
+	time_victim(_metadata, self, "realtime after the hog closed:", WAITS, BOUND_MS, &median, &worst);
 	EXPECT_GT(BOUND_MS * 1000ULL, worst);
 }
 
