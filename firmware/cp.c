@@ -12,6 +12,11 @@
 #define CHUNK_BYTES (256U * 1024)
 /* Default WAIT_VALUE timeout. */
 #define WAIT_DEFAULT_NS 1000000000ULL
+/*
+ * Longest WAIT_VALUE timeout: a job's fence must signal in bounded time,
+ * and a wait is the one command that need not end by itself.
+ */
+#define WAIT_MAX_NS (10 * WAIT_DEFAULT_NS)
 
 int tnpu_fw_fail(struct tnpu_fw_exec *ex, int err, __u64 fault_addr)
 {
@@ -154,7 +159,8 @@ static int wait_done(__u64 v, __u32 cond, __u64 value)
 int tnpu_fw_op_wait_value(struct tnpu_fw_exec *ex, const void *cmd)
 {
 	const struct tnpu_cmd_wait_value *c = cmd;
-	__u64 timeout = c->timeout_ns ? c->timeout_ns : WAIT_DEFAULT_NS;
+	__u64 timeout = !c->timeout_ns ? WAIT_DEFAULT_NS :
+			c->timeout_ns > WAIT_MAX_NS ? WAIT_MAX_NS : c->timeout_ns;
 	/* Only time on the NPU counts: a paused wait carries what it waited. */
 	__u64 waited = ex->resume_state, start;
 	void *p;

@@ -19,6 +19,11 @@
  * - a job of a lower priority that has waited TNPU_STARVE_MS counts as the
  *   highest priority for its next turn, so nothing starves.
  *
+ * The dispatcher also watches the job it runs: one that makes no progress
+ * for hang_timeout_ms is handed to recovery (tnpu_reset.c). A job's fence
+ * signals in bounded time as long as every job ends, which the firmware
+ * guarantees for everything but a hang (WAIT_VALUE waits are capped).
+ *
  * A preempted job holds no translation of its context's pages (it continues
  * from a command boundary, or re-translates the command it was paused in),
  * so &tnpu_ctx.npu_fence stays right: the fence of the context's job last
@@ -29,6 +34,7 @@
 
 #include <linux/dma-fence.h>
 #include <linux/ktime.h>
+#include <linux/workqueue.h>
 #include <drm/drm_print.h>
 
 #include "drm/tnpu_accel.h"
@@ -43,6 +49,12 @@
 static u64 tnpu_slice_ns(void)
 {
 	return (u64)tnpu_timeslice_ms * NSEC_PER_MSEC;
+}
+
+/* How often the watchdog looks at the running job's progress. */
+static unsigned long tnpu_watchdog_period(void)
+{
+	return max(1UL, msecs_to_jiffies(tnpu_hang_timeout_ms) / 4);
 }
 
 static struct tnpu_job *tnpu_queue_first_ready(struct tnpu_queue *q)
@@ -88,6 +100,22 @@ static struct tnpu_job *tnpu_dispatch_pick_locked(struct tnpu_device *tdev, u64 
 		}
 	}
 	return best;
+}
+
+/* When the longest-waiting candidate (not of queue @busy) became ready. */
+static u64 tnpu_dispatch_oldest_ready_locked(struct tnpu_device *tdev, struct tnpu_queue *busy)
+{
+	struct tnpu_dispatch *d = &tdev->dispatch;
+	struct tnpu_queue *q;
+	u64 oldest = U64_MAX;
+	int band;
+
+	lockdep_assert_held(&tdev->ring.lock);
+	for (band = 0; band < TNPU_NUM_PRIORITIES; band++)
+		list_for_each_entry(q, &d->ready[band], ready_node)
+			if (q != busy)
+				oldest = min(oldest, tnpu_queue_first_ready(q)->ready_ns);
+	return oldest;
 }
 
 /* Put @job in its queue's ready list: at the tail when new, at the head when it ran before. */
@@ -155,6 +183,18 @@ static void tnpu_dispatch_put_on_ring_locked(struct tnpu_device *tdev, struct tn
 	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_DOORBELL), 1);
 }
 
+/* Watch the job just put on the ring: its progress counts from now. */
+static void tnpu_dispatch_watch_locked(struct tnpu_device *tdev, u64 now)
+{
+	struct tnpu_dispatch *d = &tdev->dispatch;
+
+	lockdep_assert_held(&tdev->ring.lock);
+	d->mark_progress = tnpu_hw_progress(tdev);
+	d->mark_ns = now;
+	/* Already pending: it checks this job when it runs. */
+	queue_delayed_work(tdev->reset_wq, &d->watchdog, tnpu_watchdog_period());
+}
+
 /* Ask the running job to make room, once. */
 static void tnpu_dispatch_preempt_locked(struct tnpu_device *tdev)
 {
@@ -202,9 +242,51 @@ static void tnpu_dispatch_check_preempt_locked(struct tnpu_device *tdev, u64 now
 			return;
 		}
 	} else {
-		when = next->ready_ns + (u64)TNPU_STARVE_MS * NSEC_PER_MSEC;
+		/* Wake up when the first of the waiting jobs starves. */
+		when = tnpu_dispatch_oldest_ready_locked(tdev, d->running->queue) +
+		       (u64)TNPU_STARVE_MS * NSEC_PER_MSEC;
 	}
 	hrtimer_start(&d->slice_timer, ns_to_ktime(when), HRTIMER_MODE_ABS);
+}
+
+/*
+ * End the jobs of canceled queue @q that wait for the NPU. A queue's fences
+ * signal in order: while the NPU still runs one of @q's jobs, they wait
+ * for it to end (tnpu_dispatch_run_done_locked() comes back here).
+ */
+static void tnpu_dispatch_cancel_ready_locked(struct tnpu_device *tdev, struct tnpu_queue *q)
+{
+	struct tnpu_job *job;
+	bool last;
+
+	lockdep_assert_held(&tdev->ring.lock);
+	if (tdev->dispatch.running && tdev->dispatch.running->queue == q)
+		return;
+	list_del_init(&q->ready_node);
+	/* The last job's end may free @q: nothing of @q is read after it. */
+	while ((job = tnpu_queue_first_ready(q))) {
+		list_del_init(&job->ready_link);
+		last = list_empty(&q->ready_jobs);
+		tnpu_job_signal(job, DRM_TNPU_ERR_CANCELED, 0, 0, job->npu_ns);
+		if (last)
+			break;
+	}
+}
+
+/*
+ * Jobs of closed files, destroyed queues or banned contexts wait for
+ * nothing: end them now, rather than when their turn would come.
+ */
+static void tnpu_dispatch_flush_canceled_locked(struct tnpu_device *tdev)
+{
+	struct tnpu_queue *q, *next;
+	int band;
+
+	lockdep_assert_held(&tdev->ring.lock);
+	for (band = 0; band < TNPU_NUM_PRIORITIES; band++)
+		list_for_each_entry_safe(q, next, &tdev->dispatch.ready[band], ready_node)
+			if (tnpu_job_is_canceled(tnpu_queue_first_ready(q)))
+				tnpu_dispatch_cancel_ready_locked(tdev, q);
 }
 
 /* Start the next job if the NPU is free, then see whether it must share. */
@@ -215,13 +297,17 @@ static void tnpu_dispatch_kick_locked(struct tnpu_device *tdev)
 	struct tnpu_job *job;
 
 	lockdep_assert_held(&tdev->ring.lock);
-	while (!d->running && !d->stopped) {
+	if (d->stopped || d->shutdown)
+		return;
+	tnpu_dispatch_flush_canceled_locked(tdev);
+	while (!d->running) {
 		job = tnpu_dispatch_pick_locked(tdev, now, NULL);
 		if (!job)
 			break;
 		d->running_band = tnpu_dispatch_band(job, now);
 		tnpu_dispatch_dequeue_locked(tdev, job);
-		if (tnpu_job_is_canceled(job)) {
+		/* Its dependency failed: it ends here, in its queue's order. */
+		if (job->dep_failed) {
 			tnpu_job_signal(job, DRM_TNPU_ERR_CANCELED, 0, 0, 0);
 			continue;
 		}
@@ -230,9 +316,9 @@ static void tnpu_dispatch_kick_locked(struct tnpu_device *tdev)
 		d->run_start_ns = now;
 		d->preempting = false;
 		job->queue->ctx->last_run_ns = now;
+		tnpu_dispatch_watch_locked(tdev, now);
 	}
-	if (!d->stopped)
-		tnpu_dispatch_check_preempt_locked(tdev, now);
+	tnpu_dispatch_check_preempt_locked(tdev, now);
 }
 
 static enum hrtimer_restart tnpu_dispatch_timer(struct hrtimer *timer)
@@ -272,29 +358,6 @@ void tnpu_dispatch_add(struct tnpu_job *job)
 	tnpu_dispatch_enqueue_locked(tdev, job, false);
 	tnpu_dispatch_kick_locked(tdev);
 	spin_unlock_irqrestore(&tdev->ring.lock, flags);
-}
-
-/*
- * End the jobs of canceled queue @q that wait for the NPU. A queue's fences
- * signal in order: while the NPU still runs one of @q's jobs, they wait
- * for it to end (tnpu_dispatch_run_done_locked() comes back here).
- */
-static void tnpu_dispatch_cancel_ready_locked(struct tnpu_device *tdev, struct tnpu_queue *q)
-{
-	struct tnpu_job *job;
-	bool last;
-
-	lockdep_assert_held(&tdev->ring.lock);
-	if (tdev->dispatch.running && tdev->dispatch.running->queue == q)
-		return;
-	/* The last job's end may free @q: nothing of @q is read after it. */
-	while ((job = tnpu_queue_first_ready(q))) {
-		tnpu_dispatch_dequeue_locked(tdev, job);
-		last = list_empty(&q->ready_jobs);
-		tnpu_job_signal(job, DRM_TNPU_ERR_CANCELED, 0, 0, job->npu_ns);
-		if (last)
-			break;
-	}
 }
 
 /**
@@ -337,16 +400,13 @@ static u32 tnpu_dispatch_desc_error(struct tnpu_job *job, u32 error)
 	return error;
 }
 
-/*
- * A run of @job ended as @desc says: it is done, or waits for its next turn.
- * Returns whether the job ended.
- */
-static bool tnpu_dispatch_run_done_locked(struct tnpu_device *tdev, struct tnpu_job *job,
+/* A run of @job ended as @desc says: it is done, or waits for its next turn. */
+static void tnpu_dispatch_run_done_locked(struct tnpu_device *tdev, struct tnpu_job *job,
 					  const struct tnpu_job_desc *desc)
 {
 	struct tnpu_queue *q = job->queue;
 	/* Jobs waiting in @q keep it alive once @job ended. */
-	bool cancel_rest = READ_ONCE(q->canceled) && !list_empty(&q->ready_jobs);
+	bool cancel_rest = tnpu_job_is_canceled(job) && !list_empty(&q->ready_jobs);
 
 	lockdep_assert_held(&tdev->ring.lock);
 	tnpu_dispatch_run_ended_locked(tdev, job);
@@ -369,13 +429,12 @@ static bool tnpu_dispatch_run_done_locked(struct tnpu_device *tdev, struct tnpu_
 	job->preemptions++;
 	tnpu_job_set_status(job, DRM_TNPU_JOB_QUEUED, 0, 0, 0, 0);
 	tnpu_dispatch_enqueue_locked(tdev, job, true);
-	return false;
+	return;
 
 out:
 	/* The queue's jobs behind it were left to end after it. */
 	if (cancel_rest)
 		tnpu_dispatch_cancel_ready_locked(tdev, q);
-	return true;
 }
 
 /* Completion interrupt of hardware queue 0 (hard-irq context). */
@@ -383,7 +442,7 @@ void tnpu_dispatch_irq(struct tnpu_device *tdev)
 {
 	struct tnpu_ring *ring = &tdev->ring;
 	unsigned long flags;
-	bool any = false, ended = false;
+	bool any = false;
 	u32 head;
 
 	spin_lock_irqsave(&ring->lock, flags);
@@ -399,22 +458,14 @@ void tnpu_dispatch_irq(struct tnpu_device *tdev)
 		ring->jobs[slot] = NULL;
 		ring->completed++;
 		any = true;
-		if (job && tnpu_dispatch_run_done_locked(tdev, job, desc))
-			ended = true;
+		if (job)
+			tnpu_dispatch_run_done_locked(tdev, job, desc);
 	}
 	if (any) {
 		tnpu_dispatch_kick_locked(tdev);
 		tnpu_dispatch_abort_orphan_locked(tdev);
 	}
 	spin_unlock_irqrestore(&ring->lock, flags);
-
-	/*
-	 * A job's end restarts the scheduler's hang timer: it measures the
-	 * next job's progress from here, not from the last timeout check. A
-	 * preemption does not restart it, nor this.
-	 */
-	if (ended)
-		WRITE_ONCE(tdev->last_progress, tnpu_hw_progress(tdev));
 }
 
 /**
@@ -431,14 +482,16 @@ void tnpu_dispatch_stop(struct tnpu_device *tdev)
 }
 
 /**
- * tnpu_dispatch_restart() - the ring was reset: settle what was on it, go on
- * @tdev: device, stopped by tnpu_dispatch_stop().
+ * tnpu_dispatch_settle() - the device was reset: end what was on its ring
+ * @tdev: device, stopped by tnpu_dispatch_stop(), its engine reset.
  *
- * The job lost with the ring fails with DRM_TNPU_ERR_HANG when it hung,
- * DRM_TNPU_ERR_CANCELED when its file or queue is gone; any other is run
- * again from its start.
+ * A run the device completed before the reset counts as completed (done or
+ * preempted). A run lost with the ring fails with DRM_TNPU_ERR_HANG when
+ * it hung, DRM_TNPU_ERR_CANCELED when its file or queue is gone, and is
+ * otherwise run again from its start. Call before the ring is programmed
+ * again (which clears it), then tnpu_dispatch_resume().
  */
-void tnpu_dispatch_restart(struct tnpu_device *tdev)
+void tnpu_dispatch_settle(struct tnpu_device *tdev)
 {
 	struct tnpu_ring *ring = &tdev->ring;
 	unsigned long flags;
@@ -446,11 +499,17 @@ void tnpu_dispatch_restart(struct tnpu_device *tdev)
 
 	spin_lock_irqsave(&ring->lock, flags);
 	for (i = 0; i < ring->size; i++) {
+		struct tnpu_job_desc *desc = &ring->descs[i];
 		struct tnpu_job *job = ring->jobs[i];
 
 		if (!job)
 			continue;
 		ring->jobs[i] = NULL;
+		/* Pairs with the device's release, as in the interrupt. */
+		if (smp_load_acquire(&desc->done)) {
+			tnpu_dispatch_run_done_locked(tdev, job, desc);
+			continue;
+		}
 		tnpu_dispatch_run_ended_locked(tdev, job);
 		if (READ_ONCE(job->guilty)) {
 			tnpu_job_signal(job, DRM_TNPU_ERR_HANG, 0, 0, job->npu_ns);
@@ -462,35 +521,65 @@ void tnpu_dispatch_restart(struct tnpu_device *tdev)
 			tnpu_dispatch_enqueue_locked(tdev, job, true);
 		}
 	}
-	tdev->dispatch.stopped = false;
-	tnpu_dispatch_kick_locked(tdev);
 	spin_unlock_irqrestore(&ring->lock, flags);
 }
 
 /**
- * tnpu_dispatch_hung_job() - the job on the NPU, marked guilty
+ * tnpu_dispatch_resume() - the ring is programmed again: run jobs again
  * @tdev: device.
- * @ring_index: set to the job's ring index.
- *
- * Return: a reference to the job's hardware fence, or NULL when the NPU is
- * idle. The job's context is banned.
  */
-struct dma_fence *tnpu_dispatch_hung_job(struct tnpu_device *tdev, u32 *ring_index)
+void tnpu_dispatch_resume(struct tnpu_device *tdev)
 {
-	struct dma_fence *fence = NULL;
-	struct tnpu_job *job;
 	unsigned long flags;
 
 	spin_lock_irqsave(&tdev->ring.lock, flags);
-	job = tdev->dispatch.running;
-	if (job) {
-		WRITE_ONCE(job->guilty, true);
-		atomic_set(&job->queue->ctx->banned, 1);
-		*ring_index = job->ring_index;
-		fence = dma_fence_get(job->hw_fence);
-		drm_dbg_driver(&tdev->drm, "hung: ctx %u queue %u job %llu, %u preemptions\n",
-			       job->queue->ctx->id, job->queue->id, job->seqno, job->preemptions);
+	tdev->dispatch.stopped = false;
+	tnpu_dispatch_kick_locked(tdev);
+	spin_unlock_irqrestore(&tdev->ring.lock, flags);
+}
+
+/**
+ * tnpu_dispatch_hung_job() - the job on the NPU, if it stopped progressing
+ * @tdev: device.
+ * @ring_index: set to the job's ring index.
+ *
+ * Called by the watchdog. The job is hung when the device's progress
+ * counter has not moved for hang_timeout_ms while it was on the NPU: it is
+ * marked guilty and its context banned. Otherwise the watchdog is armed
+ * again if a job runs.
+ *
+ * Return: a reference to the hung job's fence, or NULL.
+ */
+struct dma_fence *tnpu_dispatch_hung_job(struct tnpu_device *tdev, u32 *ring_index)
+{
+	struct tnpu_dispatch *d = &tdev->dispatch;
+	struct dma_fence *fence = NULL;
+	struct tnpu_job *job;
+	unsigned long flags;
+	u64 progress, now;
+
+	spin_lock_irqsave(&tdev->ring.lock, flags);
+	job = d->running;
+	if (!job || d->stopped || d->shutdown)
+		goto out;
+	progress = tnpu_hw_progress(tdev);
+	now = ktime_get_ns();
+	if (progress != d->mark_progress ||
+	    now - d->mark_ns < (u64)tnpu_hang_timeout_ms * NSEC_PER_MSEC) {
+		if (progress != d->mark_progress) {
+			d->mark_progress = progress;
+			d->mark_ns = now;
+		}
+		queue_delayed_work(tdev->reset_wq, &d->watchdog, tnpu_watchdog_period());
+		goto out;
 	}
+	WRITE_ONCE(job->guilty, true);
+	atomic_set(&job->queue->ctx->banned, 1);
+	*ring_index = job->ring_index;
+	fence = dma_fence_get(job->hw_fence);
+	drm_dbg_driver(&tdev->drm, "hung: ctx %u queue %u job %llu, %u preemptions\n",
+		       job->queue->ctx->id, job->queue->id, job->seqno, job->preemptions);
+out:
 	spin_unlock_irqrestore(&tdev->ring.lock, flags);
 	return fence;
 }
@@ -515,7 +604,7 @@ u64 tnpu_dispatch_ctx_busy_ns(struct tnpu_ctx *ctx)
 	return ns;
 }
 
-void tnpu_dispatch_init(struct tnpu_device *tdev)
+void tnpu_dispatch_init(struct tnpu_device *tdev, work_func_t watchdog)
 {
 	struct tnpu_dispatch *d = &tdev->dispatch;
 	int i;
@@ -524,10 +613,18 @@ void tnpu_dispatch_init(struct tnpu_device *tdev)
 		INIT_LIST_HEAD(&d->ready[i]);
 	hrtimer_init(&d->slice_timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	d->slice_timer.function = tnpu_dispatch_timer;
+	INIT_DELAYED_WORK(&d->watchdog, watchdog);
 }
 
-/* Every job ended: no timer may fire any more. */
+/* Every job ended: nothing runs, and neither timer may fire any more. */
 void tnpu_dispatch_fini(struct tnpu_device *tdev)
 {
-	hrtimer_cancel(&tdev->dispatch.slice_timer);
+	struct tnpu_dispatch *d = &tdev->dispatch;
+	unsigned long flags;
+
+	spin_lock_irqsave(&tdev->ring.lock, flags);
+	d->shutdown = true;
+	spin_unlock_irqrestore(&tdev->ring.lock, flags);
+	hrtimer_cancel(&d->slice_timer);
+	cancel_delayed_work_sync(&d->watchdog);
 }

@@ -8,6 +8,7 @@
 #define __TNPU_DISPATCH_H__
 
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 struct dma_fence;
 struct tnpu_ctx;
@@ -15,14 +16,15 @@ struct tnpu_device;
 struct tnpu_job;
 struct tnpu_queue;
 
-void tnpu_dispatch_init(struct tnpu_device *tdev);
+void tnpu_dispatch_init(struct tnpu_device *tdev, work_func_t watchdog);
 void tnpu_dispatch_fini(struct tnpu_device *tdev);
 void tnpu_dispatch_add(struct tnpu_job *job);
 void tnpu_dispatch_cancel_queue(struct tnpu_queue *q);
 void tnpu_dispatch_abort_orphan_locked(struct tnpu_device *tdev);
 void tnpu_dispatch_irq(struct tnpu_device *tdev);
 void tnpu_dispatch_stop(struct tnpu_device *tdev);
-void tnpu_dispatch_restart(struct tnpu_device *tdev);
+void tnpu_dispatch_settle(struct tnpu_device *tdev);
+void tnpu_dispatch_resume(struct tnpu_device *tdev);
 struct dma_fence *tnpu_dispatch_hung_job(struct tnpu_device *tdev, u32 *ring_index);
 u64 tnpu_dispatch_ctx_busy_ns(struct tnpu_ctx *ctx);
 

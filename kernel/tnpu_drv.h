@@ -12,6 +12,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <drm/drm_device.h>
 #include <drm/drm_file.h>
@@ -78,7 +79,11 @@ struct tnpu_ring {
  * @running_band: priority @running got the NPU with (raised if it starved).
  * @preempting: @running was asked to make room.
  * @stopped: a reset is in progress: nothing is put on the ring.
+ * @shutdown: the driver is going away: nothing is put on the ring again.
+ * @mark_progress: device progress counter when last seen to move.
+ * @mark_ns: when that was (or when @running got the NPU, if later).
  * @slice_timer: wakes the dispatcher when a time slice or a wait ends.
+ * @watchdog: checks @running's progress (on &tnpu_device.reset_wq).
  *
  * Everything above is protected by &tnpu_ring.lock.
  */
@@ -89,7 +94,11 @@ struct tnpu_dispatch {
 	int running_band;
 	bool preempting;
 	bool stopped;
+	bool shutdown;
+	u64 mark_progress;
+	u64 mark_ns;
 	struct hrtimer slice_timer;
+	struct delayed_work watchdog;
 };
 
 /**
@@ -102,11 +111,10 @@ struct tnpu_dispatch {
  * @ring: hardware queue 0, which every context submits to.
  * @dispatch: shares @ring between queues by priority and time slices.
  * @sched: scheduler feeding @ring; queues are its entities.
- * @reset_wq: ordered workqueue of the scheduler's timeout handler.
+ * @reset_wq: ordered workqueue of the hang watchdog and resets.
  * @reset_work: reset requested through debugfs.
  * @bo_free_wq: frees buffers once the NPU let go of their pages.
  * @reset_count: recoveries since load.
- * @last_progress: device progress counter at the last timeout check.
  * @mem_limit: bytes one open file may own.
  * @ctx_lock: protects @ctx_list and @next_ctx_id.
  * @ctx_list: every context alive, for debugfs.
@@ -130,7 +138,6 @@ struct tnpu_device {
 	struct work_struct reset_work;
 	struct workqueue_struct *bo_free_wq;
 	atomic64_t reset_count;
-	u64 last_progress;
 	u64 mem_limit;
 	struct mutex ctx_lock;		/* @ctx_list, @next_ctx_id */
 	struct list_head ctx_list;

@@ -80,32 +80,27 @@ void tnpu_hw_abort(struct tnpu_device *tdev, u32 ring_index)
 	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_ABORT), ring_index);
 }
 
-/* Drop every queued job; returns once the device let go of them. */
+/*
+ * Drop every queued job; returns once the device let go of them. The ring
+ * keeps its completed descriptors until tnpu_hw_ring_start() programs it
+ * again.
+ */
 int tnpu_hw_engine_reset(struct tnpu_device *tdev)
 {
 	u32 busy;
-	int ret;
 
 	tnpu_reg_write(tdev, TNPU_REG_IRQ_MASK, 0);
 	tnpu_reg_write(tdev, TNPU_REG_RESET, TNPU_RESET_ENGINE);
-	ret = read_poll_timeout(tnpu_reg_read, busy, !busy, TNPU_RESET_POLL_US,
-				TNPU_RESET_TIMEOUT_US, false, tdev, TNPU_REG_RESET);
-	if (ret)
-		return ret;
-	return tnpu_hw_ring_start(tdev);
+	return read_poll_timeout(tnpu_reg_read, busy, !busy, TNPU_RESET_POLL_US,
+				 TNPU_RESET_TIMEOUT_US, false, tdev, TNPU_REG_RESET);
 }
 
-/* Stop the firmware and boot it again from the loaded image. */
+/* Stop the firmware and boot it again from the loaded image; the ring as above. */
 int tnpu_hw_firmware_reset(struct tnpu_device *tdev)
 {
-	int ret;
-
 	tnpu_reg_write(tdev, TNPU_REG_IRQ_MASK, 0);
 	tnpu_reg_write(tdev, TNPU_REG_RESET, TNPU_RESET_FIRMWARE);
-	ret = tnpu_fw_boot(tdev);
-	if (ret)
-		return ret;
-	return tnpu_hw_ring_start(tdev);
+	return tnpu_fw_boot(tdev);
 }
 
 int tnpu_hw_init(struct tnpu_device *tdev)

@@ -195,17 +195,16 @@ bool tnpu_job_is_canceled(struct tnpu_job *job)
 
 /*
  * The job's dependencies are met: it joins the dispatcher, which runs it.
- * This runs in the fence signalling path: the fence was allocated at submit.
+ * Canceled jobs too: their fences must end after those of the jobs before
+ * them in the queue, which may still run. This is in the fence signalling
+ * path: the fence was allocated at submit.
  */
 static struct dma_fence *tnpu_job_run(struct drm_sched_job *sched_job)
 {
 	struct tnpu_job *job = to_tnpu_job(sched_job);
 	struct tnpu_device *tdev = job->tdev;
 
-	if (tnpu_job_is_canceled(job) || sched_job->s_fence->finished.error) {
-		tnpu_job_set_status(job, DRM_TNPU_JOB_FAILED, DRM_TNPU_ERR_CANCELED, 0, 0, 0);
-		return ERR_PTR(-ECANCELED);
-	}
+	job->dep_failed = sched_job->s_fence->finished.error != 0;
 	dma_fence_init(job->hw_fence, &tnpu_hw_fence_ops, &tdev->ring.fence_lock,
 		       job->queue->fence_context, job->seqno);
 	job->hw_fence_init = true;
@@ -248,7 +247,6 @@ static void tnpu_job_free_sched(struct drm_sched_job *sched_job)
 
 static const struct drm_sched_backend_ops tnpu_sched_ops = {
 	.run_job = tnpu_job_run,
-	.timedout_job = tnpu_job_timedout,
 	.free_job = tnpu_job_free_sched,
 };
 
@@ -683,7 +681,11 @@ int tnpu_job_init(struct tnpu_device *tdev)
 		 * Contexts bound their own jobs (TNPU_MAX_JOBS_PER_CTX).
 		 */
 		.credit_limit = INT_MAX,
-		.timeout = msecs_to_jiffies(tnpu_hang_timeout_ms),
+		/*
+		 * Hang detection watches the job on the NPU (tnpu_reset.c), not
+		 * the oldest handed over, which may just wait for its turn.
+		 */
+		.timeout = MAX_SCHEDULE_TIMEOUT,
 		.name = "tnpu",
 		.dev = tdev->drm.dev,
 	};
@@ -692,9 +694,7 @@ int tnpu_job_init(struct tnpu_device *tdev)
 	tdev->reset_wq = alloc_ordered_workqueue("tnpu-reset", 0);
 	if (!tdev->reset_wq)
 		return -ENOMEM;
-	args.timeout_wq = tdev->reset_wq;
 	tnpu_reset_init(tdev);
-	tnpu_dispatch_init(tdev);
 
 	ret = drm_sched_init(&tdev->sched, &args);
 	if (ret) {
@@ -722,8 +722,8 @@ void tnpu_job_fini(struct tnpu_device *tdev)
 	if (!idle)
 		drm_err(&tdev->drm, "jobs still pending at unload\n");
 
+	tnpu_dispatch_fini(tdev);
 	flush_work(&tdev->reset_work);
 	drm_sched_fini(sched);
-	tnpu_dispatch_fini(tdev);
 	destroy_workqueue(tdev->reset_wq);
 }

@@ -107,6 +107,7 @@ struct tnpu_job_resume {
  *	ends, however many runs on the NPU that takes.
  * @hw_fence_init: @hw_fence is initialized (and reference counted).
  * @privileged: submitted by a file that may use test ops.
+ * @dep_failed: a dependency failed: the job ends canceled, in queue order.
  * @ready_link: entry in &tnpu_queue.ready_jobs.
  * @ready_ns: when the job last joined its queue's ready list.
  * @resume: where the next run continues (zero: the start).
@@ -131,6 +132,7 @@ struct tnpu_job {
 	struct dma_fence *hw_fence;
 	bool hw_fence_init;
 	bool privileged;
+	bool dep_failed;
 	struct list_head ready_link;
 	u64 ready_ns;
 	struct tnpu_job_resume resume;

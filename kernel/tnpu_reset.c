@@ -2,10 +2,9 @@
 /*
  * tnpu: hang detection and staged recovery.
  *
- * A job is never killed for being long, only for not making progress: when
- * the scheduler's timer fires, the device's progress counter is compared
- * with its value at the previous check, and a counter that moved simply
- * re-arms the timer. A job that made no progress for a whole period is
+ * A job is never killed for being long, only for not making progress: the
+ * dispatcher's watchdog looks at the device's progress counter while a job
+ * runs, and the job on the NPU that made none for hang_timeout_ms is
  * guilty; its context is banned (later submits fail with -EBADFD) and the
  * NPU is recovered in stages, each tried only when the previous one failed:
  *
@@ -44,24 +43,9 @@ static void tnpu_reset_notify(struct tnpu_device *tdev)
 }
 
 /*
- * The scheduler took @s_job off its pending list for us: put it back, or,
- * if it finished meanwhile, let the scheduler free it right away.
- */
-static void tnpu_reset_give_back(struct drm_gpu_scheduler *sched,
-				 struct drm_sched_job *s_job)
-{
-	spin_lock(&sched->job_list_lock);
-	if (dma_fence_is_signaled(&s_job->s_fence->finished))
-		sched->free_guilty = true;
-	else
-		list_add(&s_job->list, &sched->pending_list);
-	spin_unlock(&sched->job_list_lock);
-}
-
-/*
  * Stages 2 and 3: the ring is lost. Its job fails if it hung (or its file
- * is gone) and runs again otherwise; jobs waiting for the NPU never left
- * the dispatcher and are not touched.
+ * is gone) and runs again otherwise; a job the device completed just before
+ * counts as completed; jobs waiting for the NPU are not touched.
  */
 static void tnpu_reset_device(struct tnpu_device *tdev)
 {
@@ -74,11 +58,14 @@ static void tnpu_reset_device(struct tnpu_device *tdev)
 				    ret);
 		ret = tnpu_hw_firmware_reset(tdev);
 	}
+	tnpu_dispatch_settle(tdev);
+	if (!ret)
+		ret = tnpu_hw_ring_start(tdev);
 	if (ret) {
 		drm_err(&tdev->drm, "firmware reboot failed (%d): NPU lost until reload\n", ret);
 		tdev->dead = true;
 	}
-	tnpu_dispatch_restart(tdev);
+	tnpu_dispatch_resume(tdev);
 }
 
 /* A reset asked for from outside a timeout (debugfs), without a culprit. */
@@ -91,50 +78,20 @@ static void tnpu_reset_work(struct work_struct *work)
 	tnpu_reset_notify(tdev);
 }
 
-void tnpu_reset_init(struct tnpu_device *tdev)
+/*
+ * The watchdog, on the ordered reset queue (never concurrent with a reset):
+ * the job on the NPU that made no progress for hang_timeout_ms is guilty.
+ */
+static void tnpu_reset_watchdog(struct work_struct *work)
 {
-	INIT_WORK(&tdev->reset_work, tnpu_reset_work);
-}
-
-/* Runs on the ordered queue of the timeout handler: never concurrent with it. */
-void tnpu_reset_request(struct tnpu_device *tdev)
-{
-	queue_work(tdev->reset_wq, &tdev->reset_work);
-}
-
-enum drm_gpu_sched_stat tnpu_job_timedout(struct drm_sched_job *sched_job)
-{
-	struct drm_gpu_scheduler *sched = sched_job->sched;
-	struct tnpu_device *tdev = container_of(sched, struct tnpu_device, sched);
+	struct tnpu_device *tdev = container_of(to_delayed_work(work), struct tnpu_device,
+						dispatch.watchdog);
 	struct dma_fence *hung;
 	u32 ring_index;
-	u64 progress;
 
-	spin_lock(&sched->job_list_lock);
-	if (dma_fence_is_signaled(&sched_job->s_fence->finished)) {
-		sched->free_guilty = true;
-		spin_unlock(&sched->job_list_lock);
-		return DRM_GPU_SCHED_STAT_NOMINAL;
-	}
-	progress = tnpu_hw_progress(tdev);
-	if (progress != READ_ONCE(tdev->last_progress)) {
-		/* Busy, not hung: the scheduler re-arms the timer on return. */
-		WRITE_ONCE(tdev->last_progress, progress);
-		list_add(&sched_job->list, &sched->pending_list);
-		spin_unlock(&sched->job_list_lock);
-		return DRM_GPU_SCHED_STAT_NOMINAL;
-	}
-	spin_unlock(&sched->job_list_lock);
-
-	/*
-	 * The oldest job the scheduler handed over need not be the one on the
-	 * NPU (it may wait for its turn): the one on the NPU is the culprit.
-	 */
 	hung = tnpu_dispatch_hung_job(tdev, &ring_index);
-	if (!hung) {
-		tnpu_reset_give_back(sched, sched_job);
-		return DRM_GPU_SCHED_STAT_NOMINAL;
-	}
+	if (!hung)
+		return;
 	/* Any user can hang the NPU: keep what it costs the log bounded. */
 	dev_warn_ratelimited(tdev->drm.dev, "the job on the NPU made no progress for %u ms: aborting it, banning its context\n",
 			     tnpu_hang_timeout_ms);
@@ -148,6 +105,16 @@ enum drm_gpu_sched_stat tnpu_job_timedout(struct drm_sched_job *sched_job)
 	}
 	dma_fence_put(hung);
 	tnpu_reset_notify(tdev);
-	tnpu_reset_give_back(sched, sched_job);
-	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+void tnpu_reset_init(struct tnpu_device *tdev)
+{
+	INIT_WORK(&tdev->reset_work, tnpu_reset_work);
+	tnpu_dispatch_init(tdev, tnpu_reset_watchdog);
+}
+
+/* Runs on the ordered reset queue: never concurrent with the watchdog. */
+void tnpu_reset_request(struct tnpu_device *tdev)
+{
+	queue_work(tdev->reset_wq, &tdev->reset_work);
 }

@@ -7,11 +7,8 @@
 #ifndef __TNPU_RESET_H__
 #define __TNPU_RESET_H__
 
-#include <drm/gpu_scheduler.h>
-
 struct tnpu_device;
 
-enum drm_gpu_sched_stat tnpu_job_timedout(struct drm_sched_job *sched_job);
 void tnpu_reset_request(struct tnpu_device *tdev);
 void tnpu_reset_init(struct tnpu_device *tdev);
 

@@ -398,13 +398,30 @@ TEST_F(submit, queue_destroy_cancels_queued_jobs)
 	struct drm_tnpu_queue_destroy d = { .queue_id = self->c.queue };
 	uint64_t t0;
 
+	struct drm_tnpu_job_status st;
+	uint64_t first = 0;
+
 	for (int i = 0; i < 4; i++) {
 		ks_emit_spin(&self->c, 300);
-		ASSERT_EQ(0, ks_submit(&self->c, handles, 1, NULL));
+		ASSERT_EQ(0, ks_submit(&self->c, handles, 1, i ? NULL : &first));
 	}
+	/* The first on the NPU, the others waiting behind it. */
+	for (int i = 0; i < 1000; i++) {
+		ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, first, &st));
+		if (st.state == DRM_TNPU_JOB_RUNNING)
+			break;
+		usleep(1000);
+	}
+	ASSERT_EQ(DRM_TNPU_JOB_RUNNING, (int)st.state);
 	t0 = ks_now_ns();
 	/* Waits for the running job only: well under the 1.2 s of all four. */
 	ASSERT_EQ(0, tnpu_ioctl(self->c.fd, DRM_IOCTL_TNPU_QUEUE_DESTROY, &d));
+	/*
+	 * But for that one: the canceled jobs' fences end after it, in queue
+	 * order, so the first job's point has signaled by now.
+	 */
+	EXPECT_LE(150000000ULL, ks_now_ns() - t0);
+	EXPECT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point - 3, 0));
 	/* Every out-fence still signals. */
 	EXPECT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 5000));
 	EXPECT_GT(900000000ULL, ks_now_ns() - t0);

@@ -585,12 +585,14 @@ static void test_abort_long_ops(void **state)
 struct preempt_host {
 	unsigned int every;
 	unsigned int polls;
-	__u64 t;
+	__u64 t, step;
 };
 
 static __u64 preempt_now(void *priv)
 {
-	return ++((struct preempt_host *)priv)->t;
+	struct preempt_host *h = priv;
+
+	return h->t += h->step ? h->step : 1;
 }
 
 static int preempt_never_abort(void *priv)
@@ -608,13 +610,14 @@ static int preempt_should(void *priv)
 
 struct preempt_stats {
 	unsigned int runs, inside, between;
+	__u64 ns;	/* the host's clock at the end */
 };
 
 /* Run @f's stream to its end through pauses; at most @max_runs runs. */
-static uint32_t run_preempted(struct fixture *f, unsigned int every, __u32 flags,
-			      unsigned int max_runs, struct preempt_stats *st)
+static uint32_t run_preempted_clock(struct fixture *f, unsigned int every, __u32 flags,
+				    unsigned int max_runs, struct preempt_stats *st, __u64 step)
 {
-	struct preempt_host h = { .every = every };
+	struct preempt_host h = { .every = every, .step = step };
 	struct tnpu_fw_platform plat = {
 		.num_cores = 1, .parallel = host_parallel, .now_ns = preempt_now,
 		.should_abort = preempt_never_abort, .should_preempt = preempt_should,
@@ -648,7 +651,14 @@ static uint32_t run_preempted(struct fixture *f, unsigned int every, __u32 flags
 		assert_true(st->runs < max_runs);
 	}
 	f->job = job;
+	st->ns = h.t;
 	return (uint32_t)ret;
+}
+
+static uint32_t run_preempted(struct fixture *f, unsigned int every, __u32 flags,
+			      unsigned int max_runs, struct preempt_stats *st)
+{
+	return run_preempted_clock(f, every, flags, max_runs, st, 1);
 }
 
 static void test_preempt_and_resume(void **state)
@@ -723,6 +733,12 @@ static void test_preempt_keeps_time(void **state)
 	assert_int_equal(run_preempted(f, 7, 0, 100000, &st), DRM_TNPU_ERR_WAIT_TIMEOUT);
 	assert_int_equal(f->job.cmd_index, 0);
 	assert_true(st.inside > 1000);
+
+	/* However long it asks for, a wait ends after 10 s of NPU time. */
+	w->timeout_ns = UINT64_MAX;
+	assert_int_equal(run_preempted_clock(f, 7, 0, 100000, &st, 1000000),
+			 DRM_TNPU_ERR_WAIT_TIMEOUT);
+	assert_true(st.ns >= 10000000000ULL && st.ns < 10100000000ULL);
 }
 
 /* Test ops run only in jobs the host marks privileged. */

@@ -264,7 +264,10 @@ struct tnpu_cmd_wait_value {
 	__u32 cond;
 	/** @pad: zero. */
 	__u32 pad;
-	/** @timeout_ns: give up after this long; 0 means 1 second. */
+	/**
+	 * @timeout_ns: give up after this long; 0 means 1 second, and at most
+	 * 10 seconds are waited (a job's fence must signal in bounded time).
+	 */
 	__u64 timeout_ns;
 };
 
