@@ -40,8 +40,8 @@ CC         ?= cc
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g \
 	-fvisibility=hidden -fPIC \
 	-I$(TOP)/uapi -I$(TOP)/uapi/drm -I$(TOP)/firmware -I$(TOP)/userspace/include \
-	$(shell pkg-config --cflags libdrm libudev 2>/dev/null)
-LDLIBS_LIB := $(shell pkg-config --libs libdrm libudev 2>/dev/null) -lpthread -lm
+	$(shell pkg-config --cflags libdrm libudev libpcre2-8 libutf8proc 2>/dev/null)
+LDLIBS_LIB := $(shell pkg-config --libs libdrm libudev libpcre2-8 libutf8proc 2>/dev/null) -lpthread -lm
 
 # Each layer lists its own sources.
 include $(TOP)/firmware/fw.mk

@@ -14,7 +14,8 @@ TNPU_CACHE=${TNPU_CACHE:-/var/cache/tnpu}
 
 PKGS=(build-essential pkg-config libdrm-dev libudev-dev libcmocka-dev
       qemu-system-x86 busybox-static cpio xz-utils kmod sparse shellcheck
-      linux-source-6.12 gcc-riscv64-linux-gnu udev perl bc)
+      linux-source-6.12 gcc-riscv64-linux-gnu udev perl bc
+      libpcre2-dev libutf8proc-dev)
 
 log() { echo "setup-deps: $*" >&2; }
 
@@ -55,6 +56,12 @@ install_pkgs() {
 mkdir -p "$TNPU_CACHE"
 
 install_pkgs "${PKGS[@]}"
+
+# The tokenizer test runs the reference tokenizers under Node.js; a machine
+# may have its own Node.js (and npm) already, which is kept.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	install_pkgs nodejs npm
+fi
 
 # Newest 6.12 Debian kernel whose headers the archive carries.
 kver_file="$TNPU_CACHE/kernel-release"

@@ -7,6 +7,7 @@ LIB_SRCS   += userspace/lib/device_kernel.c
 LIB_SRCS   += userspace/lib/device_inproc.c
 LIB_SRCS   += userspace/lib/inproc.c
 LIB_SRCS   += userspace/lib/gguf.c
+LIB_SRCS   += userspace/lib/pretokenize.c
 LIB_SRCS   += userspace/lib/tokenizer.c
 LIB_SRCS   += userspace/lib/graph.c
 LIB_SRCS   += userspace/lib/model.c
@@ -19,6 +20,7 @@ TOOL_NAMES += tnpu-ioctl
 TOOL_NAMES += tnpu-run
 TOOL_NAMES += tnpu-gguf-gen
 TOOL_NAMES += tnpu-opbench
+TOOL_NAMES += tnpu-tokenize
 
 # ---- rules (generic) ------------------------------------------------------
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -193,9 +193,12 @@ static void test_byte_fallback(void **state)
 	/* é is C3 A9 and no token: its bytes. */
 	expect_ids(fx->tok, "\xc3\xa9",
 		   (int32_t[]){ 1, piece_id(SP), BYTE0 + 0xc3, BYTE0 + 0xa9 }, 4);
-	/* A stray continuation byte and a control byte. */
-	expect_ids(fx->tok, "a\x80\x01",
-		   (int32_t[]){ 1, piece_id(SP "a"), BYTE0 + 0x80, BYTE0 + 0x01 }, 4);
+	/* A control byte has no token either. */
+	expect_ids(fx->tok, "a\x01",
+		   (int32_t[]){ 1, piece_id(SP "a"), BYTE0 + 0x01 }, 3);
+	/* Text that is not UTF-8 is refused, naming the byte. */
+	assert_int_equal(tokenizer_encode(fx->tok, "a\x80\x01", 1, NULL, 0), -EINVAL);
+	assert_non_null(strstr(tnpu_last_error(), "byte 1 (0x80)"));
 	expect_round_trip(fx->tok, "\xc3\xa9 abc aaa");
 	expect_round_trip(fx->tok, "ab  bc\tz");
 }
@@ -317,6 +320,7 @@ static struct tokenizer *load_gpt2(struct gguf_file **f)
 		type[i] = i == GPT2_N - 1 ? 3 : 1;
 	}
 	assert_int_equal(gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2"), 0);
+	assert_int_equal(gguf_writer_add_str(w, "tokenizer.ggml.pre", "qwen2"), 0);
 	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", text, GPT2_N), 0);
 	assert_int_equal(gguf_writer_add_arr_i32(w, "tokenizer.ggml.token_type", type, GPT2_N), 0);
 	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.merges", gpt2_merges,
@@ -352,6 +356,227 @@ static void test_gpt2(void **state)
 	assert_int_equal(len, 0);	/* control token */
 	tokenizer_free(tok);
 	gguf_close(f);
+}
+
+/* ---- byte-level BPE conventions ------------------------------------------ */
+
+/* After the 256 byte stand-ins (id = byte): words, then added tokens. */
+enum { W_AB = 256, W_ABC, W_EACUTE, W_IM_START, W_THINK, W_EOT, BPE_N };
+
+/* A byte-level vocabulary with pre-tokenizer @pre (NULL: no key) and add_bos_token @add_bos (-1: none). */
+static struct tokenizer *load_bpe(const char *pre, int add_bos, struct gguf_file **f)
+{
+	static const char *const merges[] = { "a b", "\xc3\x83 \xc2\xa9" };
+	static char bytes[256][4];
+	const char *text[BPE_N];
+	int32_t type[BPE_N];
+	struct gguf_writer *w = gguf_writer_new();
+	struct tokenizer *tok;
+
+	assert_non_null(w);
+	for (int b = 0; b < 256; b++) {
+		stand_in(b, bytes[b]);
+		text[b] = bytes[b];
+		type[b] = 1;
+	}
+	text[W_AB] = "ab";
+	text[W_ABC] = "abc";			/* no merge makes it */
+	text[W_EACUTE] = "\xc3\x83\xc2\xa9";	/* é's bytes C3 A9 as stand-ins */
+	text[W_IM_START] = "<|im_start|>";
+	text[W_THINK] = "<think>";
+	text[W_EOT] = "<|endoftext|>";
+	for (int i = W_AB; i < BPE_N; i++)
+		type[i] = 1;
+	type[W_IM_START] = type[W_EOT] = 3;	/* control */
+	type[W_THINK] = 4;			/* user-defined */
+	assert_int_equal(gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2"), 0);
+	if (pre)
+		assert_int_equal(gguf_writer_add_str(w, "tokenizer.ggml.pre", pre), 0);
+	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", text, BPE_N), 0);
+	assert_int_equal(gguf_writer_add_arr_i32(w, "tokenizer.ggml.token_type", type, BPE_N), 0);
+	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.merges", merges, 2), 0);
+	assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", W_EOT), 0);
+	assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", W_EOT), 0);
+	if (add_bos >= 0)
+		assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.add_bos_token",
+						     (uint32_t)add_bos), 0);
+	assert_int_equal(gguf_writer_save(w, tmp_path), 0);
+	gguf_writer_free(w);
+	assert_int_equal(gguf_open(tmp_path, f), 0);
+	assert_int_equal(tokenizer_load(*f, &tok), 0);
+	return tok;
+}
+
+static void expect_flags(const struct tokenizer *tok, const char *text, int flags,
+			 const int32_t *want, int n)
+{
+	int32_t got[64];
+	int count = tokenizer_encode(tok, text, flags, got, 64);
+
+	if (count != n)
+		fail_msg("'%s' (flags %d): %d ids, expected %d", text, flags, count, n);
+	for (int i = 0; i < n; i++)
+		if (got[i] != want[i])
+			fail_msg("'%s' (flags %d): id %d is %d, expected %d", text, flags, i, got[i],
+				 want[i]);
+}
+
+static void unload(struct tokenizer *tok, struct gguf_file *f)
+{
+	tokenizer_free(tok);
+	gguf_close(f);
+}
+
+/* Llama 3 keeps a word that is a token whole; Qwen2 merges it. */
+static void test_ignore_merges(void **state)
+{
+	struct gguf_file *f;
+	struct tokenizer *tok = load_bpe("llama-bpe", 0, &f);
+
+	(void)state;
+	expect_flags(tok, "abc", 0, (int32_t[]){ W_ABC }, 1);
+	unload(tok, f);
+	tok = load_bpe("qwen2", -1, &f);
+	expect_flags(tok, "abc", 0, (int32_t[]){ W_AB, 'c' }, 2);
+	unload(tok, f);
+}
+
+/* Qwen2's normalizer composes "e" + U+0301 into "é"; Llama 3 has none. */
+static void test_nfc(void **state)
+{
+	struct gguf_file *f;
+	struct tokenizer *tok = load_bpe("qwen2", -1, &f);
+
+	(void)state;
+	expect_flags(tok, "e\xcc\x81", 0, (int32_t[]){ W_EACUTE }, 1);
+	expect_flags(tok, "\xc3\xa9", 0, (int32_t[]){ W_EACUTE }, 1);
+	unload(tok, f);
+	tok = load_bpe("llama-bpe", 0, &f);
+	expect_flags(tok, "e\xcc\x81", 0, (int32_t[]){ 'e', 0xcc, 0x81 }, 3);
+	unload(tok, f);
+}
+
+/* Control tokens in text count when asked; user-defined ones always. */
+static void test_added_tokens(void **state)
+{
+	struct gguf_file *f;
+	struct tokenizer *tok = load_bpe("qwen2", -1, &f);
+	int32_t literal[16] = { 0 };
+	const char *marker = "<|im_start|>";
+
+	(void)state;
+	expect_flags(tok, "<|im_start|>ab<think>", TOKENIZER_PARSE_SPECIAL,
+		     (int32_t[]){ W_IM_START, W_AB, W_THINK }, 3);
+	expect_flags(tok, "ab<think>ab", 0, (int32_t[]){ W_AB, W_THINK, W_AB }, 3);
+	/* Literal: the marker's bytes (qwen2 splits "<|" "im" "_start" "|>"). */
+	for (int i = 0; i < 12; i++)
+		literal[i] = (unsigned char)marker[i];
+	expect_flags(tok, marker, 0, literal, 12);
+	/* Longest first: "<|endoftext|>" is not "<|" plus text. */
+	expect_flags(tok, "<|endoftext|><|im_start|>", TOKENIZER_PARSE_SPECIAL,
+		     (int32_t[]){ W_EOT, W_IM_START }, 2);
+	unload(tok, f);
+}
+
+/* BOS: the key when present, else the family's convention. */
+static void test_bos_defaults(void **state)
+{
+	struct gguf_file *f;
+	struct tokenizer *tok = load_bpe("llama-bpe", -1, &f);
+
+	(void)state;
+	expect_flags(tok, "ab", TOKENIZER_ADD_BOS, (int32_t[]){ W_EOT, W_AB }, 2);
+	unload(tok, f);
+	tok = load_bpe("llama-bpe", 0, &f);
+	expect_flags(tok, "ab", TOKENIZER_ADD_BOS, (int32_t[]){ W_AB }, 1);
+	unload(tok, f);
+	tok = load_bpe("qwen2", -1, &f);
+	expect_flags(tok, "ab", TOKENIZER_ADD_BOS, (int32_t[]){ W_AB }, 1);
+	unload(tok, f);
+	tok = load_bpe("qwen2", 1, &f);
+	expect_flags(tok, "ab", TOKENIZER_ADD_BOS, (int32_t[]){ W_EOT, W_AB }, 1 + 1);
+	unload(tok, f);
+}
+
+/* An unknown pre-tokenizer is a load error naming it. */
+static void test_unknown_pre(void **state)
+{
+	struct gguf_writer *w = gguf_writer_new();
+	const char *text[2] = { "a", "b" };
+	struct gguf_file *f;
+	struct tokenizer *tok;
+
+	(void)state;
+	assert_int_equal(gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2"), 0);
+	assert_int_equal(gguf_writer_add_str(w, "tokenizer.ggml.pre", "no-such-pre"), 0);
+	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", text, 2), 0);
+	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.merges", text, 0), 0);
+	assert_int_equal(gguf_writer_save(w, tmp_path), 0);
+	gguf_writer_free(w);
+	assert_int_equal(gguf_open(tmp_path, &f), 0);
+	assert_int_equal(tokenizer_load(f, &tok), -EINVAL);
+	assert_non_null(strstr(tnpu_last_error(), "'no-such-pre'"));
+	assert_non_null(strstr(tnpu_last_error(), "llama-bpe"));
+	gguf_close(f);
+}
+
+static void expect_decode(const struct tokenizer *tok, const int32_t *ids, int n, int flags,
+			  const char *want)
+{
+	char out[128];
+	size_t len;
+
+	assert_int_equal(tokenizer_decode(tok, ids, n, flags, out, sizeof(out), &len), 0);
+	assert_int_equal(len, strlen(want));
+	assert_string_equal(out, want);
+}
+
+static void test_decode(void **state)
+{
+	const int32_t ids[] = { W_IM_START, W_AB, W_EACUTE, W_THINK, ' ', '.' };
+	struct gguf_file *f;
+	struct tokenizer *tok = load_bpe("qwen2", -1, &f);
+	char small[4];
+	size_t len;
+
+	(void)state;
+	expect_decode(tok, ids, 6, 0, "<|im_start|>ab\xc3\xa9<think> .");
+	expect_decode(tok, ids, 6, TOKENIZER_SKIP_SPECIAL, "ab\xc3\xa9<think> .");
+	/* Truncated to the buffer, NUL-terminated, full length reported. */
+	assert_int_equal(tokenizer_decode(tok, ids, 6, 0, small, sizeof(small), &len), 0);
+	assert_int_equal(len, 25);
+	assert_string_equal(small, "<|i");
+	assert_int_equal(tokenizer_decode(tok, (int32_t[]){ BPE_N }, 1, 0, NULL, 0, &len),
+			 -EINVAL);
+	unload(tok, f);
+	/* Llama 3 cleans the space before punctuation, as its decoder does. */
+	tok = load_bpe("llama-bpe", -1, &f);
+	expect_decode(tok, ids, 6, TOKENIZER_SKIP_SPECIAL, "ab\xc3\xa9<think>.");
+	unload(tok, f);
+}
+
+/* Streaming holds a character's first bytes until its last arrives. */
+static void test_stream(void **state)
+{
+	struct tokenizer_stream st = { 0 };
+	const char *p;
+	size_t len;
+
+	(void)state;
+	p = tokenizer_stream_push(&st, "a\xc3", 2, &len);
+	assert_int_equal(len, 1);
+	assert_memory_equal(p, "a", 1);
+	p = tokenizer_stream_push(&st, "\xa9\xf0\x9f", 3, &len);
+	assert_int_equal(len, 2);
+	assert_memory_equal(p, "\xc3\xa9", 2);
+	p = tokenizer_stream_push(&st, "\x98", 1, &len);
+	assert_int_equal(len, 0);
+	p = tokenizer_stream_push(&st, "\x80!", 2, &len);
+	assert_int_equal(len, 5);
+	assert_memory_equal(p, "\xf0\x9f\x98\x80!", 5);
+	/* A stray continuation byte is passed on, not held forever. */
+	p = tokenizer_stream_push(&st, "\x80", 1, &len);
+	assert_int_equal(len, 1);
 }
 
 /* The real stories260K vocabulary: ids from ../shared/models/README.md. */
@@ -408,6 +633,13 @@ int main(void)
 		cmocka_unit_test(test_stories260k),
 		cmocka_unit_test(test_gpt2),
 		cmocka_unit_test(test_bad_vocab),
+		cmocka_unit_test(test_ignore_merges),
+		cmocka_unit_test(test_nfc),
+		cmocka_unit_test(test_added_tokens),
+		cmocka_unit_test(test_bos_defaults),
+		cmocka_unit_test(test_unknown_pre),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_stream),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

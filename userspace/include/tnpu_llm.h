@@ -63,13 +63,35 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 TNPU_API void tnpu_llm_free(struct tnpu_llm *llm);
 TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info *info);
 
+/* tnpu_llm_tokenize() flags. */
+#define TNPU_TOKENIZE_ADD_BOS	(1 << 0)	/* BOS first, when the vocabulary wants one */
+#define TNPU_TOKENIZE_SPECIAL	(1 << 1)	/* control tokens in the text (<|im_start|>) count */
+
 /*
- * Encodes @text, BOS first when @add_bos and the vocabulary asks for one;
- * returns the count, which may exceed @max.
+ * Encodes @text (UTF-8), BOS first with TNPU_TOKENIZE_ADD_BOS when the
+ * vocabulary asks for one (its add_bos_token, else its family's
+ * convention). Added tokens written in the text are one token each:
+ * user-defined ones (<think>) always, control ones (<|im_start|>) only with
+ * TNPU_TOKENIZE_SPECIAL, so that user text stays literal without it.
+ * Returns the count, which may exceed @max, or a negative errno (-EINVAL
+ * for text that is not UTF-8).
  */
-TNPU_API int tnpu_llm_tokenize(const struct tnpu_llm *llm, const char *text, int add_bos,
+TNPU_API int tnpu_llm_tokenize(const struct tnpu_llm *llm, const char *text, int flags,
 			       int32_t *ids, int max);
-/* Text of @id following @prev (-1 at the start); @len receives its bytes. */
+/* tnpu_llm_detokenize() flags. */
+#define TNPU_DETOKENIZE_SKIP_SPECIAL	(1 << 0)	/* leave control tokens out */
+/*
+ * The text of @n ids as the vocabulary's decoder writes it; at most
+ * @size - 1 bytes and a NUL go to @text. Returns the full length, or a
+ * negative errno.
+ */
+TNPU_API long tnpu_llm_detokenize(const struct tnpu_llm *llm, const int32_t *ids, int n,
+				  int flags, char *text, size_t size);
+/*
+ * Text of @id following @prev (-1 at the start); @len receives its bytes,
+ * which may be part of a UTF-8 character (generation's callback never
+ * gets such parts: see tnpu_llm_token_fn).
+ */
 TNPU_API const char *tnpu_llm_token_text(const struct tnpu_llm *llm, int32_t prev, int32_t id,
 					 size_t *len);
 TNPU_API int32_t tnpu_llm_eos(const struct tnpu_llm *llm);
@@ -83,8 +105,11 @@ struct tnpu_llm_sampling {
 };
 
 /*
- * Called for every generated token with its text; tnpu_llm_logits() holds
- * the logits it was drawn from. A non-zero return stops generation.
+ * Called for every generated token with the text it completes: whole UTF-8
+ * characters only, so a token that ends inside a character gives "" and
+ * the character comes with the token that completes it (a character left
+ * incomplete at the end is dropped). tnpu_llm_logits() holds the logits
+ * the token was drawn from. A non-zero return stops generation.
  */
 typedef int (*tnpu_llm_token_fn)(void *user, int32_t token, const char *text, size_t len);
 

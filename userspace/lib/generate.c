@@ -205,10 +205,31 @@ TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info
 	};
 }
 
-TNPU_API int tnpu_llm_tokenize(const struct tnpu_llm *llm, const char *text, int add_bos,
+TNPU_API int tnpu_llm_tokenize(const struct tnpu_llm *llm, const char *text, int flags,
 			       int32_t *ids, int max)
 {
-	return tokenizer_encode(llm->tok, text, add_bos, ids, max);
+	if (flags & ~(TNPU_TOKENIZE_ADD_BOS | TNPU_TOKENIZE_SPECIAL))
+		return tnpu_fail(-EINVAL, "unknown tokenize flags %#x", (unsigned int)flags);
+	return tokenizer_encode(llm->tok, text,
+				(flags & TNPU_TOKENIZE_ADD_BOS ? TOKENIZER_ADD_BOS : 0) |
+				(flags & TNPU_TOKENIZE_SPECIAL ? TOKENIZER_PARSE_SPECIAL : 0),
+				ids, max);
+}
+
+TNPU_API long tnpu_llm_detokenize(const struct tnpu_llm *llm, const int32_t *ids, int n,
+				  int flags, char *text, size_t size)
+{
+	size_t len;
+	int ret;
+
+	if (flags & ~TNPU_DETOKENIZE_SKIP_SPECIAL)
+		return tnpu_fail(-EINVAL, "unknown detokenize flags %#x", (unsigned int)flags);
+	if (n < 0 || (n && !ids))
+		return tnpu_fail(-EINVAL, "detokenize: %d ids at %p", n, (const void *)ids);
+	ret = tokenizer_decode(llm->tok, ids, n,
+			       flags & TNPU_DETOKENIZE_SKIP_SPECIAL ? TOKENIZER_SKIP_SPECIAL : 0,
+			       text, size, &len);
+	return ret ? ret : (long)len;
 }
 
 TNPU_API const char *tnpu_llm_token_text(const struct tnpu_llm *llm, int32_t prev, int32_t id,
@@ -288,6 +309,7 @@ static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *pro
 	int32_t eos = tokenizer_eos(llm->tok), prev, token;
 	uint32_t n_vocab = p->m->hp.n_vocab, room;
 	struct tnpu_llm_stats st = { 0 };
+	struct tokenizer_stream stream = { 0 };
 	double t0;
 	int ret, generated = 0;
 
@@ -363,6 +385,8 @@ static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *pro
 			break;
 		generated++;
 		text = tokenizer_piece(llm->tok, prev, token, &len);
+		/* Whole characters only: a token may end inside one. */
+		text = tokenizer_stream_push(&stream, text, len, &len);
 		if (fn && fn(user, token, text, len))
 			break;
 		prev = token;

@@ -237,6 +237,8 @@ static int add_vocab_gpt2(struct gguf_writer *w, uint32_t n)
 	}
 	type[n - 1] = 3;
 	ret = gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2");
+	/* Qwen2's pre-tokenizer, as the GGUF converter names it for Qwen models. */
+	ret = ret ?: gguf_writer_add_str(w, "tokenizer.ggml.pre", "qwen2");
 	ret = ret ?: gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)text, n);
 	ret = ret ?: gguf_writer_add_arr_i32(w, "tokenizer.ggml.token_type", type, n);
 	ret = ret ?: gguf_writer_add_arr_str(w, "tokenizer.ggml.merges", merges, 6);

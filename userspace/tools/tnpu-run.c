@@ -18,14 +18,16 @@ static void usage(FILE *f)
 		"usage: tnpu-run -m MODEL.gguf [-p PROMPT] [-n TOKENS] [--temp T] [--top-k K]\n"
 		"                [--top-p P] [--seed S] [--ctx N] [--batch N] [--f32-act]\n"
 		"                [--kv-q8] [--copy-weights] [--backend auto|kernel|inproc]\n"
-		"                [--ids] [--profile]\n"
+		"                [--ids] [--profile] [--no-special]\n"
 		"Generates up to TOKENS tokens (default 64) after PROMPT (with BOS) on the\n"
 		"NPU, greedy unless --temp > 0, and prints the text and the tokens/s.\n"
 		"Matmuls with quantized weights use 8-bit activations unless --f32-act.\n"
 		"--kv-q8 keeps the KV cache in Q8_0 instead of F16; --copy-weights copies the\n"
 		"weights into NPU memory instead of using the mapped file in place.\n"
 		"--ids also prints the prompt and generated token ids; --profile the NPU time\n"
-		"of a decode step per kind of command.\n");
+		"of a decode step per kind of command. Control tokens written in the prompt\n"
+		"(<|im_start|>, <｜User｜>) are one token each, as chat templates need;\n"
+		"--no-special keeps the prompt literal.\n");
 }
 
 static int parse_num(const char *opt, const char *s, double lo, double hi, double *v)
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "ids", no_argument, NULL, 'i' },
 		{ "profile", no_argument, NULL, 'r' },
+		{ "no-special", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -91,6 +94,7 @@ int main(int argc, char **argv)
 	struct tnpu_llm *llm;
 	int32_t *ids = NULL;
 	int opt, n_tokens = 64, n_ids, ret;
+	int tok_flags = TNPU_TOKENIZE_ADD_BOS | TNPU_TOKENIZE_SPECIAL;
 	double v;
 
 	while ((opt = getopt_long(argc, argv, "m:p:n:h", opts, NULL)) != -1) {
@@ -138,6 +142,7 @@ int main(int argc, char **argv)
 		case 'C': lo.copy_weights = 1; break;
 		case 'i': out.print_ids = 1; break;
 		case 'r': lo.profile = 1; break;
+		case 'S': tok_flags &= ~TNPU_TOKENIZE_SPECIAL; break;
 		case 'b':
 			if (tnpu_backend_from_name(optarg, &lo.backend)) {
 				fprintf(stderr, "tnpu-run: unknown backend '%s' (auto, kernel, inproc)\n",
@@ -176,14 +181,14 @@ int main(int argc, char **argv)
 		info.act_slots, info.act_bytes / 1024.0, info.act_bytes_unplanned / 1024.0,
 		info.kv_bytes / 1048576.0, info.kv_q8 ? "Q8_0" : "F16");
 
-	n_ids = tnpu_llm_tokenize(llm, prompt, 1, NULL, 0);
+	n_ids = tnpu_llm_tokenize(llm, prompt, tok_flags, NULL, 0);
 	if (n_ids > 0) {
 		ids = malloc(sizeof(*ids) * n_ids);
 		out.ids = malloc(sizeof(int32_t) * (n_tokens + 1));
 		if (!ids || !out.ids)
 			n_ids = -ENOMEM;
 		else
-			n_ids = tnpu_llm_tokenize(llm, prompt, 1, ids, n_ids);
+			n_ids = tnpu_llm_tokenize(llm, prompt, tok_flags, ids, n_ids);
 	}
 	if (n_ids <= 0) {
 		fprintf(stderr, "tnpu-run: cannot tokenize the prompt: %s\n",
