@@ -397,9 +397,12 @@ static struct tokenizer *load_bpe(const char *pre, int add_bos, struct gguf_file
 	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.merges", merges, 2), 0);
 	assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", W_EOT), 0);
 	assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", W_EOT), 0);
+	/* 0 or 1: add_bos_token; 2: add_bos_token 0 and add_eos_token 1. */
 	if (add_bos >= 0)
 		assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.add_bos_token",
-						     (uint32_t)add_bos), 0);
+						     add_bos == 1), 0);
+	if (add_bos == 2)
+		assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.add_eos_token", 1), 0);
 	assert_int_equal(gguf_writer_save(w, tmp_path), 0);
 	gguf_writer_free(w);
 	assert_int_equal(gguf_open(tmp_path, f), 0);
@@ -495,6 +498,11 @@ static void test_bos_defaults(void **state)
 	unload(tok, f);
 	tok = load_bpe("qwen2", 1, &f);
 	expect_flags(tok, "ab", TOKENIZER_ADD_BOS, (int32_t[]){ W_EOT, W_AB }, 1 + 1);
+	unload(tok, f);
+	/* EOS only where the metadata asks for it. */
+	tok = load_bpe("qwen2", 2, &f);
+	expect_flags(tok, "ab", TOKENIZER_ADD_BOS, (int32_t[]){ W_AB, W_EOT }, 2);
+	expect_flags(tok, "ab", 0, (int32_t[]){ W_AB }, 1);
 	unload(tok, f);
 }
 

@@ -64,7 +64,7 @@ TNPU_API void tnpu_llm_free(struct tnpu_llm *llm);
 TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info *info);
 
 /* tnpu_llm_tokenize() flags. */
-#define TNPU_TOKENIZE_ADD_BOS	(1 << 0)	/* BOS first, when the vocabulary wants one */
+#define TNPU_TOKENIZE_ADD_BOS	(1 << 0)	/* BOS first (EOS last) as the vocabulary wants */
 #define TNPU_TOKENIZE_SPECIAL	(1 << 1)	/* control tokens in the text (<|im_start|>) count */
 
 /*

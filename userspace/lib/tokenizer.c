@@ -66,7 +66,7 @@ struct tokenizer {
 	struct text_map map;
 	int32_t byte_token[256];
 	int32_t bos, eos;
-	bool gpt2, add_bos;
+	bool gpt2, add_bos, add_eos;
 	struct pretok *pre;
 	struct merge_slot *merges;
 	uint32_t merge_mask;
@@ -748,6 +748,8 @@ int tokenizer_encode(const struct tokenizer *tok, const char *text, int flags, i
 	}
 	if (!ret)
 		ret = encode_text(tok, text + start, tlen - start, prefix, &out);
+	if (!ret && (flags & TOKENIZER_ADD_BOS) && tok->add_eos && tok->eos >= 0)
+		push(&out, tok->eos);
 	return ret ? ret : out.count;
 }
 
@@ -997,6 +999,8 @@ int tokenizer_load(const struct gguf_file *f, struct tokenizer **out)
 	/* Explicit metadata wins; else the convention of the vocabulary's family. */
 	add_bos = meta_flag(f, "tokenizer.ggml.add_bos_token");
 	tok->add_bos = add_bos >= 0 ? add_bos : tok->gpt2 ? pretok_rules(tok->pre)->add_bos : true;
+	/* No family appends EOS unless its metadata says so. */
+	tok->add_eos = meta_flag(f, "tokenizer.ggml.add_eos_token") == 1;
 	*out = tok;
 	return 0;
 fail:

@@ -18,7 +18,7 @@ struct gguf_file;
 struct tokenizer;
 
 /* tokenizer_encode() flags (the same bits as tnpu_llm.h's TNPU_TOKENIZE_*). */
-#define TOKENIZER_ADD_BOS	(1 << 0)	/* BOS first, when the vocabulary wants one */
+#define TOKENIZER_ADD_BOS	(1 << 0)	/* BOS first (EOS last) as the vocabulary wants */
 #define TOKENIZER_PARSE_SPECIAL	(1 << 1)	/* control tokens written in the text count */
 
 /* tokenizer_decode() flags. */
