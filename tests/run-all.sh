@@ -163,7 +163,7 @@ suite_style() {
 	# Vector registers only inside FPU sections (the module the build suite built).
 	style_check fpu-sections "$TOP"/tests/fpu-check.sh "$TOP"/tnpu.ko
 	style_check shellcheck shellcheck "$TOP"/tests/*.sh "$TOP"/tests/vm/*.sh "$TOP"/tests/e2e/*.sh \
-		"$TOP"/tests/tokenizer/*.sh \
+		"$TOP"/tests/tokenizer/*.sh "$TOP"/tests/bench/*.sh \
 		"$TOP"/.ci/run
 	suite_result style $style_p $style_f
 }

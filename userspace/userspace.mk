@@ -21,6 +21,7 @@ TOOL_NAMES += tnpu-run
 TOOL_NAMES += tnpu-gguf-gen
 TOOL_NAMES += tnpu-opbench
 TOOL_NAMES += tnpu-tokenize
+TOOL_NAMES += tnpu-bench
 
 # ---- rules (generic) ------------------------------------------------------
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -102,6 +102,7 @@ struct tnpu_llm_sampling {
 	uint32_t top_k;		/* 0: all */
 	float top_p;		/* 0 or >= 1: all */
 	uint64_t seed;
+	int ignore_eos;		/* generate max_tokens even past EOS (benchmarks) */
 };
 
 /*
@@ -123,7 +124,8 @@ struct tnpu_llm_stats {
 
 /*
  * Runs the prompt from position 0, then generates up to @max_tokens tokens
- * (stopping early at EOS, which is not passed on). Return: the number
+ * (stopping early at EOS, which is not passed on, unless @sampling's
+ * ignore_eos). Return: the number
  * generated, or a negative errno (-E2BIG when the prompt does not fit the
  * context).
  */

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,8 +47,19 @@ static uint64_t mono_ns(void)
 
 static int inproc_open(struct tnpu_device *dev, const char *path)
 {
+	const char *env = getenv("TNPU_INPROC_CORES");
+	unsigned long cores = 0;
+	char *end;
+
 	(void)path;
-	dev->npu = tnpu_inproc_create(0);
+	/* As many compute cores as CPUs, or as the environment says. */
+	if (env && *env) {
+		errno = 0;
+		cores = strtoul(env, &end, 10);
+		if (errno || *end || !cores || cores > 256)
+			return tnpu_fail(-EINVAL, "TNPU_INPROC_CORES='%s': expected 1-256", env);
+	}
+	dev->npu = tnpu_inproc_create((unsigned int)cores);
 	if (!dev->npu)
 		return tnpu_fail(errno ? -errno : -ENOMEM, "cannot start the in-process NPU: %s",
 				 strerror(errno ? errno : ENOMEM));

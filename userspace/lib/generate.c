@@ -381,7 +381,7 @@ static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *pro
 			llm->pending = -1;
 			break;
 		}
-		if (token == eos)
+		if (token == eos && !(sampling && sampling->ignore_eos))
 			break;
 		generated++;
 		text = tokenizer_piece(llm->tok, prev, token, &len);
