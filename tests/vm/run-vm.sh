@@ -23,7 +23,7 @@ the log file.
 Exit status: 0 when every test exited 0, every module step succeeded and the
 kernel log is clean; 1 when a test failed or its result is missing, a module
 step failed, the guest hung (timeout) or the kernel log shows a bug
-(Oops, BUG:, kernel BUG at, WARNING:, Call Trace, lockdep, KASAN, UBSAN,
+(Oops, BUG:, kernel BUG at, WARNING:, Call Trace, lockdep reports, KASAN, UBSAN,
 general protection, kernel panic, soft lockup, RCU stall, hung task); 2 on usage or
 setup errors.
 
@@ -148,7 +148,9 @@ fi
 # Kernel lines carry a printk timestamp; user output does not, so a test
 # printing "WARNING:" is not mistaken for a kernel report.
 klog_re='^\[ *[0-9]+\.[0-9]+\]'
-bug_re='Oops|BUG:|kernel BUG at|WARNING:|Call Trace|lockdep|KASAN|UBSAN|general protection|[Kk]ernel panic|soft lockup|hard LOCKUP|detected stall|blocked for more than'
+# Lockdep's reports start with WARNING: or BUG:; these catch the rest (a
+# debug kernel's "RCU lockdep checking is enabled" is no report).
+bug_re='Oops|BUG:|kernel BUG at|WARNING:|Call Trace|lockdep is turned off|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|KASAN|UBSAN|general protection|[Kk]ernel panic|soft lockup|hard LOCKUP|detected stall|blocked for more than'
 fatal_re='Oops|BUG:|kernel BUG at|general protection|[Kk]ernel panic|soft lockup|hard LOCKUP|detected stall|blocked for more than'
 
 fifo=$(mktemp -u "$workdir/console.XXXXXX")
