@@ -204,6 +204,8 @@ static struct dma_fence *tnpu_job_run(struct drm_sched_job *sched_job)
 	struct tnpu_job *job = to_tnpu_job(sched_job);
 	struct tnpu_device *tdev = job->tdev;
 
+	bool fence_cookie = dma_fence_begin_signalling();
+
 	job->dep_failed = sched_job->s_fence->finished.error != 0;
 	dma_fence_init(job->hw_fence, &tnpu_hw_fence_ops, &tdev->ring.fence_lock,
 		       job->queue->fence_context, job->seqno);
@@ -211,6 +213,7 @@ static struct dma_fence *tnpu_job_run(struct drm_sched_job *sched_job)
 	/* One reference for the scheduler, the job keeps its own. */
 	dma_fence_get(job->hw_fence);
 	tnpu_dispatch_add(job);
+	dma_fence_end_signalling(fence_cookie);
 	return job->hw_fence;
 }
 

@@ -20,6 +20,7 @@
  * Copyright (C) 2026 The tnpu authors
  */
 
+#include <linux/dma-fence.h>
 #include <linux/kobject.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -49,6 +50,8 @@ static void tnpu_reset_notify(struct tnpu_device *tdev)
  */
 static void tnpu_reset_device(struct tnpu_device *tdev)
 {
+	/* Jobs wait for this to end: it must not allocate or wait for fences. */
+	bool fence_cookie = dma_fence_begin_signalling();
 	int ret;
 
 	tnpu_dispatch_stop(tdev);
@@ -66,6 +69,7 @@ static void tnpu_reset_device(struct tnpu_device *tdev)
 		tdev->dead = true;
 	}
 	tnpu_dispatch_resume(tdev);
+	dma_fence_end_signalling(fence_cookie);
 }
 
 /* A reset asked for from outside a timeout (debugfs), without a culprit. */

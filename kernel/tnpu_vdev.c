@@ -80,6 +80,7 @@ struct tnpu_vdev {
 	struct mutex boot_lock;	/* starting and stopping the cores */
 	struct tnpu_vdev_core *cores;
 	bool cores_running;
+	bool wedged;		/* a core ignored a firmware reset */
 	wait_queue_head_t cp_wq;
 	wait_queue_head_t idle_wq;
 
@@ -389,9 +390,15 @@ static void tnpu_vdev_boot(struct tnpu_vdev *vdev)
 	vdev->fw_status = TNPU_FW_STATUS_BOOTING;
 	spin_unlock_irq(&vdev->lock);
 
-	/* Cores left running by a failed reset make the device unbootable. */
-	if (hdr && vdev->fw_image_size >= sizeof(*hdr) && !vdev->cores_running &&
-	    hdr->magic == TNPU_FW_IMAGE_MAGIC && !tnpu_vdev_start_cores(vdev))
+	/*
+	 * The cores live as long as the device (tnpu_vdev_create()): a reboot
+	 * after a firmware reset reuses them, so that recovery, which runs in
+	 * the fence signalling path, creates no thread and allocates nothing.
+	 * A core the reset could not stop (vdev->wedged) makes the device
+	 * unbootable.
+	 */
+	if (hdr && vdev->fw_image_size >= sizeof(*hdr) && !vdev->wedged &&
+	    hdr->magic == TNPU_FW_IMAGE_MAGIC)
 		status = TNPU_FW_STATUS_READY;
 
 	spin_lock_irq(&vdev->lock);
@@ -432,14 +439,14 @@ static void tnpu_vdev_firmware_reset(struct tnpu_vdev *vdev)
 	vdev->fw_status = TNPU_FW_STATUS_OFF;
 	spin_unlock_irq(&vdev->lock);
 
+	/* The cores idle while the firmware is off; they are not stopped. */
 	left = wait_event_timeout(vdev->idle_wq, !READ_ONCE(vdev->cp_busy),
 				  msecs_to_jiffies(TNPU_VDEV_STOP_TIMEOUT_MS));
-	if (left) {
-		tnpu_vdev_stop_cores(vdev);
-	} else {
+	if (!left) {
 		/* A core that ignores aborts cannot be stopped: the device is lost. */
 		spin_lock_irq(&vdev->lock);
 		vdev->fw_status = TNPU_FW_STATUS_ERROR;
+		vdev->wedged = true;
 		spin_unlock_irq(&vdev->lock);
 	}
 	mutex_unlock(&vdev->boot_lock);
@@ -607,6 +614,7 @@ struct tnpu_vdev *tnpu_vdev_create(unsigned int num_cores,
 				   tnpu_vdev_irq_fn irq, void *irq_data)
 {
 	struct tnpu_vdev *vdev;
+	int ret;
 
 	if (!num_cores)
 		return ERR_PTR(-EINVAL);
@@ -642,15 +650,24 @@ struct tnpu_vdev *tnpu_vdev_create(unsigned int num_cores,
 	vdev->plat.fpu_end = tnpu_vdev_fpu_end;
 	vdev->plat.priv = vdev;
 
+	/* Idle until the firmware boots (no ring, no work posted). */
+	ret = tnpu_vdev_start_cores(vdev);
+	if (ret) {
+		mutex_destroy(&vdev->boot_lock);
+		kfree(vdev->cores);
+		kfree(vdev);
+		return ERR_PTR(ret);
+	}
 	return vdev;
 }
 
 void tnpu_vdev_destroy(struct tnpu_vdev *vdev)
 {
 	tnpu_vdev_firmware_reset(vdev);
-	/* Cores that could not be stopped above still use @vdev. */
-	if (vdev->cores_running)
+	/* Cores that could not be stopped still use @vdev. */
+	if (vdev->wedged)
 		return;
+	tnpu_vdev_stop_cores(vdev);
 	irq_work_sync(&vdev->irq_work);
 	mutex_destroy(&vdev->boot_lock);
 	kfree(vdev->cores);
