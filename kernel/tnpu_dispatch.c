@@ -87,11 +87,13 @@ static struct tnpu_job *tnpu_dispatch_pick_locked(struct tnpu_device *tdev, u64 
 	lockdep_assert_held(&tdev->ring.lock);
 	for (band = TNPU_NUM_PRIORITIES - 1; band >= 0; band--) {
 		list_for_each_entry(q, &d->ready[band], ready_node) {
-			struct tnpu_job *job = tnpu_queue_first_ready(q);
-			int b = tnpu_dispatch_band(job, now);
+			struct tnpu_job *job;
+			int b;
 
 			if (q == busy)
 				continue;
+			job = tnpu_queue_first_ready(q);
+			b = tnpu_dispatch_band(job, now);
 			if (b > best_band || (b == best_band && q->ctx->last_run_ns < best_last)) {
 				best = job;
 				best_band = b;
@@ -216,7 +218,7 @@ static void tnpu_dispatch_check_preempt_locked(struct tnpu_device *tdev, u64 now
 {
 	struct tnpu_dispatch *d = &tdev->dispatch;
 	struct tnpu_job *next;
-	int running_band, next_band;
+	int running_prio, next_band;
 	u64 when;
 
 	lockdep_assert_held(&tdev->ring.lock);
@@ -229,13 +231,13 @@ static void tnpu_dispatch_check_preempt_locked(struct tnpu_device *tdev, u64 now
 	 * A job that got the NPU as starving keeps the top priority for one
 	 * slice; after that every job competes at its queue's priority.
 	 */
-	running_band = d->running->queue->priority;
+	running_prio = d->running->queue->priority;
 	next_band = tnpu_dispatch_band(next, now);
 	if (next_band > d->running_band) {
 		tnpu_dispatch_preempt_locked(tdev);
 		return;
 	}
-	if (next_band >= running_band) {
+	if (next_band >= running_prio) {
 		when = d->run_start_ns + tnpu_slice_ns();
 		if (now >= when) {
 			tnpu_dispatch_preempt_locked(tdev);
@@ -252,7 +254,7 @@ static void tnpu_dispatch_check_preempt_locked(struct tnpu_device *tdev, u64 now
 /*
  * End the jobs of canceled queue @q that wait for the NPU. A queue's fences
  * signal in order: while the NPU still runs one of @q's jobs, they wait
- * for it to end (tnpu_dispatch_run_done_locked() comes back here).
+ * for it to end (the kick after its end comes back here).
  */
 static void tnpu_dispatch_cancel_ready_locked(struct tnpu_device *tdev, struct tnpu_queue *q)
 {
@@ -400,27 +402,27 @@ static u32 tnpu_dispatch_desc_error(struct tnpu_job *job, u32 error)
 	return error;
 }
 
-/* A run of @job ended as @desc says: it is done, or waits for its next turn. */
+/*
+ * A run of @job ended as @desc says: it is done, or waits for its next turn.
+ * The jobs of its queue left to end after it, if the queue is canceled,
+ * end at the next tnpu_dispatch_kick_locked(), which always follows.
+ */
 static void tnpu_dispatch_run_done_locked(struct tnpu_device *tdev, struct tnpu_job *job,
 					  const struct tnpu_job_desc *desc)
 {
-	struct tnpu_queue *q = job->queue;
-	/* Jobs waiting in @q keep it alive once @job ended. */
-	bool cancel_rest = tnpu_job_is_canceled(job) && !list_empty(&q->ready_jobs);
-
 	lockdep_assert_held(&tdev->ring.lock);
 	tnpu_dispatch_run_ended_locked(tdev, job);
 	job->npu_ns += desc->end_ns - desc->start_ns;
 	if (!desc->preempted) {
 		tnpu_job_signal(job, tnpu_dispatch_desc_error(job, desc->error),
 				desc->cmd_index, desc->fault_addr, job->npu_ns);
-		goto out;
+		return;
 	}
 	/* Preempted just as it was found hung or its file closed: it ends here. */
 	if (READ_ONCE(job->guilty) || tnpu_job_is_canceled(job)) {
 		tnpu_job_signal(job, READ_ONCE(job->guilty) ? DRM_TNPU_ERR_HANG :
 				DRM_TNPU_ERR_CANCELED, desc->resume_cmd_index, 0, job->npu_ns);
-		goto out;
+		return;
 	}
 	job->resume.offset = desc->resume_offset;
 	job->resume.cmd_index = desc->resume_cmd_index;
@@ -429,12 +431,6 @@ static void tnpu_dispatch_run_done_locked(struct tnpu_device *tdev, struct tnpu_
 	job->preemptions++;
 	tnpu_job_set_status(job, DRM_TNPU_JOB_QUEUED, 0, 0, 0, 0);
 	tnpu_dispatch_enqueue_locked(tdev, job, true);
-	return;
-
-out:
-	/* The queue's jobs behind it were left to end after it. */
-	if (cancel_rest)
-		tnpu_dispatch_cancel_ready_locked(tdev, q);
 }
 
 /* Completion interrupt of hardware queue 0 (hard-irq context). */
@@ -564,12 +560,11 @@ struct dma_fence *tnpu_dispatch_hung_job(struct tnpu_device *tdev, u32 *ring_ind
 		goto out;
 	progress = tnpu_hw_progress(tdev);
 	now = ktime_get_ns();
-	if (progress != d->mark_progress ||
-	    now - d->mark_ns < (u64)tnpu_hang_timeout_ms * NSEC_PER_MSEC) {
-		if (progress != d->mark_progress) {
-			d->mark_progress = progress;
-			d->mark_ns = now;
-		}
+	if (progress != d->mark_progress) {
+		d->mark_progress = progress;
+		d->mark_ns = now;
+	}
+	if (now - d->mark_ns < (u64)tnpu_hang_timeout_ms * NSEC_PER_MSEC) {
 		queue_delayed_work(tdev->reset_wq, &d->watchdog, tnpu_watchdog_period());
 		goto out;
 	}

@@ -52,9 +52,7 @@ struct tnpu_fw_info {
  * @tail: next slot the driver writes (free-running).
  * @completed: next slot whose completion the driver has not consumed.
  * @lock: protects everything above; taken in hard-irq context.
- * @fence_context: dma-fence context of the hardware fences.
- * @fence_seqno: last hardware fence seqno handed out.
- * @fence_lock: lock of the hardware fences.
+ * @fence_lock: lock of the jobs' hardware fences.
  */
 struct tnpu_ring {
 	struct tnpu_job_desc *descs;
@@ -63,8 +61,6 @@ struct tnpu_ring {
 	u32 tail;
 	u32 completed;
 	spinlock_t lock;		/* see above */
-	u64 fence_context;
-	u64 fence_seqno;
 	spinlock_t fence_lock;		/* of the hardware fences */
 };
 

@@ -125,7 +125,6 @@ int tnpu_hw_init(struct tnpu_device *tdev)
 	ring->size = TNPU_RING_ENTRIES;
 	spin_lock_init(&ring->lock);
 	spin_lock_init(&ring->fence_lock);
-	ring->fence_context = dma_fence_context_alloc(1);
 	ring->descs = kcalloc(ring->size, sizeof(*ring->descs), GFP_KERNEL);
 	ring->jobs = kcalloc(ring->size, sizeof(*ring->jobs), GFP_KERNEL);
 	if (!ring->descs || !ring->jobs) {

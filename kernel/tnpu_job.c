@@ -203,7 +203,6 @@ static struct dma_fence *tnpu_job_run(struct drm_sched_job *sched_job)
 {
 	struct tnpu_job *job = to_tnpu_job(sched_job);
 	struct tnpu_device *tdev = job->tdev;
-
 	bool fence_cookie = dma_fence_begin_signalling();
 
 	job->dep_failed = sched_job->s_fence->finished.error != 0;

@@ -77,7 +77,7 @@ struct tnpu_vdev {
 	void *irq_data;
 
 	struct tnpu_fw_platform plat;
-	struct mutex boot_lock;	/* starting and stopping the cores */
+	struct mutex boot_lock;	/* booting and stopping the firmware */
 	struct tnpu_vdev_core *cores;
 	bool cores_running;
 	bool wedged;		/* a core ignored a firmware reset */
