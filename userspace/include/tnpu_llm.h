@@ -55,6 +55,7 @@ struct tnpu_llm_info {
 	uint64_t kv_bytes;	/* KV cache, all layers */
 	int kv_q8;		/* the KV cache is Q8_0, not F16 */
 	const char *device;	/* device path or "in-process" */
+	uint32_t num_cores;	/* the NPU's compute cores */
 };
 
 /* Opens a device of @opt->backend (NULL: defaults) and loads @path onto it. */

@@ -23,6 +23,7 @@
 
 struct tnpu_llm {
 	struct tnpu_device *dev;
+	uint32_t num_cores;
 	struct gguf_file *gguf;
 	struct model model;
 	struct tokenizer *tok;
@@ -168,6 +169,12 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 		batch = n_ctx;
 
 	ret = tnpu_device_open(&llm->dev, opt->backend);
+	if (!ret) {
+		uint64_t cores;
+
+		ret = tnpu_device_get_param(llm->dev, DRM_TNPU_PARAM_NUM_CORES, &cores);
+		llm->num_cores = (uint32_t)cores;
+	}
 	if (!ret)
 		ret = plan_create(llm->dev, &llm->model, n_ctx, batch, opt->q8_act, opt->kv_q8,
 				  opt->copy_weights, &llm->plan);
@@ -201,7 +208,7 @@ TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info
 		.act_slots = (uint32_t)llm->plan.n_slots, .act_bytes = llm->plan.slots_bytes,
 		.act_bytes_unplanned = llm->plan.naive_bytes,
 		.kv_bytes = 2 * llm->plan.kv_layer_bytes * hp->n_layer, .kv_q8 = llm->plan.kv_q8,
-		.device = tnpu_device_path(llm->dev),
+		.device = tnpu_device_path(llm->dev), .num_cores = llm->num_cores,
 	};
 }
 

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "backend.h"
 #include "pretokenize.h"
@@ -206,12 +207,6 @@ static int emit(struct split_state *st, unsigned int level, const char *s, size_
 	return st->fn(st->arg, s, n);
 }
 
-/* Bytes of the UTF-8 character starting at @c. */
-static size_t utf8_step(unsigned char c)
-{
-	return c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-}
-
 static int split_level(struct split_state *st, unsigned int level, const char *s, size_t n)
 {
 	PCRE2_SIZE pos = 0, gap = 0;
@@ -235,7 +230,7 @@ static int split_level(struct split_state *st, unsigned int level, const char *s
 			/* An empty match splits nothing: look one character further. */
 			if (start >= n)
 				break;
-			pos = start + utf8_step((unsigned char)s[start]);
+			pos = start + (PCRE2_SIZE)utf8proc_utf8class[(unsigned char)s[start]];
 			continue;
 		}
 		ret = emit(st, level, s + gap, start - gap);

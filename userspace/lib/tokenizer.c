@@ -525,16 +525,10 @@ static int bpe_text(const struct tokenizer *tok, const char *s, size_t n, struct
 	return ret;
 }
 
-/* Bytes of the UTF-8 sequence starting with @c (1 for a stray byte). */
+/* Bytes of the UTF-8 sequence @c starts (1 for a byte that starts none). */
 static uint32_t utf8_len(unsigned char c)
 {
-	if (c >= 0xf0 && c < 0xf8)
-		return 4;
-	if (c >= 0xe0)
-		return c < 0xf0 ? 3 : 1;
-	if (c >= 0xc0)
-		return 2;
-	return 1;
+	return utf8proc_utf8class[c] > 1 ? (uint32_t)utf8proc_utf8class[c] : 1;
 }
 
 /* A SentencePiece symbol: a span of the normalized text, in a linked list. */

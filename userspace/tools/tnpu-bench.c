@@ -614,18 +614,7 @@ static int bench_model(const struct params *p, int mi, int *first)
 			tnpu_llm_get_info(llm, &info);
 			c.backend = strcmp(info.device, "in-process") ? "kernel" : "in-process";
 			c.kernels = kernel_set(&info);
-			{
-				struct tnpu_device_info di;
-				struct tnpu_device *dev;
-
-				c.threads = p->threads[ti];
-				if (!tnpu_device_open(&dev, !strcmp(c.backend, "kernel") ?
-						      TNPU_BACKEND_KERNEL : TNPU_BACKEND_INPROC)) {
-					if (!tnpu_device_query_info(dev, &di))
-						c.threads = (int)di.num_cores;
-					tnpu_device_close(dev);
-				}
-			}
+			c.threads = (int)info.num_cores;
 			if (p->threads[ti] && c.threads != p->threads[ti]) {
 				fprintf(stderr, PROG ": -t %d, but the %s NPU has %d cores%s\n",
 					p->threads[ti], c.backend, c.threads,
