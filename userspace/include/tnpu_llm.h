@@ -54,6 +54,9 @@ struct tnpu_llm_info {
 	uint64_t act_bytes, act_bytes_unplanned;
 	uint64_t kv_bytes;	/* KV cache, all layers */
 	int kv_q8;		/* the KV cache is Q8_0, not F16 */
+	/* mixture of experts (0 without): experts, and experts each token uses */
+	uint32_t n_expert, n_expert_used;
+	uint32_t kv_lora_rank;	/* MLA latent size (0: no MLA) */
 	const char *device;	/* device path or "in-process" */
 	uint32_t num_cores;	/* the NPU's compute cores */
 };
@@ -160,6 +163,16 @@ TNPU_API int tnpu_llm_continue(struct tnpu_llm *llm, const int32_t *prompt, int 
 
 /* F32 logits (n_vocab) of the last step. */
 TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm);
+
+/*
+ * The MoE routing of the last token the NPU ran (the last of a prefill
+ * chunk, or a decode step), in block @layer: up to @max expert ids (best
+ * first) into @ids and their weights into @weights (either may be NULL).
+ * Return: the experts per token (k), or -EINVAL for a layer without MoE, an
+ * unknown layer, or before anything ran.
+ */
+TNPU_API int tnpu_llm_moe_routing(const struct tnpu_llm *llm, uint32_t layer, int32_t *ids,
+				  float *weights, int max);
 
 #if defined(__cplusplus)
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * libtnpu: memory plan and command-stream emitter for llama / qwen2.
+ * libtnpu: memory plan and command-stream emitter. Everything is sized from
+ * the model's graph: activation slots from the planner, each layer's cache
+ * from the attention node that owns it, scratch from the nodes that need
+ * it, and command buffers from what the streams emit.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -11,8 +14,6 @@
 
 #include "backend.h"
 #include "compile.h"
-
-#define CMD_BUF_MIN	(64u << 10)
 
 static uint32_t f32_bits(float f)
 {
@@ -36,27 +37,17 @@ static struct tnpu_tensor dense(uint64_t va, uint32_t dtype, uint32_t ne0, uint3
 	return t;
 }
 
-/* A GGUF tensor of up to two dimensions, in place in the weights buffer. */
-static struct tnpu_tensor weight(const struct plan *p, const struct gguf_tensor *g)
+static uint64_t act(const struct plan *p, uint64_t off)
 {
-	uint32_t be, bb;
-	struct tnpu_tensor t = {
-		.addr = p->weights_va + g->offset,
-		.dtype = (uint32_t)model_npu_dtype(g->type),
-		.ne = { (uint32_t)g->ne[0], (uint32_t)g->ne[1], 1, 1 },
-	};
-
-	ggml_type_block(g->type, &be, &bb);
-	t.nb[0] = bb;
-	t.nb[1] = g->ne[0] / be * bb;
-	t.nb[2] = t.nb[1] * g->ne[1];
-	t.nb[3] = t.nb[2];
-	return t;
+	return p->acts_va + off;
 }
 
 struct emitter {
 	struct plan *p;
-	struct stream_buf *s;
+	const struct graph *g;
+	struct stream_buf *s;	/* NULL: measure only */
+	uint64_t size;
+	uint32_t count;
 	int err;
 };
 
@@ -66,191 +57,335 @@ static void emit(struct emitter *e, uint16_t opcode, uint16_t flags, void *cmd, 
 
 	if (e->err)
 		return;
-	if (e->s->size + size > e->s->cap) {
-		e->err = tnpu_fail(-ENOSPC, "command stream overflow (%llu bytes)",
-				   (unsigned long long)e->s->cap);
-		return;
+	if (e->s) {
+		if (e->size + size > e->s->cap) {
+			e->err = tnpu_fail(-ENOSPC, "internal: command stream overflow (%llu bytes)",
+					   (unsigned long long)e->s->cap);
+			return;
+		}
+		hdr->opcode = opcode;
+		hdr->flags = flags;
+		hdr->size = size;
+		memcpy(e->p->cmd_cpu + e->s->offset + e->size, cmd, size);
+		e->s->ops[e->count] = opcode;
 	}
-	hdr->opcode = opcode;
-	hdr->flags = flags;
-	hdr->size = size;
-	memcpy(e->p->cmd_cpu + e->s->offset + e->s->size, cmd, size);
-	e->s->size += size;
-	e->s->ops[e->s->count++] = opcode;
+	e->size += size;
+	e->count++;
 }
 
-static uint64_t act(const struct plan *p, uint64_t off)
+static void bad(struct emitter *e, const char *what)
 {
-	return p->acts_va + off;
+	if (!e->err)
+		e->err = tnpu_fail(-EINVAL, "internal: cannot lower the graph: %s", what);
 }
 
-/* NPU address of row @row of value @v. */
-static uint64_t addr(const struct plan *p, const struct graph *g, int v, uint32_t row)
+/* A model tensor (2-D, 3-D, or slices of a 2-D one), in place. */
+static struct tnpu_tensor weight(const struct plan *p, const struct gval *v)
+{
+	const struct gguf_tensor *g = v->w;
+	uint64_t base = v->kind == GV_AUX ? p->aux_va : p->weights_va;
+	uint32_t be, bb;
+	struct tnpu_tensor t = {
+		.addr = base + g->offset,
+		.dtype = (uint32_t)model_npu_dtype(g->type),
+		.ne = { (uint32_t)g->ne[0], (uint32_t)g->ne[1], (uint32_t)g->ne[2], 1 },
+	};
+
+	ggml_type_block(g->type, &be, &bb);
+	t.nb[0] = bb;
+	t.nb[1] = g->ne[0] / be * bb;
+	t.nb[2] = t.nb[1] * g->ne[1];
+	t.nb[3] = t.nb[2] * g->ne[2];
+	if (v->w_mats) {
+		t.addr += t.nb[1] * v->w_row0;
+		t.ne[1] = v->w_rows;
+		t.ne[2] = v->w_mats;
+		t.nb[2] = t.nb[1] * v->w_mat_stride;
+		t.nb[3] = t.nb[2] * v->w_mats;
+	}
+	return t;
+}
+
+/* Bytes of one matrix (of ne[2]) of a weight value. */
+static uint64_t matrix_bytes(const struct plan *p, const struct gval *v)
+{
+	struct tnpu_tensor t = weight(p, v);
+
+	return t.nb[1] * t.ne[1];
+}
+
+/* NPU address of the memory of base value @v. */
+static uint64_t base_addr(const struct plan *p, const struct graph *g, int v)
 {
 	const struct gval *val = &g->vals[v];
 
 	switch (val->kind) {
 	case GV_ACT:
-		return act(p, p->slots + g->slots[val->slot].offset) +
-		       (uint64_t)row * val->width * sizeof(float);
+		return act(p, p->slots + g->slots[val->slot].offset);
 	case GV_IDS:
-		return act(p, p->ids) + (uint64_t)row * 4;
+		return act(p, p->ids);
 	case GV_NEXT:
 		return act(p, p->next);
 	case GV_LOGITS:
 		return act(p, p->logits);
+	case GV_SEQ:
+		return act(p, p->seq);
+	case GV_ROUTE:
+		return act(p, p->route) +
+		       ((uint64_t)val->layer * 2 + val->part) * p->route_k * p->max_batch * 4;
 	default:
-		return p->weights_va + val->w->offset;
+		return 0;
 	}
 }
 
-/* Value @v as a dense F32 (or I32) tensor {width, rows}. */
-static struct tnpu_tensor rows_of(const struct plan *p, const struct graph *g, int v)
+/* Value or view @v as a tensor {ne0, ne1, tokens}. */
+static struct tnpu_tensor val(struct emitter *e, int v)
 {
-	const struct gval *val = &g->vals[v];
-	uint32_t dt = val->kind == GV_IDS || val->kind == GV_NEXT ? TNPU_DT_I32 : TNPU_DT_F32;
-
-	return dense(addr(p, g, v, 0), dt, val->width, val->rows, 1);
-}
-
-/* Activation @v seen as {head_dim, heads, rows}. */
-static struct tnpu_tensor heads_of(const struct plan *p, const struct graph *g, int v,
-				   uint32_t heads)
-{
-	const struct gval *val = &g->vals[v];
-
-	return dense(addr(p, g, v, 0), TNPU_DT_F32, val->width / heads, heads, val->rows);
-}
-
-/* A layer's K or V cache at @va: {head_dim, n_head_kv, n_ctx}, F16 or Q8_0. */
-static struct tnpu_tensor kv_cache(const struct plan *p, uint64_t va)
-{
-	const struct model_hparams *hp = &p->m->hp;
+	const struct graph *g = e->g;
+	const struct gval *x = &g->vals[v];
+	int b = graph_base(g, v);
+	uint64_t row = graph_row_elems(g, b), stride = x->kind == GV_VIEW ? x->row_stride : x->ne[0];
 	struct tnpu_tensor t = {
-		.addr = va, .dtype = p->kv_q8 ? TNPU_DT_Q8_0 : TNPU_DT_F16,
-		.ne = { hp->head_dim, hp->n_head_kv, p->n_ctx, 1 },
-		.nb = { p->kv_q8 ? 34 : 2, p->kv_row_bytes, p->kv_row_bytes * hp->n_head_kv,
-			p->kv_row_bytes * hp->n_head_kv * p->n_ctx },
+		.addr = base_addr(e->p, g, b) +
+			((uint64_t)x->token0 * row + (x->kind == GV_VIEW ? x->offset : 0)) * 4,
+		.dtype = x->dtype == GD_I32 ? TNPU_DT_I32 : TNPU_DT_F32,
+		.ne = { x->ne[0], x->ne[1], x->ne[2], 1 },
+		.nb = { 4, stride * 4, row * 4, row * 4 * x->ne[2] },
+	};
+
+	if (g->vals[b].kind == GV_WEIGHT || g->vals[b].kind == GV_AUX)
+		bad(e, "a weight used as an activation");
+	return t;
+}
+
+/* @v as {ne0 * ne1, tokens}: its rows of one token must be contiguous. */
+static struct tnpu_tensor flat(struct emitter *e, int v)
+{
+	struct tnpu_tensor t = val(e, v);
+
+	if (t.ne[1] > 1 && t.nb[1] != (uint64_t)t.ne[0] * 4)
+		bad(e, "a strided view where rows must be whole");
+	t.ne[0] *= t.ne[1];
+	t.ne[1] = t.ne[2];
+	t.ne[2] = 1;
+	t.nb[1] = t.nb[2];
+	t.nb[2] = t.nb[3];
+	return t;
+}
+
+static const struct gval *wv(const struct emitter *e, int v)
+{
+	return &e->g->vals[v];
+}
+
+static bool quantized(uint32_t dt)
+{
+	return dt != TNPU_DT_F32 && dt != TNPU_DT_F16 && dt != TNPU_DT_BF16;
+}
+
+/* A layer's cache at @off: {d, n_kv, n_ctx}, F16 or Q8_0. */
+static struct tnpu_tensor cache(const struct plan *p, uint64_t off, uint32_t d, uint32_t n_kv,
+				uint64_t row_bytes)
+{
+	struct tnpu_tensor t = {
+		.addr = p->kv_va + off, .dtype = p->kv_q8 ? TNPU_DT_Q8_0 : TNPU_DT_F16,
+		.ne = { d, n_kv, p->n_ctx, 1 },
+		.nb = { p->kv_q8 ? 34 : 2, row_bytes, row_bytes * n_kv, row_bytes * n_kv * p->n_ctx },
 	};
 	return t;
 }
 
-static void emit_matmul(struct emitter *e, const struct graph *g, const struct gnode *n)
+static void emit_attention(struct emitter *e, const struct gnode *n)
 {
+	const struct gnode_attention *a = &n->p.attn;
 	struct plan *p = e->p;
-	const struct gguf_tensor *w = g->vals[n->in[1]].w;
-	struct tnpu_cmd_matmul c = {
-		.x = rows_of(p, g, n->in[0]),
-		.w = weight(p, w),
-		.y = rows_of(p, g, n->out),
+	const struct plan_cache *c = a->layer < p->n_caches ? &p->caches[a->layer] : NULL;
+	struct tnpu_cmd_attention cmd = {
+		.scale = f32_bits(a->scale), .window = a->window, .softcap = f32_bits(a->softcap),
+		.q = val(e, n->in[0]), .k = val(e, n->in[1]), .out = val(e, n->out),
+		.scratch = dense(act(p, p->attn_scratch), TNPU_DT_F32,
+				 (uint32_t)p->attn_scratch_floats, p->num_cores, 1),
 	};
-	uint16_t flags = 0;
-	int wt = model_npu_dtype(w->type);
 
-	if (n->in[2] >= 0) {
-		c.bias = weight(p, g->vals[n->in[2]].w);
-		flags |= TNPU_MATMUL_F_BIAS;
+	if (!c || !c->used)
+		return bad(e, "an attention node without its cache");
+	cmd.k_cache = cache(p, c->k_off, c->dk, c->n_kv, c->row_bytes_k);
+	if (!c->mla) {
+		cmd.v = val(e, n->in[2]);
+		cmd.v_cache = cache(p, c->v_off, c->dv, c->n_kv, c->row_bytes_v);
 	}
-	if (p->q8_act && wt != TNPU_DT_F32 && wt != TNPU_DT_F16 && wt != TNPU_DT_BF16) {
-		c.scratch = act(p, p->mm_scratch);
-		c.scratch_size = p->mm_scratch_size;
-		flags |= TNPU_MATMUL_F_Q8_ACT;
-	}
-	emit(e, TNPU_OP_MATMUL, flags, &c, sizeof(c));
+	emit(e, TNPU_OP_ATTENTION, TNPU_CMD_F_INDIRECT | (c->mla ? TNPU_ATTN_F_V_IN_K : 0), &cmd,
+	     sizeof(cmd));
 }
 
-static void emit_node(struct emitter *e, const struct graph *g, const struct gnode *n)
+static void emit_moe_matmul(struct emitter *e, const struct gnode *n, bool per_head)
 {
 	struct plan *p = e->p;
-	const struct model_hparams *hp = &p->m->hp;
+	struct tnpu_cmd_moe_matmul c = {
+		.x = val(e, n->in[0]),
+		.w = weight(p, wv(e, n->in[1])),
+	};
+	uint16_t flags = 0;
+
+	if (per_head) {
+		/* Head h uses matrix h: the ids are 0, 1, .. of the GV_SEQ row. */
+		c.ids = dense(act(p, p->seq), TNPU_DT_I32, c.x.ne[1], c.x.ne[2], 1);
+		c.ids.nb[1] = (uint64_t)p->seq_len * 4;
+		c.ids.nb[2] = c.ids.nb[1] * c.x.ne[2];
+		c.ids.nb[3] = c.ids.nb[2];
+		if (c.x.ne[1] > p->seq_len)
+			bad(e, "more heads than the per-head ids");
+		c.y = val(e, n->out);
+	} else {
+		c.ids = flat(e, n->in[2]);
+		if (n->p.weighted) {
+			c.weights = flat(e, n->in[3]);
+			c.y = flat(e, n->out);
+			c.scratch = dense(act(p, p->moe_scratch), TNPU_DT_F32,
+					  (uint32_t)p->moe_scratch_floats, 1, 1);
+			flags |= TNPU_MOE_F_WEIGHTED_SUM;
+		} else {
+			c.y = val(e, n->out);
+		}
+	}
+	emit(e, TNPU_OP_MOE_MATMUL, flags, &c, sizeof(c));
+}
+
+static void emit_node(struct emitter *e, const struct gnode *n)
+{
+	struct plan *p = e->p;
 	const struct sampling_cfg *sc = &p->samp;
 
 	switch (n->op) {
 	case GOP_EMBED: {
 		struct tnpu_cmd_embedding c = {
-			.table = weight(p, g->vals[n->in[0]].w),
-			.ids = dense(addr(p, g, n->in[1], 0), TNPU_DT_I32, g->vals[n->out].rows, 1, 1),
-			.out = rows_of(p, g, n->out),
+			.table = weight(p, wv(e, n->in[0])),
+			.out = flat(e, n->out),
 		};
 
+		c.ids = dense(val(e, n->in[1]).addr, TNPU_DT_I32, c.out.ne[1], 1, 1);
 		emit(e, TNPU_OP_EMBEDDING, 0, &c, sizeof(c));
 		break;
 	}
-	case GOP_RMSNORM: {
-		const struct gval *out = &g->vals[n->out];
+	case GOP_RMSNORM:
+	case GOP_LAYERNORM: {
 		struct tnpu_cmd_norm c = {
-			.eps = f32_bits(hp->norm_eps),
-			.dst = rows_of(p, g, n->out),
-			.src = dense(addr(p, g, n->in[0], n->src_row), TNPU_DT_F32, out->width,
-				     out->rows, 1),
-			.weight = weight(p, g->vals[n->in[1]].w),
+			.eps = f32_bits(n->p.eps),
+			.dst = val(e, n->out), .src = val(e, n->in[0]),
+			.weight = weight(p, wv(e, n->in[1])),
 		};
+		uint16_t flags = TNPU_NORM_F_WEIGHT;
 
-		emit(e, TNPU_OP_RMSNORM, TNPU_NORM_F_WEIGHT, &c, sizeof(c));
+		if (n->op == GOP_LAYERNORM && n->in[2] >= 0) {
+			c.bias = weight(p, wv(e, n->in[2]));
+			flags |= TNPU_NORM_F_BIAS;
+		}
+		emit(e, n->op == GOP_RMSNORM ? TNPU_OP_RMSNORM : TNPU_OP_LAYERNORM, flags, &c,
+		     sizeof(c));
 		break;
 	}
-	case GOP_MATMUL:
-		emit_matmul(e, g, n);
+	case GOP_MATMUL: {
+		struct tnpu_cmd_matmul c = {
+			.x = flat(e, n->in[0]),
+			.w = weight(p, wv(e, n->in[1])),
+			.y = flat(e, n->out),
+		};
+		uint16_t flags = 0;
+
+		if (n->in[2] >= 0) {
+			c.bias = weight(p, wv(e, n->in[2]));
+			flags |= TNPU_MATMUL_F_BIAS;
+		}
+		if (p->q8_act && quantized(c.w.dtype)) {
+			c.scratch = act(p, p->mm_scratch);
+			c.scratch_size = p->mm_scratch_size;
+			flags |= TNPU_MATMUL_F_Q8_ACT;
+		}
+		emit(e, TNPU_OP_MATMUL, flags, &c, sizeof(c));
+		break;
+	}
+	case GOP_HEAD_MATMUL:
+		emit_moe_matmul(e, n, true);
+		break;
+	case GOP_MOE_MATMUL:
+		emit_moe_matmul(e, n, false);
 		break;
 	case GOP_ROPE: {
+		const struct gnode_rope *r = &n->p.rope;
 		struct tnpu_cmd_rope c = {
-			.n_dims = hp->rope_dims, .pos = 0,
-			.freq_base = f32_bits(hp->rope_base), .freq_scale = f32_bits(1.0f),
-			.n_ctx_orig = hp->n_ctx_train, .ext_factor = 0,
-			.attn_factor = f32_bits(1.0f),
-			.beta_fast = f32_bits(32.0f), .beta_slow = f32_bits(1.0f),
-			.dst = heads_of(p, g, n->out, n->heads),
-			.src = heads_of(p, g, n->in[0], n->heads),
+			.n_dims = r->n_dims, .pos = 0,
+			.freq_base = f32_bits(r->freq_base), .freq_scale = f32_bits(r->freq_scale),
+			.n_ctx_orig = r->n_ctx_orig, .ext_factor = f32_bits(r->ext_factor),
+			.attn_factor = f32_bits(r->attn_factor),
+			.beta_fast = f32_bits(r->beta_fast), .beta_slow = f32_bits(r->beta_slow),
+			.dst = val(e, n->out), .src = val(e, n->in[0]),
 		};
 
-		emit(e, TNPU_OP_ROPE,
-		     TNPU_CMD_F_INDIRECT | (hp->rope_neox ? TNPU_ROPE_F_NEOX : 0), &c, sizeof(c));
+		emit(e, TNPU_OP_ROPE, TNPU_CMD_F_INDIRECT | (r->neox ? TNPU_ROPE_F_NEOX : 0), &c,
+		     sizeof(c));
 		break;
 	}
-	case GOP_ATTENTION: {
-		uint64_t kc = p->kv_va + 2 * n->layer * p->kv_layer_bytes;
-		uint64_t vc = kc + p->kv_layer_bytes;
-		struct tnpu_cmd_attention c = {
-			.pos = 0, .scale = f32_bits(1.0f / sqrtf((float)hp->head_dim)),
-			.q = heads_of(p, g, n->in[0], hp->n_head),
-			.k = heads_of(p, g, n->in[1], hp->n_head_kv),
-			.v = heads_of(p, g, n->in[2], hp->n_head_kv),
-			.k_cache = kv_cache(p, kc),
-			.v_cache = kv_cache(p, vc),
-			.out = heads_of(p, g, n->out, hp->n_head),
-			.scratch = dense(act(p, p->attn_scratch), TNPU_DT_F32,
-					 (uint32_t)p->attn_scratch_floats, p->num_cores, 1),
-		};
-
-		emit(e, TNPU_OP_ATTENTION, TNPU_CMD_F_INDIRECT, &c, sizeof(c));
+	case GOP_ATTENTION:
+		emit_attention(e, n);
 		break;
-	}
-	case GOP_ADD: {
+	case GOP_ADD:
+	case GOP_MUL:
+	case GOP_SCALE: {
 		struct tnpu_cmd_eltwise c = {
-			.op = TNPU_ELTWISE_ADD,
-			.dst = rows_of(p, g, n->out),
-			.a = rows_of(p, g, n->in[0]),
-			.b = rows_of(p, g, n->in[1]),
+			.op = n->op == GOP_ADD ? TNPU_ELTWISE_ADD :
+			      n->op == GOP_MUL ? TNPU_ELTWISE_MUL : TNPU_ELTWISE_SCALE,
+			.scale = n->op == GOP_SCALE ? f32_bits(n->p.scale) : 0,
+			.dst = val(e, n->out), .a = val(e, n->in[0]),
 		};
 
+		if (n->op != GOP_SCALE)
+			c.b = val(e, n->in[1]);
 		emit(e, TNPU_OP_ELTWISE, 0, &c, sizeof(c));
 		break;
 	}
+	case GOP_ACT:
 	case GOP_SWIGLU: {
 		struct tnpu_cmd_act c = {
-			.act = TNPU_ACT_SWIGLU,
-			.dst = rows_of(p, g, n->out),
-			.src = rows_of(p, g, n->in[0]),
-			.up = rows_of(p, g, n->in[1]),
+			.act = n->op == GOP_SWIGLU ? TNPU_ACT_SWIGLU : n->p.act,
+			.dst = val(e, n->out), .src = val(e, n->in[0]),
 		};
 
+		if (n->op == GOP_SWIGLU)
+			c.up = val(e, n->in[1]);
 		emit(e, TNPU_OP_ACT, 0, &c, sizeof(c));
+		break;
+	}
+	case GOP_SOFTMAX: {
+		struct tnpu_cmd_softmax c = {
+			.scale = f32_bits(n->p.scale),
+			.dst = val(e, n->out), .src = val(e, n->in[0]),
+		};
+
+		emit(e, TNPU_OP_SOFTMAX,
+		     TNPU_CMD_F_INDIRECT | (n->causal ? TNPU_SOFTMAX_F_CAUSAL : 0), &c, sizeof(c));
+		break;
+	}
+	case GOP_MOE_GATE: {
+		const struct gnode_moe_gate *gt = &n->p.gate;
+		struct tnpu_cmd_moe_gate c = {
+			.func = gt->func, .k = gt->k, .scale = f32_bits(gt->scale),
+			.n_group = (uint16_t)gt->n_group, .topk_group = (uint16_t)gt->topk_group,
+			.logits = flat(e, n->in[0]),
+			.ids = flat(e, n->out), .weights = flat(e, n->out2),
+		};
+		uint16_t flags = gt->norm ? TNPU_GATE_F_NORM : 0;
+
+		if (n->in[1] >= 0) {
+			c.bias = weight(p, wv(e, n->in[1]));
+			flags |= TNPU_GATE_F_BIAS;
+		}
+		emit(e, TNPU_OP_MOE_GATE, flags, &c, sizeof(c));
 		break;
 	}
 	case GOP_ARGMAX: {
 		struct tnpu_cmd_argmax c = {
-			.logits = rows_of(p, g, n->in[0]),
-			.out = rows_of(p, g, n->out),
+			.logits = flat(e, n->in[0]),
+			.out = flat(e, n->out),
 		};
 
 		emit(e, TNPU_OP_ARGMAX, 0, &c, sizeof(c));
@@ -263,36 +398,51 @@ static void emit_node(struct emitter *e, const struct graph *g, const struct gno
 		 */
 		struct tnpu_cmd_sample c = {
 			.temperature = f32_bits(sc->temperature), .top_k = sc->top_k,
-			.top_p = f32_bits(sc->top_p), .seed = sc->seed, .counter = g->tokens - 1,
-			.logits = rows_of(p, g, n->in[0]),
-			.out = rows_of(p, g, n->out),
-			.scratch = dense(act(p, p->sample_scratch), TNPU_DT_I32,
-					 (uint32_t)TNPU_SAMPLE_SCRATCH_ELEMS(hp->n_vocab), 1, 1),
+			.top_p = f32_bits(sc->top_p), .seed = sc->seed,
+			.counter = e->g->tokens - 1,
+			.logits = flat(e, n->in[0]),
+			.out = flat(e, n->out),
 		};
 
+		c.scratch = dense(act(p, p->sample_scratch), TNPU_DT_I32,
+				  (uint32_t)TNPU_SAMPLE_SCRATCH_ELEMS(c.logits.ne[0]), 1, 1);
 		emit(e, TNPU_OP_SAMPLE, TNPU_CMD_F_INDIRECT, &c, sizeof(c));
 		break;
 	}
+	default:
+		bad(e, graph_op_name(n->op));
+		break;
 	}
 }
 
-/* Weight bytes the graph reads: whole matrices, vectors, one embedding row per token. */
-static uint64_t weight_bytes_read(const struct graph *g)
+/*
+ * Weight bytes one step of the graph reads: whole matrices, one embedding
+ * row per token, and of expert tensors only the experts the tokens choose
+ * (at most k per token: exact for one token, an upper bound for more).
+ */
+static uint64_t weight_bytes_read(const struct plan *p, const struct graph *g)
 {
 	uint64_t bytes = 0;
 
 	for (int i = 0; i < g->n_nodes; i++) {
 		const struct gnode *n = &g->nodes[i];
 
-		for (int j = 0; j < 3; j++) {
+		for (int j = 0; j < GRAPH_MAX_IN; j++) {
 			const struct gval *v = n->in[j] >= 0 ? &g->vals[n->in[j]] : NULL;
+			struct tnpu_tensor t;
 
-			if (!v || v->kind != GV_WEIGHT)
+			if (!v || (v->kind != GV_WEIGHT && v->kind != GV_AUX))
 				continue;
-			if (n->op == GOP_EMBED)
-				bytes += v->w->size / v->w->ne[1] * g->tokens;
-			else
-				bytes += v->w->size;
+			t = weight(p, v);
+			if (n->op == GOP_EMBED) {
+				bytes += t.nb[1] * g->tokens;
+			} else if (n->op == GOP_MOE_MATMUL && j == 1) {
+				uint64_t used = (uint64_t)g->vals[n->in[2]].ne[0] * g->tokens;
+
+				bytes += matrix_bytes(p, v) * (used < t.ne[2] ? used : t.ne[2]);
+			} else {
+				bytes += matrix_bytes(p, v) * t.ne[2];
+			}
 		}
 	}
 	return bytes;
@@ -303,32 +453,52 @@ static bool greedy(const struct sampling_cfg *sc)
 	return sc->temperature <= 0 || sc->top_k == 1;
 }
 
-/* The whole model for @tokens tokens, as a planned graph turned into commands. */
-static int record(struct plan *p, struct stream_buf *s, uint32_t tokens, bool decode)
+static int build(const struct plan *p, uint32_t tokens, bool decode, bool sample,
+		 struct graph *g)
 {
-	struct emitter e = { .p = p, .s = s };
+	struct graph_opts o = { .tokens = tokens, .decode = decode, .sample = sample };
+	int ret = model_build_graph(p->m, &o, g);
+
+	if (!ret)
+		ret = graph_plan(g, p->max_batch);
+	if (!ret && g->act_bytes > p->slots_bytes)
+		ret = tnpu_fail(-EINVAL, "internal: the graph needs %llu activation bytes, %llu planned",
+				(unsigned long long)g->act_bytes,
+				(unsigned long long)p->slots_bytes);
+	return ret;
+}
+
+/*
+ * Emits the model for @tokens tokens into @s, or with @s NULL only measures
+ * it (bytes and commands into @size, @count).
+ */
+static int record(struct plan *p, struct stream_buf *s, uint32_t tokens, bool decode,
+		  bool sample, uint64_t *size, uint32_t *count)
+{
 	struct tnpu_cmd_set_params sp = { .addr = act(p, p->params) };
+	struct emitter e = { .p = p, .s = s };
 	struct graph g;
 	int ret;
 
-	ret = model_build_graph(p->m, tokens, decode, !greedy(&p->samp), &g);
-	if (!ret)
-		ret = graph_plan(&g, p->max_batch);
-	if (!ret && g.act_bytes > p->slots_bytes)
-		ret = tnpu_fail(-EINVAL, "internal: the graph needs %llu activation bytes, %llu planned",
-				(unsigned long long)g.act_bytes,
-				(unsigned long long)p->slots_bytes);
+	ret = build(p, tokens, decode, sample, &g);
 	if (ret) {
 		graph_free(&g);
 		return ret;
 	}
-	s->size = 0;
-	s->count = 0;
+	e.g = &g;
 	emit(&e, TNPU_OP_SET_PARAMS, 0, &sp, sizeof(sp));
 	for (int i = 0; i < g.n_nodes; i++)
-		emit_node(&e, &g, &g.nodes[i]);
-	if (decode)
-		p->decode_weight_bytes = weight_bytes_read(&g);
+		emit_node(&e, &g.nodes[i]);
+	if (s && !e.err) {
+		s->size = e.size;
+		s->count = e.count;
+	}
+	if (decode && s)
+		p->decode_weight_bytes = weight_bytes_read(p, &g);
+	if (size)
+		*size = e.size;
+	if (count)
+		*count = e.count;
 	graph_free(&g);
 	return e.err;
 }
@@ -339,7 +509,7 @@ int plan_record_decode(struct plan *p, const struct sampling_cfg *samp)
 
 	p->samp = *samp;
 	p->prefill_tokens = 0;
-	ret = record(p, &p->decode, 1, true);
+	ret = record(p, &p->decode, 1, true, !greedy(samp), NULL, NULL);
 	p->recorded = !ret;
 	return ret;
 }
@@ -352,7 +522,7 @@ int plan_record_prefill(struct plan *p, uint32_t tokens)
 		return tnpu_fail(-EINVAL, "prefill chunk of %u tokens (1 to %u)", tokens,
 				 p->max_batch);
 	p->prefill_tokens = 0;
-	ret = record(p, &p->prefill, tokens, false);
+	ret = record(p, &p->prefill, tokens, false, !greedy(&p->samp), NULL, NULL);
 	if (!ret)
 		p->prefill_tokens = tokens;
 	return ret;
@@ -360,10 +530,31 @@ int plan_record_prefill(struct plan *p, uint32_t tokens)
 
 uint32_t plan_bos(const struct plan *p, struct tnpu_bo **bos)
 {
-	bos[0] = p->weights_bo;
-	bos[1] = p->acts_bo;
-	bos[2] = p->kv_bo;
-	return 3;
+	uint32_t n = 0;
+
+	bos[n++] = p->weights_bo;
+	bos[n++] = p->acts_bo;
+	bos[n++] = p->kv_bo;
+	if (p->aux_bo)
+		bos[n++] = p->aux_bo;
+	return n;
+}
+
+const int32_t *plan_route_ids(const struct plan *p, uint32_t layer, uint32_t row)
+{
+	if (!p->route_k || layer >= p->m->hp.n_layer || !p->route_layer[layer] ||
+	    row >= p->max_batch)
+		return NULL;
+	return (const int32_t *)(p->acts_cpu + p->route) +
+	       ((uint64_t)layer * 2 * p->max_batch + row) * p->route_k;
+}
+
+const float *plan_route_weights(const struct plan *p, uint32_t layer, uint32_t row)
+{
+	if (!plan_route_ids(p, layer, row))
+		return NULL;
+	return (const float *)(p->acts_cpu + p->route) +
+	       (((uint64_t)layer * 2 + 1) * p->max_batch + row) * p->route_k;
 }
 
 /* Bump allocation of 64-byte aligned offsets. */
@@ -401,14 +592,112 @@ static int map_weights(struct plan *p, bool copy)
 	return 0;
 }
 
+/* What the nodes of a chunk's graph need besides activation slots. */
+struct needs {
+	uint64_t attn_floats, mm_k, moe_floats;
+	uint32_t seq_len, route_k, vocab;
+};
+
+static int scan(struct plan *p, const struct graph *g, struct needs *nd)
+{
+	const struct model_hparams *hp = &p->m->hp;
+
+	memset(nd, 0, sizeof(*nd));
+	p->n_caches = hp->n_layer;
+	p->caches = calloc(hp->n_layer, sizeof(*p->caches));
+	p->route_layer = calloc(hp->n_layer, sizeof(*p->route_layer));
+	if (!p->caches || !p->route_layer)
+		return tnpu_fail(-ENOMEM, "out of memory compiling the model");
+	for (int i = 0; i < g->n_nodes; i++) {
+		const struct gnode *n = &g->nodes[i];
+		const struct gval *in0 = n->in[0] >= 0 ? &g->vals[n->in[0]] : NULL;
+
+		switch (n->op) {
+		case GOP_ATTENTION: {
+			const struct gnode_attention *a = &n->p.attn;
+			struct plan_cache *c = a->layer < hp->n_layer ? &p->caches[a->layer] : NULL;
+			uint64_t f;
+
+			if (!c || c->used)
+				return tnpu_fail(-EINVAL, "internal: layer %u has no single cache",
+						 a->layer);
+			if (p->kv_q8 && (a->dk % 32 || a->dv % 32))
+				return tnpu_fail(-EINVAL,
+						 "a Q8_0 KV cache needs key and value sizes that are multiples of 32, not %u and %u",
+						 a->dk, a->dv);
+			*c = (struct plan_cache){
+				.used = true, .mla = a->kind == GATTN_MLA, .dk = a->dk, .dv = a->dv,
+				.n_kv = a->kind == GATTN_MLA ? 1 : a->n_head_kv,
+			};
+			f = TNPU_ATTN_SCRATCH_FLOATS(p->n_ctx, a->dk, a->dv);
+			nd->attn_floats = f > nd->attn_floats ? f : nd->attn_floats;
+			break;
+		}
+		case GOP_MATMUL:
+			if (in0 && graph_row_elems(g, n->in[0]) > nd->mm_k)
+				nd->mm_k = graph_row_elems(g, n->in[0]);
+			break;
+		case GOP_HEAD_MATMUL:
+			if (in0 && in0->ne[1] > nd->seq_len)
+				nd->seq_len = in0->ne[1];
+			break;
+		case GOP_MOE_GATE:
+			if (nd->route_k && nd->route_k != n->p.gate.k)
+				return tnpu_fail(-EINVAL, "internal: layers route to different expert counts");
+			nd->route_k = n->p.gate.k;
+			if (g->vals[n->out].layer >= hp->n_layer)
+				return tnpu_fail(-EINVAL, "internal: routing of layer %u",
+						 g->vals[n->out].layer);
+			p->route_layer[g->vals[n->out].layer] = true;
+			break;
+		case GOP_MOE_MATMUL:
+			if (n->p.weighted && g->vals[n->out].ne[0] > nd->moe_floats)
+				nd->moe_floats = g->vals[n->out].ne[0];
+			break;
+		case GOP_SAMPLE:
+		case GOP_ARGMAX:
+			if (in0 && in0->ne[0] > nd->vocab)
+				nd->vocab = in0->ne[0];
+			break;
+		default:
+			break;
+		}
+	}
+	/* Caches, layer after layer. */
+	p->kv_bytes = 0;
+	for (uint32_t l = 0; l < p->n_caches; l++) {
+		struct plan_cache *c = &p->caches[l];
+
+		if (!c->used)
+			continue;
+		c->row_bytes_k = p->kv_q8 ? c->dk / 32 * 34 : 2 * (uint64_t)c->dk;
+		c->row_bytes_v = c->mla ? 0 : p->kv_q8 ? c->dv / 32 * 34 : 2 * (uint64_t)c->dv;
+		c->k_off = take(&p->kv_bytes, c->row_bytes_k * c->n_kv * p->n_ctx);
+		if (!c->mla)
+			c->v_off = take(&p->kv_bytes, c->row_bytes_v * c->n_kv * p->n_ctx);
+	}
+	return 0;
+}
+
+/* Command buffer room for a stream: the larger of its argmax and sampling forms. */
+static int measure(struct plan *p, uint32_t tokens, bool decode, uint64_t *cap)
+{
+	uint64_t a, b;
+	int ret;
+
+	ret = record(p, NULL, tokens, decode, false, &a, NULL);
+	if (!ret)
+		ret = record(p, NULL, tokens, decode, true, &b, NULL);
+	*cap = ((a > b ? a : b) + 63) & ~63ULL;
+	return ret;
+}
+
 int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 		uint32_t max_batch, bool q8_act, bool kv_q8, bool copy_weights, struct plan *p)
 {
-	const struct model_hparams *hp = &m->hp;
-	uint64_t t = max_batch, f = sizeof(float), used = 0, cmd_bytes;
-	uint64_t qdim = (uint64_t)hp->n_head * hp->head_dim;
-	uint64_t widest = hp->ffn > hp->dim ? hp->ffn : hp->dim;
+	uint64_t t = max_batch, used = 0, dec_cap, pre_cap;
 	struct tnpu_device_info info;
+	struct needs nd;
 	struct graph g;
 	void *cpu;
 	int ret;
@@ -420,9 +709,6 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	p->max_batch = max_batch;
 	p->q8_act = q8_act;
 	p->kv_q8 = kv_q8;
-	if (kv_q8 && hp->head_dim % 32)
-		return tnpu_fail(-EINVAL, "a Q8_0 KV cache needs a head size multiple of 32, not %u",
-				 hp->head_dim);
 	if (!n_ctx || !max_batch || max_batch > n_ctx)
 		return tnpu_fail(-EINVAL, "bad context length %u or prefill batch %u (1 to the context)",
 				 n_ctx, max_batch);
@@ -432,78 +718,103 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	p->num_cores = info.num_cores ? info.num_cores : 1;
 
 	/* Activations: planned from the graph of a full chunk, reused by every layer. */
-	ret = model_build_graph(m, max_batch, false, false, &g);
-	if (!ret)
-		ret = graph_plan(&g, max_batch);
+	p->slots_bytes = UINT64_MAX;
+	ret = build(p, max_batch, false, false, &g);
 	p->slots_bytes = g.act_bytes;
 	p->n_slots = g.n_slots;
 	p->naive_bytes = g.naive_bytes;
+	if (!ret)
+		ret = scan(p, &g, &nd);
 	graph_free(&g);
 	if (ret)
-		return ret;
-	widest = widest > qdim ? widest : qdim;
+		goto fail;
 	p->slots = take(&used, p->slots_bytes);
-	p->logits = take(&used, f * hp->n_vocab);
+	p->logits = take(&used, 4ULL * m->hp.n_vocab);
 	p->ids = take(&used, 4 * t);
 	p->next = take(&used, 4);
 	p->params = take(&used, sizeof(struct tnpu_param_block));
-	p->attn_scratch_floats = TNPU_ATTN_SCRATCH_FLOATS(n_ctx, hp->head_dim, hp->head_dim);
-	p->attn_scratch = take(&used, f * p->attn_scratch_floats * p->num_cores);
-	p->mm_scratch_size = q8_act ? TNPU_MATMUL_SCRATCH_SIZE(t, widest) : 0;
+	p->attn_scratch_floats = nd.attn_floats;
+	p->attn_scratch = take(&used, 4 * p->attn_scratch_floats * p->num_cores);
+	p->mm_scratch_size = q8_act ? TNPU_MATMUL_SCRATCH_SIZE(t, nd.mm_k) : 0;
 	p->mm_scratch = take(&used, p->mm_scratch_size);
-	p->sample_scratch = take(&used, 4 * TNPU_SAMPLE_SCRATCH_ELEMS(hp->n_vocab));
-
-	p->kv_row_bytes = kv_q8 ? hp->head_dim / 32 * 34 : 2 * (uint64_t)hp->head_dim;
-	p->kv_layer_bytes = (p->kv_row_bytes * hp->n_head_kv * n_ctx + 63) & ~63ULL;
-	/* Each command is at most TNPU_CMD_MAX_SIZE bytes; 20 per layer is ample. */
-	cmd_bytes = (uint64_t)(hp->n_layer + 1) * 20 * 320;
-	cmd_bytes = cmd_bytes < CMD_BUF_MIN ? CMD_BUF_MIN : cmd_bytes;
+	p->sample_scratch = take(&used, 4 * TNPU_SAMPLE_SCRATCH_ELEMS(nd.vocab));
+	p->moe_scratch_floats = nd.moe_floats;
+	p->moe_scratch = take(&used, 4 * p->moe_scratch_floats);
+	p->seq_len = nd.seq_len;
+	p->seq = take(&used, 4ULL * nd.seq_len * t);
+	p->route_k = nd.route_k;
+	p->route = take(&used, 8ULL * nd.route_k * t * m->hp.n_layer);
 
 	ret = map_weights(p, copy_weights);
 	if (!ret)
 		ret = tnpu_bo_create(dev, used, 0, &p->acts_bo);
 	if (!ret)
 		ret = tnpu_bo_map(p->acts_bo, &cpu);
-	if (!ret) {
-		p->acts_cpu = cpu;
-		p->acts_va = tnpu_bo_npu_va(p->acts_bo);
-		ret = tnpu_bo_create(dev, 2 * p->kv_layer_bytes * hp->n_layer, 0, &p->kv_bo);
+	if (ret)
+		goto fail;
+	p->acts_cpu = cpu;
+	p->acts_va = tnpu_bo_npu_va(p->acts_bo);
+	for (uint64_t r = 0; r < t; r++)
+		for (uint32_t h = 0; h < nd.seq_len; h++)
+			((int32_t *)(p->acts_cpu + p->seq))[r * nd.seq_len + h] = (int32_t)h;
+	ret = tnpu_bo_create(dev, p->kv_bytes ? p->kv_bytes : 64, 0, &p->kv_bo);
+	if (ret)
+		goto fail;
+	p->kv_va = tnpu_bo_npu_va(p->kv_bo);
+	if (m->aux_size) {
+		ret = tnpu_bo_create(dev, m->aux_size, DRM_TNPU_BO_NPU_READONLY, &p->aux_bo);
+		if (!ret)
+			ret = tnpu_bo_map(p->aux_bo, &cpu);
+		if (ret)
+			goto fail;
+		memcpy(cpu, m->aux, m->aux_size);
+		p->aux_va = tnpu_bo_npu_va(p->aux_bo);
 	}
-	if (!ret) {
-		p->kv_va = tnpu_bo_npu_va(p->kv_bo);
-		ret = tnpu_bo_create(dev, 2 * cmd_bytes, 0, &p->cmd_bo);
-	}
+
+	/* Command buffers as large as what the streams emit. */
+	ret = measure(p, 1, true, &dec_cap);
+	if (!ret)
+		ret = measure(p, max_batch, false, &pre_cap);
+	if (!ret)
+		ret = tnpu_bo_create(dev, dec_cap + pre_cap, 0, &p->cmd_bo);
 	if (!ret)
 		ret = tnpu_bo_map(p->cmd_bo, &cpu);
-	if (ret) {
-		plan_destroy(p);
-		return ret;
-	}
+	if (ret)
+		goto fail;
 	p->cmd_cpu = cpu;
-	p->decode = (struct stream_buf){ .offset = 0, .cap = cmd_bytes };
-	p->prefill = (struct stream_buf){ .offset = cmd_bytes, .cap = cmd_bytes };
+	p->decode = (struct stream_buf){ .offset = 0, .cap = dec_cap };
+	p->prefill = (struct stream_buf){ .offset = dec_cap, .cap = pre_cap };
 	/* The smallest command (SET_PARAMS) is 16 bytes. */
-	p->decode.ops = calloc(cmd_bytes / 16, sizeof(uint16_t));
-	p->prefill.ops = calloc(cmd_bytes / 16, sizeof(uint16_t));
+	p->decode.ops = calloc(dec_cap / 16 + 1, sizeof(uint16_t));
+	p->prefill.ops = calloc(pre_cap / 16 + 1, sizeof(uint16_t));
 	if (!p->decode.ops || !p->prefill.ops) {
-		plan_destroy(p);
-		return tnpu_fail(-ENOMEM, "out of memory compiling the model");
+		ret = tnpu_fail(-ENOMEM, "out of memory compiling the model");
+		goto fail;
 	}
 	return 0;
+fail:
+	plan_destroy(p);
+	return ret;
 }
 
 void plan_destroy(struct plan *p)
 {
 	free(p->decode.ops);
 	free(p->prefill.ops);
+	free(p->caches);
+	free(p->route_layer);
 	p->decode.ops = p->prefill.ops = NULL;
+	p->caches = NULL;
+	p->route_layer = NULL;
 	if (p->cmd_bo)
 		tnpu_bo_free(p->cmd_bo);
+	if (p->aux_bo)
+		tnpu_bo_free(p->aux_bo);
 	if (p->kv_bo)
 		tnpu_bo_free(p->kv_bo);
 	if (p->acts_bo)
 		tnpu_bo_free(p->acts_bo);
 	if (p->weights_bo)
 		tnpu_bo_free(p->weights_bo);
-	p->cmd_bo = p->kv_bo = p->acts_bo = p->weights_bo = NULL;
+	p->cmd_bo = p->aux_bo = p->kv_bo = p->acts_bo = p->weights_bo = NULL;
 }

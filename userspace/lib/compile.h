@@ -5,7 +5,8 @@
  * The weights stay in place (the mapped GGUF file wrapped as a read-only
  * buffer); the activations live in the slots graph_plan() gives the model's
  * graph (model_build_graph()), sized for a prefill chunk and shared by every
- * layer; each layer has an F16 (or Q8_0) KV cache. Two kinds of stream are
+ * layer; each layer has the F16 (or Q8_0) cache its attention node asks for
+ * (K and V, or MLA's one latent cache). Two kinds of stream are
  * recorded from the planned graph: a prefill stream for a chunk of T prompt
  * tokens (ids written by the host) and the decode stream for one token,
  * which embeds the token the previous step chose on the NPU. Both read the
@@ -36,6 +37,14 @@ struct stream_buf {
 	uint16_t *ops;			/* opcode of each command, for profiles */
 };
 
+/* The cache one attention node owns (one per layer). */
+struct plan_cache {
+	bool used, mla;			/* MLA: one latent cache, no V */
+	uint32_t n_kv, dk, dv;
+	uint64_t k_off, v_off;		/* in kv_bo */
+	uint64_t row_bytes_k, row_bytes_v;	/* one head of one token */
+};
+
 struct plan {
 	struct tnpu_device *dev;
 	const struct model *m;
@@ -43,17 +52,25 @@ struct plan {
 	bool q8_act, kv_q8, zero_copy;
 
 	struct tnpu_bo *weights_bo;	/* the file (or a copy), from offset 0 */
+	struct tnpu_bo *aux_bo;		/* tensors derived at load, or NULL */
 	struct tnpu_bo *acts_bo, *kv_bo, *cmd_bo;
 	uint8_t *acts_cpu, *cmd_cpu;
-	uint64_t weights_va, acts_va, kv_va;
+	uint64_t weights_va, aux_va, acts_va, kv_va;
 
 	/* offsets in acts_bo: the planned activation slots, then fixed buffers */
 	uint64_t slots, slots_bytes, naive_bytes;
 	int n_slots;
-	uint64_t logits, ids, next, params;
+	uint64_t logits, ids, next, params, seq, route;
 	uint64_t attn_scratch, attn_scratch_floats, mm_scratch, mm_scratch_size, sample_scratch;
-	uint64_t kv_layer_bytes;	/* one cache (K or V) of one layer */
-	uint64_t kv_row_bytes;		/* one head of one token */
+	uint64_t moe_scratch, moe_scratch_floats;
+	uint32_t seq_len;		/* GV_SEQ row length */
+	uint32_t route_k;		/* experts per token (0: no MoE) */
+	bool *route_layer;		/* layers with routing, n_layer entries */
+
+	/* one cache per layer, sized from the graph's attention nodes */
+	struct plan_cache *caches;
+	uint32_t n_caches;
+	uint64_t kv_bytes;
 
 	struct stream_buf decode, prefill;
 	uint64_t decode_weight_bytes;	/* weight bytes one decode step reads */
@@ -72,7 +89,15 @@ int plan_record_decode(struct plan *p, const struct sampling_cfg *samp);
 /* Records the prefill stream for chunks of @tokens (<= max_batch). */
 int plan_record_prefill(struct plan *p, uint32_t tokens);
 
-/* Every buffer a stream touches, for struct tnpu_submit. */
+/* Every buffer a stream touches (at most PLAN_MAX_BOS), for struct tnpu_submit. */
+#define PLAN_MAX_BOS	4
 uint32_t plan_bos(const struct plan *p, struct tnpu_bo **bos);
+
+/*
+ * Routing of layer @layer for token @row of the last stream run: ids and
+ * weights of route_k experts, or NULL for a layer without MoE.
+ */
+const int32_t *plan_route_ids(const struct plan *p, uint32_t layer, uint32_t row);
+const float *plan_route_weights(const struct plan *p, uint32_t layer, uint32_t row);
 
 #endif /* TNPU_COMPILE_H */

@@ -34,6 +34,7 @@ struct tnpu_llm {
 	/* the sequence so far: tokens in the KV cache, and the chosen one not yet in it */
 	uint32_t n_past;
 	int32_t pending;
+	uint32_t last_tokens;	/* tokens of the last stream run (routing rows) */
 	/* decode profile */
 	struct tnpu_bo *prof_bo;
 	const struct tnpu_profile_record *prof;
@@ -103,6 +104,10 @@ static const char *op_name(unsigned int op)
 	case TNPU_OP_ROPE: return "ROPE";
 	case TNPU_OP_ACT: return "ACT";
 	case TNPU_OP_ATTENTION: return "ATTENTION";
+	case TNPU_OP_LAYERNORM: return "LAYERNORM";
+	case TNPU_OP_SOFTMAX: return "SOFTMAX";
+	case TNPU_OP_MOE_GATE: return "MOE_GATE";
+	case TNPU_OP_MOE_MATMUL: return "MOE_MATMUL";
 	case TNPU_OP_ARGMAX: return "ARGMAX";
 	case TNPU_OP_SAMPLE: return "SAMPLE";
 	default: return "other";
@@ -201,13 +206,15 @@ TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info
 	for (uint64_t i = 0; i < llm->gguf->n_tensors; i++)
 		bytes += llm->gguf->tensors[i].size;
 	*info = (struct tnpu_llm_info){
-		.arch = model_arch_name(hp->arch), .n_layer = hp->n_layer, .dim = hp->dim,
+		.arch = llm->model.arch->name, .n_layer = hp->n_layer, .dim = hp->dim,
 		.n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
 		.ffn = hp->ffn, .n_vocab = hp->n_vocab, .n_ctx = llm->plan.n_ctx,
 		.weight_bytes = bytes, .zero_copy = llm->plan.zero_copy,
 		.act_slots = (uint32_t)llm->plan.n_slots, .act_bytes = llm->plan.slots_bytes,
 		.act_bytes_unplanned = llm->plan.naive_bytes,
-		.kv_bytes = 2 * llm->plan.kv_layer_bytes * hp->n_layer, .kv_q8 = llm->plan.kv_q8,
+		.kv_bytes = llm->plan.kv_bytes, .kv_q8 = llm->plan.kv_q8,
+		.n_expert = hp->n_expert, .n_expert_used = hp->n_expert_used,
+		.kv_lora_rank = hp->kv_lora_rank,
 		.device = tnpu_device_path(llm->dev), .num_cores = llm->num_cores,
 	};
 }
@@ -250,6 +257,31 @@ TNPU_API int32_t tnpu_llm_eos(const struct tnpu_llm *llm)
 	return tokenizer_eos(llm->tok);
 }
 
+TNPU_API int tnpu_llm_moe_routing(const struct tnpu_llm *llm, uint32_t layer, int32_t *ids,
+				  float *weights, int max)
+{
+	const struct plan *p = &llm->plan;
+	const int32_t *i;
+	const float *w;
+	int k;
+
+	if (!llm->last_tokens)
+		return tnpu_fail(-EINVAL, "no routing yet: generate first");
+	i = plan_route_ids(p, layer, llm->last_tokens - 1);
+	w = plan_route_weights(p, layer, llm->last_tokens - 1);
+	if (!i || !w)
+		return tnpu_fail(-EINVAL, "layer %u of %u has no mixture of experts", layer,
+				 p->m->hp.n_layer);
+	k = (int)p->route_k;
+	for (int j = 0; j < k && j < max; j++) {
+		if (ids)
+			ids[j] = i[j];
+		if (weights)
+			weights[j] = w[j];
+	}
+	return k;
+}
+
 TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm)
 {
 	return (const float *)(llm->plan.acts_cpu + llm->plan.logits);
@@ -268,7 +300,7 @@ static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, u
 {
 	struct plan *p = &llm->plan;
 	struct tnpu_param_block *params = (void *)(p->acts_cpu + p->params);
-	struct tnpu_bo *bos[4];
+	struct tnpu_bo *bos[PLAN_MAX_BOS];
 	struct tnpu_submit sub = {
 		.cmd_bo = p->cmd_bo, .cmd_offset = s->offset, .cmd_size = s->size,
 		.bos = bos, .bo_count = plan_bos(p, bos),
@@ -298,6 +330,7 @@ static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, u
 				 st.cmd_index, (unsigned long long)st.fault_addr);
 	if (sub.profile_bo)
 		profile_add(llm, s);
+	llm->last_tokens = tokens;
 	return 0;
 }
 

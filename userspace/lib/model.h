@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * libtnpu: transformer models from GGUF (architectures llama and qwen2):
- * hyperparameters from the metadata and every weight tensor looked up with
- * its shape and type checked, so that the compiler can trust them.
+ * libtnpu: transformer models from GGUF. The architecture named by
+ * general.architecture (arch/, one file each, listed in model.c) reads its
+ * hyperparameters, looks up every tensor with its shape and type checked,
+ * and builds the model's graph; the rest of the runtime only sees the
+ * graph and the common hyperparameters below.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -15,45 +17,53 @@
 #include "gguf.h"
 #include "graph.h"
 
-enum model_arch {
-	MODEL_ARCH_LLAMA,
-	MODEL_ARCH_QWEN2,
+struct model;
+
+/* What a graph is for. */
+struct graph_opts {
+	uint32_t tokens;	/* tokens of the stream */
+	bool decode;		/* embed the GV_NEXT token (one token) instead of GV_IDS */
+	bool sample;		/* choose by sampling instead of argmax */
 };
 
+struct model_arch {
+	const char *name;	/* general.architecture */
+	/* Reads hyperparameters and tensors into @m (m->hp common part, m->priv). */
+	int (*load)(struct model *m);
+	void (*free)(struct model *m);
+	/* The whole model for @o as a graph (see model_build_graph()). */
+	int (*build)(const struct model *m, const struct graph_opts *o, struct graph *g);
+};
+
+/* Hyperparameters every architecture fills (for info and generation). */
 struct model_hparams {
-	enum model_arch arch;
 	uint32_t n_layer, dim, n_head, n_head_kv, head_dim, ffn, n_vocab, n_ctx_train;
-	uint32_t rope_dims;
-	bool rope_neox;		/* rotate (i, i + n/2) pairs (qwen2) */
-	bool qkv_bias;
-	float rope_base, norm_eps;
-};
-
-struct model_layer {
-	const struct gguf_tensor *attn_norm, *wq, *wk, *wv, *wo, *bq, *bk, *bv;
-	const struct gguf_tensor *ffn_norm, *w_gate, *w_up, *w_down;
+	uint32_t n_expert, n_expert_used;	/* 0 without MoE */
+	uint32_t kv_lora_rank;			/* 0 without MLA */
 };
 
 struct model {
 	const struct gguf_file *gguf;
+	const struct model_arch *arch;
 	struct model_hparams hp;
 	const struct gguf_tensor *tok_embd, *out_norm, *output;
-	struct model_layer *layers;
+	void *priv;		/* the architecture's layers */
+	/* Tensors the architecture derived at load (e.g. transposed), GV_AUX. */
+	uint8_t *aux;
+	uint64_t aux_size;
 };
 
 /* Return: 0 or a negative errno with a message naming the key or tensor at fault. */
 int model_load(const struct gguf_file *f, struct model *m);
 void model_free(struct model *m);
-const char *model_arch_name(enum model_arch arch);
 
 /*
- * The whole model for @tokens tokens as a graph: token ids from a GV_IDS
- * value (prefill) or, with @decode, from the GV_NEXT token the previous
+ * The whole model for @o->tokens tokens as a graph: token ids from a GV_IDS
+ * value (prefill) or, with @o->decode, from the GV_NEXT token the previous
  * step chose; ends with the logits of the last token (GV_LOGITS) and the
- * next token (GV_NEXT) by argmax, or by sampling when @sample.
+ * next token (GV_NEXT) by argmax, or by sampling.
  */
-int model_build_graph(const struct model *m, uint32_t tokens, bool decode, bool sample,
-		      struct graph *g);
+int model_build_graph(const struct model *m, const struct graph_opts *o, struct graph *g);
 
 /* The tnpu_cmd.h dtype of a GGUF tensor type, or -1 when the NPU lacks it. */
 int model_npu_dtype(uint32_t ggml_type);
