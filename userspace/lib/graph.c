@@ -345,20 +345,22 @@ int graph_plan(struct graph *g, uint32_t max_rows)
 		int outs[2] = { n->out, n->out2 };
 
 		for (int o = 0; o < 2 && !ret; o++) {
-			struct gval *out = outs[o] >= 0 ? &g->vals[outs[o]] : NULL;
+			/* A node writing a view of a new value defines the whole value. */
+			int ob = graph_base(g, outs[o]);
+			struct gval *out = ob >= 0 ? &g->vals[ob] : NULL;
 			int in0 = n->in[0];
 
 			if (!out || out->kind != GV_ACT || out->def != i)
 				continue;
-			g->naive_bytes += ((uint64_t)graph_row_elems(g, outs[o]) * 4 * max_rows + 63) &
+			g->naive_bytes += ((uint64_t)graph_row_elems(g, ob) * 4 * max_rows + 63) &
 					  ~63ULL;
 			/* An input dying here that the op may overwrite lends its slot. */
-			if (o == 0 && may_overwrite_in0(n->op) && whole(g, in0) &&
+			if (o == 0 && ob == outs[o] && may_overwrite_in0(n->op) && whole(g, in0) &&
 			    g->vals[graph_base(g, in0)].last_use == i &&
 			    graph_row_elems(g, in0) == graph_row_elems(g, outs[o])) {
 				out->slot = g->vals[graph_base(g, in0)].slot;
 			} else {
-				out->slot = take_slot(g, busy, graph_row_elems(g, outs[o]));
+				out->slot = take_slot(g, busy, graph_row_elems(g, ob));
 				if (out->slot < 0)
 					ret = tnpu_fail(-ENOMEM, "out of memory planning the model graph");
 			}

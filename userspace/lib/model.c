@@ -17,6 +17,7 @@
 static const struct model_arch *const archs[] = {
 	&arch_llama,
 	&arch_qwen2,
+	&arch_deepseek2,
 };
 
 #define N_ARCHS	(sizeof(archs) / sizeof(archs[0]))

@@ -15,7 +15,7 @@
 #include "../graph.h"
 #include "../model.h"
 
-extern const struct model_arch arch_llama, arch_qwen2;
+extern const struct model_arch arch_llama, arch_qwen2, arch_deepseek2;
 
 /* ---- loading ---------------------------------------------------------------- */
 
