@@ -173,6 +173,20 @@ static struct tnpu_tensor flat(struct emitter *e, int v)
 	return t;
 }
 
+/* {ne0, tokens, ne1}: dimensions 1 and 2 swapped. */
+static struct tnpu_tensor tokens_as_rows(struct tnpu_tensor t)
+{
+	uint32_t ne = t.ne[1];
+	uint64_t nb = t.nb[1];
+
+	t.ne[1] = t.ne[2];
+	t.nb[1] = t.nb[2];
+	t.ne[2] = ne;
+	t.nb[2] = nb;
+	t.nb[3] = t.nb[1] * t.ne[1] > t.nb[2] * t.ne[2] ? t.nb[1] * t.ne[1] : t.nb[2] * t.ne[2];
+	return t;
+}
+
 static const struct gval *wv(const struct emitter *e, int v)
 {
 	return &e->g->vals[v];
@@ -356,9 +370,10 @@ static void emit_node(struct emitter *e, const struct gnode *n)
 		break;
 	}
 	case GOP_SOFTMAX: {
+		/* The causal mask counts rows (ne[1]) as query tokens: tokens go there. */
 		struct tnpu_cmd_softmax c = {
 			.scale = f32_bits(n->p.scale),
-			.dst = val(e, n->out), .src = val(e, n->in[0]),
+			.dst = tokens_as_rows(val(e, n->out)), .src = tokens_as_rows(val(e, n->in[0])),
 		};
 
 		emit(e, TNPU_OP_SOFTMAX,

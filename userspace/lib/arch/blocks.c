@@ -5,6 +5,7 @@
  * Copyright (C) 2026 The tnpu authors
  */
 #include <math.h>
+#include <string.h>
 
 #include "tnpu_cmd.h"
 #include "arch.h"
@@ -37,14 +38,16 @@ void blk_head(struct graph *g, const struct model *m, const struct graph_opts *o
 
 int blk_rmsnorm(struct graph *g, int x, const struct gguf_tensor *w, float eps)
 {
-	const struct gval *v = x >= 0 ? &g->vals[x] : NULL;
+	uint32_t ne[3];
 	struct gnode *n;
-	int out;
+	int out, wv;
 
-	if (!v)
+	if (x < 0)
 		return -1;
-	out = graph_node(g, GOP_RMSNORM, v->ne[0], v->ne[1], v->ne[2], x, graph_weight(g, w), -1,
-			 -1);
+	/* Copies: adding values may move g->vals. */
+	memcpy(ne, g->vals[x].ne, sizeof(ne));
+	wv = graph_weight(g, w);
+	out = graph_node(g, GOP_RMSNORM, ne[0], ne[1], ne[2], x, wv, -1, -1);
 	if ((n = graph_last_node(g)))
 		n->p.eps = eps;
 	return out;
@@ -53,10 +56,13 @@ int blk_rmsnorm(struct graph *g, int x, const struct gguf_tensor *w, float eps)
 int blk_matmul(struct graph *g, int x, const struct gguf_tensor *w,
 	       const struct gguf_tensor *bias, uint32_t n)
 {
+	int wv, bv;
+
 	if (x < 0)
 		return -1;
-	return graph_node(g, GOP_MATMUL, n, 1, g->vals[x].ne[2], x, graph_weight(g, w),
-			  weight_or_none(g, bias), -1);
+	wv = graph_weight(g, w);
+	bv = weight_or_none(g, bias);
+	return graph_node(g, GOP_MATMUL, n, 1, g->vals[x].ne[2], x, wv, bv, -1);
 }
 
 /* @v (ne0 = @heads * size) as @heads rows of size per token. */
