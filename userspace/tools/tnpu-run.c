@@ -180,6 +180,12 @@ int main(int argc, char **argv)
 		"KV cache %.1f MiB (%s)\n",
 		info.act_slots, info.act_bytes / 1024.0, info.act_bytes_unplanned / 1024.0,
 		info.kv_bytes / 1048576.0, info.kv_q8 ? "Q8_0" : "F16");
+	if (info.kv_lora_rank)
+		fprintf(stderr, "tnpu-run: latent attention (MLA): the cache holds a latent of %u "
+			"per token and layer\n", info.kv_lora_rank);
+	if (info.n_expert)
+		fprintf(stderr, "tnpu-run: mixture of experts: %u of %u experts per token, routed "
+			"on the NPU\n", info.n_expert_used, info.n_expert);
 
 	n_ids = tnpu_llm_tokenize(llm, prompt, tok_flags, NULL, 0);
 	if (n_ids > 0) {
