@@ -604,6 +604,14 @@ int gguf_writer_add_f32(struct gguf_writer *w, const char *key, float v)
 	return kv_head(w, key, GGUF_VT_FLOAT32) ?: buf_put(&w->kv, &v, 4);
 }
 
+/* One byte, 0 or 1 (e.g. deepseek2.expert_weights_norm). */
+int gguf_writer_add_bool(struct gguf_writer *w, const char *key, int v)
+{
+	uint8_t b = !!v;
+
+	return kv_head(w, key, GGUF_VT_BOOL) ?: buf_put(&w->kv, &b, 1);
+}
+
 int gguf_writer_add_str(struct gguf_writer *w, const char *key, const char *v)
 {
 	return kv_head(w, key, GGUF_VT_STRING) ?: buf_str(&w->kv, v);

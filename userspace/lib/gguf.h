@@ -144,6 +144,7 @@ struct gguf_writer *gguf_writer_new(void);
 void gguf_writer_free(struct gguf_writer *w);
 int gguf_writer_add_u32(struct gguf_writer *w, const char *key, uint32_t v);
 int gguf_writer_add_f32(struct gguf_writer *w, const char *key, float v);
+int gguf_writer_add_bool(struct gguf_writer *w, const char *key, int v);
 int gguf_writer_add_str(struct gguf_writer *w, const char *key, const char *v);
 int gguf_writer_add_arr_str(struct gguf_writer *w, const char *key, const char *const *v,
 			    uint64_t n);
