@@ -161,6 +161,14 @@ TNPU_API int tnpu_llm_continue(struct tnpu_llm *llm, const int32_t *prompt, int 
 /* F32 logits (n_vocab) of the last step. */
 TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm);
 
+/*
+ * The MoE routing of the last token the NPU ran (the last of a prefill chunk, or a decode
+ * step), in block @layer: up to @max expert ids (best first) and their weights.
+ * Return: the experts per token (k), or -EINVAL for a layer without MoE / an unknown layer.
+ */
+TNPU_API int tnpu_llm_moe_routing(const struct tnpu_llm *llm, uint32_t layer, int32_t *ids,
+                                  float *weights, int max);
+
 #if defined(__cplusplus)
 }
 #endif

@@ -255,6 +255,18 @@ TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm)
 	return (const float *)(llm->plan.acts_cpu + llm->plan.logits);
 }
 
+/* PLACEHOLDER for the ds2-ref branch: the deepseek2 runtime branch replaces it. */
+TNPU_API int tnpu_llm_moe_routing(const struct tnpu_llm *llm, uint32_t layer, int32_t *ids,
+				  float *weights, int max)
+{
+	(void)llm;
+	(void)layer;
+	(void)ids;
+	(void)weights;
+	(void)max;
+	return -ENOSYS;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
