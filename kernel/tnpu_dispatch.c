@@ -29,6 +29,15 @@
  * so &tnpu_ctx.npu_fence stays right: the fence of the context's job last
  * put on the ring.
  *
+ * Locking: everything here is protected by &tnpu_ring.lock, an irq-safe
+ * spinlock (the completion interrupt takes it): the dispatcher's state,
+ * every queue's ready list, and each job's run state (&tnpu_job.ready_ns,
+ * .resume, .npu_ns, .preemptions, .ring_index). Functions named *_locked,
+ * and the helpers they use, expect it held and say so to lockdep. Under
+ * it the dispatcher signals fences (&tnpu_ring.fence_lock), records job
+ * status (&tnpu_queue.status_lock) and writes registers (the device's own
+ * lock): all three nest inside it.
+ *
  * Copyright (C) 2026 The tnpu authors
  */
 
@@ -57,14 +66,17 @@ static unsigned long tnpu_watchdog_period(void)
 	return max(1UL, msecs_to_jiffies(tnpu_hang_timeout_ms) / 4);
 }
 
+/* Oldest job of @q waiting for the NPU; the ring lock protects the list. */
 static struct tnpu_job *tnpu_queue_first_ready(struct tnpu_queue *q)
 {
+	lockdep_assert_held(&q->ctx->tdev->ring.lock);
 	return list_first_entry_or_null(&q->ready_jobs, struct tnpu_job, ready_link);
 }
 
 /* Priority @job competes with: its queue's, or the top one once starving. */
 static int tnpu_dispatch_band(struct tnpu_job *job, u64 now)
 {
+	lockdep_assert_held(&job->tdev->ring.lock);
 	if (now - job->ready_ns >= (u64)TNPU_STARVE_MS * NSEC_PER_MSEC)
 		return TNPU_NUM_PRIORITIES;
 	return job->queue->priority;

@@ -97,6 +97,24 @@ struct tnpu_dispatch {
 	struct delayed_work watchdog;
 };
 
+/*
+ * Locking, outermost first (lockdep knows the order; these say why):
+ *
+ *  &tnpu_device.ctx_lock		context list (debugfs walks contexts under it)
+ *    &tnpu_ctx.mem_lock		a context's accounting, buffer list, populating
+ *      a buffer's dma_resv lock	vmapping it while populating
+ *      &tnpu_mmu.lock			VA allocator and page tables
+ *  buffers' dma_resv locks		SUBMIT locks them all (drm_exec), then
+ *    &tnpu_queue.submit_lock		seqno order of a queue's pushes
+ *  &tnpu_ring.lock			ring, dispatcher, ready lists (irq-safe)
+ *    &tnpu_queue.status_lock		per-seqno job status (irq-safe)
+ *    &tnpu_ring.fence_lock		the jobs' hardware fences
+ *    the virtual device's lock		register file (tnpu_vdev.c)
+ *
+ * The mutexes are taken in process context only; the spinlocks also in the
+ * completion interrupt (hard irq) and the dispatcher's hrtimer.
+ */
+
 /**
  * struct tnpu_device - one NPU
  * @drm: DRM device, first so that the devm DRM helpers can embed it.
@@ -158,7 +176,8 @@ struct tnpu_device {
  * @mem_limit: bytes allowed.
  * @bos: buffers mapped in this context.
  * @banned: set when one of its jobs hung; submits then fail with -EBADFD.
- * @closed: its file is closed: a job of it on the NPU is aborted.
+ * @closed: its file is closed: a job of it on the NPU is aborted (set under
+ *	&tnpu_ring.lock, read with READ_ONCE()).
  * @queues: queue id -> &struct tnpu_queue.
  * @jobs: jobs submitted and not yet freed (bounded, see tnpu_job.c).
  * @job_bos: buffer references those jobs hold (bounded too).

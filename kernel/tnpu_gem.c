@@ -98,7 +98,11 @@ err_uncharge:
 	return ret;
 }
 
-/* Pin, vmap and map the buffer for the NPU, once; used at submit time. */
+/*
+ * Pin, vmap and map the buffer for the NPU, once; used at submit time.
+ * Takes &tnpu_ctx.mem_lock, then the buffer's reservation lock (vmap) and
+ * the address space's lock (page tables): no buffer lock may be held.
+ */
 int tnpu_bo_populate(struct tnpu_bo *bo)
 {
 	struct drm_gem_object *obj = &bo->base.base;

@@ -41,6 +41,13 @@ struct tnpu_ctx;
  *	the pages (see tnpu_bo_free()).
  * @npu_cb: callback on @npu_fence.
  * @free_work: frees the pages once @npu_fence signaled.
+ *
+ * Locking: @ctx is set once, when the buffer enters a context, and read
+ * with READ_ONCE() where it may race with that; @map, @vaddr (of a shmem or
+ * imported buffer) and @populated are set under &tnpu_ctx.mem_lock by
+ * tnpu_bo_populate() and stay until the buffer is freed; @ctx_node is
+ * protected by &tnpu_ctx.mem_lock. The rest is set before the buffer is
+ * visible.
  */
 struct tnpu_bo {
 	struct drm_gem_shmem_object base;

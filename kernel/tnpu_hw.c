@@ -98,6 +98,7 @@ int tnpu_hw_engine_reset(struct tnpu_device *tdev)
 /* Stop the firmware and boot it again from the loaded image; the ring as above. */
 int tnpu_hw_firmware_reset(struct tnpu_device *tdev)
 {
+	might_sleep();
 	tnpu_reg_write(tdev, TNPU_REG_IRQ_MASK, 0);
 	tnpu_reg_write(tdev, TNPU_REG_RESET, TNPU_RESET_FIRMWARE);
 	return tnpu_fw_boot(tdev);

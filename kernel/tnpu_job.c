@@ -386,6 +386,8 @@ void tnpu_queues_close(struct tnpu_ctx *ctx)
 	unsigned long flags;
 	unsigned long id;
 
+	/* Tearing the queues down waits for the scheduler. */
+	might_sleep();
 	/* First, so that flushing the queues below does not wait for it. */
 	spin_lock_irqsave(&ring->lock, flags);
 	WRITE_ONCE(ctx->closed, true);

@@ -115,6 +115,11 @@ struct tnpu_job_resume {
  * @preemptions: runs that ended in a preemption.
  * @ring_index: ring index (as the ring's tail counts) of the current run.
  * @guilty: the job hung the NPU.
+ *
+ * Locking: @ready_link, @ready_ns, @resume, @npu_ns, @preemptions and
+ * @ring_index belong to the dispatcher and are protected by
+ * &tnpu_ring.lock; @guilty is set under it and read with READ_ONCE(). The
+ * rest is set at submit, before the job is pushed, and only read after.
  */
 struct tnpu_job {
 	struct drm_sched_job base;

@@ -10,6 +10,12 @@
  * this kernel) sees every buffer as contiguous memory, as a DMA engine
  * behind an IOMMU would.
  *
+ * Locking: &tnpu_mmu.lock (a mutex: callers may sleep) protects the VA
+ * allocator, the page tables and the counters; the helpers below that
+ * walk or change tables expect it held. The NPU reads the tables without
+ * it: entries are written with WRITE_ONCE(), and a buffer's pages stay
+ * until the jobs that may have translated them ended (tnpu_gem.c).
+ *
  * Copyright (C) 2026 The tnpu authors
  */
 
@@ -28,6 +34,7 @@
 
 static_assert(TNPU_PAGE_SIZE == PAGE_SIZE);
 
+/* One zeroed page-table page, counted in @mmu. */
 static u64 *tnpu_mmu_alloc_table(struct tnpu_mmu *mmu)
 {
 	u64 *table = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
@@ -48,6 +55,8 @@ static u64 *tnpu_mmu_walk(struct tnpu_mmu *mmu, u64 va, bool alloc)
 	u64 *table = mmu->root;
 	int level;
 
+	lockdep_assert_held(&mmu->lock);
+
 	for (level = 0; level < TNPU_PT_LEVELS - 1; level++) {
 		u64 *entry = &table[TNPU_PT_INDEX(va, level)];
 
@@ -66,9 +75,12 @@ static u64 *tnpu_mmu_walk(struct tnpu_mmu *mmu, u64 va, bool alloc)
 	return &table[TNPU_PT_INDEX(va, TNPU_PT_LEVELS - 1)];
 }
 
+/* Invalidate the leaf entries of [@va, @va + @size); tables stay. */
 static void tnpu_mmu_clear(struct tnpu_mmu *mmu, u64 va, u64 size)
 {
 	u64 end = va + size;
+
+	lockdep_assert_held(&mmu->lock);
 
 	for (; va < end; va += TNPU_PAGE_SIZE) {
 		u64 *pte = tnpu_mmu_walk(mmu, va, false);
@@ -137,6 +149,7 @@ int tnpu_mmu_init(struct tnpu_mmu *mmu)
 	mutex_init(&mmu->lock);
 	mmu->table_pages = 0;
 	mmu->mapped_pages = 0;
+	/* Nobody else knows @mmu yet: no lock needed for the root. */
 	mmu->root = tnpu_mmu_alloc_table(mmu);
 	if (!mmu->root) {
 		mutex_destroy(&mmu->lock);
@@ -158,6 +171,7 @@ static void tnpu_mmu_free_table(u64 *table, int level)
 	free_page((unsigned long)table);
 }
 
+/* The last reference to the address space went: nothing else uses it. */
 void tnpu_mmu_fini(struct tnpu_mmu *mmu)
 {
 	/* Every buffer holds a context reference, so all are unmapped by now. */

@@ -54,6 +54,8 @@ static void tnpu_reset_device(struct tnpu_device *tdev)
 	bool fence_cookie = dma_fence_begin_signalling();
 	int ret;
 
+	/* Polls the device for up to seconds: the reset queue only. */
+	might_sleep();
 	tnpu_dispatch_stop(tdev);
 	ret = tnpu_hw_engine_reset(tdev);
 	if (ret) {

@@ -10,6 +10,14 @@
  * of the driver only talks to it through tnpu_vdev_read()/tnpu_vdev_write()
  * and memory (rings, page tables, buffers).
  *
+ * Locking: &tnpu_vdev.lock, an irq-safe spinlock, protects the register
+ * file, the queue state and which job the command processor runs; register
+ * accesses take it, from any context (the driver's hard-irq handler, and
+ * under the driver's ring lock, which nests outside it). Booting and
+ * resetting the firmware sleep: &tnpu_vdev.boot_lock serializes them and is
+ * taken outside &tnpu_vdev.lock, so writes of TNPU_REG_FW_BOOT and of a
+ * firmware reset come from process context only.
+ *
  * Copyright (C) 2026 The tnpu authors
  */
 
@@ -217,8 +225,10 @@ static int tnpu_vdev_worker_thread(void *data)
 	return 0;
 }
 
+/* Latch @bits in IRQ_STATUS and interrupt if unmasked; @vdev->lock held. */
 static void tnpu_vdev_raise_locked(struct tnpu_vdev *vdev, u32 bits)
 {
+	lockdep_assert_held(&vdev->lock);
 	vdev->irq_status |= bits;
 	if (vdev->irq_status & vdev->irq_mask)
 		irq_work_queue(&vdev->irq_work);
@@ -235,6 +245,7 @@ static bool tnpu_vdev_cp_has_work_locked(struct tnpu_vdev *vdev)
 {
 	struct tnpu_vdev_queue *q = &vdev->queue;
 
+	lockdep_assert_held(&vdev->lock);
 	return vdev->fw_status == TNPU_FW_STATUS_READY && q->ring_size &&
 	       q->ring_base && q->head != q->tail;
 }
@@ -374,12 +385,16 @@ static int tnpu_vdev_start_cores(struct tnpu_vdev *vdev)
 	return 0;
 }
 
-/* The firmware's own check of the image it is asked to boot. */
+/*
+ * The firmware's own check of the image it is asked to boot. Sleeps
+ * (&tnpu_vdev.boot_lock): never from the driver's atomic paths.
+ */
 static void tnpu_vdev_boot(struct tnpu_vdev *vdev)
 {
 	const struct tnpu_fw_image_header *hdr;
 	u32 status = TNPU_FW_STATUS_ERROR;
 
+	might_sleep();
 	mutex_lock(&vdev->boot_lock);
 	spin_lock_irq(&vdev->lock);
 	hdr = (const struct tnpu_fw_image_header *)(uintptr_t)vdev->fw_image;
@@ -419,6 +434,7 @@ static void tnpu_vdev_engine_reset_locked(struct tnpu_vdev *vdev)
 {
 	struct tnpu_vdev_queue *q = &vdev->queue;
 
+	lockdep_assert_held(&vdev->lock);
 	vdev->reset_gen++;
 	q->ring_base = 0;
 	q->ring_size = 0;
@@ -429,10 +445,12 @@ static void tnpu_vdev_engine_reset_locked(struct tnpu_vdev *vdev)
 	vdev->irq_status = 0;
 }
 
+/* Stop the firmware and wait for the cores to let go; sleeps. */
 static void tnpu_vdev_firmware_reset(struct tnpu_vdev *vdev)
 {
 	long left;
 
+	might_sleep();
 	mutex_lock(&vdev->boot_lock);
 	spin_lock_irq(&vdev->lock);
 	tnpu_vdev_engine_reset_locked(vdev);
