@@ -218,6 +218,9 @@ static void tnpu_dispatch_preempt_locked(struct tnpu_device *tdev)
 	if (d->preempting)
 		return;
 	d->preempting = true;
+	tnpu_dbg_ratelimited(tdev, DISPATCH, "preempting ctx %u queue %u job %llu\n",
+			     d->running->queue->ctx->id, d->running->queue->id,
+			     d->running->seqno);
 	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_PREEMPT), d->running->ring_index);
 }
 
@@ -584,8 +587,8 @@ struct dma_fence *tnpu_dispatch_hung_job(struct tnpu_device *tdev, u32 *ring_ind
 	atomic_set(&job->queue->ctx->banned, 1);
 	*ring_index = job->ring_index;
 	fence = dma_fence_get(job->hw_fence);
-	drm_dbg_driver(&tdev->drm, "hung: ctx %u queue %u job %llu, %u preemptions\n",
-		       job->queue->ctx->id, job->queue->id, job->seqno, job->preemptions);
+	tnpu_dbg(tdev, RESET, "hung: ctx %u queue %u job %llu, %u preemptions\n",
+		 job->queue->ctx->id, job->queue->id, job->seqno, job->preemptions);
 out:
 	spin_unlock_irqrestore(&tdev->ring.lock, flags);
 	return fence;

@@ -30,6 +30,11 @@
 #include "tnpu_hw.h"
 #include "tnpu_job.h"
 
+unsigned int tnpu_dbg_mask;
+module_param_named(dbg_mask, tnpu_dbg_mask, uint, 0644);
+MODULE_PARM_DESC(dbg_mask,
+		 "debug message categories, with drm.debug=0x2: 0x1 JOB, 0x2 MMU, 0x4 RESET, 0x8 DISPATCH, 0x10 GEM, 0x20 IOCTL, 0x40 FW (default 0)");
+
 unsigned int tnpu_num_cores = 2;
 module_param_named(num_cores, tnpu_num_cores, uint, 0444);
 MODULE_PARM_DESC(num_cores, "compute cores of the virtual NPU (1-64, default 2)");
@@ -394,8 +399,8 @@ static int tnpu_probe(struct platform_device *pdev)
 	 */
 	tnpu_debugfs_init(tdev);
 
-	drm_info(&tdev->drm, "%u cores, hang timeout %u ms, %llu MiB per file\n",
-		 tdev->num_cores, tnpu_hang_timeout_ms, tdev->mem_limit >> 20);
+	tnpu_info(tdev, "%u cores, hang timeout %u ms, %llu MiB per file\n",
+		  tdev->num_cores, tnpu_hang_timeout_ms, tdev->mem_limit >> 20);
 	return 0;
 
 err_job:
@@ -444,6 +449,7 @@ static int __init tnpu_init(void)
 
 	if (!tnpu_num_cores || tnpu_num_cores > TNPU_MAX_CORES || !tnpu_hang_timeout_ms ||
 	    !tnpu_timeslice_ms || tnpu_timeslice_ms > 1000) {
+		/* The one message without a device: there is none yet. */
 		pr_err("tnpu: num_cores must be 1-%u, hang_timeout_ms non-zero, timeslice_ms 1-1000\n",
 		       TNPU_MAX_CORES);
 		return -EINVAL;

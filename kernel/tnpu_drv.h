@@ -16,6 +16,7 @@
 #include <linux/xarray.h>
 #include <drm/drm_device.h>
 #include <drm/drm_file.h>
+#include <drm/drm_print.h>
 #include <drm/gpu_scheduler.h>
 
 #include "tnpu_mmu.h"
@@ -222,6 +223,7 @@ static inline struct tnpu_ctx *tnpu_file_ctx(struct drm_file *file)
 	return file->driver_priv;
 }
 
+extern unsigned int tnpu_dbg_mask;
 extern unsigned int tnpu_num_cores;
 extern unsigned int tnpu_hang_timeout_ms;
 extern unsigned int tnpu_mem_limit_mb;
@@ -229,6 +231,49 @@ extern unsigned int tnpu_timeslice_ms;
 extern bool tnpu_test_ops;
 
 void tnpu_ctx_put(struct tnpu_ctx *ctx);
+
+/*
+ * Logging: every message names its device (the DRM device's prefix). Errors
+ * and warnings that a user can cause (a hung job, a failing firmware) use
+ * the _ratelimited forms, so that no user can flood the log.
+ *
+ * Debug messages have a category, a bit of the dbg_mask module parameter;
+ * one is printed when its bit is set there and DRM's driver debug category
+ * is on (drm.debug=0x2, or the dynamic-debug class):
+ *   echo 0x2 >/sys/module/drm/parameters/debug
+ *   echo 0x7f >/sys/module/tnpu/parameters/dbg_mask
+ */
+#define TNPU_DBG_JOB		BIT(0)	/* job ends, failures */
+#define TNPU_DBG_MMU		BIT(1)	/* address spaces, page tables */
+#define TNPU_DBG_RESET		BIT(2)	/* hang detection and recovery */
+#define TNPU_DBG_DISPATCH	BIT(3)	/* which job runs: starts, preemptions */
+#define TNPU_DBG_GEM		BIT(4)	/* buffers */
+#define TNPU_DBG_IOCTL		BIT(5)	/* refused ioctls */
+#define TNPU_DBG_FW		BIT(6)	/* firmware loading and boot */
+
+#define tnpu_err(tdev, fmt, ...) \
+	drm_err(&(tdev)->drm, fmt, ##__VA_ARGS__)
+#define tnpu_err_ratelimited(tdev, fmt, ...) \
+	drm_err_ratelimited(&(tdev)->drm, fmt, ##__VA_ARGS__)
+#define tnpu_warn(tdev, fmt, ...) \
+	drm_warn(&(tdev)->drm, fmt, ##__VA_ARGS__)
+/* DRM has no drm_warn_ratelimited(): the same on its printk helper. */
+#define tnpu_warn_ratelimited(tdev, fmt, ...) \
+	__drm_printk(&(tdev)->drm, warn, _ratelimited, fmt, ##__VA_ARGS__)
+#define tnpu_info(tdev, fmt, ...) \
+	drm_info(&(tdev)->drm, fmt, ##__VA_ARGS__)
+
+/* tnpu_dbg(tdev, JOB, "...") prints "[JOB] ..." when TNPU_DBG_JOB is enabled. */
+#define tnpu_dbg(tdev, cat, fmt, ...) do {					\
+	if (unlikely(READ_ONCE(tnpu_dbg_mask) & TNPU_DBG_##cat))		\
+		drm_dbg_driver(&(tdev)->drm, "[" #cat "] " fmt, ##__VA_ARGS__);	\
+} while (0)
+
+/* The same, for what a user can trigger at will (failing jobs, bad ioctls). */
+#define tnpu_dbg_ratelimited(tdev, cat, fmt, ...) do {				\
+	if (unlikely(READ_ONCE(tnpu_dbg_mask) & TNPU_DBG_##cat))		\
+		drm_dbg_ratelimited(&(tdev)->drm, "[" #cat "] " fmt, ##__VA_ARGS__); \
+} while (0)
 
 static inline struct tnpu_ctx *tnpu_ctx_get(struct tnpu_ctx *ctx)
 {

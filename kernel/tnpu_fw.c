@@ -36,8 +36,8 @@ static bool tnpu_fw_api_ok(struct tnpu_device *tdev, const char *what,
 {
 	if (major == want_major && minor >= want_minor)
 		return true;
-	drm_err(&tdev->drm, "%s: %s interface %u.%u is incompatible with driver's %u.%u\n",
-		TNPU_FW_NAME, what, major, minor, want_major, want_minor);
+	tnpu_err(tdev, "%s: %s interface %u.%u is incompatible with driver's %u.%u\n",
+		 TNPU_FW_NAME, what, major, minor, want_major, want_minor);
 	return false;
 }
 
@@ -60,8 +60,8 @@ static int tnpu_fw_check_ops(struct tnpu_device *tdev,
 			break;
 	}
 	if (i != hdr->num_ops || hdr->num_ops != builtin) {
-		drm_err(&tdev->drm, "%s: op table (%u ops) does not match the built-in firmware (%u ops)\n",
-			TNPU_FW_NAME, hdr->num_ops, builtin);
+		tnpu_err(tdev, "%s: op table (%u ops) does not match the built-in firmware (%u ops)\n",
+			 TNPU_FW_NAME, hdr->num_ops, builtin);
 		return -ENOEXEC;
 	}
 	return 0;
@@ -74,26 +74,26 @@ static int tnpu_fw_check(struct tnpu_device *tdev, const u8 *data, size_t size)
 	u32 crc;
 
 	if (size < sizeof(*hdr) || hdr->magic != TNPU_FW_IMAGE_MAGIC) {
-		drm_err(&tdev->drm, "%s: not a tnpu firmware image\n", TNPU_FW_NAME);
+		tnpu_err(tdev, "%s: not a tnpu firmware image\n", TNPU_FW_NAME);
 		return -ENOEXEC;
 	}
 	if (hdr->image_version != TNPU_FW_IMAGE_VERSION ||
 	    hdr->header_size != sizeof(*hdr)) {
-		drm_err(&tdev->drm, "%s: image format %u (header %u bytes) unsupported, driver needs %u (%zu)\n",
-			TNPU_FW_NAME, hdr->image_version, hdr->header_size,
-			TNPU_FW_IMAGE_VERSION, sizeof(*hdr));
+		tnpu_err(tdev, "%s: image format %u (header %u bytes) unsupported, driver needs %u (%zu)\n",
+			 TNPU_FW_NAME, hdr->image_version, hdr->header_size,
+			 TNPU_FW_IMAGE_VERSION, sizeof(*hdr));
 		return -ENOEXEC;
 	}
 	if (hdr->reserved0 || hdr->reserved1) {
-		drm_err(&tdev->drm, "%s: reserved header fields set (image for a newer driver?)\n",
-			TNPU_FW_NAME);
+		tnpu_err(tdev, "%s: reserved header fields set (image for a newer driver?)\n",
+			 TNPU_FW_NAME);
 		return -ENOEXEC;
 	}
 	if (hdr->image_size != size || hdr->ops_offset < sizeof(*hdr) ||
 	    hdr->ops_offset > size ||
 	    hdr->num_ops > (size - hdr->ops_offset) / sizeof(struct tnpu_fw_image_op)) {
-		drm_err(&tdev->drm, "%s: truncated or inconsistent image (%zu bytes)\n",
-			TNPU_FW_NAME, size);
+		tnpu_err(tdev, "%s: truncated or inconsistent image (%zu bytes)\n",
+			 TNPU_FW_NAME, size);
 		return -ENOEXEC;
 	}
 
@@ -103,7 +103,7 @@ static int tnpu_fw_check(struct tnpu_device *tdev, const u8 *data, size_t size)
 	crc = crc32_le(~0U, (const u8 *)&copy, sizeof(copy));
 	crc = crc32_le(crc, data + sizeof(copy), size - sizeof(copy));
 	if (~crc != hdr->crc32) {
-		drm_err(&tdev->drm, "%s: checksum mismatch (corrupt image)\n", TNPU_FW_NAME);
+		tnpu_err(tdev, "%s: checksum mismatch (corrupt image)\n", TNPU_FW_NAME);
 		return -ENOEXEC;
 	}
 
@@ -117,9 +117,9 @@ static int tnpu_fw_check(struct tnpu_device *tdev, const u8 *data, size_t size)
 
 	/* The code is linked into this module: the image must describe that build. */
 	if (hdr->fw_version >> 16 != TNPU_FW_VERSION_MAJOR) {
-		drm_err(&tdev->drm, "%s: firmware %u.%u does not match the built-in firmware %u.%u\n",
-			TNPU_FW_NAME, hdr->fw_version >> 16, hdr->fw_version & 0xffff,
-			TNPU_FW_VERSION_MAJOR, TNPU_FW_VERSION_MINOR);
+		tnpu_err(tdev, "%s: firmware %u.%u does not match the built-in firmware %u.%u\n",
+			 TNPU_FW_NAME, hdr->fw_version >> 16, hdr->fw_version & 0xffff,
+			 TNPU_FW_VERSION_MAJOR, TNPU_FW_VERSION_MINOR);
 		return -ENOEXEC;
 	}
 	return tnpu_fw_check_ops(tdev, hdr, data);
@@ -133,8 +133,8 @@ int tnpu_fw_load(struct tnpu_device *tdev)
 
 	ret = request_firmware(&blob, TNPU_FW_NAME, tdev->drm.dev);
 	if (ret) {
-		drm_err(&tdev->drm, "cannot load %s: %d (install build/firmware/tnpu/tnpu_fw.bin in /lib/firmware)\n",
-			TNPU_FW_NAME, ret);
+		tnpu_err(tdev, "cannot load %s: %d (install build/firmware/tnpu/tnpu_fw.bin in /lib/firmware)\n",
+			 TNPU_FW_NAME, ret);
 		return ret;
 	}
 
@@ -154,9 +154,9 @@ int tnpu_fw_load(struct tnpu_device *tdev)
 	tdev->fw.isa_version = ((u32)hdr->isa_major << 16) | hdr->isa_minor;
 	tdev->fw.capabilities = hdr->capabilities;
 	strscpy(tdev->fw.build, hdr->build, sizeof(tdev->fw.build));
-	drm_info(&tdev->drm, "firmware %u.%u \"%s\", ISA %u.%u, %u ops\n",
-		 hdr->fw_version >> 16, hdr->fw_version & 0xffff, tdev->fw.build,
-		 hdr->isa_major, hdr->isa_minor, hdr->num_ops);
+	tnpu_info(tdev, "firmware %u.%u \"%s\", ISA %u.%u, %u ops\n",
+		  hdr->fw_version >> 16, hdr->fw_version & 0xffff, tdev->fw.build,
+		  hdr->isa_major, hdr->isa_minor, hdr->num_ops);
 out:
 	release_firmware(blob);
 	return ret;
@@ -184,13 +184,14 @@ int tnpu_fw_boot(struct tnpu_device *tdev)
 				TNPU_FW_BOOT_POLL_US, TNPU_FW_BOOT_TIMEOUT_US, false,
 				tdev, TNPU_REG_FW_STATUS);
 	if (ret || status != TNPU_FW_STATUS_READY) {
-		drm_err(&tdev->drm, "firmware did not boot (status %u)\n", status);
+		tnpu_err(tdev, "firmware did not boot (status %u)\n", status);
 		return -EIO;
 	}
 	if (tnpu_reg_read(tdev, TNPU_REG_FW_VERSION) != tdev->fw.fw_version) {
-		drm_err(&tdev->drm, "firmware reports version %#x, image says %#x\n",
-			tnpu_reg_read(tdev, TNPU_REG_FW_VERSION), tdev->fw.fw_version);
+		tnpu_err(tdev, "firmware reports version %#x, image says %#x\n",
+			 tnpu_reg_read(tdev, TNPU_REG_FW_VERSION), tdev->fw.fw_version);
 		return -EIO;
 	}
+	tnpu_dbg(tdev, FW, "firmware %#x booted\n", tdev->fw.fw_version);
 	return 0;
 }

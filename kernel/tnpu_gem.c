@@ -72,8 +72,11 @@ static int tnpu_bo_open(struct drm_gem_object *obj, struct drm_file *file)
 	if (ret)
 		return ret;
 	ret = tnpu_mmu_reserve(&ctx->mmu, &bo->va, obj->size);
-	if (ret)
+	if (ret) {
+		tnpu_dbg_ratelimited(ctx->tdev, MMU, "ctx %u: no NPU address range for %zu bytes\n",
+				     ctx->id, obj->size);
 		goto err_uncharge;
+	}
 	if (bo->upages) {
 		ret = tnpu_mmu_map(&ctx->mmu, &bo->va, bo->vaddr,
 				   !(bo->flags & DRM_TNPU_BO_NPU_READONLY));
@@ -134,6 +137,9 @@ err_vunmap:
 	bo->vaddr = NULL;
 out:
 	mutex_unlock(&ctx->mem_lock);
+	if (ret)
+		tnpu_dbg_ratelimited(ctx->tdev, GEM, "ctx %u: cannot map a %zu-byte buffer for the NPU: %d\n",
+				     ctx->id, obj->size, ret);
 	return ret;
 }
 

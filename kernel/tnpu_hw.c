@@ -31,7 +31,7 @@ static void tnpu_hw_irq(void *data)
 		tnpu_dispatch_irq(tdev);
 	if (status & TNPU_IRQ_FW_ERROR) {
 		atomic_inc(&tdev->irq_errors);
-		drm_err_ratelimited(&tdev->drm, "firmware reported a fatal error\n");
+		tnpu_err_ratelimited(tdev, "firmware reported a fatal error\n");
 	}
 }
 
@@ -54,7 +54,7 @@ int tnpu_hw_ring_start(struct tnpu_device *tdev)
 	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_TAIL), 0);
 	if (tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_RING_SIZE)) != ring->size ||
 	    tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_HEAD)) != 0) {
-		drm_err(&tdev->drm, "device refused ring of %u entries\n", ring->size);
+		tnpu_err(tdev, "device refused ring of %u entries\n", ring->size);
 		return -EIO;
 	}
 	tnpu_reg_write(tdev, TNPU_REG_IRQ_MASK, TNPU_IRQ_QUEUE(0) | TNPU_IRQ_FW_ERROR);
@@ -116,7 +116,7 @@ int tnpu_hw_init(struct tnpu_device *tdev)
 
 	id = tnpu_reg_read(tdev, TNPU_REG_ID);
 	if (id != TNPU_DEVICE_ID) {
-		drm_err(&tdev->drm, "unknown device id %#x\n", id);
+		tnpu_err(tdev, "unknown device id %#x\n", id);
 		ret = -ENODEV;
 		goto err_vdev;
 	}

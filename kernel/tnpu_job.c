@@ -152,9 +152,10 @@ void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 	tnpu_job_set_status(job, error ? DRM_TNPU_JOB_FAILED : DRM_TNPU_JOB_DONE,
 			    error, cmd_index, fault_addr, duration_ns);
 	if (error)
-		drm_dbg_driver(&job->tdev->drm,
-			       "ctx %u queue %u job %llu failed: error %u at command %u, address %#llx\n",
-			       ctx->id, job->queue->id, job->seqno, error, cmd_index, fault_addr);
+		tnpu_dbg_ratelimited(job->tdev, JOB,
+				     "ctx %u queue %u job %llu failed: error %u at command %u, address %#llx\n",
+				     ctx->id, job->queue->id, job->seqno, error, cmd_index,
+				     fault_addr);
 	if (err)
 		dma_fence_set_error(fence, err);
 	dma_fence_signal(fence);
@@ -668,6 +669,8 @@ err_cleanup:
 	drm_sched_job_cleanup(&job->base);
 err_free:
 	tnpu_job_free(job);
+	tnpu_dbg_ratelimited(tdev, IOCTL, "ctx %u queue %u: SUBMIT failed: %d\n",
+			     ctx->id, args->queue_id, ret);
 	return ret;
 }
 
@@ -724,7 +727,7 @@ void tnpu_job_fini(struct tnpu_device *tdev)
 		msleep(20);
 	} while (time_before(jiffies, timeout));
 	if (!idle)
-		drm_err(&tdev->drm, "jobs still pending at unload\n");
+		tnpu_err(tdev, "jobs still pending at unload\n");
 
 	tnpu_dispatch_fini(tdev);
 	flush_work(&tdev->reset_work);

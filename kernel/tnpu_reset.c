@@ -59,15 +59,15 @@ static void tnpu_reset_device(struct tnpu_device *tdev)
 	tnpu_dispatch_stop(tdev);
 	ret = tnpu_hw_engine_reset(tdev);
 	if (ret) {
-		drm_err_ratelimited(&tdev->drm, "engine reset failed (%d), rebooting the firmware\n",
-				    ret);
+		tnpu_err_ratelimited(tdev, "engine reset failed (%d), rebooting the firmware\n",
+				     ret);
 		ret = tnpu_hw_firmware_reset(tdev);
 	}
 	tnpu_dispatch_settle(tdev);
 	if (!ret)
 		ret = tnpu_hw_ring_start(tdev);
 	if (ret) {
-		drm_err(&tdev->drm, "firmware reboot failed (%d): NPU lost until reload\n", ret);
+		tnpu_err(tdev, "firmware reboot failed (%d): NPU lost until reload\n", ret);
 		tdev->dead = true;
 	}
 	tnpu_dispatch_resume(tdev);
@@ -79,7 +79,7 @@ static void tnpu_reset_work(struct work_struct *work)
 {
 	struct tnpu_device *tdev = container_of(work, struct tnpu_device, reset_work);
 
-	drm_warn(&tdev->drm, "resetting the NPU on request\n");
+	tnpu_warn(tdev, "resetting the NPU on request\n");
 	tnpu_reset_device(tdev);
 	tnpu_reset_notify(tdev);
 }
@@ -99,14 +99,14 @@ static void tnpu_reset_watchdog(struct work_struct *work)
 	if (!hung)
 		return;
 	/* Any user can hang the NPU: keep what it costs the log bounded. */
-	dev_warn_ratelimited(tdev->drm.dev, "the job on the NPU made no progress for %u ms: aborting it, banning its context\n",
-			     tnpu_hang_timeout_ms);
+	tnpu_warn_ratelimited(tdev, "the job on the NPU made no progress for %u ms: aborting it, banning its context\n",
+			      tnpu_hang_timeout_ms);
 
 	/* Stage 1: abort only the hung job. */
 	tnpu_hw_abort(tdev, ring_index);
 	if (dma_fence_wait_timeout(hung, false, msecs_to_jiffies(TNPU_ABORT_TIMEOUT_MS)) <= 0) {
-		dev_warn_ratelimited(tdev->drm.dev, "abort did not complete in %u ms, resetting the NPU\n",
-				     TNPU_ABORT_TIMEOUT_MS);
+		tnpu_warn_ratelimited(tdev, "abort did not complete in %u ms, resetting the NPU\n",
+				      TNPU_ABORT_TIMEOUT_MS);
 		tnpu_reset_device(tdev);
 	}
 	dma_fence_put(hung);
