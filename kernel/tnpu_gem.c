@@ -337,6 +337,12 @@ int tnpu_bo_create_ioctl(struct drm_device *dev, void *data, struct drm_file *fi
 		return -E2BIG;
 
 	shmem = drm_gem_shmem_create(dev, PAGE_ALIGN(args->size));
+	/*
+	 * shmem reports an inode it could not allocate as -ENOSPC; to the
+	 * caller that is out of memory, which BO_CREATE documents as -ENOMEM.
+	 */
+	if (shmem == ERR_PTR(-ENOSPC))
+		return -ENOMEM;
 	if (IS_ERR(shmem))
 		return PTR_ERR(shmem);
 	obj = &shmem->base;
