@@ -721,6 +721,12 @@ static int head_bytes(struct gguf_writer *w, struct buf *head)
 	return ret ?: pad(w, head);
 }
 
+/* A failed write's cause (ENOSPC, ...) as a negative errno. */
+static int write_error(void)
+{
+	return errno ? -errno : -EIO;
+}
+
 int gguf_writer_begin(struct gguf_writer *w, const char *path)
 {
 	struct buf head = { 0 };
@@ -734,7 +740,7 @@ int gguf_writer_begin(struct gguf_writer *w, const char *path)
 		if (!w->fp)
 			ret = -errno;
 		else if (fwrite(head.p, 1, head.len, w->fp) != head.len)
-			ret = -EIO;
+			ret = write_error();
 	}
 	free(head.p);
 	return ret;
@@ -754,11 +760,11 @@ int gguf_writer_write_data(struct gguf_writer *w, const void *data, uint64_t n)
 		uint64_t gap = (w->alignment - w->written % w->alignment) % w->alignment;
 
 		if (gap && fwrite(zeros, 1, gap, w->fp) != gap)
-			return -EIO;
+			return write_error();
 		w->written += gap;
 	}
 	if (n && fwrite(data, 1, n, w->fp) != n)
-		return -EIO;
+		return write_error();
 	w->written += n;
 	w->done += n;
 	if (w->done == size) {
@@ -777,7 +783,7 @@ int gguf_writer_end(struct gguf_writer *w)
 	if (w->next != w->n_tensors)
 		ret = -EINVAL;
 	if (fclose(w->fp) && !ret)
-		ret = -EIO;
+		ret = write_error();
 	w->fp = NULL;
 	return ret;
 }
