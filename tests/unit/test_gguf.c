@@ -410,6 +410,151 @@ static void test_round_trip(void **state)
 	gguf_close(f);
 }
 
+/* The whole file at tmp_path, malloc'd, its size into @n. */
+static uint8_t *read_all(size_t *n)
+{
+	FILE *f = fopen(tmp_path, "rb");
+	uint8_t *p;
+	long len;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len > 0);
+	rewind(f);
+	p = malloc((size_t)len);
+	assert_non_null(p);
+	assert_int_equal(fread(p, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*n = (size_t)len;
+	return p;
+}
+
+/*
+ * Streaming (declare, then write the data in pieces) gives the bytes that
+ * the buffered writer saves for the same model: a bool key, 3-D tensors,
+ * sizes that need padding; and misuse is refused.
+ */
+static void test_stream(void **state)
+{
+	static const struct {
+		enum ggml_type type;
+		uint64_t ne[3];
+		uint32_t n_dims;
+	} ts[] = {
+		{ GGML_TYPE_F32, { 3, 1, 1 }, 1 },
+		{ GGML_TYPE_Q4_0, { 64, 3, 5 }, 3 },
+		{ GGML_TYPE_F16, { 5, 3, 1 }, 2 },
+		{ GGML_TYPE_Q8_0, { 32, 7, 3 }, 3 },
+	};
+	uint8_t *data[4], *saved, *streamed;
+	size_t bytes[4], n_saved, n_streamed;
+	unsigned int seed = 11;
+	const struct gguf_kv *kv;
+	struct gguf_file *f;
+	char name[16];
+
+	(void)state;
+	for (int pass = 0; pass < 2; pass++) {
+		struct gguf_writer *w = gguf_writer_new();
+
+		assert_non_null(w);
+		assert_int_equal(gguf_writer_add_bool(w, "a.yes", true), 0);
+		assert_int_equal(gguf_writer_add_bool(w, "a.no", false), 0);
+		assert_int_equal(gguf_writer_add_u32(w, "a.u32", 7), 0);
+		for (size_t i = 0; i < 4; i++) {
+			uint32_t be, bb;
+
+			snprintf(name, sizeof(name), "t%zu", i);
+			if (pass == 0) {
+				assert_true(ggml_type_block(ts[i].type, &be, &bb));
+				bytes[i] = ts[i].ne[0] / be * bb * ts[i].ne[1] * ts[i].ne[2];
+				data[i] = malloc(bytes[i]);
+				assert_non_null(data[i]);
+				for (size_t j = 0; j < bytes[i]; j++)
+					data[i][j] = (uint8_t)rand_r(&seed);
+				assert_int_equal(gguf_writer_add_tensor(w, name, ts[i].type,
+									ts[i].n_dims, ts[i].ne,
+									data[i]), 0);
+			} else {
+				assert_int_equal(gguf_writer_add_tensor_info(w, name, ts[i].type,
+									     ts[i].n_dims,
+									     ts[i].ne), 0);
+			}
+		}
+		if (pass == 0) {
+			/* a buffering writer does not stream */
+			assert_int_equal(gguf_writer_add_tensor_info(w, "x", GGML_TYPE_F32, 1,
+								     (uint64_t[]){ 1 }), -EINVAL);
+			assert_int_equal(gguf_writer_begin(w, tmp_path), -EINVAL);
+			assert_int_equal(gguf_writer_save(w, tmp_path), 0);
+			gguf_writer_free(w);
+			saved = read_all(&n_saved);
+			continue;
+		}
+		/* a streaming writer does not buffer, nor take bad rows */
+		assert_int_equal(gguf_writer_add_tensor(w, "x", GGML_TYPE_F32, 1,
+							(uint64_t[]){ 1 }, data[0]), -EINVAL);
+		assert_int_equal(gguf_writer_add_tensor_info(w, "x", GGML_TYPE_Q4_0, 1,
+							     (uint64_t[]){ 48 }), -EINVAL);
+		assert_int_equal(gguf_writer_save(w, tmp_path), -EINVAL);
+		assert_int_equal(gguf_writer_write_data(w, data[0], 1), -EINVAL);
+		assert_int_equal(gguf_writer_begin(w, tmp_path), 0);
+		/* data in uneven pieces; none may run past its tensor */
+		for (size_t i = 0; i < 4; i++) {
+			size_t done = 0;
+
+			assert_int_equal(gguf_writer_write_data(w, data[i], bytes[i] + 1), -EINVAL);
+			while (done < bytes[i]) {
+				size_t piece = bytes[i] - done < 13 ? bytes[i] - done : 13;
+
+				assert_int_equal(gguf_writer_write_data(w, data[i] + done, piece), 0);
+				done += piece;
+			}
+			if (i == 2) {
+				/* ending early is an error */
+				struct gguf_writer *w2 = gguf_writer_new();
+
+				assert_non_null(w2);
+				assert_int_equal(gguf_writer_add_tensor_info(w2, "y", GGML_TYPE_F32, 1,
+									     (uint64_t[]){ 2 }), 0);
+				assert_int_equal(gguf_writer_end(w2), -EINVAL);
+				gguf_writer_free(w2);
+			}
+		}
+		assert_int_equal(gguf_writer_write_data(w, data[0], 1), -EINVAL);
+		assert_int_equal(gguf_writer_end(w), 0);
+		gguf_writer_free(w);
+	}
+	streamed = read_all(&n_streamed);
+	assert_int_equal(n_streamed, n_saved);
+	assert_memory_equal(streamed, saved, n_saved);
+
+	assert_int_equal(gguf_open(tmp_path, &f), 0);
+	kv = gguf_find_kv(f, "a.yes");
+	assert_non_null(kv);
+	assert_int_equal(kv->value.type, GGUF_VT_BOOL);
+	assert_int_equal(kv->value.u, 1);
+	kv = gguf_find_kv(f, "a.no");
+	assert_non_null(kv);
+	assert_int_equal(kv->value.u, 0);
+	for (size_t i = 0; i < 4; i++) {
+		const struct gguf_tensor *t;
+
+		snprintf(name, sizeof(name), "t%zu", i);
+		t = gguf_find_tensor(f, name);
+		assert_non_null(t);
+		assert_int_equal(t->n_dims, ts[i].n_dims);
+		assert_int_equal(t->ne[2], ts[i].ne[2]);
+		assert_int_equal(t->size, bytes[i]);
+		assert_memory_equal(t->data, data[i], bytes[i]);
+		free(data[i]);
+	}
+	gguf_close(f);
+	free(saved);
+	free(streamed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_tensors),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_stream),
 	};
 
 	return cmocka_run_group_tests(tests, setup, tmp_file_teardown);

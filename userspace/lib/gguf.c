@@ -550,6 +550,16 @@ struct gguf_writer {
 	struct buf kv, info, data;
 	uint64_t n_kv, n_tensors;
 	uint32_t alignment;
+	/*
+	 * Streaming (gguf_writer_add_tensor_info): the declared tensors' sizes,
+	 * the data section's length so far, and while writing the file, the
+	 * tensor being written, its bytes so far and the data bytes written.
+	 */
+	bool declared;
+	struct buf sizes;
+	uint64_t data_len;
+	FILE *fp;
+	uint64_t next, done, written;
 };
 
 struct gguf_writer *gguf_writer_new(void)
@@ -582,9 +592,12 @@ void gguf_writer_free(struct gguf_writer *w)
 {
 	if (!w)
 		return;
+	if (w->fp)
+		fclose(w->fp);
 	free(w->kv.p);
 	free(w->info.p);
 	free(w->data.p);
+	free(w->sizes.p);
 	free(w);
 }
 
@@ -604,10 +617,9 @@ int gguf_writer_add_f32(struct gguf_writer *w, const char *key, float v)
 	return kv_head(w, key, GGUF_VT_FLOAT32) ?: buf_put(&w->kv, &v, 4);
 }
 
-/* One byte, 0 or 1 (e.g. deepseek2.expert_weights_norm). */
-int gguf_writer_add_bool(struct gguf_writer *w, const char *key, int v)
+int gguf_writer_add_bool(struct gguf_writer *w, const char *key, bool v)
 {
-	uint8_t b = !!v;
+	uint8_t b = v;
 
 	return kv_head(w, key, GGUF_VT_BOOL) ?: buf_put(&w->kv, &b, 1);
 }
@@ -640,27 +652,139 @@ int gguf_writer_add_arr_i32(struct gguf_writer *w, const char *key, const int32_
 	       buf_u64(&w->kv, n) ?: buf_put(&w->kv, v, n * 4);
 }
 
-int gguf_writer_add_tensor(struct gguf_writer *w, const char *name, enum ggml_type type,
-			   uint32_t n_dims, const uint64_t *ne, const void *data)
+/* Bytes of a tensor of @type and shape @ne into @size; -EINVAL for a bad shape. */
+static int tensor_size(enum ggml_type type, uint32_t n_dims, const uint64_t *ne, uint64_t *size)
 {
 	uint32_t be, bb;
 	uint64_t nelem = 1;
-	int ret;
 
 	if (!ggml_type_block(type, &be, &bb) || n_dims < 1 || n_dims > GGUF_MAX_DIMS ||
 	    ne[0] % be)
 		return -EINVAL;
 	for (uint32_t d = 0; d < n_dims; d++)
 		nelem *= ne[d];
-	ret = pad(w, &w->data);
-	if (ret)
-		return ret;
-	ret = buf_str(&w->info, name) ?: buf_u32(&w->info, n_dims);
+	*size = nelem / be * bb;
+	return 0;
+}
+
+/* The tensor info of the next tensor, whose data starts at @offset in the data section. */
+static int tensor_info(struct gguf_writer *w, const char *name, enum ggml_type type,
+		       uint32_t n_dims, const uint64_t *ne, uint64_t offset)
+{
+	int ret = buf_str(&w->info, name) ?: buf_u32(&w->info, n_dims);
+
 	for (uint32_t d = 0; !ret && d < n_dims; d++)
 		ret = buf_u64(&w->info, ne[d]);
-	ret = ret ?: buf_u32(&w->info, type) ?: buf_u64(&w->info, w->data.len) ?:
-	      buf_put(&w->data, data, nelem / be * bb);
+	return ret ?: buf_u32(&w->info, type) ?: buf_u64(&w->info, offset);
+}
+
+int gguf_writer_add_tensor(struct gguf_writer *w, const char *name, enum ggml_type type,
+			   uint32_t n_dims, const uint64_t *ne, const void *data)
+{
+	uint64_t size;
+	int ret;
+
+	if (w->declared || tensor_size(type, n_dims, ne, &size))
+		return -EINVAL;
+	ret = pad(w, &w->data) ?: tensor_info(w, name, type, n_dims, ne, w->data.len) ?:
+	      buf_put(&w->data, data, size);
 	w->n_tensors++;
+	return ret;
+}
+
+int gguf_writer_add_tensor_info(struct gguf_writer *w, const char *name, enum ggml_type type,
+				uint32_t n_dims, const uint64_t *ne)
+{
+	uint64_t offset = (w->data_len + w->alignment - 1) / w->alignment * w->alignment;
+	uint64_t size;
+	int ret;
+
+	if ((w->n_tensors && !w->declared) || w->fp || tensor_size(type, n_dims, ne, &size))
+		return -EINVAL;
+	ret = tensor_info(w, name, type, n_dims, ne, offset) ?:
+	      buf_put(&w->sizes, &size, sizeof(size));
+	if (ret)
+		return ret;
+	w->declared = true;
+	w->data_len = offset + size;
+	w->n_tensors++;
+	return 0;
+}
+
+/* The file's bytes before the tensor data: header, metadata, tensor infos, padding. */
+static int head_bytes(struct gguf_writer *w, struct buf *head)
+{
+	int ret = buf_u32(head, GGUF_MAGIC) ?: buf_u32(head, 3) ?: buf_u64(head, w->n_tensors) ?:
+		  buf_u64(head, w->n_kv) ?: buf_put(head, w->kv.p, w->kv.len) ?:
+		  buf_put(head, w->info.p, w->info.len);
+
+	return ret ?: pad(w, head);
+}
+
+/* A failed write's cause (ENOSPC, ...) as a negative errno. */
+static int write_error(void)
+{
+	return errno ? -errno : -EIO;
+}
+
+int gguf_writer_begin(struct gguf_writer *w, const char *path)
+{
+	struct buf head = { 0 };
+	int ret;
+
+	if ((w->n_tensors && !w->declared) || w->fp)
+		return -EINVAL;
+	ret = head_bytes(w, &head);
+	if (!ret) {
+		w->fp = fopen(path, "wb");
+		if (!w->fp)
+			ret = -errno;
+		else if (fwrite(head.p, 1, head.len, w->fp) != head.len)
+			ret = write_error();
+	}
+	free(head.p);
+	return ret;
+}
+
+int gguf_writer_write_data(struct gguf_writer *w, const void *data, uint64_t n)
+{
+	static const uint8_t zeros[GGUF_DEFAULT_ALIGNMENT];
+	uint64_t size;
+
+	if (!w->fp || w->next >= w->n_tensors)
+		return -EINVAL;
+	memcpy(&size, w->sizes.p + w->next * sizeof(size), sizeof(size));
+	if (n > size - w->done)
+		return -EINVAL;
+	if (!w->done) {
+		uint64_t gap = (w->alignment - w->written % w->alignment) % w->alignment;
+
+		if (gap && fwrite(zeros, 1, gap, w->fp) != gap)
+			return write_error();
+		w->written += gap;
+	}
+	if (n && fwrite(data, 1, n, w->fp) != n)
+		return write_error();
+	w->written += n;
+	w->done += n;
+	if (w->done == size) {
+		w->next++;
+		w->done = 0;
+	}
+	return 0;
+}
+
+int gguf_writer_end(struct gguf_writer *w)
+{
+	int ret = 0;
+
+	if (!w->fp)
+		return -EINVAL;
+	if (w->next != w->n_tensors)
+		ret = -EINVAL;
+	if (fclose(w->fp) && !ret)
+		ret = write_error();
+	w->fp = NULL;
 	return ret;
 }
 
@@ -670,11 +794,9 @@ int gguf_writer_save(struct gguf_writer *w, const char *path)
 	FILE *fp;
 	int ret;
 
-	ret = buf_u32(&head, GGUF_MAGIC) ?: buf_u32(&head, 3) ?: buf_u64(&head, w->n_tensors) ?:
-	      buf_u64(&head, w->n_kv) ?: buf_put(&head, w->kv.p, w->kv.len) ?:
-	      buf_put(&head, w->info.p, w->info.len);
-	if (!ret)
-		ret = pad(w, &head);
+	if (w->declared)
+		return -EINVAL;
+	ret = head_bytes(w, &head);
 	if (ret) {
 		free(head.p);
 		return ret;

@@ -144,7 +144,7 @@ struct gguf_writer *gguf_writer_new(void);
 void gguf_writer_free(struct gguf_writer *w);
 int gguf_writer_add_u32(struct gguf_writer *w, const char *key, uint32_t v);
 int gguf_writer_add_f32(struct gguf_writer *w, const char *key, float v);
-int gguf_writer_add_bool(struct gguf_writer *w, const char *key, int v);
+int gguf_writer_add_bool(struct gguf_writer *w, const char *key, bool v);
 int gguf_writer_add_str(struct gguf_writer *w, const char *key, const char *v);
 int gguf_writer_add_arr_str(struct gguf_writer *w, const char *key, const char *const *v,
 			    uint64_t n);
@@ -160,5 +160,21 @@ int gguf_writer_add_tensor(struct gguf_writer *w, const char *name, enum ggml_ty
 int gguf_writer_set_alignment(struct gguf_writer *w, uint32_t alignment);
 /* Writes version 3. */
 int gguf_writer_save(struct gguf_writer *w, const char *path);
+
+/*
+ * Streaming, for files too big to hold in memory: declare every tensor
+ * (no data), then gguf_writer_begin writes the header to @path, and
+ * gguf_writer_write_data appends the declared tensors' bytes in declaration
+ * order, in pieces of any size (the padding between tensors is written
+ * here); gguf_writer_end checks that every tensor was written and closes the
+ * file. The bytes are those gguf_writer_save writes for the same tensors.
+ * A writer streams or buffers (gguf_writer_add_tensor), not both. On an
+ * error, the caller removes the partial file.
+ */
+int gguf_writer_add_tensor_info(struct gguf_writer *w, const char *name, enum ggml_type type,
+				uint32_t n_dims, const uint64_t *ne);
+int gguf_writer_begin(struct gguf_writer *w, const char *path);
+int gguf_writer_write_data(struct gguf_writer *w, const void *data, uint64_t n);
+int gguf_writer_end(struct gguf_writer *w);
 
 #endif /* TNPU_GGUF_H */
