@@ -5,7 +5,9 @@
 # exactly those in ../shared/models/README.md (skipped when the model is
 # absent). A generated qwen2 model (tnpu-gguf-gen: Q4_0 weights, GPT-2
 # tokenizer) must give the same greedy ids through tnpu.ko as in process;
-# generated Q4_K and Q6_K models generate in process.
+# generated Q4_K and Q6_K models generate in process; generated deepseek2
+# models (MLA, MoE; legacy and split forms) give the same greedy ids
+# through tnpu.ko as in process.
 # (Not sampled ids: tnpu.ko's build of the firmware (gnu11, kernel FPU
 # flags) may contract multiply-adds differently, and a random model's
 # near-uniform probabilities turn last-bit differences into other draws.)
@@ -32,6 +34,32 @@ qwen_ids=$(sed -n 's/^generated ids: //p' "$work/qwen-inproc.log")
 [ -n "$qwen_ids" ] || { echo "generate: qwen2 in-process printed no ids" >&2; exit 1; }
 echo "generate: qwen2 Q4_0 in-process: $qwen_ids"
 
+# deepseek2 (MLA + MoE routed on the NPU): the legacy form with softmax
+# routing, and the split form with q_lora, YaRN, sigmoid + bias and groups.
+ds2=$work/ds2-tiny.gguf
+ds2q=$work/ds2-tiny-q-split.gguf
+"$O/bin/tnpu-gguf-gen" -o "$ds2" --preset ds2-tiny --type q4_0 --seed 6 >/dev/null
+"$O/bin/tnpu-gguf-gen" -o "$ds2q" --preset ds2-tiny-q --type q8_0 --mla-split --seed 7 >/dev/null
+ds2_args=(-m "$ds2" -p "The NPU says" -n 24 --ids)
+ds2q_args=(-m "$ds2q" -p "The NPU says" -n 24 --ids)
+"$run" "${ds2_args[@]}" --backend inproc >"$work/ds2-inproc.log"
+"$run" "${ds2q_args[@]}" --backend inproc >"$work/ds2q-inproc.log"
+ds2_ids=$(sed -n 's/^generated ids: //p' "$work/ds2-inproc.log")
+ds2q_ids=$(sed -n 's/^generated ids: //p' "$work/ds2q-inproc.log")
+[ "$(wc -w <<<"$ds2_ids")" -eq 24 ] && [ "$(wc -w <<<"$ds2q_ids")" -eq 24 ] ||
+	{ echo "generate: deepseek2 in-process gave '$ds2_ids' / '$ds2q_ids'" >&2; exit 1; }
+echo "generate: deepseek2 Q4_0 in-process: $ds2_ids"
+echo "generate: deepseek2 Q8_0 split form in-process: $ds2q_ids"
+
+# same_ids N WHAT WANT: line N of the VM's generated ids is WANT.
+same_ids() {
+	local got
+
+	got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | sed -n "$1p")
+	[ "$got" = "$3" ] || { echo "generate: $2 through tnpu.ko gave '$got'" >&2; exit 1; }
+	echo "generate: $2 through tnpu.ko: the same ids as in process"
+}
+
 # K-quant models from the generator (the two types of Q4_K_M files) load
 # and generate in process; their numerics are checked against the float
 # reference in tests/unit/test_generate.c.
@@ -54,11 +82,11 @@ if [ ! -f "$model" ]; then
 	echo "generate: stories260K skipped ($model absent)"
 	[ "${1:-}" = "--no-vm" ] && exit 0
 	"$TOP/tests/vm/run-vm.sh" --workdir "$work" --timeout 900 --log "$work/console.log" \
-		--quiet -- "$run" "${qwen_args[@]}" --backend kernel
-	got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | tail -n 1)
-	[ "$got" = "$qwen_ids" ] ||
-		{ echo "generate: qwen2 through tnpu.ko gave '$got'" >&2; exit 1; }
-	echo "generate: qwen2 Q4_0 through tnpu.ko: same ids"
+		--quiet -- "$run" "${qwen_args[@]}" --backend kernel \; \
+		"$run" "${ds2_args[@]}" --backend kernel \; "$run" "${ds2q_args[@]}" --backend kernel
+	same_ids 1 "qwen2 Q4_0" "$qwen_ids"
+	same_ids 2 "deepseek2 Q4_0" "$ds2_ids"
+	same_ids 3 "deepseek2 Q8_0 split form" "$ds2q_ids"
 	exit 0
 fi
 model=$(realpath "$model")
@@ -101,12 +129,13 @@ echo "== through tnpu.ko in the VM"
 "$TOP/tests/vm/run-vm.sh" --workdir "$work" --timeout 900 --log "$work/console.log" --quiet \
 	-- "$run" -m "$model" -p "Once upon a time" -n 64 --backend kernel --ids \; \
 	"$run" "${sample_args[@]}" --backend kernel \; \
-	"$run" "${qwen_args[@]}" --backend kernel
+	"$run" "${qwen_args[@]}" --backend kernel \; \
+	"$run" "${ds2_args[@]}" --backend kernel \; "$run" "${ds2q_args[@]}" --backend kernel
 check "$work/console.log" "tnpu.ko in the VM"
 got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | sed -n 2p)
 [ "$got" = "$sample_ids" ] ||
 	{ echo "generate: sampling through tnpu.ko gave '$got', in process '$sample_ids'" >&2; exit 1; }
 echo "generate: sampled on the NPU (T 0.8, top-k 40): the same ids through tnpu.ko as in process"
-got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | sed -n 3p)
-[ "$got" = "$qwen_ids" ] || { echo "generate: qwen2 through tnpu.ko gave '$got'" >&2; exit 1; }
-echo "generate: qwen2 Q4_0 through tnpu.ko: the same ids as in process"
+same_ids 3 "qwen2 Q4_0" "$qwen_ids"
+same_ids 4 "deepseek2 Q4_0" "$ds2_ids"
+same_ids 5 "deepseek2 Q8_0 split form" "$ds2q_ids"

@@ -3,7 +3,7 @@
 # The main job (`make run`): build everything, boot the VM with tnpu.ko and
 # run the most complete work the project can do through /dev/accel/accel0:
 # tnpu-info, then every command of tests/vm/main-job.list whose program is
-# built. Extra arguments go to run-vm.sh (e.g. --module-params num_cores=2).
+# built, ending with a deepseek2 model generating text. Extra arguments go to run-vm.sh (e.g. --module-params num_cores=2).
 # TNPU_MAIN_JOB_LIST=FILE replaces the command list.
 set -euo pipefail
 
@@ -26,6 +26,14 @@ fi
 
 bin="$TNPU_BUILD/bin"
 share_args=()
+# A tiny deepseek2 (MLA + MoE, random weights) for the last command; list
+# arguments may name the build directory as $BUILD.
+if [ -x "$bin/tnpu-gguf-gen" ]; then
+	"$bin/tnpu-gguf-gen" -o "$TNPU_BUILD/vm/main-job/deepseek2-tiny.gguf" --preset ds2-tiny \
+		--type q4_0 >/dev/null ||
+		vm_die "tnpu-gguf-gen could not write the deepseek2 model"
+fi
+build_rel=$(realpath --relative-to="$TNPU_TOP" "$TNPU_BUILD")
 list="$TNPU_BUILD/vm/main-job/commands"
 : >"$list"
 if [ -x "$bin/tnpu-info" ]; then
@@ -37,6 +45,7 @@ fi
 while IFS= read -r line || [ -n "$line" ]; do
 	[[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
 	read -r prog args <<<"$line"
+	args=${args//\$BUILD/$build_rel}
 	# A program with a slash is relative to the build directory (e2e/...).
 	case "$prog" in
 	*/*) path=$TNPU_BUILD/$prog ;;
