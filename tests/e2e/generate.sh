@@ -46,8 +46,10 @@ ds2q_args=(-m "$ds2q" -p "The NPU says" -n 24 --ids)
 "$run" "${ds2q_args[@]}" --backend inproc >"$work/ds2q-inproc.log"
 ds2_ids=$(sed -n 's/^generated ids: //p' "$work/ds2-inproc.log")
 ds2q_ids=$(sed -n 's/^generated ids: //p' "$work/ds2q-inproc.log")
-[ "$(wc -w <<<"$ds2_ids")" -eq 24 ] && [ "$(wc -w <<<"$ds2q_ids")" -eq 24 ] ||
-	{ echo "generate: deepseek2 in-process gave '$ds2_ids' / '$ds2q_ids'" >&2; exit 1; }
+if [ "$(wc -w <<<"$ds2_ids")" -ne 24 ] || [ "$(wc -w <<<"$ds2q_ids")" -ne 24 ]; then
+	echo "generate: deepseek2 in-process gave '$ds2_ids' / '$ds2q_ids'" >&2
+	exit 1
+fi
 echo "generate: deepseek2 Q4_0 in-process: $ds2_ids"
 echo "generate: deepseek2 Q8_0 split form in-process: $ds2q_ids"
 
