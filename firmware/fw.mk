@@ -12,6 +12,7 @@ FW_SRCS += firmware/cp.c
 FW_SRCS += firmware/mmu.c
 FW_SRCS += firmware/op_table.c
 FW_SRCS += firmware/matmul_cmd.c
+FW_SRCS += firmware/moe_cmd.c
 
 FW_FPU_SRCS += firmware/quant.c
 FW_FPU_SRCS += firmware/matmul.c

@@ -32,7 +32,7 @@ const struct tnpu_fw_op tnpu_fw_op_table[TNPU_FW_NUM_OPCODES] = {
 	[TNPU_OP_MOE_GATE] = OP(tnpu_fw_op_moe_gate, sizeof(struct tnpu_cmd_moe_gate),
 				TNPU_GATE_F_BIAS | TNPU_GATE_F_NORM),
 	[TNPU_OP_MOE_MATMUL] = OP(tnpu_fw_op_moe_matmul, sizeof(struct tnpu_cmd_moe_matmul),
-				  TNPU_MOE_F_WEIGHTED_SUM),
+				  TNPU_MOE_F_WEIGHTED_SUM | TNPU_MOE_F_Q8_ACT),
 	[TNPU_OP_ARGMAX] = OP(tnpu_fw_op_argmax, sizeof(struct tnpu_cmd_argmax), 0),
 	[TNPU_OP_SAMPLE] = OP(tnpu_fw_op_sample, sizeof(struct tnpu_cmd_sample),
 			      TNPU_CMD_F_INDIRECT),

@@ -85,6 +85,9 @@ int tnpu_fw_op_sample(struct tnpu_fw_exec *ex, const void *cmd);
  * @y: first output row.
  * @y_stride: bytes between output rows.
  * @bias: N F32 values added to every output row, or NULL.
+ * @x_rows_alone: F32 activation rows go to the row kernels one per call,
+ *	so that each output has the bits of a one-row product (the AVX2
+ *	F16/BF16 kernels sum a lone row in other accumulators than several).
  *
  * Pointers are host pointers already checked with tnpu_fw_mem() /
  * tnpu_fw_tensor().
@@ -106,6 +109,7 @@ struct tnpu_fw_mm {
 	void *y;
 	__u64 y_stride;
 	const float *bias;
+	int x_rows_alone;
 };
 
 /*

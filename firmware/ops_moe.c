@@ -3,13 +3,14 @@
  * tnpu firmware: mixture-of-experts on the NPU. MOE_GATE turns router
  * logits into expert ids and weights in NPU memory; MOE_MATMUL reads those
  * ids when it runs and multiplies by the chosen experts' weight slices, so
- * routing never goes back to the host.
+ * routing never goes back to the host. Here are MOE_GATE and the float
+ * side of MOE_MATMUL; its routing and split across the cores are in
+ * moe_cmd.c.
  *
  * Copyright (C) 2026 The tnpu authors
  */
 #include "act_unit.h"
-#include "ops.h"
-#include "ops_tensor.h"
+#include "moe.h"
 
 /* ---- MOE_GATE ---------------------------------------------------------------- */
 
@@ -236,95 +237,47 @@ int tnpu_fw_op_moe_gate(struct tnpu_fw_exec *ex, const void *cmd)
 			   fw_chunk_items((__u64)j.logits.ne[0] * (j.k + 2)), 0, gate_rows, &j);
 }
 
-/* ---- MOE_MATMUL -------------------------------------------------------------- */
+/* ---- MOE_MATMUL: the FPU side (the rest is in moe_cmd.c) ------------------ */
 
-struct moe_job {
-	struct tnpu_fw_exec *ex;
-	struct fw_tensor x, w, ids, weights, y, scratch;
-	__u32 k, n_tokens, n, kdim;
-	int weighted;
-	int err;
-};
-
-/* Kept out of line so that it runs inside the FPU section around its call. */
-static FW_NOINLINE int moe_setup_mm(const struct moe_job *j, __u32 t, __u32 c,
-				    struct tnpu_fw_mm *mm)
+/* Host byte ranges [a, a + an) and [b, b + bn) share a byte. */
+static int moe_overlap(const void *a, __u64 an, const void *b, __u64 bn)
 {
-	const __s32 *ids = fw_row3(&j->ids, t, 0, 0);
-	/* Read once and recheck: the host may rewrite ids meanwhile. */
-	__s32 e = __atomic_load_n(&ids[c], __ATOMIC_RELAXED);
+	unsigned long pa = (unsigned long)a, pb = (unsigned long)b;
 
-	if (e < 0 || (__u32)e >= j->w.ne[2])
-		return DRM_TNPU_ERR_BAD_COMMAND;
-	*mm = (struct tnpu_fw_mm){
-		.w_dtype = j->w.dtype, .w = fw_row3(&j->w, 0, (__u32)e, 0),
-		.w_stride = j->w.nb[1], .k = j->kdim, .n = j->n, .m = 1,
-		.x = fw_row3(&j->x, j->x.ne[1] == 1 ? 0 : c, t, 0), .x_stride = j->x.nb[1],
-		.y_dtype = TNPU_DT_F32, .y_stride = j->y.nb[1],
-		.y = j->weighted ? (void *)j->scratch.data : fw_row3(&j->y, c, t, 0),
-	};
-	return 0;
+	return a && b && an && bn && pa < pb + bn && pb < pa + an;
 }
 
-/* y[n0, n1) += w * scratch[n0, n1) (the first choice stores). */
-static FW_NOINLINE void moe_accumulate(const struct moe_job *j, __u32 t, __u32 c,
-				       __u32 n0, __u32 n1)
+static __u64 moe_align64(__u64 v)
 {
-	const float *wts = fw_row3(&j->weights, t, 0, 0);
-	const float *tmp = (const float *)j->scratch.data;
-	float *acc = fw_row3(&j->y, t, 0, 0);
-	__u32 col;
+	return (v + 63) & ~(__u64)63;
+}
 
-	for (col = n0; col < n1; col++)
-		acc[col] = c ? acc[col] + wts[c] * tmp[col] : wts[c] * tmp[col];
+static int moe_all_zero(const void *p, __u64 n)
+{
+	const __u8 *b = p;
+
+	while (n--)
+		if (*b++)
+			return 0;
+	return 1;
 }
 
 /*
- * Worker i owns output columns [n0, n1) of every (token, choice): the
- * weighted sum never races. Matmul rows bracket their own FPU use; the rest
- * runs in short sections of its own.
+ * Every check of the command, before any work, and the choice of kernels.
+ * Runs in an FPU section (fw_prepare()) since fw_tensor_map() does.
  */
-static void moe_worker(void *arg, unsigned int i, unsigned int nw)
-{
-	struct moe_job *j = arg;
-	const struct tnpu_fw_platform *plat = j->ex->plat;
-	__u32 n0 = (__u32)((__u64)j->n * i / nw), n1 = (__u32)((__u64)j->n * (i + 1) / nw);
-	struct tnpu_fw_mm mm;
-	__u32 t, c;
-	int ret;
-
-	if (n0 == n1)
-		return;
-	for (t = 0; t < j->n_tokens; t++) {
-		for (c = 0; c < j->k; c++) {
-			plat->fpu_begin(plat->priv);
-			ret = moe_setup_mm(j, t, c, &mm);
-			plat->fpu_end(plat->priv);
-			if (!ret)
-				ret = tnpu_fw_matmul_rows(j->ex, &mm, n0, n1);
-			if (ret) {
-				__atomic_store_n(&j->err, ret, __ATOMIC_RELAXED);
-				return;
-			}
-			if (!j->weighted)
-				continue;
-			plat->fpu_begin(plat->priv);
-			moe_accumulate(j, t, c, n0, n1);
-			plat->fpu_end(plat->priv);
-		}
-	}
-}
-
-static int moe_matmul_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
+int tnpu_fw_moe_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 {
 	const struct tnpu_cmd_moe_matmul *c = cmd;
 	struct moe_job *j = job;
-	__u32 t, i;
+	const struct tnpu_tensor *reads[5] = { &c->x, &c->w, &c->ids, &c->weights, &c->y };
+	const __u8 *data[5];
+	struct fw_tensor scratch;
+	__u32 t, i, wt;
 	int ret;
 
+	tnpu_fw_memset(j, 0, sizeof(*j));
 	j->ex = ex;
-	j->err = 0;
-
 	j->weighted = !!(c->hdr.flags & TNPU_MOE_F_WEIGHTED_SUM);
 	if (c->pad)
 		return fw_bad(ex);
@@ -337,16 +290,21 @@ static int moe_matmul_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *jo
 		ret = fw_tensor_map(ex, &c->y, FW_DT(TNPU_DT_F32), 1, &j->y);
 	if (!ret && j->weighted)
 		ret = fw_tensor_map(ex, &c->weights, FW_DT(TNPU_DT_F32), 0, &j->weights);
-	if (!ret && j->weighted)
-		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_F32), 1, &j->scratch);
+	/* No scratch is all zero (ISA 1.1's form without the weighted sum). */
+	scratch.data = NULL;
+	if (!ret && !moe_all_zero(&c->scratch, sizeof(c->scratch)))
+		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_F32), 1, &scratch);
 	if (ret)
 		return ret;
 
+	wt = j->w.dtype;
 	j->kdim = j->w.ne[0];
 	j->n = j->w.ne[1];
+	j->n_expert = j->w.ne[2];
 	j->k = j->ids.ne[0];
 	j->n_tokens = j->ids.ne[1];
-	if (j->w.dtype == TNPU_DT_I32 || j->w.ne[3] != 1 || !j->k ||
+	j->xrows = j->x.ne[1];
+	if (wt == TNPU_DT_I32 || j->w.ne[3] != 1 || !j->k ||
 	    fw_nrows(&j->ids) != j->n_tokens ||
 	    j->x.ne[0] != j->kdim || (j->x.ne[1] != 1 && j->x.ne[1] != j->k) ||
 	    j->x.ne[2] != j->n_tokens || j->x.ne[3] != 1)
@@ -355,38 +313,113 @@ static int moe_matmul_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *jo
 		if (j->y.ne[0] != j->n || j->y.ne[1] != j->n_tokens ||
 		    fw_nrows(&j->y) != j->n_tokens ||
 		    j->weights.ne[0] != j->k || j->weights.ne[1] != j->n_tokens ||
-		    fw_nrows(&j->weights) != j->n_tokens ||
-		    j->scratch.ne[0] < j->n || fw_nrows(&j->scratch) != 1)
+		    fw_nrows(&j->weights) != j->n_tokens)
 			return fw_bad(ex);
 	} else if (j->y.ne[0] != j->n || j->y.ne[1] != j->k || j->y.ne[2] != j->n_tokens ||
 		   j->y.ne[3] != 1) {
 		return fw_bad(ex);
 	}
-	if (!j->ids.data || !j->n)
+	if (scratch.data) {
+		if (fw_nrows(&scratch) != 1)
+			return fw_bad(ex);
+		j->scratch = scratch.data;
+		j->scratch_bytes = (__u64)scratch.ne[0] * 4;
+		/* The NPU writes the scratch: no other tensor of the command may lie there. */
+		data[0] = j->x.data;
+		data[1] = j->w.data;
+		data[2] = j->ids.data;
+		data[3] = j->weights.data;
+		data[4] = j->y.data;
+		for (i = 0; i < 5; i++)
+			if (data[i] && moe_overlap(j->scratch, j->scratch_bytes, data[i],
+						   tnpu_fw_tensor_extent(reads[i])))
+				return fw_bad(ex);
+	}
+	if (!j->ids.data || !j->n || !j->kdim)
 		return FW_OP_EMPTY;
 	/* Every id is checked before any work: a bad router output fails cleanly. */
 	for (t = 0; t < j->n_tokens; t++) {
 		const __s32 *ids = fw_row3(&j->ids, t, 0, 0);
 
-		for (i = 0; i < j->k; i++)
-			if (ids[i] < 0 || (__u32)ids[i] >= j->w.ne[2])
+		for (i = 0; i < j->k; i++) {
+			__s32 e = __atomic_load_n(&ids[i], __ATOMIC_RELAXED);
+
+			if (e < 0 || (__u32)e >= j->n_expert)
 				return fw_bad(ex);
+		}
+	}
+
+	/*
+	 * The kernels, fixed for the command so that every row of it is
+	 * computed alike: Q8 activations on quantized weights with the flag,
+	 * with the decode layout where the kernel set reads it both for one
+	 * row and for several (the two give the same bits, which keeps the
+	 * results independent of how the rows group).
+	 */
+	j->kern = tnpu_fw_mm_kernels();
+	j->q8 = (c->hdr.flags & TNPU_MOE_F_Q8_ACT) && wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+	j->dec = j->q8 && j->kern->dot_dec[wt] && j->kern->dot_dec_nx[wt] && j->kern->dec_bytes;
+	j->dec_layout = j->dec ? j->kern->dec_layout[wt] : 0;
+	j->rows_alone = !j->q8 && (wt == TNPU_DT_F16 || wt == TNPU_DT_BF16);
+	/* A prepared activation row: F32, or Q8 blocks and their layout, 64-byte aligned. */
+	if (j->q8) {
+		j->dec_off = moe_align64((__u64)(j->kdim / 32) * sizeof(struct tnpu_fw_q8));
+		j->act_stride = j->dec_off;
+		if (j->dec)
+			j->act_stride += moe_align64(j->kern->dec_bytes(j->dec_layout, j->kdim));
+		/* The bound TNPU_MOE_SCRATCH_SIZE() promises (the layouts of today are within). */
+		if (j->act_stride > 4 * (__u64)j->kdim + 64) {
+			j->dec = 0;
+			j->dec_layout = 0;
+			j->act_stride = j->dec_off;
+		}
+	} else {
+		j->act_stride = moe_align64((__u64)j->kdim * 4);
 	}
 	return 0;
 }
 
-int tnpu_fw_op_moe_matmul(struct tnpu_fw_exec *ex, const void *cmd)
+/* y[n0, n1) of token @t (+)= weight * tmp[n0, n1): the first choice stores. */
+FW_NOINLINE void tnpu_fw_moe_accumulate(const struct moe_job *j, __u32 t, __u32 c, __u32 n0,
+					__u32 n1)
 {
-	struct moe_job j;
-	unsigned int nw;
-	int ret;
+	const float *wts = fw_row3(&j->weights, t, 0, 0);
+	const float *tmp = j->tmp;
+	float *acc = fw_row3(&j->y, t, 0, 0);
+	__u32 col;
 
-	ret = fw_prepare(ex, moe_matmul_prepare, cmd, &j);
-	if (ret)
-		return ret == FW_OP_EMPTY ? 0 : ret;
-	nw = ex->plat->num_cores < j.n ? ex->plat->num_cores : j.n;
-	ex->plat->parallel(ex->plat->priv, nw ? nw : 1, moe_worker, &j);
-	if (j.err)
-		return tnpu_fw_fail(ex, j.err, 0);
+	for (col = n0; col < n1; col++)
+		acc[col] = c ? acc[col] + wts[c] * tmp[col] : wts[c] * tmp[col];
+}
+
+/*
+ * Token @t of a grouped pass: its k result rows, found through their
+ * places, go to y, each to its own row or summed in choice order with the
+ * arithmetic of tnpu_fw_moe_accumulate() (the same bits as the decode form).
+ */
+FW_NOINLINE int tnpu_fw_moe_finish(const struct moe_job *j, __u32 t)
+{
+	const float *wts = j->weighted ? fw_row3(&j->weights, t, 0, 0) : NULL;
+	float *acc = j->weighted ? fw_row3(&j->y, t, 0, 0) : NULL;
+	__u32 c, col;
+
+	for (c = 0; c < j->k; c++) {
+		/* Read once and checked: the host may rewrite the scratch. */
+		__u32 s = __atomic_load_n(&j->slot_of[(t - j->t0) * j->k + c], __ATOMIC_RELAXED);
+		const float *src;
+
+		if (s >= j->rows)
+			return DRM_TNPU_ERR_BAD_COMMAND;
+		src = j->out + (__u64)s * j->n;
+		if (!j->weighted) {
+			float *dst = fw_row3(&j->y, c, t, 0);
+
+			for (col = 0; col < j->n; col++)
+				dst[col] = src[col];
+			continue;
+		}
+		for (col = 0; col < j->n; col++)
+			acc[col] = c ? acc[col] + wts[c] * src[col] : wts[c] * src[col];
+	}
 	return 0;
 }

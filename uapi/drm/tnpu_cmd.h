@@ -25,7 +25,12 @@
  * changes only on incompatible change, the minor with every new op.
  */
 #define TNPU_ISA_MAJOR 1
-#define TNPU_ISA_MINOR 1	/* 1: test ops privileged; pausable long commands */
+/*
+ * Minor 1: test ops privileged; pausable long commands. Minor 2: MOE_MATMUL
+ * groups tokens by expert in its scratch (TNPU_MOE_SCRATCH_SIZE) and takes
+ * %TNPU_MOE_F_Q8_ACT.
+ */
+#define TNPU_ISA_MINOR 2
 
 /**
  * enum tnpu_dtype - element types of tensors
@@ -663,10 +668,32 @@ struct tnpu_cmd_moe_gate {
 };
 
 /*
- * MOE_MATMUL flags. TNPU_MOE_F_WEIGHTED_SUM: y = {N, T}, the sum over the
- * k chosen experts of weight * (w[id] x), instead of one row per expert.
+ * MOE_MATMUL flags.
+ * TNPU_MOE_F_WEIGHTED_SUM: y = {N, T}, for each token the sum over its k
+ *	choices, in choice order, of weight * (w[id] x), instead of one row
+ *	per choice.
+ * TNPU_MOE_F_Q8_ACT: as %TNPU_MATMUL_F_Q8_ACT: quantize the activations to
+ *	8 bits per block of 32 (as GGUF Q8_0) and use integer dot products;
+ *	only for quantized weights, ignored for F32/F16/BF16 weights. Needs
+ *	scratch (ISA 1.2).
  */
 #define TNPU_MOE_F_WEIGHTED_SUM	(1U << 0)
+#define TNPU_MOE_F_Q8_ACT	(1U << 1)
+
+/**
+ * TNPU_MOE_SCRATCH_SIZE - scratch bytes for a MOE_MATMUL of @t tokens
+ * @t: tokens (ne[1] of @ids).
+ * @k: experts per token (ne[0] of @ids).
+ * @kdim: K, activations per row.
+ * @n: N, outputs per row.
+ *
+ * Always enough, whatever the flags, for the NPU to group all @t tokens by
+ * expert in one pass, so that each chosen expert's weights are read once.
+ * See &struct tnpu_cmd_moe_matmul for what less scratch does and what the
+ * bytes hold.
+ */
+#define TNPU_MOE_SCRATCH_SIZE(t, k, kdim, n) \
+	(128 + (__u64)(t) * (__u64)(k) * (80 + 4 * (__u64)(kdim) + 4 * (__u64)(n)))
 
 /**
  * struct tnpu_cmd_moe_matmul - expert-indexed matmul
@@ -675,9 +702,34 @@ struct tnpu_cmd_moe_gate {
  * command runs, so routing stays on the NPU) and y[:, j, t] = w[e] x[:, j', t]
  * where j' = j if @x has k rows per token ({K, k, T}) or 0 ({K, 1, T}).
  * @w is {K, N, n_expert}, any float or quantized type; @y is F32 {N, k, T},
- * or {N, T} with %TNPU_MOE_F_WEIGHTED_SUM, which also needs @scratch (F32,
- * at least N elements; zero otherwise). An id outside [0, n_expert) fails
- * the command.
+ * or {N, T} with %TNPU_MOE_F_WEIGHTED_SUM. Every id is checked before any
+ * work: one outside [0, n_expert) fails the command (BAD_COMMAND) with
+ * nothing written.
+ *
+ * @scratch is NPU memory the NPU may overwrite: F32 {S} (ne[1..3] = 1,
+ * S * 4 bytes, none of them in another tensor of the command), or all zero
+ * for none. With T > 1 and TNPU_MOE_SCRATCH_SIZE(T, k, K, N) bytes the NPU
+ * groups the tokens by expert: each expert chosen by any token has its
+ * weights read once, against all the rows routed to it. With less it
+ * groups as many tokens per pass as fit. With room for fewer than two, and
+ * always for T = 1, it runs the decode form, a token at a time, which
+ * needs at most TNPU_MOE_SCRATCH_SIZE(1, k, K, N) bytes with
+ * %TNPU_MOE_F_Q8_ACT on quantized weights, else N F32 with
+ * %TNPU_MOE_F_WEIGHTED_SUM and none without (as in ISA 1.1, whose commands
+ * run unchanged). Less fails the command (BAD_COMMAND) before any work.
+ * The results depend neither on the scratch size nor on the number of
+ * cores: each output is computed as in the decode form, and weighted sums
+ * add the choices of a token in order j = 0 .. k - 1.
+ *
+ * Scratch layout (ISA 1.2; a pass of R = k * B rows, B tokens, from the
+ * first 64-byte boundary): R u64 keys (expert << 32 | row), sorted by
+ * expert; R u32, each row's place in that order; R + 1 u32, where each
+ * expert's run of rows starts; from the next 64-byte boundary, R
+ * activation rows (F32, or Q8 blocks plus the kernels' layout of them, at
+ * most 4 * K + 64 bytes each) in that order; then R rows of N F32 results.
+ * The decode form keeps one token's activation rows (with
+ * %TNPU_MOE_F_Q8_ACT, from the first 64-byte boundary) and, with
+ * %TNPU_MOE_F_WEIGHTED_SUM, one row of N F32 after them.
  */
 struct tnpu_cmd_moe_matmul {
 	/** @hdr: header, opcode %TNPU_OP_MOE_MATMUL, TNPU_MOE_F_* flags. */
@@ -694,7 +746,7 @@ struct tnpu_cmd_moe_matmul {
 	struct tnpu_tensor weights;
 	/** @y: output, F32. */
 	struct tnpu_tensor y;
-	/** @scratch: one F32 output row of working memory. */
+	/** @scratch: F32 working memory (see above), or all zero. */
 	struct tnpu_tensor scratch;
 };
 

@@ -20,6 +20,14 @@
  *   prefill GEMM with M activation rows on the FFN-up shape; compute
  *           bound, reported against peak FLOP/s measured the same way.
  *   embed   EMBEDDING gathers from a 32000-row table.
+ *   moe     MOE_MATMUL on DeepSeek-V2-Lite's routed experts (64, 6 per
+ *           token; gate/up 1408 x 2048, down 2048 x 1408): decode, a stream
+ *           of T = 1 commands whose routes cycle through all the experts
+ *           (the weights stream from memory, as over a model's layers),
+ *           against the read bandwidth; beside it a plain MATMUL (M = 1)
+ *           of each expert's slice, the per-byte speed to match; prefill, one
+ *           command of T = 64 tokens, against peak FLOP/s. GB/s counts the
+ *           weights of the experts the routes choose, each once.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -762,6 +770,139 @@ static void bench_embed(const struct opts *o, uint32_t wtype, uint32_t m, struct
 	nfree(&s.buf);
 }
 
+/* DeepSeek-V2-Lite's routed experts. */
+#define MOE_EXPERTS 64
+#define MOE_USED 6
+#define MOE_FFN 1408
+#define MOE_DIM 2048
+#define MOE_DECODE_CMDS 11	/* decode routes: 66 choices cover the 64 experts */
+
+/*
+ * MOE_MATMUL, @tokens per command: one prefill command, or (T = 1) a decode
+ * stream of MOE_DECODE_CMDS commands routed to different experts. @down:
+ * the down projection (K = 1408, N = 2048, an activation row per choice,
+ * weighted sum), else gate/up (K = 2048, N = 1408, one activation row per
+ * token, a result row per choice).
+ */
+static void bench_moe(const struct opts *o, uint32_t wtype, bool q8, bool down, uint32_t tokens,
+		      struct result *res)
+{
+	const uint32_t n = down ? MOE_DIM : MOE_FFN, k = down ? MOE_FFN : MOE_DIM;
+	const uint32_t xrows = down ? MOE_USED : 1, cmds = tokens == 1 ? MOE_DECODE_CMDS : 1;
+	const uint64_t slice = row_bytes(wtype, k) * n, rows = (uint64_t)MOE_USED * tokens;
+	const uint64_t scratch_size = TNPU_MOE_SCRATCH_SIZE(tokens, MOE_USED, k, n);
+	struct nbuf w = nalloc(slice * MOE_EXPERTS), x = nalloc(4ULL * k * xrows * tokens);
+	struct nbuf ids = nalloc(4 * rows * cmds), wts = nalloc(4 * rows);
+	struct nbuf y = nalloc(4ULL * n * rows), scratch = nalloc(scratch_size);
+	unsigned int seed = 2024;
+	double experts = 0;
+	struct stream s;
+
+	fill_weights(&w, wtype);
+	for (uint64_t i = 0; i < (uint64_t)k * xrows * tokens; i++)
+		((float *)x.cpu)[i] = (float)((i * 7919) % 2001) / 1000.0f - 1.0f;
+	for (uint64_t i = 0; i < rows; i++)
+		((float *)wts.cpu)[i] = 1.0f / MOE_USED;
+	stream_init(&s, cmds * sizeof(struct tnpu_cmd_moe_matmul));
+	for (uint32_t c = 0; c < cmds; c++) {
+		int32_t *id = (int32_t *)ids.cpu + rows * c;
+		bool used[MOE_EXPERTS] = { false };
+		struct tnpu_cmd_moe_matmul cmd = {
+			.hdr = { TNPU_OP_MOE_MATMUL, (uint16_t)((down ? TNPU_MOE_F_WEIGHTED_SUM : 0) |
+					       (q8 ? TNPU_MOE_F_Q8_ACT : 0)), sizeof(cmd) },
+		};
+
+		/* Decode cycles through the experts; prefill routes at random. */
+		for (uint32_t t = 0; t < tokens; t++) {
+			for (uint32_t j = 0; j < MOE_USED; j++) {
+				uint32_t e = (c * MOE_USED + j) % MOE_EXPERTS;
+				bool again = true;
+
+				while (tokens > 1 && again) {
+					e = (uint32_t)rand_r(&seed) % MOE_EXPERTS;
+					again = false;
+					for (uint32_t i = 0; i < j; i++)
+						again |= id[t * MOE_USED + i] == (int32_t)e;
+				}
+				id[t * MOE_USED + j] = (int32_t)e;
+				experts += !used[e];
+				used[e] = true;
+			}
+		}
+		cmd.x = tensor2(x.va, TNPU_DT_F32, k, xrows);
+		cmd.x.ne[2] = tokens;
+		cmd.x.nb[3] = cmd.x.nb[2] * tokens;
+		cmd.w = tensor2(w.va, wtype, k, n);
+		cmd.w.ne[2] = MOE_EXPERTS;
+		cmd.w.nb[3] = cmd.w.nb[2] * MOE_EXPERTS;
+		cmd.ids = tensor2(ids.va + 4 * rows * c, TNPU_DT_I32, MOE_USED, tokens);
+		if (down) {
+			cmd.weights = tensor2(wts.va, TNPU_DT_F32, MOE_USED, tokens);
+			cmd.y = tensor2(y.va, TNPU_DT_F32, n, tokens);
+		} else {
+			cmd.y = tensor2(y.va, TNPU_DT_F32, n, MOE_USED);
+			cmd.y.ne[2] = tokens;
+			cmd.y.nb[3] = cmd.y.nb[2] * tokens;
+		}
+		cmd.scratch = tensor2(scratch.va, TNPU_DT_F32, (uint32_t)(scratch_size / 4), 1);
+		stream_add(&s, &cmd, sizeof(cmd));
+	}
+	res->op = tokens == 1 ? "moe_decode" : "moe_prefill";
+	res->dtype = dtype_name(wtype);
+	res->path = q8 ? "q8" : "f32";
+	snprintf(res->shape, sizeof(res->shape), "T=%u k=%u/%u N=%u K=%u x%u", tokens, MOE_USED,
+		 MOE_EXPERTS, n, k, cmds);
+	res->ms = time_stream(&s, o->reps, tokens == 1 ? READ_BW : FMA_PEAK,
+			      tokens == 1 ? &res->read_gbs : &res->peak_gflops) * 1e3;
+	res->bytes = experts * slice;
+	res->flops = 2.0 * rows * cmds * n * k;
+	nfree(&w);
+	nfree(&x);
+	nfree(&ids);
+	nfree(&wts);
+	nfree(&y);
+	nfree(&scratch);
+	nfree(&s.buf);
+}
+
+/*
+ * What MOE_MATMUL's decode is measured against: a plain MATMUL (M = 1) of
+ * each expert's slice in turn, the same weight bytes (two activation rows
+ * in turn keep the NPU from grouping the commands).
+ */
+static void bench_moe_gemv(const struct opts *o, uint32_t wtype, bool q8, bool down,
+			   struct result *res)
+{
+	const uint32_t n = down ? MOE_DIM : MOE_FFN, k = down ? MOE_FFN : MOE_DIM;
+	const uint64_t slice = row_bytes(wtype, k) * n;
+	struct nbuf w = nalloc(slice * MOE_EXPERTS), x = nalloc(8ULL * k), y = nalloc(4ULL * n);
+	struct nbuf scratch = nalloc(TNPU_MATMUL_SCRATCH_SIZE(1, k));
+	struct stream s;
+
+	fill_weights(&w, wtype);
+	for (uint32_t i = 0; i < 2 * k; i++)
+		((float *)x.cpu)[i] = (float)((i * 7919) % 2001) / 1000.0f - 1.0f;
+	stream_init(&s, MOE_EXPERTS * sizeof(struct tnpu_cmd_matmul));
+	for (uint32_t e = 0; e < MOE_EXPERTS; e++) {
+		struct tnpu_cmd_matmul c = matmul_cmd(x.va + 4ULL * k * (e % 2), w.va + slice * e,
+						      wtype, y.va, 1, n, k, q8, &scratch);
+
+		stream_add(&s, &c, sizeof(c));
+	}
+	res->op = "moe_ref_gemv";
+	res->dtype = dtype_name(wtype);
+	res->path = q8 ? "q8" : "f32";
+	snprintf(res->shape, sizeof(res->shape), "M=1 N=%u K=%u x64", n, k);
+	res->ms = time_stream(&s, o->reps, READ_BW, &res->read_gbs) * 1e3;
+	res->bytes = (double)slice * MOE_EXPERTS;
+	res->flops = 2.0 * n * k * MOE_EXPERTS;
+	nfree(&w);
+	nfree(&x);
+	nfree(&y);
+	nfree(&scratch);
+	nfree(&s.buf);
+}
+
 /* Is @name in the comma-separated @list (NULL: everything)? */
 static bool selected(const char *list, const char *name)
 {
@@ -881,7 +1022,7 @@ static void usage(FILE *f)
 		"  -p     portable C kernels only (no AVX2)\n"
 		"  -2     AVX2 kernels only (no AVX-512)\n"
 		"  -w L   weight types to run, e.g. Q4_0,Q8_0 (default: all)\n"
-		"  -k L   op kinds to run: decode,stream,prefill,embed (default: all)\n");
+		"  -k L   op kinds to run: decode,stream,prefill,embed,moe (default: all)\n");
 }
 
 int main(int argc, char **argv)
@@ -944,7 +1085,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'k': {
-			static const char *const kinds[] = { "decode", "stream", "prefill", "embed" };
+			static const char *const kinds[] = {
+				"decode", "stream", "prefill", "embed", "moe",
+			};
 
 			if (!list_is_known("-k", optarg, kinds, sizeof(kinds) / sizeof(kinds[0])))
 				return 2;
@@ -1018,6 +1161,21 @@ int main(int argc, char **argv)
 			bench_embed(&o, TNPU_DT_Q4_0, 1, &res[n++]);
 		if (selected(o.types, "F16"))
 			bench_embed(&o, TNPU_DT_F16, 512, &res[n++]);
+	}
+
+	for (size_t t = 0; t < (o.quick ? 1 : 2); t++) {
+		/* Types whose blocks divide both 2048 and 1408. */
+		static const uint32_t moe_types[] = { TNPU_DT_Q4_0, TNPU_DT_Q8_0 };
+		uint32_t wt = moe_types[t];
+
+		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "moe"))
+			continue;
+		for (int down = 0; down < 2; down++)
+			for (int q8 = 0; q8 < 2; q8++) {
+				bench_moe_gemv(&o, wt, q8, down, &res[n++]);
+				bench_moe(&o, wt, q8, down, 1, &res[n++]);
+				bench_moe(&o, wt, q8, down, 64, &res[n++]);
+			}
 	}
 
 	print_results(&o, &mc, res, n);
