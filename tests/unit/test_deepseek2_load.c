@@ -11,6 +11,7 @@
  * Copyright (C) 2026 The tnpu authors
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +48,7 @@ struct mutation {
 	const char *skip_tensor;	/* leave this tensor out */
 	const char *tensor;	/* write this tensor with @experts experts */
 	uint32_t experts;
+	bool q8_weights;	/* matrices in Q8_0 instead of F32 */
 };
 
 static const struct mutation *mut;
@@ -82,6 +84,23 @@ static void tensor(struct gguf_writer *w, const char *name, uint64_t ne0, uint64
 	assert_non_null(v);
 	for (uint64_t i = 0; i < n; i++)
 		v[i] = (float)((i * 2654435761u) % 1000) / 1000.0f * 0.1f - 0.05f;
+	if (mut && mut->q8_weights && ne[1] > 1 && ne[0] % 32 == 0 && !strstr(name, "gate_inp")) {
+		/* Q8_0 blocks: an F16 scale then 32 int8 (scale 0.05 / 127). */
+		uint8_t *q = malloc(n / 32 * 34);
+		uint16_t d = 0x0e73;	/* binary16 of 3.937e-4, about 1 / 2540 */
+
+		assert_non_null(q);
+		for (uint64_t b = 0; b < n / 32; b++) {
+			memcpy(q + 34 * b, &d, 2);
+			for (int i = 0; i < 32; i++)
+				q[34 * b + 2 + i] = (uint8_t)(int8_t)(v[32 * b + i] * 2540.0f);
+		}
+		assert_int_equal(gguf_writer_add_tensor(w, name, GGML_TYPE_Q8_0,
+							ne[2] > 1 ? 3 : 2, ne, q), 0);
+		free(q);
+		free(v);
+		return;
+	}
 	assert_int_equal(gguf_writer_add_tensor(w, name, GGML_TYPE_F32, ne[2] > 1 ? 3 : ne[1] > 1 ? 2 : 1,
 						ne, v), 0);
 	free(v);
@@ -219,6 +238,43 @@ static void test_valid_model_generates(void **state)
 	tnpu_llm_free(llm);
 }
 
+/*
+ * 8-bit activations (MATMUL and MOE_MATMUL Q8 paths, quantized weights):
+ * the prefill's logits stay close to the F32-activation run's. (Their
+ * exact arithmetic is checked against references in test_matmul and
+ * test_ops_moe; here, that the runtime lowers the flags consistently.)
+ */
+static void test_q8_activations(void **state)
+{
+	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC, .n_ctx = 32 };
+	int32_t prompt[5] = { 1, 100, 200, 17, 250 };
+	float ref[VOCAB], max = 0, worst = 0;
+	struct tnpu_llm *llm;
+
+	(void)state;
+	write_model(&(struct mutation){ .q8_weights = true });
+	for (int q8 = 0; q8 < 2; q8++) {
+		const float *l;
+
+		opt.q8_act = q8;
+		assert_int_equal(tnpu_llm_load(tmp_path, &opt, &llm), 0);
+		assert_int_equal(tnpu_llm_generate(llm, prompt, 5, 1, NULL, NULL, NULL, NULL), 1);
+		l = tnpu_llm_logits(llm);
+		for (int v = 0; v < VOCAB; v++) {
+			if (!q8) {
+				ref[v] = l[v];
+				max = fabsf(l[v]) > max ? fabsf(l[v]) : max;
+			} else if (fabsf(l[v] - ref[v]) > worst) {
+				worst = fabsf(l[v] - ref[v]);
+			}
+		}
+		tnpu_llm_free(llm);
+	}
+	printf("  8-bit activations move the logits by %.2e of the largest\n", worst / max);
+	assert_true(worst > 0);		/* the Q8 paths did run */
+	assert_true(worst < 0.02f * max);
+}
+
 static void expect_refused(const struct mutation *m, const char *needle)
 {
 	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC, .n_ctx = 32 };
@@ -279,6 +335,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_model_generates),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_q8_activations),
 	};
 
 	if (tmp_file_create("test_deepseek2_load"))

@@ -255,13 +255,16 @@ static void emit_moe_matmul(struct emitter *e, const struct gnode *n, bool per_h
 		if (n->p.weighted) {
 			c.weights = flat(e, n->in[3]);
 			c.y = flat(e, n->out);
-			c.scratch = dense(act(p, p->moe_scratch), TNPU_DT_F32,
-					  (uint32_t)p->moe_scratch_floats, 1, 1);
 			flags |= TNPU_MOE_F_WEIGHTED_SUM;
 		} else {
 			c.y = val(e, n->out);
 		}
 	}
+	/* Room to group a whole chunk's tokens by expert (ISA 1.2). */
+	c.scratch = dense(act(p, p->moe_scratch), TNPU_DT_F32,
+			  (uint32_t)(p->moe_scratch_size / 4), 1, 1);
+	if (p->q8_act && quantized(c.w.dtype))
+		flags |= TNPU_MOE_F_Q8_ACT;
 	emit(e, TNPU_OP_MOE_MATMUL, flags, &c, sizeof(c));
 }
 
@@ -609,9 +612,18 @@ static int map_weights(struct plan *p, bool copy)
 
 /* What the nodes of a chunk's graph need besides activation slots. */
 struct needs {
-	uint64_t attn_floats, mm_k, moe_floats;
+	uint64_t attn_floats, mm_k, moe_bytes;
 	uint32_t seq_len, route_k, vocab;
 };
+
+/* MOE_MATMUL (and per-head) scratch to group a full chunk by expert. */
+static void moe_scratch(const struct plan *p, struct needs *nd, uint32_t k, uint32_t kdim,
+			uint32_t n)
+{
+	uint64_t b = TNPU_MOE_SCRATCH_SIZE(p->max_batch, k, kdim, n);
+
+	nd->moe_bytes = b > nd->moe_bytes ? b : nd->moe_bytes;
+}
 
 static int scan(struct plan *p, const struct graph *g, struct needs *nd)
 {
@@ -655,6 +667,8 @@ static int scan(struct plan *p, const struct graph *g, struct needs *nd)
 		case GOP_HEAD_MATMUL:
 			if (in0 && in0->ne[1] > nd->seq_len)
 				nd->seq_len = in0->ne[1];
+			moe_scratch(p, nd, in0 ? in0->ne[1] : 0, in0 ? in0->ne[0] : 0,
+				    g->vals[n->out].ne[0]);
 			break;
 		case GOP_MOE_GATE:
 			if (nd->route_k && nd->route_k != n->p.gate.k)
@@ -666,8 +680,8 @@ static int scan(struct plan *p, const struct graph *g, struct needs *nd)
 			p->route_layer[g->vals[n->out].layer] = true;
 			break;
 		case GOP_MOE_MATMUL:
-			if (n->p.weighted && g->vals[n->out].ne[0] > nd->moe_floats)
-				nd->moe_floats = g->vals[n->out].ne[0];
+			moe_scratch(p, nd, g->vals[n->in[2]].ne[0], in0 ? in0->ne[0] : 0,
+				    g->vals[n->out].ne[0]);
 			break;
 		case GOP_SAMPLE:
 		case GOP_ARGMAX:
@@ -753,8 +767,8 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	p->mm_scratch_size = q8_act ? TNPU_MATMUL_SCRATCH_SIZE(t, nd.mm_k) : 0;
 	p->mm_scratch = take(&used, p->mm_scratch_size);
 	p->sample_scratch = take(&used, 4 * TNPU_SAMPLE_SCRATCH_ELEMS(nd.vocab));
-	p->moe_scratch_floats = nd.moe_floats;
-	p->moe_scratch = take(&used, 4 * p->moe_scratch_floats);
+	p->moe_scratch_size = (nd.moe_bytes + 3) & ~3ULL;
+	p->moe_scratch = take(&used, p->moe_scratch_size);
 	p->seq_len = nd.seq_len;
 	p->seq = take(&used, 4ULL * nd.seq_len * t);
 	p->route_k = nd.route_k;

@@ -62,7 +62,7 @@ struct plan {
 	int n_slots;
 	uint64_t logits, ids, next, params, seq, route;
 	uint64_t attn_scratch, attn_scratch_floats, mm_scratch, mm_scratch_size, sample_scratch;
-	uint64_t moe_scratch, moe_scratch_floats;
+	uint64_t moe_scratch, moe_scratch_size;	/* MOE_MATMUL working memory, bytes */
 	uint32_t seq_len;		/* GV_SEQ row length */
 	uint32_t route_k;		/* experts per token (0: no MoE) */
 	bool *route_layer;		/* layers with routing, n_layer entries */
