@@ -31,8 +31,15 @@ int fw_tensor_map(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 	if (!tnpu_fw_dtype_block(t->dtype, &blk, &blk_bytes) || t->ne[0] % blk ||
 	    t->nb[0] != blk_bytes)
 		return fw_bad(ex);
-	/* Unquantized elements are accessed in place: keep them aligned. */
-	if (blk == 1 && ((t->addr | t->nb[1] | t->nb[2] | t->nb[3]) & (blk_bytes - 1)))
+	/*
+	 * Elements and blocks are accessed in place: aligned as the uAPI
+	 * says (and tnpu_fw_tensor() checks), to 4 bytes where the element
+	 * or block size is a multiple of 4, else to 2. Quantized blocks too:
+	 * their F16 scales are read as such (MOE_MATMUL's weights, Q8_0
+	 * caches), and a misaligned access is undefined in C (some CPUs trap
+	 * or emulate it slowly).
+	 */
+	if ((t->addr | t->nb[1] | t->nb[2] | t->nb[3]) & (blk_bytes % 4 == 0 ? 3 : 1))
 		return fw_bad(ex);
 
 	out->data = NULL;
