@@ -7,7 +7,13 @@
  * input is a job word and a command stream (fuzz_npu.h): the stream runs
  * from a read-only NPU buffer, with small buffers mapped beside it, each
  * heap memory so that ASan sees any host access outside them. Every run
- * must end with a status; the stream's WAIT_VALUE timeouts and TEST_SPIN
+ * must end with a status. With FUZZ_JOB_REPLAY the stream runs again,
+ * directly on the firmware with a platform that preempts the job at
+ * chances the job word picks and resumes it, as tnpu.ko does, maybe with
+ * MATMULs unfused (FUZZ_JOB_UNFUSED): memory and outcome must be those of
+ * the first run (the firmware promises both; fusing may only change what
+ * MATMULs leave in their scratch memory, so unfused replays are compared
+ * for streams without it). The stream's WAIT_VALUE timeouts and TEST_SPIN
  * durations are clamped to FUZZ_MAX_WAIT_NS first, and TEST_HANG is
  * stopped by a short hang timeout, so no input takes long. A hang reported
  * for a stream without TEST_HANG is run again with a generous timeout, and
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "drm/tnpu_accel.h"
 #include "fuzz_npu.h"
@@ -56,14 +63,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* What walk_stream() saw. */
+#define HAS_HANG		1	/* a TEST_HANG */
+#define HAS_MATMUL_SCRATCH	2	/* a MATMUL with scratch memory */
+
 /*
  * Walk the stream as the command processor does (each command's size from
- * its header, until one is malformed) and clamp the waits; returns whether
- * it holds a TEST_HANG.
+ * its header, until one is malformed) and clamp the waits; returns HAS_*.
  */
-static int clamp_waits(uint8_t *s, uint64_t len)
+static int walk_stream(uint8_t *s, uint64_t len)
 {
-	int hang = 0;
+	int has = 0;
 
 	for (uint64_t off = 0; len - off >= sizeof(struct tnpu_cmd_header);) {
 		struct tnpu_cmd_header h;
@@ -83,14 +93,19 @@ static int clamp_waits(uint8_t *s, uint64_t len)
 			if (t->duration_ns > FUZZ_MAX_WAIT_NS)
 				t->duration_ns = FUZZ_MAX_WAIT_NS;
 		} else if (h.opcode == TNPU_OP_TEST_HANG) {
-			hang = 1;
+			has |= HAS_HANG;
+		} else if (h.opcode == TNPU_OP_MATMUL && h.size == sizeof(struct tnpu_cmd_matmul)) {
+			struct tnpu_cmd_matmul *m = (void *)(s + off);
+
+			if (m->scratch || m->scratch_size)
+				has |= HAS_MATMUL_SCRATCH;
 		}
 		off += h.size;
 	}
-	return hang;
+	return has;
 }
 
-static void run(uint64_t word, uint64_t len, struct tnpu_fw_job *job)
+static void reset(uint64_t word)
 {
 	memset(buf_a, 0, FUZZ_BUF_SIZE);
 	fuzz_npu_fill(buf_b, buf_w);
@@ -98,16 +113,132 @@ static void run(uint64_t word, uint64_t len, struct tnpu_fw_job *job)
 	/* Process-wide switches, set between jobs. */
 	tnpu_fw_force_portable(!!(word & FUZZ_JOB_PORTABLE));
 	tnpu_fw_force_avx2(!!(word & FUZZ_JOB_AVX2));
+}
+
+static void run(uint64_t word, uint64_t len, struct tnpu_fw_job *job)
+{
+	reset(word);
 	if (tnpu_inproc_run(npu, FUZZ_VA_CMD, len, word & FUZZ_JOB_PROFILE ? FUZZ_VA_PROF : 0,
 			    word & FUZZ_JOB_PROFILE ? FUZZ_JOB_PROFILE_SIZE(word) : 0, job))
 		abort();
+}
+
+/* ---- the replay: a host that preempts, like tnpu.ko ----------------------- */
+
+struct host {
+	uint64_t chances, every;	/* preempt at every @every-th chance */
+	uint64_t progress, progress_ns;
+	struct tnpu_fw_job *job;
+};
+
+static __u64 host_now(void *priv)
+{
+	struct timespec ts;
+
+	(void)priv;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* The cores one after the other: the same split of the work as two threads. */
+static void host_parallel(void *priv, unsigned int n,
+			  void (*fn)(void *arg, unsigned int i, unsigned int n), void *arg)
+{
+	(void)priv;
+	for (unsigned int i = 0; i < n; i++)
+		fn(arg, i, n);
+}
+
+static int host_should_abort(void *priv)
+{
+	struct host *h = priv;
+	uint64_t now = host_now(NULL);
+
+	if (h->job->progress != h->progress) {
+		h->progress = h->job->progress;
+		h->progress_ns = now;
+	}
+	return now - h->progress_ns > FUZZ_HANG_TIMEOUT_NS;
+}
+
+static int host_should_preempt(void *priv)
+{
+	struct host *h = priv;
+
+	return ++h->chances % h->every == 0;
+}
+
+static void host_nothing(void *priv)
+{
+	(void)priv;
+}
+
+/*
+ * The stream again on the firmware itself, over the in-process NPU's page
+ * tables (@first->pt_root), preempted and resumed until it ends; @unfused:
+ * a profile address with no room for records keeps MATMULs apart.
+ */
+static void replay(uint64_t word, const struct tnpu_fw_job *first, int unfused,
+		   struct tnpu_fw_job *job)
+{
+	struct host h = { .every = FUZZ_JOB_PREEMPT_EVERY(word), .job = job };
+	const struct tnpu_fw_platform plat = {
+		.num_cores = 2, .parallel = host_parallel, .now_ns = host_now,
+		.should_abort = host_should_abort, .should_preempt = host_should_preempt,
+		.preempt_point = host_nothing, .fpu_begin = host_nothing, .fpu_end = host_nothing,
+		.priv = &h,
+	};
+	unsigned int resumes = 0;
+
+	reset(word);
+	*job = (struct tnpu_fw_job){
+		.pt_root = first->pt_root, .cmd_va = first->cmd_va, .cmd_size = first->cmd_size,
+		.profile_va = unfused ? FUZZ_VA_PROF : 0, .profile_size = 0, .flags = first->flags,
+	};
+	h.progress_ns = host_now(NULL);
+	do {
+		tnpu_fw_run_job(&plat, job);
+		/* Each turn runs a chunk or a command at least. */
+		if (++resumes > 1000000) {
+			fprintf(stderr, "fuzz_npu: a million resumes and no end\n");
+			abort();
+		}
+	} while (job->preempted && !job->error);
+}
+
+static uint8_t snap_a[FUZZ_BUF_SIZE], snap_b[FUZZ_BUF_SIZE];
+
+static void compare(const struct tnpu_fw_job *first, const struct tnpu_fw_job *again)
+{
+	const char *what = NULL;
+
+	if (first->error != again->error || first->cmd_index != again->cmd_index ||
+	    first->fault_addr != again->fault_addr)
+		what = "outcome";
+	else if (memcmp(snap_a, buf_a, FUZZ_BUF_SIZE))
+		what = "buffer A";
+	else if (memcmp(snap_b, buf_b, FUZZ_BUF_SIZE))
+		what = "buffer B";
+	if (!what)
+		return;
+	fprintf(stderr, "fuzz_npu: replayed, the %s differs: error %u at "
+		"command %u (fault 0x%llx), then error %u at command %u (fault 0x%llx)\n", what,
+		first->error, first->cmd_index, (unsigned long long)first->fault_addr, again->error,
+		again->cmd_index, (unsigned long long)again->fault_addr);
+	for (uint32_t i = 0; i < FUZZ_BUF_SIZE; i++)
+		if (snap_a[i] != buf_a[i] || snap_b[i] != buf_b[i]) {
+			fprintf(stderr, "fuzz_npu: first difference at byte %u (A %02x/%02x, B %02x/%02x)\n",
+				i, snap_a[i], buf_a[i], snap_b[i], buf_b[i]);
+			break;
+		}
+	abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tnpu_fw_job job;
 	uint64_t word, len;
-	int hang;
+	int has, hang;
 
 	if (size < 8)
 		return 0;
@@ -115,7 +246,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size - 8 < FUZZ_CMD_SIZE ? size - 8 : FUZZ_CMD_SIZE;
 	memcpy(cmd, data + 8, len);
 	memset(cmd + len, 0, FUZZ_CMD_SIZE - len);
-	hang = clamp_waits(cmd, len);
+	has = walk_stream(cmd, len);
+	hang = has & HAS_HANG;
 	run(word, len, &job);
 	if (getenv("FUZZ_NPU_VERBOSE"))
 		fprintf(stderr, "fuzz_npu: error %u at command %u, fault 0x%llx\n", job.error,
@@ -130,6 +262,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				job.cmd_index);
 			abort();
 		}
+	}
+	/* Replays compare with a first run that ended by itself. */
+	if ((word & FUZZ_JOB_REPLAY) && !(word & FUZZ_JOB_PROFILE) && !hang &&
+	    job.error != DRM_TNPU_ERR_HANG && job.error != DRM_TNPU_ERR_RESET) {
+		struct tnpu_fw_job again;
+
+		memcpy(snap_a, buf_a, FUZZ_BUF_SIZE);
+		memcpy(snap_b, buf_b, FUZZ_BUF_SIZE);
+		replay(word, &job, (word & FUZZ_JOB_UNFUSED) && !(has & HAS_MATMUL_SCRATCH), &again);
+		if (getenv("FUZZ_NPU_VERBOSE"))
+			fprintf(stderr, "fuzz_npu: replay: error %u at command %u, fault 0x%llx\n",
+				again.error, again.cmd_index, (unsigned long long)again.fault_addr);
+		/* Unless the replay was stopped: a busy host, not the firmware. */
+		if (again.error != DRM_TNPU_ERR_RESET)
+			compare(&job, &again);
 	}
 	return 0;
 }

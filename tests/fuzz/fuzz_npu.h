@@ -19,6 +19,20 @@
 #define FUZZ_JOB_PROFILE	(1ULL << 0)	/* profile records into FUZZ_VA_PROF */
 #define FUZZ_JOB_PORTABLE	(1ULL << 1)	/* portable C kernels (as on RISC-V) */
 #define FUZZ_JOB_AVX2		(1ULL << 2)	/* AVX2 kernels where AVX-512 is there */
+/*
+ * Run the stream a second time as the kernel would when it preempts the
+ * job (paused every FUZZ_JOB_PREEMPT_EVERY(w)-th chance, inside
+ * WAIT_VALUE or TEST_SPIN or between commands, and resumed), and require
+ * the same memory and outcome as the first run. Without FUZZ_JOB_PROFILE
+ * only.
+ */
+#define FUZZ_JOB_REPLAY		(1ULL << 3)
+/*
+ * ... and with MATMULs unfused, one by one (as with profiling), when no
+ * MATMUL of the stream has scratch memory, whose contents fusing changes.
+ */
+#define FUZZ_JOB_UNFUSED	(1ULL << 4)
+#define FUZZ_JOB_PREEMPT_EVERY(w)	((((w) >> 24) & 0xff) + 1)
 /* Bytes of profile records offered: bits 8-20 of the word (may exceed the buffer). */
 #define FUZZ_JOB_PROFILE_SIZE(w)	(((w) >> 8) & 0x1fff)
 

@@ -425,6 +425,18 @@ static void flush(const char *name, uint64_t word)
 	slen = 0;
 }
 
+/* The stream, then replayed preempted at every chance and at every third. */
+static void flush_replay(const char *name)
+{
+	char n[96];
+
+	write_stream(name, 0);
+	snprintf(n, sizeof(n), "%s-replay", name);
+	write_stream(n, FUZZ_JOB_REPLAY);
+	snprintf(n, sizeof(n), "%s-replay3", name);
+	flush(n, FUZZ_JOB_REPLAY | 2ULL << 24);
+}
+
 /* The stream with each set of kernels: the CPU's best, AVX2, portable C. */
 static void flush_kernels(const char *name)
 {
@@ -544,7 +556,7 @@ static void npu_seeds(void)
 		c->dst = A(1024);
 		c->src = W(0);
 		c->size = 1000;
-		flush("fill-copy", 0);
+		flush_replay("fill-copy");
 	}
 	{
 		struct tnpu_cmd_write_value *v = emit(TNPU_OP_WRITE_VALUE, 0, sizeof(*v));
@@ -560,19 +572,19 @@ static void npu_seeds(void)
 		wt->addr = A(16);
 		wt->value = 0;
 		wt->cond = TNPU_WAIT_EQ;
-		flush("write-wait", 0);
+		flush_replay("write-wait");
 		/* A wait that times out (on the fuzzer's clamp). */
 		wt = emit(TNPU_OP_WAIT_VALUE, 0, sizeof(*wt));
 		wt->addr = A(16);
 		wt->cond = TNPU_WAIT_NE;
 		wt->timeout_ns = 50000;
-		flush("wait-timeout", 0);
+		flush_replay("wait-timeout");
 	}
 	{
 		struct tnpu_cmd_test_spin *s = emit(TNPU_OP_TEST_SPIN, 0, sizeof(*s));
 
 		s->duration_ns = 10000;
-		flush("test-spin", 0);
+		flush_replay("test-spin");
 		emit(TNPU_OP_TEST_HANG, 0, 8);
 		flush("test-hang", 0);
 	}
@@ -599,7 +611,16 @@ static void npu_seeds(void)
 	   tt(A(512), f32, 8, 2, 1), B(BF + 2048), 2048);
 	mm(TNPU_MATMUL_F_Q8_ACT, tt(W(0), f32, 32, 2, 1), tt(W(2048), TNPU_DT_Q4_0, 32, 4, 1),
 	   tt(A(1024), f32, 4, 2, 1), B(BF + 4096), 2048);
+	write_stream("matmul-group-q4q8-replay", FUZZ_JOB_REPLAY | FUZZ_JOB_UNFUSED);
 	flush_kernels("matmul-group-q4q8");
+	/* A group without scratch: F32 activations, weights of three types. */
+	mm(0, tt(W(0), f32, 32, 3, 1), tt(W(512), f16, 32, 8, 1), tt(A(0), f32, 8, 3, 1), 0, 0);
+	mm(0, tt(W(0), f32, 32, 3, 1), tt(W(1024), TNPU_DT_Q4_0, 32, 4, 1),
+	   tt(A(512), bf16, 4, 3, 1), 0, 0);
+	mm(TNPU_MATMUL_F_BIAS, tt(W(0), f32, 32, 3, 1), tt(W(2048), f32, 32, 4, 1),
+	   tt(A(1024), f32, 4, 3, 1), 0, 0);
+	write_stream("matmul-group-f32x-unfused", FUZZ_JOB_REPLAY | FUZZ_JOB_UNFUSED);
+	flush("matmul-group-f32x", 0);
 	mm(0, tt(W(0), f32, 256, 1, 1), tt(W(1024), TNPU_DT_Q4_K, 256, 2, 1),
 	   tt(A(0), f32, 2, 1, 1), 0, 0);
 	mm(0, tt(W(0), f32, 256, 1, 1), tt(W(2048), TNPU_DT_Q6_K, 256, 2, 1),
@@ -690,6 +711,7 @@ static void npu_seeds(void)
 	flush_kernels("act");
 
 	attention(0, f16, 8, 8, 2, 1, 2, 4, 0, 0);
+	write_stream("attention-gqa-f16-replay", FUZZ_JOB_REPLAY);
 	flush_kernels("attention-gqa-f16");
 	attention(0, TNPU_DT_Q8_0, 32, 32, 2, 2, 1, 3, 2, 30.0f);
 	flush_kernels("attention-q8-window-softcap");
@@ -801,6 +823,7 @@ static void npu_seeds(void)
 		am = emit(TNPU_OP_ARGMAX, 0, sizeof(*am));
 		am->logits = tt(A(448), f32, 4, 1, 1);
 		am->out = tt(A(512), TNPU_DT_I32, 1, 1, 1);
+		write_stream("decoder-step-replay", FUZZ_JOB_REPLAY | FUZZ_JOB_UNFUSED | 1ULL << 24);
 		flush("decoder-step", FUZZ_JOB_PROFILE | 256 << 8);
 	}
 }

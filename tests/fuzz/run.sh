@@ -27,7 +27,8 @@
 #                              (`make fuzz-seeds` writes them to
 #                              $O/fuzz/seeds/), inputs fuzzing found that
 #                              add coverage, and every input that once
-#                              crashed (crash-*, kept as regression tests).
+#                              crashed or hung (crash-*, timeout-*, kept as
+#                              regression tests).
 #                              Every run starts by running all of them.
 #   $O/fuzz/corpus/NAME/       what open-ended runs add (never the
 #                              committed corpus); to keep the new coverage:
@@ -39,7 +40,8 @@
 #
 # A crash: reproduce with `$O/fuzz/NAME ARTIFACT`, fix the library, and add
 # the input to tests/fuzz/corpus/NAME/ as crash-<what> so that the fix stays
-# tested. NPU inputs: FUZZ_NPU_VERBOSE=1 prints each run's job status.
+# tested. NPU inputs: FUZZ_NPU_VERBOSE=1 prints each run's job status
+# (the job word's bits are in tests/fuzz/fuzz_npu.h).
 # Options for libFuzzer can be added with FUZZ_ARGS.
 set -euo pipefail
 
