@@ -7,13 +7,15 @@
  * input is a job word and a command stream (fuzz_npu.h): the stream runs
  * from a read-only NPU buffer, with small buffers mapped beside it, each
  * heap memory so that ASan sees any host access outside them. Every run
- * must end with a status. With FUZZ_JOB_REPLAY the stream runs again,
- * directly on the firmware with a platform that preempts the job at
- * chances the job word picks and resumes it, as tnpu.ko does, maybe with
- * MATMULs unfused (FUZZ_JOB_UNFUSED): memory and outcome must be those of
- * the first run (the firmware promises both; fusing may only change what
- * MATMULs leave in their scratch memory, so unfused replays are compared
- * for streams without it). The stream's WAIT_VALUE timeouts and TEST_SPIN
+ * must end with a status. With FUZZ_JOB_REPLAY the stream runs twice more,
+ * directly on the firmware with a host that runs the cores one after the
+ * other (so that streams whose commands overwrite their own inputs give
+ * the same results every time): once plainly, once with the job preempted
+ * at chances the job word picks and resumed, as tnpu.ko does, and maybe
+ * with MATMULs unfused (FUZZ_JOB_UNFUSED). Memory and outcome must be the
+ * same (the firmware promises both; fusing may only change what MATMULs
+ * leave in their scratch memory, so unfused runs are compared for streams
+ * without it). The stream's WAIT_VALUE timeouts and TEST_SPIN
  * durations are clamped to FUZZ_MAX_WAIT_NS first, and TEST_HANG is
  * stopped by a short hang timeout, so no input takes long. A hang reported
  * for a stream without TEST_HANG is run again with a generous timeout, and
@@ -126,7 +128,7 @@ static void run(uint64_t word, uint64_t len, struct tnpu_fw_job *job)
 /* ---- the replay: a host that preempts, like tnpu.ko ----------------------- */
 
 struct host {
-	uint64_t chances, every;	/* preempt at every @every-th chance */
+	uint64_t chances, every;	/* preempt at every @every-th chance; 0: never */
 	uint64_t progress, progress_ns;
 	struct tnpu_fw_job *job;
 };
@@ -165,7 +167,7 @@ static int host_should_preempt(void *priv)
 {
 	struct host *h = priv;
 
-	return ++h->chances % h->every == 0;
+	return h->every && ++h->chances % h->every == 0;
 }
 
 static void host_nothing(void *priv)
@@ -175,13 +177,13 @@ static void host_nothing(void *priv)
 
 /*
  * The stream again on the firmware itself, over the in-process NPU's page
- * tables (@first->pt_root), preempted and resumed until it ends; @unfused:
- * a profile address with no room for records keeps MATMULs apart.
+ * tables (@first->pt_root); @preempt: preempted and resumed until it ends;
+ * @unfused: a profile address with no room for records keeps MATMULs apart.
  */
-static void replay(uint64_t word, const struct tnpu_fw_job *first, int unfused,
+static void replay(uint64_t word, const struct tnpu_fw_job *first, int preempt, int unfused,
 		   struct tnpu_fw_job *job)
 {
-	struct host h = { .every = FUZZ_JOB_PREEMPT_EVERY(word), .job = job };
+	struct host h = { .every = preempt ? FUZZ_JOB_PREEMPT_EVERY(word) : 0, .job = job };
 	const struct tnpu_fw_platform plat = {
 		.num_cores = 2, .parallel = host_parallel, .now_ns = host_now,
 		.should_abort = host_should_abort, .should_preempt = host_should_preempt,
@@ -208,7 +210,7 @@ static void replay(uint64_t word, const struct tnpu_fw_job *first, int unfused,
 
 static uint8_t snap_a[FUZZ_BUF_SIZE], snap_b[FUZZ_BUF_SIZE];
 
-static void compare(const struct tnpu_fw_job *first, const struct tnpu_fw_job *again)
+static void compare(const struct tnpu_fw_job *first, const struct tnpu_fw_job *again, int unfused)
 {
 	const char *what = NULL;
 
@@ -221,8 +223,9 @@ static void compare(const struct tnpu_fw_job *first, const struct tnpu_fw_job *a
 		what = "buffer B";
 	if (!what)
 		return;
-	fprintf(stderr, "fuzz_npu: replayed, the %s differs: error %u at "
-		"command %u (fault 0x%llx), then error %u at command %u (fault 0x%llx)\n", what,
+	fprintf(stderr, "fuzz_npu: preempted%s, the %s differs: error %u at command %u "
+		"(fault 0x%llx), then error %u at command %u (fault 0x%llx)\n",
+		unfused ? " and unfused" : "", what,
 		first->error, first->cmd_index, (unsigned long long)first->fault_addr, again->error,
 		again->cmd_index, (unsigned long long)again->fault_addr);
 	for (uint32_t i = 0; i < FUZZ_BUF_SIZE; i++)
@@ -263,20 +266,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 	}
-	/* Replays compare with a first run that ended by itself. */
+	/* Replays of a stream that ends by itself. */
 	if ((word & FUZZ_JOB_REPLAY) && !(word & FUZZ_JOB_PROFILE) && !hang &&
-	    job.error != DRM_TNPU_ERR_HANG && job.error != DRM_TNPU_ERR_RESET) {
-		struct tnpu_fw_job again;
+	    job.error != DRM_TNPU_ERR_HANG) {
+		int unfused = (word & FUZZ_JOB_UNFUSED) && !(has & HAS_MATMUL_SCRATCH);
+		struct tnpu_fw_job plain, again;
 
+		replay(word, &job, 0, 0, &plain);
 		memcpy(snap_a, buf_a, FUZZ_BUF_SIZE);
 		memcpy(snap_b, buf_b, FUZZ_BUF_SIZE);
-		replay(word, &job, (word & FUZZ_JOB_UNFUSED) && !(has & HAS_MATMUL_SCRATCH), &again);
+		replay(word, &job, 1, unfused, &again);
 		if (getenv("FUZZ_NPU_VERBOSE"))
-			fprintf(stderr, "fuzz_npu: replay: error %u at command %u, fault 0x%llx\n",
-				again.error, again.cmd_index, (unsigned long long)again.fault_addr);
-		/* Unless the replay was stopped: a busy host, not the firmware. */
-		if (again.error != DRM_TNPU_ERR_RESET)
-			compare(&job, &again);
+			fprintf(stderr, "fuzz_npu: replays: error %u at command %u, then %u at %u\n",
+				plain.error, plain.cmd_index, again.error, again.cmd_index);
+		/* Unless one was stopped: a busy host, not the firmware. */
+		if (plain.error != DRM_TNPU_ERR_RESET && again.error != DRM_TNPU_ERR_RESET)
+			compare(&plain, &again, unfused);
 	}
 	return 0;
 }
