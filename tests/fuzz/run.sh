@@ -49,10 +49,11 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 O=$(realpath -m "${O:-$TOP/build}")
 ALL=(gguf tokenizer npu)
 
-# Bounded runs of the check (some 20-30 s each on one core of a 2-core box).
-FUZZ_RUNS_gguf=${FUZZ_RUNS_gguf:-30000}
-FUZZ_RUNS_tokenizer=${FUZZ_RUNS_tokenizer:-60000}
-FUZZ_RUNS_npu=${FUZZ_RUNS_npu:-12000}
+# Bounded runs of the check: some 20-25 s each on a 2-core box (about 70 s
+# in all, one after the other), replaying the committed corpus first.
+FUZZ_RUNS_gguf=${FUZZ_RUNS_gguf:-300000}
+FUZZ_RUNS_tokenizer=${FUZZ_RUNS_tokenizer:-500000}
+FUZZ_RUNS_npu=${FUZZ_RUNS_npu:-220000}
 
 check=0
 if [ "${1:-}" = --check ]; then
