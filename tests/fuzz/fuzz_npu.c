@@ -3,23 +3,29 @@
  * libFuzzer target: the firmware's command processor and every op's
  * argument checks and execution, on the in-process NPU (2 cores), with
  * the SIMD kernels the CPU has or, as the job word asks, the AVX2 or the
- * portable ones (those RISC-V runs). An
- * input is a job word and a command stream (fuzz_npu.h): the stream runs
- * from a read-only NPU buffer, with small buffers mapped beside it, each
- * heap memory so that ASan sees any host access outside them. Every run
- * must end with a status. With FUZZ_JOB_REPLAY the stream runs twice more,
- * directly on the firmware with a host that runs the cores one after the
- * other (so that streams whose commands overwrite their own inputs give
- * the same results every time): once plainly, once with the job preempted
- * at chances the job word picks and resumed, as tnpu.ko does, and maybe
- * with MATMULs unfused (FUZZ_JOB_UNFUSED). Memory and outcome must be the
- * same (the firmware promises both; fusing may only change what MATMULs
- * leave in their scratch memory, so unfused runs are compared for streams
- * without it). The stream's WAIT_VALUE timeouts and TEST_SPIN
- * durations are clamped to FUZZ_MAX_WAIT_NS first, and TEST_HANG is
- * stopped by a short hang timeout, so no input takes long. A hang reported
- * for a stream without TEST_HANG is run again with a generous timeout, and
- * is a finding if it hangs again.
+ * portable ones (those RISC-V runs). An input is a job word and a command
+ * stream (fuzz_npu.h): the stream runs from a read-only NPU buffer, with
+ * small buffers mapped beside it, each heap memory so that ASan sees any
+ * host access outside them. Every run must end with a status.
+ *
+ * No input may take long. WAIT_VALUE's 10 s cap is a firmware constant,
+ * not a knob, so the harness clamps each WAIT_VALUE's timeout (and each
+ * TEST_SPIN's duration) in the stream to FUZZ_MAX_WAIT_NS before the run:
+ * a wait on a value that never comes then ends in 100 us, and the NPU
+ * cannot undo it (the stream is read-only to it). TEST_HANG is stopped by
+ * the in-process NPU's hang timeout, set to 5 ms. A hang reported for a
+ * stream without TEST_HANG is run again with 1 s, and is a finding if it
+ * hangs again.
+ *
+ * With FUZZ_JOB_REPLAY the stream runs twice more, directly on the
+ * firmware with a host that runs the cores one after the other (so that
+ * streams whose commands overwrite their own inputs give the same results
+ * every time): once plainly, once with the job preempted at chances the
+ * job word picks and resumed, as tnpu.ko does, and maybe with MATMULs
+ * unfused (FUZZ_JOB_UNFUSED). Memory and outcome must be the same (the
+ * firmware promises both; fusing may only change what MATMULs leave in
+ * their scratch memory, so unfused runs are compared for streams without
+ * it).
  *
  * Copyright (C) 2026 The tnpu authors
  */

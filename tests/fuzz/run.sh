@@ -12,6 +12,8 @@
 #               ids, on small SentencePiece and GPT-2 vocabularies
 #   npu         tests/fuzz/fuzz_npu.c: bytes as a command stream run by the
 #               firmware on the in-process NPU, with small mapped buffers
+#               (waits clamped to 100 us, TEST_HANG ended after 5 ms); some
+#               replayed preempted and unfused, and compared
 #
 # Usage:
 #   make fuzz                  all fuzzers at once, until interrupted (^C)
@@ -32,13 +34,13 @@
 #                              Every run starts by running all of them.
 #   $O/fuzz/corpus/NAME/       what open-ended runs add (never the
 #                              committed corpus); to keep the new coverage:
-#                                $O/fuzz/NAME -merge=1 tests/fuzz/corpus/NAME \
+#                                $O/fuzz/fuzz_NAME -merge=1 tests/fuzz/corpus/NAME \
 #                                    $O/fuzz/corpus/NAME
 #   $O/fuzz/artifacts/NAME/    crashing inputs (crash-*, leak-*, timeout-*)
 #   $O/fuzz/logs/NAME.log      libFuzzer's output; the last line with cov:
 #                              and ft: is the coverage reached.
 #
-# A crash: reproduce with `$O/fuzz/NAME ARTIFACT`, fix the library, and add
+# A crash: reproduce with `$O/fuzz/fuzz_NAME ARTIFACT`, fix the library, and add
 # the input to tests/fuzz/corpus/NAME/ as crash-<what> so that the fix stays
 # tested. NPU inputs: FUZZ_NPU_VERBOSE=1 prints each run's job status
 # (the job word's bits are in tests/fuzz/fuzz_npu.h).
