@@ -4,7 +4,8 @@
 # everything else is built here into $(O).
 #
 #   make              libtnpu, tools, firmware checks and tnpu.ko
-#   make check        every test suite (unit, ASan/UBSan, kselftests in a VM)
+#   make check        every test suite (unit, ASan/UBSan, fuzzers, kselftests in a VM)
+#   make fuzz         the libFuzzer fuzzers, open-ended (tests/fuzz/run.sh)
 #   make run          the main job: tnpu.ko in a VM doing real work
 #   make install      PREFIX=/usr/local DESTDIR=
 
@@ -47,6 +48,7 @@ LDLIBS_LIB := $(shell pkg-config --libs libdrm libudev libpcre2-8 libutf8proc 2>
 include $(TOP)/firmware/fw.mk
 include $(TOP)/userspace/userspace.mk
 include $(TOP)/tests/tests.mk
+include $(TOP)/tests/fuzz/fuzz.mk
 include $(TOP)/kernel/kernel.mk
 
 .DEFAULT_GOAL := all

@@ -194,6 +194,34 @@ static __u64 tensor_extent(const struct tnpu_tensor *t, __u32 block_elems, __u32
 	return extent;
 }
 
+/*
+ * Whether no two elements of @t share bytes: taking the dimensions with
+ * more than one element by increasing stride, each stride must step over
+ * everything the smaller ones cover (any permuted dense or padded layout
+ * passes). Outputs must be like this: it also bounds an op's work by the
+ * memory it writes, where stride-0 outputs could describe 2^48 elements.
+ */
+int tnpu_fw_rows_disjoint(const struct tnpu_tensor *t, __u64 row_bytes)
+{
+	__u32 order[3], n = 0, i, k;
+	__u64 span = row_bytes;
+
+	for (i = 1; i < 4; i++) {
+		if (t->ne[i] < 2)
+			continue;
+		for (k = n; k > 0 && t->nb[order[k - 1]] > t->nb[i]; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+		n++;
+	}
+	for (k = 0; k < n; k++) {
+		if (t->nb[order[k]] < span)
+			return 0;
+		span = t->nb[order[k]] * (t->ne[order[k]] - 1) + span;
+	}
+	return 1;
+}
+
 int tnpu_fw_tensor(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 		   __u32 allowed_dtypes, unsigned int max_dims, int write, void **host)
 {
@@ -217,6 +245,13 @@ int tnpu_fw_tensor(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
 	extent = tensor_extent(t, block_elems, block_bytes);
 	if (!extent || extent > TNPU_VA_SIZE)
+		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
+	/*
+	 * Outputs too (MATMUL, EMBEDDING): with a stride of 0, 2^32 rows
+	 * fit in one row of memory, and a command would compute for hours,
+	 * reporting progress all along so that no hang detection stops it.
+	 */
+	if (write && !tnpu_fw_rows_disjoint(t, (__u64)(t->ne[0] / block_elems) * block_bytes))
 		return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
 	return tnpu_fw_mem(ex, t->addr, extent, write, host);
 }

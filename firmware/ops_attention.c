@@ -14,6 +14,7 @@
 #include "act_unit.h"
 #include "ops.h"
 #include "ops_tensor.h"
+#include "quant.h"
 #include "simd_ops.h"
 
 /* Cache rows per block of the grouped path: enough to amortize, L1-sized. */
@@ -63,11 +64,8 @@ static void quantize_q8_0(const float *x, __u8 *dst, __u32 n)
 		dh = fw_f32_to_f16(d);
 		dst[0] = (__u8)dh;
 		dst[1] = (__u8)(dh >> 8);
-		for (i = 0; i < QK8_0; i++) {
-			float v = x[i] * id;
-
-			dst[2 + i] = (__u8)(__s8)(v >= 0 ? (int)(v + 0.5f) : -(int)(-v + 0.5f));
-		}
+		for (i = 0; i < QK8_0; i++)
+			dst[2 + i] = (__u8)(__s8)tnpu_fw_q8_round(x[i] * id);
 	}
 }
 

@@ -18,34 +18,6 @@ int fw_bad(struct tnpu_fw_exec *ex)
 	return tnpu_fw_fail(ex, DRM_TNPU_ERR_BAD_COMMAND, 0);
 }
 
-/*
- * Whether no two elements of @t share bytes: taking the dimensions with
- * more than one element by increasing stride, each stride must step over
- * everything the smaller ones cover (any permuted dense or padded layout
- * passes). Outputs must be like this: it also bounds an op's work by the
- * memory it writes, where stride-0 outputs could describe 2^48 elements.
- */
-static int fw_rows_disjoint(const struct tnpu_tensor *t, __u64 row_bytes)
-{
-	__u32 order[3], n = 0, i, k;
-	__u64 span = row_bytes;
-
-	for (i = 1; i < 4; i++) {
-		if (t->ne[i] < 2)
-			continue;
-		for (k = n; k > 0 && t->nb[order[k - 1]] > t->nb[i]; k--)
-			order[k] = order[k - 1];
-		order[k] = i;
-		n++;
-	}
-	for (k = 0; k < n; k++) {
-		if (t->nb[order[k]] < span)
-			return 0;
-		span = t->nb[order[k]] * (t->ne[order[k]] - 1) + span;
-	}
-	return 1;
-}
-
 int fw_tensor_map(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 		  __u32 dtype_mask, int write, struct fw_tensor *out)
 {
@@ -59,8 +31,15 @@ int fw_tensor_map(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 	if (!tnpu_fw_dtype_block(t->dtype, &blk, &blk_bytes) || t->ne[0] % blk ||
 	    t->nb[0] != blk_bytes)
 		return fw_bad(ex);
-	/* Unquantized elements are accessed in place: keep them aligned. */
-	if (blk == 1 && ((t->addr | t->nb[1] | t->nb[2] | t->nb[3]) & (blk_bytes - 1)))
+	/*
+	 * Elements and blocks are accessed in place: aligned as the uAPI
+	 * says (and tnpu_fw_tensor() checks), to 4 bytes where the element
+	 * or block size is a multiple of 4, else to 2. Quantized blocks too:
+	 * their F16 scales are read as such (MOE_MATMUL's weights, Q8_0
+	 * caches), and a misaligned access is undefined in C (some CPUs trap
+	 * or emulate it slowly).
+	 */
+	if ((t->addr | t->nb[1] | t->nb[2] | t->nb[3]) & (blk_bytes % 4 == 0 ? 3 : 1))
 		return fw_bad(ex);
 
 	out->data = NULL;
@@ -82,7 +61,7 @@ int fw_tensor_map(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 			return fw_bad(ex);
 		extent += (t->ne[i] - 1) * t->nb[i];
 	}
-	if (write && !fw_rows_disjoint(t, (__u64)(t->ne[0] / blk) * blk_bytes))
+	if (write && !tnpu_fw_rows_disjoint(t, (__u64)(t->ne[0] / blk) * blk_bytes))
 		return fw_bad(ex);
 	ret = tnpu_fw_mem(ex, t->addr, extent, write, &host);
 	if (ret)

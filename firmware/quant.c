@@ -202,11 +202,6 @@ void tnpu_fw_dequant_row(__u32 dtype, const void *src, float *dst, __u32 k)
 	}
 }
 
-static int round_to_int(float v)
-{
-	return (int)(v >= 0.0f ? v + 0.5f : v - 0.5f);
-}
-
 void tnpu_fw_quantize_q8(const float *x, struct tnpu_fw_q8 *q, __u32 k)
 {
 	__u32 i, j;
@@ -226,7 +221,7 @@ void tnpu_fw_quantize_q8(const float *x, struct tnpu_fw_q8 *q, __u32 k)
 		id = q[i].d != 0.0f ? 1.0f / q[i].d : 0.0f;
 		sum = 0;
 		for (j = 0; j < 32; j++) {
-			q[i].qs[j] = (__s8)round_to_int(x[j] * id);
+			q[i].qs[j] = (__s8)tnpu_fw_q8_round(x[j] * id);
 			sum += q[i].qs[j];
 		}
 		q[i].s = q[i].d * (float)sum;

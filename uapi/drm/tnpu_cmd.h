@@ -66,7 +66,10 @@ enum tnpu_dtype {
  * row (a multiple of the block size for quantized types), @nb[i] is the byte
  * stride of dimension i (@nb[0] is the element or block size). Unused
  * dimensions have @ne[i] == 1. @addr and @nb[1..3] are multiples of 4 when
- * the element or block size is (F32, I32, Q4_K) and of 2 otherwise.
+ * the element or block size is (F32, I32, Q4_K) and of 2 otherwise. No two
+ * elements of a tensor a command writes share bytes (no stride of 0 in a
+ * written dimension of more than one element), which bounds the work of a
+ * command by the memory it writes.
  */
 struct tnpu_tensor {
 	/** @addr: NPU address of element (0, 0, 0, 0). */

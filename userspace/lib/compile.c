@@ -711,7 +711,7 @@ static int scan(struct plan *p, const struct graph *g, struct needs *nd)
 /* Command buffer room for a stream: the larger of its argmax and sampling forms. */
 static int measure(struct plan *p, uint32_t tokens, bool decode, uint64_t *cap)
 {
-	uint64_t a, b;
+	uint64_t a = 0, b = 0;	/* read below even when record() failed */
 	int ret;
 
 	ret = record(p, NULL, tokens, decode, false, &a, NULL);

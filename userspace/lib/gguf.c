@@ -280,7 +280,8 @@ static void gguf_free(struct gguf_file *f)
 			free(f->tensors[i].name);
 	free(f->kv);
 	free(f->tensors);
-	if (f->map)
+	/* map_size 0: the caller's memory (gguf_open_mem()), not a mapping. */
+	if (f->map && f->map_size)
 		munmap((void *)f->map, f->map_size);
 	free(f);
 }
@@ -422,6 +423,28 @@ int gguf_open(const char *path, struct gguf_file **out)
 	}
 	f->map = map;
 	ret = parse(f, path);
+	if (ret) {
+		gguf_free(f);
+		return ret;
+	}
+	*out = f;
+	return 0;
+}
+
+int gguf_open_mem(const void *data, size_t size, const char *name, struct gguf_file **out)
+{
+	struct gguf_file *f;
+	int ret;
+
+	*out = NULL;
+	if (size == 0)
+		return tnpu_fail(-EBADMSG, "%s: empty file, not a GGUF file", name);
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return tnpu_fail(-ENOMEM, "out of memory opening %s", name);
+	f->map = data;
+	f->file_size = size;
+	ret = parse(f, name);
 	if (ret) {
 		gguf_free(f);
 		return ret;

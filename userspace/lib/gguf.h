@@ -102,7 +102,7 @@ struct gguf_tensor {
 struct gguf_file {
 	const uint8_t *map;	/* whole file, read-only */
 	uint64_t file_size;
-	uint64_t map_size;	/* file_size rounded up to the page size */
+	uint64_t map_size;	/* file_size rounded up to the page size; 0 from gguf_open_mem() */
 	uint32_t version;
 	uint32_t alignment;
 	uint64_t data_offset;	/* start of the tensor data section */
@@ -113,6 +113,13 @@ struct gguf_file {
 
 /* Opens and validates @path. Return: 0 or a negative errno (see tnpu_last_error()). */
 int gguf_open(const char *path, struct gguf_file **out);
+/*
+ * The same for @size bytes at @data, named @name in messages: the file is
+ * parsed and used in place, so @data must stay valid (and unchanged) until
+ * gguf_close(). For tests and fuzzing: unlike a mapping, the memory ends
+ * exactly at @size, so a read past the file's end is caught by ASan.
+ */
+int gguf_open_mem(const void *data, size_t size, const char *name, struct gguf_file **out);
 void gguf_close(struct gguf_file *f);
 
 const struct gguf_kv *gguf_find_kv(const struct gguf_file *f, const char *key);

@@ -213,8 +213,13 @@ static void store_row(enum ggml_type type, const float *x, uint32_t k, uint8_t *
 			id = d ? 1.0f / d : 0.0f;
 			h = tnpu_fw_f32_to_f16(d);
 			memcpy(dst, &h, 2);
+			/*
+			 * Saturating, as the firmware's Q8 quantizers: a file's
+			 * infinities and NaNs must not reach the conversion to
+			 * an integer, which is undefined for them.
+			 */
 			for (uint32_t i = 0; i < 32; i++)
-				dst[2 + i] = (uint8_t)(int8_t)roundf(x[b * 32 + i] * id);
+				dst[2 + i] = (uint8_t)(int8_t)tnpu_fw_q8_round(x[b * 32 + i] * id);
 		}
 	}
 }
