@@ -138,13 +138,20 @@ int blk_ffn_swiglu(struct graph *g, int xn, const struct gguf_tensor *gate,
 int blk_moe_ffn(struct graph *g, int xn, const struct blk_moe *e)
 {
 	uint32_t k = e->gate.k, t;
-	int router, ids, wts, gv, uv, routed;
+	int router, ids, wts, gv, uv, routed, sg, su, shared = -1;
 	struct gnode *n;
 
 	if (xn < 0)
 		return -1;
 	t = g->vals[xn].ne[2];
+	/* Router and shared experts' projections together: one pass (see blk_ffn_swiglu). */
 	router = blk_matmul(g, xn, e->router, NULL, e->n_expert);
+	if (e->gate_sh) {
+		sg = blk_matmul(g, xn, e->gate_sh, NULL, e->shared_ffn);
+		su = blk_matmul(g, xn, e->up_sh, NULL, e->shared_ffn);
+		sg = graph_node(g, GOP_SWIGLU, e->shared_ffn, 1, t, sg, su, -1, -1);
+		shared = blk_matmul(g, sg, e->down_sh, NULL, e->dim);
+	}
 	/* Routing lands where the host can read it back (tnpu_llm_moe_routing()). */
 	ids = graph_special(g, GV_ROUTE, GD_I32, k, 1, t);
 	wts = graph_special(g, GV_ROUTE, GD_F32, k, 1, t);
@@ -166,8 +173,5 @@ int blk_moe_ffn(struct graph *g, int xn, const struct blk_moe *e)
 			    ids, wts);
 	if ((n = graph_last_node(g)))
 		n->p.weighted = true;
-	if (!e->gate_sh)
-		return routed;
-	return blk_add(g, routed,
-		       blk_ffn_swiglu(g, xn, e->gate_sh, e->up_sh, e->down_sh, e->shared_ffn));
+	return e->gate_sh ? blk_add(g, routed, shared) : routed;
 }

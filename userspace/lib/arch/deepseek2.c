@@ -372,12 +372,18 @@ static int ds2_attention(struct graph *g, const struct model *m, const struct ds
 
 	if (xn < 0)
 		return -1;
-	if (d->q_lora)
-		q = blk_matmul(g, blk_rmsnorm(g, blk_matmul(g, xn, L->wq_a, NULL, d->q_lora),
-					      L->q_a_norm, d->eps),
-			       L->wq_b, NULL, H * qk);
-	else
+	/*
+	 * The projections of xn first, one after the other: the NPU runs
+	 * adjacent MATMULs of the same input as one pass over the weights.
+	 */
+	if (d->q_lora) {
+		q = blk_matmul(g, xn, L->wq_a, NULL, d->q_lora);
+		ckv = blk_matmul(g, xn, L->wkv_a, NULL, dk);
+		q = blk_matmul(g, blk_rmsnorm(g, q, L->q_a_norm, d->eps), L->wq_b, NULL, H * qk);
+	} else {
 		q = blk_matmul(g, xn, L->wq, NULL, H * qk);
+		ckv = blk_matmul(g, xn, L->wkv_a, NULL, dk);
+	}
 	/* The query against the cache: [k_b^T q_nope, rope(q_pe)] per head. */
 	qfull = graph_act(g, GD_F32, dk, H, g->vals[xn].ne[2]);
 	k_b = d->split ? graph_weight(g, L->wk_b) : graph_aux(g, &L->k_b_aux);
@@ -386,7 +392,6 @@ static int ds2_attention(struct graph *g, const struct model *m, const struct ds
 	blk_rope(g, graph_view(g, q, d->nope, d->rope, H, qk),
 		 graph_view(g, qfull, d->kv_lora, d->rope, H, dk), &d->rope_p);
 	/* The new cache row: [rmsnorm(c), rope(k_pe)], normalized and rotated in place. */
-	ckv = blk_matmul(g, xn, L->wkv_a, NULL, dk);
 	c = graph_view(g, ckv, 0, d->kv_lora, 1, dk);
 	if ((n = graph_node_into(g, GOP_RMSNORM, c, c, graph_weight(g, L->kv_a_norm), -1, -1)))
 		n->p.eps = d->eps;
