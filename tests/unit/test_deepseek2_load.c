@@ -321,6 +321,7 @@ static void test_hostile(void **state)
 		  "tensor 'blk.1.ffn_up_exps.weight' has shape [64, 32, 3, 1], expected [64, 32, 4]" },
 		{ { .tensor = "blk.1.ffn_down_exps.weight", .experts = EXPERTS * 2 },
 		  "tensor 'blk.1.ffn_down_exps.weight' has shape" },
+		{ { .key = "vocab_size", .u32 = VOCAB + 1 }, "deepseek2.vocab_size is 301" },
 		{ { .str_key = "deepseek2.rope.scaling.type", .str = "longrope" },
 		  "rope.scaling.type 'longrope'" },
 	};

@@ -114,6 +114,7 @@ int arch_load_io(struct model *m)
 {
 	const struct gguf_tensor *emb = gguf_find_tensor(m->gguf, "token_embd.weight");
 	struct model_hparams *hp = &m->hp;
+	uint32_t stated = 0;
 	int ret;
 
 	if (!emb)
@@ -121,6 +122,13 @@ int arch_load_io(struct model *m)
 	hp->n_vocab = emb->ne[1] > UINT32_MAX ? 0 : (uint32_t)emb->ne[1];
 	if (!hp->n_vocab)
 		return tnpu_fail(-EINVAL, "token_embd.weight has a bad vocabulary size");
+	/* Files that state the vocabulary size must agree with their embedding. */
+	ret = arch_u32(m, "vocab_size", &stated, false);
+	if (ret)
+		return ret;
+	if (stated && stated != hp->n_vocab)
+		return tnpu_fail(-EINVAL, "%s.vocab_size is %u, token_embd.weight has %u rows",
+				 m->arch->name, stated, hp->n_vocab);
 	ret = arch_tensor(m, "token_embd.weight", hp->dim, hp->n_vocab, 1, 0, &m->tok_embd);
 	ret = ret ?: arch_tensor(m, "output_norm.weight", hp->dim, 1, 1, ARCH_T_F32, &m->out_norm);
 	ret = ret ?: arch_tensor(m, "output.weight", hp->dim, hp->n_vocab, 1, ARCH_T_OPTIONAL,
