@@ -22,8 +22,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tnpu.h"
 #include "tnpu_llm.h"
+#include "../../userspace/lib/compile.h"
 #include "../../userspace/lib/gguf.h"
+#include "../../userspace/lib/model.h"
 #include "tmp_file_test_util.h"
 
 #define DIM	64
@@ -331,12 +334,106 @@ static void test_hostile(void **state)
 		expect_refused(&cases[i].m, cases[i].needle);
 }
 
+/* Runs stream @s of @p at @pos (token @token for decode) and waits. */
+static void submit(struct tnpu_queue *q, struct tnpu_syncobj *sync, uint64_t point,
+		   struct plan *p, const struct stream_buf *s, uint32_t pos, uint32_t tokens,
+		   int32_t token)
+{
+	struct tnpu_param_block *params = (void *)(p->acts_cpu + p->params);
+	struct tnpu_bo *bos[PLAN_MAX_BOS];
+	struct tnpu_submit sub = {
+		.cmd_bo = p->cmd_bo, .cmd_offset = s->offset, .cmd_size = s->size,
+		.bos = bos, .bo_count = plan_bos(p, bos),
+		.out_sync = { .sync = sync, .point = point },
+	};
+	struct tnpu_job_status st;
+	uint64_t seqno;
+
+	memset(params, 0, sizeof(*params));
+	params->token = (uint32_t)token;
+	params->pos = pos;
+	params->seq_len = pos + tokens;
+	assert_int_equal(tnpu_queue_submit(q, &sub, &seqno), 0);
+	assert_int_equal(tnpu_syncobj_wait(sync, point, 10000000000LL), 0);
+	assert_int_equal(tnpu_job_status(q, seqno, &st), 0);
+	assert_int_equal(st.state, DRM_TNPU_JOB_DONE);
+}
+
+/*
+ * A stream run twice gives what it gave once: tnpu.ko replays from the
+ * start the jobs a device reset lost, even one that had finished on the NPU
+ * before the reset. (The soak test once got wrong ids that way, when a
+ * decode step read the token the step itself overwrites.) Prefill and
+ * decode streams each run twice with the same parameters: the same next
+ * token, logits, routing and cache.
+ */
+static void test_streams_replay_identically(void **state)
+{
+	const int32_t prompt[3] = { 1, 100, 200 };
+	struct sampling_cfg greedy = { 0 };
+	struct tnpu_device *dev;
+	struct tnpu_queue *q;
+	struct tnpu_syncobj *sync;
+	struct gguf_file *f;
+	struct model m;
+	struct plan p;
+	uint64_t point = 0;
+	void *kv;
+	uint8_t *acts[2], *cache[2];
+
+	(void)state;
+	write_model(NULL);
+	assert_int_equal(gguf_open(tmp_path, &f), 0);
+	assert_int_equal(model_load(f, &m), 0);
+	assert_int_equal(tnpu_device_open(&dev, TNPU_BACKEND_INPROC), 0);
+	assert_int_equal(plan_create(dev, &m, 32, 4, false, false, false, &p), 0);
+	assert_int_equal(tnpu_queue_create(dev, DRM_TNPU_PRIORITY_NORMAL, &q), 0);
+	assert_int_equal(tnpu_syncobj_create(dev, &sync), 0);
+	assert_int_equal(plan_record_decode(&p, &greedy), 0);
+	assert_int_equal(plan_record_prefill(&p, 3), 0);
+	assert_int_equal(tnpu_bo_map(p.kv_bo, &kv), 0);
+	memcpy(p.acts_cpu + p.ids, prompt, sizeof(prompt));
+	for (int stream = 0; stream < 2; stream++) {
+		uint64_t route = 8ULL * p.route_k * p.max_batch * m.hp.n_layer;
+		uint64_t host = 4ULL * m.hp.n_vocab + 4 + route;
+
+		for (int run = 0; run < 2; run++) {
+			if (stream == 0)
+				submit(q, sync, ++point, &p, &p.prefill, 0, 3, 0);
+			else
+				submit(q, sync, ++point, &p, &p.decode, 3, 1, 42);
+			acts[run] = malloc(host);
+			cache[run] = malloc(p.kv_bytes);
+			assert_non_null(acts[run]);
+			assert_non_null(cache[run]);
+			memcpy(cache[run], kv, p.kv_bytes);
+			/* What the host reads: logits, next token, routing. */
+			memcpy(acts[run], p.acts_cpu + p.logits, 4ULL * m.hp.n_vocab);
+			memcpy(acts[run] + 4ULL * m.hp.n_vocab, p.acts_cpu + p.next, 4);
+			memcpy(acts[run] + 4ULL * m.hp.n_vocab + 4, p.acts_cpu + p.route, route);
+		}
+		assert_memory_equal(acts[0], acts[1], host);
+		assert_memory_equal(cache[0], cache[1], p.kv_bytes);
+		for (int run = 0; run < 2; run++) {
+			free(acts[run]);
+			free(cache[run]);
+		}
+	}
+	tnpu_syncobj_destroy(sync);
+	tnpu_queue_destroy(q);
+	plan_destroy(&p);
+	tnpu_device_close(dev);
+	model_free(&m);
+	gguf_close(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_model_generates),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_q8_activations),
+		cmocka_unit_test(test_streams_replay_identically),
 	};
 
 	if (tmp_file_create("test_deepseek2_load"))

@@ -280,6 +280,11 @@ static void emit_node(struct emitter *e, const struct gnode *n)
 			.out = flat(e, n->out),
 		};
 
+		if (e->g->vals[n->in[1]].kind == GV_TOKEN) {
+			/* The id is tnpu_param_block.token; @ids stays zero. */
+			emit(e, TNPU_OP_EMBEDDING, TNPU_CMD_F_INDIRECT, &c, sizeof(c));
+			break;
+		}
 		c.ids = dense(val(e, n->in[1]).addr, TNPU_DT_I32, c.out.ne[1], 1, 1);
 		emit(e, TNPU_OP_EMBEDDING, 0, &c, sizeof(c));
 		break;

@@ -295,8 +295,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Runs @s with the parameter block at position @pos; waits for it. */
-static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, uint32_t tokens)
+/*
+ * Runs @s with the parameter block at position @pos (and, decoding, the
+ * input @token); waits for it.
+ */
+static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, uint32_t tokens,
+	       int32_t token)
 {
 	struct plan *p = &llm->plan;
 	struct tnpu_param_block *params = (void *)(p->acts_cpu + p->params);
@@ -312,6 +316,7 @@ static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, u
 	int ret;
 
 	memset(params, 0, sizeof(*params));
+	params->token = (uint32_t)token;
 	params->pos = pos;
 	params->seq_len = pos + tokens;
 	ret = tnpu_queue_submit(llm->queue, &sub, &seqno);
@@ -397,14 +402,17 @@ static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *pro
 				return ret;
 		}
 		memcpy(ids, prompt + done, sizeof(int32_t) * chunk);
-		ret = run(llm, &p->prefill, start + (uint32_t)done, chunk);
+		ret = run(llm, &p->prefill, start + (uint32_t)done, chunk, 0);
 		if (ret)
 			return ret;
 	}
 	st.prefill_s = now_s() - t0;
 	st.n_prompt = (uint32_t)n_prompt;
 
-	/* Decode: each step embeds the token the previous one sampled. */
+	/*
+	 * Decode: each step embeds the token the previous one chose, which
+	 * the host passes back in the parameter block.
+	 */
 	prev = prompt[n_prompt - 1];
 	llm->n_past = start + (uint32_t)n_prompt;
 	llm->pending = *next;
@@ -432,7 +440,7 @@ static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *pro
 		prev = token;
 		if (generated == max_tokens)
 			break;
-		ret = run(llm, &p->decode, pos, 1);
+		ret = run(llm, &p->decode, pos, 1, token);
 		if (ret) {
 			llm->n_past = 0;
 			llm->pending = -1;

@@ -31,7 +31,8 @@ enum gval_kind {
 	GV_WEIGHT,	/* a model tensor in the file, in place */
 	GV_AUX,		/* a tensor the architecture derived at load (model aux blob) */
 	GV_IDS,		/* I32 token ids the host writes (prefill) */
-	GV_NEXT,	/* I32 token the head writes, the decode step reads */
+	GV_NEXT,	/* I32 token the head writes, read back by the host */
+	GV_TOKEN,	/* I32 token the host puts in the parameter block (decode input) */
 	GV_LOGITS,	/* F32 logits of the last token, read by the host */
 	GV_ROUTE,	/* MoE routing of one layer (ids or weights), kept for the host */
 	GV_SEQ,		/* I32 0, 1, .., ne0 - 1 in every row: per-head matmul ids */

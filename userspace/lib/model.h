@@ -22,7 +22,7 @@ struct model;
 /* What a graph is for. */
 struct graph_opts {
 	uint32_t tokens;	/* tokens of the stream */
-	bool decode;		/* embed the GV_NEXT token (one token) instead of GV_IDS */
+	bool decode;		/* embed the GV_TOKEN token (one token) instead of GV_IDS */
 	bool sample;		/* choose by sampling instead of argmax */
 };
 
@@ -59,8 +59,8 @@ void model_free(struct model *m);
 
 /*
  * The whole model for @o->tokens tokens as a graph: token ids from a GV_IDS
- * value (prefill) or, with @o->decode, from the GV_NEXT token the previous
- * step chose; ends with the logits of the last token (GV_LOGITS) and the
+ * value (prefill) or, with @o->decode, the GV_TOKEN the host puts in the
+ * parameter block (the one the previous step chose); ends with the logits of the last token (GV_LOGITS) and the
  * next token (GV_NEXT) by argmax, or by sampling.
  */
 int model_build_graph(const struct model *m, const struct graph_opts *o, struct graph *g);

@@ -49,7 +49,7 @@ int arch_load_io(struct model *m);
 
 struct gnode_rope;
 
-/* Embedding of the input tokens (GV_IDS, or GV_NEXT when decoding). */
+/* Embedding of the input tokens (GV_IDS, or GV_TOKEN when decoding). */
 int blk_input(struct graph *g, const struct model *m, const struct graph_opts *o);
 /* Final norm of the last token, logits and the next token. */
 void blk_head(struct graph *g, const struct model *m, const struct graph_opts *o, int x,

@@ -17,7 +17,12 @@ static int weight_or_none(struct graph *g, const struct gguf_tensor *t)
 
 int blk_input(struct graph *g, const struct model *m, const struct graph_opts *o)
 {
-	int ids = o->decode ? graph_special(g, GV_NEXT, GD_I32, 1, 1, 1)
+	/*
+	 * Decode reads its token from the parameter block, never from what a
+	 * step wrote: a step run twice (the driver replays jobs a reset lost)
+	 * then gives the same result.
+	 */
+	int ids = o->decode ? graph_special(g, GV_TOKEN, GD_I32, 1, 1, 1)
 			    : graph_special(g, GV_IDS, GD_I32, 1, 1, o->tokens);
 
 	return graph_node(g, GOP_EMBED, m->hp.dim, 1, o->tokens, graph_weight(g, m->tok_embd), ids,
