@@ -7,6 +7,9 @@
 #   make check        every test suite (unit, ASan/UBSan, fuzzers, kselftests in a VM)
 #   make fuzz         the libFuzzer fuzzers, open-ended (tests/fuzz/run.sh)
 #   make run          the main job: tnpu.ko in a VM doing real work
+#   make soak         tests/soak/soak.sh for SOAK_TIME seconds (default 600;
+#                     SOAK_ARGS="--debug" for the debug kernel); not in make check,
+#                     which runs a 60 s version (suite soak)
 #   make install      PREFIX=/usr/local DESTDIR=
 
 TOP        := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -53,7 +56,7 @@ include $(TOP)/kernel/kernel.mk
 
 .DEFAULT_GOAL := all
 .PHONY: all deps lib tools module firmware-check check check-unit check-asan \
-	check-vm check-style run install uninstall clean
+	check-vm check-style run soak install uninstall clean
 all: lib tools firmware-check module
 
 deps:
@@ -76,6 +79,11 @@ check:
 
 run:
 	@$(TOP)/tests/vm/main-job.sh
+
+SOAK_TIME ?= 600
+SOAK_ARGS ?=
+soak: all
+	@$(TOP)/tests/soak/soak.sh --time $(SOAK_TIME) $(SOAK_ARGS)
 
 # ---- install -------------------------------------------------------------
 install: lib tools

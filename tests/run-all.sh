@@ -18,6 +18,9 @@
 #   kselftest-debug  the same on the debug kernel (KASAN, lockdep, kmemleak,
 #               DEBUG_ATOMIC_SLEEP, debug objects), built once per config
 #               by tests/vm/debug-kernel.sh (some 17 minutes on 2 cores)
+#   soak        tests/soak/soak.sh --time 60: three tnpu-run loops through
+#               tnpu.ko with forced resets and SIGKILLs, then leak checks
+#               (some 75 s; `make soak` is the long version)
 #   e2e         tests/e2e/*.sh, when there are any
 #
 # Quiet on success: one "suite NAME: N passed, N failed" line per suite (the
@@ -36,7 +39,7 @@ TNPU_CACHE_DIR=${TNPU_CACHE:-/var/cache/tnpu}
 LOGS=$O/check
 mkdir -p "$LOGS"
 
-all_suites=(build style unit asan fuzz tokenizer vm-harness kselftest kselftest-debug e2e)
+all_suites=(build style unit asan fuzz tokenizer vm-harness kselftest kselftest-debug soak e2e)
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
 for s in "${suites[@]}"; do
@@ -170,7 +173,7 @@ suite_style() {
 	style_check fpu-sections "$TOP"/tests/fpu-check.sh "$TOP"/tnpu.ko
 	style_check shellcheck shellcheck "$TOP"/tests/*.sh "$TOP"/tests/vm/*.sh "$TOP"/tests/e2e/*.sh \
 		"$TOP"/tests/tokenizer/*.sh "$TOP"/tests/bench/*.sh "$TOP"/tests/fuzz/*.sh \
-		"$TOP"/.ci/run
+		"$TOP"/tests/soak/*.sh "$TOP"/.ci/run
 	suite_result style $style_p $style_f
 }
 
@@ -301,6 +304,20 @@ suite_tokenizer() {
 		head -n 60 "$log" | sed 's/^/  | /'
 	fi
 	suite_result tokenizer "$p" "$f"
+}
+
+# The short soak (the production kernel): its summary table is the output.
+suite_soak() {
+	local log=$LOGS/soak.log
+
+	if "$TOP/tests/soak/soak.sh" --time "${SOAK_CHECK_TIME:-60}" >"$log" 2>&1; then
+		grep -E '^ ' "$log" || true
+		suite_result soak 1 0
+	else
+		echo "run-all: soak failed (full log: $log):"
+		tail -n 40 "$log" | sed 's/^/  | /'
+		suite_result soak 0 1
+	fi
 }
 
 suite_e2e() {
