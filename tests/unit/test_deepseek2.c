@@ -33,6 +33,7 @@
 #include "ref_ops.h"
 #include "ref_quant.h"
 #include "../../userspace/lib/gguf.h"
+#include "spm_vocab_test_util.h"
 #include "tmp_file_test_util.h"
 
 /*
@@ -479,33 +480,6 @@ static float *add_kv_b(struct ds2_model *m, int l, uint32_t dtype, unsigned int 
 	return kv_b;
 }
 
-/* An SPM vocabulary as test_generate writes it: <unk>, <s>, </s>, then t3, t4, ... */
-static void add_vocab(struct gguf_writer *gw, int n)
-{
-	char **text = malloc(sizeof(char *) * n);
-	float *score = calloc(n, sizeof(float));
-
-	assert_non_null(text);
-	assert_non_null(score);
-	for (int i = 0; i < n; i++) {
-		text[i] = malloc(16);
-		assert_non_null(text[i]);
-		snprintf(text[i], 16, i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : "t%d",
-			 i);
-	}
-	assert_int_equal(gguf_writer_add_str(gw, "tokenizer.ggml.model", "llama"), 0);
-	assert_int_equal(gguf_writer_add_arr_str(gw, "tokenizer.ggml.tokens",
-						 (const char *const *)text, n), 0);
-	assert_int_equal(gguf_writer_add_arr_f32(gw, "tokenizer.ggml.scores", score, n), 0);
-	assert_int_equal(gguf_writer_add_u32(gw, "tokenizer.ggml.bos_token_id", 1), 0);
-	/* No EOS in range: generation must run to max_tokens. */
-	assert_int_equal(gguf_writer_add_u32(gw, "tokenizer.ggml.eos_token_id", (uint32_t)n), 0);
-	for (int i = 0; i < n; i++)
-		free(text[i]);
-	free(text);
-	free(score);
-}
-
 /* deepseek2.@key = @legacy in the legacy file, @split in the split one. */
 static void meta_u32(struct ds2_model *m, const char *key, uint32_t legacy, uint32_t split)
 {
@@ -597,9 +571,9 @@ static void write_metadata(struct ds2_model *m, const struct ds2_case *tc)
 	} else {
 		meta_str(m, "deepseek2.rope.scaling.type", "none");
 	}
-	add_vocab(m->gw, c->n_vocab);
+	add_spm_vocab(m->gw, c->n_vocab);
 	if (m->gw_split)
-		add_vocab(m->gw_split, c->n_vocab);
+		add_spm_vocab(m->gw_split, c->n_vocab);
 }
 
 /* Builds the random model of @tc with @seed in memory (both forms when tc->split). */

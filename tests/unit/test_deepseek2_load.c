@@ -27,6 +27,7 @@
 #include "../../userspace/lib/compile.h"
 #include "../../userspace/lib/gguf.h"
 #include "../../userspace/lib/model.h"
+#include "spm_vocab_test_util.h"
 #include "tmp_file_test_util.h"
 
 #define DIM	64
@@ -118,30 +119,6 @@ static void layer_tensor(struct gguf_writer *w, uint32_t l, const char *suffix, 
 	tensor(w, name, ne0, ne1, ne2);
 }
 
-static void add_vocab(struct gguf_writer *w)
-{
-	char **text = malloc(sizeof(char *) * VOCAB);
-	float *score = calloc(VOCAB, sizeof(float));
-
-	assert_non_null(text);
-	assert_non_null(score);
-	for (int i = 0; i < VOCAB; i++) {
-		text[i] = malloc(16);
-		assert_non_null(text[i]);
-		snprintf(text[i], 16, i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : "t%d", i);
-	}
-	assert_int_equal(gguf_writer_add_str(w, "tokenizer.ggml.model", "llama"), 0);
-	assert_int_equal(gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens",
-						 (const char *const *)text, VOCAB), 0);
-	assert_int_equal(gguf_writer_add_arr_f32(w, "tokenizer.ggml.scores", score, VOCAB), 0);
-	assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", 1), 0);
-	assert_int_equal(gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", VOCAB), 0);
-	for (int i = 0; i < VOCAB; i++)
-		free(text[i]);
-	free(text);
-	free(score);
-}
-
 /* A valid tiny deepseek2 (q_lora, 1 dense + 1 MoE layer, 1 shared expert), mutated by @m. */
 static void write_model(const struct mutation *m)
 {
@@ -177,7 +154,7 @@ static void write_model(const struct mutation *m)
 		meta_u32(w, m->key, m->u32);
 	if (m && m->str_key)
 		assert_int_equal(gguf_writer_add_str(w, m->str_key, m->str), 0);
-	add_vocab(w);
+	add_spm_vocab(w, VOCAB);
 	tensor(w, "token_embd.weight", DIM, VOCAB, 1);
 	tensor(w, "output_norm.weight", DIM, 1, 1);
 	tensor(w, "output.weight", DIM, VOCAB, 1);

@@ -29,6 +29,7 @@
 #include "../../userspace/lib/gguf.h"
 #include "../../userspace/lib/graph.h"
 #include "../../userspace/lib/model.h"
+#include "spm_vocab_test_util.h"
 #include "tmp_file_test_util.h"
 
 static int setup(void **state)
@@ -105,31 +106,6 @@ static float *add_vector(struct rand_model *m, struct gguf_writer *gw, const cha
 	return f;
 }
 
-static void add_vocab(struct gguf_writer *gw, int n)
-{
-	char **text = malloc(sizeof(char *) * n);
-	float *score = calloc(n, sizeof(float));
-
-	assert_non_null(text);
-	assert_non_null(score);
-	for (int i = 0; i < n; i++) {
-		text[i] = malloc(16);
-		assert_non_null(text[i]);
-		snprintf(text[i], 16, i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : "t%d", i);
-	}
-	assert_int_equal(gguf_writer_add_str(gw, "tokenizer.ggml.model", "llama"), 0);
-	assert_int_equal(gguf_writer_add_arr_str(gw, "tokenizer.ggml.tokens",
-						 (const char *const *)text, n), 0);
-	assert_int_equal(gguf_writer_add_arr_f32(gw, "tokenizer.ggml.scores", score, n), 0);
-	assert_int_equal(gguf_writer_add_u32(gw, "tokenizer.ggml.bos_token_id", 1), 0);
-	/* No EOS in range: generation must run to max_tokens. */
-	assert_int_equal(gguf_writer_add_u32(gw, "tokenizer.ggml.eos_token_id", (uint32_t)n), 0);
-	for (int i = 0; i < n; i++)
-		free(text[i]);
-	free(text);
-	free(score);
-}
-
 /*
  * Writes a random model of @arch to tmp_path and fills @m with its float
  * weights. @head_dim 16, 32 or 64 (with dim 4 heads of it); K-quant
@@ -171,7 +147,7 @@ static void make_model(struct rand_model *m, const char *arch, uint32_t wtype, i
 	assert_int_equal(gguf_writer_add_f32(gw, key, c->norm_eps), 0);
 	snprintf(key, sizeof(key), "%s.rope.freq_base", arch);
 	assert_int_equal(gguf_writer_add_f32(gw, key, c->rope_base), 0);
-	add_vocab(gw, c->n_vocab);
+	add_spm_vocab(gw, c->n_vocab);
 
 	m->w.tok_embd = add_matrix(m, gw, "token_embd.weight", wtype, c->n_vocab, c->dim, &seed);
 	m->w.out_norm = add_vector(m, gw, "output_norm.weight", c->dim, 0.5f, 1.5f, &seed);
