@@ -121,9 +121,10 @@ int tnpu_fw_dtype_block(__u32 dtype, __u32 *block_elems, __u32 *block_bytes);
  * Validate @t (known dtype, zero flags, ne[i] >= 1, ne[0] a multiple of the
  * block size, nb[0] the block size, address and strides aligned to 4 bytes
  * for 4-byte elements and to 2 otherwise, no overflow; with @write, no two
- * elements overlapping) and translate every byte it covers, as tnpu_fw_mem(). @allowed_dtypes is a bit mask (1U << TNPU_DT_*)
- * and @max_dims the number of dimensions the op accepts (the others must
- * have ne == 1). Malformed tensors fail with DRM_TNPU_ERR_BAD_COMMAND.
+ * elements overlapping) and translate every byte it covers, as
+ * tnpu_fw_mem(). @allowed_dtypes is a bit mask (1U << TNPU_DT_*) and
+ * @max_dims the number of dimensions the op accepts (the others must have
+ * ne == 1). Malformed tensors fail with DRM_TNPU_ERR_BAD_COMMAND.
  */
 int tnpu_fw_tensor(struct tnpu_fw_exec *ex, const struct tnpu_tensor *t,
 		   __u32 allowed_dtypes, unsigned int max_dims, int write, void **host);

@@ -145,8 +145,8 @@ static __u64 decode_layout(struct moe_job *j, int set)
 	__u64 base = (unsigned long)j->scratch, p = base, act = 0;
 
 	if (j->q8) {
-		act = p = align64(base);
-		p += j->xrows * j->act_stride;
+		act = align64(base);
+		p = act + j->xrows * j->act_stride;
 	}
 	if (set) {
 		j->act = (__u8 *)(unsigned long)act;
@@ -250,8 +250,8 @@ static void moe_decode_worker(void *arg, unsigned int i, unsigned int cores)
 		return;
 	for (t = j->t0; t < j->t1; t++) {
 		for (c = 0; c < j->k; c++) {
-			const __u8 *x = j->q8 ? j->act + (__u64)(j->xrows == 1 ? 0 : c) * j->act_stride :
-					moe_x_row(j, t, c);
+			__u64 xr = j->xrows == 1 ? 0 : c;
+			const __u8 *x = j->q8 ? j->act + xr * j->act_stride : moe_x_row(j, t, c);
 
 			if (moe_err(j))
 				return;
