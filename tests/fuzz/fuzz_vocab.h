@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../../userspace/lib/gguf.h"
+#include "../ref/ref_gpt2.h"
 
 #define FV_MAX 1024
 
@@ -95,26 +96,6 @@ static inline void fuzz_vocab_spm(struct fuzz_vocab *v, bool tiny)
 		fv_add(v, fv_user[i], 4, 0);
 }
 
-/* GPT-2's printable stand-in for byte @b, as UTF-8 into @out (3 bytes). */
-static inline void fv_stand_in(int b, char *out)
-{
-	int cp = b, n = 0;
-
-	if (!((b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || b >= 0xae)) {
-		for (int c = 0; c < b; c++)
-			n += !((c >= '!' && c <= '~') || (c >= 0xa1 && c <= 0xac) || c >= 0xae);
-		cp = 256 + n;
-	}
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		out[1] = 0;
-	} else {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		out[2] = 0;
-	}
-}
-
 /*
  * GPT-2 byte-level BPE: the 256 byte stand-ins (the first 128 only when
  * @tiny), then each word spelled by merges from its left end (each prefix
@@ -131,15 +112,15 @@ static inline void fuzz_vocab_gpt2(struct fuzz_vocab *v, bool tiny)
 
 	memset(v, 0, sizeof(*v));
 	for (int b = 0; b < (tiny ? 128 : 256); b++) {
-		fv_stand_in(b, s);
+		ref_gpt2_stand_in(b, s);
 		fv_add(v, s, 1, 0);
 	}
 	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
 		const unsigned char *p = (const unsigned char *)words[w];
 
-		fv_stand_in(p[0], prefix);
+		ref_gpt2_stand_in(p[0], prefix);
 		for (size_t i = 1; p[i]; i++) {
-			fv_stand_in(p[i], next);
+			ref_gpt2_stand_in(p[i], next);
 			snprintf(merged, sizeof(merged), "%s%s", prefix, next);
 			if (fv_find(v, merged) < 0) {
 				char m[272];

@@ -20,6 +20,7 @@
 #include "tnpu.h"
 #include "../../userspace/lib/gguf.h"
 #include "../../userspace/lib/tokenizer.h"
+#include "ref_gpt2.h"
 
 #define SP "\xe2\x96\x81"	/* U+2581, SentencePiece's space */
 
@@ -259,28 +260,6 @@ static void test_bad_vocab(void **state)
 
 /* ---- GPT-2 byte-level BPE ---------------------------------------------- */
 
-/* GPT-2's printable stand-in for byte @b (bytes_to_unicode()), as UTF-8. */
-static void stand_in(int b, char *out)
-{
-	int cp = b, n = 0;
-
-	if (!((b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff))) {
-		for (int c = 0; c < b; c++)
-			if (!((c >= '!' && c <= '~') || (c >= 0xa1 && c <= 0xac) ||
-			      (c >= 0xae && c <= 0xff)))
-				n++;
-		cp = 256 + n;
-	}
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		out[1] = 0;
-	} else {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		out[2] = 0;
-	}
-}
-
 static const char *const gpt2_words[] = {
 	"he", "ll", "hell", "hello", "\xc4\xa0w", "or", "\xc4\xa0wor", "ld", "it", "'s",
 	"\xc4\xa0\xc4\xa0", "\xc4\x8a\xc4\x8a", "t'", "20", "<|endoftext|>",
@@ -311,7 +290,7 @@ static struct tokenizer *load_gpt2(struct gguf_file **f)
 	struct tokenizer *tok;
 
 	for (int b = 0; b < 256; b++) {
-		stand_in(b, bytes[b]);
+		ref_gpt2_stand_in(b, bytes[b]);
 		text[b] = bytes[b];
 		type[b] = 1;
 	}
@@ -375,7 +354,7 @@ static struct tokenizer *load_bpe(const char *pre, int add_bos, struct gguf_file
 
 	assert_non_null(w);
 	for (int b = 0; b < 256; b++) {
-		stand_in(b, bytes[b]);
+		ref_gpt2_stand_in(b, bytes[b]);
 		text[b] = bytes[b];
 		type[b] = 1;
 	}
