@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -471,6 +472,128 @@ static void test_continue(void **state)
 	free_model(&m);
 }
 
+/*
+ * Sessions on one model: each its own cache, position and queue. Two run in
+ * turns, each followed by its own reference; then three run at once from
+ * three threads and choose the ids each chose alone; the model outlives the
+ * caller's reference while a session holds it.
+ */
+struct greedy_run {
+	struct tnpu_llm *llm;
+	const int32_t *prompt;
+	int n_prompt, ret;
+	int32_t ids[16];
+	int n;
+};
+
+static int keep_id(void *user, int32_t token, const char *text, size_t len)
+{
+	struct greedy_run *r = user;
+
+	(void)text;
+	(void)len;
+	if (r->n < 16)
+		r->ids[r->n++] = token;
+	return 0;
+}
+
+static void *greedy_thread(void *arg)
+{
+	struct greedy_run *r = arg;
+
+	r->n = 0;
+	r->ret = tnpu_llm_generate(r->llm, r->prompt, r->n_prompt, 16, NULL, keep_id, r, NULL);
+	return NULL;
+}
+
+static void test_sessions(void **state)
+{
+	static const int32_t pa[] = { 1, 30, 31, 32, 33 }, pb[] = { 1, 60, 2, 70, 71, 72, 9 };
+	static const int32_t pc[] = { 5, 6, 7 };
+	struct tnpu_model_options mo = { .backend = TNPU_BACKEND_INPROC };
+	struct tnpu_session_options so[3] = {
+		{ .n_ctx = 48, .max_batch = 2, .priority = DRM_TNPU_PRIORITY_LOW, .priority_set = 1 },
+		{ .n_ctx = 64, .max_batch = 4 },
+		{ .n_ctx = 40, .max_batch = 3, .priority = DRM_TNPU_PRIORITY_HIGH, .priority_set = 1 },
+	};
+	struct greedy_run alone[3] = {
+		{ .prompt = pa, .n_prompt = 5 }, { .prompt = pb, .n_prompt = 7 },
+		{ .prompt = pc, .n_prompt = 3 },
+	}, together[3];
+	struct tnpu_session_options bad = { .priority = 4, .priority_set = 1 };
+	struct rand_model m;
+	struct follow fa = { .m = &m }, fb = { .m = &m };
+	struct tnpu_model *mdl;
+	struct tnpu_llm *s[3], *x;
+	pthread_t th[3];
+	struct tnpu_llm_info info;
+	int ret;
+
+	(void)state;
+	make_model(&m, "llama", TNPU_DT_Q8_0, 16, 23);
+	if (tnpu_model_load(tmp_path, &mo, &mdl))
+		fail_msg("load: %s", tnpu_last_error());
+	for (int i = 0; i < 3; i++)
+		if (tnpu_llm_create(mdl, &so[i], &s[i]))
+			fail_msg("session %d: %s", i, tnpu_last_error());
+	assert_int_equal(tnpu_llm_create(mdl, &bad, &x), -EINVAL);
+	assert_ptr_equal(tnpu_llm_model(s[1]), mdl);
+	/* The sessions hold the model: the caller's reference can go. */
+	tnpu_model_put(mdl);
+	tnpu_llm_get_info(s[0], &info);
+	assert_int_equal(info.n_ctx, 48);
+	tnpu_llm_get_info(s[1], &info);
+	assert_int_equal(info.n_ctx, 64);
+
+	/* Turns: A, B, A continued, B continued, each against its reference. */
+	fa.llm = s[0];
+	fb.llm = s[1];
+	fa.ref = ref_llama_new(&m.c);
+	fb.ref = ref_llama_new(&m.c);
+	fa.ref_logits = malloc(sizeof(float) * m.c.n_vocab);
+	fb.ref_logits = malloc(sizeof(float) * m.c.n_vocab);
+	assert_true(fa.ref && fb.ref && fa.ref_logits && fb.ref_logits);
+	for (int i = 0; i < 5; i++)
+		ref_llama_forward(fa.ref, &m.w, pa[i], i, fa.ref_logits);
+	for (int i = 0; i < 7; i++)
+		ref_llama_forward(fb.ref, &m.w, pb[i], i, fb.ref_logits);
+	fa.pos = 4;
+	fb.pos = 6;
+	assert_int_equal(tnpu_llm_generate(s[0], pa, 5, 4, NULL, on_token, &fa, NULL), 4);
+	assert_int_equal(tnpu_llm_generate(s[1], pb, 7, 4, NULL, on_token, &fb, NULL), 4);
+	ret = tnpu_llm_continue(s[0], NULL, 0, 4, NULL, on_token, &fa, NULL);
+	assert_int_equal(ret, 4);
+	ret = tnpu_llm_continue(s[1], NULL, 0, 4, NULL, on_token, &fb, NULL);
+	assert_int_equal(ret, 4);
+	assert_int_equal(fa.steps, 8);
+	assert_int_equal(fb.steps, 8);
+
+	/* At once, from three threads: the ids of each alone. */
+	for (int i = 0; i < 3; i++) {
+		alone[i].llm = s[i];
+		greedy_thread(&alone[i]);
+		assert_int_equal(alone[i].ret, 16);
+		together[i] = alone[i];
+		memset(together[i].ids, 0, sizeof(together[i].ids));
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, greedy_thread, &together[i]), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(together[i].ret, 16);
+		assert_memory_equal(together[i].ids, alone[i].ids, sizeof(alone[i].ids));
+	}
+	printf("  3 sessions on one model: turns followed the reference (worst %.2e), threads matched\n",
+	       fa.worst > fb.worst ? fa.worst : fb.worst);
+	free(fa.ref_logits);
+	free(fb.ref_logits);
+	ref_llama_free(fa.ref);
+	ref_llama_free(fb.ref);
+	for (int i = 0; i < 3; i++)
+		tnpu_llm_free(s[i]);
+	free_model(&m);
+}
+
 static void test_errors(void **state)
 {
 	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC, .n_ctx = 16 };
@@ -605,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_kv_q8),
 		cmocka_unit_test(test_graph_plan),
 		cmocka_unit_test(test_continue),
+		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_stories260k),
 		cmocka_unit_test(test_errors),

@@ -22,8 +22,59 @@
 extern "C" {
 #endif
 
+/*
+ * A loaded model: the GGUF file mapped and its weights on the device (used
+ * in place), its tokenizer and hyperparameters. Shared and reference
+ * counted: every session on it holds a reference, so it lives until the
+ * last of them is freed. Its functions may be called from several threads.
+ */
+struct tnpu_model;
+
+/*
+ * A session on a model (struct tnpu_llm): one sequence with its own KV
+ * cache, position, sampling state, activations and NPU queue of its own
+ * priority. Many sessions may share one model; each is used by one thread
+ * at a time.
+ */
 struct tnpu_llm;
 
+struct tnpu_model_options {
+	enum tnpu_backend_kind backend;
+	/* Copy the weights into NPU buffers instead of using the mapped file. */
+	int copy_weights;
+};
+
+/* Opens a device of @opt->backend (NULL: defaults) and loads @path onto it. */
+TNPU_API int tnpu_model_load(const char *path, const struct tnpu_model_options *opt,
+			     struct tnpu_model **model);
+/* Another reference to @model; returns it. */
+TNPU_API struct tnpu_model *tnpu_model_get(struct tnpu_model *model);
+/* Drops a reference; the last one frees the model (NULL: nothing). */
+TNPU_API void tnpu_model_put(struct tnpu_model *model);
+
+struct tnpu_session_options {
+	/* KV cache length; 0: the model's training context, at most 4096. */
+	uint32_t n_ctx;
+	/* Tokens per prefill stream; 0: 64. */
+	uint32_t max_batch;
+	/* DRM_TNPU_PRIORITY_* of the session's queue; 0 is low, the default normal. */
+	uint32_t priority;
+	int priority_set;	/* @priority is given (else normal) */
+	/* 8-bit activations for quantized weights (faster, less exact). */
+	int q8_act;
+	/* KV cache in Q8_0 instead of F16 (half the memory; head size a multiple of 32). */
+	int kv_q8;
+	/* Time every command of the decode steps (tnpu_llm_decode_profile()). */
+	int profile;
+};
+
+/* A new session on @model (which it holds a reference to). */
+TNPU_API int tnpu_llm_create(struct tnpu_model *model, const struct tnpu_session_options *opt,
+			     struct tnpu_llm **llm);
+/* The model @llm runs (no new reference). */
+TNPU_API struct tnpu_model *tnpu_llm_model(const struct tnpu_llm *llm);
+
+/* tnpu_llm_load(): a model and one session on it, in one call. */
 struct tnpu_llm_options {
 	enum tnpu_backend_kind backend;
 	/* KV cache length; 0: the model's training context, at most 4096. */
@@ -61,7 +112,10 @@ struct tnpu_llm_info {
 	uint32_t num_cores;	/* the NPU's compute cores */
 };
 
-/* Opens a device of @opt->backend (NULL: defaults) and loads @path onto it. */
+/*
+ * Loads @path (tnpu_model_load()) and creates one session on it; the model
+ * is freed with the session.
+ */
 TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 			   struct tnpu_llm **llm);
 TNPU_API void tnpu_llm_free(struct tnpu_llm *llm);

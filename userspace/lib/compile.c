@@ -83,7 +83,7 @@ static void bad(struct emitter *e, const char *what)
 static struct tnpu_tensor weight(const struct plan *p, const struct gval *v)
 {
 	const struct gguf_tensor *g = v->w;
-	uint64_t base = v->kind == GV_AUX ? p->aux_va : p->weights_va;
+	uint64_t base = v->kind == GV_AUX ? p->w->aux_va : p->w->weights_va;
 	uint32_t be, bb;
 	struct tnpu_tensor t = {
 		.addr = base + g->offset,
@@ -555,11 +555,11 @@ uint32_t plan_bos(const struct plan *p, struct tnpu_bo **bos)
 {
 	uint32_t n = 0;
 
-	bos[n++] = p->weights_bo;
+	bos[n++] = p->w->weights_bo;
 	bos[n++] = p->acts_bo;
 	bos[n++] = p->kv_bo;
-	if (p->aux_bo)
-		bos[n++] = p->aux_bo;
+	if (p->w->aux_bo)
+		bos[n++] = p->w->aux_bo;
 	return n;
 }
 
@@ -590,29 +590,60 @@ static uint64_t take(uint64_t *used, uint64_t size)
 }
 
 /* Wraps the mapped file (zero copy) or, when asked or the backend refuses, copies it. */
-static int map_weights(struct plan *p, bool copy)
+static int map_weights(struct tnpu_device *dev, const struct gguf_file *f, bool copy,
+		       struct plan_weights *w)
 {
-	const struct gguf_file *f = p->m->gguf;
 	void *cpu;
 	int ret = -1;
 
 	if (!copy)
-		ret = tnpu_bo_userptr(p->dev, (void *)f->map, f->map_size,
-				      DRM_TNPU_BO_NPU_READONLY, &p->weights_bo);
+		ret = tnpu_bo_userptr(dev, (void *)f->map, f->map_size, DRM_TNPU_BO_NPU_READONLY,
+				      &w->weights_bo);
 	if (!ret) {
-		p->zero_copy = true;
-		p->weights_va = tnpu_bo_npu_va(p->weights_bo);
+		w->zero_copy = true;
+		w->weights_va = tnpu_bo_npu_va(w->weights_bo);
 		return 0;
 	}
-	ret = tnpu_bo_create(p->dev, f->map_size, DRM_TNPU_BO_NPU_READONLY, &p->weights_bo);
+	ret = tnpu_bo_create(dev, f->map_size, DRM_TNPU_BO_NPU_READONLY, &w->weights_bo);
 	if (ret)
 		return ret;
-	ret = tnpu_bo_map(p->weights_bo, &cpu);
+	ret = tnpu_bo_map(w->weights_bo, &cpu);
 	if (ret)
 		return ret;
 	memcpy(cpu, f->map, f->file_size);
-	p->weights_va = tnpu_bo_npu_va(p->weights_bo);
+	w->weights_va = tnpu_bo_npu_va(w->weights_bo);
 	return 0;
+}
+
+int plan_weights_create(struct tnpu_device *dev, const struct model *m, bool copy,
+			struct plan_weights *w)
+{
+	void *cpu;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	ret = map_weights(dev, m->gguf, copy, w);
+	if (!ret && m->aux_size) {
+		ret = tnpu_bo_create(dev, m->aux_size, DRM_TNPU_BO_NPU_READONLY, &w->aux_bo);
+		if (!ret)
+			ret = tnpu_bo_map(w->aux_bo, &cpu);
+		if (!ret) {
+			memcpy(cpu, m->aux, m->aux_size);
+			w->aux_va = tnpu_bo_npu_va(w->aux_bo);
+		}
+	}
+	if (ret)
+		plan_weights_destroy(w);
+	return ret;
+}
+
+void plan_weights_destroy(struct plan_weights *w)
+{
+	if (w->aux_bo)
+		tnpu_bo_free(w->aux_bo);
+	if (w->weights_bo)
+		tnpu_bo_free(w->weights_bo);
+	w->aux_bo = w->weights_bo = NULL;
 }
 
 /* What the nodes of a chunk's graph need besides activation slots. */
@@ -726,8 +757,8 @@ static int measure(struct plan *p, uint32_t tokens, bool decode, uint64_t *cap)
 	return ret;
 }
 
-int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
-		uint32_t max_batch, bool q8_act, bool kv_q8, bool copy_weights, struct plan *p)
+int plan_create(struct tnpu_device *dev, const struct model *m, const struct plan_weights *w,
+		uint32_t n_ctx, uint32_t max_batch, bool q8_act, bool kv_q8, struct plan *p)
 {
 	uint64_t t = max_batch, used = 0, dec_cap, pre_cap;
 	struct tnpu_device_info info;
@@ -739,6 +770,7 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	memset(p, 0, sizeof(*p));
 	p->dev = dev;
 	p->m = m;
+	p->w = w;
 	p->n_ctx = n_ctx;
 	p->max_batch = max_batch;
 	p->q8_act = q8_act;
@@ -779,9 +811,7 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	p->route_k = nd.route_k;
 	p->route = take(&used, 8ULL * nd.route_k * t * m->hp.n_layer);
 
-	ret = map_weights(p, copy_weights);
-	if (!ret)
-		ret = tnpu_bo_create(dev, used, 0, &p->acts_bo);
+	ret = tnpu_bo_create(dev, used, 0, &p->acts_bo);
 	if (!ret)
 		ret = tnpu_bo_map(p->acts_bo, &cpu);
 	if (ret)
@@ -795,15 +825,6 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	if (ret)
 		goto fail;
 	p->kv_va = tnpu_bo_npu_va(p->kv_bo);
-	if (m->aux_size) {
-		ret = tnpu_bo_create(dev, m->aux_size, DRM_TNPU_BO_NPU_READONLY, &p->aux_bo);
-		if (!ret)
-			ret = tnpu_bo_map(p->aux_bo, &cpu);
-		if (ret)
-			goto fail;
-		memcpy(cpu, m->aux, m->aux_size);
-		p->aux_va = tnpu_bo_npu_va(p->aux_bo);
-	}
 
 	/* Command buffers as large as what the streams emit. */
 	ret = measure(p, 1, true, &dec_cap);
@@ -842,13 +863,9 @@ void plan_destroy(struct plan *p)
 	p->route_layer = NULL;
 	if (p->cmd_bo)
 		tnpu_bo_free(p->cmd_bo);
-	if (p->aux_bo)
-		tnpu_bo_free(p->aux_bo);
 	if (p->kv_bo)
 		tnpu_bo_free(p->kv_bo);
 	if (p->acts_bo)
 		tnpu_bo_free(p->acts_bo);
-	if (p->weights_bo)
-		tnpu_bo_free(p->weights_bo);
-	p->cmd_bo = p->aux_bo = p->kv_bo = p->acts_bo = p->weights_bo = NULL;
+	p->cmd_bo = p->kv_bo = p->acts_bo = NULL;
 }
