@@ -13,6 +13,7 @@ LIB_SRCS   += userspace/lib/graph.c
 LIB_SRCS   += userspace/lib/model.c
 # arch/: one file per architecture, each listed in model.c's table
 LIB_SRCS   += $(patsubst $(TOP)/%,%,$(sort $(wildcard $(TOP)/userspace/lib/arch/*.c)))
+LIB_SRCS   += userspace/lib/kv_pool.c
 LIB_SRCS   += userspace/lib/compile.c
 LIB_SRCS   += userspace/lib/generate.c
 
