@@ -494,23 +494,31 @@ static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job
 int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd)
 {
 	struct attn_job j;
-	__u64 work;
+	__u64 work, next = ex->resume_state;
 	int ret;
 
 	/* Decoding reads float fields: only inside an FPU section. */
 	ret = fw_prepare(ex, attention_prepare, cmd, &j);
 	if (ret)
 		return ret == FW_OP_EMPTY ? 0 : ret;
-	ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head_kv,
-			  fw_chunk_items(2 * ((__u64)j.dk + j.dv)), j.scratch.ne[1],
-			  attn_append, &j);
-	if (ret)
-		return ret;
+	/*
+	 * A command paused inside resumes with the heads it had not done; its
+	 * keys and values went into the cache before the pause.
+	 */
+	if (!next) {
+		ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head_kv,
+				  fw_chunk_items(2 * ((__u64)j.dk + j.dv)), j.scratch.ne[1],
+				  attn_append, &j);
+		if (ret)
+			return ret;
+	}
 	/* The last token of the batch reads the most keys: bound chunks by it. */
 	work = (j.pos + j.n_tokens) * ((__u64)j.dk + j.dv) * j.gsub;
 	if (j.gsub > 1)
-		return fw_parallel(ex, (__u64)j.n_tokens * j.n_head / j.gsub, fw_chunk_items(work),
-				   j.scratch.ne[1], attn_groups, &j);
-	return fw_parallel(ex, (__u64)j.n_tokens * j.n_head, fw_chunk_items(work),
-			   j.scratch.ne[1], attn_heads, &j);
+		ret = fw_parallel_resumable(ex, &next, (__u64)j.n_tokens * j.n_head / j.gsub,
+					    fw_chunk_items(work), j.scratch.ne[1], attn_groups, &j);
+	else
+		ret = fw_parallel_resumable(ex, &next, (__u64)j.n_tokens * j.n_head,
+					    fw_chunk_items(work), j.scratch.ne[1], attn_heads, &j);
+	return ret == TNPU_FW_PAUSED ? tnpu_fw_pause(ex, next) : ret;
 }

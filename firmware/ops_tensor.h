@@ -215,6 +215,18 @@ int fw_parallel(struct tnpu_fw_exec *ex, __u64 n_items, __u64 items_per_chunk,
 		void (*fn)(void *arg, unsigned int worker, __u64 first, __u64 end),
 		void *arg);
 
+/*
+ * fw_parallel() for a command that can be paused inside: runs items from
+ * *@next on, claimed in order, and stops early when the host wants the job
+ * paused. Returns 0 once all are done, the error when the host aborted, or
+ * TNPU_FW_PAUSED with *@next the first item not done (greater than it was:
+ * every run does some work).
+ */
+int fw_parallel_resumable(struct tnpu_fw_exec *ex, __u64 *next, __u64 n_items,
+			  __u64 items_per_chunk, unsigned int max_workers,
+			  void (*fn)(void *arg, unsigned int worker, __u64 first, __u64 end),
+			  void *arg);
+
 /* Items per chunk for ~64k elements of work per chunk, at least 1. */
 static inline __u64 fw_chunk_items(__u64 work_per_item)
 {
