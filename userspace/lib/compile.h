@@ -88,6 +88,21 @@ struct plan {
 
 	struct stream_buf decode, prefill;
 	uint64_t decode_weight_bytes;	/* weight bytes one decode step reads */
+
+	/*
+	 * Paged plans (plan_create_paged()): the caches are pools of blocks of
+	 * block_tokens positions shared by n_seq sequences, each with a row of
+	 * the block table (max_blocks entries); every token row of a stream is
+	 * at its own position (rows_pos) of its own sequence (rows_seq). The
+	 * decode stream (plan_record_rows()) takes a token of each of up to
+	 * n_seq sequences and samples each row with its settings (a row of
+	 * settings per sequence); prefill streams take a chunk of one sequence
+	 * and sample its last token with prefill_settings.
+	 */
+	bool paged;
+	uint32_t block_tokens, n_blocks, n_seq, max_blocks;
+	uint64_t rows_pos, rows_seq, blocks, settings, prefill_settings;
+	uint32_t rows;			/* rows of the decode stream recorded */
 	uint32_t prefill_tokens;	/* chunk length the prefill stream is for */
 	struct sampling_cfg samp;
 	bool recorded;
@@ -105,6 +120,18 @@ void plan_destroy(struct plan *p);
 int plan_record_decode(struct plan *p, const struct sampling_cfg *samp);
 /* Records the prefill stream for chunks of @tokens (<= max_batch). */
 int plan_record_prefill(struct plan *p, uint32_t tokens);
+
+/*
+ * A paged plan over @w: pools of @n_blocks blocks of @block_tokens
+ * positions, for @n_seq sequences of up to @n_ctx tokens (@n_seq <=
+ * @max_batch, tokens per prefill chunk).
+ */
+int plan_create_paged(struct tnpu_device *dev, const struct model *m,
+		      const struct plan_weights *w, uint32_t n_ctx, uint32_t max_batch,
+		      uint32_t n_seq, uint32_t n_blocks, uint32_t block_tokens, bool q8_act,
+		      bool kv_q8, struct plan *p);
+/* Records the decode stream of a paged plan for @rows sequences (1 to n_seq). */
+int plan_record_rows(struct plan *p, uint32_t rows);
 
 /* Every buffer a stream touches (at most PLAN_MAX_BOS), for struct tnpu_submit. */
 #define PLAN_MAX_BOS	4

@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "compile.h"
 #include "gguf.h"
+#include "llm_model.h"
 #include "model.h"
 #include "tnpu_llm.h"
 #include "tokenizer.h"
@@ -20,16 +21,6 @@
 #define DEFAULT_MAX_CTX		4096
 #define DEFAULT_MAX_BATCH	64
 #define JOB_TIMEOUT_NS		(600LL * 1000000000)
-
-struct tnpu_model {
-	int refs;			/* atomic */
-	struct tnpu_device *dev;
-	uint32_t num_cores;
-	struct gguf_file *gguf;
-	struct model model;
-	struct tokenizer *tok;
-	struct plan_weights weights;
-};
 
 struct tnpu_llm {
 	struct tnpu_model *mdl;		/* a reference */
@@ -456,6 +447,8 @@ static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *pro
 		max_tokens = 0;
 	if ((uint32_t)max_tokens > room)
 		max_tokens = (int)room;
+	if (sampling && sampling->min_p > 0)
+		return tnpu_fail(-EINVAL, "min_p sampling needs an engine session (tnpu_engine)");
 	if (sampling) {
 		cfg.temperature = sampling->temperature;
 		cfg.top_k = sampling->top_k;
