@@ -26,6 +26,7 @@ TOOL_NAMES += tnpu-gguf-gen
 TOOL_NAMES += tnpu-opbench
 TOOL_NAMES += tnpu-tokenize
 TOOL_NAMES += tnpu-bench
+TOOL_NAMES += tnpu-batch-bench
 
 # ---- rules (generic) ------------------------------------------------------
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -291,6 +291,7 @@ struct tnpu_request {
 struct tnpu_engine_stats {
 	uint32_t active, waiting;	/* requests in sequences, and queued */
 	uint64_t steps;			/* NPU jobs run */
+	uint64_t decode_jobs, prefill_jobs;	/* of which decode batches, prefill chunks */
 	uint64_t decode_rows;		/* tokens decoded, all batches together */
 	uint64_t prefill_tokens;	/* prompt tokens computed */
 	uint64_t reused_tokens;		/* prompt tokens taken over from cached blocks */

@@ -76,7 +76,7 @@ struct tnpu_engine {
 	uint32_t n_waiting;
 	uint64_t next_id;
 
-	uint64_t steps, decode_rows, prefill_tokens;
+	uint64_t steps, decode_jobs, prefill_jobs, decode_rows, prefill_tokens;
 	double npu_s;
 };
 
@@ -488,6 +488,7 @@ static int prefill_chunk(struct tnpu_engine *e)
 		fail_slots(e, in_job);
 		return ret;
 	}
+	e->prefill_jobs++;
 	kv_seq_commit(e->pool, &s->kv, s->req->prompt + start, chunk);
 	s->prefilled += chunk;
 	e->prefill_tokens += chunk;
@@ -543,6 +544,7 @@ static int decode_batch(struct tnpu_engine *e)
 		return ret;
 	}
 	e->decode_rows += rows;
+	e->decode_jobs++;
 	for (uint32_t r = 0; r < rows; r++) {
 		struct eng_slot *s = &e->slots[slot_of[r]];
 		int32_t token = ((int32_t *)(p->acts_cpu + p->next))[r];
@@ -577,7 +579,8 @@ TNPU_API void tnpu_engine_get_stats(struct tnpu_engine *e, struct tnpu_engine_st
 
 	kv_pool_get_stats(e->pool, &ks);
 	*st = (struct tnpu_engine_stats){
-		.steps = e->steps, .decode_rows = e->decode_rows,
+		.steps = e->steps, .decode_jobs = e->decode_jobs, .prefill_jobs = e->prefill_jobs,
+		.decode_rows = e->decode_rows,
 		.prefill_tokens = e->prefill_tokens, .reused_tokens = ks.reused_tokens,
 		.kv_blocks = ks.n_blocks, .kv_block_tokens = ks.block_tokens,
 		.kv_used = ks.used, .kv_cached = ks.cached, .npu_s = e->npu_s,
