@@ -71,6 +71,23 @@ static inline void *fw_row3(const struct fw_tensor *t, __u32 i1, __u32 i2, __u32
 	return t->data + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3];
 }
 
+/*
+ * Element (@i0, @i1) of an I32 tensor of indices, read once: the host may
+ * rewrite NPU memory while a command runs, so an index is loaded into a
+ * local, checked there and used from there (a plain load the compiler
+ * could repeat after the check).
+ */
+static inline __s32 fw_read_i32_2d(const struct fw_tensor *t, __u32 i0, __u32 i1)
+{
+	return __atomic_load_n((const __s32 *)(t->data + i0 * t->nb[0] + i1 * t->nb[1]),
+			       __ATOMIC_RELAXED);
+}
+
+static inline __s32 fw_read_i32(const struct fw_tensor *t, __u32 i)
+{
+	return fw_read_i32_2d(t, i, 0);
+}
+
 static inline int fw_same_shape(const struct fw_tensor *a, const struct fw_tensor *b)
 {
 	return a->ne[0] == b->ne[0] && a->ne[1] == b->ne[1] &&
