@@ -1,55 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * tnpu firmware: the activation unit applied to vectors. The scalar
- * functions and their measured error bounds are in act_unit.h.
+ * tnpu firmware: the activation unit applied to vectors, by the kernel set
+ * in use. The scalar functions and their measured error bounds are in
+ * act_unit.h.
  *
  * Copyright (C) 2026 The tnpu authors
  */
 #include "act_unit.h"
-#include "fw_internal.h"
-#include "simd_ops.h"
+#include "kernels/kernels.h"
 
 void act_unit_run(enum act_kind kind, float *dst, const float *src,
 		  const float *up, __u32 n)
 {
-#if defined(__x86_64__)
-	if (tnpu_fw_simd_active()) {
-		fw_avx2_act(kind, dst, src, up, n);
-		return;
-	}
-#endif
-	act_unit_run_portable(kind, dst, src, up, n);
-}
-
-void act_unit_run_portable(enum act_kind kind, float *dst, const float *src,
-			   const float *up, __u32 n)
-{
-	__u32 i;
-
-	switch (kind) {
-	case ACT_KIND_SILU:
-		for (i = 0; i < n; i++)
-			dst[i] = act_silu(src[i]);
-		break;
-	case ACT_KIND_GELU:
-		for (i = 0; i < n; i++)
-			dst[i] = act_gelu(src[i]);
-		break;
-	case ACT_KIND_EXP:
-		for (i = 0; i < n; i++)
-			dst[i] = act_exp(src[i]);
-		break;
-	case ACT_KIND_SIGMOID:
-		for (i = 0; i < n; i++)
-			dst[i] = act_sigmoid(src[i]);
-		break;
-	case ACT_KIND_SWIGLU:
-		for (i = 0; i < n; i++)
-			dst[i] = act_silu(src[i]) * up[i];
-		break;
-	case ACT_KIND_TANH:
-		for (i = 0; i < n; i++)
-			dst[i] = act_tanh(src[i]);
-		break;
-	}
+	tnpu_fw_kernels()->act(kind, dst, src, up, n);
 }

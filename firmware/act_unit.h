@@ -14,7 +14,7 @@
  * GELU is the tanh form, as in ggml: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)));
  * its relative error at large negative x comes from rounding the cubic
  * argument to float, not from the polynomial.
- * The AVX2 unit (simd_ops_act.c, same polynomial with FMA) measures at or
+ * The AVX2 unit (kernels/avx2/act.c, same polynomial with FMA) measures at or
  * below these: exp rel 7.7e-8, sigmoid 1.5e-7, silu 2.0e-7, gelu 1.1e-5.
  * Below -87.3 exp flushes to 0 (no denormals); above 88.7 it is +inf.
  * Relative errors are for |result| >= 1e-30.
@@ -132,8 +132,9 @@ static inline float act_gelu(float x)
 
 /*
  * Apply @kind to @n floats: dst[i] = f(src[i]), or silu(src[i]) * up[i] for
- * %ACT_KIND_SWIGLU. @dst may equal @src or @up. Uses the AVX2 unit when the
- * CPU has it (same polynomial; see simd_ops_act.c), else the portable one.
+ * %ACT_KIND_SWIGLU. @dst may equal @src or @up. Uses the kernel set's unit:
+ * AVX2 when the CPU has it (same polynomial; see kernels/avx2/act.c), else
+ * the portable one (kernels/portable/act.c).
  */
 void act_unit_run(enum act_kind kind, float *dst, const float *src,
 		  const float *up, __u32 n);

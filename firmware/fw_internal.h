@@ -153,17 +153,16 @@ void tnpu_fw_memcpy(void *dst, const void *src, __u64 n);
 void tnpu_fw_memset(void *dst, int c, __u64 n);
 
 /*
- * SIMD selection. The firmware picks AVX2/FMA/F16C kernels at run time when
- * the CPU (and the OS's saved state) supports them; tnpu_fw_force_portable()
- * makes every later op use the portable C kernels (tests use it to check
- * both). Returns nonzero when the SIMD kernels are in use.
+ * Kernel set selection (kernels/select.c). The firmware picks the AVX-512,
+ * else the AVX2/FMA/F16C kernels at run time when the CPU (and the OS's
+ * saved state) supports them; tnpu_fw_force_portable() makes every later
+ * op use the portable C kernels, tnpu_fw_force_avx2() keeps to the AVX2
+ * ones (tests use them to check each set). tnpu_fw_simd_active() is
+ * nonzero when an AVX2 or AVX-512 set is in use, tnpu_fw_avx512_active()
+ * when the AVX-512 one is.
  */
 void tnpu_fw_force_portable(int force);
 int tnpu_fw_simd_active(void);
-/*
- * Where AVX-512 VNNI is usable some decode kernels use it;
- * tnpu_fw_force_avx2() keeps the AVX2 ones (tests check both).
- */
 void tnpu_fw_force_avx2(int force);
 int tnpu_fw_avx512_active(void);
 

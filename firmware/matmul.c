@@ -1,129 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * tnpu firmware: the floating-point half of MATMUL: kernel selection, the
- * tiles of rows each core computes and the preparation of an activation
- * row. The kernel builds this file with FPU code generation on, so the
- * compiler may use vector registers anywhere in it: apart from the kernel
- * selection (integer code that tests/fpu-check.sh keeps free of them), it
- * runs inside FPU sections only. The command's checks and its split across
- * the cores are in matmul_cmd.c, which never touches the FPU.
+ * tnpu firmware: the floating-point half of MATMUL: the tiles of rows each
+ * core computes, through the row-dot kernels of the set in use
+ * (kernels/), and the preparation of an activation row. The kernel builds
+ * this file with FPU code generation on, so the compiler may use vector
+ * registers anywhere in it: it runs inside FPU sections only. The
+ * command's checks and its split across the cores are in matmul_cmd.c,
+ * which never touches the FPU.
  *
  * Copyright (C) 2026 The tnpu authors
  */
 #include "ops.h"
 #include "matmul.h"
-
-/* ---- kernel selection ---------------------------------------------------- */
-
-static int force_portable;
-static int force_avx2;
-static int simd_usable = -1;	/* unknown until first asked */
-static int avx512_usable = -1;
-
-#if defined(__x86_64__)
-static void cpuid(__u32 leaf, __u32 sub, __u32 r[4])
-{
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(sub));
-}
-
-/* AVX2, FMA and F16C, and the OS saving the YMM state. */
-static int detect_simd(void)
-{
-	__u32 r[4], lo, hi;
-
-	cpuid(0, 0, r);
-	if (r[0] < 7)
-		return 0;
-	cpuid(1, 0, r);
-	if (!(r[2] & (1U << 12)) || !(r[2] & (1U << 27)) || !(r[2] & (1U << 28)) ||
-	    !(r[2] & (1U << 29)))
-		return 0;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	(void)hi;
-	if ((lo & 6) != 6)
-		return 0;
-	cpuid(7, 0, r);
-	return !!(r[1] & (1U << 5));
-}
-
-/*
- * On top of detect_simd(): AVX-512 F, BW, VL (leaf 7 EBX 16, 30, 31), VBMI,
- * GFNI and VNNI (ECX 1, 8, 11), and the OS saving opmask and ZMM state
- * (XCR0 5-7).
- */
-static int detect_avx512(void)
-{
-	const __u32 ebx = (1U << 16) | (1U << 30) | (1U << 31);
-	const __u32 ecx = (1U << 1) | (1U << 8) | (1U << 11);
-	__u32 r[4], lo, hi;
-
-	if (!detect_simd())
-		return 0;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	(void)hi;
-	if ((lo & 0xe0) != 0xe0)
-		return 0;
-	cpuid(7, 0, r);
-	return (r[1] & ebx) == ebx && (r[2] & ecx) == ecx;
-}
-#else
-static int detect_simd(void)
-{
-	return 0;
-}
-
-static int detect_avx512(void)
-{
-	return 0;
-}
-#endif
-
-void tnpu_fw_force_portable(int force)
-{
-	__atomic_store_n(&force_portable, !!force, __ATOMIC_RELAXED);
-}
-
-int tnpu_fw_simd_active(void)
-{
-	int usable = __atomic_load_n(&simd_usable, __ATOMIC_RELAXED);
-
-	if (usable < 0) {
-		usable = detect_simd();
-		__atomic_store_n(&simd_usable, usable, __ATOMIC_RELAXED);
-	}
-	return usable && !__atomic_load_n(&force_portable, __ATOMIC_RELAXED);
-}
-
-void tnpu_fw_force_avx2(int force)
-{
-	__atomic_store_n(&force_avx2, !!force, __ATOMIC_RELAXED);
-}
-
-int tnpu_fw_avx512_active(void)
-{
-	int usable = __atomic_load_n(&avx512_usable, __ATOMIC_RELAXED);
-
-	if (usable < 0) {
-		usable = detect_avx512();
-		__atomic_store_n(&avx512_usable, usable, __ATOMIC_RELAXED);
-	}
-	return usable && tnpu_fw_simd_active() &&
-	       !__atomic_load_n(&force_avx2, __ATOMIC_RELAXED);
-}
-
-const struct tnpu_fw_mm_kernels *tnpu_fw_mm_kernels(void)
-{
-#if defined(__x86_64__)
-	if (tnpu_fw_avx512_active())
-		return &tnpu_fw_mm_avx512;
-	if (tnpu_fw_simd_active())
-		return &tnpu_fw_mm_avx2;
-#endif
-	return &tnpu_fw_mm_portable;
-}
-
-/* ---- row kernels across cores -------------------------------------------- */
 
 static void store_out(__u32 dtype, void *row, __u32 n, float v)
 {

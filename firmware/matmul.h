@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * tnpu firmware: row-dot kernels behind MATMUL, one set portable C, one set
- * AVX2/FMA/F16C (simd_avx2.c, x86-64 only, chosen at run time).
+ * tnpu firmware: the row-dot kernels behind MATMUL, one table of them per
+ * instruction set (kernels/portable/, kernels/avx2/, kernels/avx512/),
+ * chosen at run time (kernels/select.c).
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -109,7 +110,7 @@ extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2;
 extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512;
 #endif
 
-/* The kernels later ops use: AVX-512, else AVX2, when available and not forced off. */
+/* The kernels later ops use: those of tnpu_fw_kernels() (kernels/kernels.h). */
 const struct tnpu_fw_mm_kernels *tnpu_fw_mm_kernels(void);
 
 struct tnpu_fw_mm;

@@ -18,10 +18,10 @@
  * Copyright (C) 2026 The tnpu authors
  */
 #include "act_unit.h"
+#include "kernels/kernels.h"
 #include "ops.h"
 #include "ops_tensor.h"
 #include "quant.h"
-#include "simd_ops.h"
 
 /* Cache rows per block of the grouped path: enough to amortize, L1-sized. */
 #define ATTN_MIN_BLOCK 16
@@ -49,12 +49,6 @@ struct attn_job {
 };
 
 /* ---- cache rows ---------------------------------------------------------- */
-
-static float q8_scale(const __u8 *block)
-{
-	/* GGUF is little-endian; blocks are only 2-byte aligned at best. */
-	return fw_f16_to_f32((__u16)(block[0] | (block[1] << 8)));
-}
 
 /* One row of @n floats to a Q8_0 row, as ggml's quantize_row_q8_0_ref. */
 static void quantize_q8_0(const float *x, __u8 *dst, __u32 n)
@@ -90,123 +84,11 @@ static void cache_store(__u32 dtype, const float *x, __u8 *dst, __u32 n)
 		fw_store_row(TNPU_DT_F16, dst, x, n);
 }
 
-static float dot_q8_0(const float *q, const __u8 *row, __u32 n)
-{
-	float sum = 0;
-	__u32 b, i;
-
-	for (b = 0; b < n / QK8_0; b++, row += Q8_0_BYTES, q += QK8_0) {
-		float part = 0;
-
-		for (i = 0; i < QK8_0; i++)
-			part += q[i] * (float)(__s8)row[2 + i];
-		sum += part * q8_scale(row);
-	}
-	return sum;
-}
-
-static void axpy_q8_0(float *acc, float p, const __u8 *row, __u32 n)
-{
-	__u32 b, i;
-
-	for (b = 0; b < n / QK8_0; b++, row += Q8_0_BYTES, acc += QK8_0) {
-		float pd = p * q8_scale(row);
-
-		for (i = 0; i < QK8_0; i++)
-			acc[i] += pd * (float)(__s8)row[2 + i];
-	}
-}
-
-static float dot_f16(const float *q, const __u8 *row, __u32 n)
-{
-	const __u16 *h = (const __u16 *)row;
-	float lanes[8] = { 0 }, sum = 0;
-	__u32 i, l;
-
-	/* Independent lanes: the compiler may vectorize, and error stays low. */
-	for (i = 0; i + 8 <= n; i += 8)
-		for (l = 0; l < 8; l++)
-			lanes[l] += q[i + l] * fw_f16_to_f32(h[i + l]);
-	for (; i < n; i++)
-		lanes[0] += q[i] * fw_f16_to_f32(h[i]);
-	for (l = 0; l < 8; l++)
-		sum += lanes[l];
-	return sum;
-}
-
-static void axpy_f16(float *acc, float p, const __u8 *row, __u32 n)
-{
-	__u32 i;
-
-	for (i = 0; i < n; i++)
-		acc[i] += p * fw_f16_to_f32(((const __u16 *)row)[i]);
-}
-
-static void dot_rows_f16(const float *q, const __u8 *row, __u64 stride, __u32 nrows, __u32 n,
-			 float *out)
-{
-	__u32 r;
-
-	for (r = 0; r < nrows; r++)
-		out[r] = dot_f16(q, row + r * stride, n);
-}
-
-static void axpy_rows_f16(float *acc, const float *p, const __u8 *row, __u64 stride,
-			  __u32 nrows, __u32 n)
-{
-	__u32 r;
-
-	for (r = 0; r < nrows; r++)
-		axpy_f16(acc, p[r], row + r * stride, n);
-}
-
-static void dot_rows_q8_0(const float *q, const __u8 *row, __u64 stride, __u32 nrows, __u32 n,
-			  float *out)
-{
-	__u32 r;
-
-	for (r = 0; r < nrows; r++)
-		out[r] = dot_q8_0(q, row + r * stride, n);
-}
-
-static void axpy_rows_q8_0(float *acc, const float *p, const __u8 *row, __u64 stride,
-			   __u32 nrows, __u32 n)
-{
-	__u32 r;
-
-	for (r = 0; r < nrows; r++)
-		axpy_q8_0(acc, p[r], row + r * stride, n);
-}
-
-static const struct fw_attn_kernels attn_portable_f16 = {
-	.dot_rows = dot_rows_f16, .axpy_rows = axpy_rows_f16,
-};
-
-static const struct fw_attn_kernels attn_portable_q8_0 = {
-	.dot_rows = dot_rows_q8_0, .axpy_rows = axpy_rows_q8_0,
-};
-
-static double exp_sum_portable(float *x, __u32 n, float sub)
-{
-	double sum = 0;
-	__u32 i;
-
-	for (i = 0; i < n; i++) {
-		x[i] = act_exp(x[i] - sub);
-		sum += x[i];
-	}
-	return sum;
-}
-
 static const struct fw_attn_kernels *attn_kernels(__u32 cache_dtype)
 {
-#if defined(__x86_64__)
-	if (tnpu_fw_avx512_active())
-		return cache_dtype == TNPU_DT_Q8_0 ? &fw_attn_avx512_q8_0 : &fw_attn_avx512_f16;
-	if (tnpu_fw_simd_active())
-		return cache_dtype == TNPU_DT_Q8_0 ? &fw_attn_avx2_q8_0 : &fw_attn_avx2_f16;
-#endif
-	return cache_dtype == TNPU_DT_Q8_0 ? &attn_portable_q8_0 : &attn_portable_f16;
+	const struct tnpu_fw_kernel_set *set = tnpu_fw_kernels();
+
+	return cache_dtype == TNPU_DT_Q8_0 ? set->attn_q8_0 : set->attn_f16;
 }
 
 /* ---- append -------------------------------------------------------------- */
@@ -493,11 +375,7 @@ static void attn_pick_kernels(struct attn_job *j)
 {
 	j->kk = attn_kernels(j->k_cache.dtype);
 	j->vk = attn_kernels(j->v_cache.dtype);
-	j->exp_sum = exp_sum_portable;
-#if defined(__x86_64__)
-	if (tnpu_fw_simd_active())
-		j->exp_sum = fw_avx2_exp_sum;
-#endif
+	j->exp_sum = tnpu_fw_kernels()->exp_sum;
 }
 
 static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)

@@ -83,25 +83,27 @@ $(O)/bin/%: $(TOP)/userspace/tools/%.c $(O)/lib/libtnpu.a
 FW_FREESTANDING_FLAGS := -std=c11 -Wall -Wextra -Werror -O2 -ffreestanding -nostdlib -nostdinc \
 	-I$(TOP)/firmware/shim -I$(TOP)/uapi -I$(TOP)/uapi/drm -I$(TOP)/firmware
 RISCV_CC ?= riscv64-linux-gnu-gcc
+FW_HDRS  := $(wildcard $(TOP)/firmware/*.h $(TOP)/firmware/kernels/*.h \
+	$(TOP)/firmware/kernels/*/*.h $(TOP)/uapi/drm/*.h)
 
 firmware-check: $(O)/fw-check/host.ok $(O)/fw-check/riscv64.ok
 
-$(O)/fw-check/host.ok: $(addprefix $(TOP)/,$(FW_SRCS) $(FW_SIMD_SRCS)) $(wildcard $(TOP)/firmware/*.h $(TOP)/uapi/drm/*.h)
+$(O)/fw-check/host.ok: $(addprefix $(TOP)/,$(FW_SRCS) $(FW_SIMD_SRCS)) $(FW_HDRS)
 	@mkdir -p $(dir $@)
 	@for f in $(FW_SRCS); do \
 		$(CC) $(FW_FREESTANDING_FLAGS) -isystem $$($(CC) -print-file-name=include) \
-			-c $(TOP)/$$f -o $(O)/fw-check/host-$$(basename $$f .c).o || exit 1; done
+			-c $(TOP)/$$f -o $(O)/fw-check/host-$$(echo $${f%.c} | tr / -).o || exit 1; done
 	@for f in $(FW_SIMD_SRCS); do \
 		$(CC) $(FW_FREESTANDING_FLAGS) -mavx2 -mfma -mf16c -isystem $$($(CC) -print-file-name=include) \
-			-c $(TOP)/$$f -o $(O)/fw-check/host-$$(basename $$f .c).o || exit 1; done
+			-c $(TOP)/$$f -o $(O)/fw-check/host-$$(echo $${f%.c} | tr / -).o || exit 1; done
 	@touch $@
 	@echo "firmware: freestanding x86-64 build OK"
 
-$(O)/fw-check/riscv64.ok: $(addprefix $(TOP)/,$(FW_SRCS)) $(wildcard $(TOP)/firmware/*.h $(TOP)/uapi/drm/*.h)
+$(O)/fw-check/riscv64.ok: $(addprefix $(TOP)/,$(FW_SRCS)) $(FW_HDRS)
 	@mkdir -p $(dir $@)
 	@for f in $(FW_SRCS); do \
 		$(RISCV_CC) $(FW_FREESTANDING_FLAGS) -march=rv64gc -mabi=lp64d -mcmodel=medany \
 			-isystem $$($(RISCV_CC) -print-file-name=include) \
-			-c $(TOP)/$$f -o $(O)/fw-check/rv64-$$(basename $$f .c).o || exit 1; done
+			-c $(TOP)/$$f -o $(O)/fw-check/rv64-$$(echo $${f%.c} | tr / -).o || exit 1; done
 	@touch $@
 	@echo "firmware: freestanding riscv64 build OK"

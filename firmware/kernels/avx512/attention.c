@@ -1,168 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * tnpu firmware: AVX2/FMA/F16C inner loops of ATTENTION (score dot products
- * and value accumulation over F16 and Q8_0 KV-cache rows). Reached only
- * through fw_attn_kernels() in ops_attention.c after the CPUID check.
+ * tnpu firmware: AVX-512 inner loops of ATTENTION over F16 and Q8_0
+ * KV-cache rows (F and F16C's 512-bit form): sixteen lanes per FMA halve
+ * the work per row, which bounds attention once the cache is a few
+ * hundred rows long. The AVX2 loops take the columns and rows these leave.
  *
  * Copyright (C) 2026 The tnpu authors
  */
-#define _MM_MALLOC_H_INCLUDED	/* freestanding: skip its <stdlib.h> */
-#include <immintrin.h>
+#include "avx512.h"
 
-#include "simd_exp.h"
-#include "simd_ops.h"
-
-#define QK8_0 32
 #define Q8_0_BYTES 34
-
-static inline float hsum8(__m256 v)
-{
-	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-
-	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-	s = _mm_add_ss(s, _mm_movehdup_ps(s));
-	return _mm_cvtss_f32(s);
-}
-
-static inline __m256 f16x8(const __u8 *p)
-{
-	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-}
-
-/* Eight int8 at @p as floats. */
-static inline __m256 i8x8(const __u8 *p)
-{
-	return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
-}
-
-static inline float q8_scale(const __u8 *block)
-{
-	return _cvtsh_ss((unsigned short)(block[0] | (block[1] << 8)));
-}
-
-static float f16_at(const __u8 *row, __u32 i)
-{
-	return _cvtsh_ss((unsigned short)(row[2 * i] | (row[2 * i + 1] << 8)));
-}
-
-/* Four rows per pass: q is loaded once and the four sums hide FMA latency. */
-static void dot_rows_f16(const float *q, const __u8 *row, __u64 stride, __u32 nrows, __u32 n,
-			 float *out)
-{
-	__u32 r = 0, i, l;
-
-	for (; r + 4 <= nrows; r += 4, row += 4 * stride) {
-		__m256 a[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(),
-				_mm256_setzero_ps(), _mm256_setzero_ps() };
-
-		for (i = 0; i + 8 <= n; i += 8) {
-			__m256 qv = _mm256_loadu_ps(q + i);
-
-			for (l = 0; l < 4; l++)
-				a[l] = _mm256_fmadd_ps(qv, f16x8(row + l * stride + 2 * i), a[l]);
-		}
-		for (l = 0; l < 4; l++) {
-			out[r + l] = hsum8(a[l]);
-			for (i = n & ~7U; i < n; i++)
-				out[r + l] += q[i] * f16_at(row + l * stride, i);
-		}
-	}
-	for (; r < nrows; r++, row += stride) {
-		__m256 a = _mm256_setzero_ps();
-
-		for (i = 0; i + 8 <= n; i += 8)
-			a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), f16x8(row + 2 * i), a);
-		out[r] = hsum8(a);
-		for (; i < n; i++)
-			out[r] += q[i] * f16_at(row, i);
-	}
-}
-
-/* 64 accumulators stay in registers across all rows. */
-static void axpy_rows_f16(float *acc, const float *p, const __u8 *row, __u64 stride,
-			  __u32 nrows, __u32 n)
-{
-	__u32 c = 0, r, g, i;
-
-	for (; c + 64 <= n; c += 64) {
-		__m256 a[8];
-
-		for (g = 0; g < 8; g++)
-			a[g] = _mm256_loadu_ps(acc + c + 8 * g);
-		for (r = 0; r < nrows; r++) {
-			const __u8 *rr = row + r * stride + 2 * c;
-			__m256 pv = _mm256_set1_ps(p[r]);
-
-			for (g = 0; g < 8; g++)
-				a[g] = _mm256_fmadd_ps(pv, f16x8(rr + 16 * g), a[g]);
-		}
-		for (g = 0; g < 8; g++)
-			_mm256_storeu_ps(acc + c + 8 * g, a[g]);
-	}
-	for (; c + 8 <= n; c += 8) {
-		__m256 a = _mm256_loadu_ps(acc + c);
-
-		for (r = 0; r < nrows; r++)
-			a = _mm256_fmadd_ps(_mm256_set1_ps(p[r]),
-					    f16x8(row + r * stride + 2 * c), a);
-		_mm256_storeu_ps(acc + c, a);
-	}
-	for (i = c; i < n; i++)
-		for (r = 0; r < nrows; r++)
-			acc[i] += p[r] * f16_at(row + r * stride, i);
-}
-
-static void dot_rows_q8_0(const float *q, const __u8 *row, __u64 stride, __u32 nrows, __u32 n,
-			  float *out)
-{
-	__u32 r, b;
-
-	for (r = 0; r < nrows; r++, row += stride) {
-		const __u8 *blk = row;
-		__m256 total = _mm256_setzero_ps();
-
-		for (b = 0; b < n / QK8_0; b++, blk += Q8_0_BYTES) {
-			const float *qb = q + b * QK8_0;
-			__m256 s = _mm256_mul_ps(_mm256_loadu_ps(qb), i8x8(blk + 2));
-
-			s = _mm256_fmadd_ps(_mm256_loadu_ps(qb + 8), i8x8(blk + 10), s);
-			s = _mm256_fmadd_ps(_mm256_loadu_ps(qb + 16), i8x8(blk + 18), s);
-			s = _mm256_fmadd_ps(_mm256_loadu_ps(qb + 24), i8x8(blk + 26), s);
-			total = _mm256_fmadd_ps(_mm256_set1_ps(q8_scale(blk)), s, total);
-		}
-		out[r] = hsum8(total);
-	}
-}
-
-/* One block (32 accumulators) at a time, across all rows. */
-static void axpy_rows_q8_0(float *acc, const float *p, const __u8 *row, __u64 stride,
-			   __u32 nrows, __u32 n)
-{
-	__u32 b, r, g;
-
-	for (b = 0; b < n / QK8_0; b++, acc += QK8_0) {
-		__m256 a[4];
-
-		for (g = 0; g < 4; g++)
-			a[g] = _mm256_loadu_ps(acc + 8 * g);
-		for (r = 0; r < nrows; r++) {
-			const __u8 *blk = row + r * stride + (__u64)b * Q8_0_BYTES;
-			__m256 pd = _mm256_set1_ps(p[r] * q8_scale(blk));
-
-			for (g = 0; g < 4; g++)
-				a[g] = _mm256_fmadd_ps(pd, i8x8(blk + 2 + 8 * g), a[g]);
-		}
-		for (g = 0; g < 4; g++)
-			_mm256_storeu_ps(acc + 8 * g, a[g]);
-	}
-}
-
-/*
- * F16 rows with AVX-512 (F and F16C's 512-bit form): sixteen lanes per
- * FMA halve the work per row, which bounds attention once the cache is a
- * few hundred rows long. Entered only when tnpu_fw_avx512_active().
- */
-#define AVX512F __attribute__((target("avx512f")))
 
 /* The sums of four accumulators, in order, into @out[0..3]. */
 static inline AVX512F void hsum4x16(const __m512 a[4], float *out)
@@ -213,18 +60,18 @@ static void dot_rows_avx2(int q8, const float *q, const __u8 *row, __u64 stride,
 			  __u32 n, float *out)
 {
 	if (q8)
-		dot_rows_q8_0(q, row, stride, nrows, n, out);
+		fw_avx2_dot_rows_q8_0(q, row, stride, nrows, n, out);
 	else
-		dot_rows_f16(q, row, stride, nrows, n, out);
+		fw_avx2_dot_rows_f16(q, row, stride, nrows, n, out);
 }
 
 static void axpy_rows_avx2(int q8, float *acc, const float *p, const __u8 *row, __u64 stride,
 			   __u32 nrows, __u32 n)
 {
 	if (q8)
-		axpy_rows_q8_0(acc, p, row, stride, nrows, n);
+		fw_avx2_axpy_rows_q8_0(acc, p, row, stride, nrows, n);
 	else
-		axpy_rows_f16(acc, p, row, stride, nrows, n);
+		fw_avx2_axpy_rows_f16(acc, p, row, stride, nrows, n);
 }
 
 /* Four rows at a time; Q8_0 rows are whole blocks, so only F16 has a column tail. */
@@ -422,40 +269,3 @@ const struct fw_attn_kernels set = {						\
 
 ATTN_AVX512_SET(fw_attn_avx512_f16, 0);
 ATTN_AVX512_SET(fw_attn_avx512_q8_0, 1);
-
-double fw_avx2_exp_sum(float *x, __u32 n, float sub)
-{
-	__m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
-	__m256 vs = _mm256_set1_ps(sub);
-	double sum;
-	__u32 i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		__m256 v = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vs));
-
-		_mm256_storeu_ps(x + i, v);
-		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-	}
-	s0 = _mm256_add_pd(s0, s1);
-	{
-		__m128d h = _mm_add_pd(_mm256_castpd256_pd128(s0), _mm256_extractf128_pd(s0, 1));
-
-		sum = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
-	}
-	for (; i < n; i++) {
-		__m256 v = exp8(_mm256_set1_ps(x[i] - sub));
-
-		x[i] = _mm256_cvtss_f32(v);
-		sum += x[i];
-	}
-	return sum;
-}
-
-const struct fw_attn_kernels fw_attn_avx2_f16 = {
-	.dot_rows = dot_rows_f16, .axpy_rows = axpy_rows_f16,
-};
-
-const struct fw_attn_kernels fw_attn_avx2_q8_0 = {
-	.dot_rows = dot_rows_q8_0, .axpy_rows = axpy_rows_q8_0,
-};

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * tnpu firmware: the activation unit eight lanes at a time (AVX2/FMA).
- * Reached only through act_unit_run() after the CPUID check; tanh and the
- * last n % 8 elements go through the portable unit.
+ * tnpu firmware: the activation unit eight lanes at a time (AVX2/FMA),
+ * act_unit_run() of the AVX2 and AVX-512 sets; tanh and the last n % 8
+ * elements go through the portable unit.
  *
  * Copyright (C) 2026 The tnpu authors
  */
-#include "act_unit.h"
-#include "simd_exp.h"
-#include "simd_ops.h"
+#include "avx2.h"
+#include "exp.h"
 
 static inline __m256 sigmoid8(__m256 x)
 {

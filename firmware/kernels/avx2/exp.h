@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * tnpu firmware: act_exp() eight lanes at a time, for the AVX2 kernels
- * (simd_ops_*.c only: needs AVX2/FMA and <immintrin.h>).
+ * (kernels/avx2/ only: needs AVX2/FMA and <immintrin.h>).
  *
  * Copyright (C) 2026 The tnpu authors
  */
-#ifndef TNPU_SIMD_EXP_H
-#define TNPU_SIMD_EXP_H
+#ifndef TNPU_FW_KERNELS_AVX2_EXP_H
+#define TNPU_FW_KERNELS_AVX2_EXP_H
 
 #define _MM_MALLOC_H_INCLUDED	/* freestanding: skip its <stdlib.h> */
 #include <immintrin.h>
@@ -49,4 +49,4 @@ static inline __m256 exp8(__m256 x)
 	return _mm256_blendv_ps(p, x, nan);
 }
 
-#endif /* TNPU_SIMD_EXP_H */
+#endif /* TNPU_FW_KERNELS_AVX2_EXP_H */
