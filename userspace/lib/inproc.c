@@ -504,12 +504,11 @@ void tnpu_inproc_set_preempt_every(struct tnpu_inproc *npu, uint64_t every)
 	pthread_mutex_unlock(&npu->run_lock);
 }
 
+/* Not under run_lock: a job may hold it for as long as it runs. */
 void tnpu_inproc_preemptions(struct tnpu_inproc *npu, uint64_t *total, uint64_t *inside)
 {
-	pthread_mutex_lock(&npu->run_lock);
-	*total = npu->preemptions;
-	*inside = npu->preemptions_inside;
-	pthread_mutex_unlock(&npu->run_lock);
+	*total = __atomic_load_n(&npu->preemptions, __ATOMIC_RELAXED);
+	*inside = __atomic_load_n(&npu->preemptions_inside, __ATOMIC_RELAXED);
 }
 
 void tnpu_inproc_set_hang_timeout(struct tnpu_inproc *npu, uint64_t timeout_ns)
@@ -552,8 +551,9 @@ int tnpu_inproc_run_job(struct tnpu_inproc *npu, struct tnpu_fw_job *job,
 		npu->host_paused = false;
 		if (tnpu_fw_run_job(&npu->plat, job) || !job->preempted || npu->hung)
 			break;
-		npu->preemptions++;
-		npu->preemptions_inside += job->resume_op_state != 0;
+		__atomic_add_fetch(&npu->preemptions, 1, __ATOMIC_RELAXED);
+		if (job->resume_op_state)
+			__atomic_add_fetch(&npu->preemptions_inside, 1, __ATOMIC_RELAXED);
 		if (npu->host_paused)
 			break;
 	}
