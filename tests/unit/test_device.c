@@ -528,7 +528,7 @@ static void test_timeline_points(void **state)
 	assert_int_equal(tnpu_syncobj_wait(tl, 0, 0), -ETIME);
 	s.out_sync = (struct tnpu_sync_point){ .sync = tl, .point = 5 };
 	assert_int_equal(tnpu_queue_submit(r->queue, &s, &seqno), 0);
-	assert_int_equal(tnpu_syncobj_wait(tl, 5, 0), 0);
+	assert_int_equal(tnpu_syncobj_wait(tl, 5, 5000000000LL), 0);
 	assert_int_equal(tnpu_syncobj_wait(tl, 3, 0), 0);
 	assert_int_equal(tnpu_syncobj_wait(tl, 6, 1000000), -ETIME);
 	assert_error_mentions("not signaled");

@@ -267,9 +267,10 @@ static void inproc_bo_free(struct tnpu_bo *bo)
 /* ---- jobs: fences, syncobjs, queues and the NPU scheduler ---------------- */
 
 /*
- * Submit queues a job and returns; one scheduler thread per device runs
- * the jobs, one at a time on the in-process NPU, choosing them as tnpu.ko's
- * dispatcher does (kernel/tnpu_dispatch.c):
+ * Submit queues a job and returns; a scheduler thread per device (or a
+ * thread waiting for a syncobj, see run_next_locked()) runs the jobs, one
+ * at a time on the in-process NPU, choosing them as tnpu.ko's dispatcher
+ * does (kernel/tnpu_dispatch.c):
  *
  * - each queue runs its jobs in submit order; a queue is ready when its
  *   oldest job's in-syncs have signaled;
@@ -393,32 +394,6 @@ static void inproc_syncobj_destroy(struct tnpu_syncobj *sync)
 		free(sync);
 }
 
-static int inproc_syncobj_wait(struct tnpu_syncobj *sync, uint64_t point, int64_t timeout_ns)
-{
-	struct tnpu_device *dev = sync->dev;
-	struct timespec deadline;
-	uint64_t end;
-	int ret = 0;
-
-	end = timeout_ns < 0 ? UINT64_MAX : mono_ns() + (uint64_t)timeout_ns;
-	deadline.tv_sec = (time_t)(end / 1000000000ULL);
-	deadline.tv_nsec = (long)(end % 1000000000ULL);
-
-	pthread_mutex_lock(&dev->lock);
-	while (!reached(sync, point) && ret != ETIMEDOUT) {
-		if (timeout_ns < 0)
-			ret = pthread_cond_wait(&dev->signaled, &dev->lock);
-		else
-			ret = pthread_cond_timedwait(&dev->signaled, &dev->lock, &deadline);
-	}
-	ret = reached(sync, point) ? 0 : -ETIME;
-	pthread_mutex_unlock(&dev->lock);
-	if (ret)
-		return tnpu_fail(ret, "syncobj point %llu not signaled within %lld ns",
-				 (unsigned long long)point, (long long)timeout_ns);
-	return 0;
-}
-
 static struct tnpu_job_status *history_slot(struct tnpu_queue *queue, uint64_t seqno)
 {
 	/* Only the last TNPU_INPROC_JOB_HISTORY jobs own their slot. */
@@ -510,12 +485,18 @@ static void cancel_queue_locked(struct tnpu_device *dev, struct tnpu_queue *queu
 			       job->fw.resume_cmd_index, 0);
 }
 
-/* Jobs of destroyed queues, or of a banned or closing device, run no more. */
-static void flush_canceled_locked(struct tnpu_device *dev)
+/*
+ * Jobs of destroyed queues, or of a banned or closing device, run no more.
+ * Return: whether any ended.
+ */
+static bool flush_canceled_locked(struct tnpu_device *dev)
 {
+	uint32_t jobs = dev->sched->jobs;
+
 	for (struct tnpu_queue *q = dev->sched->queues; q; q = q->next)
 		if (q->canceled || dev->banned || dev->sched->stopping)
 			cancel_queue_locked(dev, q);
+	return dev->sched->jobs != jobs;
 }
 
 /* Priority @job competes with: its queue's, or above all once starving. */
@@ -703,6 +684,33 @@ static void run_ended_locked(struct tnpu_device *dev, struct inproc_job *job)
 		       fw->cmd_index, fw->fault_addr);
 }
 
+/*
+ * If the NPU is free, run the next job that may run (one turn of it, up to
+ * a preemption) on the calling thread. Called with the device lock held;
+ * drops it while the job runs. Return: false when nothing changed (no job
+ * ran, none was canceled).
+ */
+static bool run_next_locked(struct tnpu_device *dev, const struct tnpu_inproc_host *host)
+{
+	struct inproc_sched *s = dev->sched;
+	uint64_t now = mono_ns();
+	struct inproc_job *job;
+	bool canceled;
+
+	if (s->running || s->stopping)
+		return false;
+	canceled = flush_canceled_locked(dev);
+	job = pick_locked(dev, now, NULL);
+	if (!job)
+		return canceled;
+	start_locked(dev, job, now);
+	pthread_mutex_unlock(&dev->lock);
+	tnpu_inproc_run_job(dev->npu, &job->fw, host);
+	pthread_mutex_lock(&dev->lock);
+	run_ended_locked(dev, job);
+	return true;
+}
+
 static void *sched_main(void *arg)
 {
 	struct tnpu_device *dev = arg;
@@ -714,24 +722,81 @@ static void *sched_main(void *arg)
 	};
 
 	pthread_mutex_lock(&dev->lock);
-	while (!s->stopping) {
-		uint64_t now = mono_ns();
-		struct inproc_job *job;
-
-		flush_canceled_locked(dev);
-		job = pick_locked(dev, now, NULL);
-		if (!job) {
+	while (!s->stopping)
+		if (!run_next_locked(dev, &host))
 			pthread_cond_wait(&s->wake, &dev->lock);
-			continue;
-		}
-		start_locked(dev, job, now);
-		pthread_mutex_unlock(&dev->lock);
-		tnpu_inproc_run_job(dev->npu, &job->fw, &host);
-		pthread_mutex_lock(&dev->lock);
-		run_ended_locked(dev, job);
-	}
 	pthread_mutex_unlock(&dev->lock);
 	return NULL;
+}
+
+/*
+ * A thread that waits for a syncobj runs the jobs itself while the NPU is
+ * free: the scheduler thread would run the same ones in the same order,
+ * and a job ended on the thread that waits for it costs no wakeup of
+ * another thread (some 10-30 us a job, as much as a tiny model's decode
+ * step). It pauses its job at its own deadline, so only waits that may
+ * last this long help, or a wait could overrun its timeout by a command.
+ */
+#define HELP_MIN_TIMEOUT_NS	100000000LL
+
+struct helper {
+	struct inproc_sched *sched;
+	uint64_t deadline;
+};
+
+static int helper_should_preempt(void *arg)
+{
+	const struct helper *h = arg;
+
+	return sched_should_preempt(h->sched) || (h->deadline != NEVER && mono_ns() >= h->deadline);
+}
+
+static int helper_should_abort(void *arg)
+{
+	const struct helper *h = arg;
+
+	return sched_should_abort(h->sched);
+}
+
+static int inproc_syncobj_wait(struct tnpu_syncobj *sync, uint64_t point, int64_t timeout_ns)
+{
+	struct tnpu_device *dev = sync->dev;
+	bool may_help = timeout_ns < 0 || timeout_ns >= HELP_MIN_TIMEOUT_NS, helped = false;
+	struct helper h = { .sched = dev->sched };
+	const struct tnpu_inproc_host host = {
+		.should_preempt = helper_should_preempt,
+		.should_abort = helper_should_abort,
+		.arg = &h,
+	};
+	struct timespec deadline;
+	uint64_t end;
+	int ret = 0;
+
+	end = timeout_ns < 0 ? UINT64_MAX : mono_ns() + (uint64_t)timeout_ns;
+	h.deadline = timeout_ns < 0 ? NEVER : end;
+	deadline.tv_sec = (time_t)(end / 1000000000ULL);
+	deadline.tv_nsec = (long)(end % 1000000000ULL);
+
+	pthread_mutex_lock(&dev->lock);
+	while (!reached(sync, point) && ret != ETIMEDOUT) {
+		if (may_help && mono_ns() < end && run_next_locked(dev, &host)) {
+			helped = true;
+			continue;
+		}
+		if (timeout_ns < 0)
+			ret = pthread_cond_wait(&dev->signaled, &dev->lock);
+		else
+			ret = pthread_cond_timedwait(&dev->signaled, &dev->lock, &deadline);
+	}
+	ret = reached(sync, point) ? 0 : -ETIME;
+	/* The scheduler thread takes over what is left. */
+	if (helped)
+		pthread_cond_signal(&dev->sched->wake);
+	pthread_mutex_unlock(&dev->lock);
+	if (ret)
+		return tnpu_fail(ret, "syncobj point %llu not signaled within %lld ns",
+				 (unsigned long long)point, (long long)timeout_ns);
+	return 0;
 }
 
 static int sched_start(struct tnpu_device *dev)
@@ -777,6 +842,9 @@ static void sched_stop(struct tnpu_device *dev)
 	pthread_join(s->thread, NULL);
 
 	pthread_mutex_lock(&dev->lock);
+	/* A thread waiting for a syncobj may be running one. */
+	while (s->running)
+		pthread_cond_wait(&dev->signaled, &dev->lock);
 	flush_canceled_locked(dev);
 	pthread_mutex_unlock(&dev->lock);
 	pthread_cond_destroy(&s->wake);
