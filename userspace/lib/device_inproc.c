@@ -671,7 +671,6 @@ static void run_ended_locked(struct tnpu_device *dev, struct inproc_job *job)
 		/* Back to the head of its queue, where it still is. */
 		job->ready_ns = now;
 		set_state(job, DRM_TNPU_JOB_QUEUED);
-		pthread_cond_broadcast(&dev->signaled);
 		return;
 	}
 	/* Stopped because the device closes: nobody waits for its result. */
