@@ -874,9 +874,12 @@ static void inproc_queue_destroy(struct tnpu_queue *queue)
 
 	pthread_mutex_lock(&dev->lock);
 	queue->canceled = true;
-	cancel_queue_locked(dev, queue);
-	while (queue->jobs)
+	for (;;) {
+		cancel_queue_locked(dev, queue);
+		if (!queue->jobs)
+			break;
 		pthread_cond_wait(&dev->signaled, &dev->lock);
+	}
 	for (link = &dev->sched->queues; *link != queue; link = &(*link)->next)
 		;
 	*link = queue->next;
