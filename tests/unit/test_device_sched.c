@@ -737,6 +737,43 @@ static void test_hang_cancels_pending_jobs(void **state)
 			 .cmd_offset = f->start, .cmd_size = 8 }, NULL), -EBADFD);
 }
 
+/*
+ * Past 4096 unfinished jobs, submit fails with -EAGAIN and leaves nothing
+ * behind: the next submit gets the next seqno, and every job runs.
+ */
+static void test_too_many_jobs(void **state)
+{
+	enum { LIMIT = 4096 };
+	struct fx *f = *state;
+	struct tnpu_queue *q = new_queue(f, DRM_TNPU_PRIORITY_NORMAL);
+	struct tnpu_queue *other = new_queue(f, DRM_TNPU_PRIORITY_HIGH);
+	struct tnpu_syncobj *done = new_sync(f);
+	struct tnpu_submit s = { .cmd_bo = f->cmd, .cmd_size = 8 };
+	uint64_t seqno, first;
+
+	/* The others wait behind this one. */
+	emit_spin(f, 500 * MS);
+	first = submit(f, q, NULL, 0, no_sync, NULL, 0);
+	emit_op(f, TNPU_OP_NOP);
+	s.cmd_offset = f->start;
+	for (unsigned int i = 1; i < LIMIT; i++) {
+		if (i == LIMIT - 1)
+			s.out_sync = (struct tnpu_sync_point){ done, 0 };
+		assert_int_equal(tnpu_queue_submit(q, &s, &seqno), 0);
+	}
+	assert_int_equal(seqno, first + LIMIT - 1);
+	assert_int_equal(tnpu_queue_submit(q, &s, &seqno), -EAGAIN);
+	assert_non_null(strstr(tnpu_last_error(), "unfinished jobs"));
+	assert_int_equal(tnpu_queue_submit(other, &s, &seqno), -EAGAIN);
+	assert_int_not_equal(status_of(q, first).state, DRM_TNPU_JOB_DONE);
+	assert_int_equal(tnpu_syncobj_wait(done, 0, 30000000000LL), 0);
+	assert_int_equal(status_of(q, first + LIMIT - 1).state, DRM_TNPU_JOB_DONE);
+	assert_int_equal(tnpu_queue_submit(q, &s, &seqno), 0);
+	assert_int_equal(seqno, first + LIMIT);
+	assert_int_equal(tnpu_syncobj_wait(done, 0, 30000000000LL), 0);
+	assert_int_equal(status_of(q, seqno).state, DRM_TNPU_JOB_DONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,6 +800,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_hang_cancels_pending_jobs, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_jobs, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("device_sched", tests, NULL, NULL);
