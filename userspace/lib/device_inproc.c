@@ -502,7 +502,7 @@ static bool flush_canceled_locked(struct tnpu_device *dev)
 /* Priority @job competes with: its queue's, or above all once starving. */
 static uint32_t band_of(const struct inproc_job *job, uint64_t now)
 {
-	if (now - job->ready_ns >= INPROC_STARVE_NS)
+	if (now > job->ready_ns && now - job->ready_ns >= INPROC_STARVE_NS)
 		return INPROC_NUM_PRIORITIES;
 	return job->queue->priority;
 }
@@ -854,11 +854,14 @@ static void sched_stop(struct tnpu_device *dev)
 static int inproc_queue_create(struct tnpu_queue *queue)
 {
 	struct tnpu_device *dev = queue->dev;
+	struct tnpu_queue **link;
 
 	pthread_mutex_lock(&dev->lock);
 	queue->id = ++dev->next_queue_id;
-	queue->next = dev->sched->queues;
-	dev->sched->queues = queue;
+	/* In creation order: the older queue goes first when all else is equal. */
+	for (link = &dev->sched->queues; *link; link = &(*link)->next)
+		;
+	*link = queue;
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
 }
