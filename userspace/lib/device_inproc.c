@@ -869,6 +869,9 @@ static int inproc_queue_create(struct tnpu_queue *queue)
 /*
  * As tnpu.ko: jobs that have not run, or were preempted, are canceled;
  * one on the NPU is waited for (and the canceled ones end after it).
+ * tnpu.ko's scheduler entity first waits, killably, for the in-fences of
+ * jobs not yet handed over; an in-process in-sync point may never be
+ * submitted at all, so those jobs are canceled at once too.
  */
 static void inproc_queue_destroy(struct tnpu_queue *queue)
 {
