@@ -20,6 +20,8 @@
 #include <cmocka.h>
 
 #include "tnpu.h"
+#include "../../userspace/lib/backend.h"
+#include "../../userspace/lib/inproc.h"
 
 #define KIB 1024ULL
 
@@ -517,6 +519,8 @@ static void test_timeline_points(void **state)
 	struct tnpu_syncobj *tl;
 	struct tnpu_sync_point in;
 	struct tnpu_submit s = { .cmd_bo = r->cmd, .cmd_size = 8 };
+	struct tnpu_job_status st;
+	struct tnpu_queue *other;
 	uint64_t seqno;
 
 	emit_header(r->cmd_cpu, TNPU_OP_NOP);
@@ -524,18 +528,34 @@ static void test_timeline_points(void **state)
 	assert_int_equal(tnpu_syncobj_wait(tl, 0, 0), -ETIME);
 	s.out_sync = (struct tnpu_sync_point){ .sync = tl, .point = 5 };
 	assert_int_equal(tnpu_queue_submit(r->queue, &s, &seqno), 0);
-	assert_int_equal(tnpu_syncobj_wait(tl, 5, 0), 0);
+	assert_int_equal(tnpu_syncobj_wait(tl, 5, 5000000000LL), 0);
 	assert_int_equal(tnpu_syncobj_wait(tl, 3, 0), 0);
 	assert_int_equal(tnpu_syncobj_wait(tl, 6, 1000000), -ETIME);
 	assert_error_mentions("not signaled");
-	/* A job waiting for point 6 could never start in-process. */
+	/* A job waiting for point 6 stays queued until a job signals it. */
 	in = (struct tnpu_sync_point){ .sync = tl, .point = 6 };
 	s.in_syncs = &in;
 	s.in_sync_count = 1;
-	s.out_sync = (struct tnpu_sync_point){ 0 };
-	assert_int_equal(tnpu_queue_submit(r->queue, &s, &seqno), -EDEADLK);
-	in.point = 5;
+	s.out_sync = (struct tnpu_sync_point){ .sync = tl, .point = 7 };
 	assert_int_equal(tnpu_queue_submit(r->queue, &s, &seqno), 0);
+	assert_int_equal(tnpu_syncobj_wait(tl, 7, 20000000), -ETIME);
+	assert_int_equal(tnpu_job_status(r->queue, seqno, &st), 0);
+	assert_int_equal(st.state, DRM_TNPU_JOB_QUEUED);
+	/* Another queue's job signals it (this queue waits behind its job). */
+	assert_int_equal(tnpu_queue_create(r->dev, DRM_TNPU_PRIORITY_LOW, &other), 0);
+	s.in_sync_count = 0;
+	s.out_sync.point = 6;
+	assert_int_equal(tnpu_queue_submit(other, &s, NULL), 0);
+	assert_int_equal(tnpu_syncobj_wait(tl, 7, 5000000000LL), 0);
+	assert_int_equal(tnpu_job_status(r->queue, seqno, &st), 0);
+	assert_int_equal(st.state, DRM_TNPU_JOB_DONE);
+	/* A point already reached is no wait at all. */
+	in.point = 5;
+	s.in_sync_count = 1;
+	s.out_sync.point = 8;
+	assert_int_equal(tnpu_queue_submit(r->queue, &s, &seqno), 0);
+	assert_int_equal(tnpu_syncobj_wait(tl, 8, 5000000000LL), 0);
+	tnpu_queue_destroy(other);
 	tnpu_syncobj_destroy(tl);
 }
 
@@ -548,8 +568,12 @@ static void test_job_status_seqnos(void **state)
 
 	emit_header(r->cmd_cpu, TNPU_OP_NOP);
 	assert_int_equal(tnpu_queue_submit(r->queue, &s, &first), 0);
+	s.out_sync = (struct tnpu_sync_point){ .sync = r->sync };
 	assert_int_equal(tnpu_queue_submit(r->queue, &s, &second), 0);
 	assert_int_equal(second, first + 1);
+	assert_int_equal(tnpu_syncobj_wait(r->sync, 0, 5000000000LL), 0);
+	assert_int_equal(tnpu_job_status(r->queue, first, &st), 0);
+	assert_int_equal(st.state, DRM_TNPU_JOB_DONE);
 	assert_int_equal(tnpu_job_status(r->queue, second, &st), 0);
 	assert_int_equal(st.state, DRM_TNPU_JOB_DONE);
 	assert_int_equal(tnpu_job_status(r->queue, second + 1, &st), 0);
@@ -577,7 +601,9 @@ static void test_profiling_records(void **state)
 	s.bos = &dst;
 	s.bo_count = 1;
 	s.profile_bo = prof;
+	s.out_sync = (struct tnpu_sync_point){ .sync = r->sync };
 	assert_int_equal(tnpu_queue_submit(r->queue, &s, &seqno), 0);
+	assert_int_equal(tnpu_syncobj_wait(r->sync, 0, 5000000000LL), 0);
 	for (int i = 0; i < 3; i++) {
 		assert_true(rec[i].start != 0);
 		assert_true(rec[i].start <= rec[i].end);
@@ -593,12 +619,17 @@ static void test_profiling_records(void **state)
 static void test_hang_bans_context(void **state)
 {
 	struct rig *r = *state;
-	struct tnpu_submit s = { .cmd_bo = r->cmd, .cmd_size = 8 };
+	struct tnpu_submit s = {
+		.cmd_bo = r->cmd, .cmd_size = 8, .out_sync = { .sync = r->sync },
+	};
 	struct tnpu_job_status st;
 	uint64_t seqno, resets;
 
+	/* No need to wait the default 10 s for it. */
+	tnpu_inproc_set_hang_timeout(r->dev->npu, 50000000);
 	emit_header(r->cmd_cpu, TNPU_OP_TEST_HANG);
 	assert_int_equal(tnpu_queue_submit(r->queue, &s, &seqno), 0);
+	assert_int_equal(tnpu_syncobj_wait(r->sync, 0, 10000000000LL), 0);
 	assert_int_equal(tnpu_job_status(r->queue, seqno, &st), 0);
 	assert_int_equal(st.state, DRM_TNPU_JOB_FAILED);
 	assert_int_equal(st.error, DRM_TNPU_ERR_HANG);

@@ -39,6 +39,7 @@ static void test_random_streams(void **state)
 	struct tnpu_bo *cmd, *data, *bos[2];
 	struct tnpu_device *dev;
 	struct tnpu_queue *queue;
+	struct tnpu_syncobj *done;
 	struct tnpu_job_status st;
 	uint8_t *cmd_cpu;
 	uint32_t *words;
@@ -47,6 +48,7 @@ static void test_random_streams(void **state)
 	(void)state;
 	assert_int_equal(tnpu_device_open(&dev, TNPU_BACKEND_INPROC), 0);
 	assert_int_equal(tnpu_queue_create(dev, DRM_TNPU_PRIORITY_NORMAL, &queue), 0);
+	assert_int_equal(tnpu_syncobj_create(dev, &done), 0);
 	assert_int_equal(tnpu_bo_create(dev, PAGE, 0, &cmd), 0);
 	assert_int_equal(tnpu_bo_map(cmd, (void **)&cmd_cpu), 0);
 	assert_int_equal(tnpu_bo_create(dev, DATA_SIZE, 0, &data), 0);
@@ -55,11 +57,14 @@ static void test_random_streams(void **state)
 	bos[1] = data;
 
 	for (uint64_t i = 0; i < streams; i++) {
-		struct tnpu_submit s = { .cmd_bo = cmd, .bos = bos, .bo_count = 2 };
+		struct tnpu_submit s = { .cmd_bo = cmd, .bos = bos, .bo_count = 2,
+					 .out_sync = { .sync = done, .point = i + 1 } };
 
+		/* The stream is rewritten for the next job: one at a time. */
 		s.cmd_size = fuzz_stream(&rng, cmd_cpu, PAGE, tnpu_bo_npu_va(data), DATA_SIZE);
 		if (tnpu_queue_submit(queue, &s, &seqno))
 			fail_msg("stream %llu: submit: %s", (unsigned long long)i, tnpu_last_error());
+		assert_int_equal(tnpu_syncobj_wait(done, i + 1, 60000000000LL), 0);
 		assert_int_equal(tnpu_job_status(queue, seqno, &st), 0);
 		if (st.state != DRM_TNPU_JOB_DONE && st.state != DRM_TNPU_JOB_FAILED)
 			fail_msg("stream %llu: state %u", (unsigned long long)i, st.state);
@@ -83,10 +88,11 @@ static void test_random_streams(void **state)
 			.dst = tnpu_bo_npu_va(data), .size = DATA_SIZE, .value = 0x600dcafe,
 		};
 		struct tnpu_submit s = { .cmd_bo = cmd, .cmd_size = sizeof(f), .bos = bos,
-					 .bo_count = 2 };
+					 .bo_count = 2, .out_sync = { .sync = done } };
 
 		memcpy(cmd_cpu, &f, sizeof(f));
 		assert_int_equal(tnpu_queue_submit(queue, &s, &seqno), 0);
+		assert_int_equal(tnpu_syncobj_wait(done, 0, 60000000000LL), 0);
 		assert_int_equal(tnpu_job_status(queue, seqno, &st), 0);
 		assert_int_equal(st.state, DRM_TNPU_JOB_DONE);
 		for (uint64_t w = 0; w < DATA_SIZE / 4; w++)
@@ -95,6 +101,7 @@ static void test_random_streams(void **state)
 	}
 	tnpu_bo_free(data);
 	tnpu_bo_free(cmd);
+	tnpu_syncobj_destroy(done);
 	tnpu_queue_destroy(queue);
 	tnpu_device_close(dev);
 }

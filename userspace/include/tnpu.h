@@ -74,7 +74,10 @@ TNPU_API int tnpu_find_accel_node(char *path, size_t len);
 TNPU_API int tnpu_device_open(struct tnpu_device **dev, enum tnpu_backend_kind kind);
 /* Open a given accel node with the kernel backend. */
 TNPU_API int tnpu_device_open_path(struct tnpu_device **dev, const char *path);
-/* Free the device's buffers, queues and syncobjs first: they die with it. */
+/*
+ * Stops the running job and cancels the queued ones (their out-syncs still
+ * signal); buffers, queues and syncobjs not yet freed die with the device.
+ */
 TNPU_API void tnpu_device_close(struct tnpu_device *dev);
 
 TNPU_API enum tnpu_backend_kind tnpu_device_backend(const struct tnpu_device *dev);
@@ -133,6 +136,11 @@ TNPU_API int tnpu_bo_export_dmabuf(struct tnpu_bo *bo, int *fd);
 TNPU_API int tnpu_bo_import_dmabuf(struct tnpu_device *dev, int fd, struct tnpu_bo **bo);
 /* CPU address of the buffer, mapped on first use and kept until free. */
 TNPU_API int tnpu_bo_map(struct tnpu_bo *bo, void **cpu);
+/*
+ * In-process, waits for the unfinished jobs that list @bo (a job whose
+ * in-syncs never signal: destroy its queue first). tnpu.ko keeps the pages
+ * of a buffer a job may still use until it ends, and returns at once.
+ */
 TNPU_API void tnpu_bo_free(struct tnpu_bo *bo);
 
 TNPU_API uint64_t tnpu_bo_size(const struct tnpu_bo *bo);
@@ -200,9 +208,15 @@ struct tnpu_submit {
 };
 
 /*
- * Queue a job; @seqno receives its sequence number in @queue. -EBADFD once
- * the context was banned after a hang. In-process, the job runs before this
- * returns, so its in-syncs must already have signaled (-EDEADLK otherwise).
+ * Queue a job and return; wait for its out-sync to see it end. @seqno
+ * receives its sequence number in @queue. A queue runs its jobs in order;
+ * among queues, the highest priority with a job whose in-syncs have
+ * signaled goes first, and may preempt the running job (which resumes
+ * later where it stopped). A binary in-sync means the fence its syncobj has
+ * now; a timeline point is waited for even if nothing was submitted for it
+ * yet (in-process; tnpu.ko refuses that with -EINVAL). -EBADFD once the
+ * context was banned after a hang; -EAGAIN with 4096 unfinished jobs, or
+ * 65536 buffer references in those.
  */
 TNPU_API int tnpu_queue_submit(struct tnpu_queue *queue, const struct tnpu_submit *submit,
 			       uint64_t *seqno);

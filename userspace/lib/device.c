@@ -7,9 +7,11 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +19,33 @@
 #include "tnpu_fw.h"
 
 static __thread char last_error[512];
+
+static void list_init(struct tnpu_list *head)
+{
+	head->prev = head;
+	head->next = head;
+}
+
+static void list_add(struct tnpu_device *dev, struct tnpu_list *head, struct tnpu_list *link)
+{
+	pthread_mutex_lock(&dev->objs_lock);
+	link->prev = head->prev;
+	link->next = head;
+	head->prev->next = link;
+	head->prev = link;
+	pthread_mutex_unlock(&dev->objs_lock);
+}
+
+static void list_del(struct tnpu_device *dev, struct tnpu_list *link)
+{
+	pthread_mutex_lock(&dev->objs_lock);
+	link->prev->next = link->next;
+	link->next->prev = link->prev;
+	pthread_mutex_unlock(&dev->objs_lock);
+}
+
+/* The object of type @type whose member @member is at @ptr. */
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 int tnpu_fail(int err, const char *fmt, ...)
 {
@@ -182,6 +211,10 @@ static int open_backend(struct tnpu_device **out, enum tnpu_backend_kind kind, c
 	dev->ops = kind == TNPU_BACKEND_KERNEL ? &tnpu_kernel_ops : &tnpu_inproc_ops;
 	snprintf(dev->path, sizeof(dev->path), "%s", path);
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_mutex_init(&dev->objs_lock, NULL);
+	list_init(&dev->bos);
+	list_init(&dev->syncobjs);
+	list_init(&dev->queues);
 	/* Syncobj waits take CLOCK_MONOTONIC deadlines. */
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
@@ -201,6 +234,7 @@ err_close:
 	dev->ops->close(dev);
 err_free:
 	pthread_cond_destroy(&dev->signaled);
+	pthread_mutex_destroy(&dev->objs_lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 	return ret;
@@ -279,10 +313,31 @@ TNPU_API int tnpu_device_open_path(struct tnpu_device **out, const char *path)
 
 TNPU_API void tnpu_device_close(struct tnpu_device *dev)
 {
+	struct tnpu_list *l;
+
 	if (!dev)
 		return;
+	/* Syncobjs the jobs ended below use are freed with the last of them. */
+	while ((l = dev->syncobjs.next) != &dev->syncobjs) {
+		list_del(dev, l);
+		dev->ops->syncobj_destroy(container_of(l, struct tnpu_syncobj, link));
+	}
+	/* No job is left after this, so nothing uses what is freed below. */
 	dev->ops->close(dev);
+	while ((l = dev->queues.next) != &dev->queues) {
+		list_del(dev, l);
+		free(container_of(l, struct tnpu_queue, link));
+	}
+	while ((l = dev->bos.next) != &dev->bos) {
+		struct tnpu_bo *bo = container_of(l, struct tnpu_bo, link);
+
+		list_del(dev, l);
+		if (bo->cpu_mapped)
+			munmap(bo->cpu, bo->size);
+		free(bo);
+	}
 	pthread_cond_destroy(&dev->signaled);
+	pthread_mutex_destroy(&dev->objs_lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
@@ -399,6 +454,7 @@ TNPU_API int tnpu_bo_create(struct tnpu_device *dev, uint64_t size, uint32_t fla
 		free(bo);
 		return ret;
 	}
+	list_add(dev, &dev->bos, &bo->link);
 	*out = bo;
 	return 0;
 }
@@ -429,6 +485,7 @@ TNPU_API int tnpu_bo_userptr(struct tnpu_device *dev, void *ptr, uint64_t size, 
 		free(bo);
 		return ret;
 	}
+	list_add(dev, &dev->bos, &bo->link);
 	*out = bo;
 	return 0;
 }
@@ -459,6 +516,7 @@ TNPU_API int tnpu_bo_import_dmabuf(struct tnpu_device *dev, int fd, struct tnpu_
 		free(bo);
 		return ret;
 	}
+	list_add(dev, &dev->bos, &bo->link);
 	*out = bo;
 	return 0;
 }
@@ -483,6 +541,7 @@ TNPU_API void tnpu_bo_free(struct tnpu_bo *bo)
 {
 	if (!bo)
 		return;
+	list_del(bo->dev, &bo->link);
 	bo->dev->ops->bo_free(bo);
 	free(bo);
 }
@@ -527,6 +586,7 @@ TNPU_API int tnpu_syncobj_create(struct tnpu_device *dev, struct tnpu_syncobj **
 		free(sync);
 		return ret;
 	}
+	list_add(dev, &dev->syncobjs, &sync->link);
 	*out = sync;
 	return 0;
 }
@@ -535,8 +595,9 @@ TNPU_API void tnpu_syncobj_destroy(struct tnpu_syncobj *sync)
 {
 	if (!sync)
 		return;
+	list_del(sync->dev, &sync->link);
+	/* The backend frees it: in-process jobs may still use it. */
 	sync->dev->ops->syncobj_destroy(sync);
-	free(sync);
 }
 
 TNPU_API int tnpu_syncobj_wait(struct tnpu_syncobj *sync, uint64_t point, int64_t timeout_ns)
@@ -577,6 +638,7 @@ TNPU_API int tnpu_queue_create(struct tnpu_device *dev, uint32_t priority,
 		free(queue);
 		return ret;
 	}
+	list_add(dev, &dev->queues, &queue->link);
 	*out = queue;
 	return 0;
 }
@@ -585,6 +647,7 @@ TNPU_API void tnpu_queue_destroy(struct tnpu_queue *queue)
 {
 	if (!queue)
 		return;
+	list_del(queue->dev, &queue->link);
 	queue->dev->ops->queue_destroy(queue);
 	free(queue);
 }

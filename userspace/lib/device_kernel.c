@@ -230,6 +230,7 @@ static int kernel_syncobj_create(struct tnpu_syncobj *sync)
 static void kernel_syncobj_destroy(struct tnpu_syncobj *sync)
 {
 	drmSyncobjDestroy(sync->dev->fd, sync->handle);
+	free(sync);
 }
 
 static int64_t deadline_ns(int64_t timeout_ns)

@@ -56,6 +56,9 @@ struct tnpu_inproc {
 	uint64_t last_progress;
 	uint64_t last_progress_ns;
 	bool hung;
+	/* Whoever runs the job: may pause or stop it (NULL: never does). */
+	const struct tnpu_inproc_host *host;
+	bool host_paused;		/* the last pause was the host's */
 	/* test hook: pause the job at every preempt_every-th chance, then resume it */
 	uint64_t preempt_every;
 	uint64_t preempt_polls;
@@ -461,6 +464,8 @@ static int plat_should_abort(void *priv)
 
 	if (__atomic_load_n(&npu->hung, __ATOMIC_RELAXED))
 		return 1;
+	if (npu->host && npu->host->should_abort && npu->host->should_abort(npu->host->arg))
+		return 1;
 	if (progress != __atomic_load_n(&npu->last_progress, __ATOMIC_RELAXED)) {
 		__atomic_store_n(&npu->last_progress, progress, __ATOMIC_RELAXED);
 		__atomic_store_n(&npu->last_progress_ns, now, __ATOMIC_RELEASE);
@@ -483,6 +488,10 @@ static int plat_should_preempt(void *priv)
 	struct tnpu_inproc *npu = priv;
 	uint64_t every = npu->preempt_every;
 
+	if (npu->host && npu->host->should_preempt && npu->host->should_preempt(npu->host->arg)) {
+		__atomic_store_n(&npu->host_paused, true, __ATOMIC_RELAXED);
+		return 1;
+	}
 	/* Polled from any core: a lost count only moves the next pause. */
 	return every && __atomic_add_fetch(&npu->preempt_polls, 1, __ATOMIC_RELAXED) % every == 0;
 }
@@ -495,12 +504,11 @@ void tnpu_inproc_set_preempt_every(struct tnpu_inproc *npu, uint64_t every)
 	pthread_mutex_unlock(&npu->run_lock);
 }
 
+/* Not under run_lock: a job may hold it for as long as it runs. */
 void tnpu_inproc_preemptions(struct tnpu_inproc *npu, uint64_t *total, uint64_t *inside)
 {
-	pthread_mutex_lock(&npu->run_lock);
-	*total = npu->preemptions;
-	*inside = npu->preemptions_inside;
-	pthread_mutex_unlock(&npu->run_lock);
+	*total = __atomic_load_n(&npu->preemptions, __ATOMIC_RELAXED);
+	*inside = __atomic_load_n(&npu->preemptions_inside, __ATOMIC_RELAXED);
 }
 
 void tnpu_inproc_set_hang_timeout(struct tnpu_inproc *npu, uint64_t timeout_ns)
@@ -510,35 +518,62 @@ void tnpu_inproc_set_hang_timeout(struct tnpu_inproc *npu, uint64_t timeout_ns)
 	pthread_mutex_unlock(&npu->run_lock);
 }
 
+void tnpu_inproc_job_init(struct tnpu_inproc *npu, struct tnpu_fw_job *job, uint64_t cmd_va,
+			  uint64_t cmd_size, uint64_t profile_va, uint64_t profile_size)
+{
+	memset(job, 0, sizeof(*job));
+	job->pt_root = (uint64_t)(uintptr_t)npu->pt_root;
+	job->cmd_va = cmd_va;
+	job->cmd_size = cmd_size;
+	job->profile_va = profile_va;
+	job->profile_size = profile_size;
+	/* The process owns its NPU: test ops are its own business. */
+	job->flags = TNPU_FW_JOB_TEST_OPS;
+}
+
+int tnpu_inproc_run_job(struct tnpu_inproc *npu, struct tnpu_fw_job *job,
+			const struct tnpu_inproc_host *host)
+{
+	if (!npu || !job)
+		return -EINVAL;
+	pthread_mutex_lock(&npu->run_lock);
+	npu->job = job;
+	npu->host = host;
+	npu->hung = false;
+	/* A resumed job is judged on the progress it makes from now on. */
+	npu->last_progress = job->progress;
+	npu->last_progress_ns = mono_ns();
+	/*
+	 * A job paused by the test hook goes on at once from where it
+	 * stopped, as tnpu.ko resumes it; one paused by the host returns.
+	 */
+	for (;;) {
+		npu->host_paused = false;
+		if (tnpu_fw_run_job(&npu->plat, job) || !job->preempted || npu->hung)
+			break;
+		__atomic_add_fetch(&npu->preemptions, 1, __ATOMIC_RELAXED);
+		if (job->resume_op_state)
+			__atomic_add_fetch(&npu->preemptions_inside, 1, __ATOMIC_RELAXED);
+		if (npu->host_paused)
+			break;
+	}
+	if (npu->hung) {
+		job->error = DRM_TNPU_ERR_HANG;
+		job->preempted = 0;
+	}
+	npu->job = NULL;
+	npu->host = NULL;
+	pthread_mutex_unlock(&npu->run_lock);
+	return 0;
+}
+
 int tnpu_inproc_run(struct tnpu_inproc *npu, uint64_t cmd_va, uint64_t cmd_size,
 		    uint64_t profile_va, uint64_t profile_size, struct tnpu_fw_job *result)
 {
 	if (!npu || !result)
 		return -EINVAL;
-	memset(result, 0, sizeof(*result));
-	result->pt_root = (uint64_t)(uintptr_t)npu->pt_root;
-	result->cmd_va = cmd_va;
-	result->cmd_size = cmd_size;
-	result->profile_va = profile_va;
-	result->profile_size = profile_size;
-	/* The process owns its NPU: test ops are its own business. */
-	result->flags = TNPU_FW_JOB_TEST_OPS;
-
-	pthread_mutex_lock(&npu->run_lock);
-	npu->job = result;
-	npu->hung = false;
-	npu->last_progress = 0;
-	npu->last_progress_ns = mono_ns();
-	/* A paused job goes on from where it stopped, as tnpu.ko resumes it. */
-	while (!tnpu_fw_run_job(&npu->plat, result) && result->preempted && !npu->hung) {
-		npu->preemptions++;
-		npu->preemptions_inside += result->resume_op_state != 0;
-	}
-	if (npu->hung)
-		result->error = DRM_TNPU_ERR_HANG;
-	npu->job = NULL;
-	pthread_mutex_unlock(&npu->run_lock);
-	return 0;
+	tnpu_inproc_job_init(npu, result, cmd_va, cmd_size, profile_va, profile_size);
+	return tnpu_inproc_run_job(npu, result, NULL);
 }
 
 /* ---- life cycle --------------------------------------------------------- */

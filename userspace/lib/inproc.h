@@ -62,6 +62,41 @@ int tnpu_inproc_free(struct tnpu_inproc *npu, uint64_t npu_va);
 int tnpu_inproc_run(struct tnpu_inproc *npu, uint64_t cmd_va, uint64_t cmd_size,
 		    uint64_t profile_va, uint64_t profile_size, struct tnpu_fw_job *result);
 
+/*
+ * Set up @job to run the stream at @cmd_va from its start, with the
+ * profile records (if @profile_va) at @profile_va.
+ */
+void tnpu_inproc_job_init(struct tnpu_inproc *npu, struct tnpu_fw_job *job, uint64_t cmd_va,
+			  uint64_t cmd_size, uint64_t profile_va, uint64_t profile_size);
+
+/**
+ * struct tnpu_inproc_host - how the caller of tnpu_inproc_run_job() pauses
+ *	or stops the job; both are polled often, from any core, so keep them
+ *	cheap and thread-safe. Either may be NULL.
+ * @should_preempt: true once the job should pause, to be resumed later.
+ * @should_abort: true once the job should stop: it ends with
+ *	DRM_TNPU_ERR_RESET.
+ * @arg: passed to both.
+ */
+struct tnpu_inproc_host {
+	int (*should_preempt)(void *arg);
+	int (*should_abort)(void *arg);
+	void *arg;
+};
+
+/*
+ * Run @job (tnpu_inproc_job_init()) from where it stands, its resume fields,
+ * until it ends, fails, or @host (may be NULL) asks for a pause:
+ * @job->preempted then says so, and its resume fields where it goes on when
+ * run again. A job that makes no progress for the hang timeout, counted
+ * from this call, ends with DRM_TNPU_ERR_HANG. Pauses of the test hook
+ * (tnpu_inproc_set_preempt_every()) are resumed inside. Returns 0, or
+ * -EINVAL for a NULL @npu or @job. Jobs from several threads run one at a
+ * time.
+ */
+int tnpu_inproc_run_job(struct tnpu_inproc *npu, struct tnpu_fw_job *job,
+			const struct tnpu_inproc_host *host);
+
 /* Hang timeout of later jobs in nanoseconds (default 10 s); 0 restores it. */
 void tnpu_inproc_set_hang_timeout(struct tnpu_inproc *npu, uint64_t timeout_ns);
 
