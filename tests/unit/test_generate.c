@@ -212,7 +212,28 @@ struct follow {
 	int steps;
 	double worst;
 	struct tnpu_llm_sampling samp;
+	int picks;		/* tokens the host sampler chose */
 };
+
+/* The runner-up of @l: a host choice the NPU's greedy sampler never makes. */
+static int32_t second_best(const float *l, int n)
+{
+	int32_t best = ref_argmax(l, n), second = best ? 0 : 1;
+
+	for (int i = 0; i < n; i++)
+		if (i != best && l[i] > l[second])
+			second = i;
+	return second;
+}
+
+static int32_t pick_second(void *user, const float *logits, uint32_t n_vocab, int32_t npu_token)
+{
+	struct follow *f = user;
+
+	assert_int_equal(npu_token, ref_argmax(logits, (int)n_vocab));
+	f->picks++;
+	return second_best(logits, (int)n_vocab);
+}
 
 static int on_token(void *user, int32_t token, const char *text, size_t len)
 {
@@ -233,6 +254,8 @@ static int on_token(void *user, int32_t token, const char *text, size_t len)
 			    f->samp.seed, (uint64_t)f->pos);
 	if (f->samp.temperature <= 0)
 		expect = ref_argmax(npu, n);
+	if (f->samp.pick)
+		expect = second_best(npu, n);
 	if (token != expect)
 		fail_msg("step %d: the NPU chose %d, the reference sampler %d", f->steps, token,
 			 expect);
@@ -253,6 +276,9 @@ static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, 
 	};
 	struct rand_model m;
 	struct follow f = { .m = &m, .samp = *samp };
+
+	if (f.samp.pick)
+		f.samp.pick_user = &f;
 	struct tnpu_llm_stats st;
 	int ret;
 
@@ -272,13 +298,14 @@ static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, 
 	for (int i = 0; i < n_prompt; i++)
 		ref_llama_forward(f.ref, &m.w, prompt[i], i, f.ref_logits);
 	f.pos = n_prompt - 1;
-	ret = tnpu_llm_generate(f.llm, prompt, n_prompt, n_gen, samp, on_token, &f, &st);
+	ret = tnpu_llm_generate(f.llm, prompt, n_prompt, n_gen, &f.samp, on_token, &f, &st);
 	if (ret < 0)
 		fail_msg("generate: %s", tnpu_last_error());
 	assert_int_equal(ret, n_gen);
 	assert_int_equal(f.steps, n_gen);
 	assert_int_equal(st.n_prompt, n_prompt);
 	assert_int_equal(st.n_generated, n_gen);
+	assert_int_equal(f.picks, samp->pick ? n_gen : 0);
 	printf("  %s %s%s%s batch %u temp %.1f: %d steps, worst logit error %.2e\n", arch,
 	       wtype == TNPU_DT_F32 ? "F32" : wtype == TNPU_DT_F16 ? "F16" :
 	       wtype == TNPU_DT_Q8_0 ? "Q8_0" : wtype == TNPU_DT_Q4_K ? "Q4_K" :
@@ -337,6 +364,65 @@ static void test_sampling(void **state)
 
 	(void)state;
 	run_random("llama", TNPU_DT_Q8_0, 0, 0, &samp);
+}
+
+struct id_list {
+	int32_t ids[8];
+	int n;
+};
+
+static int collect_ids_fn(void *user, int32_t token, const char *text, size_t len)
+{
+	struct id_list *c = user;
+
+	(void)text;
+	(void)len;
+	if (c->n < 8)
+		c->ids[c->n++] = token;
+	return 0;
+}
+
+/*
+ * A host sampler overrides the NPU's choice: each step then runs the token
+ * the host chose (the logits follow the reference fed those tokens).
+ */
+static void test_host_pick(void **state)
+{
+	const struct tnpu_llm_sampling samp = { .pick = pick_second };
+
+	(void)state;
+	run_random("llama", TNPU_DT_F32, 0, 0, &samp);
+	run_random("qwen2", TNPU_DT_Q8_0, 4, 0, &samp);
+}
+
+/* Queue priorities: each one generates the same tokens; unknown ones are refused. */
+static void test_priority(void **state)
+{
+	static const int32_t prompt[] = { 1, 17, 5, 82 };
+	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC };
+	struct id_list want = { 0 }, got;
+	struct tnpu_llm *llm;
+	struct rand_model m;
+
+	(void)state;
+	make_model(&m, "llama", TNPU_DT_F32, 16, 21);
+	assert_int_equal(tnpu_llm_load(tmp_path, &opt, &llm), 0);
+	assert_int_equal(tnpu_llm_generate(llm, prompt, 4, 8, NULL, NULL, NULL, NULL), 8);
+	assert_int_equal(tnpu_llm_set_priority(llm, DRM_TNPU_PRIORITY_REALTIME + 1), -EINVAL);
+	assert_non_null(strstr(tnpu_last_error(), "priority 4"));
+	for (uint32_t prio = DRM_TNPU_PRIORITY_LOW; prio <= DRM_TNPU_PRIORITY_HIGH; prio++) {
+		struct id_list *c = prio == DRM_TNPU_PRIORITY_LOW ? &want : &got;
+
+		assert_int_equal(tnpu_llm_set_priority(llm, prio), 0);
+		c->n = 0;
+		assert_int_equal(tnpu_llm_generate(llm, prompt, 4, 8, NULL, collect_ids_fn, c,
+						   NULL), 8);
+		assert_int_equal(c->n, 8);
+		if (c == &got)
+			assert_memory_equal(got.ids, want.ids, sizeof(want.ids));
+	}
+	tnpu_llm_free(llm);
+	free_model(&m);
 }
 
 /*
@@ -606,6 +692,8 @@ int main(void)
 		cmocka_unit_test(test_graph_plan),
 		cmocka_unit_test(test_continue),
 		cmocka_unit_test(test_sampling),
+		cmocka_unit_test(test_host_pick),
+		cmocka_unit_test(test_priority),
 		cmocka_unit_test(test_stories260k),
 		cmocka_unit_test(test_errors),
 	};

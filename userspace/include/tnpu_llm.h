@@ -107,6 +107,14 @@ struct tnpu_llm_sampling {
 	float top_p;		/* 0 or >= 1: all */
 	uint64_t seed;
 	int ignore_eos;		/* generate max_tokens even past EOS (benchmarks) */
+	/*
+	 * Optional: chooses each token on the host from the step's F32 logits
+	 * (@n_vocab of them) instead of the NPU's choice @npu_token, for
+	 * samplers the NPU lacks (min-p, logit bias). Returns the token id, or
+	 * a negative value to keep @npu_token.
+	 */
+	int32_t (*pick)(void *user, const float *logits, uint32_t n_vocab, int32_t npu_token);
+	void *pick_user;
 };
 
 /*
@@ -160,6 +168,13 @@ TNPU_API int tnpu_llm_decode_profile(const struct tnpu_llm *llm, struct tnpu_llm
 TNPU_API int tnpu_llm_continue(struct tnpu_llm *llm, const int32_t *prompt, int n_prompt,
 			       int max_tokens, const struct tnpu_llm_sampling *sampling,
 			       tnpu_llm_token_fn fn, void *user, struct tnpu_llm_stats *stats);
+
+/*
+ * Priority of the NPU jobs of @llm from now on (enum drm_tnpu_priority;
+ * NORMAL after load): -EINVAL for an unknown one, -EPERM for REALTIME
+ * without CAP_SYS_NICE. Not during generation.
+ */
+TNPU_API int tnpu_llm_set_priority(struct tnpu_llm *llm, uint32_t priority);
 
 /* F32 logits (n_vocab) of the last step. */
 TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm);

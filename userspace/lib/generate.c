@@ -29,6 +29,7 @@ struct tnpu_llm {
 	struct tokenizer *tok;
 	struct plan plan;
 	struct tnpu_queue *queue;
+	uint32_t priority;
 	struct tnpu_syncobj *sync;
 	uint64_t point;
 	/* the sequence so far: tokens in the KV cache, and the chosen one not yet in it */
@@ -183,8 +184,9 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 	if (!ret)
 		ret = plan_create(llm->dev, &llm->model, n_ctx, batch, opt->q8_act, opt->kv_q8,
 				  opt->copy_weights, &llm->plan);
+	llm->priority = DRM_TNPU_PRIORITY_NORMAL;
 	if (!ret)
-		ret = tnpu_queue_create(llm->dev, DRM_TNPU_PRIORITY_NORMAL, &llm->queue);
+		ret = tnpu_queue_create(llm->dev, llm->priority, &llm->queue);
 	if (!ret)
 		ret = tnpu_syncobj_create(llm->dev, &llm->sync);
 	if (!ret && opt->profile)
@@ -280,6 +282,23 @@ TNPU_API int tnpu_llm_moe_routing(const struct tnpu_llm *llm, uint32_t layer, in
 			weights[j] = w[j];
 	}
 	return k;
+}
+
+TNPU_API int tnpu_llm_set_priority(struct tnpu_llm *llm, uint32_t priority)
+{
+	struct tnpu_queue *queue;
+	int ret;
+
+	if (priority == llm->priority)
+		return 0;
+	/* Jobs are waited for as they run: the old queue is idle. */
+	ret = tnpu_queue_create(llm->dev, priority, &queue);
+	if (ret)
+		return ret;
+	tnpu_queue_destroy(llm->queue);
+	llm->queue = queue;
+	llm->priority = priority;
+	return 0;
 }
 
 TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm)
@@ -429,6 +448,23 @@ static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *pro
 			llm->pending = -1;
 			break;
 		}
+		if (sampling && sampling->pick) {
+			int32_t host = sampling->pick(sampling->pick_user, tnpu_llm_logits(llm),
+						      n_vocab, token);
+
+			if (host >= (int32_t)n_vocab) {
+				ret = tnpu_fail(-EINVAL, "the host sampler chose token %d (vocabulary %u)",
+						host, n_vocab);
+				llm->n_past = 0;
+				llm->pending = -1;
+				break;
+			}
+			/* The next step embeds it from the parameter block. */
+			if (host >= 0)
+				token = host;
+		}
+		/* Chosen, not yet in the KV cache: what a continuation runs first. */
+		llm->pending = token;
 		if (token == eos && !(sampling && sampling->ignore_eos))
 			break;
 		generated++;
