@@ -25,6 +25,13 @@ TOOL_NAMES += tnpu-opbench
 TOOL_NAMES += tnpu-tokenize
 TOOL_NAMES += tnpu-bench
 
+# tnpu-server (userspace/server/): its parts in a library the unit tests link too.
+SERVER_SRCS :=
+SERVER_SRCS += userspace/server/buf.c
+SERVER_SRCS += userspace/server/template.c
+SERVER_CFLAGS := $(shell pkg-config --cflags libmicrohttpd jansson 2>/dev/null)
+SERVER_LDLIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null)
+
 # ---- rules (generic) ------------------------------------------------------
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ifeq ($(SAN),1)
@@ -71,6 +78,17 @@ $(O)/lib/tnpu.pc: $(TOP)/userspace/tnpu.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 tools: $(TOOL_BINS)
+
+# ---- tnpu-server ------------------------------------------------------------
+SERVER_OBJS := $(call obj,$(SERVER_SRCS))
+SERVER_LIB  := $(O)/lib/libtnpu-server.a
+
+$(SERVER_OBJS): CFLAGS_EXTRA := $(SERVER_CFLAGS)
+
+$(SERVER_LIB): $(SERVER_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
 
 $(O)/bin/%: $(TOP)/userspace/tools/%.c $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)
