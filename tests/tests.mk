@@ -28,7 +28,7 @@ SERVER_TEST_SRCS := $(wildcard $(TOP)/tests/server/*.c)
 SERVER_TEST_BINS := $(patsubst $(TOP)/tests/server/%.c,$(O)/server-tests/%,$(SERVER_TEST_SRCS))
 
 .PHONY: server-tests
-server-tests: $(SERVER_TEST_BINS)
+server-tests: $(SERVER_TEST_BINS) $(O)/bin/tnpu-server
 
 $(O)/server-tests/%: $(TOP)/tests/server/%.c $(SERVER_LIB) $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)

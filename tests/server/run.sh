@@ -1,0 +1,511 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# The server suite (tests/run-all.sh server): tnpu-server in process on
+# loopback, with models from tnpu-gguf-gen (random weights, real
+# tokenizers, real chat templates). Parts, each "server PART: ok ..." or
+# "server PART: FAILED ...":
+#
+#   templates  the C chat templates against the real ones in a Jinja engine
+#   startup    a model without a known template is refused unless --chat-template
+#   endpoints  curl on every endpoint: health, models, chat and completions
+#              (streamed and not, stop strings, logprobs, min-p, seeds), the
+#              page, metrics, API keys; greedy text equal to tnpu-run's
+#   openai     the official openai npm client streams a chat: the same greedy
+#              text as tnpu-run gives for the rendered prompt
+#   priority   per API key, in process: a high-priority answer runs while a
+#              low-priority one waits (the slots' turns on the NPU)
+#   load       wrk, 8 connections: no failure, every answer the single
+#              client's; p50/p99 latency and tokens/s printed (not asserted)
+#   shutdown   SIGTERM during a streamed answer: it ends whole, exit status 0
+#   bad        malformed and truncated JSON, wrong types, unknown model, a
+#              prompt beyond the context, max_tokens 0 and huge, 100 MB bodies,
+#              a client hanging up mid-stream, 200 idle connections: each its
+#              status and message (a table), with the server (an ASan/UBSan
+#              build) serving others throughout and leaking nothing
+#
+# Usage: tests/server/run.sh [PART...]     (default: all; needs make, node, curl, jq, wrk)
+
+# The parts are called by name (part_$p): not unreachable.
+# shellcheck disable=SC2317
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+O=$(realpath -m "${O:-$TOP/build}")
+O_ASAN=$(realpath -m "${O_ASAN:-$TOP/build-asan}")
+HERE=$TOP/tests/server
+work=$O/server/work
+npm=$O/server/npm
+server=$O/bin/tnpu-server
+run=$O/bin/tnpu-run
+gen=$O/bin/tnpu-gguf-gen
+asan_server=$O_ASAN/bin/tnpu-server
+all_parts=(templates startup endpoints openai priority load shutdown bad)
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
+
+rm -rf "$work"
+mkdir -p "$work"
+url=""
+pid=""
+export TNPU_BACKEND=inproc
+
+say() { echo "server $*"; }
+# why MESSAGE: the reason the current part fails (printed with FAILED).
+why() { reason="$*"; }
+
+if ! make -C "$TOP" --no-print-directory -j2 tools server-tests >"$work/build.log" 2>&1; then
+	tail -n 30 "$work/build.log"
+	say "build: FAILED (log: $work/build.log)"
+	exit 1
+fi
+if ! "$HERE/setup.sh" >"$work/setup.log" 2>&1; then
+	tail -n 20 "$work/setup.log"
+	say "setup: FAILED (log: $work/setup.log)"
+	exit 1
+fi
+
+# Models: a tiny and a small qwen2 with the Qwen2 template (GPT-2 vocabulary
+# with the ChatML control tokens), a tiny llama with Llama 2's, and two the
+# server must refuse to guess for.
+tmpl=$HERE/templates
+chatml=(--special '<|im_start|>' --special '<|im_end|>' --eos '<|im_end|>')
+"$gen" -o "$work/chat.gguf" --arch qwen2 --tokenizer gpt2 --type q4_0 --layers 3 --dim 128 \
+	--heads 4 --kv-heads 2 --ffn 256 --vocab 600 --seed 4 \
+	--chat-template "$tmpl/qwen2-instruct.jinja" "${chatml[@]}" >/dev/null
+"$gen" -o "$work/small.gguf" --preset small --arch qwen2 --tokenizer gpt2 --vocab 1024 \
+	--ctx 1024 --chat-template "$tmpl/qwen2-instruct.jinja" "${chatml[@]}" >/dev/null
+"$gen" -o "$work/llama2.gguf" --chat-template "$tmpl/llama2-chat.jinja" >/dev/null
+"$gen" -o "$work/plain.gguf" >/dev/null
+"$gen" -o "$work/mistral.gguf" --chat-template "$tmpl/mistral-instruct.jinja" >/dev/null
+
+# start_server NAME BIN ARG...: runs a server on a free port; sets url and pid.
+start_server() {
+	local name=$1 bin=$2 i
+
+	shift 2
+	: >"$work/$name.log"
+	"$bin" --port 0 "$@" 2>"$work/$name.log" &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		url=$(sed -n 's|^tnpu-server: listening on \(http://[^/]*\)/$|\1|p' "$work/$name.log")
+		[ -n "$url" ] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	why "$name: the server did not start: $(tail -n 3 "$work/$name.log")"
+	kill "$pid" 2>/dev/null
+	return 1
+}
+
+# stop_server: SIGTERM, and the exit status must be 0.
+stop_server() {
+	local rc=0
+
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ] || { why "the server exited $rc on SIGTERM"; return 1; }
+}
+
+# post PATH BODY [CURL ARG...]: the answer in $work/body, its status in $status.
+post() {
+	local path=$1 body=$2
+
+	shift 2
+	status=$(curl -s -o "$work/body" -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary "$body" "$@" "$url$path")
+}
+
+get() {
+	local path=$1
+
+	shift
+	status=$(curl -s -o "$work/body" -w '%{http_code}' "$@" "$url$path")
+}
+
+# expect STATUS JQ-FILTER: the last answer had STATUS and the filter holds.
+expect() {
+	local want=$1 filter=$2
+
+	if [ "$status" != "$want" ]; then
+		why "$last: status $status, not $want: $(head -c 300 "$work/body")"
+		return 1
+	fi
+	if ! jq -e "$filter" "$work/body" >/dev/null 2>&1; then
+		why "$last: $filter does not hold for $(head -c 400 "$work/body")"
+		return 1
+	fi
+}
+
+# greedy MODEL PROMPT N: tnpu-run's greedy text (BOS and control tokens as it adds them).
+greedy() {
+	"$run" -m "$1" -p "$2" -n "$3" --ids 2>/dev/null >"$work/run.out" || return 1
+	node -e '
+		const fs = require("fs"), [out, prompt] = [fs.readFileSync(process.argv[1]), process.argv[2]];
+		const s = out.toString("latin1"), p = Buffer.from(prompt).toString("latin1");
+		const text = s.slice(p.length, s.lastIndexOf("\nprompt ids:"));
+		process.stdout.write(Buffer.from(text, "latin1").toString("utf8"));
+	' "$work/run.out" "$2"
+}
+
+part_templates() {
+	node "$HERE/templates.mjs" --render "$O/server-tests/template_render" --npm "$npm" \
+		--templates "$tmpl" --work "$work/templates" >"$work/templates.log" 2>&1 ||
+		{ why "$(grep -A3 -v identical "$work/templates.log" | head -n 12)"; return 1; }
+	summary="$(grep -c ' identical$' "$work/templates.log") templates, every conversation identical"
+}
+
+part_startup() {
+	local rc
+
+	# refuse MESSAGE ARG...: the server exits 2 saying MESSAGE.
+	refuse() {
+		local msg=$1
+		shift
+		rc=0
+		"$server" --port 0 "$@" 2>"$work/startup.log" || rc=$?
+		if [ "$rc" -ne 2 ] || ! grep -qF -- "$msg" "$work/startup.log"; then
+			why "$*: exit $rc, $(cat "$work/startup.log")"
+			return 1
+		fi
+	}
+	refuse "has no tokenizer.chat_template: give --chat-template NAME" -m "$work/plain.gguf" &&
+	refuse "of no family this server renders" -m "$work/mistral.gguf" &&
+	refuse "--chat-template jinja2: unknown (known: llama2, chatml" -m "$work/chat.gguf" \
+		--chat-template jinja2 || return 1
+	start_server startup-mistral "$server" -m "$work/mistral.gguf" --chat-template llama2 \
+		--slots 1 || return 1
+	last="mistral model served with --chat-template llama2"
+	post /apply-template '{"messages":[{"role":"user","content":"Hi"}]}'
+	expect 200 '.prompt == "<s>[INST] Hi [/INST]"' || return 1
+	stop_server || return 1
+	summary="no template, an unknown one, a bad name: exit 2 with their messages; --chat-template serves"
+}
+
+part_endpoints() {
+	local text want sse n prompt
+	local chat='{"model":"chat","messages":[{"role":"user","content":"Hello"}],"max_tokens":12,"temperature":0}'
+
+	start_server endpoints "$server" -m "$work/chat.gguf" --slots 2 --api-key key-1 \
+		--priority key-2=high || return 1
+	auth=(-H 'Authorization: Bearer key-1')
+
+	last="GET /health"; get /health
+	expect 200 '.status == "ok" and .slots_idle == 2' || return 1
+	last="GET /v1/models without a key"; get /v1/models
+	expect 401 '.error.code == "invalid_api_key" and (.error.message | test("provide your API key"))' || return 1
+	last="GET /v1/models with a wrong key"; get /v1/models -H 'Authorization: Bearer nope'
+	expect 401 '.error.message == "Incorrect API key provided."' || return 1
+	last="GET /v1/models"; get /v1/models "${auth[@]}"
+	expect 200 '.object == "list" and .data[0].id == "chat" and .data[0].context_length == 256' || return 1
+	last="GET /v1/models/chat"; get /v1/models/chat "${auth[@]}"
+	expect 200 '.id == "chat" and .object == "model"' || return 1
+	last="GET /v1/models/other"; get /v1/models/other "${auth[@]}"
+	expect 404 '.error.code == "model_not_found"' || return 1
+	last="GET /"; get /
+	if [ "$status" != 200 ] || ! grep -q '<title>tnpu chat</title>' "$work/body"; then
+		why "the page: $status"
+		return 1
+	fi
+	last="GET /nowhere"; get /nowhere
+	expect 404 '.error.message | test("no such endpoint: GET /nowhere")' || return 1
+	last="GET /v1/chat/completions"; get /v1/chat/completions
+	expect 405 '.error.message | test("takes POST, not GET")' || return 1
+
+	# The rendered prompt, and the greedy answer tnpu-run gives for it.
+	last="POST /apply-template"
+	post /apply-template '{"messages":[{"role":"user","content":"Hello"}]}' "${auth[@]}"
+	expect 200 '.prompt | startswith("<|im_start|>system\nYou are a helpful assistant.")' || return 1
+	prompt=$(jq -j .prompt "$work/body"; printf x)
+	want=$(greedy "$work/chat.gguf" "${prompt%x}" 12) || { why "tnpu-run failed"; return 1; }
+	last="chat, greedy"; post /v1/chat/completions "$chat" "${auth[@]}"
+	expect 200 '.object == "chat.completion" and .choices[0].message.role == "assistant" and .choices[0].finish_reason == "length" and .usage.completion_tokens == 12' || return 1
+	text=$(jq -j '.choices[0].message.content' "$work/body")
+	[ "$text" = "$want" ] || { why "chat gave '$text', tnpu-run '$want'"; return 1; }
+	cp "$work/body" "$work/chat-greedy.json"
+
+	# Streamed: events of chunks, [DONE] last, the same text.
+	last="chat, streamed"
+	post /v1/chat/completions "${chat%\}},\"stream\":true,\"stream_options\":{\"include_usage\":true}}" "${auth[@]}" -N
+	[ "$status" = 200 ] || { why "stream: $status"; return 1; }
+	sse=$(sed -n 's/^data: //p' "$work/body")
+	[ "$(tail -n 1 <<<"$sse")" = "[DONE]" ] || { why "the stream does not end with [DONE]"; return 1; }
+	text=$(grep -v '^\[DONE\]$' <<<"$sse" | jq -j '.choices[0].delta.content // empty')
+	[ "$text" = "$want" ] || { why "streamed '$text', tnpu-run '$want'"; return 1; }
+	n=$(grep -v '^\[DONE\]$' <<<"$sse" | jq -s '[.[] | select(.object == "chat.completion.chunk")] | length')
+	[ "$n" -ge 4 ] || { why "only $n chunks"; return 1; }
+	grep -v '^\[DONE\]$' <<<"$sse" | jq -se '.[0].choices[0].delta.role == "assistant" and
+		.[-2].choices[0].finish_reason == "length" and .[-1].usage.completion_tokens == 12' \
+		>/dev/null || { why "stream chunks: $(head -c 300 <<<"$sse")"; return 1; }
+
+	# A completion is tnpu-run's prompt as it is.
+	want=$(greedy "$work/chat.gguf" "The NPU says" 10)
+	last="completion, greedy"
+	post /v1/completions '{"prompt":"The NPU says","max_tokens":10,"temperature":0,"logprobs":2}' "${auth[@]}"
+	expect 200 '.object == "text_completion" and (.choices[0].logprobs.tokens | length) == 10 and (.choices[0].logprobs.top_logprobs[0] | length) == 2' || return 1
+	text=$(jq -j '.choices[0].text' "$work/body")
+	[ "$text" = "$want" ] || { why "completion '$text', tnpu-run '$want'"; return 1; }
+	last="completion, streamed with echo"
+	post /v1/completions '{"prompt":"The NPU says","max_tokens":10,"temperature":0,"stream":true,"echo":true}' "${auth[@]}" -N
+	text=$(sed -n 's/^data: //p' "$work/body" | grep -v '^\[DONE\]$' | jq -j '.choices[0].text')
+	[ "$text" = "The NPU says$want" ] || { why "streamed completion '$text'"; return 1; }
+
+	# A stop string: the text up to it, finish_reason stop.
+	local stop=${want:3:3}
+	last="completion with stop '$stop'"
+	post /v1/completions "$(jq -nc --arg s "$stop" '{prompt:"The NPU says",max_tokens:10,temperature:0,stop:[$s]}')" "${auth[@]}"
+	expect 200 '.choices[0].finish_reason == "stop"' || return 1
+	text=$(jq -j '.choices[0].text' "$work/body")
+	[ "$text" = "${want%%"$stop"*}" ] || { why "stop '$stop': '$text' from '$want'"; return 1; }
+
+	# Sampled: a seed repeats its draw, min-p too (on the host); logprobs.
+	local samp='{"prompt":"The NPU says","max_tokens":16,"temperature":1.5,"top_k":50,"seed":7}'
+	last="sampled, seed 7"; post /v1/completions "$samp" "${auth[@]}"; expect 200 '.usage.completion_tokens >= 1' || return 1
+	text=$(jq -j '.choices[0].text' "$work/body")
+	post /v1/completions "$samp" "${auth[@]}"
+	[ "$(jq -j '.choices[0].text' "$work/body")" = "$text" ] || { why "seed 7 drew differently"; return 1; }
+	[ "$text" != "$want" ] || { why "temperature 1.5 gave the greedy text"; return 1; }
+	samp='{"prompt":"The NPU says","max_tokens":16,"temperature":1,"min_p":0.02,"seed":3}'
+	last="min_p"; post /v1/completions "$samp" "${auth[@]}"; expect 200 '.usage.completion_tokens >= 1' || return 1
+	text=$(jq -j '.choices[0].text' "$work/body")
+	post /v1/completions "$samp" "${auth[@]}"
+	[ "$(jq -j '.choices[0].text' "$work/body")" = "$text" ] || { why "min_p seed 3 drew differently"; return 1; }
+	last="chat logprobs"
+	post /v1/chat/completions "${chat%\}},\"logprobs\":true,\"top_logprobs\":3}" "${auth[@]}"
+	expect 200 '(.choices[0].logprobs.content | length) == 12 and (.choices[0].logprobs.content[0].top_logprobs | length) == 3 and .choices[0].logprobs.content[0].logprob <= 0 and .choices[0].logprobs.content[0].top_logprobs[0].logprob >= .choices[0].logprobs.content[0].top_logprobs[1].logprob' || return 1
+	# Greedy: the chosen token is the most likely one.
+	jq -e '[.choices[0].logprobs.content[] | .logprob == .top_logprobs[0].logprob] | all' \
+		"$work/body" >/dev/null || { why "a greedy token that is not the most likely"; return 1; }
+	last="high priority key"; post /v1/chat/completions "$chat" -H 'Authorization: Bearer key-2'
+	expect 200 '.usage.completion_tokens == 12' || return 1
+	cmp -s <(jq -c .choices "$work/body") <(jq -c .choices "$work/chat-greedy.json") ||
+		{ why "the high priority answer differs"; return 1; }
+
+	last="GET /metrics"; get /metrics
+	[ "$status" = 200 ] || { why "metrics: $status"; return 1; }
+	for m in 'tnpu_requests_total{endpoint="/v1/chat/completions",status="200"} 4' \
+		'tnpu_requests_total{endpoint="/v1/models",status="401"} 2' \
+		'tnpu_generations_total{finish="stop"} 1' 'tnpu_slots 2' 'tnpu_queue_depth 0' \
+		'tnpu_active_sessions 0' 'tnpu_kv_cache_capacity_tokens 512' \
+		'tnpu_time_to_first_token_seconds_count 11' 'tnpu_generations_total{finish="length"} 10' 'tnpu_generated_tokens_per_second' \
+		'tnpu_npu_busy_seconds_total{source="inproc"}' 'tnpu_kv_cache_bytes'; do
+		grep -qF "$m" "$work/body" || { why "/metrics lacks '$m'"; return 1; }
+	done
+	grep -q '^tnpu_generated_tokens_total 1[0-9][0-9]$' "$work/body" ||
+		{ why "generated tokens: $(grep '^tnpu_generated_tokens_total' "$work/body")"; return 1; }
+	stop_server || return 1
+	summary="health, models, page, 404/405, keys (401), chat and completions streamed and not equal to tnpu-run, stop, seeds, min-p, logprobs, priority, metrics"
+}
+
+part_openai() {
+	local want got prompt
+
+	start_server openai "$server" -m "$work/chat.gguf" --slots 1 --api-key sk-test || return 1
+	post /apply-template '{"messages":[{"role":"user","content":"Tell me about NPUs."}]}' \
+		-H 'Authorization: Bearer sk-test'
+	prompt=$(jq -j .prompt "$work/body"; printf x)
+	want=$(greedy "$work/chat.gguf" "${prompt%x}" 40) || { why "tnpu-run failed"; return 1; }
+	node "$HERE/openai.mjs" --npm "$npm" --url "$url/v1" --key sk-test --model chat \
+		--max-tokens 40 --message "Tell me about NPUs." >"$work/openai.log" 2>&1 ||
+		{ why "$(tail -n 5 "$work/openai.log")"; stop_server; return 1; }
+	got=$(tail -n 1 "$work/openai.log" | jq -j .)
+	[ "$got" = "$want" ] || { why "openai streamed '$got', tnpu-run '$want'"; return 1; }
+	stop_server || return 1
+	summary="$(head -n 1 "$work/openai.log" | sed 's/^openai: //'); the text is tnpu-run's (${#want} characters)"
+}
+
+part_priority() {
+	start_server priority "$server" -m "$work/small.gguf" --slots 2 --priority lo=low \
+		--priority hi=high || return 1
+	node "$HERE/priority.mjs" "$url" lo hi >"$work/priority-client.log" 2>&1 ||
+		{ why "$(cat "$work/priority-client.log")"; stop_server; return 1; }
+	stop_server || return 1
+	summary=$(sed 's/^priority: //' "$work/priority-client.log")
+}
+
+part_load() {
+	local body='{"model":"chat","messages":[{"role":"user","content":"Load test"}],"max_tokens":32,"temperature":0}'
+
+	start_server load "$server" -m "$work/chat.gguf" --slots 4 || return 1
+	printf '%s' "$body" >"$work/load-body.json"
+	post /v1/chat/completions "$body"
+	[ "$status" = 200 ] || { why "single client: $status"; return 1; }
+	cp "$work/body" "$work/load-want.json"
+	wrk -t 2 -c 8 -d "${SERVER_LOAD_TIME:-5}s" --timeout 30s -s "$HERE/load.lua" "$url" -- \
+		"$work/load-body.json" "$work/load-want.json" >"$work/load.log" 2>&1 ||
+		{ why "wrk failed: $(tail -n 3 "$work/load.log")"; return 1; }
+	stop_server || return 1
+	sed -n 's/^load: /  /p' "$work/load.log"
+	grep -Eq '^load: ([0-9]+) requests in .*, \1 answers of 200, \1 identical .*errors: connect 0, read 0, write 0, status 0, timeout 0$' \
+		"$work/load.log" || { why "$(grep '^load:' "$work/load.log" | head -n 1)"; return 1; }
+	summary="8 connections for ${SERVER_LOAD_TIME:-5} s: no failure, every answer the single client's"
+}
+
+part_shutdown() {
+	local body='{"messages":[{"role":"user","content":"Go on"}],"max_tokens":300,"temperature":0,"stream":true}'
+	local rc=0 i
+
+	start_server shutdown "$server" -m "$work/small.gguf" --slots 2 || return 1
+	curl -sN -H 'Content-Type: application/json' -d "$body" "$url/v1/chat/completions" \
+		>"$work/shutdown.sse" &
+	local client=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c '^data: ' "$work/shutdown.sse")" -ge 5 ] && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	sleep 0.2
+	# No longer accepting, while the answer in flight goes on.
+	if curl -s -o /dev/null "$url/health"; then
+		why "a new connection was accepted after SIGTERM"
+		return 1
+	fi
+	wait "$client" || { why "the streaming client failed"; return 1; }
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ] || { why "exit status $rc after SIGTERM"; return 1; }
+	[ "$(tail -n 2 "$work/shutdown.sse" | head -n 1)" = "data: [DONE]" ] ||
+		{ why "the answer in flight did not end with [DONE]"; return 1; }
+	sed -n 's/^data: //p' "$work/shutdown.sse" | grep -v '^\[DONE\]$' | jq -se \
+		'[.[].choices[0].finish_reason | select(. != null)] == ["length"]' >/dev/null ||
+		{ why "the answer in flight was cut: $(tail -c 300 "$work/shutdown.sse")"; return 1; }
+	if ! grep -q "finishing the requests in flight" "$work/shutdown.log" ||
+	   ! grep -q "tnpu-server: stopped" "$work/shutdown.log"; then
+		why "no shutdown messages"
+		return 1
+	fi
+	summary="SIGTERM mid-stream: new connections refused, the answer ended whole (300 tokens), exit 0"
+}
+
+# bad_case NAME WANT-STATUS JQ-FILTER CURL-ARG...: one row of the table.
+bad_case() {
+	local name=$1 want=$2 filter=$3 msg
+
+	shift 3
+	status=$(curl -s -o "$work/body" -w '%{http_code}' "$@") || true
+	msg=$(jq -r '.error.message // empty' "$work/body" 2>/dev/null | head -c 90)
+	printf '  %-34s %s  %s\n' "$name" "$status" "$msg" >>"$work/bad-table.txt"
+	if [ "$status" != "$want" ] || ! jq -e "$filter" "$work/body" >/dev/null 2>&1; then
+		why "$name: status $status (want $want): $(head -c 300 "$work/body")"
+		return 1
+	fi
+	# Every bad request: the server still answers a good one.
+	post /v1/chat/completions "$good"
+	[ "$status" = 200 ] || { why "after '$name' a good request got $status"; return 1; }
+}
+
+part_bad() {
+	local long fds=() i n rc=0 c=(-H 'Content-Type: application/json') chat hostport fd
+	good='{"messages":[{"role":"user","content":"ok?"}],"max_tokens":4,"temperature":0}'
+
+	if ! make -C "$TOP" --no-print-directory -j2 O="$O_ASAN" SAN=1 server \
+		>"$work/asan-build.log" 2>&1; then
+		why "ASan build failed (log: $work/asan-build.log)"
+		return 1
+	fi
+	export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	start_server bad "$asan_server" -m "$work/small.gguf" --slots 2 --max-body 1048576 || return 1
+	chat="$url/v1/chat/completions"
+	: >"$work/bad-table.txt"
+	{
+	bad_case "malformed JSON" 400 '.error.message | test("malformed JSON at line 1, column 14")' \
+		"${c[@]}" --data-binary '{"messages": x}' "$chat" &&
+	bad_case "truncated JSON" 400 '.error.message | test("malformed JSON.*end of file")' \
+		"${c[@]}" --data-binary '{"messages": [{"role": "user", "content": "hi"' "$chat" &&
+	bad_case "not an object" 400 '.error.message | test("must be a JSON object")' \
+		"${c[@]}" --data-binary '[1,2]' "$chat" &&
+	bad_case "messages: a string" 400 '.error.param == "messages"' \
+		"${c[@]}" --data-binary '{"messages":"hi"}' "$chat" &&
+	bad_case "max_tokens: a string" 400 '.error.param == "max_tokens" and (.error.message | test("integer"))' \
+		"${c[@]}" --data-binary '{"messages":[{"role":"user","content":"a"}],"max_tokens":"5"}' "$chat" &&
+	bad_case "temperature: 5" 400 '.error.message | test("between 0 and 2, not 5")' \
+		"${c[@]}" --data-binary '{"messages":[{"role":"user","content":"a"}],"temperature":5}' "$chat" &&
+	bad_case "unknown model" 404 '.error.code == "model_not_found"' \
+		"${c[@]}" --data-binary '{"model":"gpt-4","messages":[{"role":"user","content":"a"}]}' "$chat" &&
+	bad_case "max_tokens 0" 400 '.error.message | test("at least 1, not 0")' \
+		"${c[@]}" --data-binary '{"messages":[{"role":"user","content":"a"}],"max_tokens":0}' "$chat" &&
+	bad_case "max_tokens 10^12" 400 '.error.message | test("more than this server allows \\(1024\\)")' \
+		"${c[@]}" --data-binary '{"messages":[{"role":"user","content":"a"}],"max_tokens":1000000000000}' "$chat" &&
+	bad_case "max_tokens beyond the context" 400 '.error.code == "context_length_exceeded"' \
+		"${c[@]}" --data-binary '{"messages":[{"role":"user","content":"a"}],"max_tokens":1000}' "$chat"
+	} || return 1
+	long=$(head -c 3000 /dev/zero | tr '\0' 'a' | sed 's/a\{10\}/aaaa bbbb /g')
+	printf '{"messages":[{"role":"user","content":"%s"}]}' "$long" >"$work/long.json"
+	truncate -s 100M "$work/100mb.json"
+	head -c 2000000 /dev/zero >"$work/2mb.json"
+	{
+	bad_case "prompt longer than the context" 400 '.error.code == "context_length_exceeded" and (.error.message | test("maximum context length is 1024 tokens"))' \
+		"${c[@]}" --data-binary @"$work/long.json" "$chat" &&
+	bad_case "100 MB body" 413 '.error.message | test("104857600 bytes, more than this server takes \\(1048576")' \
+		"${c[@]}" --data-binary @"$work/100mb.json" "$chat" &&
+	bad_case "2 MB body, chunked" 413 '.error.code == "request_too_large"' \
+		"${c[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$work/2mb.json" "$chat" &&
+	bad_case "wrong key type: tools" 400 '.error.param == "tools"' \
+		"${c[@]}" --data-binary '{"messages":[{"role":"user","content":"a"}],"tools":[{"type":"function"}]}' "$chat"
+	} || return 1
+	# 100 MB more than the server reads and drops: it hangs up rather than read on.
+	status=$(head -c 100000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' "${c[@]}" \
+		-H 'Transfer-Encoding: chunked' --data-binary @- "$chat") || true
+	printf '  %-34s %s  %s\n' "100 MB body, chunked" "$status" "(connection closed after 8 MiB)" \
+		>>"$work/bad-table.txt"
+	case $status in 000 | 100 | 413) ;; *) why "100 MB chunked: $status"; return 1 ;; esac
+
+	# A client hangs up mid-stream: its generation stops early.
+	node "$HERE/disconnect.mjs" "$chat" \
+		'{"messages":[{"role":"user","content":"a long one"}],"max_tokens":900,"temperature":0,"stream":true}' \
+		>"$work/disconnect.log" 2>&1 || { why "$(cat "$work/disconnect.log")"; return 1; }
+	for ((i = 0; i < 100; i++)); do
+		get /metrics
+		grep -q '^tnpu_generations_total{finish="cancelled"} 1$' "$work/body" && break
+		sleep 0.1
+	done
+	grep -q '^tnpu_generations_total{finish="cancelled"} 1$' "$work/body" ||
+		{ why "the hung-up stream was not cancelled: $(grep finish= "$work/body")"; return 1; }
+	grep -q '^tnpu_active_sessions 0$' "$work/body" || { why "a session still active"; return 1; }
+	printf '  %-34s %s  %s\n' "client hangs up mid-stream" 200 \
+		"generation cancelled ($(sed 's/^disconnect: //' "$work/disconnect.log"))" >>"$work/bad-table.txt"
+
+	# 200 connections opened and left idle; others are served meanwhile.
+	hostport=${url#http://}
+	for ((i = 0; i < 200; i++)); do
+		exec {fd}<>"/dev/tcp/${hostport%:*}/${hostport##*:}" ||
+			{ why "connection $i refused"; return 1; }
+		fds+=("$fd")
+	done
+	sleep 0.5
+	post /v1/chat/completions "$good"
+	[ "$status" = 200 ] || { why "with 200 idle connections: $status"; return 1; }
+	get /metrics
+	n=$(sed -n 's/^tnpu_http_connections //p' "$work/body")
+	[ "${n%.*}" -ge 201 ] || { why "$n connections open, not 201"; return 1; }
+	printf '  %-34s %s  %s\n' "200 idle connections" 200 \
+		"a request meanwhile: 200 ($n connections open)" >>"$work/bad-table.txt"
+	for fd in "${fds[@]}"; do
+		exec {fd}>&-
+	done
+
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	if [ "$rc" -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' \
+		"$work/bad.log"; then
+		why "the ASan server exited $rc: $(grep -A 12 -E 'ERROR|runtime error' "$work/bad.log" | head -n 20)"
+		return 1
+	fi
+	cat "$work/bad-table.txt"
+	summary="$(wc -l <"$work/bad-table.txt") cases each with its status and message, a good request served after each; ASan/UBSan: no error, no leak"
+}
+
+failed=0
+for p in "${parts[@]}"; do
+	reason=""
+	summary=""
+	t0=$(date +%s.%N)
+	if "part_$p"; then
+		say "$p: ok ($(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s) $summary"
+	else
+		say "$p: FAILED: $reason"
+		failed=$((failed + 1))
+		[ -z "${pid:-}" ] || kill "$pid" 2>/dev/null || true
+	fi
+	pid=""
+done
+exit $((failed ? 1 : 0))
