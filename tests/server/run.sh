@@ -14,6 +14,9 @@
 #              text as tnpu-run gives for the rendered prompt
 #   priority   per API key, in process: a high-priority answer runs while a
 #              low-priority one waits (the slots' turns on the NPU)
+#   page       the chat page in headless Chromium: a message typed, the answer
+#              streamed on screen (the API's text), tokens/s shown; a
+#              screenshot in $O/check/server-page.png
 #   load       wrk, 8 connections: no failure, every answer the single
 #              client's; p50/p99 latency and tokens/s printed (not asserted)
 #   shutdown   SIGTERM during a streamed answer: it ends whole, exit status 0
@@ -39,7 +42,7 @@ server=$O/bin/tnpu-server
 run=$O/bin/tnpu-run
 gen=$O/bin/tnpu-gguf-gen
 asan_server=$O_ASAN/bin/tnpu-server
-all_parts=(templates startup endpoints openai priority load shutdown bad)
+all_parts=(templates startup endpoints openai priority page load shutdown bad)
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
 
@@ -320,6 +323,25 @@ part_priority() {
 		{ why "$(cat "$work/priority-client.log")"; stop_server; return 1; }
 	stop_server || return 1
 	summary=$(sed 's/^priority: //' "$work/priority-client.log")
+}
+
+part_page() {
+	local msg="Hello from Chromium"
+
+	start_server page "$server" -m "$work/small.gguf" --slots 1 --api-key page-key || return 1
+	post /v1/chat/completions "$(jq -nc --arg m "$msg" \
+		'{messages:[{role:"user",content:$m}],max_tokens:256,temperature:0}')" \
+		-H 'Authorization: Bearer page-key'
+	[ "$status" = 200 ] || { why "the API: $status"; return 1; }
+	jq -j '.choices[0].message.content' "$work/body" >"$work/page-want.txt"
+	mkdir -p "$O/check"
+	node --experimental-websocket --no-warnings "$HERE/page.mjs" --chromium chromium \
+		--url "$url" --key page-key --message "$msg" --want-file "$work/page-want.txt" \
+		--screenshot "$O/check/server-page.png" --profile "$work/chromium" \
+		>"$work/page-client.log" 2>&1 ||
+		{ why "$(tail -n 5 "$work/page-client.log")"; stop_server; return 1; }
+	stop_server || return 1
+	summary="$(head -n 1 "$work/page-client.log" | sed 's/^page: //'); the API's text; screenshot build/check/server-page.png"
 }
 
 part_load() {
