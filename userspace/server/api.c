@@ -844,9 +844,9 @@ char *api_usage_chunk_json(const struct api_answer *a, const struct gen_request 
 	return dump(j);
 }
 
-char *api_models_json(const struct api_ctx *ctx, long created)
+static json_t *model_json(const struct api_ctx *ctx, long created)
 {
-	json_t *j = json_object(), *data = json_array(), *m = json_object();
+	json_t *m = json_object();
 
 	json_object_set_new(m, "id", json_string(ctx->model_name));
 	json_object_set_new(m, "object", json_string("model"));
@@ -854,7 +854,19 @@ char *api_models_json(const struct api_ctx *ctx, long created)
 	json_object_set_new(m, "owned_by", json_string("tnpu"));
 	json_object_set_new(m, "context_length", json_integer(ctx->n_ctx));
 	json_object_set_new(m, "chat_template", json_string(ctx->tmpl->name));
-	json_array_append_new(data, m);
+	return m;
+}
+
+char *api_model_json(const struct api_ctx *ctx, long created)
+{
+	return dump(model_json(ctx, created));
+}
+
+char *api_models_json(const struct api_ctx *ctx, long created)
+{
+	json_t *j = json_object(), *data = json_array();
+
+	json_array_append_new(data, model_json(ctx, created));
 	json_object_set_new(j, "object", json_string("list"));
 	json_object_set_new(j, "data", data);
 	return dump(j);

@@ -95,6 +95,8 @@ char *api_chunk_json(const struct api_answer *a, const struct gen_request *r, co
 		     size_t len, int tok0, int tok1, enum gen_finish finish, bool first);
 /* The usage chunk after the last (stream_options.include_usage). */
 char *api_usage_chunk_json(const struct api_answer *a, const struct gen_request *r);
+/* GET /v1/models: the list of the one model; GET /v1/models/{id}: the model. */
 char *api_models_json(const struct api_ctx *ctx, long created);
+char *api_model_json(const struct api_ctx *ctx, long created);
 
 #endif /* TNPU_SERVER_API_H */

@@ -516,17 +516,7 @@ static enum MHD_Result simple_get(struct http *h, struct MHD_Connection *c,
 				      url + strlen(route->path), s->api.model_name);
 			return send_error(h, c, route, &e);
 		}
-		body = api_models_json(&s->api, s->model_created);
-		if (body) {
-			/* The one entry of the list. */
-			char *start = strstr(body, "[{"), *end = strrchr(body, ']');
-
-			if (start && end) {
-				memmove(body, start + 1, (size_t)(end - start - 1));
-				body[end - start - 1] = 0;
-			}
-		}
-		return send_json(h, c, route, 200, body);
+		return send_json(h, c, route, 200, api_model_json(&s->api, s->model_created));
 	default:
 		return MHD_NO;
 	}

@@ -136,17 +136,18 @@ struct model_meta {
 	int n_end;
 };
 
+/* The text of token @id ("" for none). */
 static char *token_text(const struct gguf_file *f, uint32_t id)
 {
 	const uint8_t *cur;
+	struct gguf_str s;
 	uint64_t n;
 
 	if (gguf_get_arr(f, "tokenizer.ggml.tokens", GGUF_VT_STRING, &n, &cur) || id >= n)
 		return strdup("");
 	for (uint32_t i = 0; i < id; i++)
 		gguf_arr_next_str(&cur);
-	struct gguf_str s = gguf_arr_next_str(&cur);
-
+	s = gguf_arr_next_str(&cur);
 	return strndup(s.ptr, (size_t)s.len);
 }
 
