@@ -409,13 +409,29 @@ bad_case() {
 		why "$name: status $status (want $want): $(head -c 300 "$work/body")"
 		return 1
 	fi
-	# Every bad request: the server still answers a good one.
+	# Every bad request: the server still answers a good one (when a slot is free).
+	[ "$want" = 503 ] && return 0
 	post /v1/chat/completions "$good"
 	[ "$status" = 200 ] || { why "after '$name' a good request got $status"; return 1; }
 }
 
+# cancelled N: the server counts N generations ended by a hang-up, none active.
+cancelled() {
+	local i
+
+	for ((i = 0; i < 100; i++)); do
+		get /metrics
+		grep -q "^tnpu_generations_total{finish=\"cancelled\"} $1\$" "$work/body" &&
+			grep -q '^tnpu_active_sessions 0$' "$work/body" && return 0
+		sleep 0.1
+	done
+	why "not $1 generations cancelled, or one still active: $(grep -E 'finish=|active' "$work/body")"
+	return 1
+}
+
 part_bad() {
-	local long fds=() i n rc=0 c=(-H 'Content-Type: application/json') chat hostport fd
+	local long fds=() busy=() i n rc=0 c=(-H 'Content-Type: application/json') chat hostport fd
+	local status_busy
 	good='{"messages":[{"role":"user","content":"ok?"}],"max_tokens":4,"temperature":0}'
 
 	if ! make -C "$TOP" --no-print-directory -j2 O="$O_ASAN" SAN=1 server \
@@ -425,7 +441,8 @@ part_bad() {
 	fi
 	export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-	start_server bad "$asan_server" -m "$work/small.gguf" --slots 2 --max-body 1048576 || return 1
+	start_server bad "$asan_server" -m "$work/small.gguf" --slots 2 --max-queue 0 \
+		--max-body 1048576 || return 1
 	chat="$url/v1/chat/completions"
 	: >"$work/bad-table.txt"
 	{
@@ -461,7 +478,7 @@ part_bad() {
 		"${c[@]}" --data-binary @"$work/100mb.json" "$chat" &&
 	bad_case "2 MB body, chunked" 413 '.error.code == "request_too_large"' \
 		"${c[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$work/2mb.json" "$chat" &&
-	bad_case "wrong key type: tools" 400 '.error.param == "tools"' \
+	bad_case "tools (not supported)" 400 '.error.param == "tools"' \
 		"${c[@]}" --data-binary '{"messages":[{"role":"user","content":"a"}],"tools":[{"type":"function"}]}' "$chat"
 	} || return 1
 	# 100 MB more than the server reads and drops: it hangs up rather than read on.
@@ -475,16 +492,38 @@ part_bad() {
 	node "$HERE/disconnect.mjs" "$chat" \
 		'{"messages":[{"role":"user","content":"a long one"}],"max_tokens":900,"temperature":0,"stream":true}' \
 		>"$work/disconnect.log" 2>&1 || { why "$(cat "$work/disconnect.log")"; return 1; }
-	for ((i = 0; i < 100; i++)); do
-		get /metrics
-		grep -q '^tnpu_generations_total{finish="cancelled"} 1$' "$work/body" && break
-		sleep 0.1
-	done
-	grep -q '^tnpu_generations_total{finish="cancelled"} 1$' "$work/body" ||
-		{ why "the hung-up stream was not cancelled: $(grep finish= "$work/body")"; return 1; }
-	grep -q '^tnpu_active_sessions 0$' "$work/body" || { why "a session still active"; return 1; }
+	cancelled 1 || return 1
 	printf '  %-34s %s  %s\n' "client hangs up mid-stream" 200 \
 		"generation cancelled ($(sed 's/^disconnect: //' "$work/disconnect.log"))" >>"$work/bad-table.txt"
+
+	# A client waiting for a whole answer hangs up: stopped too.
+	curl -s -m 1 -o /dev/null "${c[@]}" --data-binary \
+		'{"messages":[{"role":"user","content":"a long one"}],"max_tokens":900,"temperature":0}' \
+		"$chat" && { why "a 900-token answer came within a second"; return 1; }
+	cancelled 2 || return 1
+	printf '  %-34s %s  %s\n' "client hangs up, not streamed" "-" "generation cancelled" \
+		>>"$work/bad-table.txt"
+
+	# Both slots busy and no queue (--max-queue 0): 503, and Retry-After.
+	for i in 1 2; do
+		curl -sN -o /dev/null "${c[@]}" --data-binary \
+			'{"messages":[{"role":"user","content":"busy"}],"max_tokens":900,"stream":true}' \
+			"$chat" &
+		busy+=($!)
+	done
+	for ((i = 0; i < 100; i++)); do
+		get /metrics
+		grep -q '^tnpu_active_sessions 2$' "$work/body" && break
+		sleep 0.1
+	done
+	bad_case "every slot busy, --max-queue 0" 503 '.error.code == "server_busy"' \
+		"${c[@]}" -D "$work/headers" --data-binary "$good" "$chat" 2>/dev/null
+	status_busy=$?
+	grep -qi '^Retry-After: 1' "$work/headers" || { why "503 without Retry-After"; return 1; }
+	kill "${busy[@]}"
+	wait "${busy[@]}"
+	cancelled 4 || return 1
+	[ "$status_busy" -eq 0 ] || return 1
 
 	# 200 connections opened and left idle; others are served meanwhile.
 	hostport=${url#http://}
