@@ -17,8 +17,9 @@
 #               templates against a Jinja engine, every endpoint with curl, the
 #               openai npm client, the chat page in headless Chromium (a
 #               screenshot: check/server-page.png), a wrk load test, SIGTERM,
-#               bad requests to an ASan build (30 to 60 s, with build-asan/
-#               built by the asan suite)
+#               bad requests to an ASan build, two servers through tnpu.ko in
+#               the VM (1 to 2 minutes, with build-asan/ built by the asan
+#               suite)
 #   vm-harness  tests/vm/selftest.sh: the VM harness catches what it must
 #   kselftest   the ioctl kselftests, all in one VM boot with tnpu.ko
 #   kselftest-debug  the same on the debug kernel (KASAN, lockdep, kmemleak,

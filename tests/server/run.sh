@@ -25,6 +25,9 @@
 #              a client hanging up mid-stream, 200 idle connections: each its
 #              status and message (a table), with the server (an ASan/UBSan
 #              build) serving others throughout and leaking nothing
+#   vm         through tnpu.ko in the VM: two servers share the NPU on low and
+#              high priority queues; greedy answers as in process, a stream,
+#              NPU time from fdinfo, exit 0 (tests/server/vm-guest.sh)
 #
 # Usage: tests/server/run.sh [PART...]     (default: all; needs make, node, curl, jq, wrk)
 
@@ -42,7 +45,7 @@ server=$O/bin/tnpu-server
 run=$O/bin/tnpu-run
 gen=$O/bin/tnpu-gguf-gen
 asan_server=$O_ASAN/bin/tnpu-server
-all_parts=(templates startup endpoints openai priority page load shutdown bad)
+all_parts=(templates startup endpoints openai priority page load shutdown bad vm)
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
 
@@ -553,6 +556,26 @@ part_bad() {
 	fi
 	cat "$work/bad-table.txt"
 	summary="$(wc -l <"$work/bad-table.txt") cases each with its status and message, a good request served after each; ASan/UBSan: no error, no leak"
+}
+
+part_vm() {
+	local body='{"messages":[{"role":"user","content":"Hello"}],"max_tokens":12,"temperature":0}'
+
+	[ -f "$TOP/tnpu.ko" ] || { why "no tnpu.ko (make module)"; return 1; }
+	# The answer in process, as the server's JSON writes it.
+	start_server vm-host "$server" -m "$work/chat.gguf" --slots 1 || return 1
+	post /v1/chat/completions "$body"
+	stop_server || return 1
+	sed -n 's/.*"message":{"role":"assistant",\("content":".*"\)},"logprobs".*/\1/p' \
+		"$work/body" >"$work/vm-want.txt"
+	[ -s "$work/vm-want.txt" ] || { why "no content in $(cat "$work/body")"; return 1; }
+	"$TOP/tests/vm/run-vm.sh" --workdir "$work/vm" --timeout 900 --quiet \
+		--log "$work/vm-console.log" -- "$HERE/vm-guest.sh" "$server" "$(command -v curl)" \
+		"$work/chat.gguf" "$work/vm-want.txt" >"$work/vm.log" 2>&1 ||
+		{ why "$(grep -a 'server-vm' "$work/vm-console.log" | head -n 20; tail -n 5 "$work/vm.log")"; return 1; }
+	grep -aq '^server-vm: ok' "$work/vm-console.log" || { why "no verdict from the guest"; return 1; }
+	summary=$(grep -a '^server-vm: ' "$work/vm-console.log" | tr -d '\r' | sed 's/^server-vm: //' |
+		paste -sd ';' | sed 's/;/; /g')
 }
 
 failed=0
