@@ -40,18 +40,26 @@ int tnpu_fw_checkpoint(struct tnpu_fw_exec *ex)
 	return 0;
 }
 
-int tnpu_fw_pause_point(struct tnpu_fw_exec *ex, __u64 state)
+int tnpu_fw_want_pause(struct tnpu_fw_exec *ex)
 {
 	const struct tnpu_fw_platform *plat = ex->plat;
+
+	return plat->should_preempt && plat->should_preempt(plat->priv);
+}
+
+int tnpu_fw_pause(struct tnpu_fw_exec *ex, __u64 state)
+{
+	ex->job->resume_op_state = state;
+	return TNPU_FW_PAUSED;
+}
+
+int tnpu_fw_pause_point(struct tnpu_fw_exec *ex, __u64 state)
+{
 	int ret = tnpu_fw_checkpoint(ex);
 
 	if (ret)
 		return ret;
-	if (plat->should_preempt && plat->should_preempt(plat->priv)) {
-		ex->job->resume_op_state = state;
-		return TNPU_FW_PAUSED;
-	}
-	return 0;
+	return tnpu_fw_want_pause(ex) ? tnpu_fw_pause(ex, state) : 0;
 }
 
 static __u64 now_ns(struct tnpu_fw_exec *ex)

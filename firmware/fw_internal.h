@@ -111,6 +111,16 @@ int tnpu_fw_checkpoint(struct tnpu_fw_exec *ex);
  */
 int tnpu_fw_pause_point(struct tnpu_fw_exec *ex, __u64 state);
 
+/* Whether the host wants the job paused now (no checkpoint taken). */
+int tnpu_fw_want_pause(struct tnpu_fw_exec *ex);
+
+/*
+ * Pause the job inside the current command: records @state (nonzero: 0
+ * means "start afresh" on resume) and returns TNPU_FW_PAUSED, which the op
+ * returns at once.
+ */
+int tnpu_fw_pause(struct tnpu_fw_exec *ex, __u64 state);
+
 /*
  * Elements per block and bytes per block of @dtype (1 and the element size
  * for unquantized types). Returns 0 for an unknown dtype.

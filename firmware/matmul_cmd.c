@@ -24,6 +24,19 @@
 #define CLAIM_MACS (64U << 10)
 /* Activation rows kept hot in cache while a block of weight rows passes. */
 #define M_TILE 32
+/*
+ * A MATMUL pauses for a preemption between chunks of rows, so a chunk's
+ * length is what a job of higher priority waits: chunks aim at PAUSE_NS.
+ * The multiply-adds a core does in that time are learnt from the chunks
+ * run (pause_macs, shared by all commands), so that a chunk stays that
+ * short under an emulator a hundred times slower than native speed, and
+ * no shorter than it needs natively. A chunk has at least MIN_PAUSE_ROWS
+ * rows, whole ROW_ALIGN units from there up.
+ */
+#define PAUSE_NS 2000000ULL
+#define MAX_PAUSE_MACS (1ULL << 30)
+#define MIN_PAUSE_ROWS 4
+static __u64 pause_macs = CHECKPOINT_MACS;
 /* Weight bytes a core streams at least per chunk (prefetch restarts). */
 #define MIN_CHUNK_BYTES (64U << 10)
 /* Output rows per core are split on this boundary: no shared cache lines. */
@@ -103,14 +116,51 @@ struct mm_task {
 	__u32 first_row[MM_GROUP_MAX + 1];
 	__u32 cores;
 	__u32 min_rows;
+	__u64 row_macs;
 	__u32 next_row;
+	int pausable;	/* stop claiming rows when the host wants the job paused */
+	int paused;
 	int aborted;
 };
+
+/* Rows of a chunk at most: about pause_macs of work. */
+static __u32 chunk_max_rows(const struct mm_task *t)
+{
+	__u64 rows = __atomic_load_n(&pause_macs, __ATOMIC_RELAXED) / t->row_macs;
+
+	if (rows > 0x80000000ULL)
+		rows = 0x80000000ULL;
+	if (rows >= ROW_ALIGN)
+		return (__u32)rows / ROW_ALIGN * ROW_ALIGN;
+	return rows < MIN_PAUSE_ROWS ? MIN_PAUSE_ROWS : (__u32)rows;
+}
+
+/*
+ * Learn from a chunk of @macs that took @ns: shrink pause_macs at once when
+ * it took longer than PAUSE_NS, grow it by halves while chunks of about its
+ * size take under a quarter of that.
+ * Racy updates from several cores only move the estimate less precisely.
+ */
+static void learn_pause_macs(__u64 macs, __u64 ns)
+{
+	__u64 cur = __atomic_load_n(&pause_macs, __ATOMIC_RELAXED), want = cur;
+
+	if (ns > PAUSE_NS)
+		want = macs / (ns / PAUSE_NS + 1);
+	else if (ns < PAUSE_NS / 4 && macs >= cur / 2)
+		want = cur + cur / 2;
+	if (want > MAX_PAUSE_MACS)
+		want = MAX_PAUSE_MACS;
+	if (want < 1)
+		want = 1;
+	if (want != cur)
+		__atomic_store_n(&pause_macs, want, __ATOMIC_RELAXED);
+}
 
 static int claim_rows(struct mm_task *t, __u32 *n0, __u32 *n1)
 {
 	__u32 n = t->first_row[t->members], cur = __atomic_load_n(&t->next_row, __ATOMIC_RELAXED);
-	__u32 take;
+	__u32 take, max_rows = chunk_max_rows(t);
 
 	do {
 		if (cur >= n)
@@ -118,6 +168,8 @@ static int claim_rows(struct mm_task *t, __u32 *n0, __u32 *n1)
 		take = (n - cur) / t->cores / ROW_ALIGN * ROW_ALIGN;
 		if (take < t->min_rows)
 			take = t->min_rows;
+		if (take > max_rows)
+			take = max_rows;
 		if (take > n - cur)
 			take = n - cur;
 	} while (!__atomic_compare_exchange_n(&t->next_row, &cur, cur + take, 1,
@@ -149,23 +201,43 @@ static int group_rows(struct mm_task *t, __u32 n0, __u32 n1)
 static void mm_core(void *arg, unsigned int i, unsigned int cores)
 {
 	struct mm_task *t = arg;
+	const struct tnpu_fw_platform *plat = t->ex->plat;
 	__u32 n0, n1;
 
 	(void)i;
 	(void)cores;
-	while (!__atomic_load_n(&t->aborted, __ATOMIC_RELAXED) && claim_rows(t, &n0, &n1)) {
-		if (group_rows(t, n0, n1))
+	/*
+	 * Rows are claimed in order, and a core asked to pause claims no more
+	 * after finishing its chunk: the rows done are then exactly those
+	 * below next_row, where the command resumes. Each core does a chunk
+	 * first, so every run of a preempted job gets somewhere.
+	 */
+	while (!__atomic_load_n(&t->aborted, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&t->paused, __ATOMIC_RELAXED) && claim_rows(t, &n0, &n1)) {
+		__u64 start = plat->now_ns(plat->priv);
+
+		if (group_rows(t, n0, n1)) {
 			__atomic_store_n(&t->aborted, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		learn_pause_macs((__u64)(n1 - n0) * t->row_macs, plat->now_ns(plat->priv) - start);
+		if (t->pausable && tnpu_fw_want_pause(t->ex))
+			__atomic_store_n(&t->paused, 1, __ATOMIC_RELAXED);
 	}
 }
 
+/*
+ * Rows [@start_row, end) of the group's row space. With @pausable, the run
+ * may stop early for a preemption: it then returns TNPU_FW_PAUSED with the
+ * rows done recorded as the command's resume state.
+ */
 static int matmul_run_group(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *const *group,
-			    unsigned int members)
+			    unsigned int members, __u32 start_row, int pausable)
 {
 	const struct tnpu_fw_platform *plat = ex->plat;
 	const struct tnpu_fw_mm *mm = group[0];
 	struct mm_task task = { .ex = ex, .mm = group, .members = members,
-				.cores = plat->num_cores };
+				.cores = plat->num_cores, .pausable = pausable };
 	__u64 row_macs = (__u64)mm->m * mm->k;
 	__u32 min_rows, n;
 	unsigned int j;
@@ -173,6 +245,9 @@ static int matmul_run_group(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *co
 	for (j = 0; j < members; j++)
 		task.first_row[j + 1] = task.first_row[j] + group[j]->n;
 	n = task.first_row[members];
+	if (start_row >= n)
+		return 0;
+	task.next_row = start_row;
 	/*
 	 * Shortest chunk: about CLAIM_MACS of work, at least MIN_CHUNK_BYTES of
 	 * weights, a multiple of ROW_ALIGN rows so no two cores write one
@@ -186,17 +261,20 @@ static int matmul_run_group(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *co
 	if (!min_rows)
 		min_rows = 1;
 	task.min_rows = (min_rows + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+	task.row_macs = row_macs ? row_macs : 1;
 	if (task.cores > (n + task.min_rows - 1) / task.min_rows)
 		task.cores = (n + task.min_rows - 1) / task.min_rows;
 	plat->parallel(plat->priv, task.cores, mm_core, &task);
 	if (task.aborted)
 		return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);
+	if (task.next_row < n)
+		return tnpu_fw_pause(ex, task.next_row);
 	return 0;
 }
 
 int tnpu_fw_matmul_run(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm)
 {
-	return matmul_run_group(ex, &mm, 1);
+	return matmul_run_group(ex, &mm, 1, 0, 0);
 }
 
 /* ---- activations --------------------------------------------------------- */
@@ -621,7 +699,13 @@ int tnpu_fw_op_matmul(struct tnpu_fw_exec *ex, const void *cmd)
 			member_dec(ex, &mc[0], &mc[j]);
 		mm[j] = &mc[j].mm;
 	}
-	ret = matmul_run_group(ex, mm, members);
+	/*
+	 * A resumed command has its activations prepared again (they are
+	 * inputs, unchanged: outputs never overlap them) and goes on from the
+	 * first row it had not done.
+	 */
+	ret = matmul_run_group(ex, mm, members, ex->resume_state > 0xffffffffULL ? 0xffffffffU :
+			       (__u32)ex->resume_state, 1);
 	ex->taken_cmds = members - 1;
 	ex->taken_bytes = (__u64)(members - 1) * sizeof(more[0]);
 	return ret;

@@ -276,7 +276,16 @@ static void moe_decode_worker(void *arg, unsigned int i, unsigned int cores)
 	}
 }
 
-static int moe_run_decode(struct moe_job *j)
+/*
+ * Between two passes, each writing its tokens' outputs once, the command can
+ * be paused: it resumes with the pass after, tokens done as its state.
+ */
+static int moe_pause_between(struct moe_job *j)
+{
+	return j->t1 < j->n_tokens && tnpu_fw_want_pause(j->ex) ? tnpu_fw_pause(j->ex, j->t1) : 0;
+}
+
+static int moe_run_decode(struct moe_job *j, __u32 start)
 {
 	const struct tnpu_fw_platform *plat = j->ex->plat;
 	__u32 parts = (j->n + MOE_COL_ALIGN - 1) / MOE_COL_ALIGN;
@@ -284,7 +293,7 @@ static int moe_run_decode(struct moe_job *j)
 	__u32 t;
 
 	/* F32 activations are read in place: all tokens in one go. */
-	for (t = 0; t < j->n_tokens && !moe_err(j); t = j->t1) {
+	for (t = start; t < j->n_tokens && !moe_err(j); t = j->t1) {
 		j->t0 = t;
 		j->t1 = j->q8 ? t + 1 : j->n_tokens;
 		if (j->q8)
@@ -292,6 +301,8 @@ static int moe_run_decode(struct moe_job *j)
 				       j->xrows, moe_prep_worker, j);
 		if (!moe_err(j))
 			plat->parallel(plat->priv, cores ? cores : 1, moe_decode_worker, j);
+		if (!moe_err(j) && moe_pause_between(j))
+			return TNPU_FW_PAUSED;
 	}
 	return moe_err(j);
 }
@@ -424,14 +435,14 @@ static void moe_finish_worker(void *arg, unsigned int i, unsigned int cores)
 	}
 }
 
-static int moe_run_grouped(struct moe_job *j)
+static int moe_run_grouped(struct moe_job *j, __u32 start)
 {
 	const struct tnpu_fw_platform *plat = j->ex->plat;
 	unsigned int cores = plat->num_cores;
 	__u32 t, max_chunks, want;
 	int ret;
 
-	for (t = 0; t < j->n_tokens; t = j->t1) {
+	for (t = start; t < j->n_tokens; t = j->t1) {
 		j->t0 = t;
 		j->t1 = j->n_tokens - t > j->batch ? t + j->batch : j->n_tokens;
 		j->rows = (j->t1 - j->t0) * j->k;
@@ -456,6 +467,8 @@ static int moe_run_grouped(struct moe_job *j)
 				       moe_finish_worker, j);
 		if (moe_err(j))
 			return moe_err(j);
+		if (moe_pause_between(j))
+			return TNPU_FW_PAUSED;
 	}
 	return 0;
 }
@@ -463,13 +476,18 @@ static int moe_run_grouped(struct moe_job *j)
 int tnpu_fw_op_moe_matmul(struct tnpu_fw_exec *ex, const void *cmd)
 {
 	struct moe_job j;
+	__u32 start;
 	int ret;
 
 	ret = fw_prepare(ex, tnpu_fw_moe_prepare, cmd, &j);
 	if (ret)
 		return ret == FW_OP_EMPTY ? 0 : ret;
 	ret = moe_plan(&j);
+	/* Resumed: the tokens before ex->resume_state have their outputs. */
+	start = ex->resume_state < j.n_tokens ? (__u32)ex->resume_state : 0;
 	if (!ret)
-		ret = j.batch > 1 ? moe_run_grouped(&j) : moe_run_decode(&j);
+		ret = j.batch > 1 ? moe_run_grouped(&j, start) : moe_run_decode(&j, start);
+	if (ret == TNPU_FW_PAUSED)
+		return ret;
 	return ret ? tnpu_fw_fail(ex, ret, 0) : 0;
 }

@@ -58,12 +58,15 @@ int tnpu_fw_op_act(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_rmsnorm(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_layernorm(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_rope(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_rope_rows(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_softmax(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_attention_paged(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_moe_gate(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_moe_matmul(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_argmax(struct tnpu_fw_exec *ex, const void *cmd);
 int tnpu_fw_op_sample(struct tnpu_fw_exec *ex, const void *cmd);
+int tnpu_fw_op_sample_rows(struct tnpu_fw_exec *ex, const void *cmd);
 
 /**
  * struct tnpu_fw_mm - a matrix product on host pointers, ready to run

@@ -9,6 +9,12 @@
  * cache block read once per group), else one head at a time with a
  * two-pass softmax over a row of scores.
  *
+ * ATTENTION_PAGED is the same for rows that each have their own sequence
+ * and position, over caches in blocks found through block tables. Its
+ * choices (head path, heads together, keys per pass) follow from the
+ * command's shapes alone and its passes start at fixed positions, so that
+ * a row's result does not depend on the other rows or on the cores.
+ *
  * Copyright (C) 2026 The tnpu authors
  */
 #include "act_unit.h"
@@ -34,6 +40,12 @@ struct attn_job {
 	const struct fw_attn_kernels *kk, *vk;	/* for K and V cache rows */
 	double (*exp_sum)(float *x, __u32 n, float sub);	/* softmax numerators */
 	__u32 gsub, block;	/* heads attended together, cache rows per block */
+	/* ATTENTION_PAGED: pools k_cache/v_cache {d, n_head_kv, B, n_blocks}. */
+	struct fw_tensor row_pos, row_seq, blocks;	/* I32 {T}, {T}, {max_blocks, n_seq} */
+	__u32 bshift;		/* log2(B) */
+	__u32 n_blocks, max_blocks, n_seq;
+	int two_pass;		/* per-head path: a row of scores per head */
+	int bad;		/* an index failed its check while running */
 };
 
 /* ---- cache rows ---------------------------------------------------------- */
@@ -429,35 +441,33 @@ static int attn_check_shapes(const struct attn_job *j)
 	return 0;
 }
 
-static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
+/*
+ * Map the tensors ATTENTION and ATTENTION_PAGED share (the caches with
+ * @cache_dims dimensions), take dk, dv and the head counts from them, and
+ * alias V to K with TNPU_ATTN_F_V_IN_K.
+ */
+static int attn_map_common(struct tnpu_fw_exec *ex, struct attn_job *j,
+			   const struct tnpu_tensor *q, const struct tnpu_tensor *k,
+			   const struct tnpu_tensor *v, const struct tnpu_tensor *k_cache,
+			   const struct tnpu_tensor *v_cache, const struct tnpu_tensor *out,
+			   const struct tnpu_tensor *scratch)
 {
-	const struct tnpu_cmd_attention *c = cmd;
 	const __u32 cache_types = FW_DT(TNPU_DT_F16) | FW_DT(TNPU_DT_Q8_0);
-	struct attn_job *j = job;
 	int ret;
 
-	j->scale = fw_f32_bits(c->scale);
-	j->softcap = fw_f32_bits(c->softcap);
-	j->window = c->window;
-	if (!(j->scale > -1e30f && j->scale < 1e30f) ||
-	    !(j->softcap >= 0 && j->softcap < 1e30f))
-		return fw_bad(ex);
-	j->pos = (__u64)c->pos + ex->params->pos;
-	j->v_in_k = !!(c->hdr.flags & TNPU_ATTN_F_V_IN_K);
-
-	ret = fw_tensor_map(ex, &c->q, FW_DT_FLOAT, 0, &j->q);
+	ret = fw_tensor_map(ex, q, FW_DT_FLOAT, 0, &j->q);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->k, FW_DT_FLOAT, 0, &j->k);
+		ret = fw_tensor_map(ex, k, FW_DT_FLOAT, 0, &j->k);
 	if (!ret && !j->v_in_k)
-		ret = fw_tensor_map(ex, &c->v, FW_DT_FLOAT, 0, &j->v);
+		ret = fw_tensor_map(ex, v, FW_DT_FLOAT, 0, &j->v);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->k_cache, cache_types, 1, &j->k_cache);
+		ret = fw_tensor_map(ex, k_cache, cache_types, 1, &j->k_cache);
 	if (!ret && !j->v_in_k)
-		ret = fw_tensor_map(ex, &c->v_cache, cache_types, 1, &j->v_cache);
+		ret = fw_tensor_map(ex, v_cache, cache_types, 1, &j->v_cache);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->out, FW_DT_FLOAT, 1, &j->out);
+		ret = fw_tensor_map(ex, out, FW_DT_FLOAT, 1, &j->out);
 	if (!ret)
-		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_F32), 1, &j->scratch);
+		ret = fw_tensor_map(ex, scratch, FW_DT(TNPU_DT_F32), 1, &j->scratch);
 	if (ret)
 		return ret;
 
@@ -475,10 +485,12 @@ static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job
 		j->v_cache = j->k_cache;
 		j->v_cache.ne[0] = j->dv;
 	}
-	if (attn_check_shapes(j))
-		return fw_bad(ex);
-	if (!j->n_tokens || !j->n_head)
-		return FW_OP_EMPTY;
+	return 0;
+}
+
+/* Kernels for the caches' types and the CPU. */
+static void attn_pick_kernels(struct attn_job *j)
+{
 	j->kk = attn_kernels(j->k_cache.dtype);
 	j->vk = attn_kernels(j->v_cache.dtype);
 	j->exp_sum = exp_sum_portable;
@@ -486,6 +498,32 @@ static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job
 	if (tnpu_fw_simd_active())
 		j->exp_sum = fw_avx2_exp_sum;
 #endif
+}
+
+static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
+{
+	const struct tnpu_cmd_attention *c = cmd;
+	struct attn_job *j = job;
+	int ret;
+
+	j->scale = fw_f32_bits(c->scale);
+	j->softcap = fw_f32_bits(c->softcap);
+	j->window = c->window;
+	if (!(j->scale > -1e30f && j->scale < 1e30f) ||
+	    !(j->softcap >= 0 && j->softcap < 1e30f))
+		return fw_bad(ex);
+	j->pos = (__u64)c->pos + ex->params->pos;
+	j->v_in_k = !!(c->hdr.flags & TNPU_ATTN_F_V_IN_K);
+
+	ret = attn_map_common(ex, j, &c->q, &c->k, &c->v, &c->k_cache, &c->v_cache, &c->out,
+			      &c->scratch);
+	if (ret)
+		return ret;
+	if (attn_check_shapes(j))
+		return fw_bad(ex);
+	if (!j->n_tokens || !j->n_head)
+		return FW_OP_EMPTY;
+	attn_pick_kernels(j);
 	attn_pick_group(j, ex->plat->num_cores < j->scratch.ne[1] ?
 			   ex->plat->num_cores : j->scratch.ne[1]);
 	return 0;
@@ -494,23 +532,430 @@ static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job
 int tnpu_fw_op_attention(struct tnpu_fw_exec *ex, const void *cmd)
 {
 	struct attn_job j;
-	__u64 work;
+	__u64 work, next = ex->resume_state;
 	int ret;
 
 	/* Decoding reads float fields: only inside an FPU section. */
 	ret = fw_prepare(ex, attention_prepare, cmd, &j);
 	if (ret)
 		return ret == FW_OP_EMPTY ? 0 : ret;
-	ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head_kv,
-			  fw_chunk_items(2 * ((__u64)j.dk + j.dv)), j.scratch.ne[1],
-			  attn_append, &j);
-	if (ret)
-		return ret;
+	/*
+	 * A command paused inside resumes with the heads it had not done; its
+	 * keys and values went into the cache before the pause.
+	 */
+	if (!next) {
+		ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head_kv,
+				  fw_chunk_items(2 * ((__u64)j.dk + j.dv)), j.scratch.ne[1],
+				  attn_append, &j);
+		if (ret)
+			return ret;
+	}
 	/* The last token of the batch reads the most keys: bound chunks by it. */
 	work = (j.pos + j.n_tokens) * ((__u64)j.dk + j.dv) * j.gsub;
 	if (j.gsub > 1)
-		return fw_parallel(ex, (__u64)j.n_tokens * j.n_head / j.gsub, fw_chunk_items(work),
-				   j.scratch.ne[1], attn_groups, &j);
-	return fw_parallel(ex, (__u64)j.n_tokens * j.n_head, fw_chunk_items(work),
-			   j.scratch.ne[1], attn_heads, &j);
+		ret = fw_parallel_resumable(ex, &next, (__u64)j.n_tokens * j.n_head / j.gsub,
+					    fw_chunk_items(work), j.scratch.ne[1], attn_groups, &j);
+	else
+		ret = fw_parallel_resumable(ex, &next, (__u64)j.n_tokens * j.n_head,
+					    fw_chunk_items(work), j.scratch.ne[1], attn_heads, &j);
+	return ret == TNPU_FW_PAUSED ? tnpu_fw_pause(ex, next) : ret;
+}
+
+/* ---- ATTENTION_PAGED ----------------------------------------------------- */
+
+#define PAGED_MIN_BLOCK_SIZE 16
+
+static void paged_fail(struct attn_job *j)
+{
+	__atomic_store_n(&j->bad, 1, __ATOMIC_RELAXED);
+}
+
+static int paged_failed(struct attn_job *j)
+{
+	return __atomic_load_n(&j->bad, __ATOMIC_RELAXED);
+}
+
+/* Row @t's position and sequence, each read once and checked: 0, or -1. */
+static int paged_row(const struct attn_job *j, __u32 t, __u32 *pos, __u32 *seq)
+{
+	__s32 p = fw_read_i32(&j->row_pos, t), s = fw_read_i32(&j->row_seq, t);
+
+	if (p < 0 || (__u64)p >> j->bshift >= j->max_blocks || s < 0 || (__u32)s >= j->n_seq)
+		return -1;
+	*pos = (__u32)p;
+	*seq = (__u32)s;
+	return 0;
+}
+
+/* The pool block of entry @jb of sequence @seq's table, read once and checked. */
+static int paged_block(const struct attn_job *j, __u32 seq, __u32 jb, __u32 *block)
+{
+	__s32 b = fw_read_i32_2d(&j->blocks, jb, seq);
+
+	if (b < 0 || (__u32)b >= j->n_blocks)
+		return -1;
+	*block = (__u32)b;
+	return 0;
+}
+
+/* Item = row; scratch row @worker holds the converted rows. */
+static void paged_append(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	struct attn_job *j = arg;
+	float *buf = (float *)fw_row(&j->scratch, worker);
+	__u32 pos, seq, block, slot, hk;
+	__u64 t;
+
+	/* Rows stop at the first bad one, so every run stops at the same place. */
+	for (t = first; t < end && !paged_failed(j); t++) {
+		if (paged_row(j, (__u32)t, &pos, &seq) ||
+		    paged_block(j, seq, pos >> j->bshift, &block)) {
+			paged_fail(j);
+			return;
+		}
+		slot = pos & ((1U << j->bshift) - 1);
+		for (hk = 0; hk < j->n_head_kv; hk++) {
+			fw_load_row(j->k.dtype, fw_row3(&j->k, hk, (__u32)t, 0), buf, j->dk);
+			cache_store(j->k_cache.dtype, buf, fw_row3(&j->k_cache, hk, slot, block),
+				    j->dk);
+			if (j->v_in_k)
+				continue;
+			fw_load_row(j->v.dtype, fw_row3(&j->v, hk, (__u32)t, 0), buf, j->dv);
+			cache_store(j->v_cache.dtype, buf, fw_row3(&j->v_cache, hk, slot, block),
+				    j->dv);
+		}
+	}
+}
+
+/*
+ * The keys of a row in runs: from @s to the end of its run (positions
+ * [@s, *@e)), the run's first slot, and its block (read when the run enters
+ * a new one: *@jb holds the table entry last read). Returns -1 for a bad
+ * entry.
+ */
+static int paged_run(const struct attn_job *j, __u32 seq, __u32 s, __u32 end, __u32 run,
+		     __u32 *e, __u32 *slot, __u32 *jb, __u32 *block)
+{
+	__u32 next = (s & ~(run - 1)) + run;
+
+	*e = next < end ? next : end;
+	*slot = s & ((1U << j->bshift) - 1);
+	if (s >> j->bshift == *jb)
+		return 0;
+	*jb = s >> j->bshift;
+	return paged_block(j, seq, *jb, block);
+}
+
+/* The grouped path of attn_groups(), runs of j->block keys within a block. */
+static void paged_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	struct attn_job *j = arg;
+	__u32 gsub = j->gsub, subs = j->n_head / j->n_head_kv / gsub;
+	__u32 dk = j->dk, dv = j->dv;
+	float *qb = (float *)fw_row(&j->scratch, worker);
+	float *acc = qb + (__u64)gsub * dk;
+	float *m = acc + (__u64)gsub * dv, *l = m + gsub, *sc = l + gsub;
+	__u64 it;
+
+	for (it = first; it < end && !paged_failed(j); it++) {
+		__u32 sub = (__u32)(it % subs), hk = (__u32)(it / subs % j->n_head_kv);
+		__u32 t = (__u32)(it / subs / j->n_head_kv), h0 = (hk * subs + sub) * gsub;
+		__u32 pos, seq, s, e, slot, jb = ~0U, block = 0, g, i;
+
+		if (paged_row(j, t, &pos, &seq)) {
+			paged_fail(j);
+			return;
+		}
+		for (g = 0; g < gsub; g++) {
+			fw_load_row(j->q.dtype, fw_row3(&j->q, h0 + g, t, 0), qb + g * dk, dk);
+			for (i = 0; i < dv; i++)
+				acc[g * dv + i] = 0;
+			m[g] = -__builtin_inff();
+			l[g] = 0;
+		}
+		for (s = attn_first_key(j, pos); s <= pos; s = e) {
+			if (paged_run(j, seq, s, pos + 1, j->block, &e, &slot, &jb, &block)) {
+				paged_fail(j);
+				return;
+			}
+			attn_fold_block(j, qb, fw_row3(&j->k_cache, hk, slot, block),
+					fw_row3(&j->v_cache, hk, slot, block), e - s, acc, m, l, sc);
+		}
+		for (g = 0; g < gsub; g++) {
+			float inv = l[g] > 0 ? 1.0f / l[g] : 0.0f, *out = acc + g * dv;
+
+			for (i = 0; i < dv; i++)
+				out[i] *= inv;
+			fw_store_row(j->out.dtype, fw_row3(&j->out, h0 + g, t, 0), out, dv);
+		}
+	}
+}
+
+/*
+ * The per-head path of attn_heads(): all the row's scores, then the
+ * values, a block at a time; each pass reads and checks the entries again.
+ */
+static void paged_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	struct attn_job *j = arg;
+	float *scores = (float *)fw_row(&j->scratch, worker);
+	float *qbuf = scores + ((__u64)j->max_blocks << j->bshift);
+	float *acc = qbuf + j->dk;
+	__u32 run = 1U << j->bshift;
+	__u64 it;
+
+	for (it = first; it < end && !paged_failed(j); it++) {
+		__u32 h = (__u32)(it % j->n_head), t = (__u32)(it / j->n_head);
+		__u32 hk = h / (j->n_head / j->n_head_kv), pos, seq, s0, s, e, slot, jb, block;
+		__u32 i;
+		float max, inv;
+		double sum;
+
+		if (paged_row(j, t, &pos, &seq)) {
+			paged_fail(j);
+			return;
+		}
+		s0 = attn_first_key(j, pos);
+		fw_load_row(j->q.dtype, fw_row3(&j->q, h, t, 0), qbuf, j->dk);
+		for (s = s0, jb = ~0U, block = 0; s <= pos; s = e) {
+			if (paged_run(j, seq, s, pos + 1, run, &e, &slot, &jb, &block)) {
+				paged_fail(j);
+				return;
+			}
+			j->kk->dot_rows(qbuf, fw_row3(&j->k_cache, hk, slot, block),
+					j->k_cache.nb[2], e - s, j->dk, scores + (s - s0));
+		}
+		max = attn_scores(j, scores, pos + 1 - s0);
+		sum = j->exp_sum(scores, pos + 1 - s0, max);
+		for (i = 0; i < j->dv; i++)
+			acc[i] = 0;
+		for (s = s0, jb = ~0U, block = 0; s <= pos; s = e) {
+			if (paged_run(j, seq, s, pos + 1, run, &e, &slot, &jb, &block)) {
+				paged_fail(j);
+				return;
+			}
+			j->vk->axpy_rows(acc, scores + (s - s0),
+					 fw_row3(&j->v_cache, hk, slot, block), j->v_cache.nb[2],
+					 e - s, j->dv);
+		}
+		inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
+		for (i = 0; i < j->dv; i++)
+			acc[i] *= inv;
+		fw_store_row(j->out.dtype, fw_row3(&j->out, h, t, 0), acc, j->dv);
+	}
+}
+
+/*
+ * The head path from the shapes alone (see the uAPI): the largest group
+ * of heads sharing a KV head whose working set fits a scratch row with
+ * runs of at least 16 keys, runs a power of two so that they tile the
+ * blocks; two passes for lone heads whose whole context fits the row.
+ * Returns -1 when neither fits.
+ */
+static int paged_pick_path(struct attn_job *j)
+{
+	__u64 row = j->scratch.ne[0], per_head = (__u64)j->dk + j->dv + 2;
+	__u64 cap = (__u64)j->max_blocks << j->bshift;
+	__u32 group = j->n_head / j->n_head_kv, d, run;
+
+	j->two_pass = 0;
+	for (d = group; d >= 1; d--) {
+		if (group % d || row / d < per_head + ATTN_MIN_BLOCK)
+			continue;
+		j->gsub = d;
+		if (d == 1 && row >= cap + j->dk + j->dv) {
+			j->two_pass = 1;
+			return 0;
+		}
+		for (run = ATTN_MAX_BLOCK; run > row / d - per_head; run /= 2)
+			;
+		j->block = run < (1U << j->bshift) ? run : 1U << j->bshift;
+		return 0;
+	}
+	j->gsub = 1;
+	j->two_pass = 1;
+	return row >= cap + j->dk + j->dv ? 0 : -1;
+}
+
+/* Slot key @i of the check of the rows' slots, in the scratch rows. */
+static __u32 *paged_key(const struct attn_job *j, __u64 i)
+{
+	__u64 per_row = j->scratch.ne[0] / 2;
+
+	return (__u32 *)fw_row(&j->scratch, i / per_row) + 2 * (i % per_row);
+}
+
+static __u64 paged_key_get(const struct attn_job *j, __u64 i)
+{
+	const __u32 *k = paged_key(j, i);
+
+	return (__u64)k[1] << 32 | k[0];
+}
+
+static void paged_key_set(const struct attn_job *j, __u64 i, __u64 key)
+{
+	__u32 *k = paged_key(j, i);
+
+	k[0] = (__u32)key;
+	k[1] = (__u32)(key >> 32);
+}
+
+static void paged_sift(const struct attn_job *j, __u64 i, __u64 n)
+{
+	for (;;) {
+		__u64 big = i, a = 2 * i + 1, b = a + 1, ki, kb;
+
+		if (a < n && paged_key_get(j, a) > paged_key_get(j, big))
+			big = a;
+		if (b < n && paged_key_get(j, b) > paged_key_get(j, big))
+			big = b;
+		if (big == i)
+			return;
+		ki = paged_key_get(j, i);
+		kb = paged_key_get(j, big);
+		paged_key_set(j, i, kb);
+		paged_key_set(j, big, ki);
+		i = big;
+	}
+}
+
+/*
+ * Before anything is written: every row's position, sequence and slot
+ * valid, and no two rows storing to one slot (their slots sorted in the
+ * scratch, heap sort: T log T, no allocation). Returns 0 or -1.
+ */
+static int paged_check_slots(const struct attn_job *j)
+{
+	__u64 n = j->n_tokens, i;
+	__u32 pos, seq, block;
+
+	for (i = 0; i < n; i++) {
+		if (paged_row(j, (__u32)i, &pos, &seq) ||
+		    paged_block(j, seq, pos >> j->bshift, &block))
+			return -1;
+		paged_key_set(j, i, (__u64)block << j->bshift | (pos & ((1U << j->bshift) - 1)));
+	}
+	for (i = n / 2; i-- > 0;)
+		paged_sift(j, i, n);
+	for (i = n; i-- > 1;) {
+		__u64 top = paged_key_get(j, 0);
+
+		paged_key_set(j, 0, paged_key_get(j, i));
+		paged_key_set(j, i, top);
+		paged_sift(j, 0, i);
+	}
+	for (i = 1; i < n; i++)
+		if (paged_key_get(j, i) == paged_key_get(j, i - 1))
+			return -1;
+	return 0;
+}
+
+static int paged_check_shapes(const struct attn_job *j, __u32 block_size)
+{
+	const struct fw_tensor *three_d[] = { &j->q, &j->k, &j->v, &j->out };
+	__u32 i;
+
+	for (i = 0; i < FW_ARRAY_SIZE(three_d); i++)
+		if (three_d[i]->ne[3] != 1)
+			return -1;
+	if (!j->n_head_kv || j->n_head % j->n_head_kv || !j->dk || !j->dv)
+		return -1;
+	if (j->k.ne[0] != j->dk || j->k.ne[1] != j->n_head_kv || j->k.ne[2] != j->n_tokens ||
+	    j->v.ne[0] != j->dv || j->v.ne[1] != j->n_head_kv || j->v.ne[2] != j->n_tokens)
+		return -1;
+	if (j->out.ne[0] != j->dv || j->out.ne[1] != j->n_head || j->out.ne[2] != j->n_tokens)
+		return -1;
+	/* Pools {d, n_head_kv, B, n_blocks}, B a power of two. */
+	if (block_size < PAGED_MIN_BLOCK_SIZE || (block_size & (block_size - 1)) ||
+	    j->k_cache.ne[0] != j->dk || j->k_cache.ne[1] != j->n_head_kv ||
+	    j->k_cache.ne[2] != block_size || j->v_cache.ne[0] != j->dv ||
+	    j->v_cache.ne[1] != j->n_head_kv || j->v_cache.ne[2] != block_size ||
+	    j->v_cache.ne[3] != j->k_cache.ne[3])
+		return -1;
+	if (j->row_pos.ne[0] != j->n_tokens || fw_nrows(&j->row_pos) != 1 ||
+	    j->row_seq.ne[0] != j->n_tokens || fw_nrows(&j->row_seq) != 1 ||
+	    j->blocks.ne[2] != 1 || j->blocks.ne[3] != 1)
+		return -1;
+	if (j->scratch.ne[2] != 1 || j->scratch.ne[3] != 1 ||
+	    (__u64)j->scratch.ne[1] * (j->scratch.ne[0] / 2) < j->n_tokens)
+		return -1;
+	return 0;
+}
+
+static int attention_paged_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
+{
+	const struct tnpu_cmd_attention_paged *c = cmd;
+	struct attn_job *j = job;
+	int ret;
+
+	j->scale = fw_f32_bits(c->scale);
+	j->softcap = fw_f32_bits(c->softcap);
+	j->window = c->window;
+	if (!(j->scale > -1e30f && j->scale < 1e30f) ||
+	    !(j->softcap >= 0 && j->softcap < 1e30f))
+		return fw_bad(ex);
+	j->pos = 0;
+	j->v_in_k = !!(c->hdr.flags & TNPU_ATTN_F_V_IN_K);
+	j->bad = 0;
+
+	ret = attn_map_common(ex, j, &c->q, &c->k, &c->v, &c->k_cache, &c->v_cache, &c->out,
+			      &c->scratch);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->pos, FW_DT(TNPU_DT_I32), 0, &j->row_pos);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->seq, FW_DT(TNPU_DT_I32), 0, &j->row_seq);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->blocks, FW_DT(TNPU_DT_I32), 0, &j->blocks);
+	if (ret)
+		return ret;
+	if (paged_check_shapes(j, c->block_size))
+		return fw_bad(ex);
+	j->bshift = __builtin_ctz(c->block_size);
+	j->n_blocks = j->k_cache.ne[3];
+	j->max_blocks = j->blocks.ne[0];
+	j->n_seq = j->blocks.ne[1];
+	if (!j->n_tokens || !j->n_head)
+		return FW_OP_EMPTY;
+	if (paged_pick_path(j))
+		return fw_bad(ex);
+	/* A command resumed inside stored its rows and checked them before. */
+	if (!ex->resume_state && paged_check_slots(j))
+		return fw_bad(ex);
+	attn_pick_kernels(j);
+	return 0;
+}
+
+/* @a * @b, or the largest __u64 when that overflows. */
+static __u64 paged_sat_mul(__u64 a, __u64 b)
+{
+	return a && b > ~0ULL / a ? ~0ULL : a * b;
+}
+
+int tnpu_fw_op_attention_paged(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	struct attn_job j;
+	__u64 work;
+	int ret;
+
+	ret = fw_prepare(ex, attention_paged_prepare, cmd, &j);
+	if (ret)
+		return ret == FW_OP_EMPTY ? 0 : ret;
+	ret = fw_parallel(ex, j.n_tokens, fw_chunk_items(2 * ((__u64)j.dk + j.dv) * j.n_head_kv),
+			  j.scratch.ne[1], paged_append, &j);
+	if (!ret && paged_failed(&j))
+		return fw_bad(ex);
+	if (ret)
+		return ret;
+	/* Chunks bounded by the longest context the tables can hold. */
+	work = paged_sat_mul(paged_sat_mul((__u64)j.max_blocks << j.bshift, (__u64)j.dk + j.dv),
+			     j.gsub);
+	if (j.two_pass)
+		ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head, fw_chunk_items(work),
+				  j.scratch.ne[1], paged_heads, &j);
+	else
+		ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head / j.gsub, fw_chunk_items(work),
+				  j.scratch.ne[1], paged_groups, &j);
+	if (!ret && paged_failed(&j))
+		return fw_bad(ex);
+	return ret;
 }

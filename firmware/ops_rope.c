@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * tnpu firmware: ROPE, rotary position embedding with YaRN context
- * scaling, as defined by ggml_rope_ext() (normal and NeoX pair layouts).
+ * scaling, as defined by ggml_rope_ext() (normal and NeoX pair layouts),
+ * and ROPE_ROWS, the same with a position per token read from memory.
  * Angles are computed in double so that positions far into a long context
- * keep float accuracy.
+ * keep float accuracy; a token's angles depend on its position alone.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -18,6 +19,7 @@
 
 struct rope_job {
 	struct fw_tensor dst, src, freq_factors;
+	struct fw_tensor positions;	/* ROPE_ROWS: I32 {T}; else data NULL */
 	int has_ff;
 	__u32 n_dims;
 	int neox;
@@ -76,7 +78,8 @@ static void rope_rows(void *arg, unsigned int worker, __u64 first, __u64 end)
 	/* One item is one token (with its i3): all its heads share the angles. */
 	for (item = first; item < end; item++) {
 		__u32 t = (__u32)(item % j->src.ne[2]), i3 = (__u32)(item / j->src.ne[2]);
-		double pos = (double)(j->pos + t);
+		double pos = j->positions.data ?
+			     (double)fw_read_i32(&j->positions, t) : (double)(j->pos + t);
 
 		for (p0 = 0; p0 < half; p0 += np) {
 			double inv_freq = fw_pow(j->theta_scale, p0);
@@ -124,6 +127,7 @@ static int rope_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 	double base, beta_fast, beta_slow, attn_factor, lo, hi;
 	int ret;
 
+	j->positions.data = NULL;
 	j->n_dims = c->n_dims;
 	j->neox = !!(c->hdr.flags & TNPU_ROPE_F_NEOX);
 	j->pos = (__u64)c->pos + ex->params->pos;
@@ -178,6 +182,12 @@ static int rope_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 	return 0;
 }
 
+static int rope_run(struct tnpu_fw_exec *ex, struct rope_job *j)
+{
+	return fw_parallel(ex, (__u64)j->src.ne[2] * j->src.ne[3],
+			   fw_chunk_items((__u64)j->src.ne[0] * j->src.ne[1] * 2), 0, rope_rows, j);
+}
+
 int tnpu_fw_op_rope(struct tnpu_fw_exec *ex, const void *cmd)
 {
 	struct rope_job j;
@@ -187,6 +197,37 @@ int tnpu_fw_op_rope(struct tnpu_fw_exec *ex, const void *cmd)
 	ret = fw_prepare(ex, rope_prepare, cmd, &j);
 	if (ret)
 		return ret == FW_OP_EMPTY ? 0 : ret;
-	return fw_parallel(ex, (__u64)j.src.ne[2] * j.src.ne[3],
-			   fw_chunk_items((__u64)j.src.ne[0] * j.src.ne[1] * 2), 0, rope_rows, &j);
+	return rope_run(ex, &j);
+}
+
+/* ROPE's checks, then the positions: one I32 per token. */
+static int rope_rows_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
+{
+	const struct tnpu_cmd_rope_rows *c = cmd;
+	struct rope_job *j = job;
+	struct fw_tensor positions;
+	int ret;
+
+	if (c->rope.pos)
+		return fw_bad(ex);
+	ret = fw_tensor_map(ex, &c->pos, FW_DT(TNPU_DT_I32), 0, &positions);
+	if (ret)
+		return ret;
+	if (positions.ne[0] != c->rope.src.ne[2] || fw_nrows(&positions) != 1)
+		return fw_bad(ex);
+	ret = rope_prepare(ex, &c->rope, job);
+	if (!ret)
+		j->positions = positions;
+	return ret;
+}
+
+int tnpu_fw_op_rope_rows(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	struct rope_job j;
+	int ret;
+
+	ret = fw_prepare(ex, rope_rows_prepare, cmd, &j);
+	if (ret)
+		return ret == FW_OP_EMPTY ? 0 : ret;
+	return rope_run(ex, &j);
 }

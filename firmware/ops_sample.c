@@ -83,14 +83,29 @@ int tnpu_fw_op_argmax(struct tnpu_fw_exec *ex, const void *cmd)
 			   argmax_rows, &j);
 }
 
-/* ---- SAMPLE ---------------------------------------------------------------- */
+/* ---- SAMPLE, SAMPLE_ROWS ------------------------------------------------- */
 
-struct sample_job {
-	struct fw_tensor logits, out, scratch;
+/* One row's settings, decoded. */
+struct sample_cfg {
 	float temperature, top_p, min_p;
 	__u32 top_k;
 	__u64 seed, counter;
 };
+
+struct sample_job {
+	struct fw_tensor logits, out, scratch;
+	struct sample_cfg cfg;		/* SAMPLE */
+	struct fw_tensor settings, pos;	/* SAMPLE_ROWS: the table, counter offsets */
+	int has_pos;
+	int bad;			/* SAMPLE_ROWS: settings found out of range */
+};
+
+/* SAMPLE's ranges: finite temperature, top_p >= 0, min_p in [0, 1]. */
+static int sample_cfg_ok(const struct sample_cfg *s)
+{
+	return s->temperature < 1e30f && s->temperature > -1e30f &&
+	       s->top_p >= 0 && s->top_p < 1e30f && s->min_p >= 0 && s->min_p <= 1;
+}
 
 /* Uniform in [0, 1) with 24 bits, from splitmix64 of the stream position. */
 static float sample_uniform(__u64 seed, __u64 counter)
@@ -102,7 +117,6 @@ static float sample_uniform(__u64 seed, __u64 counter)
 	z ^= z >> 31;
 	return (float)(z >> 40) * (1.0f / 16777216.0f);
 }
-
 /* Candidate a ranks before b: larger logit, then lower index. */
 static int ranks_before(const float *l, __s32 a, __s32 b)
 {
@@ -171,28 +185,27 @@ static void top_k_sorted(const float *l, __u32 n, __u32 k, __s32 *idx)
 	}
 }
 
-/* Scratch: candidate indices, logits as float, probabilities; n each. */
-static void sample_run(void *arg, unsigned int worker, __u64 first, __u64 end)
+/*
+ * The token SAMPLE draws from the @n logits of @row (@dtype) with @s.
+ * @scratch: 3 * @n I32, the candidate indices, the logits as float and
+ * the probabilities.
+ */
+static __s32 sample_one(const struct sample_cfg *s, __u32 dtype, const void *row, __u32 n,
+			__s32 *scratch)
 {
-	const struct sample_job *j = arg;
-	__u32 n = j->logits.ne[0], k, kept, i;
-	__s32 *idx = (__s32 *)j->scratch.data;
+	__s32 *idx = scratch;
 	float *l = (float *)(idx + n), *p = l + n, lmax, inv_t;
 	double sum, cum, target;
+	__u32 k, kept, i;
 
-	(void)worker;
-	(void)first;
-	(void)end;
-	if (j->temperature <= 0 || j->top_k == 1) {
-		*(__s32 *)j->out.data = (__s32)row_argmax(j->logits.dtype, j->logits.data, n);
-		return;
-	}
-	fw_load_row(j->logits.dtype, j->logits.data, l, n);
-	k = j->top_k && j->top_k < n ? j->top_k : n;
+	if (s->temperature <= 0 || s->top_k == 1)
+		return (__s32)row_argmax(dtype, row, n);
+	fw_load_row(dtype, row, l, n);
+	k = s->top_k && s->top_k < n ? s->top_k : n;
 	top_k_sorted(l, n, k, idx);
 
 	lmax = l[idx[0]];
-	inv_t = 1.0f / j->temperature;
+	inv_t = 1.0f / s->temperature;
 	sum = 0;
 	for (i = 0; i < k; i++) {
 		float d = l[idx[i]] - lmax;
@@ -203,8 +216,8 @@ static void sample_run(void *arg, unsigned int worker, __u64 first, __u64 end)
 	}
 	/* Nucleus: the shortest prefix holding top_p of the mass. */
 	kept = k;
-	if (j->top_p > 0 && j->top_p < 1) {
-		target = j->top_p * sum;
+	if (s->top_p > 0 && s->top_p < 1) {
+		target = s->top_p * sum;
 		cum = 0;
 		for (i = 0; i < k; i++) {
 			cum += p[i];
@@ -215,20 +228,31 @@ static void sample_run(void *arg, unsigned int worker, __u64 first, __u64 end)
 		}
 	}
 	/* min-p: p[] is sorted, so the survivors are again a prefix. */
-	if (j->min_p > 0)
-		while (kept > 1 && p[kept - 1] < j->min_p * p[0])
+	if (s->min_p > 0)
+		while (kept > 1 && p[kept - 1] < s->min_p * p[0])
 			kept--;
 	sum = 0;
 	for (i = 0; i < kept; i++)
 		sum += p[i];
-	target = sample_uniform(j->seed, j->counter) * sum;
+	target = sample_uniform(s->seed, s->counter) * sum;
 	cum = 0;
 	for (i = 0; i + 1 < kept; i++) {
 		cum += p[i];
 		if (cum > target)
 			break;
 	}
-	*(__s32 *)j->out.data = idx[i];
+	return idx[i];
+}
+
+static void sample_run(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	const struct sample_job *j = arg;
+
+	(void)worker;
+	(void)first;
+	(void)end;
+	*(__s32 *)j->out.data = sample_one(&j->cfg, j->logits.dtype, j->logits.data,
+					   j->logits.ne[0], (__s32 *)j->scratch.data);
 }
 
 static int sample_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
@@ -237,14 +261,13 @@ static int sample_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 	struct sample_job *j = job;
 	int ret;
 
-	j->temperature = fw_f32_bits(c->temperature);
-	j->top_p = fw_f32_bits(c->top_p);
-	j->min_p = fw_f32_bits(c->min_p);
-	j->top_k = c->top_k;
-	j->seed = c->seed;
-	j->counter = c->counter + ex->params->pos;
-	if (!(j->temperature < 1e30f && j->temperature > -1e30f) ||
-	    !(j->top_p >= 0 && j->top_p < 1e30f) || !(j->min_p >= 0 && j->min_p <= 1))
+	j->cfg.temperature = fw_f32_bits(c->temperature);
+	j->cfg.top_p = fw_f32_bits(c->top_p);
+	j->cfg.min_p = fw_f32_bits(c->min_p);
+	j->cfg.top_k = c->top_k;
+	j->cfg.seed = c->seed;
+	j->cfg.counter = c->counter + ex->params->pos;
+	if (!sample_cfg_ok(&j->cfg))
 		return fw_bad(ex);
 	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j->logits);
 	if (!ret)
@@ -270,4 +293,110 @@ int tnpu_fw_op_sample(struct tnpu_fw_exec *ex, const void *cmd)
 	if (ret)
 		return ret == FW_OP_EMPTY ? 0 : ret;
 	return fw_parallel(ex, 1, 1, 1, sample_run, &j);
+}
+
+/*
+ * Row @r's settings from the table, each word read once (the host may be
+ * rewriting them), then the row's counter offset.
+ */
+static void sample_row_cfg(const struct sample_job *j, __u32 r, struct sample_cfg *s)
+{
+	__u32 w[TNPU_SAMPLE_SETTINGS_WORDS], i;
+
+	for (i = 0; i < TNPU_SAMPLE_SETTINGS_WORDS; i++)
+		w[i] = (__u32)fw_read_i32_2d(&j->settings, i, r);
+	/* struct tnpu_sample_settings, little-endian. */
+	s->temperature = fw_f32_bits(w[0]);
+	s->top_k = w[1];
+	s->top_p = fw_f32_bits(w[2]);
+	s->min_p = fw_f32_bits(w[3]);
+	s->seed = w[4] | (__u64)w[5] << 32;
+	s->counter = w[6] | (__u64)w[7] << 32;
+	if (j->has_pos)
+		s->counter += (__u64)(__s64)fw_read_i32(&j->pos, r);
+}
+
+static void sample_rows_run(void *arg, unsigned int worker, __u64 first, __u64 end)
+{
+	struct sample_job *j = arg;
+	__s32 *scratch = (__s32 *)fw_row(&j->scratch, worker);
+	struct sample_cfg s;
+	__u64 r;
+
+	for (r = first; r < end; r++) {
+		sample_row_cfg(j, (__u32)r, &s);
+		/* Checked before the command started; changed since, it fails. */
+		if (!sample_cfg_ok(&s)) {
+			__atomic_store_n(&j->bad, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		*(__s32 *)fw_row(&j->out, r) = sample_one(&s, j->logits.dtype, fw_row(&j->logits, r),
+							  j->logits.ne[0], scratch);
+	}
+}
+
+static int sample_rows_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
+{
+	const struct tnpu_cmd_sample_rows *c = cmd;
+	struct sample_job *j = job;
+	__u64 rows;
+	__u32 r;
+	int ret;
+
+	j->has_pos = !!(c->hdr.flags & TNPU_SAMPLE_F_POS);
+	j->bad = 0;
+	if (c->pad)
+		return fw_bad(ex);
+	ret = fw_tensor_map(ex, &c->logits, FW_DT_FLOAT, 0, &j->logits);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->settings, FW_DT(TNPU_DT_I32), 0, &j->settings);
+	if (!ret && j->has_pos)
+		ret = fw_tensor_map(ex, &c->pos, FW_DT(TNPU_DT_I32), 0, &j->pos);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->out, FW_DT(TNPU_DT_I32), 1, &j->out);
+	if (!ret)
+		ret = fw_tensor_map(ex, &c->scratch, FW_DT(TNPU_DT_I32), 1, &j->scratch);
+	if (ret)
+		return ret;
+	/* Logits {V, R}, the rest {.., R} with R in ne[1] (ne[0] for out, pos). */
+	rows = j->logits.ne[1];
+	if (!j->logits.ne[0] || j->logits.ne[2] != 1 || j->logits.ne[3] != 1 ||
+	    j->out.ne[0] != rows || fw_nrows(&j->out) != 1 ||
+	    j->settings.ne[0] != TNPU_SAMPLE_SETTINGS_WORDS || j->settings.ne[1] != rows ||
+	    j->settings.ne[2] != 1 || j->settings.ne[3] != 1 ||
+	    (j->has_pos && (j->pos.ne[0] != rows || fw_nrows(&j->pos) != 1)) ||
+	    j->scratch.ne[0] < TNPU_SAMPLE_SCRATCH_ELEMS(j->logits.ne[0]) ||
+	    j->scratch.ne[2] != 1 || j->scratch.ne[3] != 1)
+		return fw_bad(ex);
+	if (!j->logits.data)
+		return FW_OP_EMPTY;
+	if (!j->scratch.ne[1])
+		return fw_bad(ex);
+	/* Every row's settings before any token is written. */
+	for (r = 0; r < rows; r++) {
+		struct sample_cfg s;
+
+		sample_row_cfg(j, r, &s);
+		if (!sample_cfg_ok(&s))
+			return fw_bad(ex);
+	}
+	/* Give out a row stride so that fw_row() walks its elements. */
+	j->out.ne[1] = (__u32)rows;
+	j->out.nb[1] = j->out.nb[0];
+	return 0;
+}
+
+int tnpu_fw_op_sample_rows(struct tnpu_fw_exec *ex, const void *cmd)
+{
+	struct sample_job j;
+	int ret;
+
+	ret = fw_prepare(ex, sample_rows_prepare, cmd, &j);
+	if (ret)
+		return ret == FW_OP_EMPTY ? 0 : ret;
+	ret = fw_parallel(ex, j.logits.ne[1], fw_chunk_items(4ULL * j.logits.ne[0]),
+			  j.scratch.ne[1], sample_rows_run, &j);
+	if (!ret && __atomic_load_n(&j.bad, __ATOMIC_RELAXED))
+		return fw_bad(ex);
+	return ret;
 }

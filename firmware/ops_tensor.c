@@ -129,8 +129,25 @@ struct fw_par {
 	__u64 chunk;
 	void (*fn)(void *arg, unsigned int worker, __u64 first, __u64 end);
 	void *arg;
+	__u64 next;	/* fw_parallel_resumable(): first item not claimed */
+	int paused;
 	int aborted;
 };
+
+/* After a chunk: progress, and whether the host wants the job stopped. */
+static int fw_par_checkpoint(struct fw_par *p)
+{
+	const struct tnpu_fw_platform *plat = p->ex->plat;
+
+	/* Several cores report progress at once. */
+	__atomic_fetch_add(&p->ex->job->progress, 1, __ATOMIC_RELAXED);
+	if (plat->should_abort(plat->priv)) {
+		__atomic_store_n(&p->aborted, 1, __ATOMIC_RELAXED);
+		return 1;
+	}
+	plat->preempt_point(plat->priv);
+	return 0;
+}
 
 static void fw_par_worker(void *arg, unsigned int i, unsigned int n)
 {
@@ -146,14 +163,48 @@ static void fw_par_worker(void *arg, unsigned int i, unsigned int n)
 		plat->fpu_begin(plat->priv);
 		p->fn(p->arg, i, a, b);
 		plat->fpu_end(plat->priv);
-		/* Several cores report progress at once. */
-		__atomic_fetch_add(&p->ex->job->progress, 1, __ATOMIC_RELAXED);
-		if (plat->should_abort(plat->priv)) {
-			__atomic_store_n(&p->aborted, 1, __ATOMIC_RELAXED);
+		if (fw_par_checkpoint(p))
 			return;
-		}
-		plat->preempt_point(plat->priv);
 	}
+}
+
+/*
+ * Chunks claimed in order from a shared counter; a core asked to pause
+ * claims no more after its chunk, so the items done are those below @next.
+ */
+static void fw_par_resumable_worker(void *arg, unsigned int i, unsigned int n)
+{
+	struct fw_par *p = arg;
+	const struct tnpu_fw_platform *plat = p->ex->plat;
+	__u64 a, b;
+
+	(void)n;
+	while (!__atomic_load_n(&p->aborted, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&p->paused, __ATOMIC_RELAXED)) {
+		a = __atomic_fetch_add(&p->next, p->chunk, __ATOMIC_RELAXED);
+		if (a >= p->n_items)
+			return;
+		b = p->n_items - a > p->chunk ? a + p->chunk : p->n_items;
+		plat->fpu_begin(plat->priv);
+		p->fn(p->arg, i, a, b);
+		plat->fpu_end(plat->priv);
+		if (fw_par_checkpoint(p))
+			return;
+		if (tnpu_fw_want_pause(p->ex))
+			__atomic_store_n(&p->paused, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static unsigned int fw_par_workers(struct tnpu_fw_exec *ex, __u64 n_items,
+				   unsigned int max_workers)
+{
+	unsigned int n = ex->plat->num_cores;
+
+	if (max_workers && n > max_workers)
+		n = max_workers;
+	if (n > n_items)
+		n = (unsigned int)n_items;
+	return n ? n : 1;
 }
 
 int fw_parallel(struct tnpu_fw_exec *ex, __u64 n_items, __u64 items_per_chunk,
@@ -165,18 +216,34 @@ int fw_parallel(struct tnpu_fw_exec *ex, __u64 n_items, __u64 items_per_chunk,
 		.ex = ex, .n_items = n_items, .chunk = items_per_chunk ? items_per_chunk : 1,
 		.fn = fn, .arg = arg, .aborted = 0,
 	};
-	unsigned int n = ex->plat->num_cores;
 
 	if (!n_items)
 		return 0;
-	if (max_workers && n > max_workers)
-		n = max_workers;
-	if (n > n_items)
-		n = (unsigned int)n_items;
-	if (!n)
-		n = 1;
-	ex->plat->parallel(ex->plat->priv, n, fw_par_worker, &p);
+	ex->plat->parallel(ex->plat->priv, fw_par_workers(ex, n_items, max_workers),
+			   fw_par_worker, &p);
 	if (p.aborted)
 		return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);
 	return 0;
+}
+
+int fw_parallel_resumable(struct tnpu_fw_exec *ex, __u64 *next, __u64 n_items,
+			  __u64 items_per_chunk, unsigned int max_workers,
+			  void (*fn)(void *arg, unsigned int worker, __u64 first, __u64 end),
+			  void *arg)
+{
+	struct fw_par p = {
+		.ex = ex, .n_items = n_items, .chunk = items_per_chunk ? items_per_chunk : 1,
+		.fn = fn, .arg = arg, .next = *next,
+	};
+
+	if (p.next >= n_items)
+		return 0;
+	ex->plat->parallel(ex->plat->priv, fw_par_workers(ex, n_items - p.next, max_workers),
+			   fw_par_resumable_worker, &p);
+	if (p.aborted)
+		return tnpu_fw_fail(ex, TNPU_FW_ERR_ABORTED, 0);
+	if (p.next >= n_items)
+		return 0;
+	*next = p.next;
+	return TNPU_FW_PAUSED;
 }

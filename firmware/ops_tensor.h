@@ -71,6 +71,23 @@ static inline void *fw_row3(const struct fw_tensor *t, __u32 i1, __u32 i2, __u32
 	return t->data + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3];
 }
 
+/*
+ * Element (@i0, @i1) of an I32 tensor of indices, read once: the host may
+ * rewrite NPU memory while a command runs, so an index is loaded into a
+ * local, checked there and used from there (a plain load the compiler
+ * could repeat after the check).
+ */
+static inline __s32 fw_read_i32_2d(const struct fw_tensor *t, __u32 i0, __u32 i1)
+{
+	return __atomic_load_n((const __s32 *)(t->data + i0 * t->nb[0] + i1 * t->nb[1]),
+			       __ATOMIC_RELAXED);
+}
+
+static inline __s32 fw_read_i32(const struct fw_tensor *t, __u32 i)
+{
+	return fw_read_i32_2d(t, i, 0);
+}
+
 static inline int fw_same_shape(const struct fw_tensor *a, const struct fw_tensor *b)
 {
 	return a->ne[0] == b->ne[0] && a->ne[1] == b->ne[1] &&
@@ -214,6 +231,18 @@ int fw_parallel(struct tnpu_fw_exec *ex, __u64 n_items, __u64 items_per_chunk,
 		unsigned int max_workers,
 		void (*fn)(void *arg, unsigned int worker, __u64 first, __u64 end),
 		void *arg);
+
+/*
+ * fw_parallel() for a command that can be paused inside: runs items from
+ * *@next on, claimed in order, and stops early when the host wants the job
+ * paused. Returns 0 once all are done, the error when the host aborted, or
+ * TNPU_FW_PAUSED with *@next the first item not done (greater than it was:
+ * every run does some work).
+ */
+int fw_parallel_resumable(struct tnpu_fw_exec *ex, __u64 *next, __u64 n_items,
+			  __u64 items_per_chunk, unsigned int max_workers,
+			  void (*fn)(void *arg, unsigned int worker, __u64 first, __u64 end),
+			  void *arg);
 
 /* Items per chunk for ~64k elements of work per chunk, at least 1. */
 static inline __u64 fw_chunk_items(__u64 work_per_item)

@@ -13,8 +13,10 @@ LIB_SRCS   += userspace/lib/graph.c
 LIB_SRCS   += userspace/lib/model.c
 # arch/: one file per architecture, each listed in model.c's table
 LIB_SRCS   += $(patsubst $(TOP)/%,%,$(sort $(wildcard $(TOP)/userspace/lib/arch/*.c)))
+LIB_SRCS   += userspace/lib/kv_pool.c
 LIB_SRCS   += userspace/lib/compile.c
 LIB_SRCS   += userspace/lib/generate.c
+LIB_SRCS   += userspace/lib/engine.c
 
 TOOL_NAMES :=
 TOOL_NAMES += tnpu-info
@@ -24,6 +26,7 @@ TOOL_NAMES += tnpu-gguf-gen
 TOOL_NAMES += tnpu-opbench
 TOOL_NAMES += tnpu-tokenize
 TOOL_NAMES += tnpu-bench
+TOOL_NAMES += tnpu-batch-bench
 
 # tnpu-server (userspace/server/): its parts in a library the unit tests link too.
 SERVER_SRCS :=

@@ -2,7 +2,8 @@
 /*
  * kselftest for sharing the NPU between files: no job of one file keeps
  * another file's jobs from starting. A hog file runs an endless job (a spin,
- * a wait on a value nobody writes, a long stream of compute commands) and a
+ * a wait on a value nobody writes, a long stream of compute commands, large
+ * matmuls) and a
  * victim file times 50 small FILL jobs behind it, from submit to the end of
  * the wait: a higher priority takes the NPU at the hog's next preemption
  * point, the same priority after one time slice. The hog is not killed for
@@ -30,9 +31,18 @@
 #define HOG_ELEMS	(256 * 1024)
 #define HOG_CMD_BO	(1ULL << 20)
 
-enum hog_kind { HOG_SPIN, HOG_WAIT, HOG_COMPUTE };
+/*
+ * Matmul hog: MATMULs of MM_M x MM_K activations by MM_N x MM_K weights (64
+ * Mi multiply-adds each, seconds under QEMU's TCG), which the firmware
+ * pauses between chunks of rows.
+ */
+#define MM_M		128
+#define MM_K		1024
+#define MM_N		512
 
-static const char *const hog_names[] = { "spin", "wait_value", "compute" };
+enum hog_kind { HOG_SPIN, HOG_WAIT, HOG_COMPUTE, HOG_MATMUL };
+
+static const char *const hog_names[] = { "spin", "wait_value", "compute", "matmul" };
 
 FIXTURE(slice) {
 	struct ks_ctx hog, victim;
@@ -81,6 +91,15 @@ static struct tnpu_tensor f32_vector(uint64_t addr, uint32_t n)
 	return t;
 }
 
+static struct tnpu_tensor f32_matrix(uint64_t addr, uint32_t cols, uint32_t rows)
+{
+	struct tnpu_tensor t = f32_vector(addr, cols);
+
+	t.ne[1] = rows;
+	t.nb[2] = t.nb[3] = t.nb[1] * rows;
+	return t;
+}
+
 /* Write the hog's stream into its own command buffer; returns its bytes. */
 static uint64_t build_hog(FIXTURE_DATA(slice) *self, enum hog_kind kind)
 {
@@ -117,6 +136,21 @@ static uint64_t build_hog(FIXTURE_DATA(slice) *self, enum hog_kind kind)
 				.dst = f32_vector(self->data.npu_va, HOG_ELEMS),
 				.a = f32_vector(self->data.npu_va + HOG_ELEMS * 4, HOG_ELEMS),
 				.b = f32_vector(self->data.npu_va + HOG_ELEMS * 8, HOG_ELEMS),
+			};
+
+			memcpy(p + len, &c, sizeof(c));
+			len += sizeof(c);
+		}
+		return len;
+	case HOG_MATMUL:
+		/* x, then the weights, then y, in the data buffer. */
+		while (len + sizeof(struct tnpu_cmd_matmul) <= self->hog_cmd.size && len < 64 * 1024) {
+			uint64_t va = self->data.npu_va, w = va + MM_M * MM_K * 4ULL;
+			struct tnpu_cmd_matmul c = {
+				.hdr = { .opcode = TNPU_OP_MATMUL, .size = sizeof(c) },
+				.x = f32_matrix(va, MM_K, MM_M),
+				.w = f32_matrix(w, MM_K, MM_N),
+				.y = f32_matrix(w + MM_N * MM_K * 4ULL, MM_N, MM_M),
 			};
 
 			memcpy(p + len, &c, sizeof(c));
@@ -229,6 +263,12 @@ TEST_F(slice, realtime_behind_endless_wait_value)
 TEST_F(slice, realtime_behind_long_compute)
 {
 	run_case(_metadata, self, HOG_COMPUTE);
+}
+
+/* One command the length of many time slices: paused inside, between rows. */
+TEST_F(slice, realtime_behind_large_matmuls)
+{
+	run_case(_metadata, self, HOG_MATMUL);
 }
 
 /* The victim on a normal queue, the hog's queue of @hog_priority. */

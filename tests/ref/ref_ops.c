@@ -248,6 +248,40 @@ void ref_attention_head_softcap(const float *q, const float *k, const float *v, 
 	free(score);
 }
 
+void ref_attention_paged(const float *q, const float *k_pool, const float *v_pool,
+			 int n_head, int n_head_kv, int dk, int dv, int block,
+			 const int32_t *table, int max_blocks, const int32_t *pos,
+			 const int32_t *seq, int n_tokens, int window, float scale, float softcap,
+			 float *out)
+{
+	int group = n_head / n_head_kv;
+
+	for (int t = 0; t < n_tokens; t++) {
+		int p = pos[t], first = window && p + 1 > window ? p + 1 - window : 0;
+		int n_kv = p + 1 - first;
+		float *k = malloc(sizeof(float) * n_kv * dk), *v = malloc(sizeof(float) * n_kv * dv);
+
+		for (int hk = 0; hk < n_head_kv; hk++) {
+			/* Gather: position i of the sequence is slot i % block of its block. */
+			for (int i = first; i <= p; i++) {
+				int32_t b = table[(size_t)seq[t] * max_blocks + i / block];
+				size_t row = ((size_t)b * block + i % block) * n_head_kv + hk;
+
+				memcpy(k + (size_t)(i - first) * dk, k_pool + row * dk,
+				       sizeof(float) * dk);
+				memcpy(v + (size_t)(i - first) * dv, v_pool + row * dv,
+				       sizeof(float) * dv);
+			}
+			for (int h = hk * group; h < (hk + 1) * group; h++)
+				ref_attention_head_softcap(q + ((size_t)t * n_head + h) * dk, k, v, n_kv,
+							   dk, dv, scale, softcap,
+							   out + ((size_t)t * n_head + h) * dv);
+		}
+		free(k);
+		free(v);
+	}
+}
+
 void ref_moe_gate(const float *logits, const float *bias, int n_expert, int k,
 		  int sigmoid, int norm, float scale, int n_group, int topk_group,
 		  int32_t *ids, float *weights)

@@ -68,6 +68,25 @@ void ref_attention_head_softcap(const float *q, const float *k, const float *v, 
 				int dk, int dv, float scale, float softcap, float *out);
 
 /*
+ * Attention of @n_tokens rows over KV caches in blocks (the layout of
+ * TNPU_OP_ATTENTION_PAGED), by gathering each row's keys and values
+ * through its sequence's block table into contiguous rows and running
+ * ref_attention_head_softcap() on them. The pools hold float values: the
+ * value of KV head hk in slot i of block b at ((b * block + i) *
+ * n_head_kv + hk) * dk (dv for @v_pool). Row t is the token at position
+ * @pos[t] of sequence @seq[t]; @table[s * max_blocks + j] is the block of
+ * sequence s's positions j * block .. j * block + block - 1. The row
+ * attends to positions 0 .. pos[t] (the last @window of them when @window
+ * is not 0). @q is [n_tokens][n_head][dk], @out [n_tokens][n_head][dv];
+ * query head h reads KV head h / (n_head / n_head_kv).
+ */
+void ref_attention_paged(const float *q, const float *k_pool, const float *v_pool,
+			 int n_head, int n_head_kv, int dk, int dv, int block,
+			 const int32_t *table, int max_blocks, const int32_t *pos,
+			 const int32_t *seq, int n_tokens, int window, float scale, float softcap,
+			 float *out);
+
+/*
  * MoE routing of one token: scores (softmax or sigmoid of @logits), choice
  * by score + @bias (may be NULL), @k best (ties: lower id), weights the
  * scores, normalized if @norm, times @scale. With @n_group > 1 only experts

@@ -1437,6 +1437,67 @@ static int case_teardown(void **state)
 }
 
 /* Generates from @path on the in-process NPU, following with the reference. */
+/*
+ * The same prompt through an engine (paged latent cache, batched with two
+ * other requests): the same greedy ids as the session, which followed the
+ * reference.
+ */
+struct eng_ids {
+	int32_t ids[N_GEN];
+	int n;
+	enum tnpu_finish why;
+};
+
+static int eng_token(void *user, int32_t token, const char *text, size_t len)
+{
+	struct eng_ids *o = user;
+
+	(void)text;
+	(void)len;
+	if (o->n < N_GEN)
+		o->ids[o->n++] = token;
+	return 0;
+}
+
+static void eng_done(void *user, enum tnpu_finish why, const struct tnpu_llm_stats *st)
+{
+	(void)st;
+	((struct eng_ids *)user)->why = why;
+}
+
+static void check_engine(struct tnpu_model *mdl, const struct ds2_case *tc,
+			 const struct ref_run *want)
+{
+	struct tnpu_engine_options eo = { .max_sessions = 3, .block_tokens = 16,
+					  .kv_tokens = 256, .kv_q8 = tc->kv_q8,
+					  .max_batch = tc->max_batch > 3 ? tc->max_batch : 3 };
+	struct eng_ids out[3] = { 0 };
+	struct tnpu_engine *e;
+	int32_t other[N_PROMPT];
+
+	if (tnpu_engine_create(mdl, &eo, &e))
+		fail_msg("engine: %s", tnpu_last_error());
+	for (int i = 0; i < 3; i++) {
+		struct tnpu_request r = { .prompt = i ? other : prompt, .n_prompt = N_PROMPT,
+					  .max_tokens = N_GEN, .sampling = { .ignore_eos = 1 },
+					  .on_token = eng_token, .on_done = eng_done,
+					  .user = &out[i] };
+
+		for (int k = 0; k < N_PROMPT; k++)
+			other[k] = (prompt[k] * (i + 3) + k) % 200 + 2;
+		assert_int_equal(tnpu_engine_submit(e, &r, NULL), 0);
+	}
+	while (tnpu_engine_step(e) > 0)
+		;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(out[i].why, TNPU_FINISH_LENGTH);
+		assert_int_equal(out[i].n, N_GEN);
+	}
+	if (memcmp(out[0].ids, want->tokens, sizeof(want->tokens)))
+		fail_msg("the engine's ids differ from the session's and the reference's");
+	tnpu_engine_free(e);
+}
+
 static void run_npu(const struct ds2_model *m, const struct ds2_case *tc, const char *path,
 		    const struct ref_run *legacy, struct ref_run *record)
 {
@@ -1474,6 +1535,7 @@ static void run_npu(const struct ds2_model *m, const struct ds2_case *tc, const 
 	/* Layers that do not exist have no routing either. */
 	assert_int_equal(tnpu_llm_moe_routing(f->llm, (uint32_t)m->c.n_layer, ids, w, MAX_K),
 			 -EINVAL);
+	check_engine(tnpu_llm_model(f->llm), tc, record);
 	printf("  %s%s (seed %u): %d steps, worst logit error %.2e, routing weight %.2e",
 	       tc->name, legacy ? " [split file]" : "", m->seed, f->steps, f->worst_logit,
 	       f->worst_weight);

@@ -354,6 +354,7 @@ static void test_streams_replay_identically(void **state)
 	struct gguf_file *f;
 	struct model m;
 	struct plan p;
+	struct plan_weights w;
 	uint64_t point = 0;
 	void *kv;
 	uint8_t *acts[2], *cache[2];
@@ -363,7 +364,8 @@ static void test_streams_replay_identically(void **state)
 	assert_int_equal(gguf_open(tmp_path, &f), 0);
 	assert_int_equal(model_load(f, &m), 0);
 	assert_int_equal(tnpu_device_open(&dev, TNPU_BACKEND_INPROC), 0);
-	assert_int_equal(plan_create(dev, &m, 32, 4, false, false, false, &p), 0);
+	assert_int_equal(plan_weights_create(dev, &m, false, &w), 0);
+	assert_int_equal(plan_create(dev, &m, &w, 32, 4, false, false, &p), 0);
 	assert_int_equal(tnpu_queue_create(dev, DRM_TNPU_PRIORITY_NORMAL, &q), 0);
 	assert_int_equal(tnpu_syncobj_create(dev, &sync), 0);
 	assert_int_equal(plan_record_decode(&p, &greedy), 0);
@@ -399,6 +401,7 @@ static void test_streams_replay_identically(void **state)
 	tnpu_syncobj_destroy(sync);
 	tnpu_queue_destroy(q);
 	plan_destroy(&p);
+	plan_weights_destroy(&w);
 	tnpu_device_close(dev);
 	model_free(&m);
 	gguf_close(f);

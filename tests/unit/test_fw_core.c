@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -742,6 +743,89 @@ static void test_preempt_keeps_time(void **state)
 	assert_true(st.ns >= 10000000000ULL && st.ns < 20000000000ULL);
 }
 
+/*
+ * A MATMUL paused inside resumes with the first row it had not done, and
+ * never computes a row twice: between runs the host rewrites the
+ * activations (x = x0 * (run + 2)), so every output row shows the run that
+ * computed it, which must be the run whose rows the pauses bracket.
+ */
+static void test_preempt_inside_matmul(void **state)
+{
+	enum { K = 1024, M = 64, N = 1024 };
+	struct fixture *f = *state;
+	/*
+	 * A clock of 100 ms a reading: every chunk of rows looks slow, so the
+	 * firmware cuts them to the fewest rows, whatever it learnt before.
+	 */
+	struct preempt_host h = { .every = 1, .step = 100000000 };
+	struct tnpu_fw_platform plat = {
+		.num_cores = 1, .parallel = host_parallel, .now_ns = preempt_now,
+		.should_abort = preempt_never_abort, .should_preempt = preempt_should,
+		.preempt_point = host_nothing, .fpu_begin = host_nothing,
+		.fpu_end = host_nothing, .priv = &h,
+	};
+	float *x, *w, *y, *x0 = malloc(sizeof(float) * K * M);
+	uint64_t vx, vw, vy, bound[N + 1];
+	unsigned int runs = 0, r, i, j;
+	uint32_t seed = 99;
+	struct tnpu_fw_job job;
+
+	assert_non_null(x0);
+	alloc(f, sizeof(float) * K * M, 0, (void **)&x, &vx);
+	alloc(f, sizeof(float) * K * N, 0, (void **)&w, &vw);
+	alloc(f, sizeof(float) * N * M, 0, (void **)&y, &vy);
+	for (i = 0; i < K * M; i++) {
+		seed = seed * 1103515245 + 12345;
+		x0[i] = (float)((seed >> 16) & 0x7fff) / 32768.0f - 0.5f;
+		x[i] = 2 * x0[i];
+	}
+	for (i = 0; i < K * N; i++) {
+		seed = seed * 1103515245 + 12345;
+		w[i] = (float)((seed >> 16) & 0x7fff) / 32768.0f - 0.5f;
+	}
+	struct tnpu_cmd_matmul *m = emit(f, TNPU_OP_MATMUL, 0, sizeof(*m));
+	m->x = (struct tnpu_tensor){ .addr = vx, .dtype = TNPU_DT_F32, .ne = { K, M, 1, 1 },
+				     .nb = { 4, 4 * K, 4 * K * M, 4 * K * M } };
+	m->w = (struct tnpu_tensor){ .addr = vw, .dtype = TNPU_DT_F32, .ne = { K, N, 1, 1 },
+				     .nb = { 4, 4 * K, 4ULL * K * N, 4ULL * K * N } };
+	m->y = (struct tnpu_tensor){ .addr = vy, .dtype = TNPU_DT_F32, .ne = { N, M, 1, 1 },
+				     .nb = { 4, 4 * N, 4ULL * N * M, 4ULL * N * M } };
+
+	assert_int_equal(tnpu_inproc_run(f->npu, f->cmd_va, 0, 0, 0, &job), 0);
+	job.cmd_va = f->cmd_va;
+	job.cmd_size = f->len;
+	bound[0] = 0;
+	for (;;) {
+		assert_int_equal(tnpu_fw_run_job(&plat, &job), 0);
+		assert_int_equal(job.error, 0);
+		runs++;
+		if (!job.preempted)
+			break;
+		/* Paused inside the command, further on each time. */
+		assert_int_equal(job.resume_offset, 0);
+		assert_true(job.resume_op_state > bound[runs - 1]);
+		assert_true(job.resume_op_state < N);
+		assert_true(runs < N);
+		bound[runs] = job.resume_op_state;
+		for (i = 0; i < K * M; i++)
+			x[i] = (float)(runs + 2) * x0[i];
+	}
+	bound[runs] = N;
+	/* Chunks of a few rows, each followed by a pause. */
+	assert_true(runs >= N / 32);
+	for (r = 0; r < runs; r++)
+		for (i = (unsigned int)bound[r]; i < bound[r + 1]; i++)
+			for (j = 0; j < M; j += 7) {
+				double want = 0;
+
+				for (unsigned int k = 0; k < K; k++)
+					want += (double)w[(size_t)i * K + k] * x0[(size_t)j * K + k];
+				want *= r + 2;
+				assert_true(fabs(y[(size_t)j * N + i] - want) <= 1e-3 + 1e-4 * fabs(want));
+			}
+	free(x0);
+}
+
 /* Test ops run only in jobs the host marks privileged. */
 static void test_test_ops_need_privilege(void **state)
 {
@@ -938,6 +1022,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_set_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_long_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_preempt_and_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preempt_inside_matmul, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_preempt_keeps_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_test_ops_need_privilege, setup, teardown),
 	};

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -212,28 +213,7 @@ struct follow {
 	int steps;
 	double worst;
 	struct tnpu_llm_sampling samp;
-	int picks;		/* tokens the host sampler chose */
 };
-
-/* The runner-up of @l: a host choice the NPU's greedy sampler never makes. */
-static int32_t second_best(const float *l, int n)
-{
-	int32_t best = ref_argmax(l, n), second = best ? 0 : 1;
-
-	for (int i = 0; i < n; i++)
-		if (i != best && l[i] > l[second])
-			second = i;
-	return second;
-}
-
-static int32_t pick_second(void *user, const float *logits, uint32_t n_vocab, int32_t npu_token)
-{
-	struct follow *f = user;
-
-	assert_int_equal(npu_token, ref_argmax(logits, (int)n_vocab));
-	f->picks++;
-	return second_best(logits, (int)n_vocab);
-}
 
 static int on_token(void *user, int32_t token, const char *text, size_t len)
 {
@@ -254,8 +234,6 @@ static int on_token(void *user, int32_t token, const char *text, size_t len)
 			    f->samp.seed, (uint64_t)f->pos);
 	if (f->samp.temperature <= 0)
 		expect = ref_argmax(npu, n);
-	if (f->samp.pick)
-		expect = second_best(npu, n);
 	if (token != expect)
 		fail_msg("step %d: the NPU chose %d, the reference sampler %d", f->steps, token,
 			 expect);
@@ -276,9 +254,6 @@ static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, 
 	};
 	struct rand_model m;
 	struct follow f = { .m = &m, .samp = *samp };
-
-	if (f.samp.pick)
-		f.samp.pick_user = &f;
 	struct tnpu_llm_stats st;
 	int ret;
 
@@ -298,14 +273,13 @@ static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, 
 	for (int i = 0; i < n_prompt; i++)
 		ref_llama_forward(f.ref, &m.w, prompt[i], i, f.ref_logits);
 	f.pos = n_prompt - 1;
-	ret = tnpu_llm_generate(f.llm, prompt, n_prompt, n_gen, &f.samp, on_token, &f, &st);
+	ret = tnpu_llm_generate(f.llm, prompt, n_prompt, n_gen, samp, on_token, &f, &st);
 	if (ret < 0)
 		fail_msg("generate: %s", tnpu_last_error());
 	assert_int_equal(ret, n_gen);
 	assert_int_equal(f.steps, n_gen);
 	assert_int_equal(st.n_prompt, n_prompt);
 	assert_int_equal(st.n_generated, n_gen);
-	assert_int_equal(f.picks, samp->pick ? n_gen : 0);
 	printf("  %s %s%s%s batch %u temp %.1f: %d steps, worst logit error %.2e\n", arch,
 	       wtype == TNPU_DT_F32 ? "F32" : wtype == TNPU_DT_F16 ? "F16" :
 	       wtype == TNPU_DT_Q8_0 ? "Q8_0" : wtype == TNPU_DT_Q4_K ? "Q4_K" :
@@ -364,65 +338,6 @@ static void test_sampling(void **state)
 
 	(void)state;
 	run_random("llama", TNPU_DT_Q8_0, 0, 0, &samp);
-}
-
-struct id_list {
-	int32_t ids[8];
-	int n;
-};
-
-static int collect_ids_fn(void *user, int32_t token, const char *text, size_t len)
-{
-	struct id_list *c = user;
-
-	(void)text;
-	(void)len;
-	if (c->n < 8)
-		c->ids[c->n++] = token;
-	return 0;
-}
-
-/*
- * A host sampler overrides the NPU's choice: each step then runs the token
- * the host chose (the logits follow the reference fed those tokens).
- */
-static void test_host_pick(void **state)
-{
-	const struct tnpu_llm_sampling samp = { .pick = pick_second };
-
-	(void)state;
-	run_random("llama", TNPU_DT_F32, 0, 0, &samp);
-	run_random("qwen2", TNPU_DT_Q8_0, 4, 0, &samp);
-}
-
-/* Queue priorities: each one generates the same tokens; unknown ones are refused. */
-static void test_priority(void **state)
-{
-	static const int32_t prompt[] = { 1, 17, 5, 82 };
-	struct tnpu_llm_options opt = { .backend = TNPU_BACKEND_INPROC };
-	struct id_list want = { 0 }, got;
-	struct tnpu_llm *llm;
-	struct rand_model m;
-
-	(void)state;
-	make_model(&m, "llama", TNPU_DT_F32, 16, 21);
-	assert_int_equal(tnpu_llm_load(tmp_path, &opt, &llm), 0);
-	assert_int_equal(tnpu_llm_generate(llm, prompt, 4, 8, NULL, NULL, NULL, NULL), 8);
-	assert_int_equal(tnpu_llm_set_priority(llm, DRM_TNPU_PRIORITY_REALTIME + 1), -EINVAL);
-	assert_non_null(strstr(tnpu_last_error(), "priority 4"));
-	for (uint32_t prio = DRM_TNPU_PRIORITY_LOW; prio <= DRM_TNPU_PRIORITY_HIGH; prio++) {
-		struct id_list *c = prio == DRM_TNPU_PRIORITY_LOW ? &want : &got;
-
-		assert_int_equal(tnpu_llm_set_priority(llm, prio), 0);
-		c->n = 0;
-		assert_int_equal(tnpu_llm_generate(llm, prompt, 4, 8, NULL, collect_ids_fn, c,
-						   NULL), 8);
-		assert_int_equal(c->n, 8);
-		if (c == &got)
-			assert_memory_equal(got.ids, want.ids, sizeof(want.ids));
-	}
-	tnpu_llm_free(llm);
-	free_model(&m);
 }
 
 /*
@@ -554,6 +469,357 @@ static void test_continue(void **state)
 	free(f.ref_logits);
 	ref_llama_free(f.ref);
 	tnpu_llm_free(f.llm);
+	free_model(&m);
+}
+
+/*
+ * Sessions on one model: each its own cache, position and queue. Two run in
+ * turns, each followed by its own reference; then three run at once from
+ * three threads and choose the ids each chose alone; the model outlives the
+ * caller's reference while a session holds it.
+ */
+struct greedy_run {
+	struct tnpu_llm *llm;
+	const int32_t *prompt;
+	int n_prompt, ret;
+	int32_t ids[16];
+	int n;
+};
+
+static int keep_id(void *user, int32_t token, const char *text, size_t len)
+{
+	struct greedy_run *r = user;
+
+	(void)text;
+	(void)len;
+	if (r->n < 16)
+		r->ids[r->n++] = token;
+	return 0;
+}
+
+static void *greedy_thread(void *arg)
+{
+	struct greedy_run *r = arg;
+
+	r->n = 0;
+	r->ret = tnpu_llm_generate(r->llm, r->prompt, r->n_prompt, 16, NULL, keep_id, r, NULL);
+	return NULL;
+}
+
+static void test_sessions(void **state)
+{
+	static const int32_t pa[] = { 1, 30, 31, 32, 33 }, pb[] = { 1, 60, 2, 70, 71, 72, 9 };
+	static const int32_t pc[] = { 5, 6, 7 };
+	struct tnpu_model_options mo = { .backend = TNPU_BACKEND_INPROC };
+	struct tnpu_session_options so[3] = {
+		{ .n_ctx = 48, .max_batch = 2, .priority = DRM_TNPU_PRIORITY_LOW, .priority_set = 1 },
+		{ .n_ctx = 64, .max_batch = 4 },
+		{ .n_ctx = 40, .max_batch = 3, .priority = DRM_TNPU_PRIORITY_HIGH, .priority_set = 1 },
+	};
+	struct greedy_run alone[3] = {
+		{ .prompt = pa, .n_prompt = 5 }, { .prompt = pb, .n_prompt = 7 },
+		{ .prompt = pc, .n_prompt = 3 },
+	}, together[3];
+	struct tnpu_session_options bad = { .priority = 4, .priority_set = 1 };
+	struct rand_model m;
+	struct follow fa = { .m = &m }, fb = { .m = &m };
+	struct tnpu_model *mdl;
+	struct tnpu_llm *s[3], *x;
+	pthread_t th[3];
+	struct tnpu_llm_info info;
+	int ret;
+
+	(void)state;
+	make_model(&m, "llama", TNPU_DT_Q8_0, 16, 23);
+	if (tnpu_model_load(tmp_path, &mo, &mdl))
+		fail_msg("load: %s", tnpu_last_error());
+	for (int i = 0; i < 3; i++)
+		if (tnpu_llm_create(mdl, &so[i], &s[i]))
+			fail_msg("session %d: %s", i, tnpu_last_error());
+	assert_int_equal(tnpu_llm_create(mdl, &bad, &x), -EINVAL);
+	assert_ptr_equal(tnpu_llm_model(s[1]), mdl);
+	/* The sessions hold the model: the caller's reference can go. */
+	tnpu_model_put(mdl);
+	tnpu_llm_get_info(s[0], &info);
+	assert_int_equal(info.n_ctx, 48);
+	tnpu_llm_get_info(s[1], &info);
+	assert_int_equal(info.n_ctx, 64);
+
+	/* Turns: A, B, A continued, B continued, each against its reference. */
+	fa.llm = s[0];
+	fb.llm = s[1];
+	fa.ref = ref_llama_new(&m.c);
+	fb.ref = ref_llama_new(&m.c);
+	fa.ref_logits = malloc(sizeof(float) * m.c.n_vocab);
+	fb.ref_logits = malloc(sizeof(float) * m.c.n_vocab);
+	assert_true(fa.ref && fb.ref && fa.ref_logits && fb.ref_logits);
+	for (int i = 0; i < 5; i++)
+		ref_llama_forward(fa.ref, &m.w, pa[i], i, fa.ref_logits);
+	for (int i = 0; i < 7; i++)
+		ref_llama_forward(fb.ref, &m.w, pb[i], i, fb.ref_logits);
+	fa.pos = 4;
+	fb.pos = 6;
+	assert_int_equal(tnpu_llm_generate(s[0], pa, 5, 4, NULL, on_token, &fa, NULL), 4);
+	assert_int_equal(tnpu_llm_generate(s[1], pb, 7, 4, NULL, on_token, &fb, NULL), 4);
+	ret = tnpu_llm_continue(s[0], NULL, 0, 4, NULL, on_token, &fa, NULL);
+	assert_int_equal(ret, 4);
+	ret = tnpu_llm_continue(s[1], NULL, 0, 4, NULL, on_token, &fb, NULL);
+	assert_int_equal(ret, 4);
+	assert_int_equal(fa.steps, 8);
+	assert_int_equal(fb.steps, 8);
+
+	/* At once, from three threads: the ids of each alone. */
+	for (int i = 0; i < 3; i++) {
+		alone[i].llm = s[i];
+		greedy_thread(&alone[i]);
+		assert_int_equal(alone[i].ret, 16);
+		together[i] = alone[i];
+		memset(together[i].ids, 0, sizeof(together[i].ids));
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, greedy_thread, &together[i]), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(together[i].ret, 16);
+		assert_memory_equal(together[i].ids, alone[i].ids, sizeof(alone[i].ids));
+	}
+	printf("  3 sessions on one model: turns followed the reference (worst %.2e), threads matched\n",
+	       fa.worst > fb.worst ? fa.worst : fb.worst);
+	free(fa.ref_logits);
+	free(fb.ref_logits);
+	ref_llama_free(fa.ref);
+	ref_llama_free(fb.ref);
+	for (int i = 0; i < 3; i++)
+		tnpu_llm_free(s[i]);
+	free_model(&m);
+}
+
+/*
+ * The engine: requests decoded in batches over a paged KV pool. Each
+ * request's ids must be those the same prompt gets alone in a session
+ * (tnpu_llm_generate()), batched with others or alone in the engine, its
+ * prompt taken over from cached blocks or computed.
+ */
+struct eng_out {
+	int32_t ids[48];
+	int n;
+	int done;
+	enum tnpu_finish why;
+	struct tnpu_llm_stats st;
+};
+
+static int eng_token(void *user, int32_t token, const char *text, size_t len)
+{
+	struct eng_out *o = user;
+
+	(void)text;
+	(void)len;
+	if (o->n < 48)
+		o->ids[o->n++] = token;
+	return 0;
+}
+
+static void eng_done(void *user, enum tnpu_finish why, const struct tnpu_llm_stats *st)
+{
+	struct eng_out *o = user;
+
+	o->done++;
+	o->why = why;
+	o->st = *st;
+}
+
+static int run_engine(struct tnpu_engine *e)
+{
+	int left, steps = 0;
+
+	while ((left = tnpu_engine_step(e)) > 0)
+		assert_true(++steps < 10000);
+	if (left < 0)
+		fail_msg("engine step: %s", tnpu_last_error());
+	return steps;
+}
+
+#define ENG_REQS 6
+
+static void eng_prompt(int i, int32_t *p, int *n)
+{
+	/* A shared 34-token head (two 16-token blocks and a bit), then each its own. */
+	*n = 36 + i % 3;
+	for (int k = 0; k < *n; k++)
+		p[k] = k < 34 ? 1 + (k * 7) % 80 : 2 + (i * 13 + k * 5) % 80;
+}
+
+static void test_engine(void **state)
+{
+	struct tnpu_model_options mo = { .backend = TNPU_BACKEND_INPROC };
+	struct tnpu_engine_options eo = { .max_sessions = 4, .kv_tokens = 512, .block_tokens = 16,
+					  .max_batch = 8 };
+	struct tnpu_llm_sampling samp[ENG_REQS] = {
+		{ .temperature = 0 }, { .temperature = 0 }, { .temperature = 0.9f, .seed = 7 }, { .temperature = 0 },
+		{ .temperature = 1.2f, .top_k = 20, .top_p = 0.9f, .seed = 99 }, { .temperature = 0 },
+	};
+	struct eng_out alone[ENG_REQS] = { 0 }, batched[ENG_REQS] = { 0 }, again = { 0 };
+	struct tnpu_engine_stats st;
+	struct rand_model m;
+	struct tnpu_model *mdl;
+	struct tnpu_engine *e;
+	struct tnpu_llm *llm;
+	int32_t prompt[48];
+	int n, max_tokens = 10;
+
+	(void)state;
+	make_model(&m, "llama", TNPU_DT_Q8_0, 16, 31);
+	if (tnpu_model_load(tmp_path, &mo, &mdl))
+		fail_msg("load: %s", tnpu_last_error());
+	if (tnpu_llm_create(mdl, NULL, &llm))
+		fail_msg("session: %s", tnpu_last_error());
+	/* Alone, in a session of its own. */
+	for (int i = 0; i < ENG_REQS; i++) {
+		eng_prompt(i, prompt, &n);
+		assert_int_equal(tnpu_llm_generate(llm, prompt, n, max_tokens, &samp[i], eng_token,
+						   &alone[i], NULL), max_tokens);
+	}
+	tnpu_llm_free(llm);
+
+	/* All at once: 4 sequences at a time, the rest queued. */
+	if (tnpu_engine_create(mdl, &eo, &e))
+		fail_msg("engine: %s", tnpu_last_error());
+	for (int i = 0; i < ENG_REQS; i++) {
+		struct tnpu_request r = { .prompt = prompt, .max_tokens = max_tokens,
+					  .sampling = samp[i], .on_token = eng_token,
+					  .on_done = eng_done, .user = &batched[i] };
+
+		samp[i].ignore_eos = 1;
+		r.sampling.ignore_eos = 1;
+		eng_prompt(i, prompt, &r.n_prompt);
+		assert_int_equal(tnpu_engine_submit(e, &r, NULL), 0);
+	}
+	tnpu_engine_get_stats(e, &st);
+	assert_int_equal(st.waiting, ENG_REQS);
+	run_engine(e);
+	tnpu_engine_get_stats(e, &st);
+	for (int i = 0; i < ENG_REQS; i++) {
+		assert_int_equal(batched[i].done, 1);
+		assert_int_equal(batched[i].why, TNPU_FINISH_LENGTH);
+		assert_int_equal(batched[i].n, max_tokens);
+		if (memcmp(batched[i].ids, alone[i].ids, sizeof(int32_t) * max_tokens))
+			fail_msg("request %d: batched ids differ from the session's", i);
+	}
+	/* Batches of several rows, and the shared head taken over after the first. */
+	assert_true(st.decode_rows > st.steps / 2);
+	assert_true(st.reused_tokens >= 32 * (ENG_REQS - 4));
+	assert_int_equal(st.active, 0);
+	assert_int_equal(st.kv_used, 0);
+	printf("  engine: %d requests in %llu NPU jobs, %llu decode rows, %llu prompt tokens taken over\n",
+	       ENG_REQS, (unsigned long long)st.steps, (unsigned long long)st.decode_rows,
+	       (unsigned long long)st.reused_tokens);
+
+	/* Alone in the engine, its head cached: the same ids again. */
+	{
+		struct tnpu_request r = { .prompt = prompt, .max_tokens = max_tokens,
+					  .sampling = samp[4], .on_token = eng_token,
+					  .on_done = eng_done, .user = &again };
+
+		eng_prompt(4, prompt, &r.n_prompt);
+		assert_int_equal(tnpu_engine_submit(e, &r, NULL), 0);
+		run_engine(e);
+		assert_memory_equal(again.ids, alone[4].ids, sizeof(int32_t) * max_tokens);
+	}
+	tnpu_engine_free(e);
+	tnpu_model_put(mdl);
+	free_model(&m);
+}
+
+/* Bad requests, cancellation, max_tokens 0, a pool too small for one request. */
+static void test_engine_limits(void **state)
+{
+	struct tnpu_model_options mo = { .backend = TNPU_BACKEND_INPROC };
+	struct tnpu_engine_options eo = { .max_sessions = 2, .kv_tokens = 64, .block_tokens = 16 };
+	struct eng_out a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
+	struct rand_model m;
+	struct tnpu_model *mdl;
+	struct tnpu_engine *e;
+	int32_t prompt[48];
+	uint64_t id;
+	int n;
+
+	(void)state;
+	make_model(&m, "llama", TNPU_DT_F32, 16, 37);
+	if (tnpu_model_load(tmp_path, &mo, &mdl))
+		fail_msg("load: %s", tnpu_last_error());
+	eo.max_sessions = 300;
+	assert_int_equal(tnpu_engine_create(mdl, &eo, &e), -EINVAL);
+	eo.max_sessions = 2;
+	if (tnpu_engine_create(mdl, &eo, &e))
+		fail_msg("engine: %s", tnpu_last_error());
+	eng_prompt(0, prompt, &n);
+	{
+		struct tnpu_request r = { .prompt = prompt, .n_prompt = 0, .max_tokens = 4,
+					  .on_token = eng_token, .on_done = eng_done };
+
+		assert_int_equal(tnpu_engine_submit(e, &r, &id), -EINVAL);
+		r.n_prompt = 48;
+		assert_int_equal(tnpu_engine_submit(e, &r, &id), -EINVAL);
+		assert_non_null(strstr(tnpu_last_error(), "context"));
+		r.n_prompt = 3;
+		prompt[1] = 83;
+		assert_int_equal(tnpu_engine_submit(e, &r, &id), -EINVAL);
+		prompt[1] = 5;
+		r.sampling.min_p = 2;
+		assert_int_equal(tnpu_engine_submit(e, &r, &id), -EINVAL);
+		r.sampling.min_p = 0.05f;
+		r.sampling.temperature = 0.7f;
+
+		/* a: cancelled while running; b: max_tokens 0; c: queued, then cancelled. */
+		r.max_tokens = 40;
+		r.sampling.ignore_eos = 1;
+		r.user = &a;
+		assert_int_equal(tnpu_engine_submit(e, &r, &id), 0);
+		assert_true(tnpu_engine_step(e) > 0);
+		assert_true(tnpu_engine_step(e) > 0);
+		assert_int_equal(tnpu_engine_cancel(e, id), 0);
+		r.max_tokens = 0;
+		r.user = &b;
+		assert_int_equal(tnpu_engine_submit(e, &r, NULL), 0);
+		r.max_tokens = 4;
+		r.user = &c;
+		assert_int_equal(tnpu_engine_submit(e, &r, &id), 0);
+		assert_int_equal(tnpu_engine_cancel(e, id), 0);
+		assert_int_equal(tnpu_engine_cancel(e, 12345), -ENOENT);
+		run_engine(e);
+		assert_int_equal(a.done, 1);
+		assert_int_equal(a.why, TNPU_FINISH_CANCELLED);
+		assert_true(a.n >= 1 && a.n < 40);
+		assert_int_equal(b.done, 1);
+		assert_int_equal(b.why, TNPU_FINISH_LENGTH);
+		assert_int_equal(b.n, 0);
+		assert_int_equal(c.done, 1);
+		assert_int_equal(c.why, TNPU_FINISH_CANCELLED);
+
+		/*
+		 * Two different prompts of 36 tokens, each growing to the
+		 * context (48: 3 blocks), in a pool of 4 blocks: one ends in
+		 * error when the pool is full, the other to its length.
+		 */
+		r.n_prompt = 36;
+		r.max_tokens = 40;
+		r.sampling.temperature = 0;
+		r.user = &d;
+		assert_int_equal(tnpu_engine_submit(e, &r, NULL), 0);
+		for (int k = 0; k < 36; k++)
+			prompt[k] = 80 - k;
+		r.user = &a;
+		memset(&a, 0, sizeof(a));
+		assert_int_equal(tnpu_engine_submit(e, &r, NULL), 0);
+		run_engine(e);
+		assert_int_equal(d.done, 1);
+		assert_int_equal(a.done, 1);
+		assert_true((d.why == TNPU_FINISH_ERROR) != (a.why == TNPU_FINISH_ERROR));
+		assert_true(d.why == TNPU_FINISH_LENGTH || a.why == TNPU_FINISH_LENGTH);
+		assert_int_equal(d.why == TNPU_FINISH_LENGTH ? d.n : a.n, 13);
+	}
+	tnpu_engine_free(e);
+	tnpu_model_put(mdl);
 	free_model(&m);
 }
 
@@ -691,9 +957,10 @@ int main(void)
 		cmocka_unit_test(test_kv_q8),
 		cmocka_unit_test(test_graph_plan),
 		cmocka_unit_test(test_continue),
+		cmocka_unit_test(test_sessions),
+		cmocka_unit_test(test_engine),
+		cmocka_unit_test(test_engine_limits),
 		cmocka_unit_test(test_sampling),
-		cmocka_unit_test(test_host_pick),
-		cmocka_unit_test(test_priority),
 		cmocka_unit_test(test_stories260k),
 		cmocka_unit_test(test_errors),
 	};

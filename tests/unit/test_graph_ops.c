@@ -159,6 +159,7 @@ static void run_chain(bool causal)
 	struct gguf_file *f;
 	struct model m = { 0 };
 	struct plan p;
+	struct plan_weights w;
 	double want[VOCAB], worst = 0;
 	const float *got;
 	uint64_t seqno;
@@ -174,7 +175,8 @@ static void run_chain(bool causal)
 	m.out_norm = gguf_find_tensor(f, "output_norm.weight");
 	m.output = gguf_find_tensor(f, "output.weight");
 	assert_int_equal(tnpu_device_open(&dev, TNPU_BACKEND_INPROC), 0);
-	assert_int_equal(plan_create(dev, &m, 16, 8, false, false, false, &p), 0);
+	assert_int_equal(plan_weights_create(dev, &m, false, &w), 0);
+	assert_int_equal(plan_create(dev, &m, &w, 16, 8, false, false, &p), 0);
 	assert_int_equal(plan_record_prefill(&p, TOKENS), 0);
 	memcpy(p.acts_cpu + p.ids, ids, sizeof(ids));
 	memset(p.acts_cpu + p.params, 0, sizeof(struct tnpu_param_block));
@@ -220,6 +222,7 @@ static void run_chain(bool causal)
 	tnpu_syncobj_destroy(sync);
 	tnpu_queue_destroy(queue);
 	plan_destroy(&p);
+	plan_weights_destroy(&w);
 	tnpu_device_close(dev);
 	gguf_close(f);
 }

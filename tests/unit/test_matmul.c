@@ -1373,6 +1373,28 @@ static void test_matmul_groups(void **state)
 	free(wd);
 }
 
+/*
+ * The same products with the job paused and resumed at every chance, or
+ * every third: MATMUL pauses between chunks of rows, grouped ones too, and
+ * the results are those of the references and of the unpaused groups.
+ */
+static void test_matmul_preempted(void **state)
+{
+	static const uint64_t every[] = { 1, 3 };
+	uint64_t total, inside, before;
+
+	for (size_t i = 0; i < sizeof(every) / sizeof(every[0]); i++) {
+		tnpu_inproc_preemptions(npu, &total, &before);
+		tnpu_inproc_set_preempt_every(npu, every[i]);
+		test_matmul_large(state);
+		test_matmul_groups_prefill(state);
+		test_matmul_groups(state);
+		tnpu_inproc_set_preempt_every(npu, 0);
+		tnpu_inproc_preemptions(npu, &total, &inside);
+		assert_true(inside > before);
+	}
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -1404,6 +1426,7 @@ int main(void)
 		cmocka_unit_test(test_matmul_groups),
 		cmocka_unit_test(test_matmul_decode_scratch),
 		cmocka_unit_test(test_matmul_groups_prefill),
+		cmocka_unit_test(test_matmul_preempted),
 		cmocka_unit_test(test_embedding),
 		cmocka_unit_test(test_embedding_indirect),
 	};

@@ -310,6 +310,29 @@ static void test_attention_long_prefill(void **state)
 	run_attention_both_paths(*state, &c);
 }
 
+/*
+ * Paused at every chance, or every third, and resumed: ATTENTION pauses
+ * between chunks of heads (after the cache append) and gives the
+ * references' results still.
+ */
+static void test_attention_preempted(void **state)
+{
+	struct ot *t = *state;
+	uint64_t total, inside, before;
+
+	for (uint64_t every = 1; every <= 3; every += 2) {
+		tnpu_inproc_preemptions(t->npu, &total, &before);
+		tnpu_inproc_set_preempt_every(t->npu, every);
+		test_attention_gqa_mqa(state);
+		test_attention_mla_v_in_k(state);
+		test_attention_grouped_heads(state);
+		test_attention_long_prefill(state);
+		tnpu_inproc_set_preempt_every(t->npu, 0);
+		tnpu_inproc_preemptions(t->npu, &total, &inside);
+		assert_true(inside > before);
+	}
+}
+
 static void test_attention_rejects(void **state)
 {
 	const struct attn_case ac = { 32, 32, 4, 2, 8, TNPU_DT_F16, TNPU_DT_F32, 2, 0, 1, 0, 0, 0 };
@@ -493,6 +516,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attention_grouped_heads, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_window_softcap, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_long_prefill, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_attention_preempted, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_rejects, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_attention_decode_timing, ot_setup, ot_teardown),
 	};

@@ -732,6 +732,24 @@ static void test_moe_kernel_sets(void **state)
 }
 
 /*
+ * Paused at every chance and resumed: MOE_MATMUL pauses between passes and
+ * tokens, and every form still gives the bits of the unpaused one-core run.
+ */
+static void test_moe_preempted(void **state)
+{
+	struct ot *t = *state;
+	uint64_t total, inside, before;
+
+	tnpu_inproc_preemptions(t->npu, &total, &before);
+	tnpu_inproc_set_preempt_every(t->npu, 1);
+	moe_matrix(state, 1);
+	test_moe_chain(state);
+	tnpu_inproc_set_preempt_every(t->npu, 0);
+	tnpu_inproc_preemptions(t->npu, &total, &inside);
+	assert_true(inside > before);
+}
+
+/*
  * Scratch too small for even the decode form, a scratch that overlaps
  * what the command reads, and bad ids in any token: BAD_COMMAND, nothing
  * written.
@@ -904,6 +922,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_moe_forms, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_moe_shapes, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_moe_kernel_sets, ot_setup, ot_teardown),
+		cmocka_unit_test_setup_teardown(test_moe_preempted, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_moe_scratch_and_ids, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_moe_hostile, ot_setup, ot_teardown),
 	};

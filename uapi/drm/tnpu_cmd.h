@@ -28,9 +28,12 @@
 /*
  * Minor 1: test ops privileged; pausable long commands. Minor 2: MOE_MATMUL
  * groups tokens by expert in its scratch (TNPU_MOE_SCRATCH_SIZE) and takes
- * %TNPU_MOE_F_Q8_ACT.
+ * %TNPU_MOE_F_Q8_ACT. Minor 3: rows of one command at their own positions
+ * and sequences, for batched decode across sessions: ROPE_ROWS,
+ * ATTENTION_PAGED (block-table KV caches), SAMPLE_ROWS (settings read from
+ * memory).
  */
-#define TNPU_ISA_MINOR 2
+#define TNPU_ISA_MINOR 3
 
 /**
  * enum tnpu_dtype - element types of tensors
@@ -103,11 +106,14 @@ struct tnpu_tensor {
  * @TNPU_OP_ROPE: &struct tnpu_cmd_rope.
  * @TNPU_OP_SOFTMAX: &struct tnpu_cmd_softmax.
  * @TNPU_OP_ACT: &struct tnpu_cmd_act.
+ * @TNPU_OP_ROPE_ROWS: &struct tnpu_cmd_rope_rows (ISA 1.3).
  * @TNPU_OP_ATTENTION: &struct tnpu_cmd_attention.
+ * @TNPU_OP_ATTENTION_PAGED: &struct tnpu_cmd_attention_paged (ISA 1.3).
  * @TNPU_OP_MOE_GATE: &struct tnpu_cmd_moe_gate.
  * @TNPU_OP_MOE_MATMUL: &struct tnpu_cmd_moe_matmul.
  * @TNPU_OP_ARGMAX: &struct tnpu_cmd_argmax.
  * @TNPU_OP_SAMPLE: &struct tnpu_cmd_sample.
+ * @TNPU_OP_SAMPLE_ROWS: &struct tnpu_cmd_sample_rows (ISA 1.3).
  * @TNPU_OP_TEST_FIRST: first test opcode (see below).
  * @TNPU_OP_TEST_HANG: test op that stops making progress until reset.
  * @TNPU_OP_TEST_SPIN: &struct tnpu_cmd_test_spin: busy for a while, making
@@ -139,11 +145,14 @@ enum tnpu_opcode {
 	TNPU_OP_ROPE = 0x23,
 	TNPU_OP_SOFTMAX = 0x24,
 	TNPU_OP_ACT = 0x25,
+	TNPU_OP_ROPE_ROWS = 0x26,
 	TNPU_OP_ATTENTION = 0x30,
+	TNPU_OP_ATTENTION_PAGED = 0x31,
 	TNPU_OP_MOE_GATE = 0x38,
 	TNPU_OP_MOE_MATMUL = 0x39,
 	TNPU_OP_ARGMAX = 0x40,
 	TNPU_OP_SAMPLE = 0x41,
+	TNPU_OP_SAMPLE_ROWS = 0x42,
 	TNPU_OP_TEST_FIRST = 0xf0,
 	TNPU_OP_TEST_HANG = 0xf0,
 	TNPU_OP_TEST_SPIN = 0xf1,
@@ -489,6 +498,25 @@ struct tnpu_cmd_rope {
 	struct tnpu_tensor freq_factors;
 };
 
+/**
+ * struct tnpu_cmd_rope_rows - ROPE at a position per token row (ISA 1.3)
+ *
+ * As %TNPU_OP_ROPE, except that token t of @rope.src ({head_dim, n_head, T,
+ * 1}) turns at position @pos[t], read from NPU memory when the command runs
+ * (any I32 value), so that the rows of a batch of sequences each turn at
+ * their own position. A token's result is, bit for bit, ROPE's at that
+ * position, whatever the other rows and the number of cores.
+ */
+struct tnpu_cmd_rope_rows {
+	/**
+	 * @rope: the rotation as ROPE has it; @rope.hdr has opcode
+	 * %TNPU_OP_ROPE_ROWS and TNPU_ROPE_F_* flags, @rope.pos is zero.
+	 */
+	struct tnpu_cmd_rope rope;
+	/** @pos: I32 {T}, the position of each token. */
+	struct tnpu_tensor pos;
+};
+
 /*
  * SOFTMAX flags. TNPU_SOFTMAX_F_CAUSAL: in row i1 (a query token at
  * position @pos + i1) columns past @pos + i1 are masked (output 0).
@@ -608,6 +636,111 @@ struct tnpu_cmd_attention {
 	struct tnpu_tensor k_cache;
 	/** @v_cache: value cache. */
 	struct tnpu_tensor v_cache;
+	/** @out: attention output. */
+	struct tnpu_tensor out;
+	/** @scratch: F32 working rows, one per core used. */
+	struct tnpu_tensor scratch;
+};
+
+/**
+ * TNPU_ATTN_PAGED_SCRATCH_FLOATS - scratch row of ATTENTION_PAGED
+ * @g: heads attended together (a divisor of n_head / n_head_kv).
+ * @run: keys per pass, a power of two: 16 or more, 64 at most pays.
+ * @dk: key dimension.
+ * @dv: value dimension.
+ *
+ * F32 elements of a scratch row in which @g heads that share a KV head are
+ * attended together, @run keys at a time (see &struct
+ * tnpu_cmd_attention_paged).
+ */
+#define TNPU_ATTN_PAGED_SCRATCH_FLOATS(g, run, dk, dv) \
+	((__u64)(g) * ((__u64)(dk) + (__u64)(dv) + 2 + (__u64)(run)))
+
+/**
+ * struct tnpu_cmd_attention_paged - attention over KV caches in blocks, each
+ * token row at its own position of its own sequence (ISA 1.3)
+ *
+ * Causal multi-head attention as %TNPU_OP_ATTENTION does it (GQA/MQA,
+ * %TNPU_ATTN_F_V_IN_K, @window, @softcap, F16 or Q8_0 caches) for T token
+ * rows that each belong to a sequence of their own at a position of their
+ * own: the decode steps of several sequences in one command (a row each),
+ * the prefill of one (rows of one sequence at consecutive positions), or
+ * any mix.
+ *
+ * The caches are pools of blocks of B = @block_size token slots, shared by
+ * the sequences: @k_cache {dk, n_head_kv, B, n_blocks} (slot i of block b
+ * of KV head hk at hk * nb[1] + i * nb[2] + b * nb[3]) and @v_cache {dv,
+ * n_head_kv, B, n_blocks}. @blocks is I32 {max_blocks, n_seq}: its row s
+ * is the block table of sequence s, whose token at position p has slot
+ * p % B of block @blocks[p / B, s]. Row t of the command is the token at
+ * position @pos[t] of sequence @seq[t] (@pos, @seq: I32 {T}). The command
+ * first stores each row's new key (and value) in its slot, then for every
+ * row t and query head h computes out = softmax(scale * q . K) V over the
+ * keys of positions 0 .. @pos[t] of its sequence (with @window, those
+ * after @pos[t] - @window), read back from the pools through its table.
+ *
+ * Every index is read from NPU memory when the command runs, once for each
+ * use, and checked before that use: a @seq[t] outside [0, n_seq), a
+ * @pos[t] outside [0, max_blocks * B), a block number outside [0,
+ * n_blocks), or two rows storing to the same slot fail the command with
+ * DRM_TNPU_ERR_BAD_COMMAND. The rows' own slots are checked before
+ * anything is written; the other blocks of a table when attention reaches
+ * them, so that a bad one there fails the command with the new keys stored
+ * and outputs partly written. Only the table entries of the blocks a row
+ * attends to are read. Indices that change while the command runs (the
+ * host rewriting them, or the command's own outputs) give wrong results or
+ * BAD_COMMAND, never an access outside the command's tensors.
+ *
+ * Shapes (see also %TNPU_ATTN_F_V_IN_K): @q {dk, n_head, T}, @k {dk,
+ * n_head_kv, T}, @v {dv, n_head_kv, T}, @out {dv, n_head, T} (float
+ * types), the pools F16, or Q8_0 with dk and dv multiples of 32, @scratch
+ * F32 {S, W}: the op uses at most W cores, a row of S floats each, and
+ * first sorts the rows' slots there (W * (S / 2) >= T).
+ *
+ * How the work is done, chosen from the command's shapes alone: the heads
+ * that share a KV head go G at a time, G the largest divisor of n_head /
+ * n_head_kv for which S >= TNPU_ATTN_PAGED_SCRATCH_FLOATS(G, 16, dk, dv),
+ * through an online softmax over runs of R keys, R the largest power of
+ * two no greater than 64, B and S / G - dk - dv - 2; runs start at
+ * multiples of R (the first at the window's start) and so lie within a
+ * block. When that G is 1 and S >= max_blocks * B + dk + dv, each head
+ * instead scores all its keys in a row first (two passes, as ATTENTION
+ * does). Hence a row's output and the bytes it stores are the same, bit
+ * for bit, whatever the other rows of the command and the number of cores
+ * (batch invariance); without a window they are also those of ATTENTION
+ * over a contiguous cache of the same keys when it attends the same heads
+ * together in runs of R keys, or takes two passes too.
+ */
+struct tnpu_cmd_attention_paged {
+	/** @hdr: header, opcode %TNPU_OP_ATTENTION_PAGED, TNPU_ATTN_F_*. */
+	struct tnpu_cmd_header hdr;
+	/**
+	 * @block_size: B, token slots per block, a power of two >= 16; ne[2]
+	 * of the pools.
+	 */
+	__u32 block_size;
+	/** @scale: binary32 score scale, usually 1 / sqrt(dk). */
+	__u32 scale;
+	/** @window: keys per query of sliding-window attention; 0: all. */
+	__u32 window;
+	/** @softcap: binary32 score soft cap, > 0; 0: none. */
+	__u32 softcap;
+	/** @q: queries. */
+	struct tnpu_tensor q;
+	/** @k: new keys. */
+	struct tnpu_tensor k;
+	/** @v: new values; zero with %TNPU_ATTN_F_V_IN_K. */
+	struct tnpu_tensor v;
+	/** @k_cache: pool of key blocks. */
+	struct tnpu_tensor k_cache;
+	/** @v_cache: pool of value blocks; zero with %TNPU_ATTN_F_V_IN_K. */
+	struct tnpu_tensor v_cache;
+	/** @pos: I32 {T}, each row's position in its sequence. */
+	struct tnpu_tensor pos;
+	/** @seq: I32 {T}, each row's sequence. */
+	struct tnpu_tensor seq;
+	/** @blocks: I32 {max_blocks, n_seq}, the block table of each sequence. */
+	struct tnpu_tensor blocks;
 	/** @out: attention output. */
 	struct tnpu_tensor out;
 	/** @scratch: F32 working rows, one per core used. */
@@ -808,6 +941,70 @@ struct tnpu_cmd_sample {
 	/** @out: the token id. */
 	struct tnpu_tensor out;
 	/** @scratch: working memory. */
+	struct tnpu_tensor scratch;
+};
+
+/**
+ * struct tnpu_sample_settings - one row's sampling settings (ISA 1.3)
+ *
+ * What &struct tnpu_cmd_sample holds in its command, as a 32-byte record
+ * in NPU memory (little-endian) for SAMPLE_ROWS.
+ */
+struct tnpu_sample_settings {
+	/** @temperature: binary32; <= 0 picks the largest logit. */
+	__u32 temperature;
+	/** @top_k: candidates kept, 0 for all. */
+	__u32 top_k;
+	/** @top_p: binary32 nucleus mass. */
+	__u32 top_p;
+	/** @min_p: binary32 in [0, 1], relative probability floor. */
+	__u32 min_p;
+	/** @seed: RNG seed. */
+	__u64 seed;
+	/** @counter: RNG stream position. */
+	__u64 counter;
+};
+
+/* I32 words of a &struct tnpu_sample_settings: ne[0] of SAMPLE_ROWS' table. */
+#define TNPU_SAMPLE_SETTINGS_WORDS	8
+
+/*
+ * SAMPLE_ROWS flags. TNPU_SAMPLE_F_POS: row r's RNG stream position is
+ * its counter plus @pos[r] (modulo 2^64), e.g. the position of the row's
+ * token, so that the table need not change between decode steps.
+ */
+#define TNPU_SAMPLE_F_POS	(1U << 0)
+
+/**
+ * struct tnpu_cmd_sample_rows - SAMPLE for each row, with the row's
+ * settings read from NPU memory (ISA 1.3)
+ *
+ * Row r of @logits (float {V, R}) gets in @out[r] (I32 {R}) the token that
+ * %TNPU_OP_SAMPLE draws with the settings of row r of @settings (I32
+ * {TNPU_SAMPLE_SETTINGS_WORDS, R}, each row a &struct
+ * tnpu_sample_settings), read when the command runs, so that a recorded
+ * stream serves requests whose settings change; with %TNPU_SAMPLE_F_POS,
+ * c = counter + @pos[r] (@pos I32 {R}; zero without the flag). A row's
+ * token depends on its logits and settings only, not on the other rows or
+ * the number of cores: a one-row SAMPLE_ROWS gives SAMPLE's token. Settings
+ * outside SAMPLE's ranges fail the command (BAD_COMMAND) before any token
+ * is written. @scratch is I32 {S, W}, S >= TNPU_SAMPLE_SCRATCH_ELEMS(V):
+ * at most W cores, each a row.
+ */
+struct tnpu_cmd_sample_rows {
+	/** @hdr: header, opcode %TNPU_OP_SAMPLE_ROWS, TNPU_SAMPLE_F_* flags. */
+	struct tnpu_cmd_header hdr;
+	/** @pad: zero. */
+	__u64 pad;
+	/** @logits: input rows. */
+	struct tnpu_tensor logits;
+	/** @settings: the table of settings, a row per logits row. */
+	struct tnpu_tensor settings;
+	/** @pos: I32 {R} counter offsets with %TNPU_SAMPLE_F_POS. */
+	struct tnpu_tensor pos;
+	/** @out: the token ids. */
+	struct tnpu_tensor out;
+	/** @scratch: working rows, one per core used. */
 	struct tnpu_tensor scratch;
 };
 

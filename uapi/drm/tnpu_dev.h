@@ -237,8 +237,9 @@ struct tnpu_fw_image_op {
  *	first (0 for a new job); written back when the job is preempted.
  * @resume_params_va: in/out, the SET_PARAMS address in force there.
  * @resume_op_state: in/out, what a command paused inside had done (bytes
- *	for FILL and COPY, nanoseconds for WAIT_VALUE and TEST_SPIN), 0 to
- *	start it afresh.
+ *	for FILL and COPY, nanoseconds for WAIT_VALUE and TEST_SPIN, rows of
+ *	its group for MATMUL, tokens for MOE_MATMUL, heads for ATTENTION), 0
+ *	to start it afresh.
  * @done: written last by the firmware, 1 once the fields below are valid.
  * @error: DRM_TNPU_ERR_* code of the job.
  * @cmd_index: index of the failing command.

@@ -22,8 +22,59 @@
 extern "C" {
 #endif
 
+/*
+ * A loaded model: the GGUF file mapped and its weights on the device (used
+ * in place), its tokenizer and hyperparameters. Shared and reference
+ * counted: every session on it holds a reference, so it lives until the
+ * last of them is freed. Its functions may be called from several threads.
+ */
+struct tnpu_model;
+
+/*
+ * A session on a model (struct tnpu_llm): one sequence with its own KV
+ * cache, position, sampling state, activations and NPU queue of its own
+ * priority. Many sessions may share one model; each is used by one thread
+ * at a time.
+ */
 struct tnpu_llm;
 
+struct tnpu_model_options {
+	enum tnpu_backend_kind backend;
+	/* Copy the weights into NPU buffers instead of using the mapped file. */
+	int copy_weights;
+};
+
+/* Opens a device of @opt->backend (NULL: defaults) and loads @path onto it. */
+TNPU_API int tnpu_model_load(const char *path, const struct tnpu_model_options *opt,
+			     struct tnpu_model **model);
+/* Another reference to @model; returns it. */
+TNPU_API struct tnpu_model *tnpu_model_get(struct tnpu_model *model);
+/* Drops a reference; the last one frees the model (NULL: nothing). */
+TNPU_API void tnpu_model_put(struct tnpu_model *model);
+
+struct tnpu_session_options {
+	/* KV cache length; 0: the model's training context, at most 4096. */
+	uint32_t n_ctx;
+	/* Tokens per prefill stream; 0: 64. */
+	uint32_t max_batch;
+	/* DRM_TNPU_PRIORITY_* of the session's queue; 0 is low, the default normal. */
+	uint32_t priority;
+	int priority_set;	/* @priority is given (else normal) */
+	/* 8-bit activations for quantized weights (faster, less exact). */
+	int q8_act;
+	/* KV cache in Q8_0 instead of F16 (half the memory; head size a multiple of 32). */
+	int kv_q8;
+	/* Time every command of the decode steps (tnpu_llm_decode_profile()). */
+	int profile;
+};
+
+/* A new session on @model (which it holds a reference to). */
+TNPU_API int tnpu_llm_create(struct tnpu_model *model, const struct tnpu_session_options *opt,
+			     struct tnpu_llm **llm);
+/* The model @llm runs (no new reference). */
+TNPU_API struct tnpu_model *tnpu_llm_model(const struct tnpu_llm *llm);
+
+/* tnpu_llm_load(): a model and one session on it, in one call. */
 struct tnpu_llm_options {
 	enum tnpu_backend_kind backend;
 	/* KV cache length; 0: the model's training context, at most 4096. */
@@ -61,7 +112,10 @@ struct tnpu_llm_info {
 	uint32_t num_cores;	/* the NPU's compute cores */
 };
 
-/* Opens a device of @opt->backend (NULL: defaults) and loads @path onto it. */
+/*
+ * Loads @path (tnpu_model_load()) and creates one session on it; the model
+ * is freed with the session.
+ */
 TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 			   struct tnpu_llm **llm);
 TNPU_API void tnpu_llm_free(struct tnpu_llm *llm);
@@ -108,13 +162,10 @@ struct tnpu_llm_sampling {
 	uint64_t seed;
 	int ignore_eos;		/* generate max_tokens even past EOS (benchmarks) */
 	/*
-	 * Optional: chooses each token on the host from the step's F32 logits
-	 * (@n_vocab of them) instead of the NPU's choice @npu_token, for
-	 * samplers the NPU lacks (min-p, logit bias). Returns the token id, or
-	 * a negative value to keep @npu_token.
+	 * Tokens less likely than min_p times the most likely one are out (0:
+	 * none). Sessions of a tnpu_engine only; tnpu_llm_generate() refuses it.
 	 */
-	int32_t (*pick)(void *user, const float *logits, uint32_t n_vocab, int32_t npu_token);
-	void *pick_user;
+	float min_p;
 };
 
 /*
@@ -169,13 +220,6 @@ TNPU_API int tnpu_llm_continue(struct tnpu_llm *llm, const int32_t *prompt, int 
 			       int max_tokens, const struct tnpu_llm_sampling *sampling,
 			       tnpu_llm_token_fn fn, void *user, struct tnpu_llm_stats *stats);
 
-/*
- * Priority of the NPU jobs of @llm from now on (enum drm_tnpu_priority;
- * NORMAL after load): -EINVAL for an unknown one, -EPERM for REALTIME
- * without CAP_SYS_NICE. Not during generation.
- */
-TNPU_API int tnpu_llm_set_priority(struct tnpu_llm *llm, uint32_t priority);
-
 /* F32 logits (n_vocab) of the last step. */
 TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm);
 
@@ -188,6 +232,91 @@ TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm);
  */
 TNPU_API int tnpu_llm_moe_routing(const struct tnpu_llm *llm, uint32_t layer, int32_t *ids,
 				  float *weights, int max);
+
+/*
+ * An engine serves many requests on one model at once: each request runs
+ * in a sequence of its own, their decode steps batched into one NPU job
+ * (one pass over the weights for all of them, each row attending over its
+ * own KV cache at its own position, sampled with its own settings), their
+ * prompts prefilled a chunk per step in between, so running requests keep
+ * flowing while new ones start. KV caches are blocks of one pool, taken as
+ * sequences grow; a prompt that starts like an earlier one (a chat's
+ * earlier turns) takes over that one's cached blocks instead of computing
+ * them again. A request's tokens are the same alone or batched with
+ * others.
+ *
+ * tnpu_engine_submit() and tnpu_engine_cancel() may be called from any
+ * thread; tnpu_engine_step() from one thread, which runs the callbacks.
+ */
+struct tnpu_engine;
+
+struct tnpu_engine_options {
+	/* Requests decoded together at most; 0: 8. */
+	uint32_t max_sessions;
+	/* Tokens of one request at most (prompt and output); 0: the model's, at most 32768. */
+	uint32_t n_ctx;
+	/* KV pool in tokens, all requests together; 0: max_sessions x 1024. */
+	uint32_t kv_tokens;
+	/* Tokens per KV block, a power of two from 16; 0: 32. */
+	uint32_t block_tokens;
+	/* Prompt tokens per prefill chunk; 0: 64 (at least max_sessions). */
+	uint32_t max_batch;
+	/* DRM_TNPU_PRIORITY_* of the engine's queue when priority_set, else normal. */
+	uint32_t priority;
+	int priority_set;
+	int q8_act;		/* as in tnpu_session_options */
+	int kv_q8;
+};
+
+enum tnpu_finish {
+	TNPU_FINISH_EOS,	/* the model ended the text */
+	TNPU_FINISH_LENGTH,	/* max_tokens, or the context, reached */
+	TNPU_FINISH_STOPPED,	/* the token callback asked to stop */
+	TNPU_FINISH_CANCELLED,	/* tnpu_engine_cancel(), or the engine freed */
+	TNPU_FINISH_ERROR,	/* the NPU or memory failed it; tnpu_last_error() on the stepping thread */
+};
+
+struct tnpu_request {
+	const int32_t *prompt;	/* copied by tnpu_engine_submit() */
+	int n_prompt;
+	int max_tokens;
+	struct tnpu_llm_sampling sampling;
+	/* Each token as it comes (text in whole UTF-8 characters); nonzero stops. */
+	tnpu_llm_token_fn on_token;
+	/* Once, at the end, with why and the request's figures. */
+	void (*on_done)(void *user, enum tnpu_finish why, const struct tnpu_llm_stats *stats);
+	void *user;
+};
+
+struct tnpu_engine_stats {
+	uint32_t active, waiting;	/* requests in sequences, and queued */
+	uint64_t steps;			/* NPU jobs run */
+	uint64_t decode_jobs, prefill_jobs;	/* of which decode batches, prefill chunks */
+	uint64_t decode_rows;		/* tokens decoded, all batches together */
+	uint64_t prefill_tokens;	/* prompt tokens computed */
+	uint64_t reused_tokens;		/* prompt tokens taken over from cached blocks */
+	uint32_t kv_blocks, kv_block_tokens;
+	uint32_t kv_used, kv_cached;	/* blocks held by requests, kept for reuse */
+	double npu_s;			/* time in NPU jobs, as the engine waited for them */
+};
+
+TNPU_API int tnpu_engine_create(struct tnpu_model *model, const struct tnpu_engine_options *opt,
+				struct tnpu_engine **engine);
+/* Ends the requests still there with TNPU_FINISH_CANCELLED. */
+TNPU_API void tnpu_engine_free(struct tnpu_engine *engine);
+/* Queues @req; its id in @id. -EINVAL for a prompt that is empty, too long or out of vocabulary. */
+TNPU_API int tnpu_engine_submit(struct tnpu_engine *engine, const struct tnpu_request *req,
+				uint64_t *id);
+/* The request ends (TNPU_FINISH_CANCELLED) at the next step; -ENOENT if it is not there. */
+TNPU_API int tnpu_engine_cancel(struct tnpu_engine *engine, uint64_t id);
+/*
+ * Runs one step: starts queued requests in free sequences, a prefill chunk,
+ * then a decode batch of every running request. Returns the requests left
+ * (running or queued; 0: idle), or a negative errno when the NPU failed
+ * (the requests of that job end with TNPU_FINISH_ERROR).
+ */
+TNPU_API int tnpu_engine_step(struct tnpu_engine *engine);
+TNPU_API void tnpu_engine_get_stats(struct tnpu_engine *engine, struct tnpu_engine_stats *st);
 
 #if defined(__cplusplus)
 }

@@ -45,6 +45,7 @@ static uint64_t act(const struct plan *p, uint64_t off)
 struct emitter {
 	struct plan *p;
 	const struct graph *g;
+	bool all_rows;		/* a batch of sequences, a token each */
 	struct stream_buf *s;	/* NULL: measure only */
 	uint64_t size;
 	uint32_t count;
@@ -83,7 +84,7 @@ static void bad(struct emitter *e, const char *what)
 static struct tnpu_tensor weight(const struct plan *p, const struct gval *v)
 {
 	const struct gguf_tensor *g = v->w;
-	uint64_t base = v->kind == GV_AUX ? p->aux_va : p->weights_va;
+	uint64_t base = v->kind == GV_AUX ? p->w->aux_va : p->w->weights_va;
 	uint32_t be, bb;
 	struct tnpu_tensor t = {
 		.addr = base + g->offset,
@@ -209,6 +210,43 @@ static struct tnpu_tensor cache(const struct plan *p, uint64_t off, uint32_t d, 
 	return t;
 }
 
+/* A layer's pool of blocks at @off: {d, n_kv, block_tokens, n_blocks}. */
+static struct tnpu_tensor pool(const struct plan *p, uint64_t off, uint32_t d, uint32_t n_kv,
+			       uint64_t row_bytes)
+{
+	struct tnpu_tensor t = cache(p, off, d, n_kv, row_bytes);
+
+	t.ne[2] = p->block_tokens;
+	t.ne[3] = p->n_blocks;
+	t.nb[3] = t.nb[2] * p->block_tokens;
+	return t;
+}
+
+static void emit_attention_paged(struct emitter *e, const struct gnode *n,
+				 const struct plan_cache *c)
+{
+	const struct gnode_attention *a = &n->p.attn;
+	struct plan *p = e->p;
+	struct tnpu_cmd_attention_paged cmd = {
+		.block_size = p->block_tokens,
+		.scale = f32_bits(a->scale), .window = a->window, .softcap = f32_bits(a->softcap),
+		.q = val(e, n->in[0]), .k = val(e, n->in[1]), .out = val(e, n->out),
+		.scratch = dense(act(p, p->attn_scratch), TNPU_DT_F32,
+				 (uint32_t)p->attn_scratch_floats, p->num_cores, 1),
+	};
+	uint32_t t = cmd.q.ne[2];
+
+	cmd.pos = dense(act(p, p->rows_pos), TNPU_DT_I32, t, 1, 1);
+	cmd.seq = dense(act(p, p->rows_seq), TNPU_DT_I32, t, 1, 1);
+	cmd.blocks = dense(act(p, p->blocks), TNPU_DT_I32, p->max_blocks, p->n_seq, 1);
+	cmd.k_cache = pool(p, c->k_off, c->dk, c->n_kv, c->row_bytes_k);
+	if (!c->mla) {
+		cmd.v = val(e, n->in[2]);
+		cmd.v_cache = pool(p, c->v_off, c->dv, c->n_kv, c->row_bytes_v);
+	}
+	emit(e, TNPU_OP_ATTENTION_PAGED, c->mla ? TNPU_ATTN_F_V_IN_K : 0, &cmd, sizeof(cmd));
+}
+
 static void emit_attention(struct emitter *e, const struct gnode *n)
 {
 	const struct gnode_attention *a = &n->p.attn;
@@ -223,6 +261,8 @@ static void emit_attention(struct emitter *e, const struct gnode *n)
 
 	if (!c || !c->used)
 		return bad(e, "an attention node without its cache");
+	if (p->paged)
+		return emit_attention_paged(e, n, c);
 	cmd.k_cache = cache(p, c->k_off, c->dk, c->n_kv, c->row_bytes_k);
 	if (!c->mla) {
 		cmd.v = val(e, n->in[2]);
@@ -268,11 +308,39 @@ static void emit_moe_matmul(struct emitter *e, const struct gnode *n, bool per_h
 	emit(e, TNPU_OP_MOE_MATMUL, flags, &c, sizeof(c));
 }
 
+/*
+ * Paged plans choose with SAMPLE_ROWS, settings read from memory (greedy is
+ * temperature 0), each row's RNG stream at its token's position: one
+ * recorded stream serves every request. A batch has a row of settings per
+ * row; a prefill chunk, whose last token alone is chosen, prefill_settings.
+ */
+static void emit_sample_rows(struct emitter *e, const struct gnode *n)
+{
+	struct plan *p = e->p;
+	struct tnpu_cmd_sample_rows c = {
+		.logits = flat(e, n->in[0]),
+	};
+	uint32_t rows = c.logits.ne[1];
+	uint64_t pos = p->rows_pos + (e->all_rows ? 0 : 4ULL * (e->g->tokens - 1));
+
+	c.settings = dense(act(p, e->all_rows ? p->settings : p->prefill_settings), TNPU_DT_I32,
+			   TNPU_SAMPLE_SETTINGS_WORDS, rows, 1);
+	c.pos = dense(act(p, pos), TNPU_DT_I32, rows, 1, 1);
+	c.out = dense(flat(e, n->out).addr, TNPU_DT_I32, rows, 1, 1);
+	c.scratch = dense(act(p, p->sample_scratch), TNPU_DT_I32,
+			  (uint32_t)TNPU_SAMPLE_SCRATCH_ELEMS(c.logits.ne[0]), 1, 1);
+	emit(e, TNPU_OP_SAMPLE_ROWS, TNPU_SAMPLE_F_POS, &c, sizeof(c));
+}
+
 static void emit_node(struct emitter *e, const struct gnode *n)
 {
 	struct plan *p = e->p;
 	const struct sampling_cfg *sc = &p->samp;
 
+	if (p->paged && (n->op == GOP_ARGMAX || n->op == GOP_SAMPLE))
+		return emit_sample_rows(e, n);
+	if (p->paged && n->op == GOP_SOFTMAX && n->causal)
+		return bad(e, "a causal softmax in a paged plan (positions per row)");
 	switch (n->op) {
 	case GOP_EMBED: {
 		struct tnpu_cmd_embedding c = {
@@ -343,6 +411,13 @@ static void emit_node(struct emitter *e, const struct gnode *n)
 			.dst = val(e, n->out), .src = val(e, n->in[0]),
 		};
 
+		if (p->paged) {
+			struct tnpu_cmd_rope_rows rr = { .rope = c };
+
+			rr.pos = dense(act(p, p->rows_pos), TNPU_DT_I32, c.src.ne[2], 1, 1);
+			emit(e, TNPU_OP_ROPE_ROWS, r->neox ? TNPU_ROPE_F_NEOX : 0, &rr, sizeof(rr));
+			break;
+		}
 		emit(e, TNPU_OP_ROPE, TNPU_CMD_F_INDIRECT | (r->neox ? TNPU_ROPE_F_NEOX : 0), &c,
 		     sizeof(c));
 		break;
@@ -476,11 +551,9 @@ static bool greedy(const struct sampling_cfg *sc)
 	return sc->temperature <= 0 || sc->top_k == 1;
 }
 
-static int build(const struct plan *p, uint32_t tokens, bool decode, bool sample,
-		 struct graph *g)
+static int build(const struct plan *p, const struct graph_opts *o, struct graph *g)
 {
-	struct graph_opts o = { .tokens = tokens, .decode = decode, .sample = sample };
-	int ret = model_build_graph(p->m, &o, g);
+	int ret = model_build_graph(p->m, o, g);
 
 	if (!ret)
 		ret = graph_plan(g, p->max_batch);
@@ -495,15 +568,15 @@ static int build(const struct plan *p, uint32_t tokens, bool decode, bool sample
  * Emits the model for @tokens tokens into @s, or with @s NULL only measures
  * it (bytes and commands into @size, @count).
  */
-static int record(struct plan *p, struct stream_buf *s, uint32_t tokens, bool decode,
-		  bool sample, uint64_t *size, uint32_t *count)
+static int record(struct plan *p, struct stream_buf *s, const struct graph_opts *o,
+		  uint64_t *size, uint32_t *count)
 {
 	struct tnpu_cmd_set_params sp = { .addr = act(p, p->params) };
-	struct emitter e = { .p = p, .s = s };
+	struct emitter e = { .p = p, .s = s, .all_rows = o->all_rows };
 	struct graph g;
 	int ret;
 
-	ret = build(p, tokens, decode, sample, &g);
+	ret = build(p, o, &g);
 	if (ret) {
 		graph_free(&g);
 		return ret;
@@ -516,7 +589,7 @@ static int record(struct plan *p, struct stream_buf *s, uint32_t tokens, bool de
 		s->size = e.size;
 		s->count = e.count;
 	}
-	if (decode && s)
+	if ((o->decode || o->all_rows) && s)
 		p->decode_weight_bytes = weight_bytes_read(p, &g);
 	if (size)
 		*size = e.size;
@@ -530,22 +603,29 @@ int plan_record_decode(struct plan *p, const struct sampling_cfg *samp)
 {
 	int ret;
 
+	struct graph_opts o = { .tokens = 1, .decode = true, .sample = !greedy(samp) };
+
+	if (p->paged)
+		return tnpu_fail(-EINVAL, "internal: a paged plan records its decode stream by rows");
 	p->samp = *samp;
 	p->prefill_tokens = 0;
-	ret = record(p, &p->decode, 1, true, !greedy(samp), NULL, NULL);
+	ret = record(p, &p->decode, &o, NULL, NULL);
 	p->recorded = !ret;
 	return ret;
 }
 
 int plan_record_prefill(struct plan *p, uint32_t tokens)
 {
+	struct graph_opts o = { 0 };
 	int ret;
 
 	if (tokens == 0 || tokens > p->max_batch)
 		return tnpu_fail(-EINVAL, "prefill chunk of %u tokens (1 to %u)", tokens,
 				 p->max_batch);
+	o.tokens = tokens;
+	o.sample = !greedy(&p->samp);
 	p->prefill_tokens = 0;
-	ret = record(p, &p->prefill, tokens, false, !greedy(&p->samp), NULL, NULL);
+	ret = record(p, &p->prefill, &o, NULL, NULL);
 	if (!ret)
 		p->prefill_tokens = tokens;
 	return ret;
@@ -555,11 +635,11 @@ uint32_t plan_bos(const struct plan *p, struct tnpu_bo **bos)
 {
 	uint32_t n = 0;
 
-	bos[n++] = p->weights_bo;
+	bos[n++] = p->w->weights_bo;
 	bos[n++] = p->acts_bo;
 	bos[n++] = p->kv_bo;
-	if (p->aux_bo)
-		bos[n++] = p->aux_bo;
+	if (p->w->aux_bo)
+		bos[n++] = p->w->aux_bo;
 	return n;
 }
 
@@ -590,29 +670,60 @@ static uint64_t take(uint64_t *used, uint64_t size)
 }
 
 /* Wraps the mapped file (zero copy) or, when asked or the backend refuses, copies it. */
-static int map_weights(struct plan *p, bool copy)
+static int map_weights(struct tnpu_device *dev, const struct gguf_file *f, bool copy,
+		       struct plan_weights *w)
 {
-	const struct gguf_file *f = p->m->gguf;
 	void *cpu;
 	int ret = -1;
 
 	if (!copy)
-		ret = tnpu_bo_userptr(p->dev, (void *)f->map, f->map_size,
-				      DRM_TNPU_BO_NPU_READONLY, &p->weights_bo);
+		ret = tnpu_bo_userptr(dev, (void *)f->map, f->map_size, DRM_TNPU_BO_NPU_READONLY,
+				      &w->weights_bo);
 	if (!ret) {
-		p->zero_copy = true;
-		p->weights_va = tnpu_bo_npu_va(p->weights_bo);
+		w->zero_copy = true;
+		w->weights_va = tnpu_bo_npu_va(w->weights_bo);
 		return 0;
 	}
-	ret = tnpu_bo_create(p->dev, f->map_size, DRM_TNPU_BO_NPU_READONLY, &p->weights_bo);
+	ret = tnpu_bo_create(dev, f->map_size, DRM_TNPU_BO_NPU_READONLY, &w->weights_bo);
 	if (ret)
 		return ret;
-	ret = tnpu_bo_map(p->weights_bo, &cpu);
+	ret = tnpu_bo_map(w->weights_bo, &cpu);
 	if (ret)
 		return ret;
 	memcpy(cpu, f->map, f->file_size);
-	p->weights_va = tnpu_bo_npu_va(p->weights_bo);
+	w->weights_va = tnpu_bo_npu_va(w->weights_bo);
 	return 0;
+}
+
+int plan_weights_create(struct tnpu_device *dev, const struct model *m, bool copy,
+			struct plan_weights *w)
+{
+	void *cpu;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	ret = map_weights(dev, m->gguf, copy, w);
+	if (!ret && m->aux_size) {
+		ret = tnpu_bo_create(dev, m->aux_size, DRM_TNPU_BO_NPU_READONLY, &w->aux_bo);
+		if (!ret)
+			ret = tnpu_bo_map(w->aux_bo, &cpu);
+		if (!ret) {
+			memcpy(cpu, m->aux, m->aux_size);
+			w->aux_va = tnpu_bo_npu_va(w->aux_bo);
+		}
+	}
+	if (ret)
+		plan_weights_destroy(w);
+	return ret;
+}
+
+void plan_weights_destroy(struct plan_weights *w)
+{
+	if (w->aux_bo)
+		tnpu_bo_free(w->aux_bo);
+	if (w->weights_bo)
+		tnpu_bo_free(w->weights_bo);
+	w->aux_bo = w->weights_bo = NULL;
 }
 
 /* What the nodes of a chunk's graph need besides activation slots. */
@@ -661,7 +772,10 @@ static int scan(struct plan *p, const struct graph *g, struct needs *nd)
 				.used = true, .mla = a->kind == GATTN_MLA, .dk = a->dk, .dv = a->dv,
 				.n_kv = a->kind == GATTN_MLA ? 1 : a->n_head_kv,
 			};
-			f = TNPU_ATTN_SCRATCH_FLOATS(p->n_ctx, a->dk, a->dv);
+			/* Paged: all heads of a KV head together, runs of 64 keys. */
+			f = p->paged ? TNPU_ATTN_PAGED_SCRATCH_FLOATS(a->n_head / c->n_kv, 64, a->dk,
+								     a->dv) :
+				       TNPU_ATTN_SCRATCH_FLOATS(p->n_ctx, a->dk, a->dv);
 			nd->attn_floats = f > nd->attn_floats ? f : nd->attn_floats;
 			break;
 		}
@@ -706,46 +820,46 @@ static int scan(struct plan *p, const struct graph *g, struct needs *nd)
 			continue;
 		c->row_bytes_k = p->kv_q8 ? c->dk / 32 * 34 : 2 * (uint64_t)c->dk;
 		c->row_bytes_v = c->mla ? 0 : p->kv_q8 ? c->dv / 32 * 34 : 2 * (uint64_t)c->dv;
-		c->k_off = take(&p->kv_bytes, c->row_bytes_k * c->n_kv * p->n_ctx);
+		uint64_t positions = p->paged ? (uint64_t)p->n_blocks * p->block_tokens : p->n_ctx;
+
+		c->k_off = take(&p->kv_bytes, c->row_bytes_k * c->n_kv * positions);
 		if (!c->mla)
-			c->v_off = take(&p->kv_bytes, c->row_bytes_v * c->n_kv * p->n_ctx);
+			c->v_off = take(&p->kv_bytes, c->row_bytes_v * c->n_kv * positions);
 	}
 	return 0;
 }
 
 /* Command buffer room for a stream: the larger of its argmax and sampling forms. */
-static int measure(struct plan *p, uint32_t tokens, bool decode, uint64_t *cap)
+static int measure(struct plan *p, uint32_t tokens, bool decode, bool all_rows, uint64_t *cap)
 {
+	struct graph_opts o = { .tokens = tokens, .decode = decode, .all_rows = all_rows };
 	uint64_t a = 0, b = 0;	/* read below even when record() failed */
 	int ret;
 
-	ret = record(p, NULL, tokens, decode, false, &a, NULL);
+	ret = record(p, NULL, &o, &a, NULL);
+	o.sample = true;
 	if (!ret)
-		ret = record(p, NULL, tokens, decode, true, &b, NULL);
+		ret = record(p, NULL, &o, &b, NULL);
 	*cap = ((a > b ? a : b) + 63) & ~63ULL;
 	return ret;
 }
 
-int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
-		uint32_t max_batch, bool q8_act, bool kv_q8, bool copy_weights, struct plan *p)
+/* The common part of plan_create() and plan_create_paged(): @p's settings are in. */
+static int plan_init(struct plan *p)
 {
-	uint64_t t = max_batch, used = 0, dec_cap, pre_cap;
+	const struct model *m = p->m;
+	uint64_t t = p->max_batch, rows = p->paged ? p->n_seq : 1, used = 0, dec_cap, pre_cap;
+	uint32_t max_batch = p->max_batch;
+	struct tnpu_device *dev = p->dev;
 	struct tnpu_device_info info;
 	struct needs nd;
 	struct graph g;
 	void *cpu;
 	int ret;
 
-	memset(p, 0, sizeof(*p));
-	p->dev = dev;
-	p->m = m;
-	p->n_ctx = n_ctx;
-	p->max_batch = max_batch;
-	p->q8_act = q8_act;
-	p->kv_q8 = kv_q8;
-	if (!n_ctx || !max_batch || max_batch > n_ctx)
+	if (!p->n_ctx || !max_batch || max_batch > p->n_ctx)
 		return tnpu_fail(-EINVAL, "bad context length %u or prefill batch %u (1 to the context)",
-				 n_ctx, max_batch);
+				 p->n_ctx, max_batch);
 	ret = tnpu_device_query_info(dev, &info);
 	if (ret)
 		return ret;
@@ -753,7 +867,7 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 
 	/* Activations: planned from the graph of a full chunk, reused by every layer. */
 	p->slots_bytes = UINT64_MAX;
-	ret = build(p, max_batch, false, false, &g);
+	ret = build(p, &(struct graph_opts){ .tokens = max_batch }, &g);
 	p->slots_bytes = g.act_bytes;
 	p->n_slots = g.n_slots;
 	p->naive_bytes = g.naive_bytes;
@@ -763,13 +877,23 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	if (ret)
 		goto fail;
 	p->slots = take(&used, p->slots_bytes);
-	p->logits = take(&used, 4ULL * m->hp.n_vocab);
+	p->logits = take(&used, 4ULL * m->hp.n_vocab * rows);
 	p->ids = take(&used, 4 * t);
-	p->next = take(&used, 4);
+	p->next = take(&used, 4 * rows);
+	if (p->paged) {
+		p->rows_pos = take(&used, 4 * t);
+		p->rows_seq = take(&used, 4 * t);
+		p->blocks = take(&used, 4ULL * p->max_blocks * p->n_seq);
+		p->settings = take(&used, 4ULL * TNPU_SAMPLE_SETTINGS_WORDS * p->n_seq);
+		p->prefill_settings = take(&used, 4 * TNPU_SAMPLE_SETTINGS_WORDS);
+	}
 	p->params = take(&used, sizeof(struct tnpu_param_block));
 	p->attn_scratch_floats = nd.attn_floats;
+	/* ATTENTION_PAGED sorts the rows' slots in its scratch first. */
+	if (p->paged && p->attn_scratch_floats * p->num_cores < 2 * t)
+		p->attn_scratch_floats = (2 * t + p->num_cores - 1) / p->num_cores;
 	p->attn_scratch = take(&used, 4 * p->attn_scratch_floats * p->num_cores);
-	p->mm_scratch_size = q8_act ? TNPU_MATMUL_SCRATCH_SIZE(t, nd.mm_k) : 0;
+	p->mm_scratch_size = p->q8_act ? TNPU_MATMUL_SCRATCH_SIZE(t, nd.mm_k) : 0;
 	p->mm_scratch = take(&used, p->mm_scratch_size);
 	p->sample_scratch = take(&used, 4 * TNPU_SAMPLE_SCRATCH_ELEMS(nd.vocab));
 	p->moe_scratch_size = (nd.moe_bytes + 3) & ~3ULL;
@@ -779,9 +903,7 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	p->route_k = nd.route_k;
 	p->route = take(&used, 8ULL * nd.route_k * t * m->hp.n_layer);
 
-	ret = map_weights(p, copy_weights);
-	if (!ret)
-		ret = tnpu_bo_create(dev, used, 0, &p->acts_bo);
+	ret = tnpu_bo_create(dev, used, 0, &p->acts_bo);
 	if (!ret)
 		ret = tnpu_bo_map(p->acts_bo, &cpu);
 	if (ret)
@@ -795,20 +917,14 @@ int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
 	if (ret)
 		goto fail;
 	p->kv_va = tnpu_bo_npu_va(p->kv_bo);
-	if (m->aux_size) {
-		ret = tnpu_bo_create(dev, m->aux_size, DRM_TNPU_BO_NPU_READONLY, &p->aux_bo);
-		if (!ret)
-			ret = tnpu_bo_map(p->aux_bo, &cpu);
-		if (ret)
-			goto fail;
-		memcpy(cpu, m->aux, m->aux_size);
-		p->aux_va = tnpu_bo_npu_va(p->aux_bo);
-	}
 
 	/* Command buffers as large as what the streams emit. */
-	ret = measure(p, 1, true, &dec_cap);
+	if (p->paged)
+		ret = measure(p, p->n_seq, false, true, &dec_cap);
+	else
+		ret = measure(p, 1, true, false, &dec_cap);
 	if (!ret)
-		ret = measure(p, max_batch, false, &pre_cap);
+		ret = measure(p, max_batch, false, false, &pre_cap);
 	if (!ret)
 		ret = tnpu_bo_create(dev, dec_cap + pre_cap, 0, &p->cmd_bo);
 	if (!ret)
@@ -831,6 +947,53 @@ fail:
 	return ret;
 }
 
+int plan_create(struct tnpu_device *dev, const struct model *m, const struct plan_weights *w,
+		uint32_t n_ctx, uint32_t max_batch, bool q8_act, bool kv_q8, struct plan *p)
+{
+	*p = (struct plan){ .dev = dev, .m = m, .w = w, .n_ctx = n_ctx, .max_batch = max_batch,
+			    .q8_act = q8_act, .kv_q8 = kv_q8 };
+	return plan_init(p);
+}
+
+int plan_create_paged(struct tnpu_device *dev, const struct model *m,
+		      const struct plan_weights *w, uint32_t n_ctx, uint32_t max_batch,
+		      uint32_t n_seq, uint32_t n_blocks, uint32_t block_tokens, bool q8_act,
+		      bool kv_q8, struct plan *p)
+{
+	int ret;
+
+	*p = (struct plan){ .dev = dev, .m = m, .w = w, .n_ctx = n_ctx, .max_batch = max_batch,
+			    .q8_act = q8_act, .kv_q8 = kv_q8, .paged = true, .n_seq = n_seq,
+			    .n_blocks = n_blocks, .block_tokens = block_tokens };
+	if (!n_seq || n_seq > max_batch)
+		return tnpu_fail(-EINVAL, "%u sequences in a batch: 1 to the prefill chunk (%u)",
+				 n_seq, max_batch);
+	if (block_tokens < 16 || block_tokens > 4096 || (block_tokens & (block_tokens - 1)))
+		return tnpu_fail(-EINVAL, "KV blocks of %u tokens: a power of two, 16 to 4096",
+				 block_tokens);
+	if (!n_blocks || n_blocks > INT32_MAX / block_tokens)
+		return tnpu_fail(-EINVAL, "a KV pool of %u blocks", n_blocks);
+	p->max_blocks = (n_ctx + block_tokens - 1) / block_tokens;
+	ret = plan_init(p);
+	if (!ret)
+		memset(p->acts_cpu + p->blocks, 0, 4ULL * p->max_blocks * n_seq);
+	return ret;
+}
+
+int plan_record_rows(struct plan *p, uint32_t rows)
+{
+	struct graph_opts o = { .tokens = rows, .sample = true, .all_rows = true };
+	int ret;
+
+	if (!p->paged || !rows || rows > p->n_seq)
+		return tnpu_fail(-EINVAL, "internal: a decode batch of %u rows", rows);
+	p->rows = 0;
+	ret = record(p, &p->decode, &o, NULL, NULL);
+	if (!ret)
+		p->rows = rows;
+	return ret;
+}
+
 void plan_destroy(struct plan *p)
 {
 	free(p->decode.ops);
@@ -842,13 +1005,9 @@ void plan_destroy(struct plan *p)
 	p->route_layer = NULL;
 	if (p->cmd_bo)
 		tnpu_bo_free(p->cmd_bo);
-	if (p->aux_bo)
-		tnpu_bo_free(p->aux_bo);
 	if (p->kv_bo)
 		tnpu_bo_free(p->kv_bo);
 	if (p->acts_bo)
 		tnpu_bo_free(p->acts_bo);
-	if (p->weights_bo)
-		tnpu_bo_free(p->weights_bo);
-	p->cmd_bo = p->aux_bo = p->kv_bo = p->acts_bo = p->weights_bo = NULL;
+	p->cmd_bo = p->kv_bo = p->acts_bo = NULL;
 }

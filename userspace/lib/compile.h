@@ -3,7 +3,8 @@
  * libtnpu: compiles a transformer model into NPU command streams.
  *
  * The weights stay in place (the mapped GGUF file wrapped as a read-only
- * buffer); the activations live in the slots graph_plan() gives the model's
+ * buffer, struct plan_weights, shared by every plan of the model); the
+ * activations live in the slots graph_plan() gives the model's
  * graph (model_build_graph()), sized for a prefill chunk and shared by every
  * layer; each layer has the F16 (or Q8_0) cache its attention node asks for
  * (K and V, or MLA's one latent cache). Two kinds of stream are
@@ -45,17 +46,30 @@ struct plan_cache {
 	uint64_t row_bytes_k, row_bytes_v;	/* one head of one token */
 };
 
+/* A model's tensors on the device: made once, read by every plan of it. */
+struct plan_weights {
+	struct tnpu_bo *weights_bo;	/* the file (or a copy), from offset 0 */
+	struct tnpu_bo *aux_bo;		/* tensors derived at load, or NULL */
+	uint64_t weights_va, aux_va;
+	bool zero_copy;			/* weights_bo is the mapped file itself */
+};
+
+/* Wraps (or with @copy, copies) @m's file and derived tensors for @dev. */
+int plan_weights_create(struct tnpu_device *dev, const struct model *m, bool copy,
+			struct plan_weights *w);
+void plan_weights_destroy(struct plan_weights *w);
+
+/* One sequence's buffers and streams over shared weights. */
 struct plan {
 	struct tnpu_device *dev;
 	const struct model *m;
+	const struct plan_weights *w;
 	uint32_t n_ctx, max_batch, num_cores;
-	bool q8_act, kv_q8, zero_copy;
+	bool q8_act, kv_q8;
 
-	struct tnpu_bo *weights_bo;	/* the file (or a copy), from offset 0 */
-	struct tnpu_bo *aux_bo;		/* tensors derived at load, or NULL */
 	struct tnpu_bo *acts_bo, *kv_bo, *cmd_bo;
 	uint8_t *acts_cpu, *cmd_cpu;
-	uint64_t weights_va, aux_va, acts_va, kv_va;
+	uint64_t acts_va, kv_va;
 
 	/* offsets in acts_bo: the planned activation slots, then fixed buffers */
 	uint64_t slots, slots_bytes, naive_bytes;
@@ -74,20 +88,50 @@ struct plan {
 
 	struct stream_buf decode, prefill;
 	uint64_t decode_weight_bytes;	/* weight bytes one decode step reads */
+
+	/*
+	 * Paged plans (plan_create_paged()): the caches are pools of blocks of
+	 * block_tokens positions shared by n_seq sequences, each with a row of
+	 * the block table (max_blocks entries); every token row of a stream is
+	 * at its own position (rows_pos) of its own sequence (rows_seq). The
+	 * decode stream (plan_record_rows()) takes a token of each of up to
+	 * n_seq sequences and samples each row with its settings (a row of
+	 * settings per sequence); prefill streams take a chunk of one sequence
+	 * and sample its last token with prefill_settings.
+	 */
+	bool paged;
+	uint32_t block_tokens, n_blocks, n_seq, max_blocks;
+	uint64_t rows_pos, rows_seq, blocks, settings, prefill_settings;
+	uint32_t rows;			/* rows of the decode stream recorded */
 	uint32_t prefill_tokens;	/* chunk length the prefill stream is for */
 	struct sampling_cfg samp;
 	bool recorded;
 };
 
-/* Buffers and memory plan; @max_batch tokens per prefill chunk. */
-int plan_create(struct tnpu_device *dev, const struct model *m, uint32_t n_ctx,
-		uint32_t max_batch, bool q8_act, bool kv_q8, bool copy_weights, struct plan *p);
+/*
+ * Buffers and memory plan over @w (which must outlive the plan); @max_batch
+ * tokens per prefill chunk.
+ */
+int plan_create(struct tnpu_device *dev, const struct model *m, const struct plan_weights *w,
+		uint32_t n_ctx, uint32_t max_batch, bool q8_act, bool kv_q8, struct plan *p);
 void plan_destroy(struct plan *p);
 
 /* (Re)records the decode stream for @samp; forgets the prefill stream. */
 int plan_record_decode(struct plan *p, const struct sampling_cfg *samp);
 /* Records the prefill stream for chunks of @tokens (<= max_batch). */
 int plan_record_prefill(struct plan *p, uint32_t tokens);
+
+/*
+ * A paged plan over @w: pools of @n_blocks blocks of @block_tokens
+ * positions, for @n_seq sequences of up to @n_ctx tokens (@n_seq <=
+ * @max_batch, tokens per prefill chunk).
+ */
+int plan_create_paged(struct tnpu_device *dev, const struct model *m,
+		      const struct plan_weights *w, uint32_t n_ctx, uint32_t max_batch,
+		      uint32_t n_seq, uint32_t n_blocks, uint32_t block_tokens, bool q8_act,
+		      bool kv_q8, struct plan *p);
+/* Records the decode stream of a paged plan for @rows sequences (1 to n_seq). */
+int plan_record_rows(struct plan *p, uint32_t rows);
 
 /* Every buffer a stream touches (at most PLAN_MAX_BOS), for struct tnpu_submit. */
 #define PLAN_MAX_BOS	4

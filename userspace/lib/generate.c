@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "compile.h"
 #include "gguf.h"
+#include "llm_model.h"
 #include "model.h"
 #include "tnpu_llm.h"
 #include "tokenizer.h"
@@ -22,14 +23,12 @@
 #define JOB_TIMEOUT_NS		(600LL * 1000000000)
 
 struct tnpu_llm {
-	struct tnpu_device *dev;
-	uint32_t num_cores;
-	struct gguf_file *gguf;
-	struct model model;
+	struct tnpu_model *mdl;		/* a reference */
+	struct tnpu_device *dev;	/* the model's, as are @tok and @num_cores */
 	struct tokenizer *tok;
+	uint32_t num_cores;
 	struct plan plan;
 	struct tnpu_queue *queue;
-	uint32_t priority;
 	struct tnpu_syncobj *sync;
 	uint64_t point;
 	/* the sequence so far: tokens in the KV cache, and the chosen one not yet in it */
@@ -45,6 +44,69 @@ struct tnpu_llm {
 	uint32_t op_count[256];
 };
 
+TNPU_API struct tnpu_model *tnpu_model_get(struct tnpu_model *mdl)
+{
+	__atomic_add_fetch(&mdl->refs, 1, __ATOMIC_RELAXED);
+	return mdl;
+}
+
+TNPU_API void tnpu_model_put(struct tnpu_model *mdl)
+{
+	if (!mdl || __atomic_sub_fetch(&mdl->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	plan_weights_destroy(&mdl->weights);
+	tokenizer_free(mdl->tok);
+	model_free(&mdl->model);
+	gguf_close(mdl->gguf);
+	if (mdl->dev)
+		tnpu_device_close(mdl->dev);
+	free(mdl);
+}
+
+TNPU_API int tnpu_model_load(const char *path, const struct tnpu_model_options *opt,
+			     struct tnpu_model **out)
+{
+	struct tnpu_model_options defaults = { 0 };
+	struct tnpu_model *mdl;
+	uint64_t cores;
+	int ret;
+
+	*out = NULL;
+	if (!opt)
+		opt = &defaults;
+	mdl = calloc(1, sizeof(*mdl));
+	if (!mdl)
+		return tnpu_fail(-ENOMEM, "out of memory loading %s", path);
+	mdl->refs = 1;
+	ret = gguf_open(path, &mdl->gguf);
+	if (!ret)
+		ret = model_load(mdl->gguf, &mdl->model);
+	if (!ret)
+		ret = tokenizer_load(mdl->gguf, &mdl->tok);
+	if (!ret && tokenizer_vocab_size(mdl->tok) != mdl->model.hp.n_vocab)
+		ret = tnpu_fail(-EINVAL, "%s: the tokenizer has %u tokens, the embedding %u", path,
+				tokenizer_vocab_size(mdl->tok), mdl->model.hp.n_vocab);
+	if (!ret)
+		ret = tnpu_device_open(&mdl->dev, opt->backend);
+	if (!ret)
+		ret = tnpu_device_get_param(mdl->dev, DRM_TNPU_PARAM_NUM_CORES, &cores);
+	if (!ret) {
+		mdl->num_cores = (uint32_t)cores;
+		ret = plan_weights_create(mdl->dev, &mdl->model, opt->copy_weights, &mdl->weights);
+	}
+	if (ret) {
+		tnpu_model_put(mdl);
+		return ret;
+	}
+	*out = mdl;
+	return 0;
+}
+
+TNPU_API struct tnpu_model *tnpu_llm_model(const struct tnpu_llm *llm)
+{
+	return llm->mdl;
+}
+
 TNPU_API void tnpu_llm_free(struct tnpu_llm *llm)
 {
 	if (!llm)
@@ -56,11 +118,7 @@ TNPU_API void tnpu_llm_free(struct tnpu_llm *llm)
 	if (llm->prof_bo)
 		tnpu_bo_free(llm->prof_bo);
 	plan_destroy(&llm->plan);
-	tokenizer_free(llm->tok);
-	model_free(&llm->model);
-	gguf_close(llm->gguf);
-	if (llm->dev)
-		tnpu_device_close(llm->dev);
+	tnpu_model_put(llm->mdl);
 	free(llm);
 }
 
@@ -142,76 +200,90 @@ TNPU_API int tnpu_llm_decode_profile(const struct tnpu_llm *llm, struct tnpu_llm
 	return n;
 }
 
-TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
-			   struct tnpu_llm **out)
+TNPU_API int tnpu_llm_create(struct tnpu_model *mdl, const struct tnpu_session_options *opt,
+			     struct tnpu_llm **out)
 {
-	struct tnpu_llm_options defaults = { 0 };
+	struct tnpu_session_options defaults = { 0 };
+	uint32_t n_ctx, batch, priority;
 	struct tnpu_llm *llm;
-	uint32_t n_ctx, batch;
 	int ret;
 
 	*out = NULL;
 	if (!opt)
 		opt = &defaults;
+	priority = opt->priority_set ? opt->priority : DRM_TNPU_PRIORITY_NORMAL;
+	if (priority > DRM_TNPU_PRIORITY_REALTIME)
+		return tnpu_fail(-EINVAL, "session priority %u: expected 0 (low) to 3 (realtime)",
+				 priority);
 	llm = calloc(1, sizeof(*llm));
 	if (!llm)
-		return tnpu_fail(-ENOMEM, "out of memory loading %s", path);
-	ret = gguf_open(path, &llm->gguf);
-	if (!ret)
-		ret = model_load(llm->gguf, &llm->model);
-	if (!ret)
-		ret = tokenizer_load(llm->gguf, &llm->tok);
-	if (!ret && tokenizer_vocab_size(llm->tok) != llm->model.hp.n_vocab)
-		ret = tnpu_fail(-EINVAL, "%s: the tokenizer has %u tokens, the embedding %u", path,
-				tokenizer_vocab_size(llm->tok), llm->model.hp.n_vocab);
-	if (ret)
-		goto fail;
+		return tnpu_fail(-ENOMEM, "out of memory creating a session");
+	llm->mdl = tnpu_model_get(mdl);
+	llm->dev = mdl->dev;
+	llm->tok = mdl->tok;
+	llm->num_cores = mdl->num_cores;
 
-	n_ctx = opt->n_ctx ? opt->n_ctx : llm->model.hp.n_ctx_train;
+	n_ctx = opt->n_ctx ? opt->n_ctx : mdl->model.hp.n_ctx_train;
 	if (!opt->n_ctx && n_ctx > DEFAULT_MAX_CTX)
 		n_ctx = DEFAULT_MAX_CTX;
 	batch = opt->max_batch ? opt->max_batch : DEFAULT_MAX_BATCH;
 	if (batch > n_ctx)
 		batch = n_ctx;
 
-	ret = tnpu_device_open(&llm->dev, opt->backend);
-	if (!ret) {
-		uint64_t cores;
-
-		ret = tnpu_device_get_param(llm->dev, DRM_TNPU_PARAM_NUM_CORES, &cores);
-		llm->num_cores = (uint32_t)cores;
-	}
+	ret = plan_create(llm->dev, &mdl->model, &mdl->weights, n_ctx, batch, opt->q8_act,
+			  opt->kv_q8, &llm->plan);
 	if (!ret)
-		ret = plan_create(llm->dev, &llm->model, n_ctx, batch, opt->q8_act, opt->kv_q8,
-				  opt->copy_weights, &llm->plan);
-	llm->priority = DRM_TNPU_PRIORITY_NORMAL;
-	if (!ret)
-		ret = tnpu_queue_create(llm->dev, llm->priority, &llm->queue);
+		ret = tnpu_queue_create(llm->dev, priority, &llm->queue);
 	if (!ret)
 		ret = tnpu_syncobj_create(llm->dev, &llm->sync);
 	if (!ret && opt->profile)
 		ret = profile_init(llm);
-	if (ret)
-		goto fail;
+	if (ret) {
+		tnpu_llm_free(llm);
+		return ret;
+	}
 	*out = llm;
 	return 0;
-fail:
-	tnpu_llm_free(llm);
+}
+
+TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
+			   struct tnpu_llm **out)
+{
+	struct tnpu_llm_options defaults = { 0 };
+	struct tnpu_model_options mo;
+	struct tnpu_session_options so;
+	struct tnpu_model *mdl;
+	int ret;
+
+	*out = NULL;
+	if (!opt)
+		opt = &defaults;
+	mo = (struct tnpu_model_options){ .backend = opt->backend,
+					  .copy_weights = opt->copy_weights };
+	so = (struct tnpu_session_options){ .n_ctx = opt->n_ctx, .max_batch = opt->max_batch,
+					    .q8_act = opt->q8_act, .kv_q8 = opt->kv_q8,
+					    .profile = opt->profile };
+	ret = tnpu_model_load(path, &mo, &mdl);
+	if (ret)
+		return ret;
+	ret = tnpu_llm_create(mdl, &so, out);
+	/* The session holds the model now, or nothing does. */
+	tnpu_model_put(mdl);
 	return ret;
 }
 
 TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info *info)
 {
-	const struct model_hparams *hp = &llm->model.hp;
+	const struct model_hparams *hp = &llm->mdl->model.hp;
 	uint64_t bytes = 0;
 
-	for (uint64_t i = 0; i < llm->gguf->n_tensors; i++)
-		bytes += llm->gguf->tensors[i].size;
+	for (uint64_t i = 0; i < llm->mdl->gguf->n_tensors; i++)
+		bytes += llm->mdl->gguf->tensors[i].size;
 	*info = (struct tnpu_llm_info){
-		.arch = llm->model.arch->name, .n_layer = hp->n_layer, .dim = hp->dim,
+		.arch = llm->mdl->model.arch->name, .n_layer = hp->n_layer, .dim = hp->dim,
 		.n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
 		.ffn = hp->ffn, .n_vocab = hp->n_vocab, .n_ctx = llm->plan.n_ctx,
-		.weight_bytes = bytes, .zero_copy = llm->plan.zero_copy,
+		.weight_bytes = bytes, .zero_copy = llm->mdl->weights.zero_copy,
 		.act_slots = (uint32_t)llm->plan.n_slots, .act_bytes = llm->plan.slots_bytes,
 		.act_bytes_unplanned = llm->plan.naive_bytes,
 		.kv_bytes = llm->plan.kv_bytes, .kv_q8 = llm->plan.kv_q8,
@@ -282,23 +354,6 @@ TNPU_API int tnpu_llm_moe_routing(const struct tnpu_llm *llm, uint32_t layer, in
 			weights[j] = w[j];
 	}
 	return k;
-}
-
-TNPU_API int tnpu_llm_set_priority(struct tnpu_llm *llm, uint32_t priority)
-{
-	struct tnpu_queue *queue;
-	int ret;
-
-	if (priority == llm->priority)
-		return 0;
-	/* Jobs are waited for as they run: the old queue is idle. */
-	ret = tnpu_queue_create(llm->dev, priority, &queue);
-	if (ret)
-		return ret;
-	tnpu_queue_destroy(llm->queue);
-	llm->queue = queue;
-	llm->priority = priority;
-	return 0;
 }
 
 TNPU_API const float *tnpu_llm_logits(const struct tnpu_llm *llm)
@@ -392,6 +447,8 @@ static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *pro
 		max_tokens = 0;
 	if ((uint32_t)max_tokens > room)
 		max_tokens = (int)room;
+	if (sampling && sampling->min_p > 0)
+		return tnpu_fail(-EINVAL, "min_p sampling needs an engine session (tnpu_engine)");
 	if (sampling) {
 		cfg.temperature = sampling->temperature;
 		cfg.top_k = sampling->top_k;
@@ -448,23 +505,6 @@ static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *pro
 			llm->pending = -1;
 			break;
 		}
-		if (sampling && sampling->pick) {
-			int32_t host = sampling->pick(sampling->pick_user, tnpu_llm_logits(llm),
-						      n_vocab, token);
-
-			if (host >= (int32_t)n_vocab) {
-				ret = tnpu_fail(-EINVAL, "the host sampler chose token %d (vocabulary %u)",
-						host, n_vocab);
-				llm->n_past = 0;
-				llm->pending = -1;
-				break;
-			}
-			/* The next step embeds it from the parameter block. */
-			if (host >= 0)
-				token = host;
-		}
-		/* Chosen, not yet in the KV cache: what a continuation runs first. */
-		llm->pending = token;
 		if (token == eos && !(sampling && sampling->ignore_eos))
 			break;
 		generated++;

@@ -56,6 +56,10 @@ struct tnpu_inproc {
 	uint64_t last_progress;
 	uint64_t last_progress_ns;
 	bool hung;
+	/* test hook: pause the job at every preempt_every-th chance, then resume it */
+	uint64_t preempt_every;
+	uint64_t preempt_polls;
+	uint64_t preemptions, preemptions_inside;
 
 	/* Worker pool for plat.parallel(). */
 	struct worker *workers;		/* num_cores - 1 of them */
@@ -474,6 +478,31 @@ static void plat_nothing(void *priv)
 	(void)priv;
 }
 
+static int plat_should_preempt(void *priv)
+{
+	struct tnpu_inproc *npu = priv;
+	uint64_t every = npu->preempt_every;
+
+	/* Polled from any core: a lost count only moves the next pause. */
+	return every && __atomic_add_fetch(&npu->preempt_polls, 1, __ATOMIC_RELAXED) % every == 0;
+}
+
+void tnpu_inproc_set_preempt_every(struct tnpu_inproc *npu, uint64_t every)
+{
+	pthread_mutex_lock(&npu->run_lock);
+	npu->preempt_every = every;
+	npu->preempt_polls = 0;
+	pthread_mutex_unlock(&npu->run_lock);
+}
+
+void tnpu_inproc_preemptions(struct tnpu_inproc *npu, uint64_t *total, uint64_t *inside)
+{
+	pthread_mutex_lock(&npu->run_lock);
+	*total = npu->preemptions;
+	*inside = npu->preemptions_inside;
+	pthread_mutex_unlock(&npu->run_lock);
+}
+
 void tnpu_inproc_set_hang_timeout(struct tnpu_inproc *npu, uint64_t timeout_ns)
 {
 	pthread_mutex_lock(&npu->run_lock);
@@ -500,7 +529,11 @@ int tnpu_inproc_run(struct tnpu_inproc *npu, uint64_t cmd_va, uint64_t cmd_size,
 	npu->hung = false;
 	npu->last_progress = 0;
 	npu->last_progress_ns = mono_ns();
-	tnpu_fw_run_job(&npu->plat, result);
+	/* A paused job goes on from where it stopped, as tnpu.ko resumes it. */
+	while (!tnpu_fw_run_job(&npu->plat, result) && result->preempted && !npu->hung) {
+		npu->preemptions++;
+		npu->preemptions_inside += result->resume_op_state != 0;
+	}
 	if (npu->hung)
 		result->error = DRM_TNPU_ERR_HANG;
 	npu->job = NULL;
@@ -564,6 +597,7 @@ struct tnpu_inproc *tnpu_inproc_create(unsigned int num_cores)
 		.parallel = pool_parallel,
 		.now_ns = plat_now_ns,
 		.should_abort = plat_should_abort,
+		.should_preempt = plat_should_preempt,
 		.preempt_point = plat_nothing,
 		.fpu_begin = plat_nothing,
 		.fpu_end = plat_nothing,

@@ -65,4 +65,14 @@ int tnpu_inproc_run(struct tnpu_inproc *npu, uint64_t cmd_va, uint64_t cmd_size,
 /* Hang timeout of later jobs in nanoseconds (default 10 s); 0 restores it. */
 void tnpu_inproc_set_hang_timeout(struct tnpu_inproc *npu, uint64_t timeout_ns);
 
+/*
+ * Test hook: from now on, pause every job at every @every-th preemption
+ * chance (0: never, the default) and resume it at once, as tnpu.ko does
+ * when a job of higher priority comes; results must not change.
+ */
+void tnpu_inproc_set_preempt_every(struct tnpu_inproc *npu, uint64_t every);
+
+/* Pauses so far, and those inside a command (resumed mid-command). */
+void tnpu_inproc_preemptions(struct tnpu_inproc *npu, uint64_t *total, uint64_t *inside);
+
 #endif /* TNPU_INPROC_H */

@@ -24,6 +24,11 @@ struct graph_opts {
 	uint32_t tokens;	/* tokens of the stream */
 	bool decode;		/* embed the GV_TOKEN token (one token) instead of GV_IDS */
 	bool sample;		/* choose by sampling instead of argmax */
+	/*
+	 * Logits and a choice for every token, not only the last: a batch of
+	 * sequences, a token of each.
+	 */
+	bool all_rows;
 };
 
 struct model_arch {

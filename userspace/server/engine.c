@@ -20,16 +20,11 @@ struct slot {
 	struct tnpu_llm *llm;
 	pthread_t thread;
 	bool started;
-	uint32_t priority;
-	bool priority_failed;
 	/* the request being generated, and its state between tokens */
 	struct gen_request *r;
 	struct buf held;		/* text that may be the start of a stop string */
 	enum gen_finish stopped;	/* why on_token() stopped generation */
-	uint64_t rng;
 	int32_t prev;
-	/* host sampling scratch: n_vocab entries */
-	int32_t *cand;
 	atomic_uint_fast64_t kv_tokens;
 };
 
@@ -221,16 +216,7 @@ static void turn_yield(struct slot *s)
 	pthread_mutex_unlock(&e->turn_lock);
 }
 
-/* ---- sampling on the host --------------------------------------------- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
+/* ---- logprobs ------------------------------------------------------------ */
 
 static int by_logit_desc(const void *a, const void *b, void *logits)
 {
@@ -278,61 +264,6 @@ static int top_k_ids(const float *l, uint32_t n, uint32_t k, int32_t *out)
 		out[j] = (int32_t)i;
 	}
 	return (int)size;
-}
-
-/*
- * min-p and the rest on the host, in llama.cpp's order: top-k, top-p and
- * min-p on the model's probabilities, then the temperature, then a draw.
- */
-static int32_t host_pick(void *user, const float *l, uint32_t n, int32_t npu_token)
-{
-	struct slot *s = user;
-	const struct gen_params *p = &s->r->p;
-	float m = -INFINITY, floor_logit;
-	double z = 0, cum = 0, total = 0, u;
-	int32_t *cand = s->cand;
-	int nc = 0, keep;
-
-	(void)npu_token;
-	for (uint32_t i = 0; i < n; i++)
-		m = l[i] > m ? l[i] : m;
-	floor_logit = m + logf(p->min_p);
-	if (p->top_k && p->top_k < n) {
-		int k = top_k_ids(l, n, p->top_k, cand);
-
-		for (int i = 0; i < k; i++)
-			z += exp((double)(l[cand[i]] - m));
-		for (int i = 0; i < k; i++)
-			if (l[cand[i]] >= floor_logit)
-				cand[nc++] = cand[i];
-	} else {
-		for (uint32_t i = 0; i < n; i++) {
-			z += exp((double)(l[i] - m));
-			if (l[i] >= floor_logit)
-				cand[nc++] = (int32_t)i;
-		}
-	}
-	/* Only the few above the min-p floor need sorting. */
-	qsort_r(cand, (size_t)nc, sizeof(*cand), by_logit_desc, (void *)l);
-	keep = nc;
-	if (p->top_p > 0 && p->top_p < 1) {
-		for (int i = 0; i < nc; i++) {
-			cum += exp((double)(l[cand[i]] - m)) / z;
-			if (cum >= p->top_p) {
-				keep = i + 1;
-				break;
-			}
-		}
-	}
-	for (int i = 0; i < keep; i++)
-		total += exp((double)(l[cand[i]] - m) / p->temperature);
-	u = (double)(rng_next(&s->rng) >> 11) * 0x1p-53 * total;
-	for (int i = 0; i < keep; i++) {
-		u -= exp((double)(l[cand[i]] - m) / p->temperature);
-		if (u < 0)
-			return cand[i];
-	}
-	return cand[keep - 1];
 }
 
 /* log-softmax of the chosen token and the best alternatives. */
@@ -461,29 +392,12 @@ static int on_token(void *user, int32_t token, const char *text, size_t len)
 	return 0;
 }
 
-static void set_priority(struct slot *s, uint32_t priority)
-{
-	int ret;
-
-	if (s->priority == priority || s->priority_failed)
-		return;
-	ret = tnpu_llm_set_priority(s->llm, priority);
-	if (ret) {
-		/* Served at the priority it has, once said. */
-		fprintf(stderr, "tnpu-server: slot %d: queue priority %u: %s\n",
-			(int)(s - s->e->slots), priority, tnpu_last_error());
-		s->priority_failed = true;
-		return;
-	}
-	s->priority = priority;
-}
-
 static void run_request(struct slot *s, struct gen_request *r)
 {
 	const struct gen_params *p = &r->p;
 	struct tnpu_llm_sampling samp = {
 		.temperature = p->temperature, .top_k = p->top_k, .top_p = p->top_p,
-		.seed = p->seed,
+		.seed = p->seed, .min_p = p->min_p,
 	};
 	struct tnpu_llm_stats st;
 	enum gen_finish why;
@@ -504,17 +418,11 @@ static void run_request(struct slot *s, struct gen_request *r)
 			return;
 		}
 	}
-	if (p->min_p > 0 && p->temperature > 0) {
-		/* The NPU's choice is not used: its cheapest sampler. */
-		samp = (struct tnpu_llm_sampling){ .pick = host_pick, .pick_user = s };
-		s->rng = p->seed;
-	}
 	s->r = r;
 	s->held.len = 0;
 	s->stopped = GEN_FINISH_NONE;
 	s->prev = r->prompt[r->n_prompt - 1];
 	atomic_store(&s->kv_tokens, (uint64_t)r->n_prompt);
-	set_priority(s, p->priority);
 	turn_acquire(s);
 	ret = tnpu_llm_generate(s->llm, r->prompt, r->n_prompt, p->max_tokens, &samp, on_token,
 				s, &st);
@@ -656,7 +564,6 @@ void engine_destroy(struct engine *e)
 			pthread_join(s->thread, NULL);
 		tnpu_llm_free(s->llm);
 		buf_free(&s->held);
-		free(s->cand);
 	}
 	/* Requests still queued (workers never started) are dropped. */
 	for (uint32_t i = 0; i < e->count; i++) {
@@ -708,7 +615,6 @@ int engine_create(const struct engine_opts *o, struct engine **out, char *err, s
 		struct slot *s = &e->slots[i];
 
 		s->e = e;
-		s->priority = DRM_TNPU_PRIORITY_NORMAL;
 		atomic_init(&s->kv_tokens, 0);
 		if (tnpu_llm_load(o->model_path, &lo, &s->llm)) {
 			snprintf(err, err_len, "slot %u: %s", i, tnpu_last_error());
@@ -724,9 +630,6 @@ int engine_create(const struct engine_opts *o, struct engine **out, char *err, s
 	for (uint32_t i = 0; i < o->slots; i++) {
 		struct slot *s = &e->slots[i];
 
-		s->cand = calloc(e->n_vocab, sizeof(int32_t));
-		if (!s->cand)
-			goto oom;
 		if (pthread_create(&s->thread, NULL, worker, s)) {
 			snprintf(err, err_len, "cannot start the thread of slot %u", i);
 			engine_destroy(e);

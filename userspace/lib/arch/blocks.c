@@ -32,11 +32,14 @@ int blk_input(struct graph *g, const struct model *m, const struct graph_opts *o
 void blk_head(struct graph *g, const struct model *m, const struct graph_opts *o, int x,
 	      float eps)
 {
-	int logits = graph_special(g, GV_LOGITS, GD_F32, m->hp.n_vocab, 1, 1);
-	int next = graph_special(g, GV_NEXT, GD_I32, 1, 1, 1);
+	uint32_t rows = o->all_rows ? o->tokens : 1;
+	int logits = graph_special(g, GV_LOGITS, GD_F32, m->hp.n_vocab, 1, rows);
+	int next = graph_special(g, GV_NEXT, GD_I32, 1, 1, rows);
 
-	/* Only the last token's logits are needed. */
-	x = blk_rmsnorm(g, graph_token(g, x, o->tokens - 1), m->out_norm, eps);
+	/* Only the last token's logits are needed, unless each row is a sequence. */
+	if (!o->all_rows)
+		x = graph_token(g, x, o->tokens - 1);
+	x = blk_rmsnorm(g, x, m->out_norm, eps);
 	graph_node_into(g, GOP_MATMUL, logits, x, graph_weight(g, m->output), -1, -1);
 	graph_node_into(g, o->sample ? GOP_SAMPLE : GOP_ARGMAX, next, logits, -1, -1, -1);
 }
