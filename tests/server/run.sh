@@ -12,8 +12,10 @@
 #              page, metrics, API keys; greedy text equal to tnpu-run's
 #   openai     the official openai npm client streams a chat: the same greedy
 #              text as tnpu-run gives for the rendered prompt
+#   long       a model of 8192 tokens of context: a prompt beyond 4096 tokens
+#              gets tnpu-run's greedy answer
 #   priority   per API key, in process: a high-priority answer runs while a
-#              low-priority one waits (the slots' turns on the NPU)
+#              low-priority one waits (the levels' turns on the NPU)
 #   page       the chat page in headless Chromium: a message typed, the answer
 #              streamed on screen (the API's text), tokens/s shown; a
 #              screenshot in $O/check/server-page.png
@@ -45,7 +47,7 @@ server=$O/bin/tnpu-server
 run=$O/bin/tnpu-run
 gen=$O/bin/tnpu-gguf-gen
 asan_server=$O_ASAN/bin/tnpu-server
-all_parts=(templates startup endpoints openai priority page load shutdown bad vm)
+all_parts=(templates startup endpoints openai long priority page load shutdown bad vm)
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
 
@@ -142,9 +144,9 @@ expect() {
 	fi
 }
 
-# greedy MODEL PROMPT N: tnpu-run's greedy text (BOS and control tokens as it adds them).
+# greedy MODEL PROMPT N [ARG...]: tnpu-run's greedy text (BOS and control tokens as it adds them).
 greedy() {
-	"$run" -m "$1" -p "$2" -n "$3" --ids 2>/dev/null >"$work/run.out" || return 1
+	"$run" -m "$1" -p "$2" -n "$3" --ids "${@:4}" 2>/dev/null >"$work/run.out" || return 1
 	node -e '
 		const fs = require("fs"), [out, prompt] = [fs.readFileSync(process.argv[1]), process.argv[2]];
 		const s = out.toString("latin1"), p = Buffer.from(prompt).toString("latin1");
@@ -196,7 +198,8 @@ part_endpoints() {
 	auth=(-H 'Authorization: Bearer key-1')
 
 	last="GET /health"; get /health
-	expect 200 '.status == "ok" and .slots_idle == 2' || return 1
+	# Two priority levels in use (key-1 normal, key-2 high): an engine of 2 slots each.
+	expect 200 '.status == "ok" and .slots_idle == 4' || return 1
 	last="GET /v1/models without a key"; get /v1/models
 	expect 401 '.error.code == "invalid_api_key" and (.error.message | test("provide your API key"))' || return 1
 	last="GET /v1/models with a wrong key"; get /v1/models -H 'Authorization: Bearer nope'
@@ -275,6 +278,12 @@ part_endpoints() {
 	text=$(jq -j '.choices[0].text' "$work/body")
 	post /v1/completions "$samp" "${auth[@]}"
 	[ "$(jq -j '.choices[0].text' "$work/body")" = "$text" ] || { why "min_p seed 3 drew differently"; return 1; }
+	# min_p 1 keeps the most likely token alone: greedy, however hot.
+	last="min_p 1"
+	post /v1/completions '{"prompt":"The NPU says","max_tokens":10,"temperature":2,"min_p":1,"seed":5}' "${auth[@]}"
+	expect 200 '.usage.completion_tokens >= 1' || return 1
+	text=$(jq -j '.choices[0].text' "$work/body")
+	[ "$text" = "$want" ] || { why "min_p 1 at temperature 2 gave '$text', greedy '$want'"; return 1; }
 	last="chat logprobs"
 	post /v1/chat/completions "${chat%\}},\"logprobs\":true,\"top_logprobs\":3}" "${auth[@]}"
 	expect 200 '(.choices[0].logprobs.content | length) == 12 and (.choices[0].logprobs.content[0].top_logprobs | length) == 3 and .choices[0].logprobs.content[0].logprob <= 0 and .choices[0].logprobs.content[0].top_logprobs[0].logprob >= .choices[0].logprobs.content[0].top_logprobs[1].logprob' || return 1
@@ -290,10 +299,12 @@ part_endpoints() {
 	[ "$status" = 200 ] || { why "metrics: $status"; return 1; }
 	for m in 'tnpu_requests_total{endpoint="/v1/chat/completions",status="200"} 4' \
 		'tnpu_requests_total{endpoint="/v1/models",status="401"} 2' \
-		'tnpu_generations_total{finish="stop"} 1' 'tnpu_slots 2' 'tnpu_queue_depth 0' \
-		'tnpu_active_sessions 0' 'tnpu_kv_cache_capacity_tokens 512' \
-		'tnpu_time_to_first_token_seconds_count 11' 'tnpu_generations_total{finish="length"} 10' 'tnpu_generated_tokens_per_second' \
-		'tnpu_npu_busy_seconds_total{source="inproc"}' 'tnpu_kv_cache_bytes'; do
+		'tnpu_generations_total{finish="stop"} 1' 'tnpu_slots 4' 'tnpu_queue_depth 0' \
+		'tnpu_active_sessions 0' 'tnpu_kv_cache_capacity_tokens 1024' 'tnpu_priority_levels 2' \
+		'tnpu_time_to_first_token_seconds_count 12' 'tnpu_generations_total{finish="length"} 11' 'tnpu_generated_tokens_per_second' \
+		'tnpu_npu_busy_seconds_total{source="inproc"}' 'tnpu_kv_cache_bytes' \
+		'tnpu_kv_cache_blocks{state="used"} 0' 'tnpu_kv_cache_blocks{state="cached"}' \
+		'tnpu_prompt_tokens_reused_total' 'tnpu_decode_rows_per_job'; do
 		grep -qF "$m" "$work/body" || { why "/metrics lacks '$m'"; return 1; }
 	done
 	grep -q '^tnpu_generated_tokens_total 1[0-9][0-9]$' "$work/body" ||
@@ -317,6 +328,25 @@ part_openai() {
 	[ "$got" = "$want" ] || { why "openai streamed '$got', tnpu-run '$want'"; return 1; }
 	stop_server || return 1
 	summary="$(head -n 1 "$work/openai.log" | sed 's/^openai: //'); the text is tnpu-run's (${#want} characters)"
+}
+
+part_long() {
+	local text want got n
+
+	"$gen" -o "$work/long.gguf" --arch qwen2 --tokenizer gpt2 --type q4_0 --layers 2 --dim 64 \
+		--heads 2 --kv-heads 1 --ffn 128 --vocab 600 --seed 6 --ctx 8192 \
+		--chat-template "$tmpl/qwen2-instruct.jinja" "${chatml[@]}" >/dev/null || return 1
+	text=$(head -c 4400 /dev/zero | tr '\0' 'a' | sed 's/a\{12\}/aaaa bbb cc /g')
+	want=$(greedy "$work/long.gguf" "$text" 8 --ctx 8192) || { why "tnpu-run failed"; return 1; }
+	start_server long "$server" -m "$work/long.gguf" --slots 1 || return 1
+	last="a long prompt"
+	post /v1/completions "$(jq -nc --arg p "$text" '{prompt:$p,max_tokens:8,temperature:0}')"
+	expect 200 '.usage.prompt_tokens > 4096' || return 1
+	n=$(jq .usage.prompt_tokens "$work/body")
+	got=$(jq -j '.choices[0].text' "$work/body")
+	stop_server || return 1
+	[ "$got" = "$want" ] || { why "after $n prompt tokens: '$got', tnpu-run '$want'"; return 1; }
+	summary="$n prompt tokens in a context of 8192: tnpu-run's greedy answer"
 }
 
 part_priority() {

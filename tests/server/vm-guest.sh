@@ -89,11 +89,11 @@ for port in 18080 18081; do
 	echo "server-vm: port $port: NPU busy ${busy} s (fdinfo)"
 done
 
-for port in 18080 18081; do
-	grep -q 'slots on /dev/accel/accel' "/tmp/server-$port.log" ||
-		fail "port $port: not served through tnpu.ko"
-	! grep -q 'queue priority' "/tmp/server-$port.log" ||
-		fail "port $port: its NPU queue priority was refused"
+for level in 18080:low 18081:high; do
+	port=${level%:*}
+	grep -q "on /dev/accel/accel[0-9]*: .* at each priority level in use (${level#*:})" \
+		"/tmp/server-$port.log" ||
+		fail "port $port: not served through tnpu.ko on a ${level#*:} priority queue"
 done
 for p in $pids; do
 	kill -TERM "${p#*:}"

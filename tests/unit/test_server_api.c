@@ -323,7 +323,8 @@ static void test_responses(void **state)
 	has(s, "choices.0.logprobs.content.0.bytes", "[111]");
 	has(s, "choices.0.logprobs.content.0.top_logprobs.1.token", "\"a\"");
 	has(s, "choices.0.logprobs.content.0.top_logprobs.1.logprob", "-1.25");
-	has(s, "usage", "{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}");
+	has(s, "usage", "{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7,"
+	    "\"prompt_tokens_details\":{\"cached_tokens\":0}}");
 	free(s);
 	s = api_chunk_json(&a, r, "", 0, 0, 0, GEN_FINISH_NONE, true);
 	has(s, "object", "\"chat.completion.chunk\"");
@@ -338,9 +339,11 @@ static void test_responses(void **state)
 	has(s, "choices.0.delta", "{}");
 	has(s, "choices.0.finish_reason", "\"stop\"");
 	free(s);
+	r->n_reused = 4;
 	s = api_usage_chunk_json(&a, r);
 	has(s, "choices", "[]");
 	has(s, "usage.total_tokens", "7");
+	has(s, "usage.prompt_tokens_details.cached_tokens", "4");
 	free(s);
 
 	api_answer_init(&a, API_COMPLETION, "tiny", &c);

@@ -59,8 +59,11 @@ static void test_render(void **state)
 {
 	struct metrics *m = metrics_new();
 	struct gen_request *r = gen_request_new();
-	struct engine_stats st = { .slots = 4, .active = 1, .queued = 2, .kv_tokens = 100,
-				   .kv_capacity = 400, .kv_bytes = 8192, .npu_busy_s = 2.5,
+	struct engine_stats st = { .levels = 2, .slots = 4, .active = 1, .queued = 2,
+				   .kv_tokens = 96, .kv_capacity = 384, .kv_bytes = 8192,
+				   .kv_block_tokens = 32, .kv_blocks = 12, .kv_used = 3, .kv_cached = 5,
+				   .prefill_tokens = 70, .reused_tokens = 64, .npu_jobs = 30,
+				   .decode_jobs = 20, .decode_rows = 50, .npu_busy_s = 2.5,
 				   .npu_busy_valid = true };
 	char *page;
 
@@ -96,6 +99,14 @@ static void test_render(void **state)
 	has(page, "tnpu_active_sessions 1\n");
 	has(page, "tnpu_kv_cache_usage_ratio 0.25\n");
 	has(page, "tnpu_kv_cache_bytes 8192\n");
+	has(page, "tnpu_priority_levels 2\n");
+	has(page, "tnpu_kv_cache_blocks{state=\"used\"} 3\n");
+	has(page, "tnpu_kv_cache_blocks{state=\"cached\"} 5\n");
+	has(page, "tnpu_kv_cache_blocks{state=\"free\"} 4\n");
+	has(page, "# TYPE tnpu_prompt_tokens_reused_total counter\ntnpu_prompt_tokens_reused_total 64\n");
+	has(page, "tnpu_prompt_tokens_computed_total 70\n");
+	has(page, "tnpu_npu_jobs_total 30\n");
+	has(page, "tnpu_decode_rows_per_job 2.5\n");
 	has(page, "tnpu_npu_busy_seconds_total{source=\"inproc\"} 2.5");
 	free(page);
 	gen_request_put(r);

@@ -751,11 +751,14 @@ static json_t *answer_head(const struct api_answer *a, bool chunk)
 
 static json_t *usage_json(const struct gen_request *r)
 {
-	json_t *u = json_object();
+	json_t *u = json_object(), *d = json_object();
 
 	json_object_set_new(u, "prompt_tokens", json_integer(r->n_prompt));
 	json_object_set_new(u, "completion_tokens", json_integer(r->n_tokens));
 	json_object_set_new(u, "total_tokens", json_integer(r->n_prompt + r->n_tokens));
+	/* As OpenAI says it: prompt tokens whose KV cache was there already. */
+	json_object_set_new(d, "cached_tokens", json_integer(r->n_reused));
+	json_object_set_new(u, "prompt_tokens_details", d);
 	return u;
 }
 

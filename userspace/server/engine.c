@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * tnpu-server: request queue, session slots, turns on the NPU, stop
- * strings, host sampling (min-p) and logprobs.
+ * tnpu-server: priority levels over tnpu_engine, their threads and turns
+ * on the NPU, stop strings and logprobs.
+ *
+ * Locking: the engine's @lock guards the levels' request counts and stats
+ * snapshots, the list of requests in flight (gen_run) and each request's
+ * link to its run; a request's own @lock guards its results. Order: a
+ * request's lock is never held while taking the engine's, and libtnpu's
+ * engine lock (in tnpu_engine_submit() and _cancel()) is taken under the
+ * engine's; the stepping thread holds none of these in callbacks.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -15,47 +22,62 @@
 
 #include "engine.h"
 
-struct slot {
+#define N_LEVELS	(DRM_TNPU_PRIORITY_REALTIME + 1)
+/* A session only for the tokenizer and model facts: as small as allowed. */
+#define PROBE_CTX	32
+#define DEFAULT_KV_PER_SLOT	4096
+
+static const char *const level_names[N_LEVELS] = { "low", "normal", "high", "realtime" };
+
+/* A priority level: a tnpu_engine and the thread that steps it. */
+struct level {
 	struct engine *e;
-	struct tnpu_llm *llm;
+	uint32_t priority;
+	struct tnpu_engine *te;
 	pthread_t thread;
 	bool started;
-	/* the request being generated, and its state between tokens */
-	struct gen_request *r;
-	struct buf held;		/* text that may be the start of a stop string */
-	enum gen_finish stopped;	/* why on_token() stopped generation */
-	int32_t prev;
-	atomic_uint_fast64_t kv_tokens;
+	pthread_cond_t work;		/* a request came, or the server stops */
+	/* under e->lock */
+	uint32_t count;			/* requests submitted and not ended */
+	struct tnpu_engine_stats st;	/* after the last step */
+	/* in process, under e->turn_lock */
+	bool wants_turn;
 };
 
-struct turn_waiter {
-	bool used;
-	uint32_t priority;
-	uint64_t ticket;
+/* A request in flight: the engine's side of it. */
+struct gen_run {
+	struct gen_run *next;		/* the engine's list, under e->lock */
+	struct gen_request *r;
+	struct level *lvl;
+	uint64_t id;			/* in lvl->te */
+	struct buf held;		/* text that may be the start of a stop string */
+	enum gen_finish stopped;	/* why on_token() stopped generation */
+	bool stop_string;		/* a stop string completed: the held rest is dropped */
+	int32_t prev;
 };
 
 struct engine {
 	struct engine_opts o;
-	uint32_t n_vocab, n_ctx;
-	uint64_t kv_bytes;		/* one slot's */
+	struct tnpu_model *mdl;
+	struct tnpu_llm *probe;
+	uint32_t n_vocab;
+	uint32_t kv_tokens;		/* per level */
+	double kv_bytes_per_token;
 	bool inproc;
 	int32_t *end_tokens;
 	int n_end;
-	struct slot *slots;
+	struct level levels[N_LEVELS];
+	struct level *by_priority[N_LEVELS];	/* NULL: level not in use */
 
-	pthread_mutex_t lock;		/* the queue and the counters below */
-	pthread_cond_t cond;		/* queue changes, requests end */
-	struct gen_request **queue;	/* ring of max_queue + slots entries */
-	uint32_t queue_cap, head, count, active;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;		/* a request ended */
+	struct gen_run *runs;
 	bool draining, stopping;
 
-	/* in process: one slot at a time on the NPU, by priority then arrival */
+	/* in process: one level's step at a time on the NPU, highest first */
 	pthread_mutex_t turn_lock;
 	pthread_cond_t turn_cond;
 	bool turn_busy;
-	struct turn_waiter *waiters;	/* one per slot */
-	uint64_t next_ticket;
-	double busy_s, busy_since;
 };
 
 double mono_s(void)
@@ -104,7 +126,16 @@ void gen_request_put(struct gen_request *r)
 
 void gen_request_cancel(struct gen_request *r)
 {
+	struct engine *e = r->engine;
+
 	atomic_store(&r->cancel, true);
+	if (!e)
+		return;
+	/* Queued or prefilling requests have no token callback to see the mark. */
+	pthread_mutex_lock(&e->lock);
+	if (r->run)
+		tnpu_engine_cancel(r->run->lvl->te, r->run->id);
+	pthread_mutex_unlock(&e->lock);
 }
 
 /* Ends @r with @finish (and @error for GEN_FINISH_ERROR). */
@@ -137,86 +168,69 @@ static bool cancelled(const struct gen_request *r)
 
 /* ---- turns on the in-process NPU ----------------------------------------- */
 
-static bool turn_is_next(const struct engine *e, const struct turn_waiter *w)
+/* With turn_lock held: is a level above @l waiting? */
+static bool higher_waits(const struct engine *e, const struct level *l)
 {
-	for (uint32_t i = 0; i < e->o.slots; i++) {
-		const struct turn_waiter *o = &e->waiters[i];
-
-		if (o->used && o != w && (o->priority > w->priority ||
-					  (o->priority == w->priority && o->ticket < w->ticket)))
-			return false;
-	}
-	return true;
+	for (uint32_t p = l->priority + 1; p < N_LEVELS; p++)
+		if (e->by_priority[p] && e->by_priority[p]->wants_turn)
+			return true;
+	return false;
 }
 
-/* With turn_lock held: waits behind higher priorities and earlier arrivals. */
-static void turn_wait(struct engine *e, struct turn_waiter *w)
+/* With turn_lock held: waits for the NPU, behind the levels above. */
+static void turn_wait(struct engine *e, struct level *l)
 {
-	w->used = true;
-	w->ticket = e->next_ticket++;
-	while (e->turn_busy || !turn_is_next(e, w))
+	l->wants_turn = true;
+	while (e->turn_busy || higher_waits(e, l))
 		pthread_cond_wait(&e->turn_cond, &e->turn_lock);
-	w->used = false;
+	l->wants_turn = false;
 	e->turn_busy = true;
-	e->busy_since = mono_s();
-}
-
-static void turn_give_up(struct engine *e)
-{
-	e->turn_busy = false;
-	e->busy_s += mono_s() - e->busy_since;
-	pthread_cond_broadcast(&e->turn_cond);
-}
-
-static void turn_acquire(struct slot *s)
-{
-	struct engine *e = s->e;
-	struct turn_waiter *w = &e->waiters[s - e->slots];
-
-	if (!e->inproc)
-		return;
-	pthread_mutex_lock(&e->turn_lock);
-	/* The request's priority, whether or not its NPU queue could take it. */
-	w->priority = s->r->p.priority;
-	turn_wait(e, w);
-	pthread_mutex_unlock(&e->turn_lock);
-}
-
-static void turn_release(struct slot *s)
-{
-	struct engine *e = s->e;
-
-	if (!e->inproc)
-		return;
-	pthread_mutex_lock(&e->turn_lock);
-	turn_give_up(e);
-	pthread_mutex_unlock(&e->turn_lock);
 }
 
 /*
- * Between decode steps: a slot of the same or a higher priority that waits
- * runs its step first (round robin among equals); lower ones wait until
- * this one is done.
+ * A level holds the NPU from its first step while it has work, giving it
+ * up between steps only to a higher level that waits: a lower level runs
+ * only while the higher ones are idle.
  */
-static void turn_yield(struct slot *s)
+static void turn_acquire(struct level *l)
 {
-	struct engine *e = s->e;
-	struct turn_waiter *w = &e->waiters[s - e->slots];
+	struct engine *e = l->e;
 
 	if (!e->inproc)
 		return;
 	pthread_mutex_lock(&e->turn_lock);
-	for (uint32_t i = 0; i < e->o.slots; i++) {
-		if (e->waiters[i].used && e->waiters[i].priority >= w->priority) {
-			turn_give_up(e);
-			turn_wait(e, w);
-			break;
-		}
+	turn_wait(e, l);
+	pthread_mutex_unlock(&e->turn_lock);
+}
+
+static void turn_release(struct level *l)
+{
+	struct engine *e = l->e;
+
+	if (!e->inproc)
+		return;
+	pthread_mutex_lock(&e->turn_lock);
+	e->turn_busy = false;
+	pthread_cond_broadcast(&e->turn_cond);
+	pthread_mutex_unlock(&e->turn_lock);
+}
+
+static void turn_yield(struct level *l)
+{
+	struct engine *e = l->e;
+
+	if (!e->inproc)
+		return;
+	pthread_mutex_lock(&e->turn_lock);
+	if (higher_waits(e, l)) {
+		e->turn_busy = false;
+		pthread_cond_broadcast(&e->turn_cond);
+		turn_wait(e, l);
 	}
 	pthread_mutex_unlock(&e->turn_lock);
 }
 
-/* ---- logprobs ------------------------------------------------------------ */
+/* ---- logprobs ------------------------------------------------------------- */
 
 static int by_logit_desc(const void *a, const void *b, void *logits)
 {
@@ -267,10 +281,10 @@ static int top_k_ids(const float *l, uint32_t n, uint32_t k, int32_t *out)
 }
 
 /* log-softmax of the chosen token and the best alternatives. */
-static void add_logprobs(struct slot *s, int32_t token, struct gen_token *t)
+static void add_logprobs(struct gen_run *run, const float *l, int32_t token, struct gen_token *t)
 {
-	const float *l = tnpu_llm_logits(s->llm);
-	uint32_t n = s->e->n_vocab;
+	uint32_t n = run->lvl->e->n_vocab;
+	const struct gen_params *p = &run->r->p;
 	float m = -INFINITY;
 	double z = 0, lz;
 
@@ -280,10 +294,9 @@ static void add_logprobs(struct slot *s, int32_t token, struct gen_token *t)
 		z += exp((double)(l[i] - m));
 	lz = log(z) + m;
 	t->id = token;
-	t->prev = s->prev;
+	t->prev = run->prev;
 	t->logprob = (float)(l[token] - lz);
-	t->n_top = s->r->p.top_logprobs ? top_k_ids(l, n, (uint32_t)s->r->p.top_logprobs,
-						    t->top_id) : 0;
+	t->n_top = p->top_logprobs ? top_k_ids(l, n, (uint32_t)p->top_logprobs, t->top_id) : 0;
 	qsort_r(t->top_id, (size_t)t->n_top, sizeof(int32_t), by_logit_desc, (void *)l);
 	for (int i = 0; i < t->n_top; i++)
 		t->top_logprob[i] = (float)(l[t->top_id[i]] - lz);
@@ -319,11 +332,11 @@ static void emit(struct gen_request *r, const char *text, size_t n)
  * Moves the held text out, except what may begin a stop string. Return: true
  * when a stop string is complete (the text before it is emitted, the rest dropped).
  */
-static bool flush_held(struct slot *s)
+static bool flush_held(struct gen_run *run)
 {
-	struct gen_request *r = s->r;
-	const char *h = buf_str(&s->held);
-	size_t n = s->held.len, cut = n, keep = 0;
+	struct gen_request *r = run->r;
+	const char *h = buf_str(&run->held);
+	size_t n = run->held.len, cut = n, keep = 0;
 
 	for (int i = 0; i < r->p.n_stop; i++) {
 		const char *f = strstr(h, r->p.stop[i]);
@@ -333,7 +346,7 @@ static bool flush_held(struct slot *s)
 	}
 	if (cut < n) {
 		emit(r, h, cut);
-		s->held.len = 0;
+		run->held.len = 0;
 		return true;
 	}
 	for (int i = 0; i < r->p.n_stop; i++) {
@@ -347,152 +360,216 @@ static bool flush_held(struct slot *s)
 		}
 	}
 	emit(r, h, n - keep);
-	memmove(s->held.p, h + n - keep, keep);
-	s->held.len = keep;
-	s->held.p[keep] = 0;
+	memmove(run->held.p, h + n - keep, keep);
+	run->held.len = keep;
+	run->held.p[keep] = 0;
 	return false;
 }
 
+/* The stepping thread's callback: a token of @user's request. */
 static int on_token(void *user, int32_t token, const char *text, size_t len)
 {
-	struct slot *s = user;
-	struct gen_request *r = s->r;
-	struct engine *e = s->e;
+	struct gen_run *run = user;
+	struct gen_request *r = run->r;
+	struct engine *e = run->lvl->e;
 
 	pthread_mutex_lock(&r->lock);
 	if (!r->n_tokens)
 		r->t_first = mono_s();
-	if (r->p.logprobs)
-		add_logprobs(s, token, &r->tokens[r->n_tokens]);
+	if (r->p.logprobs && r->n_tokens < r->p.max_tokens)
+		add_logprobs(run, tnpu_engine_logits(run->lvl->te), token, &r->tokens[r->n_tokens]);
 	r->n_tokens++;
 	pthread_mutex_unlock(&r->lock);
-	atomic_fetch_add(&s->kv_tokens, 1);
 
 	for (int i = 0; i < e->n_end; i++) {
 		if (token == e->end_tokens[i]) {
-			s->stopped = GEN_FINISH_STOP;
+			run->stopped = GEN_FINISH_STOP;
 			return 1;
 		}
 	}
-	s->prev = token;
-	buf_add_utf8(&s->held, text, len);
-	if (s->held.oom) {
-		s->stopped = GEN_FINISH_ERROR;
+	run->prev = token;
+	buf_add_utf8(&run->held, text, len);
+	if (run->held.oom) {
+		run->stopped = GEN_FINISH_ERROR;
 		return 1;
 	}
-	if (flush_held(s)) {
-		s->stopped = GEN_FINISH_STOP;
+	if (flush_held(run)) {
+		run->stopped = GEN_FINISH_STOP;
+		run->stop_string = true;
 		return 1;
 	}
 	if (cancelled(r)) {
-		s->stopped = GEN_FINISH_CANCELLED;
+		run->stopped = GEN_FINISH_CANCELLED;
 		return 1;
 	}
-	turn_yield(s);
 	return 0;
 }
 
-static void run_request(struct slot *s, struct gen_request *r)
+/* The stepping thread's callback: @user's request ended. */
+static void on_done(void *user, enum tnpu_finish why, const struct tnpu_llm_stats *st)
 {
-	const struct gen_params *p = &r->p;
-	struct tnpu_llm_sampling samp = {
-		.temperature = p->temperature, .top_k = p->top_k, .top_p = p->top_p,
-		.seed = p->seed, .min_p = p->min_p,
-	};
-	struct tnpu_llm_stats st;
-	enum gen_finish why;
-	int ret;
+	struct gen_run *run = user;
+	struct gen_request *r = run->r;
+	struct level *l = run->lvl;
+	struct engine *e = l->e;
+	enum gen_finish fin;
+	const char *error = NULL;
 
-	if (cancelled(r)) {
-		finish(r, GEN_FINISH_CANCELLED, NULL);
-		return;
+	switch (why) {
+	case TNPU_FINISH_EOS: fin = GEN_FINISH_STOP; break;
+	case TNPU_FINISH_LENGTH: fin = GEN_FINISH_LENGTH; break;
+	case TNPU_FINISH_STOPPED: fin = run->stopped; break;
+	case TNPU_FINISH_CANCELLED: fin = GEN_FINISH_CANCELLED; break;
+	default:
+		fin = GEN_FINISH_ERROR;
+		/* Said on this, the stepping, thread. */
+		error = tnpu_last_error();
+		break;
 	}
+	if (fin == GEN_FINISH_ERROR && !error)
+		error = "out of memory";
+	/* A stop string's beginning held at the end was text after all. */
+	if (!run->stop_string && fin != GEN_FINISH_ERROR)
+		emit(r, buf_str(&run->held), run->held.len);
 	pthread_mutex_lock(&r->lock);
-	r->state = GEN_RUNNING;
-	r->t_start = mono_s();
+	r->n_reused = (int)st->n_reused;
 	pthread_mutex_unlock(&r->lock);
-	if (p->logprobs) {
-		r->tokens = calloc((size_t)p->max_tokens, sizeof(*r->tokens));
-		if (!r->tokens) {
-			finish(r, GEN_FINISH_ERROR, "out of memory for logprobs");
-			return;
+
+	pthread_mutex_lock(&e->lock);
+	for (struct gen_run **p = &e->runs; *p; p = &(*p)->next) {
+		if (*p == run) {
+			*p = run->next;
+			break;
 		}
 	}
-	s->r = r;
-	s->held.len = 0;
-	s->stopped = GEN_FINISH_NONE;
-	s->prev = r->prompt[r->n_prompt - 1];
-	atomic_store(&s->kv_tokens, (uint64_t)r->n_prompt);
-	turn_acquire(s);
-	ret = tnpu_llm_generate(s->llm, r->prompt, r->n_prompt, p->max_tokens, &samp, on_token,
-				s, &st);
-	turn_release(s);
-	atomic_store(&s->kv_tokens, 0);
-	s->r = NULL;
-	if (ret < 0) {
-		finish(r, GEN_FINISH_ERROR, tnpu_last_error());
-		return;
-	}
-	why = s->stopped;
-	/* A stop string's beginning held at the end was text after all. */
-	if (why != GEN_FINISH_STOP && why != GEN_FINISH_ERROR)
-		emit(r, buf_str(&s->held), s->held.len);
-	if (why == GEN_FINISH_NONE)
-		why = r->n_tokens >= p->max_tokens ? GEN_FINISH_LENGTH : GEN_FINISH_STOP;
-	finish(r, why, why == GEN_FINISH_ERROR ? "out of memory" : NULL);
+	r->run = NULL;
+	l->count--;
+	pthread_cond_broadcast(&e->idle);
+	pthread_mutex_unlock(&e->lock);
+
+	finish(r, fin, error);
+	gen_request_put(r);
+	buf_free(&run->held);
+	free(run);
 }
 
-static void *worker(void *arg)
+static void *level_thread(void *arg)
 {
-	struct slot *s = arg;
-	struct engine *e = s->e;
+	struct level *l = arg;
+	struct engine *e = l->e;
+	struct tnpu_engine_stats st;
+	bool turn = false;
+	int ret;
 
 	for (;;) {
-		struct gen_request *r;
-
 		pthread_mutex_lock(&e->lock);
-		while (!e->count && !e->stopping)
-			pthread_cond_wait(&e->cond, &e->lock);
-		if (!e->count) {
-			pthread_mutex_unlock(&e->lock);
-			return NULL;
+		while (!l->count && !e->stopping) {
+			if (turn) {
+				pthread_mutex_unlock(&e->lock);
+				turn_release(l);
+				turn = false;
+				pthread_mutex_lock(&e->lock);
+				continue;
+			}
+			pthread_cond_wait(&l->work, &e->lock);
 		}
-		r = e->queue[e->head];
-		e->head = (e->head + 1) % e->queue_cap;
-		e->count--;
-		e->active++;
+		if (!l->count) {
+			pthread_mutex_unlock(&e->lock);
+			break;
+		}
 		pthread_mutex_unlock(&e->lock);
 
-		run_request(s, r);
-		gen_request_put(r);
-
+		if (turn) {
+			turn_yield(l);
+		} else {
+			turn_acquire(l);
+			turn = true;
+		}
+		ret = tnpu_engine_step(l->te);
+		/* The requests of a failed job ended with the error; the rest go on. */
+		if (ret < 0)
+			fprintf(stderr, "tnpu-server: %s priority engine: %s\n",
+				level_names[l->priority], tnpu_last_error());
+		tnpu_engine_get_stats(l->te, &st);
 		pthread_mutex_lock(&e->lock);
-		e->active--;
-		pthread_cond_broadcast(&e->cond);
+		l->st = st;
 		pthread_mutex_unlock(&e->lock);
 	}
+	if (turn)
+		turn_release(l);
+	return NULL;
 }
 
 /* ---- the engine ---------------------------------------------------------- */
 
 int engine_submit(struct engine *e, struct gen_request *r)
 {
+	struct level *l = e->by_priority[r->p.priority < N_LEVELS ? r->p.priority : 0];
+	struct gen_run *run;
+	struct tnpu_request tr = {
+		.prompt = r->prompt, .n_prompt = r->n_prompt, .max_tokens = r->p.max_tokens,
+		.sampling = {
+			.temperature = r->p.temperature, .top_k = r->p.top_k, .top_p = r->p.top_p,
+			.min_p = r->p.min_p, .seed = r->p.seed,
+		},
+		.on_token = on_token, .on_done = on_done,
+	};
 	int ret = 0;
+
+	/* Keys map only to levels in use: this is the server's own mistake. */
+	if (!l) {
+		snprintf(r->error, sizeof(r->error), "no engine at priority %u", r->p.priority);
+		return -EINVAL;
+	}
+	if (r->p.logprobs) {
+		r->tokens = calloc((size_t)r->p.max_tokens, sizeof(*r->tokens));
+		if (!r->tokens)
+			return -ENOMEM;
+	}
+	run = calloc(1, sizeof(*run));
+	if (!run)
+		return -ENOMEM;
+	run->r = r;
+	run->lvl = l;
+	run->prev = r->prompt[r->n_prompt - 1];
+	tr.user = run;
 
 	pthread_mutex_lock(&e->lock);
 	if (e->draining) {
 		ret = -ESHUTDOWN;
-	} else if (e->count + e->active >= e->queue_cap) {
+	} else if (l->count >= e->o.slots + e->o.max_queue) {
 		ret = -EAGAIN;
 	} else {
 		gen_request_get(r);
+		r->engine = e;
 		r->t_submit = mono_s();
-		e->queue[(e->head + e->count) % e->queue_cap] = r;
-		e->count++;
-		pthread_cond_broadcast(&e->cond);
+		ret = tnpu_engine_submit(l->te, &tr, &run->id);
+		if (ret) {
+			snprintf(r->error, sizeof(r->error), "%s", tnpu_last_error());
+			r->engine = NULL;
+			atomic_fetch_sub(&r->refs, 1);
+		} else {
+			r->run = run;
+			run->next = e->runs;
+			e->runs = run;
+			l->count++;
+			pthread_cond_signal(&l->work);
+			run = NULL;
+		}
 	}
 	pthread_mutex_unlock(&e->lock);
+	free(run);
 	return ret;
+}
+
+static uint32_t in_flight(const struct engine *e)
+{
+	uint32_t n = 0;
+
+	for (uint32_t p = 0; p < N_LEVELS; p++)
+		if (e->by_priority[p])
+			n += e->by_priority[p]->count;
+	return n;
 }
 
 void engine_drain(struct engine *e, double timeout_s)
@@ -500,7 +577,7 @@ void engine_drain(struct engine *e, double timeout_s)
 	struct timespec until;
 	double t = timeout_s > 0 ? timeout_s : 0;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += (time_t)t;
 	until.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
 	if (until.tv_nsec >= 1000000000L) {
@@ -509,44 +586,55 @@ void engine_drain(struct engine *e, double timeout_s)
 	}
 	pthread_mutex_lock(&e->lock);
 	e->draining = true;
-	while (e->count + e->active &&
-	       pthread_cond_timedwait(&e->cond, &e->lock, &until) != ETIMEDOUT)
+	while (in_flight(e) && pthread_cond_timedwait(&e->idle, &e->lock, &until) != ETIMEDOUT)
 		;
-	if (e->count + e->active) {
-		/* Out of time: the rest end now, cancelled (running ones at their next token). */
-		for (uint32_t i = 0; i < e->count; i++)
-			gen_request_cancel(e->queue[(e->head + i) % e->queue_cap]);
-		for (uint32_t i = 0; i < e->o.slots; i++)
-			if (e->slots[i].r)
-				gen_request_cancel(e->slots[i].r);
-		while (e->count + e->active)
-			pthread_cond_wait(&e->cond, &e->lock);
+	if (in_flight(e)) {
+		/* Out of time: the rest end now, cancelled at their engine's next step. */
+		for (struct gen_run *run = e->runs; run; run = run->next) {
+			atomic_store(&run->r->cancel, true);
+			tnpu_engine_cancel(run->lvl->te, run->id);
+		}
+		while (in_flight(e))
+			pthread_cond_wait(&e->idle, &e->lock);
 	}
 	pthread_mutex_unlock(&e->lock);
 }
 
-void engine_get_stats(struct engine *e, struct engine_stats *st)
+void engine_get_stats(struct engine *e, struct engine_stats *s)
 {
-	*st = (struct engine_stats){ .slots = e->o.slots };
+	*s = (struct engine_stats){ .npu_busy_valid = e->inproc };
 	pthread_mutex_lock(&e->lock);
-	st->active = e->active;
-	st->queued = e->count;
-	pthread_mutex_unlock(&e->lock);
-	for (uint32_t i = 0; i < e->o.slots; i++)
-		st->kv_tokens += atomic_load(&e->slots[i].kv_tokens);
-	st->kv_capacity = (uint64_t)e->n_ctx * e->o.slots;
-	st->kv_bytes = e->kv_bytes * e->o.slots;
-	if (e->inproc) {
-		pthread_mutex_lock(&e->turn_lock);
-		st->npu_busy_s = e->busy_s + (e->turn_busy ? mono_s() - e->busy_since : 0);
-		pthread_mutex_unlock(&e->turn_lock);
-		st->npu_busy_valid = true;
+	for (uint32_t p = 0; p < N_LEVELS; p++) {
+		const struct level *l = e->by_priority[p];
+		const struct tnpu_engine_stats *t;
+
+		if (!l)
+			continue;
+		t = &l->st;
+		s->levels++;
+		s->slots += e->o.slots;
+		s->active += t->active;
+		s->queued += t->waiting;
+		s->kv_block_tokens = t->kv_block_tokens;
+		s->kv_blocks += t->kv_blocks;
+		s->kv_used += t->kv_used;
+		s->kv_cached += t->kv_cached;
+		s->kv_tokens += (uint64_t)t->kv_used * t->kv_block_tokens;
+		s->kv_capacity += (uint64_t)t->kv_blocks * t->kv_block_tokens;
+		s->prefill_tokens += t->prefill_tokens;
+		s->reused_tokens += t->reused_tokens;
+		s->npu_jobs += t->steps;
+		s->decode_jobs += t->decode_jobs;
+		s->decode_rows += t->decode_rows;
+		s->npu_busy_s += t->npu_s;
 	}
+	pthread_mutex_unlock(&e->lock);
+	s->kv_bytes = (uint64_t)(e->kv_bytes_per_token * (double)s->kv_capacity);
 }
 
 const struct tnpu_llm *engine_model(const struct engine *e)
 {
-	return e->slots[0].llm;
+	return e->probe;
 }
 
 void engine_destroy(struct engine *e)
@@ -555,29 +643,23 @@ void engine_destroy(struct engine *e)
 		return;
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;
-	pthread_cond_broadcast(&e->cond);
+	for (uint32_t p = 0; p < N_LEVELS; p++)
+		pthread_cond_broadcast(&e->levels[p].work);
 	pthread_mutex_unlock(&e->lock);
-	for (uint32_t i = 0; e->slots && i < e->o.slots; i++) {
-		struct slot *s = &e->slots[i];
+	for (uint32_t p = 0; p < N_LEVELS; p++) {
+		struct level *l = &e->levels[p];
 
-		if (s->started)
-			pthread_join(s->thread, NULL);
-		tnpu_llm_free(s->llm);
-		buf_free(&s->held);
+		if (l->started)
+			pthread_join(l->thread, NULL);
+		/* Requests still there (none after engine_drain()) end cancelled. */
+		tnpu_engine_free(l->te);
+		pthread_cond_destroy(&l->work);
 	}
-	/* Requests still queued (workers never started) are dropped. */
-	for (uint32_t i = 0; i < e->count; i++) {
-		struct gen_request *r = e->queue[(e->head + i) % e->queue_cap];
-
-		finish(r, GEN_FINISH_CANCELLED, NULL);
-		gen_request_put(r);
-	}
-	free(e->slots);
-	free(e->queue);
-	free(e->waiters);
+	tnpu_llm_free(e->probe);
+	tnpu_model_put(e->mdl);
 	free(e->end_tokens);
 	pthread_mutex_destroy(&e->lock);
-	pthread_cond_destroy(&e->cond);
+	pthread_cond_destroy(&e->idle);
 	pthread_mutex_destroy(&e->turn_lock);
 	pthread_cond_destroy(&e->turn_cond);
 	free(e);
@@ -585,62 +667,94 @@ void engine_destroy(struct engine *e)
 
 int engine_create(const struct engine_opts *o, struct engine **out, char *err, size_t err_len)
 {
-	struct tnpu_llm_options lo = {
-		.backend = o->backend, .n_ctx = o->n_ctx, .q8_act = o->q8_act, .kv_q8 = o->kv_q8,
+	struct tnpu_model_options mo = { .backend = o->backend };
+	struct tnpu_session_options so = { .n_ctx = PROBE_CTX, .max_batch = 1,
+					   .q8_act = o->q8_act, .kv_q8 = o->kv_q8 };
+	struct tnpu_engine_options eo = {
+		.max_sessions = o->slots, .n_ctx = o->n_ctx, .q8_act = o->q8_act, .kv_q8 = o->kv_q8,
+		.priority_set = 1,
 	};
+	pthread_condattr_t ca;
 	struct tnpu_llm_info info;
 	struct engine *e;
 
 	*out = NULL;
 	e = calloc(1, sizeof(*e));
-	if (!e)
-		goto oom;
+	if (!e) {
+		snprintf(err, err_len, "out of memory");
+		return -ENOMEM;
+	}
 	e->o = *o;
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->cond, NULL);
+	/* Drain deadlines on the monotonic clock. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->idle, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&e->turn_lock, NULL);
 	pthread_cond_init(&e->turn_cond, NULL);
-	e->queue_cap = o->max_queue + o->slots;
-	e->queue = calloc(e->queue_cap, sizeof(*e->queue));
-	e->slots = calloc(o->slots, sizeof(*e->slots));
-	e->waiters = calloc(o->slots, sizeof(*e->waiters));
+	for (uint32_t p = 0; p < N_LEVELS; p++) {
+		e->levels[p].e = e;
+		e->levels[p].priority = p;
+		pthread_cond_init(&e->levels[p].work, NULL);
+	}
 	e->end_tokens = calloc((size_t)o->n_end_tokens + 1, sizeof(int32_t));
-	if (!e->queue || !e->slots || !e->waiters || !e->end_tokens)
-		goto oom;
+	if (!e->end_tokens) {
+		snprintf(err, err_len, "out of memory");
+		goto fail;
+	}
 	e->n_end = o->n_end_tokens;
 	if (o->n_end_tokens)
 		memcpy(e->end_tokens, o->end_tokens, sizeof(int32_t) * (size_t)o->n_end_tokens);
 
-	for (uint32_t i = 0; i < o->slots; i++) {
-		struct slot *s = &e->slots[i];
-
-		s->e = e;
-		atomic_init(&s->kv_tokens, 0);
-		if (tnpu_llm_load(o->model_path, &lo, &s->llm)) {
-			snprintf(err, err_len, "slot %u: %s", i, tnpu_last_error());
-			engine_destroy(e);
-			return -EIO;
-		}
+	if (tnpu_model_load(o->model_path, &mo, &e->mdl) ||
+	    tnpu_llm_create(e->mdl, &so, &e->probe)) {
+		snprintf(err, err_len, "%s", tnpu_last_error());
+		goto fail;
 	}
-	tnpu_llm_get_info(e->slots[0].llm, &info);
+	tnpu_llm_get_info(e->probe, &info);
 	e->n_vocab = info.n_vocab;
-	e->n_ctx = info.n_ctx;
-	e->kv_bytes = info.kv_bytes;
 	e->inproc = !strcmp(info.device, "in-process");
-	for (uint32_t i = 0; i < o->slots; i++) {
-		struct slot *s = &e->slots[i];
+	e->kv_bytes_per_token = (double)info.kv_bytes / (double)info.n_ctx;
+	e->kv_tokens = o->kv_tokens;
+	if (!e->kv_tokens) {
+		e->kv_tokens = o->slots * (o->n_ctx < DEFAULT_KV_PER_SLOT ? o->n_ctx :
+					   DEFAULT_KV_PER_SLOT);
+		/* One request can always grow to the whole context. */
+		if (e->kv_tokens < o->n_ctx)
+			e->kv_tokens = o->n_ctx;
+	}
+	eo.kv_tokens = e->kv_tokens;
 
-		if (pthread_create(&s->thread, NULL, worker, s)) {
-			snprintf(err, err_len, "cannot start the thread of slot %u", i);
-			engine_destroy(e);
-			return -EAGAIN;
+	for (uint32_t p = 0; p < N_LEVELS; p++) {
+		struct level *l = &e->levels[p];
+
+		if (!(o->levels & (1u << p)))
+			continue;
+		eo.priority = p;
+		if (tnpu_engine_create(e->mdl, &eo, &l->te)) {
+			snprintf(err, err_len, "the %s priority engine: %s", level_names[p],
+				 tnpu_last_error());
+			goto fail;
 		}
-		s->started = true;
+		tnpu_engine_get_stats(l->te, &l->st);
+		e->by_priority[p] = l;
+	}
+	for (uint32_t p = 0; p < N_LEVELS; p++) {
+		struct level *l = e->by_priority[p];
+
+		if (!l)
+			continue;
+		if (pthread_create(&l->thread, NULL, level_thread, l)) {
+			snprintf(err, err_len, "cannot start the thread of the %s priority engine",
+				 level_names[p]);
+			goto fail;
+		}
+		l->started = true;
 	}
 	*out = e;
 	return 0;
-oom:
-	snprintf(err, err_len, "out of memory");
+fail:
 	engine_destroy(e);
-	return -ENOMEM;
+	return -EIO;
 }

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * tnpu-server: the engine. Requests wait in one FIFO queue for a session
- * slot; each slot is a struct tnpu_llm of the same model file (weights used
- * in place from the one mapping, so they are in memory once; each slot has
- * its own KV cache and NPU queue) driven by a thread of its own.
+ * tnpu-server: the engine. One model is loaded once; requests run in a
+ * tnpu_engine (libtnpu) per priority level in use, which decodes its
+ * running requests together, one NPU job per step, prefills new prompts a
+ * chunk per step in between, and keeps KV caches as blocks of a pool, so
+ * that a chat's earlier turns are taken over from the cache. Each engine
+ * has an NPU queue of its level and a thread that steps it while it has
+ * work.
  *
- * In process the slots take turns on the NPU, one decode step at a time,
- * higher priority first (the in-process NPUs of several slots would
- * otherwise fight over the same cores); through tnpu.ko every slot submits
- * on its own queue and the driver arbitrates by queue priority.
+ * In process the levels take turns on the NPU, a step at a time, higher
+ * priority first (their jobs would otherwise share the same cores in
+ * arrival order); through tnpu.ko the driver arbitrates by queue priority.
  *
- * The HTTP and JSON layers see requests and their results only: the
- * runtime's later model/session split changes this file's insides, not its
- * interface.
+ * The HTTP and JSON layers see requests and their results only.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -27,6 +27,9 @@
 #include "buf.h"
 #include "tnpu_llm.h"
 
+struct engine;
+struct gen_run;
+
 #define GEN_MAX_TOP_LOGPROBS	20
 #define GEN_MAX_STOP		4
 
@@ -35,7 +38,7 @@ struct gen_params {
 	float temperature;	/* 0: greedy */
 	uint32_t top_k;		/* 0: all */
 	float top_p;		/* 1: all */
-	float min_p;		/* 0: off; else sampled on the host */
+	float min_p;		/* 0: off */
 	uint64_t seed;
 	char *stop[GEN_MAX_STOP];	/* owned */
 	int n_stop;
@@ -59,7 +62,7 @@ struct gen_step {
 	int tokens_end;
 };
 
-enum gen_state { GEN_QUEUED, GEN_RUNNING, GEN_DONE };
+enum gen_state { GEN_QUEUED, GEN_DONE };
 
 enum gen_finish {
 	GEN_FINISH_NONE,
@@ -88,44 +91,58 @@ struct gen_request {
 	int n_steps, cap_steps;
 	struct gen_token *tokens;	/* with p.logprobs */
 	int n_tokens;		/* generated, including those not shown (end-of-turn) */
+	int n_reused;		/* prompt tokens taken over from the KV cache */
 	enum gen_finish finish;
 	char error[256];
-	double t_submit, t_start, t_first, t_end;	/* CLOCK_MONOTONIC seconds */
+	double t_submit, t_first, t_end;	/* CLOCK_MONOTONIC seconds */
 
 	atomic_bool cancel;
 	atomic_int refs;
+	/* the engine's: where the request runs, under the engine's lock */
+	struct engine *engine;
+	struct gen_run *run;
 };
 
 struct engine_opts {
 	const char *model_path;
 	enum tnpu_backend_kind backend;
-	uint32_t slots;
-	uint32_t n_ctx;		/* 0: the model's, at most 4096 */
-	uint32_t max_queue;	/* requests waiting beyond the busy slots */
+	uint32_t slots;		/* requests decoded together, per priority level */
+	uint32_t n_ctx;		/* tokens of one request at most (required) */
+	uint32_t kv_tokens;	/* KV pool per level; 0: slots x min(n_ctx, 4096), >= n_ctx */
+	uint32_t max_queue;	/* requests waiting beyond the busy slots, per level */
+	uint32_t levels;	/* bit mask of the DRM_TNPU_PRIORITY_* levels in use */
 	int q8_act, kv_q8;
 	const int32_t *end_tokens;	/* end an answer beside EOS (end of turn) */
 	int n_end_tokens;
 };
 
+/* All levels together. */
 struct engine_stats {
+	uint32_t levels;
 	uint32_t slots, active, queued;
-	uint64_t kv_tokens, kv_capacity;	/* tokens in the slots' KV caches, and room */
-	uint64_t kv_bytes;			/* the KV caches' memory, all slots */
-	double npu_busy_s;			/* in process: time the slots held the NPU */
+	uint64_t kv_tokens, kv_capacity;	/* tokens in blocks requests hold, and the pools' */
+	uint64_t kv_bytes;			/* the KV pools' memory */
+	uint32_t kv_block_tokens;
+	uint64_t kv_blocks, kv_used, kv_cached;	/* blocks: all, held by requests, kept for reuse */
+	uint64_t prefill_tokens, reused_tokens;	/* prompt tokens computed, taken over */
+	uint64_t npu_jobs, decode_jobs, decode_rows;
+	double npu_busy_s;			/* in process: time spent in NPU jobs */
 	bool npu_busy_valid;
 };
 
-struct engine;
-
 int engine_create(const struct engine_opts *o, struct engine **e, char *err, size_t err_len);
-/* Stops the workers (after engine_drain()) and frees everything. */
+/* Stops the engine threads (after engine_drain()) and frees everything. */
 void engine_destroy(struct engine *e);
-/* The first slot's model, for tokenizing and model facts (const calls only). */
+/*
+ * A small session on the model, for tokenizing and model facts (const calls
+ * only; its n_ctx is not the engines').
+ */
 const struct tnpu_llm *engine_model(const struct engine *e);
 
 /*
- * Queues @r (taking a reference). -EAGAIN when the queue is full, -ESHUTDOWN
- * after engine_drain() began.
+ * Queues @r at its p.priority's level (taking a reference). -EAGAIN when
+ * that level's queue is full, -ESHUTDOWN after engine_drain() began,
+ * -EINVAL when libtnpu refuses it (@r->error says why).
  */
 int engine_submit(struct engine *e, struct gen_request *r);
 /*

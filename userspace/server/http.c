@@ -433,9 +433,14 @@ static enum MHD_Result generate(struct http *h, struct MHD_Connection *c, struct
 			api_error_set(&e, 503, "server_error", "server_busy", NULL,
 				      "the server is busy: every session slot is taken and the queue "
 				      "is full (--max-queue); retry later");
-		else
+		else if (err == -ESHUTDOWN)
 			api_error_set(&e, 503, "server_error", NULL, NULL,
 				      "the server is shutting down");
+		else if (err == -EINVAL)
+			api_error_set(&e, 400, "invalid_request_error", NULL, NULL,
+				      "the engine refuses this request: %s", r->error);
+		else
+			api_error_set(&e, 500, "server_error", NULL, NULL, "out of memory");
 		ret = send_error(h, c, rc->route, &e);
 		goto out;
 	}

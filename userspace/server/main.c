@@ -24,7 +24,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tnpu-server --model MODEL.gguf [--host ADDR] [--port N]\n"
-		"                   [--backend auto|kernel|inproc] [--slots N] [--ctx N]\n"
+		"                   [--backend auto|kernel|inproc] [--slots N] [--ctx N] [--kv-tokens N]\n"
 		"                   [--api-key KEY]... [--api-key-file FILE] [--priority KEY=LEVEL]...\n"
 		"                   [--chat-template NAME] [--alias NAME] [--max-body BYTES]\n"
 		"                   [--max-tokens N] [--max-queue N] [--max-connections N]\n"
@@ -33,8 +33,10 @@ static void usage(FILE *f)
 		"Serves the OpenAI API (/v1/chat/completions, /v1/completions, /v1/models), /health,\n"
 		"/metrics (Prometheus) and a chat page at / for MODEL.gguf.\n"
 		"  --host, --port      where to listen (127.0.0.1:8080; port 0: any free one, printed)\n"
-		"  --slots N           sessions generating at once (4), each with its own KV cache\n"
-		"  --ctx N             context length per session (the model's, at most 4096)\n"
+		"  --slots N           requests decoded together in one batch (4), per priority level\n"
+		"  --ctx N             tokens of one request at most (the model's, at most 32768)\n"
+		"  --kv-tokens N       KV cache pool per priority level, in tokens, shared by the\n"
+		"                      requests in blocks (slots x min(ctx, 4096), at least ctx)\n"
 		"  --api-key KEY       requests to /v1 need 'Authorization: Bearer KEY' (repeatable);\n"
 		"                      --api-key-file reads one KEY [LEVEL] per line\n"
 		"  --priority KEY=LEVEL  NPU queue priority of KEY's requests: low, normal (default),\n"
@@ -43,7 +45,8 @@ static void usage(FILE *f)
 		"  --alias NAME        the model's name in the API (the file's name without .gguf)\n"
 		"  --max-body BYTES    largest request body (4194304)\n"
 		"  --max-tokens N      largest max_tokens a request may ask (the context length)\n"
-		"  --max-queue N       requests waiting beyond the busy slots (64); more get 503\n"
+		"  --max-queue N       requests waiting beyond the busy slots, per priority level\n"
+		"                      (64); more get 503\n"
 		"  --max-connections N (512), --idle-timeout S (60): HTTP connections\n"
 		"  --shutdown-timeout S  on SIGTERM, time left for running requests (30)\n"
 		"  --date D            the date llama-3.1/3.2 templates write (theirs by default)\n",
@@ -65,12 +68,12 @@ static int parse_uint(const char *opt, const char *s, unsigned long long lo,
 	return 0;
 }
 
+static const char *const priority_names[] = { "low", "normal", "high", "realtime" };
+
 static int parse_priority(const char *s, uint32_t *p)
 {
-	static const char *const names[] = { "low", "normal", "high", "realtime" };
-
 	for (uint32_t i = 0; i < 4; i++) {
-		if (!strcmp(s, names[i])) {
+		if (!strcmp(s, priority_names[i])) {
 			*p = i;
 			return 0;
 		}
@@ -127,13 +130,17 @@ static int read_key_file(struct server *s, const char *path)
 	return ret;
 }
 
-/* What the server needs from the GGUF beyond libtnpu: the template and token texts. */
+/*
+ * What the server needs from the GGUF beyond libtnpu: the template, token
+ * texts and the context the model was trained for.
+ */
 struct model_meta {
 	struct gguf_file *f;
 	char *chat_template;
 	char *bos, *eos;
 	int32_t end_ids[8];
 	int n_end;
+	uint32_t n_ctx_train;
 };
 
 /* The text of token @id ("" for none). */
@@ -170,12 +177,17 @@ static int token_id(const struct gguf_file *f, const char *text)
 
 static int read_meta(const char *path, struct model_meta *m)
 {
-	struct gguf_str tmpl;
+	struct gguf_str tmpl, arch;
 	uint32_t bos = UINT32_MAX, eos = UINT32_MAX;
+	char key[96];
 
 	if (gguf_open(path, &m->f)) {
 		fprintf(stderr, "tnpu-server: %s: %s\n", path, tnpu_last_error());
 		return -1;
+	}
+	if (!gguf_get_str(m->f, "general.architecture", &arch)) {
+		snprintf(key, sizeof(key), "%.*s.context_length", (int)arch.len, arch.ptr);
+		gguf_get_u32(m->f, key, &m->n_ctx_train);
 	}
 	if (!gguf_get_str(m->f, "tokenizer.chat_template", &tmpl))
 		m->chat_template = strndup(tmpl.ptr, (size_t)tmpl.len);
@@ -231,6 +243,7 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "slots", required_argument, NULL, 's' },
 		{ "ctx", required_argument, NULL, 'c' },
+		{ "kv-tokens", required_argument, NULL, 'V' },
 		{ "api-key", required_argument, NULL, 'k' },
 		{ "api-key-file", required_argument, NULL, 'K' },
 		{ "priority", required_argument, NULL, 'P' },
@@ -257,6 +270,8 @@ int main(int argc, char **argv)
 	struct model_meta meta = { 0 };
 	struct chat_template tmpl;
 	struct tnpu_llm_info info;
+	struct engine_stats es;
+	char levels[64] = "";
 	unsigned long long v, max_tokens = 0, shutdown_timeout = 30;
 	struct http *http = NULL;
 	char err[512] = "", *name = NULL;
@@ -289,6 +304,11 @@ int main(int argc, char **argv)
 			if (parse_uint("--ctx", optarg, 16, 1 << 20, &v))
 				return 2;
 			eo.n_ctx = (uint32_t)v;
+			break;
+		case 'V':
+			if (parse_uint("--kv-tokens", optarg, 16, 1 << 24, &v))
+				return 2;
+			eo.kv_tokens = (uint32_t)v;
 			break;
 		case 'k':
 			if (add_key(&s, optarg, DRM_TNPU_PRIORITY_NORMAL))
@@ -391,6 +411,27 @@ int main(int argc, char **argv)
 	}
 	eo.end_tokens = meta.end_ids;
 	eo.n_end_tokens = meta.n_end;
+	/* libtnpu takes the model's context as it is; beyond it, positions were never trained. */
+	if (!meta.n_ctx_train) {
+		fprintf(stderr, "tnpu-server: %s says no context length\n", eo.model_path);
+		goto out;
+	}
+	if (eo.n_ctx > meta.n_ctx_train) {
+		fprintf(stderr, "tnpu-server: --ctx %u: the model was trained for %u tokens at most\n",
+			eo.n_ctx, meta.n_ctx_train);
+		rc = 2;
+		goto out;
+	}
+	if (!eo.n_ctx)
+		eo.n_ctx = meta.n_ctx_train < 32768 ? meta.n_ctx_train : 32768;
+	if (eo.kv_tokens && eo.kv_tokens < eo.n_ctx)
+		fprintf(stderr, "tnpu-server: warning: --kv-tokens %u holds less than one whole "
+			"context (%u): long requests may fail when the pool is full\n", eo.kv_tokens,
+			eo.n_ctx);
+	/* An engine per priority level a request can have. */
+	eo.levels = s.n_keys ? 0 : 1u << DRM_TNPU_PRIORITY_NORMAL;
+	for (int i = 0; i < s.n_keys; i++)
+		eo.levels |= 1u << s.keys[i].priority;
 
 	s.metrics = metrics_new();
 	name = alias ? strdup(alias) : model_name(eo.model_path);
@@ -410,9 +451,9 @@ int main(int argc, char **argv)
 	s.api.tokenize = tok_encode;
 	s.api.detokenize = tok_decode;
 	s.api.token_text = tok_text;
-	s.api.n_ctx = info.n_ctx;
+	s.api.n_ctx = eo.n_ctx;
 	s.api.n_vocab = info.n_vocab;
-	s.api.max_tokens_limit = max_tokens ? (int)max_tokens : (int)info.n_ctx;
+	s.api.max_tokens_limit = max_tokens ? (int)max_tokens : (int)eo.n_ctx;
 	s.page = tnpu_server_page;
 	s.page_len = (size_t)(tnpu_server_page_end - tnpu_server_page);
 	s.model_created = stat(eo.model_path, &st) ? 0 : (long)st.st_mtime;
@@ -422,8 +463,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tnpu-server: %s\n", err);
 		goto out;
 	}
-	fprintf(stderr, "tnpu-server: serving %s (%s, context %u, %s chat template) with %u "
-		"slots on %s\n", name, info.arch, info.n_ctx, tmpl.name, eo.slots, info.device);
+	engine_get_stats(s.engine, &es);
+	for (uint32_t p = 0; p <= DRM_TNPU_PRIORITY_REALTIME; p++)
+		if (eo.levels & (1u << p))
+			snprintf(levels + strlen(levels), sizeof(levels) - strlen(levels), "%s%s",
+				 levels[0] ? ", " : "", priority_names[p]);
+	fprintf(stderr, "tnpu-server: serving %s (%s, context %u, %s chat template) on %s: "
+		"%u slots and a KV pool of %llu tokens at each priority level in use (%s)\n",
+		name, info.arch, eo.n_ctx, tmpl.name, info.device, eo.slots,
+		(unsigned long long)(es.kv_capacity / es.levels), levels);
 	fprintf(stderr, "tnpu-server: listening on http://%s%s%s:%u/\n",
 		strchr(ho.host, ':') ? "[" : "", ho.host, strchr(ho.host, ':') ? "]" : "",
 		http_port(http));

@@ -221,18 +221,45 @@ char *metrics_render(struct metrics *m, const struct engine_stats *s)
 		       "Generation requests from queueing to the first token.", &m->ttft);
 	pthread_mutex_unlock(&m->lock);
 
-	gauge(&b, "tnpu_queue_depth", "gauge", "Requests waiting for a session slot.",
+	gauge(&b, "tnpu_queue_depth", "gauge", "Requests waiting for a slot, all priority levels.",
 	      (double)s->queued);
-	gauge(&b, "tnpu_active_sessions", "gauge", "Session slots generating.", (double)s->active);
-	gauge(&b, "tnpu_slots", "gauge", "Session slots (--slots).", (double)s->slots);
-	gauge(&b, "tnpu_kv_cache_tokens", "gauge", "Tokens held in the active sessions' KV caches.",
+	gauge(&b, "tnpu_active_sessions", "gauge", "Requests in slots (prefilling or decoding).",
+	      (double)s->active);
+	gauge(&b, "tnpu_slots", "gauge", "Slots: --slots times the priority levels in use.",
+	      (double)s->slots);
+	gauge(&b, "tnpu_priority_levels", "gauge", "Priority levels in use, an engine each.",
+	      (double)s->levels);
+	gauge(&b, "tnpu_kv_cache_tokens", "gauge", "Tokens in the KV blocks requests hold.",
 	      (double)s->kv_tokens);
-	gauge(&b, "tnpu_kv_cache_capacity_tokens", "gauge", "Tokens the KV caches of all slots hold.",
+	gauge(&b, "tnpu_kv_cache_capacity_tokens", "gauge", "Tokens the KV pools hold, all levels.",
 	      (double)s->kv_capacity);
 	gauge(&b, "tnpu_kv_cache_usage_ratio", "gauge", "KV cache tokens in use over capacity.",
 	      s->kv_capacity ? (double)s->kv_tokens / (double)s->kv_capacity : 0);
-	gauge(&b, "tnpu_kv_cache_bytes", "gauge", "Memory of the KV caches, all slots.",
+	gauge(&b, "tnpu_kv_cache_bytes", "gauge", "Memory of the KV pools, all levels.",
 	      (double)s->kv_bytes);
+	buf_printf(&b, "# HELP tnpu_kv_cache_blocks KV blocks (%u tokens each) by state: held by "
+		   "requests, kept for their content (reusable prefixes), free.\n"
+		   "# TYPE tnpu_kv_cache_blocks gauge\n", s->kv_block_tokens);
+	buf_printf(&b, "tnpu_kv_cache_blocks{state=\"used\"} %llu\n"
+		   "tnpu_kv_cache_blocks{state=\"cached\"} %llu\n"
+		   "tnpu_kv_cache_blocks{state=\"free\"} %llu\n",
+		   (unsigned long long)s->kv_used, (unsigned long long)s->kv_cached,
+		   (unsigned long long)(s->kv_blocks - s->kv_used - s->kv_cached));
+	gauge(&b, "tnpu_prompt_tokens_reused_total", "counter",
+	      "Prompt tokens taken over from cached KV blocks instead of computed.",
+	      (double)s->reused_tokens);
+	gauge(&b, "tnpu_prompt_tokens_computed_total", "counter",
+	      "Prompt tokens computed (prefill).", (double)s->prefill_tokens);
+	gauge(&b, "tnpu_npu_jobs_total", "counter", "NPU jobs run (engine steps).",
+	      (double)s->npu_jobs);
+	gauge(&b, "tnpu_decode_jobs_total", "counter", "Decode batches run.",
+	      (double)s->decode_jobs);
+	gauge(&b, "tnpu_decode_rows_total", "counter",
+	      "Tokens decoded, all batches together (a row per request in a batch).",
+	      (double)s->decode_rows);
+	gauge(&b, "tnpu_decode_rows_per_job", "gauge",
+	      "Requests decoded per batch, on average since the start.",
+	      s->decode_jobs ? (double)s->decode_rows / (double)s->decode_jobs : 0);
 	if (busy >= 0) {
 		buf_adds(&b, "# HELP tnpu_npu_busy_seconds_total NPU time of this process's jobs.\n"
 			 "# TYPE tnpu_npu_busy_seconds_total counter\n");
