@@ -14,6 +14,9 @@
 #              text as tnpu-run gives for the rendered prompt
 #   long       a model of 8192 tokens of context: a prompt beyond 4096 tokens
 #              gets tnpu-run's greedy answer
+#   reuse      a chat's second turn takes the first turn's KV blocks over
+#              (usage.prompt_tokens_details.cached_tokens, /metrics) and
+#              answers as a fresh server does
 #   priority   per API key, in process: a high-priority answer runs while a
 #              low-priority one waits (the levels' turns on the NPU)
 #   page       the chat page in headless Chromium: a message typed, the answer
@@ -47,7 +50,7 @@ server=$O/bin/tnpu-server
 run=$O/bin/tnpu-run
 gen=$O/bin/tnpu-gguf-gen
 asan_server=$O_ASAN/bin/tnpu-server
-all_parts=(templates startup endpoints openai long priority page load shutdown bad vm)
+all_parts=(templates startup endpoints openai long reuse priority page load shutdown bad vm)
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
 
@@ -347,6 +350,46 @@ part_long() {
 	stop_server || return 1
 	[ "$got" = "$want" ] || { why "after $n prompt tokens: '$got', tnpu-run '$want'"; return 1; }
 	summary="$n prompt tokens in a context of 8192: tnpu-run's greedy answer"
+}
+
+part_reuse() {
+	local u1="Tell me about the NPU: its cores, queues and memory."
+	local turn1 turn2 n1 n2 cached want got blocks
+
+	turn1=$(jq -nc --arg u "$u1" '{messages:[{role:"user",content:$u}],max_tokens:24,temperature:0}')
+	start_server reuse "$server" -m "$work/chat.gguf" --slots 2 || return 1
+	last="turn 1"; post /v1/chat/completions "$turn1"
+	expect 200 '.usage.prompt_tokens_details.cached_tokens == 0' || return 1
+	n1=$(jq .usage.prompt_tokens "$work/body")
+	turn2=$(jq -c --argjson t1 "$turn1" '$t1 | .messages += [{role:"assistant",
+		content:$a}, {role:"user",content:"And then?"}]' \
+		--arg a "$(jq -j '.choices[0].message.content' "$work/body")" -n)
+	last="turn 2"; post /v1/chat/completions "$turn2"
+	expect 200 '.usage.completion_tokens >= 1' || return 1
+	n2=$(jq .usage.prompt_tokens "$work/body")
+	cached=$(jq .usage.prompt_tokens_details.cached_tokens "$work/body")
+	got=$(jq -c .choices "$work/body")
+	# Whole blocks of 32 of turn 1's prompt at least (its last token may
+	# tokenize differently before the answer), never the whole of turn 2's.
+	blocks=$(((n1 - 1) / 32 * 32))
+	if [ "$cached" -lt "$blocks" ] || [ "$blocks" -lt 32 ] || [ $((cached % 32)) -ne 0 ] ||
+	   [ "$cached" -ge "$n2" ]; then
+		why "turn 2 ($n2 prompt tokens) took over $cached, turn 1 had $n1"
+		return 1
+	fi
+	get /metrics
+	grep -q "^tnpu_prompt_tokens_reused_total $cached\$" "$work/body" ||
+		{ why "metrics: $(grep '^tnpu_prompt_tokens_reused_total' "$work/body"), not $cached"; return 1; }
+	stop_server || return 1
+
+	# A fresh server computes all of turn 2: the same answer.
+	start_server reuse-fresh "$server" -m "$work/chat.gguf" --slots 2 || return 1
+	last="turn 2, fresh"; post /v1/chat/completions "$turn2"
+	expect 200 '.usage.prompt_tokens_details.cached_tokens == 0' || return 1
+	want=$(jq -c .choices "$work/body")
+	stop_server || return 1
+	[ "$got" = "$want" ] || { why "turn 2 after turn 1: $got; fresh: $want"; return 1; }
+	summary="turn 2 ($n2 prompt tokens) took $cached over from turn 1 ($n1), in usage and /metrics; its answer is a fresh server's"
 }
 
 part_priority() {
