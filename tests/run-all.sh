@@ -17,9 +17,10 @@
 #               templates against a Jinja engine, every endpoint with curl, the
 #               openai npm client, the chat page in headless Chromium (a
 #               screenshot: check/server-page.png), a wrk load test, SIGTERM,
-#               bad requests to an ASan build, two servers through tnpu.ko in
-#               the VM (1 to 2 minutes, with build-asan/ built by the asan
-#               suite)
+#               a chat's second turn from the KV cache, a 4400-token prompt,
+#               two instances behind HAProxy, bad requests to an ASan build,
+#               two servers through tnpu.ko in the VM (2 to 3 minutes, with
+#               build-asan/ built by the asan suite)
 #   vm-harness  tests/vm/selftest.sh: the VM harness catches what it must
 #   kselftest   the ioctl kselftests, all in one VM boot with tnpu.ko
 #   kselftest-debug  the same on the debug kernel (KASAN, lockdep, kmemleak,

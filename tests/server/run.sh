@@ -19,6 +19,10 @@
 #              answers as a fresh server does
 #   priority   per API key, in process: a high-priority answer runs while a
 #              low-priority one waits (the levels' turns on the NPU)
+#   scaleout   two instances behind HAProxy (tests/server/haproxy.cfg) on
+#              loopback: requests through it spread over both (their
+#              /metrics), every greedy answer the same; one stopped, the
+#              other serves all
 #   page       the chat page in headless Chromium: a message typed, the answer
 #              streamed on screen (the API's text), tokens/s shown; a
 #              screenshot in $O/check/server-page.png
@@ -34,7 +38,8 @@
 #              high priority queues; greedy answers as in process, a stream,
 #              NPU time from fdinfo, exit 0 (tests/server/vm-guest.sh)
 #
-# Usage: tests/server/run.sh [PART...]     (default: all; needs make, node, curl, jq, wrk)
+# Usage: tests/server/run.sh [PART...]     (default: all; needs make, node, curl, jq, wrk,
+#                                          haproxy)
 
 # The parts are called by name (part_$p): not unreachable.
 # shellcheck disable=SC2317
@@ -50,7 +55,7 @@ server=$O/bin/tnpu-server
 run=$O/bin/tnpu-run
 gen=$O/bin/tnpu-gguf-gen
 asan_server=$O_ASAN/bin/tnpu-server
-all_parts=(templates startup endpoints openai long reuse priority page load shutdown bad vm)
+all_parts=(templates startup endpoints openai long reuse scaleout priority page load shutdown bad vm)
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
 
@@ -390,6 +395,91 @@ part_reuse() {
 	stop_server || return 1
 	[ "$got" = "$want" ] || { why "turn 2 after turn 1: $got; fresh: $want"; return 1; }
 	summary="turn 2 ($n2 prompt tokens) took $cached over from turn 1 ($n1), in usage and /metrics; its answer is a fresh server's"
+}
+
+# chats N FROM: N greedy chats through the balancer, 4 at a time, into
+# $work/scale-FROM.json on; each must be 200.
+chats() {
+	local n=$1 from=$2 body='{"messages":[{"role":"user","content":"Scale out"}],"max_tokens":16,"temperature":0}'
+
+	seq "$from" $((from + n - 1)) | xargs -P 4 -I{} curl -s -o "$work/scale-{}.json" \
+		-w '%{http_code}\n' -H 'Content-Type: application/json' --data-binary "$body" \
+		"$lb/v1/chat/completions" >"$work/scale-status.txt"
+	[ "$(grep -c '^200$' "$work/scale-status.txt")" -eq "$n" ] ||
+		{ why "through HAProxy: $(sort "$work/scale-status.txt" | uniq -c | paste -sd ' ')"; return 1; }
+}
+
+# served URL: chat completions answered 200 by the instance at URL.
+served() {
+	curl -s "$1/metrics" |
+		sed -n 's/^tnpu_requests_total{endpoint="\/v1\/chat\/completions",status="200"} //p' |
+		grep . || echo 0
+}
+
+scaleout_run() {
+	local url1 url2 port n1 n2 i want
+
+	command -v haproxy >/dev/null || { why "no haproxy (tests/setup-deps.sh installs it)"; return 1; }
+	start_server scale-1 "$server" -m "$work/chat.gguf" --slots 2 || return 1
+	url1=$url
+	scale_pids+=("$pid")
+	start_server scale-2 "$server" -m "$work/chat.gguf" --slots 2 || return 1
+	url2=$url
+	scale_pids+=("$pid")
+	pid=""
+	# HAProxy takes no port 0: a free one, from the kernel.
+	port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1",
+		() => { console.log(s.address().port); s.close(); });')
+	lb=http://127.0.0.1:$port
+	TNPU_LB_BIND=127.0.0.1:$port TNPU_SERVER1=${url1#http://} TNPU_SERVER2=${url2#http://} \
+		haproxy -db -f "$HERE/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+	scale_pids+=("$!")
+	for ((i = 0; i < 100; i++)); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$lb/health")" = 200 ] && break
+		sleep 0.1
+	done
+	[ "$i" -lt 100 ] || { why "HAProxy did not answer: $(tail -n 5 "$work/haproxy.log")"; return 1; }
+
+	chats 12 1 || return 1
+	n1=$(served "$url1")
+	n2=$(served "$url2")
+	if [ "$n1" -lt 1 ] || [ "$n2" -lt 1 ] || [ $((n1 + n2)) -ne 12 ]; then
+		why "12 requests through HAProxy: $n1 served by one instance, $n2 by the other"
+		return 1
+	fi
+	want=$(jq -c '.choices' "$work/scale-1.json")
+	[ "$(jq -r '.choices[0].finish_reason' "$work/scale-1.json")" = length ] ||
+		{ why "an answer: $(head -c 300 "$work/scale-1.json")"; return 1; }
+
+	# The first instance stops: the other serves the rest.
+	pid=${scale_pids[0]}
+	stop_server || return 1
+	pid=""
+	chats 4 13 || return 1
+	[ "$(served "$url2")" -eq $((n2 + 4)) ] ||
+		{ why "with one instance stopped, the other served $(($(served "$url2") - n2)) of 4"; return 1; }
+	for ((i = 2; i <= 16; i++)); do
+		[ "$(jq -c '.choices' "$work/scale-$i.json")" = "$want" ] ||
+			{ why "answer $i: $(jq -c .choices "$work/scale-$i.json"), not $want"; return 1; }
+	done
+	summary="12 chats through HAProxy: $n1 and $n2 served by the two instances; 4 more with one stopped, all by the other; 16 identical greedy answers"
+}
+
+part_scaleout() {
+	local rc=0 p
+
+	scale_pids=()
+	scaleout_run || rc=1
+	# On success the first instance has stopped already; the second must end cleanly too.
+	if [ "$rc" -eq 0 ]; then
+		pid=${scale_pids[1]}
+		stop_server || rc=1
+		pid=""
+	fi
+	for p in "${scale_pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	return "$rc"
 }
 
 part_priority() {
