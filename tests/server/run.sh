@@ -670,10 +670,10 @@ part_bad() {
 	printf '  %-34s %s  %s\n' "client hangs up, not streamed" "-" "generation cancelled" \
 		>>"$work/bad-table.txt"
 
-	# Both slots busy and no queue (--max-queue 0): 503, and Retry-After.
+	# Both slots busy (greedy, so no early end of turn) and no queue (--max-queue 0): 503, and Retry-After.
 	for i in 1 2; do
 		curl -sN -o /dev/null "${c[@]}" --data-binary \
-			'{"messages":[{"role":"user","content":"busy"}],"max_tokens":900,"stream":true}' \
+			'{"messages":[{"role":"user","content":"busy"}],"max_tokens":900,"temperature":0,"stream":true}' \
 			"$chat" &
 		busy+=($!)
 	done
