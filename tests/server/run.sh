@@ -187,14 +187,19 @@ part_startup() {
 	refuse "has no tokenizer.chat_template: give --chat-template NAME" -m "$work/plain.gguf" &&
 	refuse "of no family this server renders" -m "$work/mistral.gguf" &&
 	refuse "--chat-template jinja2: unknown (known: llama2, chatml" -m "$work/chat.gguf" \
-		--chat-template jinja2 || return 1
+		--chat-template jinja2 &&
+	refuse "--ctx 512: the model was trained for 256 tokens at most" -m "$work/chat.gguf" \
+		--ctx 512 || return 1
 	start_server startup-mistral "$server" -m "$work/mistral.gguf" --chat-template llama2 \
-		--slots 1 || return 1
+		--slots 1 --kv-tokens 96 || return 1
 	last="mistral model served with --chat-template llama2"
 	post /apply-template '{"messages":[{"role":"user","content":"Hi"}]}'
 	expect 200 '.prompt == "<s>[INST] Hi [/INST]"' || return 1
+	get /metrics
+	grep -q '^tnpu_kv_cache_capacity_tokens 96$' "$work/body" ||
+		{ why "--kv-tokens 96: $(grep '^tnpu_kv_cache_capacity_tokens' "$work/body")"; return 1; }
 	stop_server || return 1
-	summary="no template, an unknown one, a bad name: exit 2 with their messages; --chat-template serves"
+	summary="no template, an unknown one, a bad name, --ctx beyond the model's: exit 2 with their messages; --chat-template serves; --kv-tokens sizes the pool"
 }
 
 part_endpoints() {

@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 			eo.n_ctx = (uint32_t)v;
 			break;
 		case 'V':
-			if (parse_uint("--kv-tokens", optarg, 16, 1 << 24, &v))
+			if (parse_uint("--kv-tokens", optarg, 32, 1 << 24, &v))
 				return 2;
 			eo.kv_tokens = (uint32_t)v;
 			break;
