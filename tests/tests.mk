@@ -17,6 +17,24 @@ $(O)/tests/%: $(TOP)/tests/unit/%.c $(REF_OBJS) $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -MMD -MP -I$(TOP)/tests/unit -I$(TOP)/tests/ref $(LDFLAGS) -o $@ $< $(REF_OBJS) $(O)/lib/libtnpu.a -lcmocka $(LDLIBS_LIB)
 
+# tnpu-server's unit tests (test_server_*.c) also link the server's parts.
+$(O)/tests/test_server_%: $(TOP)/tests/unit/test_server_%.c $(SERVER_LIB) $(O)/lib/libtnpu.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(SERVER_CFLAGS) -MMD -MP -I$(TOP)/tests/unit $(LDFLAGS) -o $@ $< \
+		$(SERVER_LIB) $(O)/lib/libtnpu.a -lcmocka $(SERVER_LDLIBS) $(LDLIBS_LIB)
+
+# Helpers of the server suite (tests/server/*.c).
+SERVER_TEST_SRCS := $(wildcard $(TOP)/tests/server/*.c)
+SERVER_TEST_BINS := $(patsubst $(TOP)/tests/server/%.c,$(O)/server-tests/%,$(SERVER_TEST_SRCS))
+
+.PHONY: server-tests
+server-tests: $(SERVER_TEST_BINS) $(O)/bin/tnpu-server
+
+$(O)/server-tests/%: $(TOP)/tests/server/%.c $(SERVER_LIB) $(O)/lib/libtnpu.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(SERVER_CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< \
+		$(SERVER_LIB) $(O)/lib/libtnpu.a $(SERVER_LDLIBS) $(LDLIBS_LIB)
+
 # The harness header comes from the kernel tree unpacked by the dependency
 # setup; it uses GNU extensions, hence gnu11.
 $(O)/kselftest/%: $(TOP)/tests/kselftest/%.c $(O)/lib/libtnpu.a
@@ -40,4 +58,4 @@ $(O)/e2e/%: $(TOP)/tests/e2e/%.c $(REF_OBJS) $(O)/lib/libtnpu.a
 .SECONDARY: $(REF_OBJS)
 
 # Header dependencies of the test programs (written next to them by -MMD).
--include $(wildcard $(O)/tests/*.d $(O)/kselftest/*.d $(O)/e2e/*.d)
+-include $(wildcard $(O)/tests/*.d $(O)/kselftest/*.d $(O)/e2e/*.d $(O)/server-tests/*.d)

@@ -28,6 +28,18 @@ TOOL_NAMES += tnpu-tokenize
 TOOL_NAMES += tnpu-bench
 TOOL_NAMES += tnpu-batch-bench
 
+# tnpu-server (userspace/server/): its parts in a library the unit tests link too.
+SERVER_SRCS :=
+SERVER_SRCS += userspace/server/buf.c
+SERVER_SRCS += userspace/server/template.c
+SERVER_SRCS += userspace/server/api.c
+SERVER_SRCS += userspace/server/engine.c
+SERVER_SRCS += userspace/server/metrics.c
+SERVER_SRCS += userspace/server/http.c
+SERVER_MAIN_SRCS := userspace/server/main.c userspace/server/page.c
+SERVER_CFLAGS := $(shell pkg-config --cflags libmicrohttpd jansson 2>/dev/null)
+SERVER_LDLIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null)
+
 # ---- rules (generic) ------------------------------------------------------
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ifeq ($(SAN),1)
@@ -73,7 +85,29 @@ $(O)/lib/tnpu.pc: $(TOP)/userspace/tnpu.pc.in
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-tools: $(TOOL_BINS)
+tools: $(TOOL_BINS) $(O)/bin/tnpu-server
+
+# ---- tnpu-server ------------------------------------------------------------
+SERVER_OBJS := $(call obj,$(SERVER_SRCS))
+SERVER_LIB  := $(O)/lib/libtnpu-server.a
+
+$(SERVER_OBJS) $(call obj,$(SERVER_MAIN_SRCS)): CFLAGS_EXTRA := $(SERVER_CFLAGS)
+# The chat page is built in (page.c includes it with .incbin).
+$(call obj,userspace/server/page.c): CFLAGS_EXTRA := \
+	-DPAGE_HTML='"$(TOP)/userspace/server/page.html"'
+$(call obj,userspace/server/page.c): $(TOP)/userspace/server/page.html
+
+$(SERVER_LIB): $(SERVER_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/bin/tnpu-server: $(call obj,$(SERVER_MAIN_SRCS)) $(SERVER_LIB) $(O)/lib/libtnpu.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(LDFLAGS) -o $@ $^ $(SERVER_LDLIBS) $(LDLIBS_LIB)
+
+.PHONY: server
+server: $(O)/bin/tnpu-server
 
 $(O)/bin/%: $(TOP)/userspace/tools/%.c $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)

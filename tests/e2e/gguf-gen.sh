@@ -90,7 +90,24 @@ usage_error "--experts applies to the deepseek2 presets" --preset tiny --experts
 usage_error "--mla-split applies to the deepseek2 presets" --preset 1.5b --mla-split
 usage_error "(deepseek2: use a deepseek2 preset)" --arch deepseek2
 usage_error "vocab 200 (--vocab) is less than 263" --preset ds2-tiny --vocab 200
+usage_error "--eos 'nope' is not a --special token" --special '<|im_end|>' --eos nope
+usage_error "vocab 300 leaves no room for 1 --special tokens" --vocab 300 --special '<|x|>'
+usage_error "--chat-template $work/none.jinja: No such file" --chat-template "$work/none.jinja"
 echo "gguf-gen: bad flags refused with their messages, no file left"
+
+# A chat model: the template is stored as written, each control token is one
+# token (of the vocabulary's last ids).
+printf '%s' "{{ '<|im_start|>' }}chat template ÿ" >"$work/chat.jinja"
+for tok in gpt2 llama; do
+	"$gen" -o "$work/chat.gguf" --tokenizer "$tok" --chat-template "$work/chat.jinja" \
+		--special '<|im_start|>' --special '<|im_end|>' --eos '<|im_end|>' >/dev/null
+	has "$work/chat.gguf" "tokenizer.chat_template" "$(cat "$work/chat.jinja")"
+	ids=$("$O/bin/tnpu-tokenize" -m "$work/chat.gguf" --no-bos -p '<|im_start|><|im_end|>' |
+		head -n 1)
+	if [ "$tok" = gpt2 ]; then want="2 tokens: 509 510"; else want="2 tokens: 510 511"; fi
+	[ "$ids" = "$want" ] || fail "$tok chat model: control tokens gave '$ids', not '$want'"
+done
+echo "gguf-gen: --chat-template, --special and --eos written"
 
 if [ ! -x "$peer" ]; then
 	echo "gguf-gen: llama.cpp peer skipped ($peer absent)"

@@ -602,11 +602,32 @@ static void test_sessions(void **state)
  */
 struct eng_out {
 	int32_t ids[48];
+	double logprob[48];	/* of each token, from the logits it was drawn from */
+	int argmax[48];
 	int n;
 	int done;
 	enum tnpu_finish why;
 	struct tnpu_llm_stats st;
+	/* where the logits come from: the engine's, or NULL for the session's */
+	struct tnpu_engine *e;
+	struct tnpu_llm *llm;
+	uint32_t n_vocab;
 };
+
+static void eng_logprob(struct eng_out *o, const float *l, int32_t token)
+{
+	uint32_t best = 0;
+	double m, z = 0;
+
+	for (uint32_t i = 1; i < o->n_vocab; i++)
+		if (l[i] > l[best])
+			best = i;
+	m = l[best];
+	for (uint32_t i = 0; i < o->n_vocab; i++)
+		z += exp((double)l[i] - m);
+	o->logprob[o->n] = (double)l[token] - m - log(z);
+	o->argmax[o->n] = (int)best;
+}
 
 static int eng_token(void *user, int32_t token, const char *text, size_t len)
 {
@@ -614,8 +635,15 @@ static int eng_token(void *user, int32_t token, const char *text, size_t len)
 
 	(void)text;
 	(void)len;
-	if (o->n < 48)
+	if (o->n < 48) {
+		if (o->e || o->llm) {
+			const float *l = o->e ? tnpu_engine_logits(o->e) : tnpu_llm_logits(o->llm);
+
+			assert_non_null(l);
+			eng_logprob(o, l, token);
+		}
 		o->ids[o->n++] = token;
+	}
 	return 0;
 }
 
@@ -659,6 +687,7 @@ static void test_engine(void **state)
 		{ .temperature = 1.2f, .top_k = 20, .top_p = 0.9f, .seed = 99 }, { .temperature = 0 },
 	};
 	struct eng_out alone[ENG_REQS] = { 0 }, batched[ENG_REQS] = { 0 }, again = { 0 };
+	uint64_t reused = 0;
 	struct tnpu_engine_stats st;
 	struct rand_model m;
 	struct tnpu_model *mdl;
@@ -675,6 +704,8 @@ static void test_engine(void **state)
 		fail_msg("session: %s", tnpu_last_error());
 	/* Alone, in a session of its own. */
 	for (int i = 0; i < ENG_REQS; i++) {
+		alone[i].llm = llm;
+		alone[i].n_vocab = m.c.n_vocab;
 		eng_prompt(i, prompt, &n);
 		assert_int_equal(tnpu_llm_generate(llm, prompt, n, max_tokens, &samp[i], eng_token,
 						   &alone[i], NULL), max_tokens);
@@ -691,6 +722,8 @@ static void test_engine(void **state)
 
 		samp[i].ignore_eos = 1;
 		r.sampling.ignore_eos = 1;
+		batched[i].e = e;
+		batched[i].n_vocab = m.c.n_vocab;
 		eng_prompt(i, prompt, &r.n_prompt);
 		assert_int_equal(tnpu_engine_submit(e, &r, NULL), 0);
 	}
@@ -704,7 +737,19 @@ static void test_engine(void **state)
 		assert_int_equal(batched[i].n, max_tokens);
 		if (memcmp(batched[i].ids, alone[i].ids, sizeof(int32_t) * max_tokens))
 			fail_msg("request %d: batched ids differ from the session's", i);
+		/* tnpu_engine_logits(): the row of this request, as its session has them. */
+		for (int t = 0; t < max_tokens; t++) {
+			if (fabs(batched[i].logprob[t] - alone[i].logprob[t]) > 1e-3)
+				fail_msg("request %d token %d: log-probability %g batched, %g alone", i,
+					 t, batched[i].logprob[t], alone[i].logprob[t]);
+			if (samp[i].temperature == 0)
+				assert_int_equal(batched[i].argmax[t], batched[i].ids[t]);
+		}
+		reused += batched[i].st.n_reused;
+		assert_int_equal(batched[i].st.n_reused % 16, 0);
 	}
+	assert_null(tnpu_engine_logits(e));
+	assert_int_equal(reused, st.reused_tokens);
 	/* Batches of several rows, and the shared head taken over after the first. */
 	assert_true(st.decode_rows > st.steps / 2);
 	assert_true(st.reused_tokens >= 32 * (ENG_REQS - 4));
@@ -724,6 +769,9 @@ static void test_engine(void **state)
 		assert_int_equal(tnpu_engine_submit(e, &r, NULL), 0);
 		run_engine(e);
 		assert_memory_equal(again.ids, alone[4].ids, sizeof(int32_t) * max_tokens);
+		/* The two whole blocks of the shared head, not its last 2 tokens. */
+		assert_int_equal(again.st.n_reused, 32);
+		assert_int_equal(again.st.n_prompt, 37);
 	}
 	tnpu_engine_free(e);
 	tnpu_model_put(mdl);

@@ -179,6 +179,7 @@ typedef int (*tnpu_llm_token_fn)(void *user, int32_t token, const char *text, si
 
 struct tnpu_llm_stats {
 	uint32_t n_prompt, n_generated;
+	uint32_t n_reused;			/* prompt tokens taken over from cached blocks (engine) */
 	double prefill_s, decode_s;		/* wall time */
 	double prefill_tok_s, decode_tok_s;	/* tokens per second */
 	uint64_t decode_weight_bytes;		/* weights one decode step reads */
@@ -316,7 +317,13 @@ TNPU_API int tnpu_engine_cancel(struct tnpu_engine *engine, uint64_t id);
  * (the requests of that job end with TNPU_FINISH_ERROR).
  */
 TNPU_API int tnpu_engine_step(struct tnpu_engine *engine);
+/* From the stepping thread only: its counters change with every step. */
 TNPU_API void tnpu_engine_get_stats(struct tnpu_engine *engine, struct tnpu_engine_stats *st);
+/*
+ * Inside on_token: the F32 logits (n_vocab) the request's token was drawn
+ * from, for log-probabilities; NULL elsewhere.
+ */
+TNPU_API const float *tnpu_engine_logits(const struct tnpu_engine *engine);
 
 #if defined(__cplusplus)
 }

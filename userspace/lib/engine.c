@@ -70,6 +70,7 @@ struct tnpu_engine {
 	struct eng_slot *slots;
 	uint32_t n_slots;
 	uint32_t next_prefill;	/* slot whose prompt goes first, round robin */
+	const float *logits;	/* the row of the token being delivered */
 
 	pthread_mutex_t lock;
 	struct eng_req *waiting, **waiting_tail;
@@ -295,6 +296,7 @@ static void admit(struct tnpu_engine *e)
 		s->t_start = now_s();
 		s->st.n_prompt = (uint32_t)q->r.n_prompt;
 		s->prefilled = kv_seq_start(e->pool, &s->kv, q->prompt, (uint32_t)q->r.n_prompt);
+		s->st.n_reused = s->prefilled;
 		/* The token chosen last is never run: one more than the room left. */
 		room = e->plan.n_ctx - (uint32_t)q->r.n_prompt + 1;
 		s->max_tokens = q->r.max_tokens < 0 ? 0 : q->r.max_tokens;
@@ -494,10 +496,14 @@ static int prefill_chunk(struct tnpu_engine *e)
 	e->prefill_tokens += chunk;
 	if (s->prefilled == (uint32_t)s->req->r.n_prompt) {
 		s->prev = s->req->prompt[s->req->r.n_prompt - 1];
-		if (s->max_tokens == 0)
+		if (s->max_tokens == 0) {
 			finish(e, s, TNPU_FINISH_LENGTH);
-		else
+		} else {
+			/* A chunk's last token is the one row of logits. */
+			e->logits = (const float *)(p->acts_cpu + p->logits);
 			deliver(e, s, *(int32_t *)(p->acts_cpu + p->next));
+			e->logits = NULL;
+		}
 	}
 	return 0;
 }
@@ -550,8 +556,11 @@ static int decode_batch(struct tnpu_engine *e)
 		int32_t token = ((int32_t *)(p->acts_cpu + p->next))[r];
 
 		kv_seq_commit(e->pool, &s->kv, &s->pending, 1);
+		e->logits = (const float *)(p->acts_cpu + p->logits) +
+			    (size_t)r * e->mdl->model.hp.n_vocab;
 		deliver(e, s, token);
 	}
+	e->logits = NULL;
 	return 0;
 }
 
@@ -590,4 +599,9 @@ TNPU_API void tnpu_engine_get_stats(struct tnpu_engine *e, struct tnpu_engine_st
 	pthread_mutex_unlock(&e->lock);
 	for (uint32_t i = 0; i < e->n_slots; i++)
 		st->active += e->slots[i].req != NULL;
+}
+
+TNPU_API const float *tnpu_engine_logits(const struct tnpu_engine *e)
+{
+	return e->logits;
 }

@@ -77,13 +77,23 @@ static const struct shape presets[] = {
 	    .groups_used = 1, .eps = 1e-5f, .pre = "deepseek-v3" } },
 };
 
+/* A chat model's extras (--chat-template, --special, --eos). */
+struct chat_opts {
+	const char *template_path;
+	char *template_text;		/* read from template_path */
+	const char *special[16];	/* control tokens, replacing the last fillers */
+	uint32_t n_special;
+	const char *eos;		/* the EOS token's text; NULL: the vocabulary's own */
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tnpu-gguf-gen -o OUT.gguf [--preset NAME] [--arch llama|qwen2]\n"
 		"                     [--layers N] [--dim N] [--heads N] [--kv-heads N] [--ffn N]\n"
 		"                     [--vocab N] [--ctx N] [--type f32|f16|q8_0|q4_0|q4_k|q6_k] [--seed N]\n"
-		"                     [--tokenizer llama|gpt2]\n"
+		"                     [--tokenizer llama|gpt2] [--chat-template FILE] [--special TOKEN]...\n"
+		"                     [--eos TOKEN]\n"
 		"                     deepseek2 presets: [--experts N] [--experts-used N] [--expert-ffn N]\n"
 		"                     [--q-lora N] [--kv-lora N] [--mla-split]\n"
 		"Writes a model of the given shape (default preset tiny, Q4_0 matrices) with\n"
@@ -105,6 +115,9 @@ static void usage(FILE *f)
 		"--type, norms, ffn_gate_inp and exp_probs_b F32. --q-lora 0 drops q_lora.\n"
 		"--mla-split writes attn_k_b/attn_v_b (newer converters) instead of attn_kv_b.\n"
 		"(llama.cpp before mid-2025 reads a model without q_lora at 27 layers only.)\n"
+		"--chat-template writes FILE as tokenizer.chat_template; --special TOKEN (up to\n"
+		"16) puts control tokens (<|im_start|>) in place of the last filler tokens;\n"
+		"--eos TOKEN makes one of the tokens EOS.\n"
 		"Written a chunk at a time under a temporary name: little memory, and no\n"
 		"partial file is left on an error.\n");
 }
@@ -379,8 +392,36 @@ static int add_ones(struct gen *g, const char *name, uint64_t n, float scale)
 	return put_f32(g, name, 1, &n, scale);
 }
 
-static int add_vocab(struct gguf_writer *w, uint32_t n)
+/*
+ * The chat extras over a vocabulary of @n tokens whose fillers end before
+ * @end: control tokens in place of the last fillers, the chat template, EOS.
+ */
+static int add_chat(struct gguf_writer *w, char **text, int32_t *type, uint32_t end,
+		    const struct chat_opts *chat, int32_t *eos)
 {
+	for (uint32_t k = 0; k < chat->n_special; k++) {
+		uint32_t i = end - chat->n_special + k;
+		char *t = strdup(chat->special[k]);
+
+		if (!t)
+			return -ENOMEM;
+		free(text[i]);
+		text[i] = t;
+		type[i] = 3;
+	}
+	if (chat->eos) {
+		for (uint32_t i = 0; i < end + 1; i++)
+			if (text[i] && !strcmp(text[i], chat->eos))
+				*eos = (int32_t)i;
+	}
+	if (!chat->template_text)
+		return 0;
+	return gguf_writer_add_str(w, "tokenizer.chat_template", chat->template_text);
+}
+
+static int add_vocab(struct gguf_writer *w, uint32_t n, const struct chat_opts *chat)
+{
+	int32_t eos = 2;
 	char **text = calloc(n, sizeof(char *));
 	int32_t *type = calloc(n, sizeof(int32_t));
 	float *score = calloc(n, sizeof(float));
@@ -407,12 +448,13 @@ static int add_vocab(struct gguf_writer *w, uint32_t n)
 			snprintf(text[i], 16, "\xe2\x96\x81w%u", i);
 		}
 	}
-	ret = gguf_writer_add_str(w, "tokenizer.ggml.model", "llama");
+	ret = add_chat(w, text, type, n, chat, &eos);
+	ret = ret ?: gguf_writer_add_str(w, "tokenizer.ggml.model", "llama");
 	ret = ret ?: gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)text, n);
 	ret = ret ?: gguf_writer_add_arr_f32(w, "tokenizer.ggml.scores", score, n);
 	ret = ret ?: gguf_writer_add_arr_i32(w, "tokenizer.ggml.token_type", type, n);
 	ret = ret ?: gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", 1);
-	ret = ret ?: gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", 2);
+	ret = ret ?: gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)eos);
 out:
 	if (text)
 		for (uint32_t i = 0; i < n; i++)
@@ -447,8 +489,10 @@ static void stand_in(int b, char *out)
  * A GPT-2 byte-level vocabulary of @n tokens (>= 263): the 256 byte
  * stand-ins, a few merged pieces, fillers, and <|endoftext|> last.
  */
-static int add_vocab_gpt2(struct gguf_writer *w, uint32_t n, const char *pre)
+static int add_vocab_gpt2(struct gguf_writer *w, uint32_t n, const char *pre,
+			  const struct chat_opts *chat)
 {
+	int32_t eos = (int32_t)n - 1;
 	static const char *const merged[] = { "\xc4\xa0t", "he", "\xc4\xa0the", "in", "er", "an" };
 	static const char *const merges[] = {
 		"\xc4\xa0 t", "h e", "\xc4\xa0t he", "i n", "e r", "a n",
@@ -474,14 +518,15 @@ static int add_vocab_gpt2(struct gguf_writer *w, uint32_t n, const char *pre)
 			snprintf(text[i], 16, "<|endoftext|>");
 	}
 	type[n - 1] = 3;
-	ret = gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2");
+	ret = add_chat(w, text, type, n - 1, chat, &eos);
+	ret = ret ?: gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2");
 	/* The pre-tokenizer as the GGUF converter names it: qwen2, deepseek-llm, ... */
 	ret = ret ?: gguf_writer_add_str(w, "tokenizer.ggml.pre", pre);
 	ret = ret ?: gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)text, n);
 	ret = ret ?: gguf_writer_add_arr_i32(w, "tokenizer.ggml.token_type", type, n);
 	ret = ret ?: gguf_writer_add_arr_str(w, "tokenizer.ggml.merges", merges, 6);
 	ret = ret ?: gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", n - 1);
-	ret = ret ?: gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", n - 1);
+	ret = ret ?: gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)eos);
 out:
 	if (text)
 		for (uint32_t i = 0; i < n; i++)
@@ -764,7 +809,8 @@ static int check_space(const char *out, uint64_t bytes, char *err, size_t err_le
  * fit the type's blocks, -ENOSPC when the disk is too small, why in @err.
  */
 static int generate(const struct shape *s, enum ggml_type type, bool gpt2_vocab, bool split,
-		    uint64_t seed, const char *out, char *err, size_t err_len)
+		    const struct chat_opts *chat, uint64_t seed, const char *out, char *err,
+		    size_t err_len)
 {
 	bool ds2 = !strcmp(s->arch, "deepseek2");
 	struct gen g = { .type = type };
@@ -775,8 +821,8 @@ static int generate(const struct shape *s, enum ggml_type type, bool gpt2_vocab,
 	if (!g.w)
 		return -ENOMEM;
 	ret = ds2 ? ds2_metadata(g.w, s, type, split) : llama_metadata(g.w, s);
-	ret = ret ?: (gpt2_vocab ? add_vocab_gpt2(g.w, s->vocab, ds2 ? s->ds2.pre : "qwen2") :
-		      add_vocab(g.w, s->vocab));
+	ret = ret ?: (gpt2_vocab ? add_vocab_gpt2(g.w, s->vocab, ds2 ? s->ds2.pre : "qwen2", chat) :
+		      add_vocab(g.w, s->vocab, chat));
 	ret = ret ?: emit(&g, s, split);
 	if (ret == -EINVAL && g.err[0]) {
 		snprintf(err, err_len, "%s", g.err);
@@ -901,6 +947,9 @@ int main(int argc, char **argv)
 		{ "q-lora", required_argument, NULL, 'Q' },
 		{ "kv-lora", required_argument, NULL, 'L' },
 		{ "mla-split", no_argument, NULL, 'S' },
+		{ "chat-template", required_argument, NULL, 'C' },
+		{ "special", required_argument, NULL, 'Z' },
+		{ "eos", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -908,6 +957,7 @@ int main(int argc, char **argv)
 	struct shape s = presets[0];
 	enum ggml_type type = GGML_TYPE_Q4_0;
 	bool gpt2_vocab = false, tokenizer_set = false, split = false;
+	struct chat_opts chat = { 0 };
 	const char *out = NULL;
 	uint32_t seed = 1;
 	uint32_t be, bb;
@@ -991,6 +1041,15 @@ int main(int argc, char **argv)
 			split = true;
 			ds2_opt = "--mla-split";
 			break;
+		case 'C': chat.template_path = optarg; break;
+		case 'Z':
+			if (chat.n_special == 16 || !optarg[0] || strlen(optarg) > 64) {
+				fprintf(stderr, "tnpu-gguf-gen: --special takes up to 16 tokens of 1 to 64 bytes\n");
+				return 2;
+			}
+			chat.special[chat.n_special++] = optarg;
+			break;
+		case 'e': chat.eos = optarg; break;
 		case 'T':
 			if (strcmp(optarg, "llama") && strcmp(optarg, "gpt2")) {
 				fprintf(stderr, "tnpu-gguf-gen: --tokenizer is llama or gpt2, not '%s'\n",
@@ -1053,8 +1112,40 @@ int main(int argc, char **argv)
 			s.dim, s.heads, s.kv_heads, s.ffn, be, ggml_type_name(type), s.vocab);
 		return 2;
 	}
+	/* The control tokens replace fillers: the 256 bytes, 94 characters (SentencePiece) or 6 merges stay. */
+	if (chat.n_special && s.vocab < (gpt2_vocab ? 263 : 354) + chat.n_special) {
+		fprintf(stderr, "tnpu-gguf-gen: vocab %u leaves no room for %u --special tokens\n",
+			s.vocab, chat.n_special);
+		return 2;
+	}
+	if (chat.eos) {
+		bool known = !strcmp(chat.eos, gpt2_vocab ? "<|endoftext|>" : "</s>");
+
+		for (uint32_t k = 0; k < chat.n_special; k++)
+			known |= !strcmp(chat.eos, chat.special[k]);
+		if (!known) {
+			fprintf(stderr, "tnpu-gguf-gen: --eos '%s' is not a --special token\n",
+				chat.eos);
+			return 2;
+		}
+	}
+	if (chat.template_path) {
+		FILE *f = fopen(chat.template_path, "rb");
+		size_t len = 0;
+
+		if (!f || getdelim(&chat.template_text, &len, 0, f) <= 0) {
+			fprintf(stderr, "tnpu-gguf-gen: --chat-template %s: %s\n", chat.template_path,
+				f ? "empty or unreadable" : strerror(errno));
+			if (f)
+				fclose(f);
+			free(chat.template_text);
+			return 2;
+		}
+		fclose(f);
+	}
 	err[0] = 0;
-	ret = generate(&s, type, gpt2_vocab, split, seed, out, err, sizeof(err));
+	ret = generate(&s, type, gpt2_vocab, split, &chat, seed, out, err, sizeof(err));
+	free(chat.template_text);
 	if (ret && err[0]) {
 		fprintf(stderr, "tnpu-gguf-gen: %s\n", err);
 		return ret == -EDOM ? 2 : 1;
