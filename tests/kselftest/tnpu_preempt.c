@@ -301,8 +301,9 @@ static void submit_spin_fill(struct __test_metadata *_metadata, struct ks_ctx *c
 }
 
 /*
- * Behind an endless low spin, a high job (50 ms) and then a realtime job
- * (10 ms): the realtime one takes the NPU from the high one and ends first.
+ * Behind an endless low spin, a high job (400 ms) and then a realtime job
+ * (10 ms): the realtime one takes the NPU from the high one and ends first
+ * (run after it, it would end after it, however long the high job).
  */
 TEST_F(preempt, higher_priority_ends_first)
 {
@@ -329,7 +330,7 @@ TEST_F(preempt, higher_priority_ends_first)
 		usleep(1000);
 	usleep(10000);
 
-	submit_spin_fill(_metadata, &high, &htarget, &hprof, 50, 0x4444);
+	submit_spin_fill(_metadata, &high, &htarget, &hprof, 400, 0x4444);
 	submit_spin_fill(_metadata, &self->rt, &self->page, &rprof, 10, 0x3333);
 	ASSERT_EQ(0, ks_wait(high.fd, high.sync, high.point, WAIT_MS));
 	ASSERT_EQ(0, ks_wait(self->rt.fd, self->rt.sync, self->rt.point, WAIT_MS));
