@@ -5,9 +5,11 @@
  * still computes exactly what it computes alone: a stream of in-place ADDs
  * counts every command once (a command run twice or skipped shows), and
  * FILL+COPY chains over buffers large enough to be paused inside keep their
- * order and bytes. Higher priorities finish first. A reset replays the job
- * it caught running but leaves a preempted job waiting for its turn where
- * it was, and preemption goes on correctly across a stream of resets.
+ * order and bytes. Higher priorities finish first. A hang below a waiting
+ * job blames the hung job alone; a closed file's waiting job ends unrun. A
+ * reset replays the job it caught running but leaves a preempted job
+ * waiting for its turn where it was, and preemption goes on correctly
+ * across a stream of resets.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -346,6 +348,78 @@ TEST_F(preempt, higher_priority_ends_first)
 
 	munmap(hrec, PAGE);
 	munmap(rrec, PAGE);
+	ks_ctx_close(&high);
+}
+
+/*
+ * A low job that hangs (TEST_HANG offers no preemption point) keeps a high
+ * job waiting on its ring: hang detection ends the low job alone, with
+ * HANG, and the waiting high job runs afterwards, not blamed.
+ */
+TEST_F(preempt, hang_below_a_waiting_job_blames_only_the_hung_one)
+{
+	struct drm_tnpu_job_status st;
+	uint64_t low_seqno, high_seqno;
+	struct ks_ctx high;
+	uint32_t h;
+	char why[512];
+
+	ASSERT_EQ(0, ks_ctx_open(&high, DRM_TNPU_PRIORITY_HIGH, why, sizeof(why)))
+		TH_LOG("%s", why);
+	ks_emit_op(&self->low, TNPU_OP_TEST_HANG);
+	h = self->low.cmd.handle;
+	ASSERT_EQ(0, ks_submit(&self->low, &h, 1, &low_seqno));
+	usleep(100 * 1000);
+	ks_emit_spin(&high, 20);
+	h = high.cmd.handle;
+	ASSERT_EQ(0, ks_submit(&high, &h, 1, &high_seqno));
+
+	ASSERT_EQ(0, ks_wait(high.fd, high.sync, high.point, WAIT_MS));
+	ASSERT_EQ(0, ks_job_status(high.fd, high.queue, high_seqno, &st));
+	EXPECT_EQ((uint32_t)DRM_TNPU_JOB_DONE, st.state) TH_LOG("error %u", st.error);
+	ASSERT_EQ(0, ks_wait(self->low.fd, self->low.sync, self->low.point, WAIT_MS));
+	ASSERT_EQ(0, ks_job_status(self->low.fd, self->low.queue, low_seqno, &st));
+	EXPECT_EQ((uint32_t)DRM_TNPU_JOB_FAILED, st.state);
+	EXPECT_EQ((uint32_t)DRM_TNPU_ERR_HANG, st.error);
+	/* The high file was not banned. */
+	ks_emit_op(&high, TNPU_OP_NOP);
+	EXPECT_EQ(0, ks_submit(&high, &h, 1, NULL));
+	EXPECT_EQ(0, ks_wait(high.fd, high.sync, high.point, WAIT_MS));
+	ks_ctx_close(&high);
+}
+
+/*
+ * Closing a file whose job waits on its ring, preempted, ends that job
+ * without running it: the NPU is free for the next low job as soon as the
+ * high job that preempted it is done.
+ */
+TEST_F(preempt, closing_a_file_ends_its_waiting_job)
+{
+	struct ks_ctx other, high;
+	uint64_t hog;
+	uint32_t h;
+	char why[512];
+
+	ASSERT_EQ(0, ks_ctx_open(&high, DRM_TNPU_PRIORITY_HIGH, why, sizeof(why)))
+		TH_LOG("%s", why);
+	ASSERT_EQ(0, ks_ctx_open(&other, DRM_TNPU_PRIORITY_LOW, why, sizeof(why)))
+		TH_LOG("%s", why);
+	low_spin(self, 60000);
+	ASSERT_EQ(0, low_submit(self, &hog));
+	usleep(50 * 1000);
+	ks_emit_spin(&high, 300);
+	h = high.cmd.handle;
+	ASSERT_EQ(0, ks_submit(&high, &h, 1, NULL));
+	usleep(100 * 1000);
+	ks_ctx_close(&self->low);
+
+	ASSERT_EQ(0, ks_wait(high.fd, high.sync, high.point, WAIT_MS));
+	ks_emit_spin(&other, 1);
+	h = other.cmd.handle;
+	ASSERT_EQ(0, ks_submit(&other, &h, 1, NULL));
+	/* Behind the orphan, this would wait for its 60 s spin. */
+	EXPECT_EQ(0, ks_wait(other.fd, other.sync, other.point, 5000));
+	ks_ctx_close(&other);
 	ks_ctx_close(&high);
 }
 
