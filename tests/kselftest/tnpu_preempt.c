@@ -473,6 +473,8 @@ TEST_F(preempt, reset_keeps_a_waiting_preempted_job_where_it_was)
  * Resets every 25 ms while realtime jobs keep preempting a low job made of
  * FILL+COPY chain steps (each step redoes its work whole, so replays from
  * the start leave the same result): every job ends done, with its result.
+ * The low job needs more NPU time than lies between two resets, so it ends
+ * about when the resets do, and realtime jobs preempt it all along.
  */
 TEST_F(preempt, preemption_across_a_stream_of_resets)
 {
@@ -485,7 +487,7 @@ TEST_F(preempt, preemption_across_a_stream_of_resets)
 	ASSERT_EQ(0, tnpu_get_param(self->low.fd, DRM_TNPU_PARAM_RESET_COUNT, &resets0));
 	for (int i = 0; i < CHAIN_STEPS; i++) {
 		low_chain_step(self, i);
-		low_spin(self, 5);
+		low_spin(self, 20);
 	}
 	ASSERT_EQ(0, low_submit(self, &seqno));
 
