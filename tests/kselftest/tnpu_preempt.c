@@ -500,8 +500,8 @@ TEST_F(preempt, preemption_across_a_stream_of_resets)
 		low_chain_step(self, i);
 		low_spin(self, 20);
 	}
-	ASSERT_EQ(0, low_submit(self, &seqno));
 
+	/* Resets first: a slow fork() must not leave the low job alone. */
 	resetter = fork();
 	ASSERT_LE(0, resetter);
 	if (resetter == 0) {
@@ -511,6 +511,7 @@ TEST_F(preempt, preemption_across_a_stream_of_resets)
 		}
 		_exit(0);
 	}
+	ASSERT_EQ(0, low_submit(self, &seqno));
 	during = rt_stream(_metadata, self, seqno);
 	waitpid(resetter, NULL, 0);
 	expect_low_done(_metadata, self, seqno);
