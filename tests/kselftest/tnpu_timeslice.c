@@ -240,6 +240,12 @@ TEST_F(slice, realtime_behind_long_compute)
  * lie between the submit and the end of the wait, which that relies on.
  */
 #define STARTS		100
+/*
+ * Generous, to catch breakage only (a start that waits for a time slice or
+ * the 500 ms starvation rule): on the debug kernel in a loaded host the
+ * submit path alone has taken close to 100 ms.
+ */
+#define START_BOUND_MS	250
 
 TEST_F(slice, realtime_start_latency_behind_low_spin)
 {
@@ -279,8 +285,8 @@ TEST_F(slice, realtime_start_latency_behind_low_spin)
 	}
 	qsort(us, STARTS, sizeof(us[0]), cmp_u64);
 	printf("# realtime start behind low spin: %d starts: median %6.3f ms, worst %6.3f ms (bound %d ms)\n",
-	       STARTS, us[STARTS / 2] / 1000.0, us[STARTS - 1] / 1000.0, BOUND_MS);
-	EXPECT_GT(BOUND_MS * 1000ULL, us[STARTS - 1]);
+	       STARTS, us[STARTS / 2] / 1000.0, us[STARTS - 1] / 1000.0, START_BOUND_MS);
+	EXPECT_GT(START_BOUND_MS * 1000ULL, us[STARTS - 1]);
 	check_hog_alive(_metadata, self, resets);
 	munmap(rec, prof.size);
 }
