@@ -44,32 +44,47 @@ static int tnpu_debugfs_counters(struct seq_file *m, void *data)
 	return 0;
 }
 
+static const char *const tnpu_debugfs_prio_names[TNPU_NUM_PRIORITIES] = {
+	"low", "normal", "high", "realtime",
+};
+
+/* One ring: the device's view, then the driver's and its job; ring lock held. */
+static void tnpu_debugfs_ring_show(struct seq_file *m, struct tnpu_device *tdev,
+				   struct tnpu_ring *ring)
+{
+	struct tnpu_job *job = ring->job;
+	u32 q = ring->index;
+
+	lockdep_assert_held(&tdev->ring_lock);
+	seq_printf(m, "ring %u (%s): head %u tail %u size %u progress %llu, driver tail %u completed %u\n",
+		   q, tnpu_debugfs_prio_names[q],
+		   tnpu_reg_read(tdev, TNPU_REG_Q(q, TNPU_REG_Q_HEAD)),
+		   tnpu_reg_read(tdev, TNPU_REG_Q(q, TNPU_REG_Q_TAIL)), ring->size,
+		   tnpu_hw_progress(tdev, q), ring->tail, ring->completed);
+	if (!job)
+		return;
+	seq_printf(m, "  job: ctx %u queue %u seqno %llu cmd %#llx+%llu resume at %llu, %u preemptions, %s%s%s\n",
+		   job->queue->ctx->id, job->queue->id, job->seqno, job->cmd_va,
+		   job->cmd_size, job->resume.offset, job->preemptions,
+		   READ_ONCE(ring->descs[job->ring_index & (ring->size - 1)].start_ns) ?
+		   "started" : "waiting",
+		   ring->band == TNPU_NUM_PRIORITIES ? ", starving slice" : "",
+		   ring->preempting ? ", preempting" : "");
+}
+
 static int tnpu_debugfs_ring(struct seq_file *m, void *data)
 {
 	struct tnpu_device *tdev = tnpu_debugfs_dev(m);
-	struct tnpu_ring *ring = &tdev->ring;
 	unsigned long flags;
 	int p;
-	u32 i;
 
-	seq_printf(m, "fw_status %u heartbeat %u progress %llu\n",
+	seq_printf(m, "fw_status %u heartbeat %u\n",
 		   tnpu_reg_read(tdev, TNPU_REG_FW_STATUS),
-		   tnpu_reg_read(tdev, TNPU_REG_HEARTBEAT), tnpu_hw_progress(tdev));
-	seq_printf(m, "head %u tail %u size %u\n",
-		   tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_HEAD)),
-		   tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_TAIL)), ring->size);
+		   tnpu_reg_read(tdev, TNPU_REG_HEARTBEAT));
 
-	spin_lock_irqsave(&ring->lock, flags);
-	seq_printf(m, "driver tail %u completed %u\n", ring->tail, ring->completed);
-	for (i = 0; i < ring->size; i++) {
-		struct tnpu_job *job = ring->jobs[i];
-
-		if (job)
-			seq_printf(m, "slot %u: ctx %u queue %u seqno %llu cmd %#llx+%llu resume at %llu, %u preemptions\n",
-				   i, job->queue->ctx->id, job->queue->id, job->seqno,
-				   job->cmd_va, job->cmd_size, job->resume.offset,
-				   job->preemptions);
-	}
+	spin_lock_irqsave(&tdev->ring_lock, flags);
+	for (p = TNPU_NUM_PRIORITIES - 1; p >= 0; p--)
+		tnpu_debugfs_ring_show(m, tdev, &tdev->rings[p]);
 	for (p = TNPU_NUM_PRIORITIES - 1; p >= 0; p--) {
 		struct tnpu_queue *q;
 
@@ -83,7 +98,7 @@ static int tnpu_debugfs_ring(struct seq_file *m, void *data)
 				   p, q->ctx->id, q->id, n);
 		}
 	}
-	spin_unlock_irqrestore(&ring->lock, flags);
+	spin_unlock_irqrestore(&tdev->ring_lock, flags);
 	return 0;
 }
 

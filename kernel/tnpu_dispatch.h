@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * tnpu: which job the NPU runs, and for how long.
+ * tnpu: which jobs the NPU's rings get, and for how long.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -20,12 +20,14 @@ void tnpu_dispatch_init(struct tnpu_device *tdev, work_func_t watchdog);
 void tnpu_dispatch_fini(struct tnpu_device *tdev);
 void tnpu_dispatch_add(struct tnpu_job *job);
 void tnpu_dispatch_cancel_queue(struct tnpu_queue *q);
-void tnpu_dispatch_abort_orphan_locked(struct tnpu_device *tdev);
-void tnpu_dispatch_irq(struct tnpu_device *tdev);
+void tnpu_dispatch_abort_orphans_locked(struct tnpu_device *tdev);
+void tnpu_dispatch_irq(struct tnpu_device *tdev, u32 queues);
 void tnpu_dispatch_stop(struct tnpu_device *tdev);
 void tnpu_dispatch_settle(struct tnpu_device *tdev);
 void tnpu_dispatch_resume(struct tnpu_device *tdev);
-struct dma_fence *tnpu_dispatch_hung_job(struct tnpu_device *tdev, u32 *ring_index);
+struct dma_fence *tnpu_dispatch_hung_job(struct tnpu_device *tdev, u32 *queue,
+					 u32 *ring_index);
+struct dma_fence *tnpu_dispatch_ctx_fence(struct tnpu_ctx *ctx);
 u64 tnpu_dispatch_ctx_busy_ns(struct tnpu_ctx *ctx);
 
 #endif /* __TNPU_DISPATCH_H__ */

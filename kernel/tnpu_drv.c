@@ -76,7 +76,6 @@ static void tnpu_ctx_release(struct kref *ref)
 
 	WARN_ON(!list_empty(&ctx->bos));
 	xa_destroy(&ctx->queues);
-	dma_fence_put(ctx->npu_fence);
 	tnpu_mmu_fini(&ctx->mmu);
 	mutex_destroy(&ctx->mem_lock);
 	atomic_dec(&tdev->live_ctxs);

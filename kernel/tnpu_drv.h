@@ -45,55 +45,60 @@ struct tnpu_fw_info {
 	size_t image_size;
 };
 
+/*
+ * Priority bands of the dispatcher: DRM_TNPU_PRIORITY_LOW..REALTIME. The
+ * NPU has a hardware queue per priority, and the driver a ring on each:
+ * hardware queue p serves priority p.
+ */
+#define TNPU_NUM_PRIORITIES	4
+
 /**
- * struct tnpu_ring - the driver's view of hardware queue 0
+ * struct tnpu_ring - the driver's view of one hardware queue
  * @descs: ring memory shared with the device.
  * @jobs: job occupying each slot, NULL once completed.
+ * @index: the hardware queue, which is also the priority it serves.
  * @size: entries, a power of two.
  * @tail: next slot the driver writes (free-running).
  * @completed: next slot whose completion the driver has not consumed.
- * @lock: protects everything above; taken in hard-irq context.
- * @fence_lock: lock of the jobs' hardware fences.
+ * @job: the job the dispatcher put on the ring, until its run ends (the
+ *	dispatcher keeps at most one job on each ring); NULL when empty. It
+ *	may wait there for the rings above to empty.
+ * @band: priority @job competes with: @index, or %TNPU_NUM_PRIORITIES
+ *	while it runs the slice it got for having starved.
+ * @preempting: @job was asked to make room (PREEMPT written).
+ * @mark_progress: the queue's progress counter when last seen to move.
+ * @mark_ns: when that was (or when @job last waited, if later).
+ *
+ * Protected by &tnpu_device.ring_lock.
  */
 struct tnpu_ring {
 	struct tnpu_job_desc *descs;
 	struct tnpu_job **jobs;
+	u32 index;
 	u32 size;
 	u32 tail;
 	u32 completed;
-	spinlock_t lock;		/* see above */
-	spinlock_t fence_lock;		/* of the hardware fences */
+	struct tnpu_job *job;
+	int band;
+	bool preempting;
+	u64 mark_progress;
+	u64 mark_ns;
 };
 
-/* Priority bands of the dispatcher: DRM_TNPU_PRIORITY_LOW..REALTIME. */
-#define TNPU_NUM_PRIORITIES	4
-
 /**
- * struct tnpu_dispatch - which job the NPU runs (see tnpu_dispatch.c)
+ * struct tnpu_dispatch - which jobs the rings get (see tnpu_dispatch.c)
  * @ready: per priority, queues with jobs ready to run, oldest turn first.
- * @running: job on the NPU, NULL when it is idle.
- * @run_start_ns: when @running was put on the ring.
- * @running_band: priority @running got the NPU with (raised if it starved).
- * @preempting: @running was asked to make room.
- * @stopped: a reset is in progress: nothing is put on the ring.
- * @shutdown: the driver is going away: nothing is put on the ring again.
- * @mark_progress: device progress counter when last seen to move.
- * @mark_ns: when that was (or when @running got the NPU, if later).
+ * @stopped: a reset is in progress: nothing is put on a ring.
+ * @shutdown: the driver is going away: nothing is put on a ring again.
  * @slice_timer: wakes the dispatcher when a time slice or a wait ends.
- * @watchdog: checks @running's progress (on &tnpu_device.reset_wq).
+ * @watchdog: checks the running job's progress (on &tnpu_device.reset_wq).
  *
- * Everything above is protected by &tnpu_ring.lock.
+ * Everything above is protected by &tnpu_device.ring_lock.
  */
 struct tnpu_dispatch {
 	struct list_head ready[TNPU_NUM_PRIORITIES];
-	struct tnpu_job *running;
-	u64 run_start_ns;
-	int running_band;
-	bool preempting;
 	bool stopped;
 	bool shutdown;
-	u64 mark_progress;
-	u64 mark_ns;
 	struct hrtimer slice_timer;
 	struct delayed_work watchdog;
 };
@@ -107,9 +112,9 @@ struct tnpu_dispatch {
  *      &tnpu_mmu.lock			VA allocator and page tables
  *  buffers' dma_resv locks		SUBMIT locks them all (drm_exec), then
  *    &tnpu_queue.submit_lock		seqno order of a queue's pushes
- *  &tnpu_ring.lock			ring, dispatcher, ready lists (irq-safe)
+ *  &tnpu_device.ring_lock		rings, dispatcher, ready lists (irq-safe)
  *    &tnpu_queue.status_lock		per-seqno job status (irq-safe)
- *    &tnpu_ring.fence_lock		the jobs' hardware fences
+ *    &tnpu_device.fence_lock		the jobs' hardware fences
  *    the virtual device's lock		register file (tnpu_vdev.c)
  *
  * The mutexes are taken in process context only; the spinlocks also in the
@@ -123,9 +128,11 @@ struct tnpu_dispatch {
  * @fw: firmware image information.
  * @num_cores: compute cores reported by the device.
  * @num_queues: hardware queues reported by the device.
- * @ring: hardware queue 0, which every context submits to.
- * @dispatch: shares @ring between queues by priority and time slices.
- * @sched: scheduler feeding @ring; queues are its entities.
+ * @ring_lock: protects @rings and @dispatch; taken in hard-irq context.
+ * @fence_lock: lock of the jobs' hardware fences.
+ * @rings: one per priority (hardware queue p serves priority p).
+ * @dispatch: shares @rings between queues by priority and time slices.
+ * @sched: scheduler feeding the dispatcher; queues are its entities.
  * @reset_wq: ordered workqueue of the hang watchdog and resets.
  * @reset_work: reset requested through debugfs.
  * @bo_free_wq: frees buffers once the NPU let go of their pages.
@@ -146,7 +153,9 @@ struct tnpu_device {
 	struct tnpu_fw_info fw;
 	u32 num_cores;
 	u32 num_queues;
-	struct tnpu_ring ring;
+	spinlock_t ring_lock;		/* @rings, @dispatch */
+	spinlock_t fence_lock;		/* of the hardware fences */
+	struct tnpu_ring rings[TNPU_NUM_PRIORITIES];
 	struct tnpu_dispatch dispatch;
 	struct drm_gpu_scheduler sched;
 	struct workqueue_struct *reset_wq;
@@ -178,18 +187,15 @@ struct tnpu_device {
  * @bos: buffers mapped in this context.
  * @banned: set when one of its jobs hung; submits then fail with -EBADFD.
  * @closed: its file is closed: a job of it on the NPU is aborted (set under
- *	&tnpu_ring.lock, read with READ_ONCE()).
+ *	&tnpu_device.ring_lock, read with READ_ONCE()).
  * @queues: queue id -> &struct tnpu_queue.
  * @jobs: jobs submitted and not yet freed (bounded, see tnpu_job.c).
  * @job_bos: buffer references those jobs hold (bounded too).
  * @engine_ns: NPU time of the context's ended runs (a run ends when its
  *	job completes or is preempted).
- * @last_run_ns: when a job of the context last got the NPU (protected by
- *	&tnpu_ring.lock): the dispatcher serves the longest-waiting context
- *	first.
- * @npu_fence: hardware fence of the context's last job put on the ring
- *	(protected by &tnpu_ring.lock): once it signals, the NPU holds no
- *	pointer into the context's buffers.
+ * @last_run_ns: when a job of the context was last put on a ring
+ *	(protected by &tnpu_device.ring_lock): the dispatcher serves the
+ *	longest-waiting context first.
  * @node: entry in &tnpu_device.ctx_list.
  */
 struct tnpu_ctx {
@@ -209,7 +215,6 @@ struct tnpu_ctx {
 	atomic_t job_bos;
 	atomic64_t engine_ns;
 	u64 last_run_ns;
-	struct dma_fence *npu_fence;
 	struct list_head node;
 };
 

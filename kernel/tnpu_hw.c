@@ -17,6 +17,9 @@
 #define TNPU_RESET_POLL_US	1000
 #define TNPU_RESET_TIMEOUT_US	(500 * 1000)
 
+/* Interrupt bits of the hardware queues the driver uses. */
+#define TNPU_IRQ_RINGS		(TNPU_IRQ_QUEUE(TNPU_NUM_PRIORITIES) - 1)
+
 static void tnpu_hw_irq(void *data)
 {
 	struct tnpu_device *tdev = data;
@@ -27,63 +30,87 @@ static void tnpu_hw_irq(void *data)
 		return;
 	tnpu_reg_write(tdev, TNPU_REG_IRQ_STATUS, status);
 
-	if (status & TNPU_IRQ_QUEUE(0))
-		tnpu_dispatch_irq(tdev);
+	if (status & TNPU_IRQ_RINGS)
+		tnpu_dispatch_irq(tdev, status & TNPU_IRQ_RINGS);
 	if (status & TNPU_IRQ_FW_ERROR) {
 		atomic_inc(&tdev->irq_errors);
 		tnpu_err_ratelimited(tdev, "firmware reported a fatal error\n");
 	}
 }
 
-/* Hand hardware queue 0 to the device; the queue must be idle. */
-int tnpu_hw_ring_start(struct tnpu_device *tdev)
+/* Hand hardware queue @ring->index to the device; the queue must be idle. */
+static int tnpu_hw_ring_program(struct tnpu_device *tdev, struct tnpu_ring *ring)
 {
-	struct tnpu_ring *ring = &tdev->ring;
-	unsigned long flags;
 	u64 base = (u64)(uintptr_t)ring->descs;
+	u32 q = ring->index;
 
-	spin_lock_irqsave(&ring->lock, flags);
-	memset(ring->descs, 0, ring->size * sizeof(*ring->descs));
-	ring->tail = 0;
-	ring->completed = 0;
-	spin_unlock_irqrestore(&ring->lock, flags);
-
-	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_RING_BASE_LO), lower_32_bits(base));
-	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_RING_BASE_HI), upper_32_bits(base));
-	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_RING_SIZE), ring->size);
-	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_TAIL), 0);
-	if (tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_RING_SIZE)) != ring->size ||
-	    tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_HEAD)) != 0) {
-		tnpu_err(tdev, "device refused ring of %u entries\n", ring->size);
+	tnpu_reg_write(tdev, TNPU_REG_Q(q, TNPU_REG_Q_RING_BASE_LO), lower_32_bits(base));
+	tnpu_reg_write(tdev, TNPU_REG_Q(q, TNPU_REG_Q_RING_BASE_HI), upper_32_bits(base));
+	tnpu_reg_write(tdev, TNPU_REG_Q(q, TNPU_REG_Q_RING_SIZE), ring->size);
+	tnpu_reg_write(tdev, TNPU_REG_Q(q, TNPU_REG_Q_TAIL), 0);
+	if (tnpu_reg_read(tdev, TNPU_REG_Q(q, TNPU_REG_Q_RING_SIZE)) != ring->size ||
+	    tnpu_reg_read(tdev, TNPU_REG_Q(q, TNPU_REG_Q_HEAD)) != 0) {
+		tnpu_err(tdev, "device refused ring %u of %u entries\n", q, ring->size);
 		return -EIO;
 	}
-	tnpu_reg_write(tdev, TNPU_REG_IRQ_MASK, TNPU_IRQ_QUEUE(0) | TNPU_IRQ_FW_ERROR);
 	return 0;
 }
 
-u64 tnpu_hw_progress(struct tnpu_device *tdev)
+/* Hand every ring, empty, to the device; the queues must be idle. */
+int tnpu_hw_ring_start(struct tnpu_device *tdev)
+{
+	unsigned long flags;
+	int i, ret;
+
+	spin_lock_irqsave(&tdev->ring_lock, flags);
+	for (i = 0; i < TNPU_NUM_PRIORITIES; i++) {
+		struct tnpu_ring *ring = &tdev->rings[i];
+
+		memset(ring->descs, 0, ring->size * sizeof(*ring->descs));
+		ring->tail = 0;
+		ring->completed = 0;
+	}
+	spin_unlock_irqrestore(&tdev->ring_lock, flags);
+
+	for (i = 0; i < TNPU_NUM_PRIORITIES; i++) {
+		ret = tnpu_hw_ring_program(tdev, &tdev->rings[i]);
+		if (ret)
+			return ret;
+	}
+	tnpu_reg_write(tdev, TNPU_REG_IRQ_MASK, TNPU_IRQ_RINGS | TNPU_IRQ_FW_ERROR);
+	return 0;
+}
+
+/* Work hardware queue @q got done so far; grows while its job progresses. */
+u64 tnpu_hw_progress(struct tnpu_device *tdev, u32 q)
 {
 	u32 hi, lo;
 
 	/* Re-read HI so that a carry between the two halves is not missed. */
 	do {
-		hi = tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_HI));
-		lo = tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_LO));
-	} while (hi != tnpu_reg_read(tdev, TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_HI)));
+		hi = tnpu_reg_read(tdev, TNPU_REG_Q(q, TNPU_REG_Q_PROGRESS_HI));
+		lo = tnpu_reg_read(tdev, TNPU_REG_Q(q, TNPU_REG_Q_PROGRESS_LO));
+	} while (hi != tnpu_reg_read(tdev, TNPU_REG_Q(q, TNPU_REG_Q_PROGRESS_HI)));
 
 	return ((u64)hi << 32) | lo;
 }
 
-/* Stop the job at @ring_index if it is the one running; else nothing. */
-void tnpu_hw_abort(struct tnpu_device *tdev, u32 ring_index)
+/* Stop the job at @ring_index of queue @q if it is at its HEAD; else nothing. */
+void tnpu_hw_abort(struct tnpu_device *tdev, u32 q, u32 ring_index)
 {
-	tnpu_reg_write(tdev, TNPU_REG_Q(0, TNPU_REG_Q_ABORT), ring_index);
+	tnpu_reg_write(tdev, TNPU_REG_Q(q, TNPU_REG_Q_ABORT), ring_index);
+}
+
+/* Ask the job at @ring_index of queue @q to make room, as for abort. */
+void tnpu_hw_preempt(struct tnpu_device *tdev, u32 q, u32 ring_index)
+{
+	tnpu_reg_write(tdev, TNPU_REG_Q(q, TNPU_REG_Q_PREEMPT), ring_index);
 }
 
 /*
- * Drop every queued job; returns once the device let go of them. The ring
- * keeps its completed descriptors until tnpu_hw_ring_start() programs it
- * again.
+ * Drop every queued job, on every ring; returns once the device let go of
+ * them. The rings keep their completed descriptors until
+ * tnpu_hw_ring_start() programs them again.
  */
 int tnpu_hw_engine_reset(struct tnpu_device *tdev)
 {
@@ -95,7 +122,7 @@ int tnpu_hw_engine_reset(struct tnpu_device *tdev)
 				 TNPU_RESET_TIMEOUT_US, false, tdev, TNPU_REG_RESET);
 }
 
-/* Stop the firmware and boot it again from the loaded image; the ring as above. */
+/* Stop the firmware and boot it again from the loaded image; the rings as above. */
 int tnpu_hw_firmware_reset(struct tnpu_device *tdev)
 {
 	might_sleep();
@@ -104,9 +131,39 @@ int tnpu_hw_firmware_reset(struct tnpu_device *tdev)
 	return tnpu_fw_boot(tdev);
 }
 
+static void tnpu_hw_rings_free(struct tnpu_device *tdev)
+{
+	int i;
+
+	for (i = 0; i < TNPU_NUM_PRIORITIES; i++) {
+		kfree(tdev->rings[i].jobs);
+		kfree(tdev->rings[i].descs);
+	}
+}
+
+static int tnpu_hw_rings_alloc(struct tnpu_device *tdev)
+{
+	int i;
+
+	spin_lock_init(&tdev->ring_lock);
+	spin_lock_init(&tdev->fence_lock);
+	for (i = 0; i < TNPU_NUM_PRIORITIES; i++) {
+		struct tnpu_ring *ring = &tdev->rings[i];
+
+		ring->index = i;
+		ring->size = TNPU_RING_ENTRIES;
+		ring->descs = kcalloc(ring->size, sizeof(*ring->descs), GFP_KERNEL);
+		ring->jobs = kcalloc(ring->size, sizeof(*ring->jobs), GFP_KERNEL);
+		if (!ring->descs || !ring->jobs) {
+			tnpu_hw_rings_free(tdev);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int tnpu_hw_init(struct tnpu_device *tdev)
 {
-	struct tnpu_ring *ring = &tdev->ring;
 	u32 id;
 	int ret;
 
@@ -122,16 +179,17 @@ int tnpu_hw_init(struct tnpu_device *tdev)
 	}
 	tdev->num_cores = tnpu_reg_read(tdev, TNPU_REG_NUM_CORES);
 	tdev->num_queues = tnpu_reg_read(tdev, TNPU_REG_NUM_QUEUES);
-
-	ring->size = TNPU_RING_ENTRIES;
-	spin_lock_init(&ring->lock);
-	spin_lock_init(&ring->fence_lock);
-	ring->descs = kcalloc(ring->size, sizeof(*ring->descs), GFP_KERNEL);
-	ring->jobs = kcalloc(ring->size, sizeof(*ring->jobs), GFP_KERNEL);
-	if (!ring->descs || !ring->jobs) {
-		ret = -ENOMEM;
-		goto err_ring;
+	/* A ring per priority: the dispatcher relies on the NPU ordering them. */
+	if (tdev->num_queues < TNPU_NUM_PRIORITIES) {
+		tnpu_err(tdev, "device has %u hardware queues, the driver needs %u\n",
+			 tdev->num_queues, TNPU_NUM_PRIORITIES);
+		ret = -ENODEV;
+		goto err_vdev;
 	}
+
+	ret = tnpu_hw_rings_alloc(tdev);
+	if (ret)
+		goto err_vdev;
 
 	ret = tnpu_fw_load(tdev);
 	if (ret)
@@ -147,8 +205,7 @@ int tnpu_hw_init(struct tnpu_device *tdev)
 err_fw:
 	tnpu_fw_unload(tdev);
 err_ring:
-	kfree(ring->jobs);
-	kfree(ring->descs);
+	tnpu_hw_rings_free(tdev);
 err_vdev:
 	tnpu_vdev_destroy(tdev->vdev);
 	return ret;
@@ -160,6 +217,5 @@ void tnpu_hw_fini(struct tnpu_device *tdev)
 	/* Stops the cores: nothing touches the ring or the image after this. */
 	tnpu_vdev_destroy(tdev->vdev);
 	tnpu_fw_unload(tdev);
-	kfree(tdev->ring.jobs);
-	kfree(tdev->ring.descs);
+	tnpu_hw_rings_free(tdev);
 }

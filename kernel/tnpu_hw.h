@@ -12,8 +12,8 @@
 #include "tnpu_vdev.h"
 
 /*
- * Entries of hardware queue 0. The dispatcher keeps one job on it at a
- * time, so that it can always choose what runs next.
+ * Entries of each ring. The dispatcher keeps at most one job on a ring, so
+ * that it can always choose what runs next at each priority.
  */
 #define TNPU_RING_ENTRIES	64
 
@@ -30,8 +30,9 @@ static inline void tnpu_reg_write(struct tnpu_device *tdev, u32 reg, u32 val)
 int tnpu_hw_init(struct tnpu_device *tdev);
 void tnpu_hw_fini(struct tnpu_device *tdev);
 int tnpu_hw_ring_start(struct tnpu_device *tdev);
-u64 tnpu_hw_progress(struct tnpu_device *tdev);
-void tnpu_hw_abort(struct tnpu_device *tdev, u32 ring_index);
+u64 tnpu_hw_progress(struct tnpu_device *tdev, u32 q);
+void tnpu_hw_abort(struct tnpu_device *tdev, u32 q, u32 ring_index);
+void tnpu_hw_preempt(struct tnpu_device *tdev, u32 q, u32 ring_index);
 int tnpu_hw_engine_reset(struct tnpu_device *tdev);
 int tnpu_hw_firmware_reset(struct tnpu_device *tdev);
 

@@ -4,9 +4,9 @@
  *
  * Every queue is a drm_sched entity of the device's single scheduler, which
  * resolves each job's dependencies and hands the job, in queue order, to
- * the dispatcher (tnpu_dispatch.c); that decides when it runs on hardware
- * queue 0, and signals the job's fence when it ends. Recovery from hangs
- * lives in tnpu_reset.c.
+ * the dispatcher (tnpu_dispatch.c); that decides when it goes on the
+ * hardware queue of its priority, and signals the job's fence when it
+ * ends. Recovery from hangs lives in tnpu_reset.c.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -148,7 +148,7 @@ void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 	struct dma_fence *fence = job->hw_fence;
 	int err = tnpu_job_errno(error);
 
-	lockdep_assert_held(&job->tdev->ring.lock);
+	lockdep_assert_held(&job->tdev->ring_lock);
 	tnpu_job_set_status(job, error ? DRM_TNPU_JOB_FAILED : DRM_TNPU_JOB_DONE,
 			    error, cmd_index, fault_addr, duration_ns);
 	if (error)
@@ -166,23 +166,12 @@ void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 /*
  * Fence after which the NPU no longer uses pages it translated through
  * @ctx's page tables (one reference), or NULL when it uses none now. Call it
- * after clearing page-table entries: jobs put on the ring later cannot see
- * the old entries.
+ * after clearing page-table entries: runs that start later cannot see the
+ * old entries.
  */
 struct dma_fence *tnpu_ctx_npu_fence(struct tnpu_ctx *ctx)
 {
-	struct tnpu_ring *ring = &ctx->tdev->ring;
-	struct dma_fence *fence;
-	unsigned long flags;
-
-	spin_lock_irqsave(&ring->lock, flags);
-	fence = dma_fence_get(ctx->npu_fence);
-	spin_unlock_irqrestore(&ring->lock, flags);
-	if (fence && dma_fence_is_signaled(fence)) {
-		dma_fence_put(fence);
-		fence = NULL;
-	}
-	return fence;
+	return tnpu_dispatch_ctx_fence(ctx);
 }
 
 bool tnpu_job_is_canceled(struct tnpu_job *job)
@@ -207,7 +196,7 @@ static struct dma_fence *tnpu_job_run(struct drm_sched_job *sched_job)
 	bool fence_cookie = dma_fence_begin_signalling();
 
 	job->dep_failed = sched_job->s_fence->finished.error != 0;
-	dma_fence_init(job->hw_fence, &tnpu_hw_fence_ops, &tdev->ring.fence_lock,
+	dma_fence_init(job->hw_fence, &tnpu_hw_fence_ops, &tdev->fence_lock,
 		       job->queue->fence_context, job->seqno);
 	job->hw_fence_init = true;
 	/* One reference for the scheduler, the job keeps its own. */
@@ -382,7 +371,7 @@ int tnpu_queue_destroy_ioctl(struct drm_device *dev, void *data, struct drm_file
 /* File closed: cancel what has not run, abort what runs. */
 void tnpu_queues_close(struct tnpu_ctx *ctx)
 {
-	struct tnpu_ring *ring = &ctx->tdev->ring;
+	struct tnpu_device *tdev = ctx->tdev;
 	struct tnpu_queue *q;
 	unsigned long flags;
 	unsigned long id;
@@ -390,10 +379,10 @@ void tnpu_queues_close(struct tnpu_ctx *ctx)
 	/* Tearing the queues down waits for the scheduler. */
 	might_sleep();
 	/* First, so that flushing the queues below does not wait for it. */
-	spin_lock_irqsave(&ring->lock, flags);
+	spin_lock_irqsave(&tdev->ring_lock, flags);
 	WRITE_ONCE(ctx->closed, true);
-	tnpu_dispatch_abort_orphan_locked(ctx->tdev);
-	spin_unlock_irqrestore(&ring->lock, flags);
+	tnpu_dispatch_abort_orphans_locked(tdev);
+	spin_unlock_irqrestore(&tdev->ring_lock, flags);
 
 	xa_for_each(&ctx->queues, id, q) {
 		xa_erase(&ctx->queues, id);

@@ -53,8 +53,8 @@ struct tnpu_job_status_entry {
  * @status_lock: protects @status; taken in hard-irq context.
  * @status: per-seqno status ring.
  * @fence_context: dma-fence context of the queue's jobs, which end in order.
- * @ready_jobs: jobs waiting for the NPU, in order (protected by
- *	&tnpu_ring.lock, as is @ready_node).
+ * @ready_jobs: jobs waiting for a ring, in order (protected by
+ *	&tnpu_device.ring_lock, as is @ready_node).
  * @ready_node: entry in &tnpu_dispatch.ready while @ready_jobs is not empty.
  */
 struct tnpu_queue {
@@ -118,7 +118,7 @@ struct tnpu_job_resume {
  *
  * Locking: @ready_link, @ready_ns, @resume, @npu_ns, @preemptions and
  * @ring_index belong to the dispatcher and are protected by
- * &tnpu_ring.lock; @guilty is set under it and read with READ_ONCE(). The
+ * &tnpu_device.ring_lock; @guilty is set under it and read with READ_ONCE(). The
  * rest is set at submit, before the job is pushed, and only read after.
  */
 struct tnpu_job {

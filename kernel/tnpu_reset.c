@@ -10,8 +10,9 @@
  *
  *  1. abort the job on the NPU; the firmware ends it with
  *     DRM_TNPU_ERR_HANG and the jobs waiting run on undisturbed;
- *  2. reset the engine, which drops the ring: an innocent job on it runs
- *     again from its start, the banned context's jobs are canceled;
+ *  2. reset the engine, which drops every ring: an innocent job that had
+ *     started runs again from its start, one that waited on its ring from
+ *     where it was to continue, the banned context's jobs are canceled;
  *  3. reboot the firmware, then as 2.
  *
  * Every recovery increments the reset counter and sends a KOBJ_CHANGE uevent
@@ -44,9 +45,10 @@ static void tnpu_reset_notify(struct tnpu_device *tdev)
 }
 
 /*
- * Stages 2 and 3: the ring is lost. Its job fails if it hung (or its file
- * is gone) and runs again otherwise; a job the device completed just before
- * counts as completed; jobs waiting for the NPU are not touched.
+ * Stages 2 and 3: the rings are lost. Their jobs fail if they hung (or
+ * their file is gone) and run again otherwise; a job the device completed
+ * just before counts as completed; jobs waiting in their queues are not
+ * touched.
  */
 static void tnpu_reset_device(struct tnpu_device *tdev)
 {
@@ -93,9 +95,9 @@ static void tnpu_reset_watchdog(struct work_struct *work)
 	struct tnpu_device *tdev = container_of(to_delayed_work(work), struct tnpu_device,
 						dispatch.watchdog);
 	struct dma_fence *hung;
-	u32 ring_index;
+	u32 queue, ring_index;
 
-	hung = tnpu_dispatch_hung_job(tdev, &ring_index);
+	hung = tnpu_dispatch_hung_job(tdev, &queue, &ring_index);
 	if (!hung)
 		return;
 	/* Any user can hang the NPU: keep what it costs the log bounded. */
@@ -103,7 +105,7 @@ static void tnpu_reset_watchdog(struct work_struct *work)
 			      tnpu_hang_timeout_ms);
 
 	/* Stage 1: abort only the hung job. */
-	tnpu_hw_abort(tdev, ring_index);
+	tnpu_hw_abort(tdev, queue, ring_index);
 	if (dma_fence_wait_timeout(hung, false, msecs_to_jiffies(TNPU_ABORT_TIMEOUT_MS)) <= 0) {
 		tnpu_warn_ratelimited(tdev, "abort did not complete in %u ms, resetting the NPU\n",
 				      TNPU_ABORT_TIMEOUT_MS);

@@ -4,11 +4,17 @@
  *
  * This file plays the hardware. It implements the register file of
  * uapi/drm/tnpu_dev.h, runs the firmware's command processor on one kthread
- * per compute core (core 0 walks the ring, the others serve parallel()), and
+ * per compute core (core 0 walks the rings, the others serve parallel()), and
  * raises its "interrupt" through a hard irq_work so that the driver's
  * handler runs in hard-irq context, as it would with real silicon. The rest
  * of the driver only talks to it through tnpu_vdev_read()/tnpu_vdev_write()
  * and memory (rings, page tables, buffers).
+ *
+ * The command processor runs the job at HEAD of the highest-numbered queue
+ * with jobs (queue q serves priority q), and pauses it at its next
+ * preemption point as soon as a queue above it has a job (or the driver
+ * asks, through PREEMPT): a job of a higher priority never waits for the
+ * driver to make room.
  *
  * Locking: &tnpu_vdev.lock, an irq-safe spinlock, protects the register
  * file, the queue state and which job the command processor runs; register
@@ -59,7 +65,7 @@ struct tnpu_vdev_queue {
 };
 
 struct tnpu_vdev {
-	spinlock_t lock;	/* register file and @queue */
+	spinlock_t lock;	/* register file and @queues */
 	u32 irq_status;
 	u32 irq_mask;
 	u32 fw_status;
@@ -71,10 +77,11 @@ struct tnpu_vdev {
 	bool fault_ignore_abort;
 	bool fault_ignore_engine_reset;
 	unsigned int num_cores;
-	struct tnpu_vdev_queue queue;
+	struct tnpu_vdev_queue queues[TNPU_MAX_QUEUES];
 
 	/* Job the command processor runs, owned by its stack. */
 	struct tnpu_fw_job *cur_job;
+	u32 cur_queue;
 	u32 cur_index;
 	u32 cur_gen;
 	u32 reset_gen;
@@ -140,7 +147,7 @@ static u64 tnpu_vdev_now_ns(void *priv)
 static int tnpu_vdev_should_abort(void *priv)
 {
 	struct tnpu_vdev *vdev = priv;
-	struct tnpu_vdev_queue *q = &vdev->queue;
+	struct tnpu_vdev_queue *q = &vdev->queues[READ_ONCE(vdev->cur_queue)];
 
 	/* A firmware reset always stops the cores. */
 	if (READ_ONCE(vdev->fw_status) != TNPU_FW_STATUS_READY)
@@ -154,12 +161,27 @@ static int tnpu_vdev_should_abort(void *priv)
 	return kthread_should_stop();
 }
 
-/* The driver asked for the running job to make room for another. */
+static bool tnpu_vdev_queue_has_job(const struct tnpu_vdev_queue *q)
+{
+	return READ_ONCE(q->ring_size) && READ_ONCE(q->ring_base) &&
+	       READ_ONCE(q->head) != READ_ONCE(q->tail);
+}
+
+/*
+ * The running job makes room: a queue above its own has a job, or the
+ * driver asked. Called at every preemption point, so without the lock: a
+ * stale answer only moves the pause to the next point, or pauses a job the
+ * driver then puts back.
+ */
 static int tnpu_vdev_should_preempt(void *priv)
 {
 	struct tnpu_vdev *vdev = priv;
-	struct tnpu_vdev_queue *q = &vdev->queue;
+	u32 cur = READ_ONCE(vdev->cur_queue), i;
+	struct tnpu_vdev_queue *q = &vdev->queues[cur];
 
+	for (i = cur + 1; i < TNPU_MAX_QUEUES; i++)
+		if (tnpu_vdev_queue_has_job(&vdev->queues[i]))
+			return 1;
 	return READ_ONCE(q->preempt) && READ_ONCE(q->preempt_index) == READ_ONCE(vdev->cur_index);
 }
 
@@ -241,13 +263,24 @@ static void tnpu_vdev_irq_work(struct irq_work *work)
 	vdev->irq(vdev->irq_data);
 }
 
-static bool tnpu_vdev_cp_has_work_locked(struct tnpu_vdev *vdev)
+/* The queue whose job runs next: the highest one with a job; -1 for none. */
+static int tnpu_vdev_next_queue_locked(struct tnpu_vdev *vdev)
 {
-	struct tnpu_vdev_queue *q = &vdev->queue;
+	int i;
 
 	lockdep_assert_held(&vdev->lock);
-	return vdev->fw_status == TNPU_FW_STATUS_READY && q->ring_size &&
-	       q->ring_base && q->head != q->tail;
+	if (vdev->fw_status != TNPU_FW_STATUS_READY)
+		return -1;
+	for (i = TNPU_MAX_QUEUES - 1; i >= 0; i--)
+		if (tnpu_vdev_queue_has_job(&vdev->queues[i]))
+			return i;
+	return -1;
+}
+
+static bool tnpu_vdev_cp_has_work_locked(struct tnpu_vdev *vdev)
+{
+	lockdep_assert_held(&vdev->lock);
+	return tnpu_vdev_next_queue_locked(vdev) >= 0;
 }
 
 static bool tnpu_vdev_cp_has_work(struct tnpu_vdev *vdev)
@@ -261,22 +294,53 @@ static bool tnpu_vdev_cp_has_work(struct tnpu_vdev *vdev)
 	return ret;
 }
 
+/*
+ * Complete the job at HEAD of @q without running it: it was aborted or
+ * preempted before it started. Its resume fields stay as they were.
+ */
+static void tnpu_vdev_skip_job_locked(struct tnpu_vdev *vdev, struct tnpu_vdev_queue *q,
+				      u32 qi, struct tnpu_job_desc *desc, bool aborted)
+{
+	lockdep_assert_held(&vdev->lock);
+	desc->error = aborted ? DRM_TNPU_ERR_HANG : 0;
+	desc->cmd_index = aborted ? desc->resume_cmd_index : 0;
+	desc->preempted = !aborted;
+	desc->fault_addr = 0;
+	desc->start_ns = 0;
+	desc->end_ns = 0;
+	/* The completion record is valid before @done says so. */
+	smp_store_release(&desc->done, 1);
+	q->head++;
+	q->abort = false;
+	q->preempt = false;
+	tnpu_vdev_raise_locked(vdev, TNPU_IRQ_QUEUE(qi));
+}
+
 static void tnpu_vdev_run_one(struct tnpu_vdev *vdev)
 {
-	struct tnpu_vdev_queue *q = &vdev->queue;
+	struct tnpu_vdev_queue *q;
 	struct tnpu_job_desc *desc;
 	struct tnpu_fw_job job = {};
 	u64 start_ns, end_ns;
 	u32 index, gen;
-	int err;
+	bool aborted;
+	int qi, err;
 
 	spin_lock_irq(&vdev->lock);
-	if (!tnpu_vdev_cp_has_work_locked(vdev)) {
+	qi = tnpu_vdev_next_queue_locked(vdev);
+	if (qi < 0) {
 		spin_unlock_irq(&vdev->lock);
 		return;
 	}
+	q = &vdev->queues[qi];
 	index = q->head;
 	desc = (struct tnpu_job_desc *)(uintptr_t)q->ring_base + (index & (q->ring_size - 1));
+	aborted = q->abort && q->abort_index == index && !vdev->fault_ignore_abort;
+	if (aborted || (q->preempt && q->preempt_index == index)) {
+		tnpu_vdev_skip_job_locked(vdev, q, qi, desc, aborted);
+		spin_unlock_irq(&vdev->lock);
+		return;
+	}
 	job.pt_root = READ_ONCE(desc->pt_root);
 	job.cmd_va = READ_ONCE(desc->cmd_va);
 	job.cmd_size = READ_ONCE(desc->cmd_size);
@@ -289,12 +353,15 @@ static void tnpu_vdev_run_one(struct tnpu_vdev *vdev)
 	job.resume_op_state = READ_ONCE(desc->resume_op_state);
 	gen = vdev->reset_gen;
 	WRITE_ONCE(vdev->cur_gen, gen);
+	WRITE_ONCE(vdev->cur_queue, qi);
 	WRITE_ONCE(vdev->cur_index, index);
 	vdev->cur_job = &job;
 	vdev->cp_busy = true;
+	start_ns = ktime_get_ns();
+	/* The driver reads it to time the run, while the job runs. */
+	WRITE_ONCE(desc->start_ns, start_ns);
 	spin_unlock_irq(&vdev->lock);
 
-	start_ns = ktime_get_ns();
 	err = tnpu_fw_run_job(&vdev->plat, &job);
 	end_ns = ktime_get_ns();
 
@@ -302,8 +369,7 @@ static void tnpu_vdev_run_one(struct tnpu_vdev *vdev)
 	vdev->cur_job = NULL;
 	vdev->cp_busy = false;
 	if (gen == vdev->reset_gen) {
-		bool aborted = q->abort && q->abort_index == index;
-
+		aborted = q->abort && q->abort_index == index;
 		desc->error = err ? (aborted ? DRM_TNPU_ERR_HANG : job.error) : 0;
 		desc->cmd_index = job.cmd_index;
 		desc->preempted = !err && job.preempted;
@@ -322,7 +388,7 @@ static void tnpu_vdev_run_one(struct tnpu_vdev *vdev)
 			q->abort = false;
 		if (q->preempt && q->preempt_index == index)
 			q->preempt = false;
-		tnpu_vdev_raise_locked(vdev, TNPU_IRQ_QUEUE(0));
+		tnpu_vdev_raise_locked(vdev, TNPU_IRQ_QUEUE(qi));
 	}
 	spin_unlock_irq(&vdev->lock);
 	wake_up_all(&vdev->idle_wq);
@@ -432,16 +498,20 @@ out:
 /* Drop every job: rings are forgotten and the running job abandoned. */
 static void tnpu_vdev_engine_reset_locked(struct tnpu_vdev *vdev)
 {
-	struct tnpu_vdev_queue *q = &vdev->queue;
+	u32 i;
 
 	lockdep_assert_held(&vdev->lock);
 	vdev->reset_gen++;
-	q->ring_base = 0;
-	q->ring_size = 0;
-	q->head = 0;
-	q->tail = 0;
-	q->abort = false;
-	q->preempt = false;
+	for (i = 0; i < TNPU_MAX_QUEUES; i++) {
+		struct tnpu_vdev_queue *q = &vdev->queues[i];
+
+		q->ring_base = 0;
+		q->ring_size = 0;
+		q->head = 0;
+		q->tail = 0;
+		q->abort = false;
+		q->preempt = false;
+	}
 	vdev->irq_status = 0;
 }
 
@@ -485,14 +555,59 @@ bool *tnpu_vdev_fault_ignore_engine_reset(struct tnpu_vdev *vdev)
 	return &vdev->fault_ignore_engine_reset;
 }
 
+/*
+ * The queue a register of a queue block belongs to, and the register's
+ * offset in the block; NULL for a global register.
+ */
+static struct tnpu_vdev_queue *tnpu_vdev_queue_reg(struct tnpu_vdev *vdev, u32 reg,
+						   u32 *qi, u32 *off)
+{
+	if (reg < TNPU_REG_QUEUE_BASE ||
+	    reg >= TNPU_REG_QUEUE_BASE + TNPU_MAX_QUEUES * TNPU_REG_QUEUE_STRIDE)
+		return NULL;
+	*qi = (reg - TNPU_REG_QUEUE_BASE) / TNPU_REG_QUEUE_STRIDE;
+	*off = (reg - TNPU_REG_QUEUE_BASE) % TNPU_REG_QUEUE_STRIDE;
+	return &vdev->queues[*qi];
+}
+
+static u32 tnpu_vdev_read_queue_locked(struct tnpu_vdev *vdev, struct tnpu_vdev_queue *q,
+				       u32 qi, u32 off)
+{
+	u64 progress;
+
+	lockdep_assert_held(&vdev->lock);
+	switch (off) {
+	case TNPU_REG_Q_RING_SIZE:
+		return q->ring_size;
+	case TNPU_REG_Q_HEAD:
+		return q->head;
+	case TNPU_REG_Q_TAIL:
+		return q->tail;
+	case TNPU_REG_Q_PROGRESS_LO:
+	case TNPU_REG_Q_PROGRESS_HI:
+		progress = q->progress_base;
+		if (vdev->cur_job && vdev->cur_queue == qi)
+			progress += READ_ONCE(vdev->cur_job->progress);
+		return off == TNPU_REG_Q_PROGRESS_LO ? lower_32_bits(progress) :
+		       upper_32_bits(progress);
+	default:
+		return 0;
+	}
+}
+
 u32 tnpu_vdev_read(struct tnpu_vdev *vdev, u32 reg)
 {
-	struct tnpu_vdev_queue *q = &vdev->queue;
+	struct tnpu_vdev_queue *q;
 	unsigned long flags;
-	u64 progress;
-	u32 val = 0;
+	u32 val = 0, qi, off;
 
 	spin_lock_irqsave(&vdev->lock, flags);
+	q = tnpu_vdev_queue_reg(vdev, reg, &qi, &off);
+	if (q) {
+		val = tnpu_vdev_read_queue_locked(vdev, q, qi, off);
+		spin_unlock_irqrestore(&vdev->lock, flags);
+		return val;
+	}
 	switch (reg) {
 	case TNPU_REG_ID:
 		val = TNPU_DEVICE_ID;
@@ -507,7 +622,7 @@ u32 tnpu_vdev_read(struct tnpu_vdev *vdev, u32 reg)
 		val = vdev->num_cores;
 		break;
 	case TNPU_REG_NUM_QUEUES:
-		val = 1;
+		val = TNPU_MAX_QUEUES;
 		break;
 	case TNPU_REG_FW_STATUS:
 		val = vdev->fw_status;
@@ -528,23 +643,6 @@ u32 tnpu_vdev_read(struct tnpu_vdev *vdev, u32 reg)
 	case TNPU_REG_HEARTBEAT:
 		val = atomic_read(&vdev->heartbeat);
 		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_RING_SIZE):
-		val = q->ring_size;
-		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_HEAD):
-		val = q->head;
-		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_TAIL):
-		val = q->tail;
-		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_LO):
-	case TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_HI):
-		progress = q->progress_base;
-		if (vdev->cur_job)
-			progress += READ_ONCE(vdev->cur_job->progress);
-		val = reg == TNPU_REG_Q(0, TNPU_REG_Q_PROGRESS_LO) ?
-		      lower_32_bits(progress) : upper_32_bits(progress);
-		break;
 	default:
 		break;
 	}
@@ -552,11 +650,51 @@ u32 tnpu_vdev_read(struct tnpu_vdev *vdev, u32 reg)
 	return val;
 }
 
+/* Returns whether the command processor must look at the rings again. */
+static bool tnpu_vdev_write_queue_locked(struct tnpu_vdev *vdev, struct tnpu_vdev_queue *q,
+					 u32 off, u32 val)
+{
+	lockdep_assert_held(&vdev->lock);
+	switch (off) {
+	case TNPU_REG_Q_RING_BASE_LO:
+		q->ring_base = (q->ring_base & ~0xffffffffULL) | val;
+		break;
+	case TNPU_REG_Q_RING_BASE_HI:
+		q->ring_base = (q->ring_base & 0xffffffffULL) | ((u64)val << 32);
+		break;
+	case TNPU_REG_Q_RING_SIZE:
+		/* Only a power of two is a valid ring size. */
+		q->ring_size = is_power_of_2(val) ? val : 0;
+		break;
+	case TNPU_REG_Q_TAIL:
+		q->tail = val;
+		break;
+	case TNPU_REG_Q_DOORBELL:
+		return true;
+	case TNPU_REG_Q_ABORT:
+		if (q->head != q->tail && val == q->head) {
+			q->abort = true;
+			q->abort_index = val;
+		}
+		break;
+	case TNPU_REG_Q_PREEMPT:
+		if (q->head != q->tail && val == q->head) {
+			q->preempt = true;
+			q->preempt_index = val;
+		}
+		break;
+	default:
+		break;
+	}
+	return false;
+}
+
 void tnpu_vdev_write(struct tnpu_vdev *vdev, u32 reg, u32 val)
 {
-	struct tnpu_vdev_queue *q = &vdev->queue;
+	struct tnpu_vdev_queue *q;
 	unsigned long flags;
 	bool ring_bell = false;
+	u32 qi, off;
 
 	/* Boot and firmware reset start or stop cores: they may sleep. */
 	if (reg == TNPU_REG_FW_BOOT) {
@@ -570,6 +708,11 @@ void tnpu_vdev_write(struct tnpu_vdev *vdev, u32 reg, u32 val)
 	}
 
 	spin_lock_irqsave(&vdev->lock, flags);
+	q = tnpu_vdev_queue_reg(vdev, reg, &qi, &off);
+	if (q) {
+		ring_bell = tnpu_vdev_write_queue_locked(vdev, q, off, val);
+		goto out;
+	}
 	switch (reg) {
 	case TNPU_REG_FW_IMAGE_LO:
 		vdev->fw_image = (vdev->fw_image & ~0xffffffffULL) | val;
@@ -591,37 +734,10 @@ void tnpu_vdev_write(struct tnpu_vdev *vdev, u32 reg, u32 val)
 		if (val == TNPU_RESET_ENGINE)
 			tnpu_vdev_engine_reset_locked(vdev);
 		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_RING_BASE_LO):
-		q->ring_base = (q->ring_base & ~0xffffffffULL) | val;
-		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_RING_BASE_HI):
-		q->ring_base = (q->ring_base & 0xffffffffULL) | ((u64)val << 32);
-		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_RING_SIZE):
-		/* Only a power of two is a valid ring size. */
-		q->ring_size = is_power_of_2(val) ? val : 0;
-		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_TAIL):
-		q->tail = val;
-		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_DOORBELL):
-		ring_bell = true;
-		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_ABORT):
-		if (q->head != q->tail && val == q->head) {
-			q->abort = true;
-			q->abort_index = val;
-		}
-		break;
-	case TNPU_REG_Q(0, TNPU_REG_Q_PREEMPT):
-		if (q->head != q->tail && val == q->head) {
-			q->preempt = true;
-			q->preempt_index = val;
-		}
-		break;
 	default:
 		break;
 	}
+out:
 	spin_unlock_irqrestore(&vdev->lock, flags);
 
 	if (ring_bell)

@@ -63,7 +63,7 @@
  * implements. The driver refuses an image whose major differs from its own
  * or whose minor is lower than the one it needs.
  */
-#define TNPU_RING_ABI_MAJOR	2	/* 2: preemption and resume in the job descriptor */
+#define TNPU_RING_ABI_MAJOR	3	/* 3: a queue per priority, preempting lower ones */
 #define TNPU_RING_ABI_MINOR	0
 #define TNPU_MMU_FMT_MAJOR	1
 #define TNPU_MMU_FMT_MINOR	1	/* 1: 2 MiB block entries */
@@ -150,24 +150,38 @@ struct tnpu_fw_image_op {
  * %TNPU_FW_BOOT_START into FW_BOOT; the firmware validates the image and
  * moves FW_STATUS to %TNPU_FW_STATUS_READY (or %TNPU_FW_STATUS_ERROR).
  *
- * Queues: the driver programs RING_BASE and RING_SIZE (entries, a power of
- * two) while the queue is idle, writes job descriptors at index TAIL %
- * RING_SIZE, advances TAIL and writes DOORBELL. The firmware runs the jobs in
- * order, writes each completion into its descriptor, advances HEAD and sets
- * the queue's bit in IRQ_STATUS. PROGRESS grows as the queue gets work done.
+ * Queues: the NPU has %TNPU_MAX_QUEUES hardware queues (NUM_QUEUES), one
+ * per priority: queue q serves priority q, from 0 (low) to 3 (realtime), as
+ * DRM_TNPU_PRIORITY_* number them. The driver programs RING_BASE and
+ * RING_SIZE (entries, a power of two) while the queue is idle, writes job
+ * descriptors at index TAIL % RING_SIZE, advances TAIL and writes DOORBELL.
+ * The firmware runs one job at a time: always the one at HEAD of the
+ * highest-numbered queue that has a job, so a queue's jobs run in order and
+ * a queue runs only while every queue above it is empty. It writes
+ * @start_ns into a job's descriptor when the job starts, then at its end
+ * the completion, advances that queue's HEAD and sets the queue's bit in
+ * IRQ_STATUS (%TNPU_IRQ_QUEUE). PROGRESS grows as the queue gets work done.
  * Writing the ring index (counted as HEAD and TAIL are) of the job at HEAD
- * to ABORT stops that job, which completes with DRM_TNPU_ERR_HANG; any other
- * value is ignored, so that a job that just completed is never confused
- * with the one behind it.
+ * to ABORT stops that job, which completes with DRM_TNPU_ERR_HANG (at once,
+ * without running, when it has not started); any other value is ignored,
+ * so that a job that just completed is never confused with the one behind
+ * it.
  *
- * Preemption: writing the ring index of the job at HEAD to PREEMPT asks the
- * firmware to stop that job at its next preemption point (between two
- * commands, or inside a pausable one). It then completes the descriptor
- * with @preempted set and the resume fields describing where to continue,
+ * Preemption: while the firmware runs a job of queue q, a job at HEAD of a
+ * queue above q makes it stop the running job at its next preemption point
+ * (between two commands, or inside a pausable one), with no help from the
+ * driver. Writing the ring index of the job at HEAD of queue q to q's
+ * PREEMPT does the same for that job (the driver's time slices among jobs
+ * of one priority); a job preempted that way before it started completes at
+ * once, without running. A preempted job completes its descriptor with
+ * @preempted set and the resume fields describing where to continue,
  * advances HEAD and interrupts as for a completion; the driver puts the job
- * on the ring again later, resume fields as they were written back. A job
+ * on a ring again later, resume fields as they were written back. A job
  * that ends first completes normally; other values are ignored, and an
  * ABORT wins over a PREEMPT.
+ *
+ * Timestamps (@start_ns, @end_ns) count nanoseconds of the host's
+ * monotonic clock, the clock the driver reads with ktime_get_ns().
  *
  * Reset: %TNPU_RESET_ENGINE drops every job in every ring (HEAD = TAIL = 0,
  * rings unprogrammed); %TNPU_RESET_FIRMWARE also stops the firmware
@@ -246,8 +260,9 @@ struct tnpu_fw_image_op {
  * @preempted: 1 when the job stopped at a preemption point instead of
  *	ending; the resume fields say where it continues.
  * @fault_addr: NPU address of a faulting access.
- * @start_ns: firmware clock when this run of the job started.
- * @end_ns: firmware clock when it ended.
+ * @start_ns: when this run of the job started, written as it starts (0
+ *	until then, and for a job that completes without running).
+ * @end_ns: when it ended (0 for a job that completes without running).
  */
 struct tnpu_job_desc {
 	__u64 job_id;
