@@ -12,7 +12,8 @@ usage() {
 Usage: ${0##*/} [options] [--] [CMD [ARG...] [';' CMD [ARG...]]...]
 
 Boots the Debian kernel from $TNPU_CACHE in QEMU (single-threaded TCG,
-2 vCPUs; KVM when TNPU_VM_KVM=1; extra kernel arguments from \$TNPU_VM_APPEND, e.g.
+2 vCPUs; KVM when TNPU_VM_KVM=1; another TCG CPU model from \$TNPU_VM_CPU;
+extra kernel arguments from \$TNPU_VM_APPEND, e.g.
 "slub_debug=FZPU page_poison=1") with an initramfs from tests/vm/mkinitramfs.sh. The guest
 loads tnpu.ko and its DRM dependencies, runs each CMD (commands separated by
 a ';' word: quote it as \\; or ';'), unloads tnpu.ko, loads and unloads it a
@@ -140,7 +141,19 @@ kernel_image=$(vm_kernel_image)
 # kernel text patching (static keys, int3 + IPI) races on a busy host and
 # the guest oopses at boot ("Oops: int3" in patched code).
 # TNPU_VM_TCG_THREAD=multi opts back in.
-accel=(-accel "tcg,thread=${TNPU_VM_TCG_THREAD:-single}" -cpu max)
+cpu=max
+# The debug kernel gets no 5-level paging. While identify_cpu() re-reads the
+# boot CPU's features, their bits are all clear for a moment, LA57 with
+# them; before alternatives are applied, pgtable_l5_enabled() reads that
+# bit, so an interrupt taken then sees the 4-level layout: KASAN's shadow
+# range shrinks under it and the 5-level direct map of the interrupt's
+# irq_desc is reported as a "wild-memory-access" (in do_raw_spin_lock,
+# from handle_edge_irq), and lockdep turns itself off. Timing decides: one
+# boot in 22, 3 in 5 once on a busy host. Without LA57 the bit is never set
+# and the layout never changes.
+vm_debug_kernel && cpu=max,la57=off
+cpu=${TNPU_VM_CPU:-$cpu}
+accel=(-accel "tcg,thread=${TNPU_VM_TCG_THREAD:-single}" -cpu "$cpu")
 if [ "${TNPU_VM_KVM:-0}" = 1 ]; then
 	[ -w /dev/kvm ] || vm_die "TNPU_VM_KVM=1 but /dev/kvm is not usable"
 	accel=(-accel kvm -cpu host)
