@@ -812,28 +812,33 @@ static __u64 paged_sat_mul(__u64 a, __u64 b)
 int tnpu_fw_op_attention_paged(struct tnpu_fw_exec *ex, const void *cmd)
 {
 	struct attn_job j;
-	__u64 work;
+	__u64 work, next = ex->resume_state;
 	int ret;
 
 	ret = fw_prepare(ex, attention_paged_prepare, cmd, &j);
 	if (ret)
 		return ret == FW_OP_EMPTY ? 0 : ret;
-	ret = fw_parallel(ex, j.n_tokens, fw_chunk_items(2 * ((__u64)j.dk + j.dv) * j.n_head_kv),
-			  j.scratch.ne[1], paged_append, &j);
-	if (!ret && paged_failed(&j))
-		return fw_bad(ex);
-	if (ret)
-		return ret;
+	/* Resumed inside: the rows were stored before the pause. */
+	if (!next) {
+		ret = fw_parallel(ex, j.n_tokens,
+				  fw_chunk_items(2 * ((__u64)j.dk + j.dv) * j.n_head_kv),
+				  j.scratch.ne[1], paged_append, &j);
+		if (!ret && paged_failed(&j))
+			return fw_bad(ex);
+		if (ret)
+			return ret;
+	}
 	/* Chunks bounded by the longest context the tables can hold. */
 	work = paged_sat_mul(paged_sat_mul((__u64)j.max_blocks << j.bshift, (__u64)j.dk + j.dv),
 			     j.gsub);
 	if (j.two_pass)
-		ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head, fw_chunk_items(work),
-				  j.scratch.ne[1], paged_heads, &j);
+		ret = fw_parallel_resumable(ex, &next, (__u64)j.n_tokens * j.n_head,
+					    fw_chunk_items(work), j.scratch.ne[1], paged_heads, &j);
 	else
-		ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head / j.gsub, fw_chunk_items(work),
-				  j.scratch.ne[1], paged_groups, &j);
-	if (!ret && paged_failed(&j))
+		ret = fw_parallel_resumable(ex, &next, (__u64)j.n_tokens * j.n_head / j.gsub,
+					    fw_chunk_items(work), j.scratch.ne[1], paged_groups, &j);
+	/* An item stops at a bad index before writing its output. */
+	if (ret != TNPU_FW_ERR_ABORTED && paged_failed(&j))
 		return fw_bad(ex);
-	return ret;
+	return ret == TNPU_FW_PAUSED ? tnpu_fw_pause(ex, next) : ret;
 }

@@ -709,7 +709,8 @@ struct tnpu_cmd_attention {
  * for bit, whatever the other rows of the command and the number of cores
  * (batch invariance); without a window they are also those of ATTENTION
  * over a contiguous cache of the same keys when it attends the same heads
- * together in runs of R keys, or takes two passes too.
+ * together in runs of R keys, or takes two passes too. The NPU may pause
+ * the command between heads, once the new keys are stored.
  */
 struct tnpu_cmd_attention_paged {
 	/** @hdr: header, opcode %TNPU_OP_ATTENTION_PAGED, TNPU_ATTN_F_*. */
