@@ -701,9 +701,9 @@ struct tnpu_cmd_attention {
  * that share a KV head go G at a time, G the largest divisor of n_head /
  * n_head_kv for which S >= TNPU_ATTN_PAGED_SCRATCH_FLOATS(G, 16, dk, dv),
  * through an online softmax over runs of R keys, R the largest power of
- * two no greater than 64, B and S / G - dk - dv - 2; runs start at
- * multiples of R (the first at the window's start) and so lie within a
- * block. When that G is 1 and S >= max_blocks * B + dk + dv, each head
+ * two no greater than 64 and S / G - dk - dv - 2; runs start at multiples
+ * of R (the first at the window's start). When that G is 1 and S >=
+ * max_blocks * B + dk + dv, each head
  * instead scores all its keys in a row first (two passes, as ATTENTION
  * does). Hence a row's output and the bytes it stores are the same, bit
  * for bit, whatever the other rows of the command and the number of cores
