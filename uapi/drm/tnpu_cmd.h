@@ -989,8 +989,9 @@ struct tnpu_sample_settings {
  * token depends on its logits and settings only, not on the other rows or
  * the number of cores: a one-row SAMPLE_ROWS gives SAMPLE's token. Settings
  * outside SAMPLE's ranges fail the command (BAD_COMMAND) before any token
- * is written. @scratch is I32 {S, W}, S >= TNPU_SAMPLE_SCRATCH_ELEMS(V):
- * at most W cores, each a row.
+ * is written (or later, if they change while the command runs). @scratch
+ * is I32 {S, W}, S >= TNPU_SAMPLE_SCRATCH_ELEMS(V): at most W cores, each
+ * a row.
  */
 struct tnpu_cmd_sample_rows {
 	/** @hdr: header, opcode %TNPU_OP_SAMPLE_ROWS, TNPU_SAMPLE_F_* flags. */
