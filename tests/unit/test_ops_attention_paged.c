@@ -8,9 +8,10 @@
  * through its block table (tests/ref), the stored cache bytes against the
  * reference's conversion, bit for bit against ATTENTION over a contiguous
  * cache, and for batch invariance: a row's output and stored bytes are the
- * same alone, in any batch and on any number of cores. Hostile commands
- * and a host rewriting the tables while commands run end in BAD_COMMAND or
- * success, never outside the tensors (ASan watches the buffers).
+ * same alone, in any batch, on any number of cores and paused and resumed
+ * at every chance. Hostile commands and a host rewriting the tables while
+ * commands run end in BAD_COMMAND or success, never outside the tensors
+ * (ASan watches the buffers).
  *
  * Copyright (C) 2026 The tnpu authors
  */
