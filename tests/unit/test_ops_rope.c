@@ -309,6 +309,48 @@ static void test_rope_rows(void **state)
 	run_rope_rows(*state, &partial, 64, 4, 7, pos + 2, TNPU_DT_F16);
 }
 
+/* The same ROPE_ROWS on NPUs of 1 to 4 cores: the same bits. */
+static void test_rope_rows_cores(void **state)
+{
+	static const int32_t pos[] = { 9, 4000, 0, 77, 9, 1, 123456, 5, 31, 2, 8, 600 };
+	const uint32_t hd = 128, heads = 8, n_tok = 12;
+	size_t n = (size_t)hd * heads * n_tok;
+	float *x = malloc(n * 4);
+	uint8_t *first = malloc(n * 4);
+	uint64_t seed = 3;
+
+	(void)state;
+	ot_random(TNPU_DT_F32, x, n, -2, 2, &seed);
+	for (unsigned int cores = 1; cores <= 4; cores++) {
+		struct ot *t;
+		struct ot_buf bx, bd, bp;
+		struct tnpu_cmd_rope_rows *c;
+
+		ot_setup_cores((void **)&t, cores);
+		bx = ot_alloc(t, n * 4);
+		bd = ot_alloc(t, n * 4);
+		bp = ot_alloc(t, 4096);
+		ot_put(TNPU_DT_F32, bx.cpu, x, n);
+		memcpy(bp.cpu, pos, sizeof(pos));
+		c = ot_emit(t, TNPU_OP_ROPE_ROWS, TNPU_ROPE_F_NEOX, sizeof(*c));
+		rope_fields(&c->rope, &plain);
+		c->rope.src = ot_tensor(bx.va, TNPU_DT_F32, hd, heads, n_tok, 1);
+		c->rope.dst = ot_tensor(bd.va, TNPU_DT_F32, hd, heads, n_tok, 1);
+		c->pos = ot_tensor(bp.va, TNPU_DT_I32, n_tok, 1, 1, 1);
+		assert_int_equal(ot_run(t), 0);
+		if (cores == 1)
+			memcpy(first, bd.cpu, n * 4);
+		else
+			assert_memory_equal(bd.cpu, first, n * 4);
+		ot_free(t, &bx);
+		ot_free(t, &bd);
+		ot_free(t, &bp);
+		ot_teardown((void **)&t);
+	}
+	free(x);
+	free(first);
+}
+
 static void test_rope_rows_rejects(void **state)
 {
 	struct ot *t = *state;
@@ -343,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rope_in_place_and_indirect, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_rope_rejects, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_rope_rows, ot_setup, ot_teardown),
+		cmocka_unit_test(test_rope_rows_cores),
 		cmocka_unit_test_setup_teardown(test_rope_rows_rejects, ot_setup, ot_teardown),
 	};
 
