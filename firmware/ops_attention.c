@@ -201,29 +201,44 @@ static void attn_fold_scores(const struct attn_job *j, __u32 nr, float *acc, flo
 	*l += (float)j->exp_sum(sc, nr, *m);
 }
 
-/*
- * One block of @nr cache rows (keys at @krow, values at @vrow) for the
- * @gsub heads of a sub-group, their queries at @q: with kernels that take
- * several heads at once, each row is read once for all of them.
- */
-static void attn_fold_block(const struct attn_job *j, const float *q, const __u8 *krow,
-			    const __u8 *vrow, __u32 nr, float *acc, float *m, float *l, float *sc)
-{
-	__u32 gsub = j->gsub, blk = j->block, dk = j->dk, dv = j->dv, g;
+/* A stretch of consecutive cache rows: keys at @krow, values at @vrow. */
+struct attn_seg {
+	const __u8 *krow, *vrow;
+	__u32 n;
+};
 
-	if (j->kk->dot_rows_heads)
-		j->kk->dot_rows_heads(q, gsub, krow, j->k_cache.nb[2], nr, dk, sc, blk);
-	else
-		for (g = 0; g < gsub; g++)
-			j->kk->dot_rows(q + g * dk, krow, j->k_cache.nb[2], nr, dk, sc + g * blk);
+/*
+ * One block of cache rows, in @nseg stretches (@nr rows in all), for the
+ * @gsub heads of a sub-group, their queries at @q: with kernels that take
+ * several heads at once, each row is read once for all of them. Rows go
+ * to the kernels a stretch at a time; the kernels take rows four at a
+ * time, so stretches of multiples of four give the bits of a single one.
+ */
+static void attn_fold_segs(const struct attn_job *j, const float *q, const struct attn_seg *seg,
+			   __u32 nseg, __u32 nr, float *acc, float *m, float *l, float *sc)
+{
+	__u32 gsub = j->gsub, blk = j->block, dk = j->dk, dv = j->dv, g, i, off;
+
+	for (i = 0, off = 0; i < nseg; off += seg[i++].n) {
+		if (j->kk->dot_rows_heads)
+			j->kk->dot_rows_heads(q, gsub, seg[i].krow, j->k_cache.nb[2], seg[i].n, dk,
+					      sc + off, blk);
+		else
+			for (g = 0; g < gsub; g++)
+				j->kk->dot_rows(q + g * dk, seg[i].krow, j->k_cache.nb[2],
+						seg[i].n, dk, sc + g * blk + off);
+	}
 	for (g = 0; g < gsub; g++)
 		attn_fold_scores(j, nr, acc + g * dv, &m[g], &l[g], sc + g * blk);
-	if (j->vk->axpy_rows_heads)
-		j->vk->axpy_rows_heads(acc, gsub, sc, blk, vrow, j->v_cache.nb[2], nr, dv);
-	else
-		for (g = 0; g < gsub; g++)
-			j->vk->axpy_rows(acc + g * dv, sc + g * blk, vrow, j->v_cache.nb[2], nr,
-					 dv);
+	for (i = 0, off = 0; i < nseg; off += seg[i++].n) {
+		if (j->vk->axpy_rows_heads)
+			j->vk->axpy_rows_heads(acc, gsub, sc + off, blk, seg[i].vrow,
+					       j->v_cache.nb[2], seg[i].n, dv);
+		else
+			for (g = 0; g < gsub; g++)
+				j->vk->axpy_rows(acc + g * dv, sc + g * blk + off, seg[i].vrow,
+						 j->v_cache.nb[2], seg[i].n, dv);
+	}
 }
 
 static void attn_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
@@ -251,11 +266,13 @@ static void attn_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
 		}
 		/* Each block of cache rows is read once for the whole sub-group. */
 		for (s0 = attn_first_key(j, j->pos + t); s0 < n_kv; s0 += nr) {
-			const __u8 *krow = fw_row3(&j->k_cache, hk, s0, 0);
-			const __u8 *vrow = fw_row3(&j->v_cache, hk, s0, 0);
+			struct attn_seg seg;
 
 			nr = n_kv - s0 < blk ? n_kv - s0 : blk;
-			attn_fold_block(j, qb, krow, vrow, nr, acc, m, l, sc);
+			seg.krow = fw_row3(&j->k_cache, hk, s0, 0);
+			seg.vrow = fw_row3(&j->v_cache, hk, s0, 0);
+			seg.n = nr;
+			attn_fold_segs(j, qb, &seg, 1, nr, acc, m, l, sc);
 		}
 		for (g = 0; g < gsub; g++) {
 			float inv = l[g] > 0 ? 1.0f / l[g] : 0.0f, *out = acc + g * dv;
@@ -524,7 +541,34 @@ static int paged_run(const struct attn_job *j, __u32 seq, __u32 s, __u32 end, __
 	return paged_block(j, seq, *jb, block);
 }
 
-/* The grouped path of attn_groups(), runs of j->block keys within a block. */
+/* Blocks a run of keys crosses at most: runs of 64 over blocks of 16. */
+#define PAGED_MAX_SEGS (ATTN_MAX_BLOCK / PAGED_MIN_BLOCK_SIZE)
+
+/*
+ * The run of keys of KV head @hk of sequence @seq from position @s to the
+ * next multiple of @run (or @end): a stretch of rows per block it crosses,
+ * each block's entry read once and checked. Returns where the run ends,
+ * or 0 for a bad entry.
+ */
+static __u32 paged_segs(const struct attn_job *j, __u32 seq, __u32 hk, __u32 s, __u32 end,
+			__u32 run, struct attn_seg *seg, __u32 *nseg)
+{
+	__u32 e = (s & ~(run - 1)) + run, mask = (1U << j->bshift) - 1, u, ue, block;
+
+	if (e > end)
+		e = end;
+	for (*nseg = 0, u = s; u < e; u = ue, ++*nseg) {
+		ue = (u | mask) + 1 < e ? (u | mask) + 1 : e;
+		if (paged_block(j, seq, u >> j->bshift, &block))
+			return 0;
+		seg[*nseg].krow = fw_row3(&j->k_cache, hk, u & mask, block);
+		seg[*nseg].vrow = fw_row3(&j->v_cache, hk, u & mask, block);
+		seg[*nseg].n = ue - u;
+	}
+	return e;
+}
+
+/* The grouped path of attn_groups(), in runs of j->block keys over blocks. */
 static void paged_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
 {
 	struct attn_job *j = arg;
@@ -538,7 +582,8 @@ static void paged_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
 	for (it = first; it < end && !paged_failed(j); it++) {
 		__u32 sub = (__u32)(it % subs), hk = (__u32)(it / subs % j->n_head_kv);
 		__u32 t = (__u32)(it / subs / j->n_head_kv), h0 = (hk * subs + sub) * gsub;
-		__u32 pos, seq, s, e, slot, jb = ~0U, block = 0, g, i;
+		struct attn_seg seg[PAGED_MAX_SEGS];
+		__u32 pos, seq, s, e, nseg, g, i;
 
 		if (paged_row(j, t, &pos, &seq)) {
 			paged_fail(j);
@@ -551,13 +596,14 @@ static void paged_groups(void *arg, unsigned int worker, __u64 first, __u64 end)
 			m[g] = -__builtin_inff();
 			l[g] = 0;
 		}
+		/* Runs of j->block keys from fixed positions, whatever the blocks. */
 		for (s = attn_first_key(j, pos); s <= pos; s = e) {
-			if (paged_run(j, seq, s, pos + 1, j->block, &e, &slot, &jb, &block)) {
+			e = paged_segs(j, seq, hk, s, pos + 1, j->block, seg, &nseg);
+			if (!e) {
 				paged_fail(j);
 				return;
 			}
-			attn_fold_block(j, qb, fw_row3(&j->k_cache, hk, slot, block),
-					fw_row3(&j->v_cache, hk, slot, block), e - s, acc, m, l, sc);
+			attn_fold_segs(j, qb, seg, nseg, e - s, acc, m, l, sc);
 		}
 		for (g = 0; g < gsub; g++) {
 			float inv = l[g] > 0 ? 1.0f / l[g] : 0.0f, *out = acc + g * dv;
@@ -626,9 +672,9 @@ static void paged_heads(void *arg, unsigned int worker, __u64 first, __u64 end)
 /*
  * The head path from the shapes alone (see the uAPI): the largest group
  * of heads sharing a KV head whose working set fits a scratch row with
- * runs of at least 16 keys, runs a power of two so that they tile the
- * blocks; two passes for lone heads whose whole context fits the row.
- * Returns -1 when neither fits.
+ * runs of at least 16 keys, runs a power of two so that a run and a block
+ * hold each other; two passes for lone heads whose whole context fits the
+ * row. Returns -1 when neither fits.
  */
 static int paged_pick_path(struct attn_job *j)
 {
@@ -647,7 +693,7 @@ static int paged_pick_path(struct attn_job *j)
 		}
 		for (run = ATTN_MAX_BLOCK; run > row / d - per_head; run /= 2)
 			;
-		j->block = run < (1U << j->bshift) ? run : 1U << j->bshift;
+		j->block = run;
 		return 0;
 	}
 	j->gsub = 1;
@@ -812,28 +858,34 @@ static __u64 paged_sat_mul(__u64 a, __u64 b)
 int tnpu_fw_op_attention_paged(struct tnpu_fw_exec *ex, const void *cmd)
 {
 	struct attn_job j;
-	__u64 work;
+	__u64 work, next = ex->resume_state;
 	int ret;
 
 	ret = fw_prepare(ex, attention_paged_prepare, cmd, &j);
 	if (ret)
 		return ret == FW_OP_EMPTY ? 0 : ret;
-	ret = fw_parallel(ex, j.n_tokens, fw_chunk_items(2 * ((__u64)j.dk + j.dv) * j.n_head_kv),
-			  j.scratch.ne[1], paged_append, &j);
-	if (!ret && paged_failed(&j))
-		return fw_bad(ex);
-	if (ret)
-		return ret;
+	/* Resumed inside: the rows were stored before the pause. */
+	if (!next) {
+		ret = fw_parallel(ex, j.n_tokens,
+				  fw_chunk_items(2 * ((__u64)j.dk + j.dv) * j.n_head_kv),
+				  j.scratch.ne[1], paged_append, &j);
+		if (!ret && paged_failed(&j))
+			return fw_bad(ex);
+		if (ret)
+			return ret;
+	}
 	/* Chunks bounded by the longest context the tables can hold. */
 	work = paged_sat_mul(paged_sat_mul((__u64)j.max_blocks << j.bshift, (__u64)j.dk + j.dv),
 			     j.gsub);
 	if (j.two_pass)
-		ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head, fw_chunk_items(work),
-				  j.scratch.ne[1], paged_heads, &j);
+		ret = fw_parallel_resumable(ex, &next, (__u64)j.n_tokens * j.n_head,
+					    fw_chunk_items(work), j.scratch.ne[1], paged_heads, &j);
 	else
-		ret = fw_parallel(ex, (__u64)j.n_tokens * j.n_head / j.gsub, fw_chunk_items(work),
-				  j.scratch.ne[1], paged_groups, &j);
-	if (!ret && paged_failed(&j))
+		ret = fw_parallel_resumable(ex, &next, (__u64)j.n_tokens * j.n_head / j.gsub,
+					    fw_chunk_items(work), j.scratch.ne[1], paged_groups,
+					    &j);
+	/* An item stops at a bad index before writing its output. */
+	if (ret != TNPU_FW_ERR_ABORTED && paged_failed(&j))
 		return fw_bad(ex);
-	return ret;
+	return ret == TNPU_FW_PAUSED ? tnpu_fw_pause(ex, next) : ret;
 }

@@ -117,6 +117,7 @@ static float sample_uniform(__u64 seed, __u64 counter)
 	z ^= z >> 31;
 	return (float)(z >> 40) * (1.0f / 16777216.0f);
 }
+
 /* Candidate a ranks before b: larger logit, then lower index. */
 static int ranks_before(const float *l, __s32 a, __s32 b)
 {
@@ -330,8 +331,9 @@ static void sample_rows_run(void *arg, unsigned int worker, __u64 first, __u64 e
 			__atomic_store_n(&j->bad, 1, __ATOMIC_RELAXED);
 			continue;
 		}
-		*(__s32 *)fw_row(&j->out, r) = sample_one(&s, j->logits.dtype, fw_row(&j->logits, r),
-							  j->logits.ne[0], scratch);
+		*(__s32 *)fw_row(&j->out, r) =
+			sample_one(&s, j->logits.dtype, fw_row(&j->logits, r), j->logits.ne[0],
+				   scratch);
 	}
 }
 

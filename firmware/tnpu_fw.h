@@ -57,7 +57,8 @@ struct tnpu_fw_platform {
  * @resume_params_va: in/out, the SET_PARAMS address in force there.
  * @resume_op_state: in/out, progress of a command paused inside (bytes for
  *	FILL and COPY, nanoseconds for WAIT_VALUE and TEST_SPIN, output rows
- *	of the group for MATMUL, tokens for MOE_MATMUL, heads for ATTENTION);
+ *	of the group for MATMUL, tokens for MOE_MATMUL, heads for ATTENTION
+ *	and ATTENTION_PAGED);
  *	0 to start it afresh.
  * @progress: advanced by the firmware as work gets done, from any core,
  *	with relaxed atomics; hang detection reads it concurrently.

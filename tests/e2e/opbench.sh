@@ -76,4 +76,15 @@ grep -q '"threads": 2, "kernels": "portable"' "$work/run.json" || fail "JSON hea
 grep -Eq '"peak_fma": "(avx2|avx512)"' "$work/run.json" || fail "JSON peak_fma"
 [ "$(grep -c '"op": ' "$work/run.json")" -eq 4 ] || fail "JSON results"
 
-echo "opbench: 11 bad invocations refused, 3 formats consistent"
+# Paged attention beside contiguous: the same cache bytes per step.
+"$bench" -t 2 -r 1 -q -k attention -w F16 -o csv >"$work/att.csv"
+cases=$(tail -n +2 "$work/att.csv" | cut -d, -f1,2,4 | tr '\n' ';')
+[ "$cases" = "attention,F16,S=8 ctx=1024 x8;attention_paged,F16,S=8 ctx=1024 B=16;attention_paged,F16,S=8 ctx=1024 B=256;" ] ||
+	fail "attention cases run: $cases"
+# Positive rates, and ms * GB/s (the bytes) alike within rounding.
+tail -n +2 "$work/att.csv" | awk -F, '
+	!($5 > 0 && $6 > 0) { bad = 1 }
+	{ b = $5 * $6; if (NR == 1) first = b; else if (b < first * 0.98 || b > first * 1.02) bad = 1 }
+	END { exit bad }' || fail "attention rows: $(cat "$work/att.csv")"
+
+echo "opbench: 11 bad invocations refused, 3 formats consistent, paged attention beside contiguous"

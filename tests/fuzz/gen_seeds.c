@@ -537,6 +537,41 @@ static void attention(uint16_t flags, uint32_t cache_dt, uint32_t dk, uint32_t d
 	c->scratch = tt(B(BF), TNPU_DT_F32, n_ctx + dk + dv, 2, 1);
 }
 
+/*
+ * ATTENTION_PAGED over pools of @n_blocks blocks of 16 in A; positions,
+ * sequences and the block table ({2, 3}) are B's ids, so that rows 0, 1, 2
+ * are positions 0, 1, 2 of sequences 0, 1, 2, whose tables are [0, 1],
+ * [2, 3], [0, 1]: sequences 0 and 2 share blocks, in different slots.
+ */
+static void attention_paged(uint16_t flags, uint32_t cache_dt, uint32_t dk, uint32_t dv,
+			    uint32_t heads, uint32_t kv, uint32_t scratch_floats, uint32_t window,
+			    float softcap)
+{
+	struct tnpu_cmd_attention_paged *c = emit(TNPU_OP_ATTENTION_PAGED, flags, sizeof(*c));
+	uint64_t krow = cache_dt == TNPU_DT_Q8_0 ? dk / 32 * 34 : 2ULL * dk;
+
+	c->block_size = 16;
+	c->scale = bits(0.3f);
+	c->window = window;
+	c->softcap = bits(softcap);
+	c->q = tt(W(0), TNPU_DT_F32, dk, heads, 3);
+	c->k = tt(W(1024), TNPU_DT_F16, dk, kv, 3);
+	c->k_cache = tt(A(0), cache_dt, dk, kv, 16);
+	c->k_cache.ne[3] = 4;
+	c->k_cache.nb[3] = krow * kv * 16;
+	if (!(flags & TNPU_ATTN_F_V_IN_K)) {
+		c->v = tt(W(2048), TNPU_DT_BF16, dv, kv, 3);
+		c->v_cache = tt(A(3072), cache_dt, dv, kv, 16);
+		c->v_cache.ne[3] = 4;
+		c->v_cache.nb[3] = (cache_dt == TNPU_DT_Q8_0 ? dv / 32 * 34 : 2ULL * dv) * kv * 16;
+	}
+	c->pos = tt(B(0), TNPU_DT_I32, 3, 1, 1);
+	c->seq = tt(B(16), TNPU_DT_I32, 3, 1, 1);
+	c->blocks = tt(B(0), TNPU_DT_I32, 2, 3, 1);
+	c->out = tt(A(6144), TNPU_DT_F32, dv, heads, 3);
+	c->scratch = tt(B(BF), TNPU_DT_F32, scratch_floats, 2, 1);
+}
+
 static void npu_seeds(void)
 {
 	uint32_t f32 = TNPU_DT_F32, f16 = TNPU_DT_F16, bf16 = TNPU_DT_BF16;
@@ -723,6 +758,63 @@ static void npu_seeds(void)
 		p->addr = B(0);
 		attention(TNPU_CMD_F_INDIRECT, f16, 16, 16, 4, 2, 1, 8, 0, 0);
 		flush("attention-indirect", 0);
+	}
+	/* Heads two at a time; two passes; MLA; Q8_0 with a window and a soft cap. */
+	attention_paged(0, f16, 8, 8, 4, 2, 2 * (8 + 8 + 2 + 16), 0, 0);
+	flush_replay("attention-paged-grouped");
+	attention_paged(0, f16, 16, 16, 2, 1, 32 + 32, 0, 0);
+	write_stream("attention-paged-two-pass-replay", FUZZ_JOB_REPLAY);
+	flush_kernels("attention-paged-two-pass");
+	attention_paged(TNPU_ATTN_F_V_IN_K, f16, 24, 16, 4, 1, 4 * (24 + 16 + 2 + 16), 0, 0);
+	flush_kernels("attention-paged-mla");
+	attention_paged(0, TNPU_DT_Q8_0, 32, 32, 2, 1, 2 * (32 + 32 + 2 + 16), 2, 30.0f);
+	flush_kernels("attention-paged-q8-window-softcap");
+	{
+		struct tnpu_cmd_rope_rows *r = emit(TNPU_OP_ROPE_ROWS, 0, sizeof(*r));
+
+		r->rope.n_dims = 8;
+		r->rope.freq_base = bits(10000.0f);
+		r->rope.freq_scale = bits(1.0f);
+		r->rope.attn_factor = bits(1.0f);
+		r->rope.src = tt(W(0), f32, 8, 2, 3);
+		r->rope.dst = tt(A(0), f32, 8, 2, 3);
+		r->pos = tt(B(0), TNPU_DT_I32, 3, 1, 1);
+		r = emit(TNPU_OP_ROPE_ROWS, TNPU_ROPE_F_NEOX | TNPU_ROPE_F_FREQ_FACTORS, sizeof(*r));
+		r->rope.n_dims = 16;
+		r->rope.freq_base = bits(10000.0f);
+		r->rope.freq_scale = bits(0.25f);
+		r->rope.n_ctx_orig = 16;
+		r->rope.ext_factor = bits(1.0f);
+		r->rope.attn_factor = bits(1.0f);
+		r->rope.beta_fast = bits(32.0f);
+		r->rope.beta_slow = bits(1.0f);
+		r->rope.src = tt(W(0), f16, 16, 2, 2);
+		r->rope.dst = tt(A(512), f16, 16, 2, 2);
+		r->rope.freq_factors = tt(W(0), TNPU_DT_F32, 8, 1, 1);
+		r->pos = tt(B(8), TNPU_DT_I32, 2, 1, 1);
+		flush("rope-rows", 0);
+	}
+	{
+		/* Settings rows of 1.0f words: T 1, all candidates, top_p 1, min_p 1. */
+		struct tnpu_cmd_fill *f = emit(TNPU_OP_FILL, 0, sizeof(*f));
+		struct tnpu_cmd_sample_rows *s;
+
+		f->dst = A(2048);
+		f->size = 3 * sizeof(struct tnpu_sample_settings);
+		f->value = 0x3f800000;
+		s = emit(TNPU_OP_SAMPLE_ROWS, TNPU_SAMPLE_F_POS, sizeof(*s));
+		s->logits = tt(W(0), f32, 16, 3, 1);
+		s->settings = tt(A(2048), TNPU_DT_I32, TNPU_SAMPLE_SETTINGS_WORDS, 3, 1);
+		s->pos = tt(B(0), TNPU_DT_I32, 3, 1, 1);
+		s->out = tt(A(0), TNPU_DT_I32, 3, 1, 1);
+		s->scratch = tt(A(4096), TNPU_DT_I32, 48, 2, 1);
+		/* B's ids as settings: temperature 0, argmax. */
+		s = emit(TNPU_OP_SAMPLE_ROWS, 0, sizeof(*s));
+		s->logits = tt(W(0), bf16, 32, 2, 1);
+		s->settings = tt(B(0), TNPU_DT_I32, TNPU_SAMPLE_SETTINGS_WORDS, 2, 1);
+		s->out = tt(A(64), TNPU_DT_I32, 2, 1, 1);
+		s->scratch = tt(A(4096), TNPU_DT_I32, 96, 1, 1);
+		flush("sample-rows", 0);
 	}
 	{
 		struct tnpu_cmd_moe_gate *g = emit(TNPU_OP_MOE_GATE, 0, sizeof(*g));

@@ -63,6 +63,9 @@ static const struct fuzz_op fuzz_ops[] = {
 	{ TNPU_OP_MOE_MATMUL, sizeof(struct tnpu_cmd_moe_matmul) },
 	{ TNPU_OP_ARGMAX, sizeof(struct tnpu_cmd_argmax) },
 	{ TNPU_OP_SAMPLE, sizeof(struct tnpu_cmd_sample) },
+	{ TNPU_OP_ROPE_ROWS, sizeof(struct tnpu_cmd_rope_rows) },
+	{ TNPU_OP_ATTENTION_PAGED, sizeof(struct tnpu_cmd_attention_paged) },
+	{ TNPU_OP_SAMPLE_ROWS, sizeof(struct tnpu_cmd_sample_rows) },
 };
 
 #define FUZZ_NUM_OPS (sizeof(fuzz_ops) / sizeof(fuzz_ops[0]))

@@ -8,9 +8,10 @@
  * through its block table (tests/ref), the stored cache bytes against the
  * reference's conversion, bit for bit against ATTENTION over a contiguous
  * cache, and for batch invariance: a row's output and stored bytes are the
- * same alone, in any batch and on any number of cores. Hostile commands
- * and a host rewriting the tables while commands run end in BAD_COMMAND or
- * success, never outside the tensors (ASan watches the buffers).
+ * same alone, in any batch, on any number of cores and paused and resumed
+ * at every chance. Hostile commands and a host rewriting the tables while
+ * commands run end in BAD_COMMAND or success, never outside the tensors
+ * (ASan watches the buffers).
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -502,6 +503,9 @@ static void test_paged_matches_contiguous(void **state)
 		/* Grouped, runs of 64 in both (ATTENTION's run is min(64, room)). */
 		{ 64, 64, 8, 2, F16, F32, 64, 16, 1, 2, 4 * (64 + 64 + 2 + 64), 2, 0, 0, 0, 0 },
 		{ 64, 64, 4, 2, Q8, F16, 64, 16, 1, 2, 2 * (64 + 64 + 2 + 64), 2, 0, 0, 0, 1 },
+		/* Runs of 64 over blocks of 16: a run in four stretches. */
+		{ 64, 64, 8, 2, F16, F32, 16, 16, 1, 8, 4 * (64 + 64 + 2 + 64), 2, 0, 0, 0, 0 },
+		{ 32, 64, 4, 1, Q8, F32, 16, 16, 1, 8, 4 * (32 + 64 + 2 + 64), 2, 0, 0, 0, 1 },
 		{ 96, 64, 8, 1, F16, F32, 128, 8, 1, 1, 8 * (96 + 64 + 2 + 64), 2, 1, 0, 0, 0 },
 		/* Two passes in both. */
 		{ 32, 32, 4, 4, F16, BF16, 16, 16, 1, 8, 0, 2, 0, 0, 0, 0 },
@@ -526,7 +530,7 @@ static void test_paged_matches_contiguous(void **state)
  * as a command of their own, in another order, from the same state.
  */
 static void run_invariance(const struct pg_case *c, unsigned int cores, int alone,
-			   uint8_t *outs, uint8_t *kc)
+			   uint64_t preempt_every, uint8_t *outs, uint8_t *kc)
 {
 	struct ot *t;
 	struct pg p;
@@ -535,6 +539,7 @@ static void run_invariance(const struct pg_case *c, unsigned int cores, int alon
 	static const uint32_t chunk[] = { 1, 1, 1, 1, 9 };
 
 	ot_setup_cores((void **)&t, cores);
+	tnpu_inproc_set_preempt_every(t->npu, preempt_every);
 	pg_init(&p, t, c, 4242);
 	/* Histories of different lengths: whatever their batches, the same bytes. */
 	pg_add_rows(&p, 0, 30);
@@ -634,9 +639,9 @@ static void test_paged_batch_invariance(void **state)
 			uint8_t *kc_ref = malloc(kc_bytes), *kc = malloc(kc_bytes);
 			static const unsigned int cores[] = { 2, 1, 3, 4 };
 
-			run_invariance(c, 2, 1, out_ref, kc_ref);
+			run_invariance(c, 2, 1, 0, out_ref, kc_ref);
 			for (size_t n = 0; n < sizeof(cores) / sizeof(cores[0]); n++) {
-				run_invariance(c, cores[n], 0, out, kc);
+				run_invariance(c, cores[n], 0, 0, out, kc);
 				assert_memory_equal(out, out_ref, out_bytes);
 				assert_memory_equal(kc, kc_ref, kc_bytes);
 			}
@@ -648,6 +653,49 @@ static void test_paged_batch_invariance(void **state)
 	}
 	tnpu_fw_force_avx2(0);
 	tnpu_fw_force_portable(0);
+}
+
+/*
+ * Paused at every chance, or every third, and resumed: the commands pause
+ * between heads and give the reference's results still, the same bits as
+ * without pauses.
+ */
+static void test_paged_preempted(void **state)
+{
+	const struct pg_case cases[] = {
+		{ 64, 64, 8, 2, F16, F32, 16, 64, 5, 8, 4 * (64 + 64 + 2 + 64), 2, 0, 0, 0, 0 },
+		{ 32, 32, 4, 4, F16, BF16, 16, 64, 5, 8, 0, 2, 0, 24, 0, 0 },
+		{ 96, 64, 16, 1, Q8, F32, 16, 64, 5, 8, 4 * (96 + 64 + 2 + 64), 2, 1, 0, 0, 0 },
+	};
+	struct ot *t = *state;
+	uint64_t total, inside, before;
+
+	for (uint64_t every = 1; every <= 3; every += 2) {
+		tnpu_inproc_preemptions(t->npu, &total, &before);
+		tnpu_inproc_set_preempt_every(t->npu, every);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			run_paged_scenario(t, &cases[i]);
+		tnpu_inproc_set_preempt_every(t->npu, 0);
+		tnpu_inproc_preemptions(t->npu, &total, &inside);
+		assert_true(inside > before);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const struct pg_case *c = &cases[i];
+			size_t out_bytes = ot_dtype_size(c->act_dt) * c->dv * c->n_head * 13;
+			size_t kc_bytes = cache_row_bytes(c->cache_dt, c->dk) * c->n_head_kv *
+					  c->block * c->n_blocks;
+			uint8_t *out_ref = malloc(out_bytes), *out = malloc(out_bytes);
+			uint8_t *kc_ref = malloc(kc_bytes), *kc = malloc(kc_bytes);
+
+			run_invariance(c, 2, 0, 0, out_ref, kc_ref);
+			run_invariance(c, 2, 0, every, out, kc);
+			assert_memory_equal(out, out_ref, out_bytes);
+			assert_memory_equal(kc, kc_ref, kc_bytes);
+			free(out_ref);
+			free(out);
+			free(kc_ref);
+			free(kc);
+		}
+	}
 }
 
 /* Run a command over @p as it is now; returns the job error. */
@@ -938,6 +986,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_paged_window_softcap, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_paged_matches_contiguous, ot_setup, ot_teardown),
 		cmocka_unit_test(test_paged_batch_invariance),
+		cmocka_unit_test_setup_teardown(test_paged_preempted, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_paged_rejects, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_paged_hostile_host, ot_setup, ot_teardown),
 		cmocka_unit_test_setup_teardown(test_paged_output_over_table, ot_setup, ot_teardown),

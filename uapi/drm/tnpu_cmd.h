@@ -701,15 +701,16 @@ struct tnpu_cmd_attention {
  * that share a KV head go G at a time, G the largest divisor of n_head /
  * n_head_kv for which S >= TNPU_ATTN_PAGED_SCRATCH_FLOATS(G, 16, dk, dv),
  * through an online softmax over runs of R keys, R the largest power of
- * two no greater than 64, B and S / G - dk - dv - 2; runs start at
- * multiples of R (the first at the window's start) and so lie within a
- * block. When that G is 1 and S >= max_blocks * B + dk + dv, each head
+ * two no greater than 64 and S / G - dk - dv - 2; runs start at multiples
+ * of R (the first at the window's start). When that G is 1 and S >=
+ * max_blocks * B + dk + dv, each head
  * instead scores all its keys in a row first (two passes, as ATTENTION
  * does). Hence a row's output and the bytes it stores are the same, bit
  * for bit, whatever the other rows of the command and the number of cores
  * (batch invariance); without a window they are also those of ATTENTION
  * over a contiguous cache of the same keys when it attends the same heads
- * together in runs of R keys, or takes two passes too.
+ * together in runs of R keys, or takes two passes too. The NPU may pause
+ * the command between heads, once the new keys are stored.
  */
 struct tnpu_cmd_attention_paged {
 	/** @hdr: header, opcode %TNPU_OP_ATTENTION_PAGED, TNPU_ATTN_F_*. */
@@ -988,8 +989,9 @@ struct tnpu_sample_settings {
  * token depends on its logits and settings only, not on the other rows or
  * the number of cores: a one-row SAMPLE_ROWS gives SAMPLE's token. Settings
  * outside SAMPLE's ranges fail the command (BAD_COMMAND) before any token
- * is written. @scratch is I32 {S, W}, S >= TNPU_SAMPLE_SCRATCH_ELEMS(V):
- * at most W cores, each a row.
+ * is written (or later, if they change while the command runs). @scratch
+ * is I32 {S, W}, S >= TNPU_SAMPLE_SCRATCH_ELEMS(V): at most W cores, each
+ * a row.
  */
 struct tnpu_cmd_sample_rows {
 	/** @hdr: header, opcode %TNPU_OP_SAMPLE_ROWS, TNPU_SAMPLE_F_* flags. */

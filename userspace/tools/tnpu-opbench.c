@@ -28,6 +28,13 @@
  *           of each expert's slice, the per-byte speed to match; prefill, one
  *           command of T = 64 tokens, against peak FLOP/s. GB/s counts the
  *           weights of the experts the routes choose, each once.
+ *   attention  a decode step's attention for S sequences of one context
+ *           each, TinyLlama's heads (32 of 64, 4 KV heads), F16 or Q8_0
+ *           caches: S ATTENTION commands over a contiguous cache each, then
+ *           one ATTENTION_PAGED of S rows over blocks of 16 or 256 tokens
+ *           handed out in shuffled order, the same heads attended together
+ *           in the same runs of keys: what paging costs. GB/s counts the
+ *           cache bytes read, against the read bandwidth.
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -903,6 +910,133 @@ static void bench_moe_gemv(const struct opts *o, uint32_t wtype, bool q8, bool d
 	nfree(&s.buf);
 }
 
+/* TinyLlama-1.1B's attention. */
+#define ATT_HEADS 32
+#define ATT_KV_HEADS 4
+#define ATT_HEAD_DIM 64
+/* Heads together and keys per pass both forms are given room for. */
+#define ATT_GROUP 8
+#define ATT_RUN 64
+
+/*
+ * One decode step of attention for @nseq sequences of @ctx cached tokens:
+ * @nseq ATTENTION commands over a contiguous cache each (@block 0), or one
+ * ATTENTION_PAGED command of @nseq rows over pools of blocks of @block
+ * tokens, the blocks of all sequences interleaved in a shuffled order.
+ */
+static void bench_attention(const struct opts *o, uint32_t cache_dt, uint32_t nseq, uint32_t ctx,
+			    uint32_t block, struct result *res)
+{
+	const uint32_t d = ATT_HEAD_DIM, kv = ATT_KV_HEADS, heads = ATT_HEADS;
+	const uint64_t crow = row_bytes(cache_dt, d), n_ctx = ctx + 1;
+	const uint32_t per_seq = block ? (uint32_t)((n_ctx + block - 1) / block) : 1;
+	const uint32_t n_blocks = per_seq * nseq;
+	const uint64_t seq_bytes = crow * kv * (block ? (uint64_t)per_seq * block : n_ctx);
+	uint64_t s_floats = TNPU_ATTN_PAGED_SCRATCH_FLOATS(ATT_GROUP, ATT_RUN, d, d);
+	struct nbuf kc = nalloc(seq_bytes * nseq), vc = nalloc(seq_bytes * nseq);
+	struct nbuf q = nalloc(4ULL * d * heads * nseq), k = nalloc(4ULL * d * kv * nseq);
+	struct nbuf out = nalloc(4ULL * d * heads * nseq), idx = nalloc(4ULL * (2 + per_seq) * nseq);
+	struct nbuf scratch;
+	unsigned int seed = 77;
+	struct stream s;
+
+	if (!block && s_floats < TNPU_ATTN_SCRATCH_FLOATS(n_ctx, d, d))
+		s_floats = TNPU_ATTN_SCRATCH_FLOATS(n_ctx, d, d);
+	scratch = nalloc(4 * s_floats * o->threads);
+	fill_weights(&kc, cache_dt);
+	fill_weights(&vc, cache_dt);
+	for (uint64_t i = 0; i < 4ULL * d * heads * nseq / 4; i++)
+		((float *)q.cpu)[i] = (float)((i * 7919) % 2001) / 1000.0f - 1.0f;
+	memcpy(k.cpu, q.cpu, k.size);
+	stream_init(&s, nseq * sizeof(struct tnpu_cmd_attention) +
+		    sizeof(struct tnpu_cmd_attention_paged));
+	if (!block) {
+		for (uint32_t i = 0; i < nseq; i++) {
+			struct tnpu_cmd_attention c = {
+				.hdr = { TNPU_OP_ATTENTION, 0, sizeof(c) }, .pos = ctx,
+			};
+			uint64_t cache = (uint64_t)i * seq_bytes;
+
+			c.scale = 0x3e000000;	/* 0.125 = 1 / sqrt(64) */
+			c.q = tensor2(q.va + 4ULL * d * heads * i, TNPU_DT_F32, d, heads);
+			c.k = tensor2(k.va + 4ULL * d * kv * i, TNPU_DT_F32, d, kv);
+			c.v = c.k;
+			c.k_cache = tensor2(kc.va + cache, cache_dt, d, kv);
+			c.k_cache.ne[2] = (uint32_t)n_ctx;
+			c.k_cache.nb[3] = c.k_cache.nb[2] * n_ctx;
+			c.v_cache = c.k_cache;
+			c.v_cache.addr = vc.va + cache;
+			c.out = tensor2(out.va + 4ULL * d * heads * i, TNPU_DT_F32, d, heads);
+			c.scratch = tensor2(scratch.va, TNPU_DT_F32, (uint32_t)s_floats, o->threads);
+			/* Q, K, V and out as {d, heads, 1}. */
+			stream_add(&s, &c, sizeof(c));
+		}
+	} else {
+		struct tnpu_cmd_attention_paged c = {
+			.hdr = { TNPU_OP_ATTENTION_PAGED, 0, sizeof(c) }, .block_size = block,
+		};
+		int32_t *pos = idx.cpu, *seq = pos + nseq, *table = seq + nseq;
+		uint32_t *order = malloc(4ULL * n_blocks);
+
+		/* Blocks handed out in a shuffled order: no sequence is contiguous. */
+		for (uint32_t i = 0; i < n_blocks; i++)
+			order[i] = i;
+		for (uint32_t i = n_blocks; i > 1; i--) {
+			uint32_t j = (uint32_t)rand_r(&seed) % i, tmp = order[i - 1];
+
+			order[i - 1] = order[j];
+			order[j] = tmp;
+		}
+		for (uint32_t i = 0; i < nseq; i++) {
+			pos[i] = (int32_t)ctx;
+			seq[i] = (int32_t)i;
+			for (uint32_t j = 0; j < per_seq; j++)
+				table[(uint64_t)i * per_seq + j] = (int32_t)order[i * per_seq + j];
+		}
+		free(order);
+		c.scale = 0x3e000000;
+		c.q = tensor2(q.va, TNPU_DT_F32, d, heads);
+		c.q.ne[2] = nseq;
+		c.q.nb[3] = c.q.nb[2] * nseq;
+		c.k = tensor2(k.va, TNPU_DT_F32, d, kv);
+		c.k.ne[2] = nseq;
+		c.k.nb[3] = c.k.nb[2] * nseq;
+		c.v = c.k;
+		c.k_cache = tensor2(kc.va, cache_dt, d, kv);
+		c.k_cache.ne[2] = block;
+		c.k_cache.ne[3] = n_blocks;
+		c.k_cache.nb[3] = c.k_cache.nb[2] * block;
+		c.v_cache = c.k_cache;
+		c.v_cache.addr = vc.va;
+		c.pos = tensor2(idx.va, TNPU_DT_I32, nseq, 1);
+		c.seq = tensor2(idx.va + 4ULL * nseq, TNPU_DT_I32, nseq, 1);
+		c.blocks = tensor2(idx.va + 8ULL * nseq, TNPU_DT_I32, per_seq, nseq);
+		c.out = tensor2(out.va, TNPU_DT_F32, d, heads);
+		c.out.ne[2] = nseq;
+		c.out.nb[3] = c.out.nb[2] * nseq;
+		c.scratch = tensor2(scratch.va, TNPU_DT_F32, (uint32_t)s_floats, o->threads);
+		stream_add(&s, &c, sizeof(c));
+	}
+	res->op = block ? "attention_paged" : "attention";
+	res->dtype = dtype_name(cache_dt);
+	res->path = "-";
+	if (block)
+		snprintf(res->shape, sizeof(res->shape), "S=%u ctx=%u B=%u", nseq, ctx, block);
+	else
+		snprintf(res->shape, sizeof(res->shape), "S=%u ctx=%u x%u", nseq, ctx, nseq);
+	res->ms = time_stream(&s, o->reps, READ_BW, &res->read_gbs) * 1e3;
+	res->bytes = 2.0 * crow * kv * (double)n_ctx * nseq;
+	res->flops = 4.0 * heads * d * (double)n_ctx * nseq;
+	nfree(&kc);
+	nfree(&vc);
+	nfree(&q);
+	nfree(&k);
+	nfree(&out);
+	nfree(&idx);
+	nfree(&scratch);
+	nfree(&s.buf);
+}
+
 /* Is @name in the comma-separated @list (NULL: everything)? */
 static bool selected(const char *list, const char *name)
 {
@@ -1022,7 +1156,8 @@ static void usage(FILE *f)
 		"  -p     portable C kernels only (no AVX2)\n"
 		"  -2     AVX2 kernels only (no AVX-512)\n"
 		"  -w L   weight types to run, e.g. Q4_0,Q8_0 (default: all)\n"
-		"  -k L   op kinds to run: decode,stream,prefill,embed,moe (default: all)\n");
+		"  -k L   op kinds to run: decode,stream,prefill,embed,moe,attention\n"
+		"         (default: all)\n");
 }
 
 int main(int argc, char **argv)
@@ -1086,7 +1221,7 @@ int main(int argc, char **argv)
 		}
 		case 'k': {
 			static const char *const kinds[] = {
-				"decode", "stream", "prefill", "embed", "moe",
+				"decode", "stream", "prefill", "embed", "moe", "attention",
 			};
 
 			if (!list_is_known("-k", optarg, kinds, sizeof(kinds) / sizeof(kinds[0])))
@@ -1176,6 +1311,20 @@ int main(int argc, char **argv)
 				bench_moe(&o, wt, q8, down, 1, &res[n++]);
 				bench_moe(&o, wt, q8, down, 64, &res[n++]);
 			}
+	}
+
+	for (size_t t = 0; t < 2; t++) {
+		static const uint32_t cache_types[] = { TNPU_DT_F16, TNPU_DT_Q8_0 };
+		static const uint32_t ctxs[] = { 1024, 4096 };
+		static const uint32_t blocks[] = { 0, 16, 256 };
+		uint32_t ct = cache_types[t];
+
+		if (!selected(o.types, dtype_name(ct)) || !selected(o.ops, "attention") ||
+		    (o.quick && t))
+			continue;
+		for (size_t c = 0; c < (o.quick ? 1 : 2); c++)
+			for (size_t b = 0; b < 3; b++)
+				bench_attention(&o, ct, 8, ctxs[c], blocks[b], &res[n++]);
 	}
 
 	print_results(&o, &mc, res, n);
