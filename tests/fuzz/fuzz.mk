@@ -36,6 +36,21 @@ $(O)/fuzz/fuzz_%: $(TOP)/tests/fuzz/fuzz_%.c $(O)/fuzz/libtnpu-fuzz.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< \
 		$(O)/fuzz/libtnpu-fuzz.a $(LDLIBS_LIB)
 
+# tnpu-server's request and chat-template parsers: its parts instrumented too.
+FUZZ_SERVER_OBJS := $(patsubst %.c,$(O)/fuzz/obj/%.o,$(SERVER_SRCS))
+$(FUZZ_SERVER_OBJS): FUZZ_EXTRA := $(SERVER_CFLAGS)
+
+$(O)/fuzz/libserver-fuzz.a: $(FUZZ_SERVER_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/fuzz/fuzz_server: $(TOP)/tests/fuzz/fuzz_server.c $(O)/fuzz/libserver-fuzz.a \
+		$(O)/fuzz/libtnpu-fuzz.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SERVER_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< \
+		$(O)/fuzz/libserver-fuzz.a $(O)/fuzz/libtnpu-fuzz.a $(SERVER_LDLIBS) $(LDLIBS_LIB)
+
 # The seed generator is an ordinary program (no instrumentation needed).
 $(O)/fuzz/gen-seeds: $(TOP)/tests/fuzz/gen_seeds.c $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)

@@ -14,6 +14,9 @@
 #               firmware on the in-process NPU, with small mapped buffers
 #               (waits clamped to 100 us, TEST_HANG ended after 5 ms); some
 #               replayed preempted and unfused, and compared
+#   server      tests/fuzz/fuzz_server.c: tnpu-server's request bodies
+#               (chat and completion, every template family, /apply-template)
+#               and the GGUF chat templates it recognises and renders
 #
 # Usage:
 #   make fuzz                  all fuzzers at once, until interrupted (^C)
@@ -49,13 +52,14 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 O=$(realpath -m "${O:-$TOP/build}")
-ALL=(gguf tokenizer npu)
+ALL=(gguf tokenizer npu server)
 
 # Bounded runs of the check: some 20-25 s each on a 2-core box (about 70 s
 # in all, one after the other), replaying the committed corpus first.
 FUZZ_RUNS_gguf=${FUZZ_RUNS_gguf:-300000}
 FUZZ_RUNS_tokenizer=${FUZZ_RUNS_tokenizer:-500000}
 FUZZ_RUNS_npu=${FUZZ_RUNS_npu:-220000}
+FUZZ_RUNS_server=${FUZZ_RUNS_server:-200000}
 
 check=0
 if [ "${1:-}" = --check ]; then
@@ -71,6 +75,7 @@ max_len() {
 	gguf) echo 16384 ;;
 	tokenizer) echo 1024 ;;
 	npu) echo 4096 ;;
+	server) echo 4096 ;;
 	esac
 }
 
