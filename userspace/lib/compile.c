@@ -643,6 +643,40 @@ uint32_t plan_bos(const struct plan *p, struct tnpu_bo **bos)
 	return n;
 }
 
+/* Long enough for the longest prefill chunk on the slowest machine. */
+#define JOB_TIMEOUT_NS (600LL * 1000000000)
+
+int plan_run(const struct plan *p, const struct stream_buf *s, struct tnpu_queue *queue,
+	     struct tnpu_syncobj *sync, uint64_t *point, struct tnpu_bo *profile_bo)
+{
+	struct tnpu_bo *bos[PLAN_MAX_BOS];
+	struct tnpu_submit sub = {
+		.cmd_bo = p->cmd_bo, .cmd_offset = s->offset, .cmd_size = s->size,
+		.bos = bos, .bo_count = plan_bos(p, bos),
+		.out_sync = { .sync = sync, .point = *point + 1 },
+		.profile_bo = profile_bo,
+	};
+	struct tnpu_job_status st;
+	uint64_t seqno;
+	int ret;
+
+	ret = tnpu_queue_submit(queue, &sub, &seqno);
+	if (ret)
+		return ret;
+	(*point)++;
+	ret = tnpu_syncobj_wait(sync, *point, JOB_TIMEOUT_NS);
+	if (!ret)
+		ret = tnpu_job_status(queue, seqno, &st);
+	if (ret)
+		return ret;
+	if (st.state != DRM_TNPU_JOB_DONE)
+		return tnpu_fail(-EIO, "NPU job %s: %s at command %u (opcode %#x, fault address 0x%llx)",
+				 tnpu_job_state_name(st.state), tnpu_job_error_name(st.error),
+				 st.cmd_index, st.cmd_index < s->count ? s->ops[st.cmd_index] : 0,
+				 (unsigned long long)st.fault_addr);
+	return 0;
+}
+
 const int32_t *plan_route_ids(const struct plan *p, uint32_t layer, uint32_t row)
 {
 	if (!p->route_k || layer >= p->m->hp.n_layer || !p->route_layer[layer] ||

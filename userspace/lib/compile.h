@@ -138,6 +138,16 @@ int plan_record_rows(struct plan *p, uint32_t rows);
 uint32_t plan_bos(const struct plan *p, struct tnpu_bo **bos);
 
 /*
+ * Runs stream @s of @p on @queue and waits for it: the job signals point
+ * *@point + 1 of @sync (*@point advances once the job is submitted);
+ * @profile_bo, or NULL, gets a record per command. Returns 0, or the
+ * error; a failed job's message names its state, error, command (with its
+ * opcode) and fault address.
+ */
+int plan_run(const struct plan *p, const struct stream_buf *s, struct tnpu_queue *queue,
+	     struct tnpu_syncobj *sync, uint64_t *point, struct tnpu_bo *profile_bo);
+
+/*
  * Routing of layer @layer for token @row of the last stream run: ids and
  * weights of route_k experts, or NULL for a layer without MoE.
  */

@@ -36,7 +36,6 @@
 #define DEFAULT_KV_PER_SESSION	1024
 #define DEFAULT_BLOCK_TOKENS	32
 #define DEFAULT_MAX_BATCH	64
-#define JOB_TIMEOUT_NS		(600LL * 1000000000)
 
 struct eng_req {
 	struct eng_req *next;
@@ -368,35 +367,12 @@ static void put_table(struct tnpu_engine *e, uint32_t i)
 
 static int run(struct tnpu_engine *e, const struct stream_buf *sb)
 {
-	struct plan *p = &e->plan;
-	struct tnpu_bo *bos[PLAN_MAX_BOS];
-	struct tnpu_submit sub = {
-		.cmd_bo = p->cmd_bo, .cmd_offset = sb->offset, .cmd_size = sb->size,
-		.bos = bos, .bo_count = plan_bos(p, bos),
-		.out_sync = { .sync = e->sync, .point = e->point + 1 },
-	};
-	struct tnpu_job_status st;
-	uint64_t seqno;
 	double t0 = now_s();
-	int ret;
+	int ret = plan_run(&e->plan, sb, e->queue, e->sync, &e->point, NULL);
 
-	ret = tnpu_queue_submit(e->queue, &sub, &seqno);
-	if (ret)
-		return ret;
-	e->point++;
-	ret = tnpu_syncobj_wait(e->sync, e->point, JOB_TIMEOUT_NS);
-	if (!ret)
-		ret = tnpu_job_status(e->queue, seqno, &st);
 	e->npu_s += now_s() - t0;
 	e->steps++;
-	if (ret)
-		return ret;
-	if (st.state != DRM_TNPU_JOB_DONE)
-		return tnpu_fail(-EIO, "NPU job %s: %s at command %u (opcode %#x, fault address 0x%llx)",
-				 tnpu_job_state_name(st.state), tnpu_job_error_name(st.error),
-				 st.cmd_index, st.cmd_index < sb->count ? sb->ops[st.cmd_index] : 0,
-				 (unsigned long long)st.fault_addr);
-	return 0;
+	return ret;
 }
 
 /*

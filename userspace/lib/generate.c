@@ -20,7 +20,6 @@
 
 #define DEFAULT_MAX_CTX		4096
 #define DEFAULT_MAX_BATCH	64
-#define JOB_TIMEOUT_NS		(600LL * 1000000000)
 
 struct tnpu_llm {
 	struct tnpu_model *mdl;		/* a reference */
@@ -378,36 +377,17 @@ static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, u
 {
 	struct plan *p = &llm->plan;
 	struct tnpu_param_block *params = (void *)(p->acts_cpu + p->params);
-	struct tnpu_bo *bos[PLAN_MAX_BOS];
-	struct tnpu_submit sub = {
-		.cmd_bo = p->cmd_bo, .cmd_offset = s->offset, .cmd_size = s->size,
-		.bos = bos, .bo_count = plan_bos(p, bos),
-		.out_sync = { .sync = llm->sync, .point = llm->point + 1 },
-		.profile_bo = s == &p->decode ? llm->prof_bo : NULL,
-	};
-	struct tnpu_job_status st;
-	uint64_t seqno;
+	struct tnpu_bo *prof = s == &p->decode ? llm->prof_bo : NULL;
 	int ret;
 
 	memset(params, 0, sizeof(*params));
 	params->token = (uint32_t)token;
 	params->pos = pos;
 	params->seq_len = pos + tokens;
-	ret = tnpu_queue_submit(llm->queue, &sub, &seqno);
+	ret = plan_run(p, s, llm->queue, llm->sync, &llm->point, prof);
 	if (ret)
 		return ret;
-	llm->point++;
-	ret = tnpu_syncobj_wait(llm->sync, llm->point, JOB_TIMEOUT_NS);
-	if (ret)
-		return ret;
-	ret = tnpu_job_status(llm->queue, seqno, &st);
-	if (ret)
-		return ret;
-	if (st.state != DRM_TNPU_JOB_DONE)
-		return tnpu_fail(-EIO, "NPU job %s: %s at command %u (fault address 0x%llx)",
-				 tnpu_job_state_name(st.state), tnpu_job_error_name(st.error),
-				 st.cmd_index, (unsigned long long)st.fault_addr);
-	if (sub.profile_bo)
+	if (prof)
 		profile_add(llm, s);
 	llm->last_tokens = tokens;
 	return 0;
