@@ -387,6 +387,18 @@ static int attn_map_common(struct tnpu_fw_exec *ex, struct attn_job *j,
 	return 0;
 }
 
+/* The score scale, soft cap and window of both ATTENTION forms; -1 when out of range. */
+static int attn_scalars(struct attn_job *j, __u32 scale, __u32 softcap, __u32 window)
+{
+	j->scale = fw_f32_bits(scale);
+	j->softcap = fw_f32_bits(softcap);
+	j->window = window;
+	if (!(j->scale > -1e30f && j->scale < 1e30f) ||
+	    !(j->softcap >= 0 && j->softcap < 1e30f))
+		return -1;
+	return 0;
+}
+
 /* Kernels for the caches' types and the CPU. */
 static void attn_pick_kernels(struct attn_job *j)
 {
@@ -401,11 +413,7 @@ static int attention_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job
 	struct attn_job *j = job;
 	int ret;
 
-	j->scale = fw_f32_bits(c->scale);
-	j->softcap = fw_f32_bits(c->softcap);
-	j->window = c->window;
-	if (!(j->scale > -1e30f && j->scale < 1e30f) ||
-	    !(j->softcap >= 0 && j->softcap < 1e30f))
+	if (attn_scalars(j, c->scale, c->softcap, c->window))
 		return fw_bad(ex);
 	j->pos = (__u64)c->pos + ex->params->pos;
 	j->v_in_k = !!(c->hdr.flags & TNPU_ATTN_F_V_IN_K);
@@ -812,11 +820,7 @@ static int attention_paged_prepare(struct tnpu_fw_exec *ex, const void *cmd, voi
 	struct attn_job *j = job;
 	int ret;
 
-	j->scale = fw_f32_bits(c->scale);
-	j->softcap = fw_f32_bits(c->softcap);
-	j->window = c->window;
-	if (!(j->scale > -1e30f && j->scale < 1e30f) ||
-	    !(j->softcap >= 0 && j->softcap < 1e30f))
+	if (attn_scalars(j, c->scale, c->softcap, c->window))
 		return fw_bad(ex);
 	j->pos = 0;
 	j->v_in_k = !!(c->hdr.flags & TNPU_ATTN_F_V_IN_K);
