@@ -72,7 +72,7 @@ static void events_of_a_job(void **state)
 
 	(void)state;
 	assert_int_equal(tnpu_trace_open(path, "to\"ol\\\n", 0, &t), 0);
-	track = trace_session(t, DRM_TNPU_PRIORITY_HIGH);
+	track = trace_session(t, DRM_TNPU_PRIORITY_HIGH, "in-process");
 	assert_int_equal(track, 1);
 	j = job(track, rec, ops, 3);
 	assert_int_equal(trace_job(t, &j), 0);
@@ -95,6 +95,7 @@ static void events_of_a_job(void **state)
 	assert_non_null(strstr(text, "\"dur\":8.980,\"cat\":\"host\",\"name\":\"fence wait\""));
 	assert_non_null(strstr(text, "\"tool\":\"to\\\"ol\\\\\\u000a\""));
 	assert_non_null(strstr(text, "\"args\":{\"name\":\"queue 1 (high)\"}"));
+	assert_non_null(strstr(text, "\"args\":{\"name\":\"NPU in-process\"}"));
 	assert_int_equal(count(text, "\"ph\":\"X\""), 5);
 	assert_int_equal(count(text, "\"ph\":\"M\""), 4);
 	free(text);
@@ -111,7 +112,7 @@ static void limit_ends_the_timeline_at_whole_jobs(void **state)
 
 	(void)state;
 	assert_int_equal(tnpu_trace_open(path, "limit", 8, &t), 0);
-	j = job(trace_session(t, DRM_TNPU_PRIORITY_NORMAL), rec, ops, 2);
+	j = job(trace_session(t, DRM_TNPU_PRIORITY_NORMAL, NULL), rec, ops, 2);
 	assert_int_equal(trace_job(t, &j), 0);		/* 5 events: kept */
 	j.seqno = 8;
 	assert_int_equal(trace_job(t, &j), 0);		/* 10 > 8: dropped */

@@ -255,7 +255,7 @@ TNPU_API int tnpu_llm_create(struct tnpu_model *mdl, const struct tnpu_session_o
 	if (!ret && (opt->profile || opt->trace))
 		ret = profile_init(llm);
 	if (!ret && opt->trace)
-		llm->trace_track = trace_session(opt->trace, priority);
+		llm->trace_track = trace_session(opt->trace, priority, tnpu_device_path(llm->dev));
 	if (ret) {
 		tnpu_llm_free(llm);
 		return ret;

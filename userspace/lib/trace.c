@@ -40,6 +40,7 @@ struct tnpu_trace {
 	pthread_mutex_t lock;
 	FILE *f;
 	char *tool;
+	char device[64];
 	uint64_t t0_ns;
 	uint64_t max_events, events, jobs, dropped_jobs, dropped_events;
 	uint32_t n_tracks;
@@ -169,11 +170,13 @@ TNPU_API int tnpu_trace_open(const char *path, const char *tool, uint64_t max_ev
 	return 0;
 }
 
-uint32_t trace_session(struct tnpu_trace *t, uint32_t priority)
+uint32_t trace_session(struct tnpu_trace *t, uint32_t priority, const char *device)
 {
 	uint32_t track;
 
 	pthread_mutex_lock(&t->lock);
+	if (!t->device[0] && device)
+		snprintf(t->device, sizeof(t->device), "%s", device);
 	/* Past MAX_TRACKS, sessions share the last track's name (never its jobs' ids). */
 	track = t->n_tracks < MAX_TRACKS ? ++t->n_tracks : MAX_TRACKS;
 	t->priority[track - 1] = priority;
@@ -230,7 +233,8 @@ TNPU_API int tnpu_trace_close(struct tnpu_trace *t, struct tnpu_trace_stats *sta
 		return 0;
 	snprintf(name, sizeof(name), "host: %s [%ld]", t->tool, (long)getpid());
 	put_name(t, "process_name", PID_HOST, 0, name);
-	put_name(t, "process_name", PID_NPU, 0, "NPU");
+	snprintf(name, sizeof(name), "NPU %s", t->device[0] ? t->device : "(no session)");
+	put_name(t, "process_name", PID_NPU, 0, name);
 	for (uint32_t i = 1; i <= t->n_tracks; i++) {
 		snprintf(name, sizeof(name), "session %u", i);
 		put_name(t, "thread_name", PID_HOST, i, name);

@@ -20,9 +20,10 @@ uint64_t trace_now_ns(void);
 
 /*
  * A track (thread) for one session: its host side and the NPU queue it
- * submits to (@priority names it). Returns the track id for trace_job().
+ * submits to (@priority names it) on @device (the first one names the NPU
+ * process). Returns the track id for trace_job().
  */
-uint32_t trace_session(struct tnpu_trace *t, uint32_t priority);
+uint32_t trace_session(struct tnpu_trace *t, uint32_t priority, const char *device);
 
 /* One job a session ran: its host spans and, from the profile, its commands. */
 struct trace_job {
