@@ -3,7 +3,8 @@
  * kselftest for tnpu.ko's tracepoints (events/tnpu/ in tracefs), read as
  * trace-cmd would: each submitted job shows tnpu_job_submit, then
  * tnpu_job_run, then tnpu_job_done with its seqno and a done status; a
- * job that hangs shows tnpu_job_hang and a tnpu_reset (stage abort,
+ * long job that another of its priority time-slices with shows
+ * tnpu_job_preempt and a second tnpu_job_run, resumed; a job that hangs shows tnpu_job_hang and a tnpu_reset (stage abort,
  * reason hang) blaming its seqno, and its tnpu_job_done fails with
  * DRM_TNPU_ERR_HANG.
  *
@@ -186,6 +187,55 @@ TEST_F(tracepoints, submit_run_done_per_job)
 			       (int)strcspn(sub.at, "\n"), sub.at, (int)strcspn(run.at, "\n"), run.at,
 			       (int)strcspn(done.at, "\n"), done.at);
 	}
+	free(trace);
+}
+
+TEST_F(tracepoints, time_slice_shows_preempt_and_resumed_run)
+{
+	uint32_t handles[1] = { self->c.cmd.handle }, other_handles[1];
+	struct job_event run, preempt, resumed, done;
+	struct drm_tnpu_job_status st;
+	unsigned int ctx = ~0u;
+	uint64_t hog, seqno;
+	struct ks_ctx other;
+	char why[512];
+	const char *p;
+	char *trace;
+
+	ASSERT_EQ(0, ks_ctx_open(&other, DRM_TNPU_PRIORITY_NORMAL, why, sizeof(why)))
+		TH_LOG("%s", why);
+	other_handles[0] = other.cmd.handle;
+	/* The hog spins 300 ms; a job of its priority waits behind it for a slice (10 ms). */
+	ks_emit_spin(&self->c, 300);
+	ks_emit_op(&self->c, TNPU_OP_NOP);
+	ASSERT_EQ(0, ks_submit(&self->c, handles, 1, &hog));
+	for (int i = 0; i < 1000; i++) {
+		ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, hog, &st));
+		if (st.state == DRM_TNPU_JOB_RUNNING)
+			break;
+		usleep(1000);
+	}
+	ks_emit_spin(&other, 1);
+	ASSERT_EQ(0, ks_submit(&other, other_handles, 1, &seqno));
+	ASSERT_EQ(0, ks_wait(other.fd, other.sync, other.point, 10000));
+	ASSERT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 10000));
+	ks_ctx_close(&other);
+	ASSERT_EQ(0, write_file(self->dir, "tracing_on", "0"));
+	trace = read_trace(self->dir);
+	ASSERT_NE(NULL, trace);
+
+	p = find_event(trace, "tnpu_job_run", &ctx, self->c.queue, hog, &run);
+	ASSERT_NE(NULL, p) TH_LOG("no tnpu_job_run of the hog");
+	p = find_event(p, "tnpu_job_preempt", &ctx, self->c.queue, hog, &preempt);
+	ASSERT_NE(NULL, p) TH_LOG("no tnpu_job_preempt of the hog after its run");
+	p = find_event(p, "tnpu_job_run", &ctx, self->c.queue, hog, &resumed);
+	ASSERT_NE(NULL, p) TH_LOG("no second tnpu_job_run of the hog after its preemption");
+	/* resume_cmd: where the firmware continues (0: inside the spin). */
+	TH_LOG("%.*s", (int)strcspn(resumed.at, "\n"), resumed.at);
+	p = find_event(p, "tnpu_job_done", &ctx, self->c.queue, hog, &done);
+	ASSERT_NE(NULL, p) TH_LOG("no tnpu_job_done of the hog");
+	EXPECT_NE(NULL, strstr(done.rest, "status=done error=0"));
+	EXPECT_EQ(NULL, strstr(done.rest, "preemptions=0")) TH_LOG("%s", done.rest);
 	free(trace);
 }
 
