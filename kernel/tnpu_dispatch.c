@@ -53,6 +53,7 @@
 #include "tnpu_drv.h"
 #include "tnpu_hw.h"
 #include "tnpu_job.h"
+#include "tnpu_trace.h"
 
 /* A job that has waited this long runs next, for one slice. */
 #define TNPU_STARVE_NS		(500 * NSEC_PER_MSEC)
@@ -279,6 +280,7 @@ static void tnpu_dispatch_put_locked(struct tnpu_device *tdev, struct tnpu_ring 
 	ctx->last_run_ns = now;
 	/* Before the doorbell: the completion interrupt may come at once. */
 	tnpu_job_set_status(job, DRM_TNPU_JOB_RUNNING, 0, 0, 0, 0);
+	trace_tnpu_job_run(job, ring->index, ring->tail);
 	ring->tail++;
 	/* The register write orders the descriptor before the new tail. */
 	tnpu_reg_write(tdev, TNPU_REG_Q(ring->index, TNPU_REG_Q_TAIL), ring->tail);
@@ -300,6 +302,7 @@ static void tnpu_dispatch_preempt_locked(struct tnpu_device *tdev, struct tnpu_r
 	tnpu_dbg_ratelimited(tdev, DISPATCH, "preempting ring %u: ctx %u queue %u job %llu\n",
 			     ring->index, ring->job->queue->ctx->id, ring->job->queue->id,
 			     ring->job->seqno);
+	trace_tnpu_job_preempt(ring->job, ring->index);
 	tnpu_hw_preempt(tdev, ring->index, ring->job->ring_index);
 }
 
@@ -764,6 +767,7 @@ struct dma_fence *tnpu_dispatch_hung_job(struct tnpu_device *tdev, u32 *queue,
 		*queue = p;
 		*ring_index = job->ring_index;
 		fence = dma_fence_get(job->hw_fence);
+		trace_tnpu_job_hang(job);
 		tnpu_dbg(tdev, RESET, "hung: ring %d ctx %u queue %u job %llu, %u preemptions\n",
 			 p, job->queue->ctx->id, job->queue->id, job->seqno, job->preemptions);
 	}

@@ -30,6 +30,9 @@
 #include "tnpu_job.h"
 #include "tnpu_reset.h"
 
+#define CREATE_TRACE_POINTS
+#include "tnpu_trace.h"
+
 #define TNPU_MAX_QUEUES_PER_CTX	64
 #define TNPU_MAX_SUBMIT_BOS	4096
 #define TNPU_MAX_IN_SYNCS	64
@@ -158,6 +161,7 @@ void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 				     fault_addr);
 	if (err)
 		dma_fence_set_error(fence, err);
+	trace_tnpu_job_done(job, error, cmd_index, duration_ns);
 	dma_fence_signal(fence);
 }
 
@@ -633,6 +637,7 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 	spin_unlock_irq(&q->status_lock);
 	args->seqno = job->seqno;
 	tnpu_submit_fence_bos(&exec, finished);
+	trace_tnpu_job_submit(job);
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(&q->submit_lock);
 	drm_exec_fini(&exec);

@@ -33,6 +33,7 @@
 #include "tnpu_hw.h"
 #include "tnpu_job.h"
 #include "tnpu_reset.h"
+#include "tnpu_trace.h"
 
 /* How long stage 1 waits for the aborted job to come back. */
 #define TNPU_ABORT_TIMEOUT_MS	500
@@ -48,9 +49,11 @@ static void tnpu_reset_notify(struct tnpu_device *tdev)
  * Stages 2 and 3: the rings are lost. Their jobs fail if they hung (or
  * their file is gone) and run again otherwise; a job the device completed
  * just before counts as completed; jobs waiting in their queues are not
- * touched.
+ * touched. @reason, @ring and @seqno (the blamed run, or -1 and 0) are for
+ * the trace.
  */
-static void tnpu_reset_device(struct tnpu_device *tdev)
+static void tnpu_reset_device(struct tnpu_device *tdev, const char *reason, int ring,
+			      u64 seqno)
 {
 	/* Jobs wait for this to end: it must not allocate or wait for fences. */
 	bool fence_cookie = dma_fence_begin_signalling();
@@ -59,10 +62,12 @@ static void tnpu_reset_device(struct tnpu_device *tdev)
 	/* Polls the device for up to seconds: the reset queue only. */
 	might_sleep();
 	tnpu_dispatch_stop(tdev);
+	trace_tnpu_reset(tdev, "engine", reason, ring, seqno);
 	ret = tnpu_hw_engine_reset(tdev);
 	if (ret) {
 		tnpu_err_ratelimited(tdev, "engine reset failed (%d), rebooting the firmware\n",
 				     ret);
+		trace_tnpu_reset(tdev, "firmware", "engine reset failed", ring, seqno);
 		ret = tnpu_hw_firmware_reset(tdev);
 	}
 	tnpu_dispatch_settle(tdev);
@@ -82,7 +87,7 @@ static void tnpu_reset_work(struct work_struct *work)
 	struct tnpu_device *tdev = container_of(work, struct tnpu_device, reset_work);
 
 	tnpu_warn(tdev, "resetting the NPU on request\n");
-	tnpu_reset_device(tdev);
+	tnpu_reset_device(tdev, "request", -1, 0);
 	tnpu_reset_notify(tdev);
 }
 
@@ -105,11 +110,12 @@ static void tnpu_reset_watchdog(struct work_struct *work)
 			      tnpu_hang_timeout_ms);
 
 	/* Stage 1: abort only the hung job. */
+	trace_tnpu_reset(tdev, "abort", "hang", queue, hung->seqno);
 	tnpu_hw_abort(tdev, queue, ring_index);
 	if (dma_fence_wait_timeout(hung, false, msecs_to_jiffies(TNPU_ABORT_TIMEOUT_MS)) <= 0) {
 		tnpu_warn_ratelimited(tdev, "abort did not complete in %u ms, resetting the NPU\n",
 				      TNPU_ABORT_TIMEOUT_MS);
-		tnpu_reset_device(tdev);
+		tnpu_reset_device(tdev, "abort timeout", queue, hung->seqno);
 	}
 	dma_fence_put(hung);
 	tnpu_reset_notify(tdev);

@@ -181,7 +181,7 @@ suite_style() {
 	style_check fpu-sections "$TOP"/tests/fpu-check.sh "$TOP"/tnpu.ko
 	style_check shellcheck shellcheck "$TOP"/tests/*.sh "$TOP"/tests/vm/*.sh "$TOP"/tests/e2e/*.sh \
 		"$TOP"/tests/tokenizer/*.sh "$TOP"/tests/bench/*.sh "$TOP"/tests/fuzz/*.sh \
-		"$TOP"/tests/soak/*.sh "$TOP"/tests/server/*.sh "$TOP"/.ci/run
+		"$TOP"/tests/soak/*.sh "$TOP"/tests/server/*.sh "$TOP"/tests/trace/*.sh "$TOP"/.ci/run
 	suite_result style $style_p $style_f
 }
 

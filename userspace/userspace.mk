@@ -16,6 +16,7 @@ LIB_SRCS   += $(patsubst $(TOP)/%,%,$(sort $(wildcard $(TOP)/userspace/lib/arch/
 LIB_SRCS   += userspace/lib/kv_pool.c
 LIB_SRCS   += userspace/lib/compile.c
 LIB_SRCS   += userspace/lib/generate.c
+LIB_SRCS   += userspace/lib/trace.c
 LIB_SRCS   += userspace/lib/engine.c
 
 TOOL_NAMES :=

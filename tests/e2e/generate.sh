@@ -53,6 +53,20 @@ fi
 echo "generate: deepseek2 Q4_0 in-process: $ds2_ids"
 echo "generate: deepseek2 Q8_0 split form in-process: $ds2q_ids"
 
+# The qwen2 model's timeline through tnpu.ko (tnpu-run --trace), printed
+# between markers with its --profile (tests/trace/vm-trace.sh) for
+# tests/trace/check-trace.sh.
+ktrace=(\; "$TOP/tests/trace/vm-trace.sh" "$run" -m "$qwen" -p "The NPU says" -n 4 --backend kernel)
+check_ktrace() {
+	local c=$work/console.log
+
+	tr -d '\r' <"$c" | sed -n '/^TNPU-TRACE-BEGIN$/,/^TNPU-TRACE-JSON$/p' >"$work/kprof.txt"
+	tr -d '\r' <"$c" | sed -n '/^TNPU-TRACE-JSON$/,/^TNPU-TRACE-END$/p' | sed '1d;$d' |
+		grep -Ev '^\[ *[0-9]+\.[0-9]+\]' >"$work/ktrace.json"
+	"$TOP/tests/trace/check-trace.sh" "$work/ktrace.json" "$work/kprof.txt" |
+		sed 's/^check-trace:/generate: tnpu.ko trace:/'
+}
+
 # same_ids N WHAT WANT: line N of the VM's generated ids is WANT.
 same_ids() {
 	local got
@@ -85,10 +99,12 @@ if [ ! -f "$model" ]; then
 	[ "${1:-}" = "--no-vm" ] && exit 0
 	"$TOP/tests/vm/run-vm.sh" --workdir "$work" --timeout 900 --log "$work/console.log" \
 		--quiet -- "$run" "${qwen_args[@]}" --backend kernel \; \
-		"$run" "${ds2_args[@]}" --backend kernel \; "$run" "${ds2q_args[@]}" --backend kernel
+		"$run" "${ds2_args[@]}" --backend kernel \; "$run" "${ds2q_args[@]}" --backend kernel \
+		"${ktrace[@]}"
 	same_ids 1 "qwen2 Q4_0" "$qwen_ids"
 	same_ids 2 "deepseek2 Q4_0" "$ds2_ids"
 	same_ids 3 "deepseek2 Q8_0 split form" "$ds2q_ids"
+	check_ktrace
 	exit 0
 fi
 model=$(realpath "$model")
@@ -132,7 +148,8 @@ echo "== through tnpu.ko in the VM"
 	-- "$run" -m "$model" -p "Once upon a time" -n 64 --backend kernel --ids \; \
 	"$run" "${sample_args[@]}" --backend kernel \; \
 	"$run" "${qwen_args[@]}" --backend kernel \; \
-	"$run" "${ds2_args[@]}" --backend kernel \; "$run" "${ds2q_args[@]}" --backend kernel
+	"$run" "${ds2_args[@]}" --backend kernel \; "$run" "${ds2q_args[@]}" --backend kernel \
+	"${ktrace[@]}"
 check "$work/console.log" "tnpu.ko in the VM"
 got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | sed -n 2p)
 [ "$got" = "$sample_ids" ] ||
@@ -141,3 +158,4 @@ echo "generate: sampled on the NPU (T 0.8, top-k 40): the same ids through tnpu.
 same_ids 3 "qwen2 Q4_0" "$qwen_ids"
 same_ids 4 "deepseek2 Q4_0" "$ds2_ids"
 same_ids 5 "deepseek2 Q8_0 split form" "$ds2q_ids"
+check_ktrace

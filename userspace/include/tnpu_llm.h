@@ -38,10 +38,48 @@ struct tnpu_model;
  */
 struct tnpu_llm;
 
+/*
+ * A timeline file in the Chrome/Perfetto trace-event JSON format: every
+ * command of every stream a session runs (op, queue, start and end from
+ * the NPU's profiling timestamps) and the host's spans (step, submit,
+ * fence wait), on one clock. Sessions given it in their options write to
+ * it (from any thread); close it after the last of them ran.
+ */
+struct tnpu_trace;
+
+struct tnpu_trace_stats {
+	uint64_t events, limit;		/* written, and the cap */
+	uint64_t jobs;			/* jobs traced or dropped */
+	uint64_t dropped_jobs, dropped_events;	/* left out at the cap */
+};
+
+/*
+ * Starts a trace at @path for @tool (its host process's name), keeping at
+ * most @max_events events (0: 1000000): at the cap the timeline ends,
+ * whole jobs at a time.
+ */
+TNPU_API int tnpu_trace_open(const char *path, const char *tool, uint64_t max_events,
+			     struct tnpu_trace **trace);
+/* Completes the file and frees @trace (NULL: nothing); @stats may be NULL. */
+TNPU_API int tnpu_trace_close(struct tnpu_trace *trace, struct tnpu_trace_stats *stats);
+
+/* What a progress callback reports, in units of done/total. */
+enum tnpu_progress_phase {
+	TNPU_PROGRESS_LOAD,	/* weight bytes made ready for the NPU */
+	TNPU_PROGRESS_PREFILL,	/* prompt tokens processed */
+};
+
+/* Called as work advances and once with @done == @total; returns nothing. */
+typedef void (*tnpu_progress_fn)(void *user, enum tnpu_progress_phase phase, uint64_t done,
+				 uint64_t total);
+
 struct tnpu_model_options {
 	enum tnpu_backend_kind backend;
 	/* Copy the weights into NPU buffers instead of using the mapped file. */
 	int copy_weights;
+	/* Loading progress (TNPU_PROGRESS_LOAD), or NULL. */
+	tnpu_progress_fn progress;
+	void *progress_user;
 };
 
 /* Opens a device of @opt->backend (NULL: defaults) and loads @path onto it. */
@@ -66,6 +104,11 @@ struct tnpu_session_options {
 	int kv_q8;
 	/* Time every command of the decode steps (tnpu_llm_decode_profile()). */
 	int profile;
+	/* Write every job's timeline to this trace (tnpu_trace_open()), or NULL. */
+	struct tnpu_trace *trace;
+	/* Prefill progress (TNPU_PROGRESS_PREFILL), or NULL. */
+	tnpu_progress_fn progress;
+	void *progress_user;
 };
 
 /* A new session on @model (which it holds a reference to). */
@@ -93,6 +136,11 @@ struct tnpu_llm_options {
 	 * pages, whose effect on decode speed measured inconclusively).
 	 */
 	int copy_weights;
+	/* Write every job's timeline to this trace (tnpu_trace_open()), or NULL. */
+	struct tnpu_trace *trace;
+	/* Load and prefill progress, or NULL. */
+	tnpu_progress_fn progress;
+	void *progress_user;
 };
 
 struct tnpu_llm_info {

@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "compile.h"
+#include "trace.h"
 
 static uint32_t f32_bits(float f)
 {
@@ -649,6 +650,13 @@ uint32_t plan_bos(const struct plan *p, struct tnpu_bo **bos)
 int plan_run(const struct plan *p, const struct stream_buf *s, struct tnpu_queue *queue,
 	     struct tnpu_syncobj *sync, uint64_t *point, struct tnpu_bo *profile_bo)
 {
+	return plan_run_timed(p, s, queue, sync, point, profile_bo, NULL);
+}
+
+int plan_run_timed(const struct plan *p, const struct stream_buf *s, struct tnpu_queue *queue,
+		   struct tnpu_syncobj *sync, uint64_t *point, struct tnpu_bo *profile_bo,
+		   struct plan_run_times *times)
+{
 	struct tnpu_bo *bos[PLAN_MAX_BOS];
 	struct tnpu_submit sub = {
 		.cmd_bo = p->cmd_bo, .cmd_offset = s->offset, .cmd_size = s->size,
@@ -660,11 +668,19 @@ int plan_run(const struct plan *p, const struct stream_buf *s, struct tnpu_queue
 	uint64_t seqno;
 	int ret;
 
+	if (times)
+		times->submit_start = trace_now_ns();
 	ret = tnpu_queue_submit(queue, &sub, &seqno);
 	if (ret)
 		return ret;
 	(*point)++;
+	if (times)
+		times->submit_end = trace_now_ns();
 	ret = tnpu_syncobj_wait(sync, *point, JOB_TIMEOUT_NS);
+	if (times) {
+		times->wait_end = trace_now_ns();
+		times->seqno = seqno;
+	}
 	if (!ret)
 		ret = tnpu_job_status(queue, seqno, &st);
 	if (ret)

@@ -147,6 +147,17 @@ uint32_t plan_bos(const struct plan *p, struct tnpu_bo **bos);
 int plan_run(const struct plan *p, const struct stream_buf *s, struct tnpu_queue *queue,
 	     struct tnpu_syncobj *sync, uint64_t *point, struct tnpu_bo *profile_bo);
 
+/* When plan_run_timed() submitted and waited (CLOCK_MONOTONIC ns), and the job's id. */
+struct plan_run_times {
+	uint64_t submit_start, submit_end, wait_end;
+	uint64_t seqno;
+};
+
+/* plan_run(), noting its times in @times (for traces). */
+int plan_run_timed(const struct plan *p, const struct stream_buf *s, struct tnpu_queue *queue,
+		   struct tnpu_syncobj *sync, uint64_t *point, struct tnpu_bo *profile_bo,
+		   struct plan_run_times *times);
+
 /*
  * Routing of layer @layer for token @row of the last stream run: ids and
  * weights of route_k experts, or NULL for a layer without MoE.

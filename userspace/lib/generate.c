@@ -17,6 +17,7 @@
 #include "model.h"
 #include "tnpu_llm.h"
 #include "tokenizer.h"
+#include "trace.h"
 
 #define DEFAULT_MAX_CTX		4096
 #define DEFAULT_MAX_BATCH	64
@@ -34,10 +35,16 @@ struct tnpu_llm {
 	uint32_t n_past;
 	int32_t pending;
 	uint32_t last_tokens;	/* tokens of the last stream run (routing rows) */
-	/* decode profile */
+	/* decode profile; the trace also fills prof_bo, for every stream */
+	bool profile;
 	struct tnpu_bo *prof_bo;
-	const struct tnpu_profile_record *prof;
+	struct tnpu_profile_record *prof;
+	uint64_t ts_freq;
 	double ts_to_ms;
+	struct tnpu_trace *trace;
+	uint32_t trace_track;
+	tnpu_progress_fn progress;
+	void *progress_user;
 	uint64_t prof_steps;
 	double op_ms[256];
 	uint32_t op_count[256];
@@ -60,6 +67,26 @@ TNPU_API void tnpu_model_put(struct tnpu_model *mdl)
 	if (mdl->dev)
 		tnpu_device_close(mdl->dev);
 	free(mdl);
+}
+
+/*
+ * Reads the mapped file in, reporting the bytes done: what a large model's
+ * load waits for (on the first use of each page, otherwise: by the NPU in
+ * place, or by the copy into NPU buffers), so a progress bar shows it.
+ */
+static void read_in(const struct gguf_file *f, tnpu_progress_fn fn, void *user)
+{
+	const volatile uint8_t *map = (const volatile uint8_t *)f->map;
+	const uint64_t step = 4096, report = 8 << 20;
+	uint64_t size = f->file_size;
+
+	fn(user, TNPU_PROGRESS_LOAD, 0, size);
+	for (uint64_t off = 0; off < size; off += step) {
+		(void)map[off];
+		if (off && off % report == 0)
+			fn(user, TNPU_PROGRESS_LOAD, off, size);
+	}
+	fn(user, TNPU_PROGRESS_LOAD, size, size);
 }
 
 TNPU_API int tnpu_model_load(const char *path, const struct tnpu_model_options *opt,
@@ -89,6 +116,8 @@ TNPU_API int tnpu_model_load(const char *path, const struct tnpu_model_options *
 		ret = tnpu_device_open(&mdl->dev, opt->backend);
 	if (!ret)
 		ret = tnpu_device_get_param(mdl->dev, DRM_TNPU_PARAM_NUM_CORES, &cores);
+	if (!ret && opt->progress)
+		read_in(mdl->gguf, opt->progress, opt->progress_user);
 	if (!ret) {
 		mdl->num_cores = (uint32_t)cores;
 		ret = plan_weights_create(mdl->dev, &mdl->model, opt->copy_weights, &mdl->weights);
@@ -127,16 +156,21 @@ static int profile_init(struct tnpu_llm *llm)
 	void *cpu;
 	int ret;
 
+	/* A command is at least 16 bytes: a record for each the stream can hold. */
+	uint64_t cap = llm->plan.decode.cap > llm->plan.prefill.cap ? llm->plan.decode.cap :
+				       llm->plan.prefill.cap;
+
 	ret = tnpu_device_query_info(llm->dev, &info);
 	if (!ret)
-		ret = tnpu_bo_create(llm->dev, llm->plan.decode.cap / 16 * sizeof(struct tnpu_profile_record),
+		ret = tnpu_bo_create(llm->dev, cap / 16 * sizeof(struct tnpu_profile_record),
 				     0, &llm->prof_bo);
 	if (!ret)
 		ret = tnpu_bo_map(llm->prof_bo, &cpu);
 	if (ret)
 		return ret;
 	llm->prof = cpu;
-	llm->ts_to_ms = 1e3 / (double)(info.timestamp_freq ? info.timestamp_freq : 1000000000ULL);
+	llm->ts_freq = info.timestamp_freq ? info.timestamp_freq : 1000000000ULL;
+	llm->ts_to_ms = 1e3 / (double)llm->ts_freq;
 	return 0;
 }
 
@@ -149,27 +183,6 @@ static void profile_add(struct tnpu_llm *llm, const struct stream_buf *s)
 		llm->op_count[op]++;
 	}
 	llm->prof_steps++;
-}
-
-static const char *op_name(unsigned int op)
-{
-	switch (op) {
-	case TNPU_OP_SET_PARAMS: return "SET_PARAMS";
-	case TNPU_OP_MATMUL: return "MATMUL";
-	case TNPU_OP_EMBEDDING: return "EMBEDDING";
-	case TNPU_OP_ELTWISE: return "ELTWISE";
-	case TNPU_OP_RMSNORM: return "RMSNORM";
-	case TNPU_OP_ROPE: return "ROPE";
-	case TNPU_OP_ACT: return "ACT";
-	case TNPU_OP_ATTENTION: return "ATTENTION";
-	case TNPU_OP_LAYERNORM: return "LAYERNORM";
-	case TNPU_OP_SOFTMAX: return "SOFTMAX";
-	case TNPU_OP_MOE_GATE: return "MOE_GATE";
-	case TNPU_OP_MOE_MATMUL: return "MOE_MATMUL";
-	case TNPU_OP_ARGMAX: return "ARGMAX";
-	case TNPU_OP_SAMPLE: return "SAMPLE";
-	default: return "other";
-	}
 }
 
 TNPU_API int tnpu_llm_decode_profile(const struct tnpu_llm *llm, struct tnpu_llm_op_time *out,
@@ -191,7 +204,7 @@ TNPU_API int tnpu_llm_decode_profile(const struct tnpu_llm *llm, struct tnpu_llm
 			break;
 		used[best] = true;
 		out[n++] = (struct tnpu_llm_op_time){
-			.op = op_name((unsigned int)best),
+			.op = trace_op_name((unsigned int)best),
 			.commands_per_step = (uint32_t)(llm->op_count[best] / llm->prof_steps),
 			.ms_per_step = llm->op_ms[best] / (double)llm->prof_steps,
 		};
@@ -235,8 +248,14 @@ TNPU_API int tnpu_llm_create(struct tnpu_model *mdl, const struct tnpu_session_o
 		ret = tnpu_queue_create(llm->dev, priority, &llm->queue);
 	if (!ret)
 		ret = tnpu_syncobj_create(llm->dev, &llm->sync);
-	if (!ret && opt->profile)
+	llm->profile = opt->profile;
+	llm->trace = opt->trace;
+	llm->progress = opt->progress;
+	llm->progress_user = opt->progress_user;
+	if (!ret && (opt->profile || opt->trace))
 		ret = profile_init(llm);
+	if (!ret && opt->trace)
+		llm->trace_track = trace_session(opt->trace, priority, tnpu_device_path(llm->dev));
 	if (ret) {
 		tnpu_llm_free(llm);
 		return ret;
@@ -258,10 +277,14 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 	if (!opt)
 		opt = &defaults;
 	mo = (struct tnpu_model_options){ .backend = opt->backend,
-					  .copy_weights = opt->copy_weights };
+					  .copy_weights = opt->copy_weights,
+					  .progress = opt->progress,
+					  .progress_user = opt->progress_user };
 	so = (struct tnpu_session_options){ .n_ctx = opt->n_ctx, .max_batch = opt->max_batch,
 					    .q8_act = opt->q8_act, .kv_q8 = opt->kv_q8,
-					    .profile = opt->profile };
+					    .profile = opt->profile, .trace = opt->trace,
+					    .progress = opt->progress,
+					    .progress_user = opt->progress_user };
 	ret = tnpu_model_load(path, &mo, &mdl);
 	if (ret)
 		return ret;
@@ -377,18 +400,40 @@ static int run(struct tnpu_llm *llm, const struct stream_buf *s, uint32_t pos, u
 {
 	struct plan *p = &llm->plan;
 	struct tnpu_param_block *params = (void *)(p->acts_cpu + p->params);
-	struct tnpu_bo *prof = s == &p->decode ? llm->prof_bo : NULL;
+	bool decode = s == &p->decode;
+	struct tnpu_bo *prof = llm->trace || (decode && llm->profile) ? llm->prof_bo : NULL;
+	struct plan_run_times t;
+	uint64_t step_start = 0;
 	int ret;
 
+	if (llm->trace) {
+		step_start = trace_now_ns();
+		/* Commands the NPU does not time must not show last step's times. */
+		memset(llm->prof, 0, sizeof(*llm->prof) * s->count);
+	}
 	memset(params, 0, sizeof(*params));
 	params->token = (uint32_t)token;
 	params->pos = pos;
 	params->seq_len = pos + tokens;
-	ret = plan_run(p, s, llm->queue, llm->sync, &llm->point, prof);
+	ret = plan_run_timed(p, s, llm->queue, llm->sync, &llm->point, prof, &t);
 	if (ret)
 		return ret;
-	if (prof)
+	if (decode && llm->profile)
 		profile_add(llm, s);
+	if (llm->trace) {
+		struct trace_job j = {
+			.track = llm->trace_track, .step = decode ? "decode step" : "prefill chunk",
+			.seqno = t.seqno, .pos = pos, .tokens = tokens,
+			.step_start = step_start, .step_end = trace_now_ns(),
+			.submit_start = t.submit_start, .submit_end = t.submit_end,
+			.wait_start = t.submit_end, .wait_end = t.wait_end,
+			.rec = llm->prof, .ops = s->ops, .count = s->count, .ts_freq = llm->ts_freq,
+		};
+
+		ret = trace_job(llm->trace, &j);
+		if (ret)
+			return tnpu_fail(ret, "writing the trace failed");
+	}
 	llm->last_tokens = tokens;
 	return 0;
 }
@@ -461,6 +506,9 @@ static int run_sequence(struct tnpu_llm *llm, uint32_t start, const int32_t *pro
 		ret = run(llm, &p->prefill, start + (uint32_t)done, chunk, 0);
 		if (ret)
 			return ret;
+		if (llm->progress)
+			llm->progress(llm->progress_user, TNPU_PROGRESS_PREFILL, (uint64_t)done + chunk,
+				      (uint64_t)n_prompt);
 	}
 	st.prefill_s = now_s() - t0;
 	st.n_prompt = (uint32_t)n_prompt;

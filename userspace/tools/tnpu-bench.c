@@ -47,6 +47,9 @@ struct params {
 	enum { OUT_MD, OUT_CSV, OUT_JSON, OUT_JSONL } out;
 	enum tnpu_backend_kind backend;
 	int progress;
+	const char *trace_path;
+	uint64_t trace_limit;
+	struct tnpu_trace *trace;
 };
 
 /* What one model file is, as llama-bench names it. */
@@ -79,6 +82,9 @@ static void usage(FILE *f)
 		"  -o, --output md|csv|json|jsonl  (default md)\n"
 		"      --backend auto|kernel|inproc  (default auto)\n"
 		"  -v, --progress            progress on stderr\n"
+		"      --trace FILE.json     the NPU timeline of every run (Perfetto; timed runs\n"
+		"                            then include the profiling's cost)\n"
+		"      --trace-limit EVENTS  at most this many trace events (default 1000000)\n"
 		"Tokens/s are measured as llama.cpp's llama-bench does. Decode (tg) also\n"
 		"reports the GB/s of weights it reads and their share of the read\n"
 		"bandwidth measured here with the same number of threads.\n");
@@ -124,6 +130,8 @@ static int parse_args(int argc, char **argv, struct params *p)
 		{ "output", required_argument, NULL, 'o' },
 		{ "backend", required_argument, NULL, 'B' },
 		{ "progress", no_argument, NULL, 'v' },
+		{ "trace", required_argument, NULL, 'T' },
+		{ "trace-limit", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -177,6 +185,19 @@ static int parse_args(int argc, char **argv, struct params *p)
 			if (parse_list("-t", optarg, 1, 256, p->threads, &p->n_threads))
 				return -1;
 			break;
+		case 'T': p->trace_path = optarg; break;
+		case 'L': {
+			char *end;
+
+			errno = 0;
+			p->trace_limit = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || !p->trace_limit) {
+				fprintf(stderr, PROG ": --trace-limit needs a positive number, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		}
 		case 'r':
 			nv = 0;
 			if (parse_list("-r", optarg, 1, 64, v, &nv) || nv != 1)
@@ -597,7 +618,8 @@ static int bench_model(const struct params *p, int mi, int *first)
 			setenv("TNPU_INPROC_CORES", cores, 1);
 		}
 		for (int bi = 0; bi < p->n_batches && !ret; bi++) {
-			struct tnpu_llm_options lo = { .backend = p->backend, .q8_act = 1 };
+			struct tnpu_llm_options lo = { .backend = p->backend, .q8_act = 1,
+						       .trace = p->trace };
 			struct tnpu_llm_info info;
 			struct tnpu_llm *llm;
 			int n_ctx = 16;
@@ -660,6 +682,10 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &p))
 		return 2;
+	if (p.trace_path && tnpu_trace_open(p.trace_path, PROG, p.trace_limit, &p.trace)) {
+		fprintf(stderr, PROG ": %s\n", tnpu_last_error());
+		return 1;
+	}
 	if (p.out == OUT_MD)
 		print_md_header();
 	else if (p.out == OUT_CSV)
@@ -668,5 +694,19 @@ int main(int argc, char **argv)
 		ret = bench_model(&p, i, &first);
 	if (p.out == OUT_JSON)
 		printf(first ? "[]\n" : "\n]\n");
+	if (p.trace) {
+		struct tnpu_trace_stats ts;
+
+		if (tnpu_trace_close(p.trace, &ts)) {
+			fprintf(stderr, PROG ": %s\n", tnpu_last_error());
+			ret = -1;
+		} else if (ts.dropped_jobs) {
+			fprintf(stderr, PROG ": trace %s: the limit of %llu events was reached; the "
+				"last %llu of %llu jobs (%llu events) are not in it (--trace-limit)\n",
+				p.trace_path, (unsigned long long)ts.limit,
+				(unsigned long long)ts.dropped_jobs, (unsigned long long)ts.jobs,
+				(unsigned long long)ts.dropped_events);
+		}
+	}
 	return ret ? 1 : 0;
 }

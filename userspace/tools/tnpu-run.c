@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tnpu_llm.h"
 
@@ -18,7 +19,8 @@ static void usage(FILE *f)
 		"usage: tnpu-run -m MODEL.gguf [-p PROMPT] [-n TOKENS] [--temp T] [--top-k K]\n"
 		"                [--top-p P] [--seed S] [--ctx N] [--batch N] [--f32-act]\n"
 		"                [--kv-q8] [--copy-weights] [--backend auto|kernel|inproc]\n"
-		"                [--ids] [--profile] [--no-special]\n"
+		"                [--ids] [--profile] [--no-special] [--trace FILE.json]\n"
+		"                [--trace-limit EVENTS]\n"
 		"Generates up to TOKENS tokens (default 64) after PROMPT (with BOS) on the\n"
 		"NPU, greedy unless --temp > 0, and prints the text and the tokens/s.\n"
 		"Matmuls with quantized weights use 8-bit activations unless --f32-act.\n"
@@ -27,7 +29,11 @@ static void usage(FILE *f)
 		"--ids also prints the prompt and generated token ids; --profile the NPU time\n"
 		"of a decode step per kind of command. Control tokens written in the prompt\n"
 		"(<|im_start|>, <｜User｜>) are one token each, as chat templates need;\n"
-		"--no-special keeps the prompt literal.\n");
+		"--no-special keeps the prompt literal.\n"
+		"--trace writes the timeline of every NPU command and the host's submits and\n"
+		"waits for Perfetto (ui.perfetto.dev) or chrome://tracing; at most\n"
+		"--trace-limit events (default 1000000), whole steps at a time.\n"
+		"On a terminal, stderr shows the progress of the load and of the prompt.\n");
 }
 
 static int parse_num(const char *opt, const char *s, double lo, double hi, double *v)
@@ -42,6 +48,43 @@ static int parse_num(const char *opt, const char *s, double lo, double hi, doubl
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A one-line bar on stderr, redrawn in place when its percentage changes
+ * and erased when done, so that nothing of it stays in the output.
+ */
+struct bar {
+	int shown, pct;
+	enum tnpu_progress_phase phase;
+};
+
+static void on_progress(void *user, enum tnpu_progress_phase phase, uint64_t done,
+			uint64_t total)
+{
+	struct bar *b = user;
+	int pct = total ? (int)(done * 100 / total) : 100, fill = pct * 30 / 100;
+
+	if (done >= total) {
+		if (b->shown)
+			fputs("\r\033[K", stderr);
+		b->shown = 0;
+		return;
+	}
+	if (b->shown && b->phase == phase && b->pct == pct)
+		return;
+	b->shown = 1;
+	b->phase = phase;
+	b->pct = pct;
+	fprintf(stderr, "\r\033[K%s [%.*s%*s] %3d%% ",
+		phase == TNPU_PROGRESS_LOAD ? "loading weights" : "prompt", fill,
+		"##############################", 30 - fill, "", pct);
+	if (phase == TNPU_PROGRESS_LOAD)
+		fprintf(stderr, "%.1f/%.1f MiB", done / 1048576.0, total / 1048576.0);
+	else
+		fprintf(stderr, "%llu/%llu tokens", (unsigned long long)done,
+			(unsigned long long)total);
+	fflush(stderr);
 }
 
 struct out_ctx {
@@ -81,6 +124,8 @@ int main(int argc, char **argv)
 		{ "ids", no_argument, NULL, 'i' },
 		{ "profile", no_argument, NULL, 'r' },
 		{ "no-special", no_argument, NULL, 'S' },
+		{ "trace", required_argument, NULL, 'T' },
+		{ "trace-limit", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -89,6 +134,10 @@ int main(int argc, char **argv)
 	struct tnpu_llm_sampling samp = { .temperature = 0, .top_p = 0.9f, .seed = 42 };
 	const char *model = NULL, *prompt = "";
 	struct out_ctx out = { 0 };
+	const char *trace_path = NULL;
+	struct tnpu_trace_stats ts;
+	uint64_t trace_limit = 0;
+	struct bar bar = { 0 };
 	struct tnpu_llm_stats st;
 	struct tnpu_llm_info info;
 	struct tnpu_llm *llm;
@@ -143,6 +192,12 @@ int main(int argc, char **argv)
 		case 'i': out.print_ids = 1; break;
 		case 'r': lo.profile = 1; break;
 		case 'S': tok_flags &= ~TNPU_TOKENIZE_SPECIAL; break;
+		case 'T': trace_path = optarg; break;
+		case 'L':
+			if (parse_num("--trace-limit", optarg, 1, 1e12, &v))
+				return 2;
+			trace_limit = (uint64_t)v;
+			break;
 		case 'b':
 			if (tnpu_backend_from_name(optarg, &lo.backend)) {
 				fprintf(stderr, "tnpu-run: unknown backend '%s' (auto, kernel, inproc)\n",
@@ -163,9 +218,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (isatty(STDERR_FILENO)) {
+		lo.progress = on_progress;
+		lo.progress_user = &bar;
+	}
+	if (trace_path && tnpu_trace_open(trace_path, "tnpu-run", trace_limit, &lo.trace)) {
+		fprintf(stderr, "tnpu-run: %s\n", tnpu_last_error());
+		return 1;
+	}
 	ret = tnpu_llm_load(model, &lo, &llm);
 	if (ret) {
 		fprintf(stderr, "tnpu-run: %s\n", tnpu_last_error());
+		tnpu_trace_close(lo.trace, NULL);
 		return 1;
 	}
 	tnpu_llm_get_info(llm, &info);
@@ -204,6 +268,7 @@ int main(int argc, char **argv)
 	}
 	fputs(prompt, stdout);
 	ret = tnpu_llm_generate(llm, ids, n_ids, n_tokens, &samp, on_token, &out, &st);
+	on_progress(&bar, TNPU_PROGRESS_PREFILL, 1, 1);
 	putchar('\n');
 	if (ret < 0) {
 		fprintf(stderr, "tnpu-run: generation failed: %s\n", tnpu_last_error());
@@ -242,5 +307,20 @@ out:
 	free(ids);
 	free(out.ids);
 	tnpu_llm_free(llm);
+	if (lo.trace) {
+		if (tnpu_trace_close(lo.trace, &ts)) {
+			fprintf(stderr, "tnpu-run: %s\n", tnpu_last_error());
+			ret = 1;
+		} else if (ts.dropped_jobs) {
+			fprintf(stderr, "tnpu-run: trace %s: the limit of %llu events was reached; "
+				"the last %llu of %llu jobs (%llu events) are not in it "
+				"(--trace-limit)\n", trace_path, (unsigned long long)ts.limit,
+				(unsigned long long)ts.dropped_jobs, (unsigned long long)ts.jobs,
+				(unsigned long long)ts.dropped_events);
+		} else {
+			fprintf(stderr, "tnpu-run: trace %s: %llu events of %llu jobs\n", trace_path,
+				(unsigned long long)ts.events, (unsigned long long)ts.jobs);
+		}
+	}
 	return ret;
 }
