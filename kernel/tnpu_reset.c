@@ -23,6 +23,7 @@
 
 #include <linux/dma-fence.h>
 #include <linux/kobject.h>
+#include <linux/pm_runtime.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_print.h>
@@ -32,6 +33,7 @@
 #include "tnpu_drv.h"
 #include "tnpu_hw.h"
 #include "tnpu_job.h"
+#include "tnpu_pm.h"
 #include "tnpu_reset.h"
 
 /* How long stage 1 waits for the aborted job to come back. */
@@ -58,6 +60,10 @@ static void tnpu_reset_device(struct tnpu_device *tdev)
 
 	/* Polls the device for up to seconds: the reset queue only. */
 	might_sleep();
+	mutex_lock(&tdev->hw_lock);
+	/* Powered off by a system suspend since: nothing runs there. */
+	if (tdev->suspended)
+		goto out;
 	tnpu_dispatch_stop(tdev);
 	ret = tnpu_hw_engine_reset(tdev);
 	if (ret) {
@@ -73,6 +79,8 @@ static void tnpu_reset_device(struct tnpu_device *tdev)
 		tdev->dead = true;
 	}
 	tnpu_dispatch_resume(tdev);
+out:
+	mutex_unlock(&tdev->hw_lock);
 	dma_fence_end_signalling(fence_cookie);
 }
 
@@ -81,9 +89,18 @@ static void tnpu_reset_work(struct work_struct *work)
 {
 	struct tnpu_device *tdev = container_of(work, struct tnpu_device, reset_work);
 
+	/*
+	 * A suspended NPU is resumed to be reset, as asked: the PM callbacks
+	 * never wait for this queue.
+	 */
+	if (pm_runtime_resume_and_get(tdev->drm.dev) < 0) {
+		tnpu_warn(tdev, "NPU cannot resume (going away or suspending the system): not reset\n");
+		return;
+	}
 	tnpu_warn(tdev, "resetting the NPU on request\n");
 	tnpu_reset_device(tdev);
 	tnpu_reset_notify(tdev);
+	tnpu_pm_put(tdev);
 }
 
 /*
