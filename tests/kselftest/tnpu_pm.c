@@ -6,10 +6,11 @@
  * while it is suspended resumes it and completes with the right data, many
  * suspend/resume cycles with jobs of several files and priorities, some
  * racing the suspend, complete exactly, a hang while another job waits
- * recovers, a reset asked for while suspended happens, and power/control=on
- * keeps it up.
+ * recovers, a reset asked for while suspended happens, power/control=on
+ * keeps it up, and a system suspend (pm_test=devices) parks an idle NPU but
+ * is refused while a job runs.
  *
- * Cost: about 8 s in QEMU/TCG, most of it the hang timeout (2 s).
+ * Cost: about 5 s in the VM, half of it the hang timeout (2 s).
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -56,15 +57,16 @@ static int sysfs_write(const char *dir, const char *name, const char *val)
 {
 	char path[PATH_MAX];
 	ssize_t n;
-	int fd;
+	int fd, ret;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, val, strlen(val));
+	ret = n < 0 ? -errno : n == (ssize_t)strlen(val) ? 0 : -EIO;
 	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+	return ret;
 }
 
 static uint64_t sysfs_u64(const char *dir, const char *name)
@@ -503,6 +505,59 @@ TEST_F(pm, control_on_keeps_the_npu_up)
 	/* And "auto" lets it go again. */
 	ASSERT_EQ(0, sysfs_write(self->dir, "power/control", "auto"));
 	EXPECT_LE(0, wait_status(self->dir, "suspended", 100 + SUSPEND_MS));
+}
+
+/* A system suspend to idle that only suspends and resumes the devices. */
+static int system_suspend_devices(void)
+{
+	int ret;
+
+	if (sysfs_write("/sys/module/suspend/parameters", "pm_test_delay", "0") ||
+	    sysfs_write("/sys/power", "pm_test", "devices"))
+		return -ENOSYS;
+	ret = sysfs_write("/sys/power", "state", "freeze");
+	sysfs_write("/sys/power", "pm_test", "none");
+	return ret;
+}
+
+TEST_F(pm, system_suspend_parks_an_idle_npu_and_refuses_a_busy_one)
+{
+	uint32_t handles[1] = { self->c.cmd.handle };
+	struct fw_thread t[MAX_THREADS];
+	struct drm_tnpu_job_status st;
+	uint64_t suspends, seqno;
+	char buf[64];
+	int n, ret;
+
+	if (access("/sys/power/pm_test", W_OK))
+		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	/* Up and idle, well before its autosuspend. */
+	ASSERT_EQ(0, sysfs_write(self->dir, "power/autosuspend_delay_ms", "10000"));
+	ASSERT_EQ(0, fill_and_copy(&self->c, &self->data, 0, PAGE, 3));
+	ASSERT_TRUE(status_is(self->dir, "active"));
+	suspends = sysfs_u64(self->dir, "npu_suspend_count");
+	ret = system_suspend_devices();
+	if (ret == -ENOSYS)
+		SKIP(return, "pm_test not writable");
+	ASSERT_EQ(0, ret);
+	/* Suspended with the system, and left so: nobody needs it. */
+	EXPECT_EQ(suspends + 1, sysfs_u64(self->dir, "npu_suspend_count"));
+	EXPECT_TRUE(status_is(self->dir, "suspended"));
+	n = fw_threads(t, MAX_THREADS);
+	EXPECT_EQ(n, count_state(t, n, 'P'));
+	ASSERT_EQ(0, sysfs_read(self->dir, "npu_fw_parked", buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+	ASSERT_EQ(0, fill_and_copy(&self->c, &self->data, 2 * PAGE, PAGE, 4));
+	EXPECT_TRUE(region_is(self->cpu, 2 * PAGE, PAGE, 4));
+
+	/* A job on the NPU: the system does not suspend, the job completes. */
+	ks_emit_spin(&self->c, 1000);
+	ASSERT_EQ(0, ks_submit(&self->c, handles, 1, &seqno));
+	usleep(200000);
+	EXPECT_EQ(-EBUSY, system_suspend_devices());
+	ASSERT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, JOB_MS));
+	ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, seqno, &st));
+	EXPECT_EQ(DRM_TNPU_JOB_DONE, (int)st.state);
 }
 
 TEST_HARNESS_MAIN
