@@ -439,7 +439,7 @@ static void tnpu_dispatch_kick_locked(struct tnpu_device *tdev)
 	int hold, p;
 
 	lockdep_assert_held(&tdev->ring_lock);
-	if (d->stopped || d->shutdown)
+	if (d->stopped || d->shutdown || d->parked)
 		return;
 	tnpu_dispatch_flush_canceled_locked(tdev);
 	hold = tnpu_dispatch_hold_locked(tdev, now);
@@ -715,6 +715,43 @@ void tnpu_dispatch_resume(struct tnpu_device *tdev)
 
 	spin_lock_irqsave(&tdev->ring_lock, flags);
 	tdev->dispatch.stopped = false;
+	tnpu_dispatch_kick_locked(tdev);
+	spin_unlock_irqrestore(&tdev->ring_lock, flags);
+}
+
+/**
+ * tnpu_dispatch_park() - keep the rings empty while the NPU is suspended
+ * @tdev: device.
+ *
+ * Jobs whose dependencies are met meanwhile wait in their queues.
+ *
+ * Return: 0, or -EBUSY (nothing changed) when a ring has a job.
+ */
+int tnpu_dispatch_park(struct tnpu_device *tdev)
+{
+	unsigned long flags;
+	int p, ret = 0;
+
+	spin_lock_irqsave(&tdev->ring_lock, flags);
+	for (p = 0; p < TNPU_NUM_PRIORITIES; p++)
+		if (tdev->rings[p].job)
+			ret = -EBUSY;
+	if (!ret)
+		tdev->dispatch.parked = true;
+	spin_unlock_irqrestore(&tdev->ring_lock, flags);
+	return ret;
+}
+
+/**
+ * tnpu_dispatch_unpark() - the NPU resumed, its rings programmed: run jobs
+ * @tdev: device.
+ */
+void tnpu_dispatch_unpark(struct tnpu_device *tdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&tdev->ring_lock, flags);
+	tdev->dispatch.parked = false;
 	tnpu_dispatch_kick_locked(tdev);
 	spin_unlock_irqrestore(&tdev->ring_lock, flags);
 }

@@ -25,6 +25,8 @@ void tnpu_dispatch_irq(struct tnpu_device *tdev, u32 queues);
 void tnpu_dispatch_stop(struct tnpu_device *tdev);
 void tnpu_dispatch_settle(struct tnpu_device *tdev);
 void tnpu_dispatch_resume(struct tnpu_device *tdev);
+int tnpu_dispatch_park(struct tnpu_device *tdev);
+void tnpu_dispatch_unpark(struct tnpu_device *tdev);
 struct dma_fence *tnpu_dispatch_hung_job(struct tnpu_device *tdev, u32 *queue,
 					 u32 *ring_index);
 struct dma_fence *tnpu_dispatch_ctx_fence(struct tnpu_ctx *ctx);

@@ -29,6 +29,7 @@
 #include "tnpu_gem.h"
 #include "tnpu_hw.h"
 #include "tnpu_job.h"
+#include "tnpu_pm.h"
 
 unsigned int tnpu_dbg_mask;
 module_param_named(dbg_mask, tnpu_dbg_mask, uint, 0644);
@@ -389,9 +390,11 @@ static int tnpu_probe(struct platform_device *pdev)
 	ret = tnpu_job_init(tdev);
 	if (ret)
 		goto err_hw;
+	/* The NPU is up: from now on it suspends when idle. */
+	tnpu_pm_init(tdev);
 	ret = drm_dev_register(&tdev->drm, 0);
 	if (ret)
-		goto err_job;
+		goto err_pm;
 	/*
 	 * Only now: its files point into the vdev, which a failed probe frees
 	 * while the debugfs directory lives on until the DRM device goes.
@@ -402,7 +405,8 @@ static int tnpu_probe(struct platform_device *pdev)
 		  tdev->num_cores, tnpu_hang_timeout_ms, tdev->mem_limit >> 20);
 	return 0;
 
-err_job:
+err_pm:
+	tnpu_pm_fini(tdev);
 	tnpu_job_fini(tdev);
 err_hw:
 	tnpu_hw_fini(tdev);
@@ -416,6 +420,8 @@ static void tnpu_remove(struct platform_device *pdev)
 	struct tnpu_device *tdev = platform_get_drvdata(pdev);
 
 	drm_dev_unregister(&tdev->drm);
+	/* Suspended or not, the NPU stays so: teardown handles both. */
+	tnpu_pm_fini(tdev);
 	tnpu_job_fini(tdev);
 	tnpu_hw_fini(tdev);
 	/* Buffers whose free waited for the NPU: all idle now. */
@@ -434,6 +440,8 @@ static struct platform_driver tnpu_platform_driver = {
 		 * hardware from under open files (no drm_dev_enter() guards).
 		 */
 		.suppress_bind_attrs = true,
+		.pm = pm_ptr(&tnpu_pm_ops),
+		.dev_groups = tnpu_pm_groups,
 	},
 };
 

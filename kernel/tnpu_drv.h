@@ -90,6 +90,7 @@ struct tnpu_ring {
  * @ready: per priority, queues with jobs ready to run, oldest turn first.
  * @stopped: a reset is in progress: nothing is put on a ring.
  * @shutdown: the driver is going away: nothing is put on a ring again.
+ * @parked: the NPU is suspended: nothing is put on a ring until it resumes.
  * @slice_timer: wakes the dispatcher when a time slice or a wait ends.
  * @watchdog: checks the running job's progress (on &tnpu_device.reset_wq).
  *
@@ -99,6 +100,7 @@ struct tnpu_dispatch {
 	struct list_head ready[TNPU_NUM_PRIORITIES];
 	bool stopped;
 	bool shutdown;
+	bool parked;
 	struct hrtimer slice_timer;
 	struct delayed_work watchdog;
 };
@@ -106,6 +108,8 @@ struct tnpu_dispatch {
 /*
  * Locking, outermost first (lockdep knows the order; these say why):
  *
+ *  &tnpu_device.hw_lock		suspend, resume and resets of the NPU
+ *    &tnpu_device.ring_lock, the virtual device's boot lock (tnpu_vdev.c)
  *  &tnpu_device.ctx_lock		context list (debugfs walks contexts under it)
  *    &tnpu_ctx.mem_lock		a context's accounting, buffer list, populating
  *      a buffer's dma_resv lock	vmapping it while populating
@@ -146,6 +150,10 @@ struct tnpu_dispatch {
  * @live_jobs: jobs alive.
  * @irq_errors: firmware error interrupts seen.
  * @dead: the device could not be recovered; every job now fails.
+ * @hw_lock: serializes runtime suspend, resume and resets (tnpu_pm.c).
+ * @suspended: the NPU is powered off (protected by @hw_lock).
+ * @suspend_count: runtime suspends since load (sysfs npu_suspend_count).
+ * @resume_count: runtime resumes since load (sysfs npu_resume_count).
  */
 struct tnpu_device {
 	struct drm_device drm;
@@ -171,6 +179,10 @@ struct tnpu_device {
 	atomic_t live_jobs;
 	atomic_t irq_errors;
 	bool dead;
+	struct mutex hw_lock;		/* suspend, resume, reset */
+	bool suspended;
+	atomic64_t suspend_count;
+	atomic64_t resume_count;
 };
 
 /**

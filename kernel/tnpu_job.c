@@ -28,6 +28,7 @@
 #include "tnpu_gem.h"
 #include "tnpu_hw.h"
 #include "tnpu_job.h"
+#include "tnpu_pm.h"
 #include "tnpu_reset.h"
 
 #define CREATE_TRACE_POINTS
@@ -148,10 +149,14 @@ void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 		     u64 fault_addr, u64 duration_ns)
 {
 	struct tnpu_ctx *ctx = job->queue->ctx;
+	struct tnpu_device *tdev = job->tdev;
 	struct dma_fence *fence = job->hw_fence;
 	int err = tnpu_job_errno(error);
+	bool pm_ref = job->pm_ref;
 
 	lockdep_assert_held(&job->tdev->ring_lock);
+	/* @job may be freed once its fence signals: nothing of it is read after. */
+	job->pm_ref = false;
 	tnpu_job_set_status(job, error ? DRM_TNPU_JOB_FAILED : DRM_TNPU_JOB_DONE,
 			    error, cmd_index, fault_addr, duration_ns);
 	if (error)
@@ -163,6 +168,9 @@ void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 		dma_fence_set_error(fence, err);
 	trace_tnpu_job_done(job, error, cmd_index, duration_ns);
 	dma_fence_signal(fence);
+	/* The NPU's last job over: it suspends after the autosuspend delay. */
+	if (pm_ref)
+		tnpu_pm_put(tdev);
 }
 
 /* ---- scheduler backend -------------------------------------------------- */
@@ -228,6 +236,9 @@ static void tnpu_job_free(struct tnpu_job *job)
 		dma_fence_put(job->hw_fence);
 	else
 		kfree(job->hw_fence);
+	/* A job that never ran, or whose submit failed. */
+	if (job->pm_ref)
+		tnpu_pm_put(job->tdev);
 	atomic_sub(job->bo_count, &job->queue->ctx->job_bos);
 	atomic_dec(&job->queue->ctx->jobs);
 	atomic_dec(&job->tdev->live_jobs);
@@ -610,6 +621,12 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 			}
 		}
 	}
+
+	/* In flight from now until its fence signals: the NPU stays up. */
+	ret = tnpu_pm_get(tdev);
+	if (ret)
+		goto err_cleanup;
+	job->pm_ref = true;
 
 	ret = tnpu_submit_lock_bos(job, &exec);
 	if (ret)

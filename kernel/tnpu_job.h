@@ -115,6 +115,9 @@ struct tnpu_job_resume {
  * @preemptions: runs that ended in a preemption.
  * @ring_index: ring index (as the ring's tail counts) of the current run.
  * @guilty: the job hung the NPU.
+ * @pm_ref: the job holds a runtime-PM reference (tnpu_pm.c), from SUBMIT
+ *	until its fence signals (cleared under &tnpu_device.ring_lock) or,
+ *	for a job that never ran, until it is freed.
  *
  * Locking: @ready_link, @ready_ns, @resume, @npu_ns, @preemptions and
  * @ring_index belong to the dispatcher and are protected by
@@ -145,6 +148,7 @@ struct tnpu_job {
 	u32 preemptions;
 	u32 ring_index;
 	bool guilty;
+	bool pm_ref;
 };
 
 int tnpu_job_init(struct tnpu_device *tdev);

@@ -23,6 +23,7 @@
 
 #include <linux/dma-fence.h>
 #include <linux/kobject.h>
+#include <linux/pm_runtime.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_print.h>
@@ -32,6 +33,7 @@
 #include "tnpu_drv.h"
 #include "tnpu_hw.h"
 #include "tnpu_job.h"
+#include "tnpu_pm.h"
 #include "tnpu_reset.h"
 #include "tnpu_trace.h"
 
@@ -61,6 +63,10 @@ static void tnpu_reset_device(struct tnpu_device *tdev, const char *reason, int 
 
 	/* Polls the device for up to seconds: the reset queue only. */
 	might_sleep();
+	mutex_lock(&tdev->hw_lock);
+	/* Powered off by a system suspend since: nothing runs there. */
+	if (tdev->suspended)
+		goto out;
 	tnpu_dispatch_stop(tdev);
 	trace_tnpu_reset(tdev, "engine", reason, ring, seqno);
 	ret = tnpu_hw_engine_reset(tdev);
@@ -78,6 +84,8 @@ static void tnpu_reset_device(struct tnpu_device *tdev, const char *reason, int 
 		tdev->dead = true;
 	}
 	tnpu_dispatch_resume(tdev);
+out:
+	mutex_unlock(&tdev->hw_lock);
 	dma_fence_end_signalling(fence_cookie);
 }
 
@@ -86,9 +94,18 @@ static void tnpu_reset_work(struct work_struct *work)
 {
 	struct tnpu_device *tdev = container_of(work, struct tnpu_device, reset_work);
 
+	/*
+	 * A suspended NPU is resumed to be reset, as asked: the PM callbacks
+	 * never wait for this queue.
+	 */
+	if (pm_runtime_resume_and_get(tdev->drm.dev) < 0) {
+		tnpu_warn(tdev, "NPU cannot resume (going away or suspending the system): not reset\n");
+		return;
+	}
 	tnpu_warn(tdev, "resetting the NPU on request\n");
 	tnpu_reset_device(tdev, "request", -1, 0);
 	tnpu_reset_notify(tdev);
+	tnpu_pm_put(tdev);
 }
 
 /*

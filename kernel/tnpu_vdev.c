@@ -24,6 +24,10 @@
  * taken outside &tnpu_vdev.lock, so writes of TNPU_REG_FW_BOOT and of a
  * firmware reset come from process context only.
  *
+ * Power: POWER off stops the firmware and parks the cores (kthread_park():
+ * they sleep in TASK_PARKED until POWER on), so that a suspended NPU costs
+ * no CPU; the register file, which is only memory, stays readable.
+ *
  * Copyright (C) 2026 The tnpu authors
  */
 
@@ -95,6 +99,7 @@ struct tnpu_vdev {
 	struct mutex boot_lock;	/* booting and stopping the firmware */
 	struct tnpu_vdev_core *cores;
 	bool cores_running;
+	bool powered;		/* POWER on: the cores are not parked */
 	bool wedged;		/* a core ignored a firmware reset */
 	wait_queue_head_t cp_wq;
 	wait_queue_head_t idle_wq;
@@ -232,9 +237,13 @@ static int tnpu_vdev_worker_thread(void *data)
 
 		wait_event_interruptible(vdev->par_wq,
 					 tnpu_vdev_par_posted(core, &seq) ||
-					 kthread_should_stop());
+					 kthread_should_park() || kthread_should_stop());
 		if (kthread_should_stop())
 			break;
+		if (kthread_should_park()) {
+			kthread_parkme();
+			continue;
+		}
 		if (!tnpu_vdev_par_posted(core, &seq))
 			continue;
 		core->seen_seq = seq;
@@ -401,9 +410,14 @@ static int tnpu_vdev_cp_thread(void *data)
 
 	while (!kthread_should_stop()) {
 		wait_event_interruptible(vdev->cp_wq,
-					 tnpu_vdev_cp_has_work(vdev) || kthread_should_stop());
+					 tnpu_vdev_cp_has_work(vdev) || kthread_should_park() ||
+					 kthread_should_stop());
 		if (kthread_should_stop())
 			break;
+		if (kthread_should_park()) {
+			kthread_parkme();
+			continue;
+		}
 		tnpu_vdev_run_one(vdev);
 		cond_resched();
 	}
@@ -479,7 +493,7 @@ static void tnpu_vdev_boot(struct tnpu_vdev *vdev)
 	 * unbootable.
 	 */
 	if (hdr && vdev->fw_image_size >= sizeof(*hdr) && !vdev->wedged &&
-	    hdr->magic == TNPU_FW_IMAGE_MAGIC)
+	    READ_ONCE(vdev->powered) && hdr->magic == TNPU_FW_IMAGE_MAGIC)
 		status = TNPU_FW_STATUS_READY;
 
 	spin_lock_irq(&vdev->lock);
@@ -515,13 +529,12 @@ static void tnpu_vdev_engine_reset_locked(struct tnpu_vdev *vdev)
 	vdev->irq_status = 0;
 }
 
-/* Stop the firmware and wait for the cores to let go; sleeps. */
-static void tnpu_vdev_firmware_reset(struct tnpu_vdev *vdev)
+/* Stop the firmware and wait for the cores to let go; boot_lock held. */
+static void tnpu_vdev_firmware_stop(struct tnpu_vdev *vdev)
 {
 	long left;
 
-	might_sleep();
-	mutex_lock(&vdev->boot_lock);
+	lockdep_assert_held(&vdev->boot_lock);
 	spin_lock_irq(&vdev->lock);
 	tnpu_vdev_engine_reset_locked(vdev);
 	vdev->fw_status = TNPU_FW_STATUS_OFF;
@@ -537,7 +550,68 @@ static void tnpu_vdev_firmware_reset(struct tnpu_vdev *vdev)
 		vdev->wedged = true;
 		spin_unlock_irq(&vdev->lock);
 	}
+}
+
+/* Stop the firmware and wait for the cores to let go; sleeps. */
+static void tnpu_vdev_firmware_reset(struct tnpu_vdev *vdev)
+{
+	might_sleep();
+	mutex_lock(&vdev->boot_lock);
+	tnpu_vdev_firmware_stop(vdev);
 	mutex_unlock(&vdev->boot_lock);
+}
+
+/*
+ * POWER off: the firmware stops and every core parks; on: they wake, idle
+ * until the firmware is booted again. Sleeps (kthread_park() waits for the
+ * core to park). A wedged core, still inside a job, is left alone.
+ */
+static void tnpu_vdev_power(struct tnpu_vdev *vdev, bool on)
+{
+	unsigned int i;
+
+	might_sleep();
+	mutex_lock(&vdev->boot_lock);
+	if (on == vdev->powered || !vdev->cores_running || vdev->wedged)
+		goto out;
+	if (!on) {
+		tnpu_vdev_firmware_stop(vdev);
+		if (vdev->wedged)
+			goto out;
+	}
+	WRITE_ONCE(vdev->powered, on);
+	for (i = 0; i < vdev->num_cores; i++) {
+		if (on)
+			kthread_unpark(vdev->cores[i].task);
+		else
+			kthread_park(vdev->cores[i].task);
+	}
+out:
+	mutex_unlock(&vdev->boot_lock);
+}
+
+/**
+ * tnpu_vdev_core_thread() - the kernel thread of compute core @i
+ * @vdev: device.
+ * @i: core, below the device's NUM_CORES.
+ * @pid: set to the thread's pid.
+ * @state: set to its state as /proc/PID/stat shows it ('P': parked).
+ *
+ * Return: the thread's name, NULL when @i has no thread.
+ */
+const char *tnpu_vdev_core_thread(struct tnpu_vdev *vdev, unsigned int i, pid_t *pid,
+				  char *state)
+{
+	struct task_struct *task;
+
+	if (i >= vdev->num_cores)
+		return NULL;
+	task = vdev->cores[i].task;
+	if (!task)
+		return NULL;
+	*pid = task_pid_nr(task);
+	*state = task_state_to_char(task);
+	return task->comm;
 }
 
 /*
@@ -643,6 +717,9 @@ u32 tnpu_vdev_read(struct tnpu_vdev *vdev, u32 reg)
 	case TNPU_REG_HEARTBEAT:
 		val = atomic_read(&vdev->heartbeat);
 		break;
+	case TNPU_REG_POWER:
+		val = READ_ONCE(vdev->powered) ? TNPU_POWER_ON : TNPU_POWER_OFF;
+		break;
 	default:
 		break;
 	}
@@ -696,7 +773,7 @@ void tnpu_vdev_write(struct tnpu_vdev *vdev, u32 reg, u32 val)
 	bool ring_bell = false;
 	u32 qi, off;
 
-	/* Boot and firmware reset start or stop cores: they may sleep. */
+	/* Boot, firmware reset and power start or stop cores: they may sleep. */
 	if (reg == TNPU_REG_FW_BOOT) {
 		if (val == TNPU_FW_BOOT_START)
 			tnpu_vdev_boot(vdev);
@@ -704,6 +781,10 @@ void tnpu_vdev_write(struct tnpu_vdev *vdev, u32 reg, u32 val)
 	}
 	if (reg == TNPU_REG_RESET && val == TNPU_RESET_FIRMWARE) {
 		tnpu_vdev_firmware_reset(vdev);
+		return;
+	}
+	if (reg == TNPU_REG_POWER) {
+		tnpu_vdev_power(vdev, val == TNPU_POWER_ON);
 		return;
 	}
 
@@ -792,6 +873,7 @@ struct tnpu_vdev *tnpu_vdev_create(unsigned int num_cores,
 		kfree(vdev);
 		return ERR_PTR(ret);
 	}
+	vdev->powered = true;
 	return vdev;
 }
 

@@ -27,6 +27,9 @@ void tnpu_vdev_destroy(struct tnpu_vdev *vdev);
 bool *tnpu_vdev_fault_ignore_abort(struct tnpu_vdev *vdev);
 bool *tnpu_vdev_fault_ignore_engine_reset(struct tnpu_vdev *vdev);
 
+const char *tnpu_vdev_core_thread(struct tnpu_vdev *vdev, unsigned int i, pid_t *pid,
+				  char *state);
+
 u32 tnpu_vdev_read(struct tnpu_vdev *vdev, u32 reg);
 void tnpu_vdev_write(struct tnpu_vdev *vdev, u32 reg, u32 val);
 

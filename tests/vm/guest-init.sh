@@ -141,6 +141,13 @@ if [ -n "$TNPU_KO" ]; then
 	# shellcheck disable=SC2086
 	step insmod-tnpu-2 insmod "$TNPU_KO" $TNPU_PARAMS &&
 		step accel-node-2 check_accel_node
+	# The second unload is from a runtime-suspended NPU (up to 5 s idle).
+	pm=/sys/bus/platform/devices/tnpu/power/runtime_status
+	for _ in $(seq 50); do
+		[ "$(cat "$pm" 2>/dev/null)" = suspended ] && break
+		sleep 0.1
+	done
+	echo "tnpu-vm: NPU $(cat "$pm" 2>/dev/null) before rmmod-tnpu-2"
 	step rmmod-tnpu-2 rmmod "$(modname "$TNPU_KO")"
 fi
 

@@ -186,6 +186,12 @@ struct tnpu_fw_image_op {
  * Reset: %TNPU_RESET_ENGINE drops every job in every ring (HEAD = TAIL = 0,
  * rings unprogrammed); %TNPU_RESET_FIRMWARE also stops the firmware
  * (FW_STATUS back to %TNPU_FW_STATUS_OFF), which must be booted again.
+ *
+ * Power: writing %TNPU_POWER_OFF to POWER stops the firmware as
+ * %TNPU_RESET_FIRMWARE does and parks the compute cores, which then use no
+ * CPU; the register file stays readable. %TNPU_POWER_ON wakes the cores,
+ * after which the firmware must be booted again (a boot while off fails
+ * with %TNPU_FW_STATUS_ERROR). POWER reads back the state.
  */
 #define TNPU_REG_ID			0x000
 #define TNPU_REG_REVISION		0x004
@@ -202,6 +208,7 @@ struct tnpu_fw_image_op {
 #define TNPU_REG_IRQ_MASK		0x044
 #define TNPU_REG_RESET			0x048
 #define TNPU_REG_HEARTBEAT		0x04c
+#define TNPU_REG_POWER			0x050
 
 #define TNPU_REG_QUEUE_BASE		0x100
 #define TNPU_REG_QUEUE_STRIDE		0x040
@@ -233,6 +240,9 @@ struct tnpu_fw_image_op {
 
 #define TNPU_RESET_ENGINE		1
 #define TNPU_RESET_FIRMWARE		2
+
+#define TNPU_POWER_OFF			0
+#define TNPU_POWER_ON			1
 
 /* Test opcodes (tnpu_cmd.h) are allowed in this job. */
 #define TNPU_JOB_F_TEST_OPS	(1U << 0)
