@@ -18,7 +18,8 @@ static void usage(FILE *f)
 		"usage: tnpu-run -m MODEL.gguf [-p PROMPT] [-n TOKENS] [--temp T] [--top-k K]\n"
 		"                [--top-p P] [--seed S] [--ctx N] [--batch N] [--f32-act]\n"
 		"                [--kv-q8] [--copy-weights] [--backend auto|kernel|inproc]\n"
-		"                [--ids] [--profile] [--no-special]\n"
+		"                [--ids] [--profile] [--no-special] [--ignore-eos]\n"
+		"                [--priority low|normal|high|realtime]\n"
 		"Generates up to TOKENS tokens (default 64) after PROMPT (with BOS) on the\n"
 		"NPU, greedy unless --temp > 0, and prints the text and the tokens/s.\n"
 		"Matmuls with quantized weights use 8-bit activations unless --f32-act.\n"
@@ -27,7 +28,23 @@ static void usage(FILE *f)
 		"--ids also prints the prompt and generated token ids; --profile the NPU time\n"
 		"of a decode step per kind of command. Control tokens written in the prompt\n"
 		"(<|im_start|>, <｜User｜>) are one token each, as chat templates need;\n"
-		"--no-special keeps the prompt literal.\n");
+		"--no-special keeps the prompt literal. --ignore-eos generates all TOKENS even\n"
+		"past the end of the text; --priority is that of the NPU queue (default normal;\n"
+		"realtime needs CAP_SYS_NICE).\n");
+}
+
+static int parse_priority(const char *s, struct tnpu_session_options *so)
+{
+	static const char *const names[] = { "low", "normal", "high", "realtime" };
+
+	for (uint32_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			so->priority = i;
+			so->priority_set = 1;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int parse_num(const char *opt, const char *s, double lo, double hi, double *v)
@@ -81,11 +98,15 @@ int main(int argc, char **argv)
 		{ "ids", no_argument, NULL, 'i' },
 		{ "profile", no_argument, NULL, 'r' },
 		{ "no-special", no_argument, NULL, 'S' },
+		{ "ignore-eos", no_argument, NULL, 'E' },
+		{ "priority", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* 8-bit activations for quantized weights by default, as llama.cpp does. */
 	struct tnpu_llm_options lo = { .backend = TNPU_BACKEND_AUTO, .q8_act = 1 };
+	struct tnpu_session_options so = { 0 };
+	struct tnpu_model *mdl;
 	struct tnpu_llm_sampling samp = { .temperature = 0, .top_p = 0.9f, .seed = 42 };
 	const char *model = NULL, *prompt = "";
 	struct out_ctx out = { 0 };
@@ -143,6 +164,14 @@ int main(int argc, char **argv)
 		case 'i': out.print_ids = 1; break;
 		case 'r': lo.profile = 1; break;
 		case 'S': tok_flags &= ~TNPU_TOKENIZE_SPECIAL; break;
+		case 'E': samp.ignore_eos = 1; break;
+		case 'R':
+			if (parse_priority(optarg, &so)) {
+				fprintf(stderr, "tnpu-run: unknown priority '%s' (low, normal, high, "
+					"realtime)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'b':
 			if (tnpu_backend_from_name(optarg, &lo.backend)) {
 				fprintf(stderr, "tnpu-run: unknown backend '%s' (auto, kernel, inproc)\n",
@@ -163,7 +192,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	ret = tnpu_llm_load(model, &lo, &llm);
+	/* tnpu_llm_load() in two steps, for the session's queue priority. */
+	ret = tnpu_model_load(model, &(struct tnpu_model_options){ .backend = lo.backend,
+					.copy_weights = lo.copy_weights }, &mdl);
+	if (!ret) {
+		so.n_ctx = lo.n_ctx;
+		so.max_batch = lo.max_batch;
+		so.q8_act = lo.q8_act;
+		so.kv_q8 = lo.kv_q8;
+		so.profile = lo.profile;
+		ret = tnpu_llm_create(mdl, &so, &llm);
+		/* The session holds the model now, or nothing does. */
+		tnpu_model_put(mdl);
+	}
 	if (ret) {
 		fprintf(stderr, "tnpu-run: %s\n", tnpu_last_error());
 		return 1;
