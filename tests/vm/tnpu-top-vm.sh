@@ -168,6 +168,11 @@ check_batch() { # PID FDINFO E0 E1 J0 J1
 		exit !ok
 	}' || fail=1
 }
+# One engine: no client above 100%, nor the device (a little more than 100%
+# would be the clients read at slightly different times).
+awk '/^accel0 \(tnpu\)/ { sub("%,", "", $7); if ($7 + 0 > 102) bad = 1 }
+     $1 ~ /^[0-9]+$/ && $6 + 0 > 100.1 { bad = 1 }
+     END { exit bad }' "$work/batch.txt" "$work/screen.txt" || bad "busy above 100%"
 check_batch $p1 "$f1" "$e0_1" "$e1_1" "$j0_1" "$j1_1"
 check_batch $p2 "$f2" "$e0_2" "$e1_2" "$j0_2" "$j1_2"
 

@@ -45,6 +45,7 @@ struct client {
 	char queues[64];	/* priorities of its queues, in queue order */
 	uint64_t submitted, completed, failed, resets;
 	int banned;
+	uint64_t t_ns;		/* CLOCK_MONOTONIC when its fdinfo was read */
 	/* From the previous sample, when the client was in it. */
 	int has_prev;
 	double busy_pct, jobs_s;
@@ -53,7 +54,6 @@ struct client {
 struct sample {
 	struct client *c;
 	size_t n, cap;
-	uint64_t t_ns;			/* CLOCK_MONOTONIC when taken */
 	int minors[MAX_DEVICES];	/* tnpu devices present */
 	int n_minors;
 	int unreadable;			/* processes whose fds could not be read */
@@ -270,6 +270,12 @@ static int scan_pid(struct sample *s, int pid)
 		snprintf(info, sizeof(info), "/proc/%d/fdinfo/%d", pid, fd);
 		if (!read_fdinfo(info, &c))
 			continue;
+		/*
+		 * Rates divide by the time between two reads of this file: a scan
+		 * of /proc takes long enough (many processes, a slow machine) for
+		 * the sample's start to be a poor stand-in.
+		 */
+		c.t_ns = now_ns();
 		/* A file shared by fds or processes is one client: count it once. */
 		old = find_client(s, minor, c.id);
 		if (old) {
@@ -301,7 +307,6 @@ static int take_sample(struct sample *s)
 	s->n = 0;
 	s->unreadable = 0;
 	find_devices(s);
-	s->t_ns = now_ns();
 	if (!s->n_minors)
 		return 0;
 	d = opendir("/proc");
@@ -321,16 +326,16 @@ static int take_sample(struct sample *s)
 /* Rates of @cur's clients against @prev, taken before. */
 static void compute_rates(struct sample *cur, const struct sample *prev)
 {
-	double dt = (double)(cur->t_ns - prev->t_ns);
-
 	for (size_t i = 0; i < cur->n; i++) {
 		struct client *c = &cur->c[i];
 		const struct client *p = NULL;
+		double dt;
 
 		for (size_t j = 0; j < prev->n; j++)
 			if (prev->c[j].minor == c->minor && prev->c[j].id == c->id)
 				p = &prev->c[j];
-		c->has_prev = p && dt > 0;
+		dt = p ? (double)(c->t_ns - p->t_ns) : 0;
+		c->has_prev = dt > 0;
 		if (!c->has_prev)
 			continue;
 		c->busy_pct = c->engine_ns >= p->engine_ns ?
