@@ -60,6 +60,8 @@ struct sample {
 };
 
 static volatile sig_atomic_t stop;
+/* Prefix of /proc and /sys: TNPU_TOP_ROOT, for tests on a made-up tree. */
+static const char *root = "";
 
 static void on_signal(int sig)
 {
@@ -78,11 +80,11 @@ static uint64_t now_ns(void)
 /* Whether /sys/class/accel/accel<minor> is driven by tnpu.ko. */
 static int is_tnpu_minor(int minor)
 {
-	char path[96], target[PATH_MAX];
+	char path[PATH_MAX], target[PATH_MAX];
 	const char *base;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/class/accel/accel%d/device/driver", minor);
+	snprintf(path, sizeof(path), "%s/sys/class/accel/accel%d/device/driver", root, minor);
 	n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
 		return 0;
@@ -98,11 +100,13 @@ static int cmp_int(const void *a, const void *b)
 
 static void find_devices(struct sample *s)
 {
+	char path[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
 
 	s->n_minors = 0;
-	d = opendir("/sys/class/accel");
+	snprintf(path, sizeof(path), "%s/sys/class/accel", root);
+	d = opendir(path);
 	if (!d)
 		return;
 	while ((e = readdir(d)) && s->n_minors < MAX_DEVICES) {
@@ -223,11 +227,11 @@ static int add_client(struct sample *s, const struct client *c)
 
 static void read_comm(int pid, char *comm, size_t size)
 {
-	char path[64];
+	char path[PATH_MAX];
 	FILE *f;
 
 	snprintf(comm, size, "?");
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	snprintf(path, sizeof(path), "%s/proc/%d/comm", root, pid);
 	f = fopen(path, "r");
 	if (!f)
 		return;
@@ -239,11 +243,11 @@ static void read_comm(int pid, char *comm, size_t size)
 /* The tnpu clients among @pid's open files. */
 static int scan_pid(struct sample *s, int pid)
 {
-	char path[64], link[PATH_MAX], info[96];
+	char path[PATH_MAX], link[PATH_MAX], info[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	snprintf(path, sizeof(path), "%s/proc/%d/fd", root, pid);
 	d = opendir(path);
 	if (!d) {
 		/* Gone meanwhile, or another user's (not root). */
@@ -267,7 +271,7 @@ static int scan_pid(struct sample *s, int pid)
 		    sscanf(link + strlen(ACCEL_PREFIX), "%d%c", &minor, &end) != 1 ||
 		    !has_minor(s, minor))
 			continue;
-		snprintf(info, sizeof(info), "/proc/%d/fdinfo/%d", pid, fd);
+		snprintf(info, sizeof(info), "%s/proc/%d/fdinfo/%d", root, pid, fd);
 		if (!read_fdinfo(info, &c))
 			continue;
 		/*
@@ -300,6 +304,7 @@ static int scan_pid(struct sample *s, int pid)
 
 static int take_sample(struct sample *s)
 {
+	char path[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
 	int ret = 0;
@@ -309,7 +314,8 @@ static int take_sample(struct sample *s)
 	find_devices(s);
 	if (!s->n_minors)
 		return 0;
-	d = opendir("/proc");
+	snprintf(path, sizeof(path), "%s/proc", root);
+	d = opendir(path);
 	if (!d)
 		return -errno;
 	while (!ret && (e = readdir(d))) {
@@ -501,9 +507,12 @@ int main(int argc, char **argv)
 	double interval = 2;
 	long iterations = -1;
 	int batch = 0, opt, ret = 0;
+	struct sigaction sa = { 0 };
 	struct out o = { 0 };
 	char *end;
 
+	if (getenv("TNPU_TOP_ROOT"))
+		root = getenv("TNPU_TOP_ROOT");
 	while ((opt = getopt_long(argc, argv, "bd:n:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
@@ -541,6 +550,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* No SA_RESTART: a signal also ends a read that blocks. */
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	ret = take_sample(prev);
 	if (ret) {
 		fprintf(stderr, "tnpu-top: cannot read /proc: %s\n", strerror(-ret));
@@ -552,8 +566,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	if (!batch) {
 		if (!isatty(STDOUT_FILENO)) {
 			fprintf(stderr, "tnpu-top: stdout is not a terminal: use -b for text\n");
