@@ -297,7 +297,9 @@ suite_kselftest() {
 	# Tests passed but the VM run did not (module unload, kernel log...).
 	[ $rc -eq 0 ] || [ $f -gt 0 ] || f=1
 	if [ "$name_suite" = kselftest ]; then
-		sed -n '/^TNPU-TOP-SCREEN-BEGIN/,/^TNPU-TOP-SCREEN-END/{//!p}' \
+		# The pane's lines, without its empty bottom.
+		awk '/^TNPU-TOP-SCREEN-END/ { on = 0 } on { l[++n] = $0; if ($0 != "") last = n }
+		     /^TNPU-TOP-SCREEN-BEGIN/ { on = 1 } END { for (i = 1; i <= last; i++) print l[i] }' \
 			"$workdir/console.log" >"$LOGS/tnpu-top-screen.txt" 2>/dev/null || true
 	fi
 	suite_result "$name_suite" $p $f
