@@ -580,8 +580,10 @@ static void tnpu_dispatch_run_done_locked(struct tnpu_device *tdev, struct tnpu_
 	job->resume.cmd_index = desc->resume_cmd_index;
 	job->resume.params_va = desc->resume_params_va;
 	job->resume.op_state = desc->resume_op_state;
-	if (start)
+	if (start) {
 		job->preemptions++;
+		atomic64_inc(&job->queue->ctx->preemptions);
+	}
 	tnpu_dispatch_requeue_locked(tdev, job, start);
 }
 
@@ -848,20 +850,27 @@ struct dma_fence *tnpu_dispatch_ctx_fence(struct tnpu_ctx *ctx)
 }
 
 /**
- * tnpu_dispatch_ctx_busy_ns() - NPU time of @ctx's run in progress
+ * tnpu_dispatch_ctx_engine_ns() - NPU time of @ctx, the run in progress included
  * @ctx: context.
  *
- * Return: nanoseconds since the job of @ctx that the NPU runs started, 0
- * when the NPU runs none of @ctx's jobs.
+ * Each run counts once: an ended run (completed or preempted) is in
+ * &tnpu_ctx.engine_ns, added under the ring lock that this reads it under,
+ * and the run the NPU is in counts from its start until now. The device
+ * stamps a run's end a little before the host sees it, so an ended run may
+ * count for less than it showed in progress: the result never goes below
+ * what was reported before.
+ *
+ * Return: nanoseconds.
  */
-u64 tnpu_dispatch_ctx_busy_ns(struct tnpu_ctx *ctx)
+u64 tnpu_dispatch_ctx_engine_ns(struct tnpu_ctx *ctx)
 {
 	struct tnpu_device *tdev = ctx->tdev;
 	unsigned long flags;
-	u64 ns = 0, start, now;
+	u64 ns, start, now;
 	int p;
 
 	spin_lock_irqsave(&tdev->ring_lock, flags);
+	ns = atomic64_read(&ctx->engine_ns);
 	now = ktime_get_ns();
 	for (p = 0; p < TNPU_NUM_PRIORITIES; p++) {
 		struct tnpu_ring *ring = &tdev->rings[p];
@@ -870,8 +879,10 @@ u64 tnpu_dispatch_ctx_busy_ns(struct tnpu_ctx *ctx)
 			continue;
 		start = tnpu_ring_run_start(tdev, ring);
 		if (start < now)
-			ns = now - start;
+			ns += now - start;
 	}
+	ns = max(ns, ctx->engine_ns_shown);
+	ctx->engine_ns_shown = ns;
 	spin_unlock_irqrestore(&tdev->ring_lock, flags);
 	return ns;
 }

@@ -30,6 +30,6 @@ void tnpu_dispatch_unpark(struct tnpu_device *tdev);
 struct dma_fence *tnpu_dispatch_hung_job(struct tnpu_device *tdev, u32 *queue,
 					 u32 *ring_index);
 struct dma_fence *tnpu_dispatch_ctx_fence(struct tnpu_ctx *ctx);
-u64 tnpu_dispatch_ctx_busy_ns(struct tnpu_ctx *ctx);
+u64 tnpu_dispatch_ctx_engine_ns(struct tnpu_ctx *ctx);
 
 #endif /* __TNPU_DISPATCH_H__ */

@@ -111,6 +111,7 @@ static int tnpu_open(struct drm_device *dev, struct drm_file *file)
 	INIT_LIST_HEAD(&ctx->bos);
 	xa_init_flags(&ctx->queues, XA_FLAGS_ALLOC1);
 	ctx->mem_limit = tdev->mem_limit;
+	ctx->resets_at_open = atomic64_read(&tdev->reset_count);
 
 	mutex_lock(&tdev->ctx_lock);
 	ctx->id = ++tdev->next_ctx_id;
@@ -307,18 +308,51 @@ static int tnpu_query_ioctl(struct drm_device *dev, void *data, struct drm_file 
 
 /* ---- driver ------------------------------------------------------------- */
 
+static const char *const tnpu_priority_names[TNPU_NUM_PRIORITIES] = {
+	[DRM_TNPU_PRIORITY_LOW] = "low",
+	[DRM_TNPU_PRIORITY_NORMAL] = "normal",
+	[DRM_TNPU_PRIORITY_HIGH] = "high",
+	[DRM_TNPU_PRIORITY_REALTIME] = "realtime",
+};
+
+/*
+ * The keys of Documentation/gpu/drm-usage-stats.rst that tnpu can fill
+ * truthfully, then its own under "drm-tnpu-" (the document wants every key
+ * to start with "drm-"). drm_show_fdinfo() printed drm-driver and
+ * drm-client-id; there is no drm-pdev, the device is not on PCI. The
+ * virtual NPU has no clock to count cycles of: no drm-cycles-npu or
+ * drm-maxfreq-npu.
+ */
 static void tnpu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 {
 	struct tnpu_ctx *ctx = tnpu_file_ctx(file);
+	struct tnpu_device *tdev = ctx->tdev;
+	struct tnpu_queue *q;
+	unsigned long id;
 
 	/*
 	 * NPU time including the run in progress, so that busy shows while a
 	 * long job runs. The NPU runs one job at a time: the engine's capacity
 	 * is one, which is what an absent drm-engine-capacity-npu means.
 	 */
-	drm_printf(p, "drm-engine-npu:\t%llu ns\n",
-		   (u64)atomic64_read(&ctx->engine_ns) + tnpu_dispatch_ctx_busy_ns(ctx));
+	drm_printf(p, "drm-engine-npu:\t%llu ns\n", tnpu_dispatch_ctx_engine_ns(ctx));
 	drm_show_memory_stats(p, file);
+
+	drm_printf(p, "drm-tnpu-context:\t%u\n", ctx->id);
+	xa_lock(&ctx->queues);
+	xa_for_each(&ctx->queues, id, q)
+		drm_printf(p, "drm-tnpu-queue-%u-priority:\t%s\n", q->id,
+			   q->priority < TNPU_NUM_PRIORITIES ?
+			   tnpu_priority_names[q->priority] : "unknown");
+	xa_unlock(&ctx->queues);
+	drm_printf(p, "drm-tnpu-jobs-submitted:\t%llu\n",
+		   (u64)atomic64_read(&ctx->jobs_submitted));
+	drm_printf(p, "drm-tnpu-jobs-completed:\t%llu\n", (u64)atomic64_read(&ctx->jobs_done));
+	drm_printf(p, "drm-tnpu-jobs-failed:\t%llu\n", (u64)atomic64_read(&ctx->jobs_failed));
+	drm_printf(p, "drm-tnpu-preemptions:\t%llu\n", (u64)atomic64_read(&ctx->preemptions));
+	drm_printf(p, "drm-tnpu-resets:\t%llu\n",
+		   (u64)(atomic64_read(&tdev->reset_count) - ctx->resets_at_open));
+	drm_printf(p, "drm-tnpu-banned:\t%d\n", atomic_read(&ctx->banned));
 }
 
 static const struct drm_ioctl_desc tnpu_ioctls[] = {

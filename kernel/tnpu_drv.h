@@ -205,6 +205,13 @@ struct tnpu_device {
  * @job_bos: buffer references those jobs hold (bounded too).
  * @engine_ns: NPU time of the context's ended runs (a run ends when its
  *	job completes or is preempted).
+ * @engine_ns_shown: largest NPU time fdinfo reported (protected by
+ *	&tnpu_device.ring_lock), so that it never goes backwards.
+ * @jobs_submitted: jobs accepted by the submit ioctl.
+ * @jobs_done: jobs that ended without error.
+ * @jobs_failed: jobs that ended with an error (fault, hang, canceled...).
+ * @preemptions: runs of its jobs that ended in a preemption.
+ * @resets_at_open: &tnpu_device.reset_count when the file was opened.
  * @last_run_ns: when a job of the context was last put on a ring
  *	(protected by &tnpu_device.ring_lock): the dispatcher serves the
  *	longest-waiting context first.
@@ -226,6 +233,12 @@ struct tnpu_ctx {
 	atomic_t jobs;
 	atomic_t job_bos;
 	atomic64_t engine_ns;
+	u64 engine_ns_shown;
+	atomic64_t jobs_submitted;
+	atomic64_t jobs_done;
+	atomic64_t jobs_failed;
+	atomic64_t preemptions;
+	s64 resets_at_open;
 	u64 last_run_ns;
 	struct list_head node;
 };

@@ -157,6 +157,7 @@ void tnpu_job_signal(struct tnpu_job *job, u32 error, u32 cmd_index,
 	lockdep_assert_held(&job->tdev->ring_lock);
 	/* @job may be freed once its fence signals: nothing of it is read after. */
 	job->pm_ref = false;
+	atomic64_inc(error ? &ctx->jobs_failed : &ctx->jobs_done);
 	tnpu_job_set_status(job, error ? DRM_TNPU_JOB_FAILED : DRM_TNPU_JOB_DONE,
 			    error, cmd_index, fault_addr, duration_ns);
 	if (error)
@@ -655,6 +656,7 @@ int tnpu_submit_ioctl(struct drm_device *dev, void *data, struct drm_file *file)
 	args->seqno = job->seqno;
 	tnpu_submit_fence_bos(&exec, finished);
 	trace_tnpu_job_submit(job);
+	atomic64_inc(&ctx->jobs_submitted);
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(&q->submit_lock);
 	drm_exec_fini(&exec);

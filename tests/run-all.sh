@@ -22,7 +22,9 @@
 #               two servers through tnpu.ko in the VM (2 to 3 minutes, with
 #               build-asan/ built by the asan suite)
 #   vm-harness  tests/vm/selftest.sh: the VM harness catches what it must
-#   kselftest   the ioctl kselftests, all in one VM boot with tnpu.ko
+#   kselftest   the ioctl kselftests, all in one VM boot with tnpu.ko, then
+#               tests/vm/tnpu-top-vm.sh: tnpu-top in tmux while two tnpu-run
+#               generate (its screen: check/tnpu-top-screen.txt; ~15 s)
 #   kselftest-debug  the same on the debug kernel (KASAN, lockdep, kmemleak,
 #               DEBUG_ATOMIC_SLEEP, debug objects), built once per config
 #               by tests/vm/debug-kernel.sh (some 17 minutes on 2 cores)
@@ -246,7 +248,7 @@ suite_kselftest_debug() {
 
 suite_kselftest() {
 	local name_suite=${1:-kselftest} ko=${2:-$TOP/tnpu.ko} timeout=${3:-600}
-	local src name bins=() args=() rc=0 p f workdir=$O/vm/$name_suite res
+	local src name bins=() args=() rc=0 p f workdir=$O/vm/$name_suite res top_args
 
 	quiet "$LOGS/kselftest-build.log" mk -k kselftests || true
 	for src in "$TOP"/tests/kselftest/*.c; do
@@ -269,6 +271,13 @@ suite_kselftest() {
 		[ ${#args[@]} -eq 0 ] || args+=(';')
 		args+=("$b")
 	done
+	# tnpu-top on two generating processes, on the production kernel only.
+	if [ "$name_suite" = kselftest ]; then
+		top_args=$(kselftest_top_args) || { suite_result "$name_suite" 0 1; return; }
+		# shellcheck disable=SC2206 # words without spaces, by construction
+		args+=(';' $top_args)
+		bins+=(tnpu-top)
+	fi
 	# One boot for all of them; the console is the useful output here.
 	# A file limit well below the guest's RAM, so that the memory-limit
 	# test can reach it.
@@ -287,7 +296,29 @@ suite_kselftest() {
 	done
 	# Tests passed but the VM run did not (module unload, kernel log...).
 	[ $rc -eq 0 ] || [ $f -gt 0 ] || f=1
+	if [ "$name_suite" = kselftest ]; then
+		# The pane's lines, without its empty bottom.
+		awk '/^TNPU-TOP-SCREEN-END/ { on = 0 } on { l[++n] = $0; if ($0 != "") last = n }
+		     /^TNPU-TOP-SCREEN-BEGIN/ { on = 1 } END { for (i = 1; i <= last; i++) print l[i] }' \
+			"$workdir/console.log" >"$LOGS/tnpu-top-screen.txt" 2>/dev/null || true
+	fi
 	suite_result "$name_suite" $p $f
+}
+
+# The test line of tests/vm/tnpu-top-vm.sh: its programs, a tiny model, and
+# the files tmux needs in the guest (terminal description, UTF-8 locale).
+kselftest_top_args() {
+	local model=$O/vm/tnpu-top/tiny.gguf f
+
+	quiet "$LOGS/tnpu-top-build.log" mk "$O/bin/tnpu-top" "$O/bin/tnpu-run" \
+		"$O/bin/tnpu-gguf-gen" || return 1
+	mkdir -p "${model%/*}"
+	"$O/bin/tnpu-gguf-gen" -o "$model" --preset tiny >/dev/null || return 1
+	for f in /usr/bin/tmux /lib/terminfo/s/screen /usr/lib/locale/C.utf8/LC_CTYPE; do
+		[ -e "$f" ] || { echo "run-all: kselftest: $f missing (tests/setup-deps.sh)"; return 1; }
+	done
+	echo "@tnpu-top $TOP/tests/vm/tnpu-top-vm.sh $O/bin/tnpu-top $O/bin/tnpu-run" \
+		"/usr/bin/tmux $model /lib/terminfo/s/screen /usr/lib/locale/C.utf8/LC_CTYPE"
 }
 
 # Token ids of four real vocabularies against their reference tokenizers

@@ -18,7 +18,8 @@ PKGS=(build-essential pkg-config libdrm-dev libudev-dev libcmocka-dev
       libpcre2-dev libutf8proc-dev jq
       libmicrohttpd-dev libjansson-dev wrk curl chromium haproxy
       flex bison libelf-dev libssl-dev
-      clang libclang-rt-14-dev llvm)
+      clang libclang-rt-14-dev llvm
+      libncurses-dev tmux)
 
 log() { echo "setup-deps: $*" >&2; }
 

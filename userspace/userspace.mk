@@ -28,6 +28,11 @@ TOOL_NAMES += tnpu-opbench
 TOOL_NAMES += tnpu-tokenize
 TOOL_NAMES += tnpu-bench
 TOOL_NAMES += tnpu-batch-bench
+TOOL_NAMES += tnpu-top
+
+# tnpu-top reads /proc, not the device: ncurses instead of libtnpu.
+TOP_CFLAGS := $(shell pkg-config --cflags ncurses 2>/dev/null)
+TOP_LDLIBS := $(shell pkg-config --libs ncurses 2>/dev/null || echo -lncurses)
 
 # tnpu-server (userspace/server/): its parts in a library the unit tests link too.
 SERVER_SRCS :=
@@ -113,6 +118,10 @@ server: $(O)/bin/tnpu-server
 $(O)/bin/%: $(TOP)/userspace/tools/%.c $(O)/lib/libtnpu.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(LDFLAGS) -o $@ $< $(O)/lib/libtnpu.a $(LDLIBS_LIB)
+
+$(O)/bin/tnpu-top: $(TOP)/userspace/tools/tnpu-top.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(TOP_CFLAGS) $(LDFLAGS) -o $@ $< $(TOP_LDLIBS)
 
 # ---- freestanding firmware check (host and RISC-V 64) -----------------------
 FW_FREESTANDING_FLAGS := -std=c11 -Wall -Wextra -Werror -O2 -ffreestanding -nostdlib -nostdinc \

@@ -19,7 +19,8 @@ static void usage(FILE *f)
 		"usage: tnpu-run -m MODEL.gguf [-p PROMPT] [-n TOKENS] [--temp T] [--top-k K]\n"
 		"                [--top-p P] [--seed S] [--ctx N] [--batch N] [--f32-act]\n"
 		"                [--kv-q8] [--copy-weights] [--backend auto|kernel|inproc]\n"
-		"                [--ids] [--profile] [--no-special] [--trace FILE.json]\n"
+		"                [--ids] [--profile] [--no-special] [--ignore-eos]\n"
+		"                [--priority low|normal|high|realtime] [--trace FILE.json]\n"
 		"                [--trace-limit EVENTS]\n"
 		"Generates up to TOKENS tokens (default 64) after PROMPT (with BOS) on the\n"
 		"NPU, greedy unless --temp > 0, and prints the text and the tokens/s.\n"
@@ -29,11 +30,27 @@ static void usage(FILE *f)
 		"--ids also prints the prompt and generated token ids; --profile the NPU time\n"
 		"of a decode step per kind of command. Control tokens written in the prompt\n"
 		"(<|im_start|>, <｜User｜>) are one token each, as chat templates need;\n"
-		"--no-special keeps the prompt literal.\n"
+		"--no-special keeps the prompt literal. --ignore-eos generates all TOKENS even\n"
+		"past the end of the text; --priority is that of the NPU queue (default normal;\n"
+		"realtime needs CAP_SYS_NICE).\n"
 		"--trace writes the timeline of every NPU command and the host's submits and\n"
 		"waits for Perfetto (ui.perfetto.dev) or chrome://tracing; at most\n"
 		"--trace-limit events (default 1000000), whole steps at a time.\n"
 		"On a terminal, stderr shows the progress of the load and of the prompt.\n");
+}
+
+static int parse_priority(const char *s, struct tnpu_session_options *so)
+{
+	static const char *const names[] = { "low", "normal", "high", "realtime" };
+
+	for (uint32_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			so->priority = i;
+			so->priority_set = 1;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int parse_num(const char *opt, const char *s, double lo, double hi, double *v)
@@ -126,11 +143,15 @@ int main(int argc, char **argv)
 		{ "no-special", no_argument, NULL, 'S' },
 		{ "trace", required_argument, NULL, 'T' },
 		{ "trace-limit", required_argument, NULL, 'L' },
+		{ "ignore-eos", no_argument, NULL, 'E' },
+		{ "priority", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* 8-bit activations for quantized weights by default, as llama.cpp does. */
 	struct tnpu_llm_options lo = { .backend = TNPU_BACKEND_AUTO, .q8_act = 1 };
+	struct tnpu_session_options so = { 0 };
+	struct tnpu_model *mdl;
 	struct tnpu_llm_sampling samp = { .temperature = 0, .top_p = 0.9f, .seed = 42 };
 	const char *model = NULL, *prompt = "";
 	struct out_ctx out = { 0 };
@@ -192,6 +213,14 @@ int main(int argc, char **argv)
 		case 'i': out.print_ids = 1; break;
 		case 'r': lo.profile = 1; break;
 		case 'S': tok_flags &= ~TNPU_TOKENIZE_SPECIAL; break;
+		case 'E': samp.ignore_eos = 1; break;
+		case 'R':
+			if (parse_priority(optarg, &so)) {
+				fprintf(stderr, "tnpu-run: unknown priority '%s' (low, normal, high, "
+					"realtime)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'T': trace_path = optarg; break;
 		case 'L':
 			if (parse_num("--trace-limit", optarg, 1, 1e12, &v))
@@ -226,7 +255,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tnpu-run: %s\n", tnpu_last_error());
 		return 1;
 	}
-	ret = tnpu_llm_load(model, &lo, &llm);
+	/* tnpu_llm_load() in two steps, for the session's queue priority. */
+	ret = tnpu_model_load(model, &(struct tnpu_model_options){ .backend = lo.backend,
+					.copy_weights = lo.copy_weights, .progress = lo.progress,
+					.progress_user = lo.progress_user }, &mdl);
+	if (!ret) {
+		so.n_ctx = lo.n_ctx;
+		so.max_batch = lo.max_batch;
+		so.q8_act = lo.q8_act;
+		so.kv_q8 = lo.kv_q8;
+		so.profile = lo.profile;
+		so.trace = lo.trace;
+		so.progress = lo.progress;
+		so.progress_user = lo.progress_user;
+		ret = tnpu_llm_create(mdl, &so, &llm);
+		/* The session holds the model now, or nothing does. */
+		tnpu_model_put(mdl);
+	}
 	if (ret) {
 		fprintf(stderr, "tnpu-run: %s\n", tnpu_last_error());
 		tnpu_trace_close(lo.trace, NULL);
