@@ -184,18 +184,18 @@ AVX512 void fw_avx512_dot_dec_nx_##name(const void *w, __u64 ws,		\
 	(void)x;								\
 	(void)xs;								\
 	if (wrows == 2 && n == TNPU_FW_MM_NX) {					\
-		nx(w, ws, 2, dec, ds, TNPU_FW_MM_NX, 0, k / QK_K, out);	\
+		nx(w, ws, 2, dec, ds, TNPU_FW_MM_NX, 0, k / QK_K, out);		\
 		return;								\
 	}									\
 	for (; wrows; wrows--, w = (const __u8 *)w + ws, out += n) {		\
 		if (n == 1)							\
-			nx(w, 0, 1, dec, ds, 1, 0, k / QK_K, out);			\
+			nx(w, 0, 1, dec, ds, 1, 0, k / QK_K, out);		\
 		else if (n == 2)						\
-			nx(w, 0, 1, dec, ds, 2, 0, k / QK_K, out);			\
+			nx(w, 0, 1, dec, ds, 2, 0, k / QK_K, out);		\
 		else if (n == 3)						\
-			nx(w, 0, 1, dec, ds, 3, 0, k / QK_K, out);			\
+			nx(w, 0, 1, dec, ds, 3, 0, k / QK_K, out);		\
 		else								\
-			nx(w, 0, 1, dec, ds, 4, 0, k / QK_K, out);			\
+			nx(w, 0, 1, dec, ds, 4, 0, k / QK_K, out);		\
 	}									\
 }
 

@@ -247,8 +247,8 @@ dec_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u32 wtype,
 
 #pragma GCC unroll 8
 		for (r = 0; r < NX; r++) {
-			const struct tnpu_fw_q8 *xr = (const struct tnpu_fw_q8 *)((const __u8 *)x +
-										  r * xs);
+			const struct tnpu_fw_q8 *xr = (const void *)((const __u8 *)x + r * xs);
+			const __u8 *b = wv + i / 4 * span;
 			float tail;
 
 			out[v * NX + r] = _mm512_reduce_add_ps(acc[v][r]);
@@ -256,11 +256,9 @@ dec_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u32 wtype,
 				continue;
 			/* Row by row, as dec_rows() does: the same bits. */
 			if (wtype == TNPU_DT_Q4_0)
-				fw_avx2_dot_q8_q4_0((const struct tnpu_fw_block_q4_0 *)wv + i, xr + i,
-						    0, 1, (nb - i) * 32, &tail);
+				fw_avx2_dot_q8_q4_0(b, xr + i, 0, 1, (nb - i) * 32, &tail);
 			else
-				fw_avx2_dot_q8_q8_0((const struct tnpu_fw_block_q8_0 *)wv + i, xr + i,
-						    0, 1, (nb - i) * 32, &tail);
+				fw_avx2_dot_q8_q8_0(b, xr + i, 0, 1, (nb - i) * 32, &tail);
 			out[v * NX + r] += tail;
 		}
 	}
