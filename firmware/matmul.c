@@ -66,6 +66,38 @@ static void matmul_dec(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_fn dot_dec,
 }
 
 /*
+ * Outputs [n0, n1) of batched decode (activation rows [m0, m1), at most
+ * TNPU_FW_DEC_MX) through their decode layouts: as matmul_dec() for one
+ * row, a weight row from each half of the range a call, now against all
+ * the activation rows, so the weights stream from memory once for them.
+ */
+static void matmul_dec_mx(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_nx_fn dot_dec_mx,
+			  __u32 n0, __u32 n1, __u32 m0, __u32 m1)
+{
+	const void *x = (const __u8 *)mm->x + m0 * mm->x_stride;
+	const void *dec = (const __u8 *)mm->x_dec + m0 * mm->x_dec_stride;
+	__u8 *y = (__u8 *)mm->y + (__u64)m0 * mm->y_stride;
+	__u32 mid = n0 + (n1 - n0 + 1) / 2, nx = m1 - m0, n, r;
+	__u64 gap = (__u64)(mid - n0) * mm->w_stride;
+	const __u8 *w = (const __u8 *)mm->w + (__u64)n0 * mm->w_stride;
+	float out[2 * TNPU_FW_DEC_MX];
+
+	stream_head(w + gap, (__u64)(n1 - mid) * mm->w_stride, STREAM_L1_AHEAD, STREAM_L2_AHEAD);
+	for (n = n0; n + (mid - n0) < n1; n++, w += mm->w_stride) {
+		dot_dec_mx(w, gap, 2, x, mm->x_stride, dec, mm->x_dec_stride, nx, mm->k, out);
+		for (r = 0; r < nx; r++) {
+			store_biased(mm, y + (__u64)r * mm->y_stride, n, out[r]);
+			store_biased(mm, y + (__u64)r * mm->y_stride, n + (mid - n0), out[nx + r]);
+		}
+	}
+	if (n < mid) {	/* an odd count: the first half's last row */
+		dot_dec_mx(w, 0, 1, x, mm->x_stride, dec, mm->x_dec_stride, nx, mm->k, out);
+		for (r = 0; r < nx; r++)
+			store_biased(mm, y + (__u64)r * mm->y_stride, n, out[r]);
+	}
+}
+
+/*
  * Outputs [n0, n1) of activation rows [m0, m1) (prefill) through their
  * decode layouts, two weight rows a call: each activation group loaded
  * serves both.
@@ -123,6 +155,11 @@ void tnpu_fw_matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_ke
 	if (mm->x_dec && kern->dec_layout[mm->w_dtype] == mm->x_dec_layout) {
 		if (m1 - m0 == 1 && kern->dot_dec[mm->w_dtype]) {
 			matmul_dec(mm, kern->dot_dec[mm->w_dtype], n0, n1, m0);
+			return;
+		}
+		if (m1 - m0 > 1 && m1 - m0 <= TNPU_FW_DEC_MX && mm->m <= TNPU_FW_DEC_MX &&
+		    kern->dot_dec_mx[mm->w_dtype]) {
+			matmul_dec_mx(mm, kern->dot_dec_mx[mm->w_dtype], n0, n1, m0, m1);
 			return;
 		}
 		if (m1 - m0 > 1 && kern->dot_dec_nx[mm->w_dtype]) {

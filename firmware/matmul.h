@@ -80,6 +80,9 @@ typedef void (*tnpu_fw_dot_dec_nx_fn)(const void *w, __u64 w_stride, unsigned in
 				      const void *dec, __u64 dec_stride, __u32 nx, __u32 k,
 				      float *out);
 
+/* Activation rows a batched decode kernel (dot_dec_mx) takes at most. */
+#define TNPU_FW_DEC_MX 8
+
 /* Alignment of a decode layout in memory. */
 #define TNPU_FW_DEC_ALIGN 64
 
@@ -102,6 +105,14 @@ struct tnpu_fw_mm_kernels {
 	tnpu_fw_dot_dec_fn dot_dec[TNPU_FW_NUM_WTYPES];
 	/* Optional: the same layout serving prefill (several activation rows). */
 	tnpu_fw_dot_dec_nx_fn dot_dec_nx[TNPU_FW_NUM_WTYPES];
+	/*
+	 * Optional: batched decode, 2 to TNPU_FW_DEC_MX activation rows (nx)
+	 * through that layout in one pass over the weight rows, which it
+	 * prefetches from memory as dot_dec does; each row's result the bits
+	 * dot_dec gives it alone, so that a sequence's tokens do not depend
+	 * on the batch it runs in.
+	 */
+	tnpu_fw_dot_dec_nx_fn dot_dec_mx[TNPU_FW_NUM_WTYPES];
 };
 
 extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable;

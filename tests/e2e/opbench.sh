@@ -51,7 +51,8 @@ args=(-t 2 -r 1 -l 1 -k "decode,stream,embed" -w Q4_0)
 header=op,dtype,path,shape,ms,gbs,gflops,mem_read_gbs,bw_ratio,peak_gflops,peak_ratio
 [ "$(head -n 1 "$work/run.csv")" = "$header" ] || fail "CSV header: $(head -n 1 "$work/run.csv")"
 cases=$(tail -n +2 "$work/run.csv" | cut -d, -f1-3 | tr '\n' ' ')
-[ "$cases" = "decode_gemv,Q4_0,f32 decode_gemv,Q4_0,q8 decode_stream,Q4_0,q8 embedding,Q4_0,- " ] ||
+batch="decode_batch,Q4_0,q8"
+[ "$cases" = "decode_gemv,Q4_0,f32 decode_gemv,Q4_0,q8 $batch $batch $batch decode_stream,Q4_0,q8 embedding,Q4_0,- " ] ||
 	fail "cases run: $cases"
 # Every field numeric and positive where it is measured; the ratio is the
 # rate over the bandwidth measured alongside.
@@ -65,6 +66,11 @@ one_mb=$(grep '^decode_stream,Q4_0,q8,' "$work/run.csv" | cut -d, -f4 | sed 's/.
 if [ -z "$pass_mb" ] || [ "$pass_mb" != "$one_mb" ]; then
 	fail "decode pass $pass_mb MB, as one command $one_mb MB"
 fi
+# Batched decode: the same weight bytes for M = 2, 4, 8 rows, and their rows/s.
+shapes=$(grep '^decode_batch,Q4_0,q8,' "$work/run.csv" | cut -d, -f4 | sed 's/[0-9.]* rows\/s$/R/' |
+	tr '\n' ' ')
+[ "$shapes" = "M=2 8 mats ${pass_mb}MB R M=4 8 mats ${pass_mb}MB R M=8 8 mats ${pass_mb}MB R " ] ||
+	fail "batched decode shapes: $shapes"
 
 "$bench" "${args[@]}" >"$work/run.md"
 grep -Eq '^machine: 2 threads, .* memory read [0-9.]* GB/s, peak FP32 [0-9.]* GFLOP/s \((avx2|avx512) FMA\)$' \
@@ -74,7 +80,7 @@ grep -Eq '^machine: 2 threads, .* memory read [0-9.]* GB/s, peak FP32 [0-9.]* GF
 "$bench" "${args[@]}" -p -o json >"$work/run.json"
 grep -q '"threads": 2, "kernels": "portable"' "$work/run.json" || fail "JSON head (-p)"
 grep -Eq '"peak_fma": "(avx2|avx512)"' "$work/run.json" || fail "JSON peak_fma"
-[ "$(grep -c '"op": ' "$work/run.json")" -eq 4 ] || fail "JSON results"
+[ "$(grep -c '"op": ' "$work/run.json")" -eq 7 ] || fail "JSON results"
 
 # Paged attention beside contiguous: the same cache bytes per step.
 "$bench" -t 2 -r 1 -q -k attention -w F16 -o csv >"$work/att.csv"

@@ -237,7 +237,9 @@ static void set_mode(int mode)
 
 static void all_shapes(int mode)
 {
-	static const uint32_t shapes[][2] = { { 1, 1 }, { 1, 67 }, { 3, 37 }, { 9, 130 } };
+	static const uint32_t shapes[][2] = {
+		{ 1, 1 }, { 1, 67 }, { 2, 5 }, { 3, 37 }, { 8, 67 }, { 9, 130 },
+	};
 	unsigned int seed = 1;
 
 	set_mode(mode);
@@ -256,7 +258,7 @@ static void all_shapes(int mode)
 						.wtype = wtypes[t], .xtype = TNPU_DT_F32,
 						.ytype = TNPU_DT_F32, .m = shapes[s][0],
 						.n = shapes[s][1], .k = ks[ki], .q8 = q8,
-						.bias = s == 1 || s == 3,
+						.bias = s % 2 || s == 4,
 					};
 
 					check_matmul(&c, seed++);
@@ -359,6 +361,85 @@ static void test_matmul_row_position(void **state)
 	set_mode(MODE_DEFAULT);
 	if (!paired)
 		skip();
+}
+
+/*
+ * Batch invariance: batched decode runs M sequences' rows through one pass
+ * over the weights (dot_dec_mx where the set has it), and each row must
+ * get, to the bit, what it gets alone (M = 1), or a greedy completion
+ * would change with the load. Every M from 2 to 9 (one past the batched
+ * kernels' limit), every quantized weight type against Q8 activations (as
+ * models decode), every kernel set, an odd N (the last weight row of a
+ * core's range goes alone); matmul_shapes checks these paths against the
+ * reference.
+ */
+enum { BATCH_MAX = 9 };
+
+static int batch_rows_case(uint32_t wt, uint32_t k, int q8, unsigned int *seed)
+{
+	const uint32_t n = 67;
+	uint64_t wrow = row_bytes(wt, k);
+	struct buf w = balloc(wrow * n), x = balloc(4ULL * k * BATCH_MAX);
+	struct buf y = balloc(4ULL * n * BATCH_MAX), y1 = balloc(4ULL * n * BATCH_MAX);
+	struct buf scratch = balloc(TNPU_MATMUL_SCRATCH_SIZE(BATCH_MAX, k));
+	struct tnpu_cmd_matmul cmd = { .hdr = { TNPU_OP_MATMUL, 0, sizeof(cmd) } };
+	struct tnpu_fw_job job;
+	int same = 1;
+
+	for (uint32_t i = 0; i < n; i++)
+		ref_random_row(wt, (uint8_t *)w.cpu + i * wrow, k, seed);
+	for (uint32_t r = 0; r < BATCH_MAX; r++)
+		ref_random_row(TNPU_DT_F32, (uint8_t *)x.cpu + 4ULL * k * r, k, seed);
+	cmd.w = tensor2(w.va, wt, k, n, wrow);
+	if (q8) {
+		cmd.hdr.flags |= TNPU_MATMUL_F_Q8_ACT;
+		cmd.scratch = scratch.va;
+		cmd.scratch_size = TNPU_MATMUL_SCRATCH_SIZE(BATCH_MAX, k);
+	}
+	for (uint32_t r = 0; r < BATCH_MAX; r++) {	/* each row alone */
+		cmd.x = tensor2(x.va + 4ULL * k * r, TNPU_DT_F32, k, 1, 4ULL * k);
+		cmd.y = tensor2(y1.va + 4ULL * n * r, TNPU_DT_F32, n, 1, 4ULL * n);
+		assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), 0);
+	}
+	for (uint32_t m = 2; m <= BATCH_MAX && same; m++) {
+		memset(y.cpu, 0xee, 4ULL * n * m);
+		cmd.x = tensor2(x.va, TNPU_DT_F32, k, m, 4ULL * k);
+		cmd.y = tensor2(y.va, TNPU_DT_F32, n, m, 4ULL * n);
+		assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), 0);
+		same = !memcmp(y.cpu, y1.cpu, 4ULL * n * m);
+		if (!same)
+			print_error("w%u k%u q8 %d: a row of M = %u differs from the row alone\n",
+				    wt, k, q8, m);
+	}
+	bfree(w);
+	bfree(x);
+	bfree(y);
+	bfree(y1);
+	bfree(scratch);
+	return same;
+}
+
+static void test_matmul_batch_invariant(void **state)
+{
+	unsigned int seed = 13;
+
+	(void)state;
+	for (int mode = 0; mode < NUM_MODES; mode++) {
+		set_mode(mode);
+		for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
+			uint32_t ks[2], wt = wtypes[t];
+
+			if (wt < TNPU_DT_Q4_0 || wt > TNPU_DT_Q6_K)
+				continue;
+			k_choices(wt, ks);
+			for (int ki = 0; ki < 2; ki++)
+				if (!batch_rows_case(wt, ks[ki], 1, &seed)) {
+					print_error("mode %d\n", mode);
+					fail();
+				}
+		}
+	}
+	set_mode(MODE_DEFAULT);
 }
 
 /* Half-precision activations and outputs, strided rows, every kernel set. */
@@ -842,6 +923,8 @@ static void test_matmul_decode_scratch(void **state)
 			layouts += !!tnpu_fw_mm_kernels()->dot_dec_nx[wtypes[t]];
 			for (int where = 0; where < DEC_CASES; where++) {
 				decode_scratch_case(wtypes[t], where, 1, &seed);	/* decode */
+				/* batched decode */
+				decode_scratch_case(wtypes[t], where, 5, &seed);
 				/* prefill: a tile of 32 rows, then one of a single row */
 				decode_scratch_case(wtypes[t], where, 33, &seed);
 			}
@@ -1420,6 +1503,7 @@ int main(void)
 		cmocka_unit_test(test_matmul_shapes_portable),
 		cmocka_unit_test(test_matmul_formats),
 		cmocka_unit_test(test_matmul_row_position),
+		cmocka_unit_test(test_matmul_batch_invariant),
 		cmocka_unit_test(test_matmul_large),
 		cmocka_unit_test(test_matmul_many_cores),
 		cmocka_unit_test(test_matmul_bad),

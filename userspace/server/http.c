@@ -18,7 +18,10 @@
 
 #include "http.h"
 
-/* A body larger than allowed is read and dropped up to this many times the limit, then cut. */
+/*
+ * The body of a request answered before it came (an error found in the
+ * headers) is read and dropped up to this many times the limit, then cut.
+ */
 #define DISCARD_FACTOR	8
 #define STACK_SIZE	(256 * 1024)
 
@@ -597,15 +600,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		size_t n = *upload_size;
 
 		*upload_size = 0;
-		if (rc->responded || rc->too_big) {
+		if (rc->responded) {
 			rc->dropped += n;
 			return rc->dropped > DISCARD_FACTOR * s->max_body ? MHD_NO : MHD_YES;
 		}
-		if (rc->body.len + n > s->max_body) {
-			/* Chunked, without a length: refused once it has all come. */
-			rc->too_big = true;
-			rc->dropped = rc->body.len + n;
-			buf_free(&rc->body);
+		if (rc->too_big || rc->body.len + n > s->max_body) {
+			/*
+			 * Chunked, without a length: libmicrohttpd takes no answer
+			 * while a body comes in, so all of it is read and dropped
+			 * (never kept) and the 413 follows; a client that stalls
+			 * meets the idle timeout.
+			 */
+			if (!rc->too_big) {
+				rc->too_big = true;
+				rc->dropped = rc->body.len;
+				buf_free(&rc->body);
+			}
+			rc->dropped += n;
 			return MHD_YES;
 		}
 		buf_add(&rc->body, upload, n);
@@ -616,8 +627,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	rc->responded = true;
 	if (rc->too_big) {
 		api_error_set(&e, 413, "invalid_request_error", "request_too_large", NULL,
-			      "the request body is more than this server takes (%zu bytes; "
-			      "--max-body)", s->max_body);
+			      "the request body has %zu bytes, more than this server takes "
+			      "(%zu; --max-body)", rc->dropped, s->max_body);
 		return send_error(h, c, rc->route, &e);
 	}
 	switch (rc->route->id) {

@@ -639,10 +639,11 @@ static unsigned int model_mats(unsigned int layers, struct mat *m)
 
 /*
  * The decode pass (@one_cmd false) or its weight bytes as one MATMUL of
- * HIDDEN-long rows (@one_cmd true).
+ * HIDDEN-long rows (@one_cmd true), for @m activation rows: M > 1 is a
+ * batched decode step of @m sequences, whose weights are still read once.
  */
 static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, bool one_cmd,
-			 struct result *res)
+			 uint32_t m, struct result *res)
 {
 	struct mat mats[LAYERS * 7 + 1];
 	uint64_t w_offset[LAYERS * 7 + 1], w_size = 0;
@@ -669,13 +670,13 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, bool one
 		n = 1;
 	}
 	for (unsigned int j = 0; j < NUM_INPUTS; j++) {
-		x[j] = nalloc(4 * FFN);
-		for (unsigned int i = 0; i < FFN; i++)
+		x[j] = nalloc(4ULL * FFN * m);
+		for (unsigned int i = 0; i < FFN * m; i++)
 			((float *)x[j].cpu)[i] = (float)((i * 7919 + j) % 2001) / 1000.0f - 1.0f;
 	}
-	for (unsigned int j = 0; j < NUM_OUTPUTS; j++)
-		y[j] = nalloc(4ULL * (one_cmd && j == OUT_Q ? mats[0].n : VOCAB));	/* one_cmd: Q only */
-	scratch = nalloc(TNPU_MATMUL_SCRATCH_SIZE(1, FFN));
+	for (unsigned int j = 0; j < NUM_OUTPUTS; j++)	/* one_cmd: Q only */
+		y[j] = nalloc(4ULL * m * (one_cmd && j == OUT_Q ? mats[0].n : VOCAB));
+	scratch = nalloc(TNPU_MATMUL_SCRATCH_SIZE(m, FFN));
 	/*
 	 * All weights in one buffer, in model order at GGUF's default 32-byte
 	 * alignment: how the runtime sees a model file's tensor data.
@@ -695,21 +696,25 @@ static void bench_decode(const struct opts *o, uint32_t wtype, bool q8, bool one
 	for (unsigned int i = 0; i < n; i++) {
 		struct tnpu_cmd_matmul c;
 
-		c = matmul_cmd(x[mats[i].in].va, w.va + w_offset[i], wtype, y[mats[i].out].va, 1,
+		c = matmul_cmd(x[mats[i].in].va, w.va + w_offset[i], wtype, y[mats[i].out].va, m,
 			       mats[i].n, mats[i].k, q8, &scratch);
 		stream_add(&s, &c, sizeof(c));
 		bytes += (double)row_bytes(wtype, mats[i].k) * mats[i].n;
-		flops += 2.0 * mats[i].n * mats[i].k;
+		flops += 2.0 * m * mats[i].n * mats[i].k;
 	}
-	res->op = one_cmd ? "decode_stream" : "decode_gemv";
+	res->op = one_cmd ? "decode_stream" : m > 1 ? "decode_batch" : "decode_gemv";
 	res->dtype = dtype_name(wtype);
 	res->path = q8 ? "q8" : "f32";
-	if (one_cmd)
-		snprintf(res->shape, sizeof(res->shape), "M=1 N=%u K=%u %.0fMB", mats[0].n, HIDDEN,
-			 bytes / 1e6);
-	else
-		snprintf(res->shape, sizeof(res->shape), "M=1 %u mats %.0fMB", n, bytes / 1e6);
 	res->ms = time_stream(&s, o->reps, READ_BW, &res->read_gbs) * 1e3;
+	/* A batched step's worth: rows (tokens) per second of its passes. */
+	if (one_cmd)
+		snprintf(res->shape, sizeof(res->shape), "M=%u N=%u K=%u %.0fMB", m, mats[0].n,
+			 HIDDEN, bytes / 1e6);
+	else if (m == 1)
+		snprintf(res->shape, sizeof(res->shape), "M=1 %u mats %.0fMB", n, bytes / 1e6);
+	else
+		snprintf(res->shape, sizeof(res->shape), "M=%u %u mats %.0fMB %.0f rows/s", m, n,
+			 bytes / 1e6, m * 1e3 / res->ms);
 	res->bytes = bytes;
 	res->flops = flops;
 	nfree(&w);
@@ -1266,9 +1271,22 @@ int main(int argc, char **argv)
 
 		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "decode"))
 			continue;
-		bench_decode(&o, wt, false, false, &res[n++]);
+		bench_decode(&o, wt, false, false, 1, &res[n++]);
 		if (quantized)
-			bench_decode(&o, wt, true, false, &res[n++]);
+			bench_decode(&o, wt, true, false, 1, &res[n++]);
+	}
+	/*
+	 * Batched decode, the fast path: one pass for M sequences, compute
+	 * bound from a few rows on (GFLOP/s against the peak).
+	 */
+	for (size_t t = 0; t < (o.quick ? 2 : 4); t++) {
+		static const uint32_t ms[] = { 2, 4, 8 };
+		uint32_t wt = all_types[t];
+
+		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "decode"))
+			continue;
+		for (size_t i = 0; i < 3; i++)
+			bench_decode(&o, wt, true, false, ms[i], &res[n++]);
 	}
 	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		uint32_t wt = all_types[t];
@@ -1276,7 +1294,7 @@ int main(int argc, char **argv)
 
 		/* The fast path only: what the decode pass is compared with. */
 		if (selected(o.types, dtype_name(wt)) && selected(o.ops, "stream"))
-			bench_decode(&o, wt, quantized, true, &res[n++]);
+			bench_decode(&o, wt, quantized, true, 1, &res[n++]);
 	}
 	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		static const uint32_t ms[] = { 64, 512 };

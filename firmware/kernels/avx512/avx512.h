@@ -184,18 +184,67 @@ AVX512 void fw_avx512_dot_dec_nx_##name(const void *w, __u64 ws,		\
 	(void)x;								\
 	(void)xs;								\
 	if (wrows == 2 && n == TNPU_FW_MM_NX) {					\
-		nx(w, ws, 2, dec, ds, TNPU_FW_MM_NX, k / QK_K, out);		\
+		nx(w, ws, 2, dec, ds, TNPU_FW_MM_NX, 0, k / QK_K, out);		\
 		return;								\
 	}									\
 	for (; wrows; wrows--, w = (const __u8 *)w + ws, out += n) {		\
 		if (n == 1)							\
-			nx(w, 0, 1, dec, ds, 1, k / QK_K, out);			\
+			nx(w, 0, 1, dec, ds, 1, 0, k / QK_K, out);		\
 		else if (n == 2)						\
-			nx(w, 0, 1, dec, ds, 2, k / QK_K, out);			\
+			nx(w, 0, 1, dec, ds, 2, 0, k / QK_K, out);		\
 		else if (n == 3)						\
-			nx(w, 0, 1, dec, ds, 3, k / QK_K, out);			\
+			nx(w, 0, 1, dec, ds, 3, 0, k / QK_K, out);		\
 		else								\
-			nx(w, 0, 1, dec, ds, 4, k / QK_K, out);			\
+			nx(w, 0, 1, dec, ds, 4, 0, k / QK_K, out);		\
+	}									\
+}
+
+/*
+ * The batched decode entry (dot_dec_mx) of a K-quant kernel @nx: both
+ * weight rows at once up to four activation rows; with more, one weight
+ * row at a time, which keeps the accumulators in registers (two rows by
+ * eight would spill them).
+ */
+#define K_DEC_MX_CASE(nx, W, NX)						\
+	nx(w, ws, W, dec, ds, NX, 1, k / QK_K, out)
+
+#define K_DEC_MX_ENTRY(name, nx)						\
+AVX512 void fw_avx512_dot_dec_mx_##name(const void *w, __u64 ws,		\
+					unsigned int wrows,			\
+					const struct tnpu_fw_q8 *x, __u64 xs,	\
+					const void *dec, __u64 ds, __u32 n,	\
+					__u32 k, float *out)			\
+{										\
+	(void)x;								\
+	(void)xs;								\
+	if (wrows == 2 && n <= 4) {						\
+		if (n == 1)							\
+			K_DEC_MX_CASE(nx, 2, 1);				\
+		else if (n == 2)						\
+			K_DEC_MX_CASE(nx, 2, 2);				\
+		else if (n == 3)						\
+			K_DEC_MX_CASE(nx, 2, 3);				\
+		else								\
+			K_DEC_MX_CASE(nx, 2, 4);				\
+		return;								\
+	}									\
+	for (; wrows; wrows--, w = (const __u8 *)w + ws, out += n) {		\
+		if (n == 1)							\
+			K_DEC_MX_CASE(nx, 1, 1);				\
+		else if (n == 2)						\
+			K_DEC_MX_CASE(nx, 1, 2);				\
+		else if (n == 3)						\
+			K_DEC_MX_CASE(nx, 1, 3);				\
+		else if (n == 4)						\
+			K_DEC_MX_CASE(nx, 1, 4);				\
+		else if (n == 5)						\
+			K_DEC_MX_CASE(nx, 1, 5);				\
+		else if (n == 6)						\
+			K_DEC_MX_CASE(nx, 1, 6);				\
+		else if (n == 7)						\
+			K_DEC_MX_CASE(nx, 1, 7);				\
+		else								\
+			K_DEC_MX_CASE(nx, 1, 8);				\
 	}									\
 }
 
@@ -233,6 +282,18 @@ void fw_avx512_dot_dec_q4_k(const void *w, __u64 w_stride, unsigned int rows,
 			    const struct tnpu_fw_q8 *x, const void *dec, __u32 k, float *out);
 void fw_avx512_dot_dec_q6_k(const void *w, __u64 w_stride, unsigned int rows,
 			    const struct tnpu_fw_q8 *x, const void *dec, __u32 k, float *out);
+void fw_avx512_dot_dec_mx_q4_0(const void *w, __u64 ws, unsigned int wrows,
+			       const struct tnpu_fw_q8 *x, __u64 xs, const void *dec, __u64 ds,
+			       __u32 nx, __u32 k, float *out);
+void fw_avx512_dot_dec_mx_q8_0(const void *w, __u64 ws, unsigned int wrows,
+			       const struct tnpu_fw_q8 *x, __u64 xs, const void *dec, __u64 ds,
+			       __u32 nx, __u32 k, float *out);
+void fw_avx512_dot_dec_mx_q4_k(const void *w, __u64 ws, unsigned int wrows,
+			       const struct tnpu_fw_q8 *x, __u64 xs, const void *dec, __u64 ds,
+			       __u32 nx, __u32 k, float *out);
+void fw_avx512_dot_dec_mx_q6_k(const void *w, __u64 ws, unsigned int wrows,
+			       const struct tnpu_fw_q8 *x, __u64 xs, const void *dec, __u64 ds,
+			       __u32 nx, __u32 k, float *out);
 void fw_avx512_dot_dec_nx_q4_0(const void *w, __u64 ws, unsigned int wrows,
 			       const struct tnpu_fw_q8 *x, __u64 xs, const void *dec, __u64 ds,
 			       __u32 nx, __u32 k, float *out);

@@ -189,37 +189,46 @@ DOT_DEC_ENTRY(fw_avx512_dot_dec_q4_0, TNPU_DT_Q4_0)
 DOT_DEC_ENTRY(fw_avx512_dot_dec_q8_0, TNPU_DT_Q8_0)
 
 /*
- * Prefill: @W (1 or 2) weight rows of Q4_0 or Q8_0 (@wtype), @ws bytes
- * apart, against @NX (1 to 4) activation rows, Q8 rows @xs bytes apart and
- * their decode layouts @ds bytes apart: each four blocks' weights are laid
- * out once for all activation rows, and each group of activations is
- * loaded once for both weight rows (the layouts of a tile of rows stream
- * from L2 for every weight row, which bounds this loop). out[w * NX + r].
+ * Prefill and batched decode: @W (1 or 2) weight rows of Q4_0 or Q8_0
+ * (@wtype), @ws bytes apart, against @NX (1 to TNPU_FW_DEC_MX) activation
+ * rows, Q8 rows @xs bytes apart and their decode layouts @ds bytes apart:
+ * each four blocks' weights are laid out once for all activation rows, and
+ * each group of activations is loaded once for both weight rows (the
+ * layouts of a tile of rows stream from L2 for every weight row, which
+ * bounds prefill). With @PF (decode: the weights come from memory once)
+ * each weight row is prefetched along as dec_rows() does. Each (weight,
+ * activation) pair takes dec_rows()' steps in its order, tail included:
+ * a row's result is, to the bit, what it gets alone. out[w * NX + r].
  */
 static inline __attribute__((always_inline)) AVX512 void
 dec_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u32 wtype,
-	const struct tnpu_fw_q8 *x, __u64 xs, const __u8 *dec, __u64 ds,
-	const unsigned int NX, __u32 nb, float *out)
+       const struct tnpu_fw_q8 *x, __u64 xs, const __u8 *dec, __u64 ds,
+       const unsigned int NX, const int PF, __u32 nb, float *out)
 {
 	const __u32 span = 4 * (wtype == TNPU_DT_Q4_0 ? sizeof(struct tnpu_fw_block_q4_0) :
 				sizeof(struct tnpu_fw_block_q8_0));
-	__m512 acc[2][TNPU_FW_MM_NX];
-	float tail[TNPU_FW_MM_NX];
+	__m512 acc[2][TNPU_FW_DEC_MX];
+	const __u8 *pf[2];
 	unsigned int r, v;
 	__u32 i;
 
 #pragma GCC unroll 2
-	for (v = 0; v < W; v++)
-#pragma GCC unroll 4
+	for (v = 0; v < W; v++) {
+		pf[v] = dec_prefetch_start(w + v * ws);
+#pragma GCC unroll 8
 		for (r = 0; r < NX; r++)
 			acc[v][r] = _mm512_setzero_ps();
+	}
 	for (i = 0; i + 4 <= nb; i += 4) {
 		struct dec_w wd[2];
 
 #pragma GCC unroll 2
-		for (v = 0; v < W; v++)
+		for (v = 0; v < W; v++) {
+			if (PF)
+				dec_prefetch(&pf[v], w + v * ws + (i / 4 + 1) * span);
 			wd[v] = dec_w(wtype, w + v * ws + i / 4 * span);
-#pragma GCC unroll 4
+		}
+#pragma GCC unroll 8
 		for (r = 0; r < NX; r++) {
 			const struct q4_0_dec_group *g =
 				(const struct q4_0_dec_group *)(dec + r * ds) + i / 4;
@@ -236,24 +245,27 @@ dec_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u32 wtype,
 	for (v = 0; v < W; v++) {
 		const __u8 *wv = w + v * ws;
 
-#pragma GCC unroll 4
-		for (r = 0; r < NX; r++)
+#pragma GCC unroll 8
+		for (r = 0; r < NX; r++) {
+			const struct tnpu_fw_q8 *xr = (const void *)((const __u8 *)x + r * xs);
+			const __u8 *b = wv + i / 4 * span;
+			float tail;
+
 			out[v * NX + r] = _mm512_reduce_add_ps(acc[v][r]);
-		if (i == nb)
-			continue;
-		if (wtype == TNPU_DT_Q4_0)
-			fw_avx2_dot_q8_q4_0((const struct tnpu_fw_block_q4_0 *)wv + i, x + i, xs,
-					    NX, (nb - i) * 32, tail);
-		else
-			fw_avx2_dot_q8_q8_0((const struct tnpu_fw_block_q8_0 *)wv + i, x + i, xs,
-					    NX, (nb - i) * 32, tail);
-		for (r = 0; r < NX; r++)
-			out[v * NX + r] += tail[r];
+			if (i == nb)
+				continue;
+			/* Row by row, as dec_rows() does: the same bits. */
+			if (wtype == TNPU_DT_Q4_0)
+				fw_avx2_dot_q8_q4_0(b, xr + i, 0, 1, (nb - i) * 32, &tail);
+			else
+				fw_avx2_dot_q8_q8_0(b, xr + i, 0, 1, (nb - i) * 32, &tail);
+			out[v * NX + r] += tail;
+		}
 	}
 }
 
 #define DEC_NX_CASE(wtype, W, NX)						\
-	dec_nx(w, ws, W, wtype, x, xs, dec, ds, NX, k / 32, out)
+	dec_nx(w, ws, W, wtype, x, xs, dec, ds, NX, 0, k / 32, out)
 
 #define DOT_DEC_NX_ENTRY(name, wtype)						\
 AVX512 void name(const void *w, __u64 ws, unsigned int wrows,			\
@@ -277,3 +289,54 @@ AVX512 void name(const void *w, __u64 ws, unsigned int wrows,			\
 
 DOT_DEC_NX_ENTRY(fw_avx512_dot_dec_nx_q4_0, TNPU_DT_Q4_0)
 DOT_DEC_NX_ENTRY(fw_avx512_dot_dec_nx_q8_0, TNPU_DT_Q8_0)
+
+/*
+ * Batched decode (tnpu_fw_mm_kernels.dot_dec_mx): @W weight rows of @type
+ * against @NX activation rows, one function each, so that each keeps a
+ * frame of its own size (the kernel's stack is small).
+ */
+#define DEC_MX_FN(type, W, NX)							\
+static __attribute__((__noinline__)) AVX512 void				\
+dec_mx_##type##_##W##_##NX(const __u8 *w, __u64 ws,				\
+			   const struct tnpu_fw_q8 *x, __u64 xs,		\
+			   const __u8 *dec, __u64 ds, __u32 nb, float *out)	\
+{										\
+	dec_nx(w, ws, W, TNPU_DT_##type, x, xs, dec, ds, NX, 1, nb, out);	\
+}
+
+#define DEC_MX_FNS(type, NX) DEC_MX_FN(type, 1, NX) DEC_MX_FN(type, 2, NX)
+
+DEC_MX_FNS(Q4_0, 1) DEC_MX_FNS(Q4_0, 2) DEC_MX_FNS(Q4_0, 3) DEC_MX_FNS(Q4_0, 4)
+DEC_MX_FNS(Q4_0, 5) DEC_MX_FNS(Q4_0, 6) DEC_MX_FNS(Q4_0, 7) DEC_MX_FNS(Q4_0, 8)
+DEC_MX_FNS(Q8_0, 1) DEC_MX_FNS(Q8_0, 2) DEC_MX_FNS(Q8_0, 3) DEC_MX_FNS(Q8_0, 4)
+DEC_MX_FNS(Q8_0, 5) DEC_MX_FNS(Q8_0, 6) DEC_MX_FNS(Q8_0, 7) DEC_MX_FNS(Q8_0, 8)
+
+typedef void (*dec_mx_fn)(const __u8 *w, __u64 ws, const struct tnpu_fw_q8 *x, __u64 xs,
+			  const __u8 *dec, __u64 ds, __u32 nb, float *out);
+
+/* By weight rows (1, 2), then activation rows (1 to TNPU_FW_DEC_MX). */
+#define DEC_MX_TABLE(type) {							\
+	{ dec_mx_##type##_1_1, dec_mx_##type##_1_2, dec_mx_##type##_1_3,	\
+	  dec_mx_##type##_1_4, dec_mx_##type##_1_5, dec_mx_##type##_1_6,	\
+	  dec_mx_##type##_1_7, dec_mx_##type##_1_8 },				\
+	{ dec_mx_##type##_2_1, dec_mx_##type##_2_2, dec_mx_##type##_2_3,	\
+	  dec_mx_##type##_2_4, dec_mx_##type##_2_5, dec_mx_##type##_2_6,	\
+	  dec_mx_##type##_2_7, dec_mx_##type##_2_8 },				\
+}
+
+static const dec_mx_fn dec_mx_q4_0[2][TNPU_FW_DEC_MX] = DEC_MX_TABLE(Q4_0);
+static const dec_mx_fn dec_mx_q8_0[2][TNPU_FW_DEC_MX] = DEC_MX_TABLE(Q8_0);
+
+AVX512 void fw_avx512_dot_dec_mx_q4_0(const void *w, __u64 ws, unsigned int wrows,
+				      const struct tnpu_fw_q8 *x, __u64 xs, const void *dec,
+				      __u64 ds, __u32 nx, __u32 k, float *out)
+{
+	dec_mx_q4_0[wrows == 2][(nx - 1) % TNPU_FW_DEC_MX](w, ws, x, xs, dec, ds, k / 32, out);
+}
+
+AVX512 void fw_avx512_dot_dec_mx_q8_0(const void *w, __u64 ws, unsigned int wrows,
+				      const struct tnpu_fw_q8 *x, __u64 xs, const void *dec,
+				      __u64 ds, __u32 nx, __u32 k, float *out)
+{
+	dec_mx_q8_0[wrows == 2][(nx - 1) % TNPU_FW_DEC_MX](w, ws, x, xs, dec, ds, k / 32, out);
+}

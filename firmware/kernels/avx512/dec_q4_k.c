@@ -111,26 +111,32 @@ q4_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
 }
 
 /*
- * Prefill: @W (1 or 2) Q4_K weight rows, @ws bytes apart, against @NX (1
- * to 4) activation rows' decode blocks, @ds bytes apart: each super-block
- * laid out once for all activation rows. out[v * NX + r].
+ * Prefill and batched decode: @W (1 or 2) Q4_K weight rows, @ws bytes
+ * apart, against @NX (1 to TNPU_FW_DEC_MX) activation rows' decode blocks,
+ * @ds bytes apart: each super-block laid out once for all activation rows.
+ * With @PF (decode) the weight rows are prefetched along as in
+ * q4_k_dec_rows(), whose steps each row takes in its order: the same bits.
+ * out[v * NX + r].
  */
 static inline __attribute__((always_inline)) AVX512 void
 q4_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds,
-	const unsigned int NX, __u32 nsb, float *out)
+	const unsigned int NX, const int PF, __u32 nsb, float *out)
 {
-	__m512 acc[2][TNPU_FW_MM_NX];
-	__m256 corr[2][TNPU_FW_MM_NX];
+	__m512 acc[2][TNPU_FW_DEC_MX];
+	const __u8 *pf[2];
+	__m256 corr[2][TNPU_FW_DEC_MX];
 	unsigned int r, v;
 	__u32 i;
 
 #pragma GCC unroll 2
-	for (v = 0; v < W; v++)
-#pragma GCC unroll 4
+	for (v = 0; v < W; v++) {
+		pf[v] = dec_prefetch_start(w + v * ws);
+#pragma GCC unroll 8
 		for (r = 0; r < NX; r++) {
 			acc[v][r] = _mm512_setzero_ps();
 			corr[v][r] = _mm256_setzero_ps();
 		}
+	}
 	for (i = 0; i < nsb; i++) {
 		const struct tnpu_fw_block_q4_k *b0 = (const struct tnpu_fw_block_q4_k *)w + i;
 		const struct tnpu_fw_block_q4_k *b1 =
@@ -139,10 +145,13 @@ q4_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds
 		__m256i scmn = q4_k_scales_mins2(b0->scales, b1->scales);
 		struct q4_k_w kw[2];
 
+#pragma GCC unroll 2
+		for (v = 0; PF && v < W; v++)
+			dec_prefetch(&pf[v], w + v * ws + (i + 1) * sizeof(*b0));
 		kw[0] = q4_k_dec_w(b0, _mm256_castsi256_si128(scmn));
 		if (W == 2)
 			kw[1] = q4_k_dec_w(b1, _mm256_extracti128_si256(scmn, 1));
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (r = 0; r < NX; r++)
 #pragma GCC unroll 2
 			for (v = 0; v < W; v++)
@@ -151,9 +160,10 @@ q4_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds
 	}
 #pragma GCC unroll 2
 	for (v = 0; v < W; v++)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (r = 0; r < NX; r++)
 			out[v * NX + r] = _mm512_reduce_add_ps(acc[v][r]) - hsum(corr[v][r]);
 }
 
 K_DEC_ENTRIES(q4_k, q4_k_dec_rows, q4_k_nx)
+K_DEC_MX_ENTRY(q4_k, q4_k_nx)

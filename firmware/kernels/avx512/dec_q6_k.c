@@ -134,31 +134,41 @@ q6_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
 }
 
 /*
- * Prefill: @W (1 or 2) Q6_K weight rows, @ws bytes apart, against @NX (1
- * to 4) activation rows' decode blocks, @ds bytes apart: each super-block
- * laid out once for all activation rows, each activation row's scales and
- * starts made once for both weight rows. out[v * NX + r].
+ * Prefill and batched decode: @W (1 or 2) Q6_K weight rows, @ws bytes
+ * apart, against @NX (1 to TNPU_FW_DEC_MX) activation rows' decode blocks,
+ * @ds bytes apart: each super-block laid out once for all activation rows,
+ * each activation row's scales and starts made once for both weight rows.
+ * With @PF (decode) the weight rows are prefetched along as in
+ * q6_k_dec_rows(), whose steps each row takes in its order: the same bits.
+ * out[v * NX + r].
  */
 static inline __attribute__((always_inline)) AVX512 void
 q6_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds,
-	const unsigned int NX, __u32 nsb, float *out)
+	const unsigned int NX, const int PF, __u32 nsb, float *out)
 {
-	__m512 acc[2][TNPU_FW_MM_NX];
+	__m512 acc[2][TNPU_FW_DEC_MX];
+	const __u8 *pf[2];
 	unsigned int r, v;
 	__u32 i;
 
 #pragma GCC unroll 2
-	for (v = 0; v < W; v++)
-#pragma GCC unroll 4
+	for (v = 0; v < W; v++) {
+		pf[v] = dec_prefetch_start(w + v * ws);
+#pragma GCC unroll 8
 		for (r = 0; r < NX; r++)
 			acc[v][r] = _mm512_setzero_ps();
+	}
 	for (i = 0; i < nsb; i++) {
 		struct q6_k_w kw[2];
 
 #pragma GCC unroll 2
-		for (v = 0; v < W; v++)
+		for (v = 0; v < W; v++) {
+			if (PF)
+				dec_prefetch(&pf[v], w + v * ws +
+					     (i + 1) * sizeof(struct tnpu_fw_block_q6_k));
 			kw[v] = q6_k_dec_w((const struct tnpu_fw_block_q6_k *)(w + v * ws) + i);
-#pragma GCC unroll 4
+		}
+#pragma GCC unroll 8
 		for (r = 0; r < NX; r++) {
 			const struct k_dec_block *g =
 				(const struct k_dec_block *)(dec + r * ds) + i;
@@ -173,9 +183,10 @@ q6_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds
 	}
 #pragma GCC unroll 2
 	for (v = 0; v < W; v++)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (r = 0; r < NX; r++)
 			out[v * NX + r] = _mm512_reduce_add_ps(acc[v][r]);
 }
 
 K_DEC_ENTRIES(q6_k, q6_k_dec_rows, q6_k_nx)
+K_DEC_MX_ENTRY(q6_k, q6_k_nx)

@@ -50,6 +50,12 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 		[TNPU_DT_Q4_K] = fw_avx512_dot_dec_nx_q4_k,
 		[TNPU_DT_Q6_K] = fw_avx512_dot_dec_nx_q6_k,
 	},
+	.dot_dec_mx = {
+		[TNPU_DT_Q4_0] = fw_avx512_dot_dec_mx_q4_0,
+		[TNPU_DT_Q8_0] = fw_avx512_dot_dec_mx_q8_0,
+		[TNPU_DT_Q4_K] = fw_avx512_dot_dec_mx_q4_k,
+		[TNPU_DT_Q6_K] = fw_avx512_dot_dec_mx_q6_k,
+	},
 };
 
 /* Softmax and activations stay AVX2: they run at what the AVX2 loops give. */
