@@ -95,8 +95,11 @@ $(O)/lib/libtnpu.so.$(VERSION): $(LIB_OBJS) $(LIB_MAP) $(LIB_PUBLIC_HDRS)
 	ln -sf libtnpu.so.$(VERSION) $(O)/lib/libtnpu.so.0
 	ln -sf libtnpu.so.0 $(O)/lib/libtnpu.so
 
-PC_SED = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
+# Directories under PREFIX are written relative to ${prefix}, so that the
+# file can be relocated by changing prefix= alone.
+PC_REL = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+PC_SED = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call PC_REL,$(LIBDIR))|' \
+	-e 's|@INCLUDEDIR@|$(call PC_REL,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|'
 
 $(O)/lib/tnpu.pc: $(TOP)/userspace/tnpu.pc.in
 	@mkdir -p $(dir $@)
