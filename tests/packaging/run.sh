@@ -45,7 +45,12 @@ die() {
 	exit 1
 }
 
-step_ok() { echo "packages $1: ok${2:+ ($2)}"; }
+# Each step's line also says how long it took, chroot unpacking included.
+step_start=$SECONDS
+step_ok() {
+	echo "packages $1: ok (${2:+$2, }$((SECONDS - step_start)) s)"
+	step_start=$SECONDS
+}
 step_failed() {
 	echo "packages $1: FAILED${2:+ ($2)}"
 	exit 1
@@ -307,9 +312,8 @@ dkms_check() {
 	[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$KREL" ] ||
 		{ echo "$ko is not built for $KREL"; return 1; }
 }
-start=$SECONDS
 if dkms_check >"$LOGS/packages-dkms.log" 2>&1; then
-	step_ok dkms "tnpu/$VERSION for $KREL in $((SECONDS - start)) s"
+	step_ok dkms "tnpu/$VERSION for $KREL"
 else
 	tail -n 40 "$LOGS/packages-dkms.log" | sed 's/^/  | /'
 	step_failed dkms "log: $LOGS/packages-dkms.log"
