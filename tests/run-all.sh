@@ -32,6 +32,11 @@
 #               tnpu.ko with forced resets and SIGKILLs, then leak checks
 #               (some 75 s; `make soak` is the long version)
 #   e2e         tests/e2e/*.sh, when there are any
+#   packages    tests/packaging/run.sh: the Debian packages built in a fresh
+#               chroot, lintian, installed into another, their tools and
+#               pkg-config used, dkms build/install against the VM kernel's
+#               headers, that tnpu.ko booted in the VM with the installed
+#               tools (some 4 minutes with the chroots cached)
 #
 # Quiet on success: one "suite NAME: N passed, N failed" line per suite (the
 # kselftest console is shown: it carries the device's answers), the output of
@@ -49,7 +54,8 @@ TNPU_CACHE_DIR=${TNPU_CACHE:-/var/cache/tnpu}
 LOGS=$O/check
 mkdir -p "$LOGS"
 
-all_suites=(build style unit asan fuzz tokenizer server vm-harness kselftest kselftest-debug soak e2e)
+all_suites=(build style unit asan fuzz tokenizer server vm-harness kselftest kselftest-debug soak e2e
+	packages)
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
 for s in "${suites[@]}"; do
@@ -183,7 +189,8 @@ suite_style() {
 	style_check fpu-sections "$TOP"/tests/fpu-check.sh "$TOP"/tnpu.ko
 	style_check shellcheck shellcheck "$TOP"/tests/*.sh "$TOP"/tests/vm/*.sh "$TOP"/tests/e2e/*.sh \
 		"$TOP"/tests/tokenizer/*.sh "$TOP"/tests/bench/*.sh "$TOP"/tests/fuzz/*.sh \
-		"$TOP"/tests/soak/*.sh "$TOP"/tests/server/*.sh "$TOP"/tests/trace/*.sh "$TOP"/.ci/run
+		"$TOP"/tests/soak/*.sh "$TOP"/tests/server/*.sh "$TOP"/tests/trace/*.sh \
+		"$TOP"/tests/packaging/*.sh "$TOP"/userspace/lib/abi-check.sh "$TOP"/.ci/run
 	suite_result style $style_p $style_f
 }
 
@@ -397,6 +404,21 @@ suite_e2e() {
 		return
 	fi
 	suite_result e2e $p $f
+}
+
+# The packages suite: a line per step, the lintian tags and the failures.
+suite_packages() {
+	local log=$LOGS/packages.log p f
+
+	"$TOP/tests/packaging/run.sh" >"$log" 2>&1 || true
+	grep -E '^packages [a-z]+: |^  ' "$log" || true
+	p=$(grep -cE '^packages [a-z]+: ok' "$log" || true)
+	f=$(grep -cE '^packages [a-z]+: FAILED' "$log" || true)
+	if [ "$f" -gt 0 ] || [ "$p" -eq 0 ]; then
+		echo "run-all: packages: a step failed (full log: $log)"
+		[ "$f" -gt 0 ] || { tail -n 30 "$log" | sed 's/^/  | /'; f=1; }
+	fi
+	suite_result packages "$p" "$f"
 }
 
 for s in "${suites[@]}"; do

@@ -34,6 +34,12 @@ TOOL_NAMES += tnpu-top
 TOP_CFLAGS := $(shell pkg-config --cflags ncurses 2>/dev/null)
 TOP_LDLIBS := $(shell pkg-config --libs ncurses 2>/dev/null || echo -lncurses)
 
+# Tools that use only the public API (tnpu.h, tnpu_llm.h). With
+# TOOLS_SHARED=1 (the Debian build) they link libtnpu.so.0; the other tools
+# use libtnpu's internals and always link libtnpu.a.
+TOOLS_SHARED ?= 0
+TOOL_PUBLIC_NAMES := tnpu-info tnpu-ioctl tnpu-run
+
 # tnpu-server (userspace/server/): its parts in a library the unit tests link too.
 SERVER_SRCS :=
 SERVER_SRCS += userspace/server/buf.c
@@ -81,15 +87,29 @@ $(O)/lib/libtnpu.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/lib/libtnpu.so.$(VERSION): $(LIB_OBJS)
+# Exports exactly the public headers' TNPU_API functions, versioned
+# (userspace/lib/libtnpu.map; doc/versioning.md).
+LIB_MAP := $(TOP)/userspace/lib/libtnpu.map
+LIB_PUBLIC_HDRS := $(TOP)/userspace/include/tnpu.h $(TOP)/userspace/include/tnpu_llm.h
+
+$(O)/lib/libtnpu.so.$(VERSION): $(LIB_OBJS) $(LIB_MAP) $(LIB_PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libtnpu.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
+	$(TOP)/userspace/lib/abi-check.sh $(LIB_MAP) $(LIB_PUBLIC_HDRS)
+	$(CC) -shared -Wl,-soname,libtnpu.so.0 -Wl,--version-script=$(LIB_MAP) $(LDFLAGS) \
+		-o $@ $(LIB_OBJS) $(LDLIBS_LIB)
+	$(TOP)/userspace/lib/abi-check.sh $(LIB_MAP) $(LIB_PUBLIC_HDRS) -- $@
 	ln -sf libtnpu.so.$(VERSION) $(O)/lib/libtnpu.so.0
 	ln -sf libtnpu.so.0 $(O)/lib/libtnpu.so
 
+# Directories under PREFIX are written relative to ${prefix}, so that the
+# file can be relocated by changing prefix= alone.
+PC_REL = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+PC_SED = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call PC_REL,$(LIBDIR))|' \
+	-e 's|@INCLUDEDIR@|$(call PC_REL,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|'
+
 $(O)/lib/tnpu.pc: $(TOP)/userspace/tnpu.pc.in
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	sed $(PC_SED) $< > $@
 
 tools: $(TOOL_BINS) $(O)/bin/tnpu-server
 
@@ -122,6 +142,13 @@ $(O)/bin/%: $(TOP)/userspace/tools/%.c $(O)/lib/libtnpu.a
 $(O)/bin/tnpu-top: $(TOP)/userspace/tools/tnpu-top.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(TOP_CFLAGS) $(LDFLAGS) -o $@ $< $(TOP_LDLIBS)
+
+ifeq ($(TOOLS_SHARED),1)
+$(addprefix $(O)/bin/,$(TOOL_PUBLIC_NAMES)): $(O)/bin/%: $(TOP)/userspace/tools/%.c \
+		$(O)/lib/libtnpu.so.$(VERSION)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(LDFLAGS) -o $@ $< -L$(O)/lib -ltnpu -lm
+endif
 
 # ---- freestanding firmware check (host and RISC-V 64) -----------------------
 FW_FREESTANDING_FLAGS := -std=c11 -Wall -Wextra -Werror -O2 -ffreestanding -nostdlib -nostdinc \

@@ -253,10 +253,13 @@ for m in "${extra_modules[@]+"${extra_modules[@]}"}"; do
 	guest_extra+="${guest_extra:+ }$(guest_ko "$m" /lib/modules/extra)"
 done
 
-fw="$TNPU_BUILD/firmware/tnpu/tnpu_fw.bin"
+# TNPU_VM_FIRMWARE: another image (the packages suite boots the packaged one).
+fw=${TNPU_VM_FIRMWARE:-$TNPU_BUILD/firmware/tnpu/tnpu_fw.bin}
 if [ -f "$fw" ]; then
 	mkdir -p "$root/lib/firmware/tnpu"
 	cp "$fw" "$root/lib/firmware/tnpu/"
+elif [ -n "${TNPU_VM_FIRMWARE:-}" ]; then
+	vm_die "TNPU_VM_FIRMWARE=$fw not found"
 fi
 
 {

@@ -67,7 +67,9 @@ TNPU_API int tnpu_find_accel_node(char *path, size_t len);
  * tnpu_device_open() - open the NPU
  *
  * Checks that the driver's uAPI major, the firmware major and the command
- * ISA major equal those libtnpu was built with (-EPROTO otherwise).
+ * ISA major equal those libtnpu was built with, and that the uAPI and ISA
+ * minors are not older (-EPROTO otherwise, with tnpu_last_error() naming
+ * both versions).
  * A kernel open fails with -ENODEV (no tnpu node), -EACCES (see the udev
  * rule 70-tnpu.rules) or -EPROTO (version skew).
  */

@@ -166,9 +166,13 @@ TNPU_API const char *tnpu_job_error_name(uint32_t error)
 #define VER_MAJOR(v) ((uint32_t)(v) >> 16)
 #define VER_MINOR(v) ((uint32_t)(v) & 0xffff)
 
-/* One clear error if the device speaks another major than libtnpu. */
+/*
+ * One clear error on version skew (doc/versioning.md): another major is
+ * incompatible; with @need_minor, an older minor lacks what libtnpu's
+ * headers added and libtnpu uses (ioctls, params, command-stream ops).
+ */
 static int check_version(struct tnpu_device *dev, uint32_t param, uint32_t want_major,
-			 uint32_t want_minor, const char *what)
+			 uint32_t want_minor, bool need_minor, const char *what)
 {
 	uint64_t v;
 	int ret = dev->ops->get_param(dev, param, &v);
@@ -179,6 +183,10 @@ static int check_version(struct tnpu_device *dev, uint32_t param, uint32_t want_
 		return tnpu_fail(-EPROTO,
 				 "%s: the device speaks %s %u.%u but libtnpu was built for %u.%u; use a libtnpu from the same tnpu release as the driver",
 				 dev->path, what, VER_MAJOR(v), VER_MINOR(v), want_major, want_minor);
+	if (need_minor && VER_MINOR(v) < want_minor)
+		return tnpu_fail(-EPROTO,
+				 "%s: the device speaks %s %u.%u, older than the %u.%u libtnpu was built for; update the tnpu driver (and reload it) to this libtnpu's release",
+				 dev->path, what, VER_MAJOR(v), VER_MINOR(v), want_major, want_minor);
 	return 0;
 }
 
@@ -187,13 +195,13 @@ static int check_versions(struct tnpu_device *dev)
 	int ret;
 
 	ret = check_version(dev, DRM_TNPU_PARAM_UAPI_VERSION, DRM_TNPU_UAPI_MAJOR,
-			    DRM_TNPU_UAPI_MINOR, "uAPI");
+			    DRM_TNPU_UAPI_MINOR, true, "uAPI");
 	if (!ret)
 		ret = check_version(dev, DRM_TNPU_PARAM_FW_VERSION, TNPU_FW_VERSION_MAJOR,
-				    TNPU_FW_VERSION_MINOR, "firmware");
+				    TNPU_FW_VERSION_MINOR, false, "firmware");
 	if (!ret)
 		ret = check_version(dev, DRM_TNPU_PARAM_CMD_ISA_VERSION, TNPU_ISA_MAJOR,
-				    TNPU_ISA_MINOR, "command ISA");
+				    TNPU_ISA_MINOR, true, "command ISA");
 	return ret;
 }
 
