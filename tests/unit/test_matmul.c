@@ -626,7 +626,8 @@ static void *guarded_copy(struct guarded *g, const void *src, size_t n)
 
 /*
  * The decode layout: prep_dec() reads only its Q8 row and writes only
- * dec_bytes(); dot_dec, one row or two, reads only those rows and layout.
+ * dec_bytes(); dot_dec, one row or two, reads only those rows and layout;
+ * dot_dec_nx gives each activation row, to the bit, what dot_dec gives it.
  */
 static void guard_dec(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32_t k,
 		      const uint8_t *w, const struct tnpu_fw_q8 *q, struct guarded *gw,
@@ -666,6 +667,14 @@ static void guard_dec(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32
 					     guarded_copy(gx, q, 3 * qrow), qrow,
 					     guarded_copy(gd, decs, 3 * dbytes), dbytes, 3, k, d);
 			assert_memory_equal(c, d, rows * 3 * sizeof(float));
+			/* Batch invariance: each activation row sums as it does alone. */
+			for (unsigned int r = 0; r < 3; r++) {
+				kern->dot_dec[wt](w, wrow, rows,
+						  (const struct tnpu_fw_q8 *)((const uint8_t *)q + r * qrow),
+						  decs + r * dbytes, k, a);
+				for (unsigned int v = 0; v < rows; v++)
+					assert_memory_equal(&a[v], &c[v * 3 + r], sizeof(float));
+			}
 		}
 		free(decs);
 	}

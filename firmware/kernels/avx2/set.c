@@ -8,7 +8,7 @@
  *
  * Copyright (C) 2026 The tnpu authors
  */
-#include "avx2.h"
+#include "dec.h"
 
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 	.dot_f32 = {
@@ -27,6 +27,17 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 		[TNPU_DT_Q6_K] = fw_avx2_dot_q8_q6_k,
 	},
 	.quantize_q8 = fw_avx2_quantize_q8,
+	.dec_bytes = fw_avx2_dec_bytes,
+	.prep_dec = fw_avx2_prep_dec,
+	.dec_layout = {
+		[TNPU_DT_Q4_0] = AVX2_Q4_0_DEC,
+	},
+	.dot_dec = {
+		[TNPU_DT_Q4_0] = fw_avx2_dot_dec_q4_0,
+	},
+	.dot_dec_nx = {
+		[TNPU_DT_Q4_0] = fw_avx2_dot_dec_nx_q4_0,
+	},
 };
 
 const struct tnpu_fw_kernel_set tnpu_fw_kernels_avx2 = {
