@@ -30,8 +30,19 @@ struct q4_0_dec2 {
 	float d[8];
 };
 
+/*
+ * K-quant decode (Q4_K), per super-block of 256: the eight Q8 blocks'
+ * codes in order, then their scales and sums (d times the codes' sum)
+ * side by side, for one vector of each per super-block.
+ */
+struct k_dec2 {
+	__s8 q[8][32];
+	float d[8];
+	float s[8];
+};
+
 /* The layouts of this set. */
-enum { AVX2_Q4_0_DEC = 1 };
+enum { AVX2_Q4_0_DEC = 1, AVX2_K_DEC };
 
 /*
  * Each weight row a dot_dec kernel reads is a stream of its own,
@@ -56,6 +67,11 @@ __u64 fw_avx2_dec_bytes(unsigned int layout, __u32 k);
 void fw_avx2_prep_dec(unsigned int layout, const struct tnpu_fw_q8 *x, __u32 k, void *dec);
 void fw_avx2_dot_dec_q4_0(const void *w, __u64 w_stride, unsigned int rows,
 			  const struct tnpu_fw_q8 *x, const void *dec, __u32 k, float *out);
+void fw_avx2_dot_dec_q4_k(const void *w, __u64 w_stride, unsigned int rows,
+			  const struct tnpu_fw_q8 *x, const void *dec, __u32 k, float *out);
+void fw_avx2_dot_dec_nx_q4_k(const void *w, __u64 ws, unsigned int wrows,
+			     const struct tnpu_fw_q8 *x, __u64 xs, const void *dec, __u64 ds,
+			     __u32 nx, __u32 k, float *out);
 void fw_avx2_dot_dec_nx_q4_0(const void *w, __u64 ws, unsigned int wrows,
 			     const struct tnpu_fw_q8 *x, __u64 xs, const void *dec, __u64 ds,
 			     __u32 nx, __u32 k, float *out);

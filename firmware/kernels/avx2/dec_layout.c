@@ -9,7 +9,8 @@
 
 __u64 fw_avx2_dec_bytes(unsigned int layout, __u32 k)
 {
-	(void)layout;
+	if (layout == AVX2_K_DEC)
+		return (__u64)(k / QK_K) * sizeof(struct k_dec2);
 	return (__u64)((k / 32 + 1) / 2) * sizeof(struct q4_0_dec2);
 }
 
@@ -55,8 +56,25 @@ static void prep_q4_0(const struct tnpu_fw_q8 *x, __u32 k, struct q4_0_dec2 *g)
 	}
 }
 
+static void prep_k(const struct tnpu_fw_q8 *x, __u32 k, struct k_dec2 *g)
+{
+	__u32 i;
+	unsigned int j;
+
+	for (i = 0; i < k / QK_K; i++, g++, x += 8) {
+		for (j = 0; j < 8; j++) {
+			_mm256_storeu_si256((__m256i *)g->q[j],
+					    _mm256_loadu_si256((const __m256i *)x[j].qs));
+			g->d[j] = x[j].d;
+			g->s[j] = x[j].s;
+		}
+	}
+}
+
 void fw_avx2_prep_dec(unsigned int layout, const struct tnpu_fw_q8 *x, __u32 k, void *dec)
 {
-	(void)layout;
-	prep_q4_0(x, k, dec);
+	if (layout == AVX2_K_DEC)
+		prep_k(x, k, dec);
+	else
+		prep_q4_0(x, k, dec);
 }

@@ -33,12 +33,15 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 	.prep_dec = fw_avx2_prep_dec,
 	.dec_layout = {
 		[TNPU_DT_Q4_0] = AVX2_Q4_0_DEC,
+		[TNPU_DT_Q4_K] = AVX2_K_DEC,
 	},
 	.dot_dec = {
 		[TNPU_DT_Q4_0] = fw_avx2_dot_dec_q4_0,
+		[TNPU_DT_Q4_K] = fw_avx2_dot_dec_q4_k,
 	},
 	.dot_dec_nx = {
 		[TNPU_DT_Q4_0] = fw_avx2_dot_dec_nx_q4_0,
+		[TNPU_DT_Q4_K] = fw_avx2_dot_dec_nx_q4_k,
 	},
 };
 
