@@ -47,6 +47,7 @@ FW_SIMD_SRCS += firmware/kernels/avx2/attention.c
 FW_SIMD_SRCS += firmware/kernels/avx2/dec_layout.c
 FW_SIMD_SRCS += firmware/kernels/avx2/dec_q4_0.c
 FW_SIMD_SRCS += firmware/kernels/avx2/dec_q4_k.c
+FW_SIMD_SRCS += firmware/kernels/avx2/dec_q6_k.c
 FW_SIMD_SRCS += firmware/kernels/avx2/dot_float.c
 FW_SIMD_SRCS += firmware/kernels/avx2/dot_q4_0.c
 FW_SIMD_SRCS += firmware/kernels/avx2/dot_q4_k.c

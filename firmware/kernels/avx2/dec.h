@@ -41,8 +41,21 @@ struct k_dec2 {
 	float s[8];
 };
 
+/*
+ * Q6_K decode, per super-block: the eight Q8 blocks' codes in order; per
+ * int32 lane of a block's maddubs/madd result, -32 times the sum of the
+ * four codes it meets (Q6_K's offset, so that its unsigned codes meet the
+ * activations as they are); the blocks' scales as the kernel's two vectors
+ * of sixteen dots take them: blocks 0-3 twice, then 4-7 twice.
+ */
+struct q6_k_dec2 {
+	__s8 q[8][32];
+	__s32 bias[8][8];
+	float d[2][8];
+};
+
 /* The layouts of this set. */
-enum { AVX2_Q4_0_DEC = 1, AVX2_K_DEC };
+enum { AVX2_Q4_0_DEC = 1, AVX2_K_DEC, AVX2_Q6_K_DEC };
 
 /*
  * Each weight row a dot_dec kernel reads is a stream of its own,
@@ -70,6 +83,11 @@ void fw_avx2_dot_dec_q4_0(const void *w, __u64 w_stride, unsigned int rows,
 void fw_avx2_dot_dec_q4_k(const void *w, __u64 w_stride, unsigned int rows,
 			  const struct tnpu_fw_q8 *x, const void *dec, __u32 k, float *out);
 void fw_avx2_dot_dec_nx_q4_k(const void *w, __u64 ws, unsigned int wrows,
+			     const struct tnpu_fw_q8 *x, __u64 xs, const void *dec, __u64 ds,
+			     __u32 nx, __u32 k, float *out);
+void fw_avx2_dot_dec_q6_k(const void *w, __u64 w_stride, unsigned int rows,
+			  const struct tnpu_fw_q8 *x, const void *dec, __u32 k, float *out);
+void fw_avx2_dot_dec_nx_q6_k(const void *w, __u64 ws, unsigned int wrows,
 			     const struct tnpu_fw_q8 *x, __u64 xs, const void *dec, __u64 ds,
 			     __u32 nx, __u32 k, float *out);
 void fw_avx2_dot_dec_nx_q4_0(const void *w, __u64 ws, unsigned int wrows,

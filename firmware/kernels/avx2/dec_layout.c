@@ -11,6 +11,8 @@ __u64 fw_avx2_dec_bytes(unsigned int layout, __u32 k)
 {
 	if (layout == AVX2_K_DEC)
 		return (__u64)(k / QK_K) * sizeof(struct k_dec2);
+	if (layout == AVX2_Q6_K_DEC)
+		return (__u64)(k / QK_K) * sizeof(struct q6_k_dec2);
 	return (__u64)((k / 32 + 1) / 2) * sizeof(struct q4_0_dec2);
 }
 
@@ -71,10 +73,33 @@ static void prep_k(const struct tnpu_fw_q8 *x, __u32 k, struct k_dec2 *g)
 	}
 }
 
+static void prep_q6_k(const struct tnpu_fw_q8 *x, __u32 k, struct q6_k_dec2 *g)
+{
+	__u32 i;
+	unsigned int j;
+
+	for (i = 0; i < k / QK_K; i++, g++, x += 8) {
+		for (j = 0; j < 8; j++) {
+			__m256i q = _mm256_loadu_si256((const __m256i *)x[j].qs);
+			__m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q),
+							 _mm256_set1_epi16(1));
+
+			_mm256_storeu_si256((__m256i *)g->q[j], q);
+			_mm256_storeu_si256((__m256i *)g->bias[j],
+					    _mm256_sub_epi32(_mm256_setzero_si256(),
+							     _mm256_slli_epi32(sums, 5)));
+			g->d[j / 4][j % 4] = x[j].d;
+			g->d[j / 4][j % 4 + 4] = x[j].d;
+		}
+	}
+}
+
 void fw_avx2_prep_dec(unsigned int layout, const struct tnpu_fw_q8 *x, __u32 k, void *dec)
 {
 	if (layout == AVX2_K_DEC)
 		prep_k(x, k, dec);
+	else if (layout == AVX2_Q6_K_DEC)
+		prep_q6_k(x, k, dec);
 	else
 		prep_q4_0(x, k, dec);
 }

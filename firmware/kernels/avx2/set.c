@@ -34,14 +34,17 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 	.dec_layout = {
 		[TNPU_DT_Q4_0] = AVX2_Q4_0_DEC,
 		[TNPU_DT_Q4_K] = AVX2_K_DEC,
+		[TNPU_DT_Q6_K] = AVX2_Q6_K_DEC,
 	},
 	.dot_dec = {
 		[TNPU_DT_Q4_0] = fw_avx2_dot_dec_q4_0,
 		[TNPU_DT_Q4_K] = fw_avx2_dot_dec_q4_k,
+		[TNPU_DT_Q6_K] = fw_avx2_dot_dec_q6_k,
 	},
 	.dot_dec_nx = {
 		[TNPU_DT_Q4_0] = fw_avx2_dot_dec_nx_q4_0,
 		[TNPU_DT_Q4_K] = fw_avx2_dot_dec_nx_q4_k,
+		[TNPU_DT_Q6_K] = fw_avx2_dot_dec_nx_q6_k,
 	},
 };
 
