@@ -154,11 +154,13 @@ static void dequant_q5_k(const struct tnpu_fw_block_q5_k *b, float *y, __u32 nb)
 			q4_k_scale_min(b[i].scales, 2 * j + 1, &sc, &m);
 			d2 = d * sc;
 			m2 = dmin * m;
-			for (l = 0; l < 32; l++)
-				*y++ = d1 * (float)((q[l] & 0xf) | ((b[i].qh[l] >> (2 * j)) & 1) << 4) - m1;
-			for (l = 0; l < 32; l++)
-				*y++ = d2 * (float)((q[l] >> 4) | ((b[i].qh[l] >> (2 * j + 1)) & 1) << 4) -
-				       m2;
+			for (l = 0; l < 32; l++) {
+				__u8 hb = b[i].qh[l] >> (2 * j);
+
+				y[l] = d1 * (float)((q[l] & 0xf) | (hb & 1) << 4) - m1;
+				y[l + 32] = d2 * (float)((q[l] >> 4) | (hb & 2) << 3) - m2;
+			}
+			y += 64;
 		}
 	}
 }

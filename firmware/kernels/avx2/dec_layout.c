@@ -81,7 +81,8 @@ static void prep_q6_k(const struct tnpu_fw_q8 *x, __u32 k, struct q6_k_dec2 *g)
 	for (i = 0; i < k / QK_K; i++, g++, x += 8) {
 		for (j = 0; j < 8; j++) {
 			__m256i q = _mm256_loadu_si256((const __m256i *)x[j].qs);
-			__m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q),
+			__m256i ones = _mm256_set1_epi8(1);
+			__m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(ones, q),
 							 _mm256_set1_epi16(1));
 
 			_mm256_storeu_si256((__m256i *)g->q[j], q);

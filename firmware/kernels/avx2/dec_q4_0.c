@@ -41,7 +41,9 @@ static inline __m128i scales2(const struct tnpu_fw_block_q4_0 *b)
 
 static inline __m256i codes2(const struct tnpu_fw_block_q4_0 *b)
 {
-	return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)b[0].qs)),
+	__m128i q0 = _mm_loadu_si128((const __m128i *)b[0].qs);
+
+	return _mm256_inserti128_si256(_mm256_castsi128_si256(q0),
 				       _mm_loadu_si128((const __m128i *)b[1].qs), 1);
 }
 
@@ -108,23 +110,27 @@ dec_q4_0(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 d
 		}
 #pragma GCC unroll 2
 		for (v = 0; v < W; v++) {
-			struct w2 wd = w2_load((const struct tnpu_fw_block_q4_0 *)(w + v * ws) + i, 0);
+			const struct tnpu_fw_block_q4_0 *b =
+				(const struct tnpu_fw_block_q4_0 *)(w + v * ws) + i;
+			struct w2 wd = w2_load(b, 0);
 
 #pragma GCC unroll 4
 			for (r = 0; r < NX; r++)
-				acc[v][r] = dot2(wd, (const struct q4_0_dec2 *)(dec + r * ds) + i / 2,
-						 acc[v][r]);
+				acc[v][r] = dot2(wd, (const struct q4_0_dec2 *)(dec + r * ds) +
+						 i / 2, acc[v][r]);
 		}
 	}
 	if (i < nb) {
 #pragma GCC unroll 2
 		for (v = 0; v < W; v++) {
-			struct w2 wd = w2_load((const struct tnpu_fw_block_q4_0 *)(w + v * ws) + i, 1);
+			const struct tnpu_fw_block_q4_0 *b =
+				(const struct tnpu_fw_block_q4_0 *)(w + v * ws) + i;
+			struct w2 wd = w2_load(b, 1);
 
 #pragma GCC unroll 4
 			for (r = 0; r < NX; r++)
-				acc[v][r] = dot2(wd, (const struct q4_0_dec2 *)(dec + r * ds) + i / 2,
-						 acc[v][r]);
+				acc[v][r] = dot2(wd, (const struct q4_0_dec2 *)(dec + r * ds) +
+						 i / 2, acc[v][r]);
 		}
 	}
 #pragma GCC unroll 2

@@ -72,7 +72,7 @@ static inline __attribute__((always_inline)) struct wk wk_scales(const struct tn
  */
 static inline __attribute__((always_inline)) void
 sdot2(const struct tnpu_fw_block_q4_k *b, unsigned int j, const __s8 *x0, const __s8 *x1,
-      __m256i *p0, __m256i *p1)
+	__m256i *p0, __m256i *p1)
 {
 	const __m256i nibble = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
 	__m256i v = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
@@ -89,7 +89,7 @@ sdot2(const struct tnpu_fw_block_q4_k *b, unsigned int j, const __s8 *x0, const 
 /* Super-block @b (scales @w) against layout @g: scales into @acc, mins into @corr. */
 static inline __attribute__((always_inline)) void
 dotk(const struct tnpu_fw_block_q4_k *b, struct wk w, const struct k_dec2 *g, __m256 *acc,
-     __m256 *corr)
+	__m256 *corr)
 {
 	__m256i p[4], a, c, t;
 

@@ -82,6 +82,17 @@ static inline __attribute__((always_inline)) void q6_scales(const struct tnpu_fw
 	sc[1] = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(s, 8))));
 }
 
+/* Super-block @b (scales @sc) against @g, added to @acc: first half, then second. */
+static inline __attribute__((always_inline)) __m256
+dot6(const struct tnpu_fw_block_q6_k *b, const __m256 sc[2], const struct q6_k_dec2 *g, __m256 acc)
+{
+	__m256 a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(half_dots(b, 0, g)),
+				   _mm256_mul_ps(sc[0], _mm256_loadu_ps(g->d[0])), acc);
+
+	return _mm256_fmadd_ps(_mm256_cvtepi32_ps(half_dots(b, 1, g)),
+			       _mm256_mul_ps(sc[1], _mm256_loadu_ps(g->d[1])), a);
+}
+
 /*
  * @W (1 or 2) weight rows @ws bytes apart against @NX (1 to 4) activation
  * rows' layouts @ds bytes apart, @nb super-blocks: out[v * NX + r], the same
@@ -120,14 +131,10 @@ dec_q6_k(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 d
 			q6_scales(b, sc);
 #pragma GCC unroll 4
 			for (r = 0; r < NX; r++) {
-				const struct q6_k_dec2 *g = (const struct q6_k_dec2 *)(dec + r * ds) + i;
-				__m256 a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(half_dots(b, 0, g)),
-							   _mm256_mul_ps(sc[0], _mm256_loadu_ps(g->d[0])),
-							   acc[v][r]);
+				const struct q6_k_dec2 *g =
+					(const struct q6_k_dec2 *)(dec + r * ds) + i;
 
-				acc[v][r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(half_dots(b, 1, g)),
-							    _mm256_mul_ps(sc[1], _mm256_loadu_ps(g->d[1])),
-							    a);
+				acc[v][r] = dot6(b, sc, g, acc[v][r]);
 			}
 		}
 	}

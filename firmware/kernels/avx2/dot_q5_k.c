@@ -72,8 +72,9 @@ static inline void q5_k_q8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, 
 			for (r = 0; r < nx; r++) {
 				const struct tnpu_fw_q8 *q = qrow(x, xs, r) + i * 8 + j;
 
-				acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dj * q->d), udot_i8(codes, q->qs),
-							 acc[r]);
+				__m256 s = _mm256_set1_ps(dj * q->d);
+
+				acc[r] = _mm256_fmadd_ps(s, udot_i8(codes, q->qs), acc[r]);
 				corr[r] += mj * q->s;
 			}
 		}
