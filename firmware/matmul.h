@@ -51,7 +51,7 @@ typedef void (*tnpu_fw_dot_f32_fn)(const void *w, const float *x, __u64 x_stride
 typedef void (*tnpu_fw_dot_q8_fn)(const void *w, const struct tnpu_fw_q8 *x, __u64 x_stride,
 				  __u32 nx, __u32 k, float *out);
 
-#define TNPU_FW_NUM_WTYPES (TNPU_DT_Q6_K + 1)
+#define TNPU_FW_NUM_WTYPES (TNPU_DT_Q5_K + 1)
 
 /*
  * Two weight rows, @w and @w + @w_stride, against one Q8 activation row

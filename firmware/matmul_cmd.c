@@ -15,7 +15,8 @@
 
 #define DT(t) (1U << (t))
 #define FLOAT_TYPES (DT(TNPU_DT_F32) | DT(TNPU_DT_F16) | DT(TNPU_DT_BF16))
-#define QUANT_TYPES (DT(TNPU_DT_Q4_0) | DT(TNPU_DT_Q8_0) | DT(TNPU_DT_Q4_K) | DT(TNPU_DT_Q6_K))
+#define QUANT_TYPES (DT(TNPU_DT_Q4_0) | DT(TNPU_DT_Q8_0) | DT(TNPU_DT_Q4_K) | DT(TNPU_DT_Q5_K) | \
+		     DT(TNPU_DT_Q6_K))
 #define WEIGHT_TYPES (FLOAT_TYPES | QUANT_TYPES)
 
 /* Multiply-adds between two checkpoints (a few ms at worst). */

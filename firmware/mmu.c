@@ -170,6 +170,10 @@ int tnpu_fw_dtype_block(__u32 dtype, __u32 *block_elems, __u32 *block_bytes)
 		elems = 256;
 		bytes = 210;
 		break;
+	case TNPU_DT_Q5_K:
+		elems = 256;
+		bytes = 176;
+		break;
 	default:
 		return 0;
 	}

@@ -357,7 +357,8 @@ int tnpu_fw_moe_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 	 * results independent of how the rows group).
 	 */
 	j->kern = tnpu_fw_mm_kernels();
-	j->q8 = (c->hdr.flags & TNPU_MOE_F_Q8_ACT) && wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+	j->q8 = (c->hdr.flags & TNPU_MOE_F_Q8_ACT) &&
+		((wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K);
 	j->dec = j->q8 && j->kern->dot_dec[wt] && j->kern->dot_dec_nx[wt] && j->kern->dec_bytes;
 	j->dec_layout = j->dec ? j->kern->dec_layout[wt] : 0;
 	j->rows_alone = !j->q8 && (wt == TNPU_DT_F16 || wt == TNPU_DT_BF16);

@@ -134,6 +134,37 @@ static void dequant_q4_k(const struct tnpu_fw_block_q4_k *b, float *y, __u32 nb)
 	}
 }
 
+/* Q4_K's codes with a fifth bit: bit j of qh[l] for element 32 j + l. */
+static void dequant_q5_k(const struct tnpu_fw_block_q5_k *b, float *y, __u32 nb)
+{
+	__u32 i, j, l;
+
+	for (i = 0; i < nb; i++) {
+		float d = tnpu_fw_f16_to_f32(b[i].d);
+		float dmin = tnpu_fw_f16_to_f32(b[i].dmin);
+		const __u8 *q = b[i].qs;
+
+		for (j = 0; j < QK_K / 64; j++, q += 32) {
+			__u8 sc, m;
+			float d1, m1, d2, m2;
+
+			q4_k_scale_min(b[i].scales, 2 * j, &sc, &m);
+			d1 = d * sc;
+			m1 = dmin * m;
+			q4_k_scale_min(b[i].scales, 2 * j + 1, &sc, &m);
+			d2 = d * sc;
+			m2 = dmin * m;
+			for (l = 0; l < 32; l++) {
+				__u8 hb = b[i].qh[l] >> (2 * j);
+
+				y[l] = d1 * (float)((q[l] & 0xf) | (hb & 1) << 4) - m1;
+				y[l + 32] = d2 * (float)((q[l] >> 4) | (hb & 2) << 3) - m2;
+			}
+			y += 64;
+		}
+	}
+}
+
 static void dequant_q6_k(const struct tnpu_fw_block_q6_k *b, float *y, __u32 nb)
 {
 	__u32 i, n, l;
@@ -198,6 +229,9 @@ void tnpu_fw_dequant_row(__u32 dtype, const void *src, float *dst, __u32 k)
 		break;
 	case TNPU_DT_Q6_K:
 		dequant_q6_k(src, dst, k / QK_K);
+		break;
+	case TNPU_DT_Q5_K:
+		dequant_q5_k(src, dst, k / QK_K);
 		break;
 	}
 }

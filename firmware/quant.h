@@ -33,6 +33,14 @@ struct tnpu_fw_block_q4_k {
 	__u8 qs[QK_K / 2];
 };
 
+struct tnpu_fw_block_q5_k {
+	__u16 d;		/* F16 super-block scale of the scales */
+	__u16 dmin;		/* F16 super-block scale of the mins */
+	__u8 scales[12];	/* as Q4_K's */
+	__u8 qh[QK_K / 8];	/* fifth bits: element 32 j + l at bit j of qh[l] */
+	__u8 qs[QK_K / 2];	/* low 4 bits, as Q4_K's codes */
+};
+
 struct tnpu_fw_block_q6_k {
 	__u8 ql[QK_K / 2];	/* low 4 bits */
 	__u8 qh[QK_K / 4];	/* high 2 bits */

@@ -6,7 +6,8 @@
 # every bad flag gets its own message and exit status 2, leaving no file.
 # When the llama.cpp peer (../shared/peers/llama.cpp) is there, it must load
 # and run ds2-tiny-q and a 27-layer ds2-tiny (its build takes a model without
-# q_lora only at 27 layers, V2-Lite's count).
+# q_lora only at 27 layers, V2-Lite's count), and the Q4_K_M / Q5_K_M mixes
+# with the tensor types llama-quantize gives them.
 #
 # Usage: tests/e2e/gguf-gen.sh   (needs make tools)
 set -euo pipefail
@@ -123,3 +124,18 @@ for m in tiny-q tiny27; do
 done
 grep -aq "expert_gating_func *= sigmoid" "$work/peer-tiny-q.log" || fail "the peer took tiny-q's gating"
 echo "gguf-gen: the llama.cpp peer loads and runs ds2-tiny-q and ds2-tiny at 27 layers"
+
+# llama-quantize's mixes: of 8 layers, 0, 3, 6 and 7 take Q6_K for attn_v and
+# ffn_down (9 Q6_K tensors with output.weight), the other 49 matrices the
+# base type; the peer counts the types as it loads them.
+for t in q4_k_m q5_k_m; do
+	"$gen" -o "$work/$t.gguf" --type "$t" --layers 8 --dim 256 --heads 4 --kv-heads 2 \
+		--ffn 512 --vocab 300 >/dev/null
+	(cd "$work" && "$peer" -m "$work/$t.gguf" -p hi -n 2 --temp 0 -no-cnv -t 1 \
+		>"$work/peer-$t.log" 2>&1) ||
+		{ tail -n 20 "$work/peer-$t.log" >&2; fail "the peer did not run $t"; }
+	base=${t:0:2}_K
+	grep -aEq "type +q6_K: +9 tensors" "$work/peer-$t.log" || fail "$t: not 9 Q6_K tensors"
+	grep -aEq "type +$base: +49 tensors" "$work/peer-$t.log" || fail "$t: not 49 $base tensors"
+done
+echo "gguf-gen: the llama.cpp peer loads and runs the Q4_K_M and Q5_K_M mixes"

@@ -50,6 +50,7 @@ void ref_block(uint32_t dtype, uint32_t *elems, uint32_t *bytes)
 	case TNPU_DT_Q8_0: *elems = 32; *bytes = 34; break;
 	case TNPU_DT_Q4_K: *elems = 256; *bytes = 144; break;
 	case TNPU_DT_Q6_K: *elems = 256; *bytes = 210; break;
+	case TNPU_DT_Q5_K: *elems = 256; *bytes = 176; break;
 	default: *elems = 1; *bytes = 4; break;
 	}
 }
@@ -87,6 +88,28 @@ static void block_q4_k(const uint8_t *b, double *y)
 		int q = (e % 64) < 32 ? byte % 16 : byte / 16;
 		int sub = e / 32;
 
+		y[e] = d * sc[sub] * q - dmin * mn[sub];
+	}
+}
+
+/*
+ * Q5_K: Q4_K's scales and nibbles (qs at byte 48) plus a fifth bit per
+ * element, from the 32 bytes of qh at byte 16: element e's is bit e / 32 of
+ * qh[e % 32].
+ */
+static void block_q5_k(const uint8_t *b, double *y)
+{
+	double d = ref_f16(le16(b)), dmin = ref_f16(le16(b + 2));
+	const uint8_t *qh = b + 16, *qs = b + 48;
+	int sc[8], mn[8];
+
+	q4_k_scales(b + 4, sc, mn);
+	for (int e = 0; e < 256; e++) {
+		int byte = qs[32 * (e / 64) + e % 32];
+		int q = (e % 64) < 32 ? byte % 16 : byte / 16;
+		int sub = e / 32;
+
+		q += 16 * ((qh[e % 32] >> sub) & 1);
 		y[e] = d * sc[sub] * q - dmin * mn[sub];
 	}
 }
@@ -163,6 +186,10 @@ void ref_dequant(uint32_t dtype, const uint8_t *src, size_t k, double *dst)
 		for (i = 0; i < k / 256; i++)
 			block_q6_k(src + 210 * i, dst + 256 * i);
 		break;
+	case TNPU_DT_Q5_K:
+		for (i = 0; i < k / 256; i++)
+			block_q5_k(src + 176 * i, dst + 256 * i);
+		break;
 	}
 }
 
@@ -222,9 +249,10 @@ void ref_random_row(uint32_t dtype, uint8_t *dst, size_t k, unsigned int *seed)
 		case TNPU_DT_Q4_0:
 		case TNPU_DT_Q8_0:
 		case TNPU_DT_Q4_K:
+		case TNPU_DT_Q5_K:
 			s = random_scale(seed);
 			memcpy(b, &s, 2);
-			if (dtype == TNPU_DT_Q4_K) {
+			if (dtype == TNPU_DT_Q4_K || dtype == TNPU_DT_Q5_K) {
 				s = random_scale(seed);
 				memcpy(b + 2, &s, 2);
 			}

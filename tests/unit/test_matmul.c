@@ -126,7 +126,8 @@ static void check_matmul(const struct mm_case *c, unsigned int seed)
 	double *bd = calloc(c->n, sizeof(double));
 	double *yd = calloc((size_t)c->m * c->n, sizeof(double));
 	double *mag = calloc((size_t)c->m * c->n, sizeof(double));
-	int quantized = c->wtype >= TNPU_DT_Q4_0 && c->wtype <= TNPU_DT_Q6_K;
+	int quantized = (c->wtype >= TNPU_DT_Q4_0 && c->wtype <= TNPU_DT_Q6_K) ||
+			c->wtype == TNPU_DT_Q5_K;
 	struct tnpu_cmd_matmul cmd = { .hdr = { TNPU_OP_MATMUL, 0, sizeof(cmd) } };
 	struct tnpu_fw_job job;
 	uint32_t i, j;
@@ -205,7 +206,7 @@ static void check_matmul(const struct mm_case *c, unsigned int seed)
 
 static const uint32_t wtypes[] = {
 	TNPU_DT_F32, TNPU_DT_F16, TNPU_DT_BF16, TNPU_DT_Q4_0, TNPU_DT_Q8_0, TNPU_DT_Q4_K,
-	TNPU_DT_Q6_K,
+	TNPU_DT_Q6_K, TNPU_DT_Q5_K,
 };
 
 /* Awkward K per weight type: a single block, and an odd number of them. */
@@ -344,7 +345,7 @@ static void test_matmul_row_position(void **state)
 		set_mode(mode);
 		for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
 			uint32_t ks[2], wt = wtypes[t];
-			int quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+			int quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
 
 			k_choices(wt, ks);
 			for (int q8 = 0; q8 <= quantized; q8++) {
@@ -487,6 +488,8 @@ static void test_matmul_large(void **state)
 		{ TNPU_DT_Q8_0, TNPU_DT_F32, TNPU_DT_F32, 1, 777, 2048, 1, 1, 0 },
 		{ TNPU_DT_Q4_K, TNPU_DT_F32, TNPU_DT_F32, 1, 333, 2048, 0, 1, 0 },
 		{ TNPU_DT_Q6_K, TNPU_DT_F32, TNPU_DT_F32, 1, 333, 2048, 0, 0, 0 },
+		{ TNPU_DT_Q5_K, TNPU_DT_F32, TNPU_DT_F32, 1, 333, 2048, 0, 1, 0 },
+		{ TNPU_DT_Q5_K, TNPU_DT_F32, TNPU_DT_F32, 5, 97, 512, 1, 0, 0 },
 		{ TNPU_DT_Q4_0, TNPU_DT_F32, TNPU_DT_F32, 67, 97, 512, 0, 1, 0 },
 		{ TNPU_DT_F16, TNPU_DT_F32, TNPU_DT_F32, 64, 100, 512, 1, 0, 0 },
 	};
@@ -625,6 +628,9 @@ static void test_block_layouts(void **state)
 	ref_block(TNPU_DT_Q6_K, &be, &bb);
 	assert_int_equal(sizeof(struct tnpu_fw_block_q6_k), bb);
 	assert_int_equal(offsetof(struct tnpu_fw_block_q6_k, d), 208);
+	ref_block(TNPU_DT_Q5_K, &be, &bb);
+	assert_int_equal(sizeof(struct tnpu_fw_block_q5_k), bb);
+	assert_int_equal(offsetof(struct tnpu_fw_block_q5_k, qs), 48);
 	/* The scratch size promised to users covers the Q8 activation blocks. */
 	assert_true(TNPU_MATMUL_SCRATCH_SIZE(1, 32) >= sizeof(struct tnpu_fw_q8));
 }
@@ -707,7 +713,8 @@ static void *guarded_copy(struct guarded *g, const void *src, size_t n)
 
 /*
  * The decode layout: prep_dec() reads only its Q8 row and writes only
- * dec_bytes(); dot_dec, one row or two, reads only those rows and layout.
+ * dec_bytes(); dot_dec, one row or two, reads only those rows and layout;
+ * dot_dec_nx gives each activation row, to the bit, what dot_dec gives it.
  */
 static void guard_dec(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32_t k,
 		      const uint8_t *w, const struct tnpu_fw_q8 *q, struct guarded *gw,
@@ -747,6 +754,14 @@ static void guard_dec(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint32
 					     guarded_copy(gx, q, 3 * qrow), qrow,
 					     guarded_copy(gd, decs, 3 * dbytes), dbytes, 3, k, d);
 			assert_memory_equal(c, d, rows * 3 * sizeof(float));
+			/* Batch invariance: each activation row sums as it does alone. */
+			for (unsigned int r = 0; r < 3; r++) {
+				kern->dot_dec[wt](w, wrow, rows,
+						  (const struct tnpu_fw_q8 *)((const uint8_t *)q + r * qrow),
+						  decs + r * dbytes, k, a);
+				for (unsigned int v = 0; v < rows; v++)
+					assert_memory_equal(&a[v], &c[v * 3 + r], sizeof(float));
+			}
 		}
 		free(decs);
 	}
@@ -761,7 +776,7 @@ static void guard_case(const struct tnpu_fw_mm_kernels *kern, uint32_t wt, uint3
 	uint8_t *w = malloc(2 * wrow);
 	float *x = malloc(NX * k * sizeof(float));
 	struct tnpu_fw_q8 *q = malloc(NX * (k / 32 + 1) * sizeof(*q));
-	int quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+	int quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
 	float a[NX], b[NX];
 
 	assert_non_null(w);
@@ -917,7 +932,7 @@ static void test_matmul_decode_scratch(void **state)
 	for (int mode = 0; mode < NUM_MODES; mode++) {
 		set_mode(mode);
 		for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
-			if (wtypes[t] < TNPU_DT_Q4_0 || wtypes[t] > TNPU_DT_Q6_K)
+			if (wtypes[t] < TNPU_DT_Q4_0 || wtypes[t] == TNPU_DT_I32)
 				continue;
 			layouts += !!tnpu_fw_mm_kernels()->dot_dec[wtypes[t]];
 			layouts += !!tnpu_fw_mm_kernels()->dot_dec_nx[wtypes[t]];

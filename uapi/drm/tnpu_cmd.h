@@ -40,7 +40,8 @@
  *
  * Quantized types use GGUF's block layouts unchanged, so that model weights
  * are used in place: %TNPU_DT_Q4_0 (32 elements, 18 bytes), %TNPU_DT_Q8_0
- * (32, 34), %TNPU_DT_Q4_K (256, 144), %TNPU_DT_Q6_K (256, 210).
+ * (32, 34), %TNPU_DT_Q4_K (256, 144), %TNPU_DT_Q6_K (256, 210), %TNPU_DT_Q5_K
+ * (256, 176).
  *
  * @TNPU_DT_F32: IEEE binary32.
  * @TNPU_DT_F16: IEEE binary16.
@@ -50,6 +51,7 @@
  * @TNPU_DT_Q4_K: GGUF Q4_K.
  * @TNPU_DT_Q6_K: GGUF Q6_K.
  * @TNPU_DT_I32: signed 32-bit integers (token ids, expert ids).
+ * @TNPU_DT_Q5_K: GGUF Q5_K.
  */
 enum tnpu_dtype {
 	TNPU_DT_F32 = 0,
@@ -60,6 +62,7 @@ enum tnpu_dtype {
 	TNPU_DT_Q4_K = 5,
 	TNPU_DT_Q6_K = 6,
 	TNPU_DT_I32 = 7,
+	TNPU_DT_Q5_K = 8,
 };
 
 /**

@@ -387,6 +387,53 @@ static int parse(struct gguf_file *f, const char *path)
 	return 0;
 }
 
+/*
+ * Decode streams every weight once per token: from a mapped file that is a
+ * TLB miss and a halt of the hardware prefetcher every 4 KiB (ext4's page
+ * cache maps no huge pages), a third of the GEMV's bandwidth on a Zen 4
+ * VM. Big files are therefore read into anonymous memory on 2 MiB pages
+ * instead; the page cache's copy stays reclaimable and out of the RSS.
+ * TNPU_GGUF_MMAP=1 keeps the plain mapping. Returns MAP_FAILED to fall
+ * back to mmap().
+ */
+#define HUGE_READ_MIN (64ULL << 20)
+#define HUGE_PAGE (2ULL << 20)
+
+static void *read_huge(int fd, uint64_t size, uint64_t map_size)
+{
+	const char *env = getenv("TNPU_GGUF_MMAP");
+	uint64_t done = 0;
+	uintptr_t start;
+	uint8_t *p;
+
+	if (size < HUGE_READ_MIN || (env && *env && strcmp(env, "0")))
+		return MAP_FAILED;
+	p = mmap(NULL, map_size + HUGE_PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	/* Keep the 2 MiB-aligned part: only aligned ranges get huge pages. */
+	start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	if (start > (uintptr_t)p)
+		munmap(p, start - (uintptr_t)p);
+	munmap((void *)(start + map_size), (uintptr_t)p + HUGE_PAGE - start);
+	p = (uint8_t *)start;
+	madvise(p, map_size, MADV_HUGEPAGE);
+	while (done < size) {
+		ssize_t n = pread(fd, p + done, size - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			munmap(p, map_size);
+			return MAP_FAILED;
+		}
+		done += (uint64_t)n;
+	}
+	mprotect(p, map_size, PROT_READ);
+	return p;
+}
+
 int gguf_open(const char *path, struct gguf_file **out)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -414,7 +461,9 @@ int gguf_open(const char *path, struct gguf_file **out)
 	}
 	f->file_size = (uint64_t)st.st_size;
 	f->map_size = (f->file_size + page - 1) / page * page;
-	map = mmap(NULL, f->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	map = read_huge(fd, f->file_size, f->map_size);
+	if (map == MAP_FAILED)
+		map = mmap(NULL, f->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	ret = -errno;
 	close(fd);
 	if (map == MAP_FAILED) {

@@ -31,6 +31,7 @@ int model_npu_dtype(uint32_t ggml_type)
 	case GGML_TYPE_Q4_0: return TNPU_DT_Q4_0;
 	case GGML_TYPE_Q8_0: return TNPU_DT_Q8_0;
 	case GGML_TYPE_Q4_K: return TNPU_DT_Q4_K;
+	case GGML_TYPE_Q5_K: return TNPU_DT_Q5_K;
 	case GGML_TYPE_Q6_K: return TNPU_DT_Q6_K;
 	default: return -1;
 	}

@@ -91,14 +91,18 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tnpu-gguf-gen -o OUT.gguf [--preset NAME] [--arch llama|qwen2]\n"
 		"                     [--layers N] [--dim N] [--heads N] [--kv-heads N] [--ffn N]\n"
-		"                     [--vocab N] [--ctx N] [--type f32|f16|q8_0|q4_0|q4_k|q6_k] [--seed N]\n"
+		"                     [--vocab N] [--ctx N] [--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m|q5_k_m]\n"
+		"                     [--seed N]\n"
 		"                     [--tokenizer llama|gpt2] [--chat-template FILE] [--special TOKEN]...\n"
 		"                     [--eos TOKEN]\n"
 		"                     deepseek2 presets: [--experts N] [--experts-used N] [--expert-ffn N]\n"
 		"                     [--q-lora N] [--kv-lora N] [--mla-split]\n"
 		"Writes a model of the given shape (default preset tiny, Q4_0 matrices) with\n"
 		"random weights and a vocabulary of --vocab tokens (>= 263): SentencePiece with\n"
-		"byte fallback, or GPT-2 byte-level BPE with a few merges.\n"
+		"byte fallback, or GPT-2 byte-level BPE with a few merges. --type q4_k_m and\n"
+		"q5_k_m write llama-quantize's mixes: Q6_K output, attn_v and ffn_down in the\n"
+		"first and last eighth of the layers and every third between, Q4_K or Q5_K\n"
+		"for the rest.\n"
 		"Presets (options given override them, in any order):\n"
 		"  tiny, small   llama test sizes\n"
 		"  1.1b          TinyLlama-1.1B\n"
@@ -169,12 +173,13 @@ static void random_rows(enum ggml_type type, uint8_t *dst, uint64_t k, uint64_t 
 			break;
 		default: {
 			/*
-			 * Random quants (and Q4_K's 6-bit scales and mins, Q6_K's
-			 * int8 scales) with a positive F16 scale d in
-			 * [2^-12, 2^-8): Q4_0 / Q8_0 / Q4_K start with it
-			 * (Q4_K: then dmin), Q6_K ends with it.
+			 * Random quants (and Q4_K's and Q5_K's 6-bit scales and
+			 * mins, Q6_K's int8 scales) with a positive F16 scale d
+			 * in [2^-12, 2^-8): Q4_0 / Q8_0 / Q4_K / Q5_K start with
+			 * it (Q4_K, Q5_K: then dmin), Q6_K ends with it.
 			 */
-			uint32_t first = type == GGML_TYPE_Q6_K ? 0 : type == GGML_TYPE_Q4_K ? 4 : 2;
+			bool mins = type == GGML_TYPE_Q4_K || type == GGML_TYPE_Q5_K;
+			uint32_t first = type == GGML_TYPE_Q6_K ? 0 : mins ? 4 : 2;
 			uint32_t last = type == GGML_TYPE_Q6_K ? bb - 2 : bb;
 
 			for (uint32_t i = first; i < last; i += 8) {
@@ -183,9 +188,12 @@ static void random_rows(enum ggml_type type, uint8_t *dst, uint64_t k, uint64_t 
 				memcpy(p + i, &q, last - i < 8 ? last - i : 8);
 			}
 			h = (uint16_t)((3 + (r >> 21) % 4) << 10 | (r & 1023));
-			if (type == GGML_TYPE_Q4_K) {
-				/* dmin = 8 d: the mins, like the codes' mean, centre the weights. */
-				uint16_t hmin = (uint16_t)(h + (3 << 10));
+			if (mins) {
+				/*
+				 * dmin = 8 d (Q5_K: 16 d): the mins, like the
+				 * codes' mean, centre the weights.
+				 */
+				uint16_t hmin = (uint16_t)(h + ((type == GGML_TYPE_Q5_K ? 4 : 3) << 10));
 
 				if (zero_mean && r >> 63)
 					hmin |= 0x8000;
@@ -274,6 +282,8 @@ static void scaled_rows(enum ggml_type type, uint8_t *dst, uint64_t k, uint64_t 
 struct gen {
 	struct gguf_writer *w;
 	enum ggml_type type;		/* of the big matrices */
+	bool mix;			/* llama-quantize's _M recipe around @type (Q4_K, Q5_K) */
+	uint32_t layers;
 	bool write;			/* false: declaring */
 	uint64_t bytes;			/* of the tensors declared, at most */
 	uint64_t rng;
@@ -351,9 +361,44 @@ static int put_tensor(struct gen *g, const char *name, enum ggml_type type, uint
 }
 
 /* @n rows of @k, of the big matrices' type; @sigma as put_tensor's. */
+/*
+ * Whether layer @i of @n gets the bigger type in a Q4_K_M / Q5_K_M file:
+ * the first and last eighths, and every third layer between.
+ */
+static bool more_bits(uint32_t i, uint32_t n)
+{
+	return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+}
+
+/*
+ * The type of matrix @name of rows of @k: the big matrices' type, or with
+ * a mix, llama-quantize's choice for Q4_K_M / Q5_K_M (llama and qwen2
+ * tensors): Q6_K for output.weight and, in the layers more_bits() picks,
+ * for attn_v and ffn_down; the base K-quant for the rest, token_embd
+ * included. Rows that are no whole super-blocks take Q8_0 (llama-quantize
+ * falls back on a 32-element type there too, but one tnpu does not read).
+ */
+static enum ggml_type matrix_type(const struct gen *g, const char *name, uint64_t k)
+{
+	unsigned int layer;
+	int at = 0;
+
+	if (!g->mix)
+		return g->type;
+	if (k % 256)
+		return GGML_TYPE_Q8_0;
+	if (!strcmp(name, "output.weight"))
+		return GGML_TYPE_Q6_K;
+	if (sscanf(name, "blk.%u.%n", &layer, &at) == 1 && at &&
+	    (!strcmp(name + at, "attn_v.weight") || !strcmp(name + at, "ffn_down.weight")) &&
+	    more_bits(layer, g->layers))
+		return GGML_TYPE_Q6_K;
+	return g->type;
+}
+
 static int add_matrix(struct gen *g, const char *name, uint64_t k, uint64_t n, float sigma)
 {
-	return put_tensor(g, name, g->type, 2, (uint64_t[]){ k, n }, sigma);
+	return put_tensor(g, name, matrix_type(g, name, k), 2, (uint64_t[]){ k, n }, sigma);
 }
 
 /* One 3-D tensor of @m matrices of @n rows of @k (experts, or per-head matrices). */
@@ -808,12 +853,12 @@ static int check_space(const char *out, uint64_t bytes, char *err, size_t err_le
  * for a SIGKILL). Before any file is made: -EDOM when a tensor's rows do not
  * fit the type's blocks, -ENOSPC when the disk is too small, why in @err.
  */
-static int generate(const struct shape *s, enum ggml_type type, bool gpt2_vocab, bool split,
-		    const struct chat_opts *chat, uint64_t seed, const char *out, char *err,
-		    size_t err_len)
+static int generate(const struct shape *s, enum ggml_type type, bool mix, bool gpt2_vocab,
+		    bool split, const struct chat_opts *chat, uint64_t seed, const char *out,
+		    char *err, size_t err_len)
 {
 	bool ds2 = !strcmp(s->arch, "deepseek2");
-	struct gen g = { .type = type };
+	struct gen g = { .type = type, .mix = mix, .layers = s->layers };
 	int (*emit)(struct gen *, const struct shape *, bool) = ds2 ? emit_ds2 : emit_llama;
 	int ret;
 
@@ -821,6 +866,10 @@ static int generate(const struct shape *s, enum ggml_type type, bool gpt2_vocab,
 	if (!g.w)
 		return -ENOMEM;
 	ret = ds2 ? ds2_metadata(g.w, s, type, split) : llama_metadata(g.w, s);
+	/* llama.cpp's LLAMA_FTYPE_MOSTLY_Q4_K_M and _Q5_K_M */
+	if (mix)
+		ret = ret ?: gguf_writer_add_u32(g.w, "general.file_type",
+						 type == GGML_TYPE_Q5_K ? 17 : 15);
 	ret = ret ?: (gpt2_vocab ? add_vocab_gpt2(g.w, s->vocab, ds2 ? s->ds2.pre : "qwen2", chat) :
 		      add_vocab(g.w, s->vocab, chat));
 	ret = ret ?: emit(&g, s, split);
@@ -956,6 +1005,7 @@ int main(int argc, char **argv)
 	const char *ds2_opt = NULL, *other_opt = NULL;
 	struct shape s = presets[0];
 	enum ggml_type type = GGML_TYPE_Q4_0;
+	bool mix = false;
 	bool gpt2_vocab = false, tokenizer_set = false, split = false;
 	struct chat_opts chat = { 0 };
 	const char *out = NULL;
@@ -1072,11 +1122,14 @@ int main(int argc, char **argv)
 				type = GGML_TYPE_Q4_K;
 			else if (!strcmp(optarg, "q6_k"))
 				type = GGML_TYPE_Q6_K;
+			else if (!strcmp(optarg, "q4_k_m") || !strcmp(optarg, "q5_k_m"))
+				type = optarg[1] == '4' ? GGML_TYPE_Q4_K : GGML_TYPE_Q5_K;
 			else {
-				fprintf(stderr, "tnpu-gguf-gen: --type is f32, f16, q8_0, q4_0, q4_k or q6_k, not '%s'\n",
+				fprintf(stderr, "tnpu-gguf-gen: --type is f32, f16, q8_0, q4_0, q4_k, q6_k, q4_k_m or q5_k_m, not '%s'\n",
 					optarg);
 				return 2;
 			}
+			mix = !strcmp(optarg, "q4_k_m") || !strcmp(optarg, "q5_k_m");
 			break;
 		default: usage(stderr); return 2;
 		}
@@ -1094,6 +1147,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tnpu-gguf-gen: %s does not apply to preset %s%s\n", other_opt,
 				s.name, strcmp(other_opt, "--kv-heads") ? " (deepseek2)" :
 				" (head_count_kv is --heads, or 1 with --mla-split)");
+			return 2;
+		}
+		if (mix) {
+			fprintf(stderr, "tnpu-gguf-gen: --type q4_k_m and q5_k_m are for llama and qwen2 shapes, not %s\n",
+				s.name);
 			return 2;
 		}
 		if (check_ds2(&s, type))
@@ -1144,7 +1202,7 @@ int main(int argc, char **argv)
 		fclose(f);
 	}
 	err[0] = 0;
-	ret = generate(&s, type, gpt2_vocab, split, &chat, seed, out, err, sizeof(err));
+	ret = generate(&s, type, mix, gpt2_vocab, split, &chat, seed, out, err, sizeof(err));
 	free(chat.template_text);
 	if (ret && err[0]) {
 		fprintf(stderr, "tnpu-gguf-gen: %s\n", err);

@@ -481,6 +481,7 @@ __attribute__((target("f16c"))) static const uint8_t *weight_pattern(uint32_t dt
 			break;
 		}
 		case TNPU_DT_Q4_K:
+		case TNPU_DT_Q5_K:
 			memcpy(blk + 2, &h, 2);
 			/* fall through */
 		case TNPU_DT_Q4_0:
@@ -603,7 +604,9 @@ static struct tnpu_cmd_matmul matmul_cmd(uint64_t x, uint64_t w, uint32_t wtype,
 
 static const char *dtype_name(uint32_t t)
 {
-	static const char *const names[] = { "F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K" };
+	static const char *const names[] = {
+		"F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "I32", "Q5_K",
+	};
 
 	return names[t];
 }
@@ -1168,8 +1171,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const uint32_t all_types[] = {
-		TNPU_DT_Q4_0, TNPU_DT_Q8_0, TNPU_DT_Q4_K, TNPU_DT_Q6_K, TNPU_DT_F16,
-		TNPU_DT_BF16, TNPU_DT_F32,
+		TNPU_DT_Q4_0, TNPU_DT_Q8_0, TNPU_DT_Q4_K, TNPU_DT_Q5_K, TNPU_DT_Q6_K,
+		TNPU_DT_F16, TNPU_DT_BF16, TNPU_DT_F32,
 	};
 	struct opts o = { .threads = 0, .reps = 5, .format = FMT_MD, .layers = LAYERS,
 			  .bw_bytes = 1ULL << 30 };
@@ -1216,7 +1219,7 @@ int main(int argc, char **argv)
 			break;
 		case 'w': {
 			static const char *const types[] = {
-				"F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K",
+				"F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_K",
 			};
 
 			if (!list_is_known("-w", optarg, types, sizeof(types) / sizeof(types[0])))
@@ -1267,7 +1270,7 @@ int main(int argc, char **argv)
 
 	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		uint32_t wt = all_types[t];
-		bool quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+		bool quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
 
 		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "decode"))
 			continue;
@@ -1290,7 +1293,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		uint32_t wt = all_types[t];
-		bool quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+		bool quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
 
 		/* The fast path only: what the decode pass is compared with. */
 		if (selected(o.types, dtype_name(wt)) && selected(o.ops, "stream"))
@@ -1299,7 +1302,7 @@ int main(int argc, char **argv)
 	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		static const uint32_t ms[] = { 64, 512 };
 		uint32_t wt = all_types[t];
-		bool quantized = wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K;
+		bool quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
 
 		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "prefill"))
 			continue;

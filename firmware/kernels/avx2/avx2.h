@@ -204,6 +204,8 @@ void fw_avx2_dot_f32_q8_0(const void *w, const float *x, __u64 xs, __u32 nx, __u
 			  float *out);
 void fw_avx2_dot_f32_q4_k(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k,
 			  float *out);
+void fw_avx2_dot_f32_q5_k(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k,
+			  float *out);
 void fw_avx2_dot_f32_q6_k(const void *w, const float *x, __u64 xs, __u32 nx, __u32 k,
 			  float *out);
 
@@ -213,6 +215,8 @@ void fw_avx2_dot_q8_q4_0(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __
 void fw_avx2_dot_q8_q8_0(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx,
 			 __u32 k, float *out);
 void fw_avx2_dot_q8_q4_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx,
+			 __u32 k, float *out);
+void fw_avx2_dot_q8_q5_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx,
 			 __u32 k, float *out);
 void fw_avx2_dot_q8_q6_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx,
 			 __u32 k, float *out);

@@ -8,7 +8,7 @@
  *
  * Copyright (C) 2026 The tnpu authors
  */
-#include "avx2.h"
+#include "dec.h"
 
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 	.dot_f32 = {
@@ -18,15 +18,34 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 		[TNPU_DT_Q4_0] = fw_avx2_dot_f32_q4_0,
 		[TNPU_DT_Q8_0] = fw_avx2_dot_f32_q8_0,
 		[TNPU_DT_Q4_K] = fw_avx2_dot_f32_q4_k,
+		[TNPU_DT_Q5_K] = fw_avx2_dot_f32_q5_k,
 		[TNPU_DT_Q6_K] = fw_avx2_dot_f32_q6_k,
 	},
 	.dot_q8 = {
 		[TNPU_DT_Q4_0] = fw_avx2_dot_q8_q4_0,
 		[TNPU_DT_Q8_0] = fw_avx2_dot_q8_q8_0,
 		[TNPU_DT_Q4_K] = fw_avx2_dot_q8_q4_k,
+		[TNPU_DT_Q5_K] = fw_avx2_dot_q8_q5_k,
 		[TNPU_DT_Q6_K] = fw_avx2_dot_q8_q6_k,
 	},
 	.quantize_q8 = fw_avx2_quantize_q8,
+	.dec_bytes = fw_avx2_dec_bytes,
+	.prep_dec = fw_avx2_prep_dec,
+	.dec_layout = {
+		[TNPU_DT_Q4_0] = AVX2_Q4_0_DEC,
+		[TNPU_DT_Q4_K] = AVX2_K_DEC,
+		[TNPU_DT_Q6_K] = AVX2_Q6_K_DEC,
+	},
+	.dot_dec = {
+		[TNPU_DT_Q4_0] = fw_avx2_dot_dec_q4_0,
+		[TNPU_DT_Q4_K] = fw_avx2_dot_dec_q4_k,
+		[TNPU_DT_Q6_K] = fw_avx2_dot_dec_q6_k,
+	},
+	.dot_dec_nx = {
+		[TNPU_DT_Q4_0] = fw_avx2_dot_dec_nx_q4_0,
+		[TNPU_DT_Q4_K] = fw_avx2_dot_dec_nx_q4_k,
+		[TNPU_DT_Q6_K] = fw_avx2_dot_dec_nx_q6_k,
+	},
 };
 
 const struct tnpu_fw_kernel_set tnpu_fw_kernels_avx2 = {

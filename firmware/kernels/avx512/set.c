@@ -16,12 +16,14 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 		[TNPU_DT_Q4_0] = fw_avx2_dot_f32_q4_0,
 		[TNPU_DT_Q8_0] = fw_avx2_dot_f32_q8_0,
 		[TNPU_DT_Q4_K] = fw_avx2_dot_f32_q4_k,
+		[TNPU_DT_Q5_K] = fw_avx2_dot_f32_q5_k,
 		[TNPU_DT_Q6_K] = fw_avx2_dot_f32_q6_k,
 	},
 	.dot_q8 = {
 		[TNPU_DT_Q4_0] = fw_avx512_dot_q8_q4_0,
 		[TNPU_DT_Q8_0] = fw_avx512_dot_q8_q8_0,
 		[TNPU_DT_Q4_K] = fw_avx512_dot_q8_q4_k,
+		[TNPU_DT_Q5_K] = fw_avx2_dot_q8_q5_k,
 		[TNPU_DT_Q6_K] = fw_avx512_dot_q8_q6_k,
 	},
 	.dot_q8_pair = {

@@ -88,10 +88,12 @@ DOT_F32(bf16, TNPU_DT_BF16)
 DOT_F32(q4_0, TNPU_DT_Q4_0)
 DOT_F32(q8_0, TNPU_DT_Q8_0)
 DOT_F32(q4_k, TNPU_DT_Q4_K)
+DOT_F32(q5_k, TNPU_DT_Q5_K)
 DOT_F32(q6_k, TNPU_DT_Q6_K)
 DOT_Q8(q4_0, TNPU_DT_Q4_0)
 DOT_Q8(q8_0, TNPU_DT_Q8_0)
 DOT_Q8(q4_k, TNPU_DT_Q4_K)
+DOT_Q8(q5_k, TNPU_DT_Q5_K)
 DOT_Q8(q6_k, TNPU_DT_Q6_K)
 
 const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable = {
@@ -102,12 +104,14 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable = {
 		[TNPU_DT_Q4_0] = dot_f32_q4_0,
 		[TNPU_DT_Q8_0] = dot_f32_q8_0,
 		[TNPU_DT_Q4_K] = dot_f32_q4_k,
+		[TNPU_DT_Q5_K] = dot_f32_q5_k,
 		[TNPU_DT_Q6_K] = dot_f32_q6_k,
 	},
 	.dot_q8 = {
 		[TNPU_DT_Q4_0] = dot_q8_q4_0,
 		[TNPU_DT_Q8_0] = dot_q8_q8_0,
 		[TNPU_DT_Q4_K] = dot_q8_q4_k,
+		[TNPU_DT_Q5_K] = dot_q8_q5_k,
 		[TNPU_DT_Q6_K] = dot_q8_q6_k,
 	},
 	.quantize_q8 = tnpu_fw_quantize_q8,
