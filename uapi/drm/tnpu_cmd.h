@@ -31,9 +31,9 @@
  * %TNPU_MOE_F_Q8_ACT. Minor 3: rows of one command at their own positions
  * and sequences, for batched decode across sessions: ROPE_ROWS,
  * ATTENTION_PAGED (block-table KV caches), SAMPLE_ROWS (settings read from
- * memory).
+ * memory). Minor 4: %TNPU_DT_Q5_K weights in MATMUL.
  */
-#define TNPU_ISA_MINOR 3
+#define TNPU_ISA_MINOR 4
 
 /**
  * enum tnpu_dtype - element types of tensors
