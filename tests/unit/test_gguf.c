@@ -236,6 +236,47 @@ static void test_open_mem(void **state)
 }
 
 /* Every prefix of a good file is rejected as truncated, none crashes. */
+/*
+ * A model's weights (64 MiB and more) are read onto 2 MiB pages rather than
+ * mapped: the bytes and tensors must be those of the mapped file, to the
+ * last byte, and TNPU_GGUF_MMAP=1 must keep the mapping.
+ */
+static void test_read_huge(void **state)
+{
+	const size_t size = (64u << 20) + 4097;
+	struct gguf_file *mapped, *read, *env_mapped;
+	uint8_t *bytes;
+	struct bytes b;
+
+	(void)state;
+	build(&good, &b);
+	bytes = malloc(size);
+	assert_non_null(bytes);
+	for (size_t i = 0; i < size; i++)
+		bytes[i] = (uint8_t)(i * 2654435761u >> 24);
+	memcpy(bytes, b.d, b.n);
+	write_file(bytes, size);
+	assert_int_equal(gguf_open(tmp_path, &mapped), 0);
+	assert_int_equal(gguf_open_flags(tmp_path, GGUF_OPEN_READ_HUGE, &read), 0);
+	assert_int_equal(read->file_size, size);
+	assert_int_equal((uintptr_t)read->map % (2u << 20), 0);
+	assert_memory_equal(read->map, bytes, size);
+	assert_int_equal(read->n_tensors, mapped->n_tensors);
+	for (uint64_t i = 0; i < read->n_tensors; i++) {
+		assert_ptr_equal(read->tensors[i].data, read->map + read->tensors[i].offset);
+		assert_memory_equal(read->tensors[i].data, mapped->tensors[i].data,
+				    mapped->tensors[i].size);
+	}
+	setenv("TNPU_GGUF_MMAP", "1", 1);
+	assert_int_equal(gguf_open_flags(tmp_path, GGUF_OPEN_READ_HUGE, &env_mapped), 0);
+	unsetenv("TNPU_GGUF_MMAP");
+	assert_memory_equal(env_mapped->map, bytes, size);
+	gguf_close(env_mapped);
+	gguf_close(read);
+	gguf_close(mapped);
+	free(bytes);
+}
+
 static void test_truncated(void **state)
 {
 	struct bytes b;
@@ -595,6 +636,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_read_huge),
 		cmocka_unit_test(test_open_mem),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_metadata),

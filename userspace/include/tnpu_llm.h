@@ -77,6 +77,13 @@ struct tnpu_model_options {
 	enum tnpu_backend_kind backend;
 	/* Copy the weights into NPU buffers instead of using the mapped file. */
 	int copy_weights;
+	/*
+	 * Run from the mapped file, whose page cache processes share, even when
+	 * it is 64 MiB or more: such files are otherwise read onto 2 MiB pages
+	 * (private to the process), which decodes faster. TNPU_GGUF_MMAP=1 does
+	 * the same for every load.
+	 */
+	int map_file;
 	/* Loading progress (TNPU_PROGRESS_LOAD), or NULL. */
 	tnpu_progress_fn progress;
 	void *progress_user;

@@ -104,7 +104,7 @@ TNPU_API int tnpu_model_load(const char *path, const struct tnpu_model_options *
 	if (!mdl)
 		return tnpu_fail(-ENOMEM, "out of memory loading %s", path);
 	mdl->refs = 1;
-	ret = gguf_open(path, &mdl->gguf);
+	ret = gguf_open_flags(path, opt->map_file ? 0 : GGUF_OPEN_READ_HUGE, &mdl->gguf);
 	if (!ret)
 		ret = model_load(mdl->gguf, &mdl->model);
 	if (!ret)

@@ -392,9 +392,9 @@ static int parse(struct gguf_file *f, const char *path)
  * TLB miss and a halt of the hardware prefetcher every 4 KiB (ext4's page
  * cache maps no huge pages), a third of the GEMV's bandwidth on a Zen 4
  * VM. Big files are therefore read into anonymous memory on 2 MiB pages
- * instead; the page cache's copy stays reclaimable and out of the RSS.
- * TNPU_GGUF_MMAP=1 keeps the plain mapping. Returns MAP_FAILED to fall
- * back to mmap().
+ * instead (GGUF_OPEN_READ_HUGE); the page cache's copy stays reclaimable and
+ * out of the RSS. TNPU_GGUF_MMAP=1 keeps the plain mapping. Returns
+ * MAP_FAILED to fall back to mmap().
  */
 #define HUGE_READ_MIN (64ULL << 20)
 #define HUGE_PAGE (2ULL << 20)
@@ -436,6 +436,11 @@ static void *read_huge(int fd, uint64_t size, uint64_t map_size)
 
 int gguf_open(const char *path, struct gguf_file **out)
 {
+	return gguf_open_flags(path, 0, out);
+}
+
+int gguf_open_flags(const char *path, unsigned int flags, struct gguf_file **out)
+{
 	long page = sysconf(_SC_PAGESIZE);
 	struct gguf_file *f;
 	struct stat st;
@@ -461,7 +466,9 @@ int gguf_open(const char *path, struct gguf_file **out)
 	}
 	f->file_size = (uint64_t)st.st_size;
 	f->map_size = (f->file_size + page - 1) / page * page;
-	map = read_huge(fd, f->file_size, f->map_size);
+	map = MAP_FAILED;
+	if (flags & GGUF_OPEN_READ_HUGE)
+		map = read_huge(fd, f->file_size, f->map_size);
 	if (map == MAP_FAILED)
 		map = mmap(NULL, f->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	ret = -errno;

@@ -114,6 +114,14 @@ struct gguf_file {
 /* Opens and validates @path. Return: 0 or a negative errno (see tnpu_last_error()). */
 int gguf_open(const char *path, struct gguf_file **out);
 /*
+ * gguf_open() for the weights a model runs from: files of 64 MiB and more are
+ * read onto 2 MiB pages instead of mapped (decode streams every weight per
+ * token, and 4 KiB pages cost a third of its speed), unless TNPU_GGUF_MMAP=1.
+ * Metadata readers use gguf_open(), which only maps the file.
+ */
+#define GGUF_OPEN_READ_HUGE 0x1
+int gguf_open_flags(const char *path, unsigned int flags, struct gguf_file **out);
+/*
  * The same for @size bytes at @data, named @name in messages: the file is
  * parsed and used in place, so @data must stay valid (and unchanged) until
  * gguf_close(). For tests and fuzzing: unlike a mapping, the memory ends
