@@ -92,6 +92,8 @@ printf '| --- | --- | --- | --- | ---: | ---: | ---: |\n'
 for i in "${!models[@]}"; do
 	for test in "$prompt 0 pp$prompt" "0 $gen tg$gen"; do
 		read -r p g name <<<"$test"
+		# -p 0 or -n 0 runs no such test: no row for it.
+		[ "$p" = 0 ] && [ "$g" = 0 ] && continue
 		tn=() pe=()
 		for ((round = 1; round <= rounds; round++)); do
 			tn+=("$(ts "$work/tnpu-$i-$round.json" "$p" "$g")")
