@@ -241,8 +241,25 @@ static void test_open_mem(void **state)
  * mapped: the bytes and tensors must be those of the mapped file, to the
  * last byte, and TNPU_GGUF_MMAP=1 must keep the mapping.
  */
+struct load_seen {
+	uint64_t calls, last, total;
+	int backwards;
+};
+
+static void on_load(void *user, enum tnpu_progress_phase phase, uint64_t done, uint64_t total)
+{
+	struct load_seen *s = user;
+
+	assert_int_equal(phase, TNPU_PROGRESS_LOAD);
+	if (s->calls++ && done < s->last)
+		s->backwards = 1;
+	s->last = done;
+	s->total = total;
+}
+
 static void test_read_huge(void **state)
 {
+	struct load_seen seen = { 0 };
 	const size_t size = (64u << 20) + 4097;
 	struct gguf_file *mapped, *read, *env_mapped;
 	uint8_t *bytes;
@@ -257,7 +274,14 @@ static void test_read_huge(void **state)
 	memcpy(bytes, b.d, b.n);
 	write_file(bytes, size);
 	assert_int_equal(gguf_open(tmp_path, &mapped), 0);
-	assert_int_equal(gguf_open_flags(tmp_path, GGUF_OPEN_READ_HUGE, &read), 0);
+	assert_int_equal(gguf_open_flags(tmp_path, GGUF_OPEN_READ_HUGE, on_load, &seen, &read), 0);
+	assert_true(read->read_in);
+	assert_false(mapped->read_in);
+	/* The read is reported as it goes, in order, ending at the file's size. */
+	assert_true(seen.calls > 8);
+	assert_false(seen.backwards);
+	assert_int_equal(seen.last, size);
+	assert_int_equal(seen.total, size);
 	assert_int_equal(read->file_size, size);
 	assert_int_equal((uintptr_t)read->map % (2u << 20), 0);
 	assert_memory_equal(read->map, bytes, size);
@@ -268,8 +292,10 @@ static void test_read_huge(void **state)
 				    mapped->tensors[i].size);
 	}
 	setenv("TNPU_GGUF_MMAP", "1", 1);
-	assert_int_equal(gguf_open_flags(tmp_path, GGUF_OPEN_READ_HUGE, &env_mapped), 0);
+	assert_int_equal(gguf_open_flags(tmp_path, GGUF_OPEN_READ_HUGE, NULL, NULL, &env_mapped),
+			 0);
 	unsetenv("TNPU_GGUF_MMAP");
+	assert_false(env_mapped->read_in);
 	assert_memory_equal(env_mapped->map, bytes, size);
 	gguf_close(env_mapped);
 	gguf_close(read);

@@ -72,7 +72,8 @@ TNPU_API void tnpu_model_put(struct tnpu_model *mdl)
 /*
  * Reads the mapped file in, reporting the bytes done: what a large model's
  * load waits for (on the first use of each page, otherwise: by the NPU in
- * place, or by the copy into NPU buffers), so a progress bar shows it.
+ * place, or by the copy into NPU buffers), so a progress bar shows it. A
+ * file read into memory (f->read_in) was reported while gguf read it.
  */
 static void read_in(const struct gguf_file *f, tnpu_progress_fn fn, void *user)
 {
@@ -104,7 +105,8 @@ TNPU_API int tnpu_model_load(const char *path, const struct tnpu_model_options *
 	if (!mdl)
 		return tnpu_fail(-ENOMEM, "out of memory loading %s", path);
 	mdl->refs = 1;
-	ret = gguf_open_flags(path, opt->map_file ? 0 : GGUF_OPEN_READ_HUGE, &mdl->gguf);
+	ret = gguf_open_flags(path, opt->map_file ? 0 : GGUF_OPEN_READ_HUGE, opt->progress,
+			      opt->progress_user, &mdl->gguf);
 	if (!ret)
 		ret = model_load(mdl->gguf, &mdl->model);
 	if (!ret)
@@ -116,7 +118,7 @@ TNPU_API int tnpu_model_load(const char *path, const struct tnpu_model_options *
 		ret = tnpu_device_open(&mdl->dev, opt->backend);
 	if (!ret)
 		ret = tnpu_device_get_param(mdl->dev, DRM_TNPU_PARAM_NUM_CORES, &cores);
-	if (!ret && opt->progress)
+	if (!ret && opt->progress && !mdl->gguf->read_in)
 		read_in(mdl->gguf, opt->progress, opt->progress_user);
 	if (!ret) {
 		mdl->num_cores = (uint32_t)cores;

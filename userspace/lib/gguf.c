@@ -399,9 +399,11 @@ static int parse(struct gguf_file *f, const char *path)
 #define HUGE_READ_MIN (64ULL << 20)
 #define HUGE_PAGE (2ULL << 20)
 
-static void *read_huge(int fd, uint64_t size, uint64_t map_size)
+static void *read_huge(int fd, uint64_t size, uint64_t map_size, tnpu_progress_fn progress,
+		       void *progress_user)
 {
 	const char *env = getenv("TNPU_GGUF_MMAP");
+	const uint64_t chunk = 8 << 20;	/* a progress report per 8 MiB */
 	uint64_t done = 0;
 	uintptr_t start;
 	uint8_t *p;
@@ -420,7 +422,11 @@ static void *read_huge(int fd, uint64_t size, uint64_t map_size)
 	p = (uint8_t *)start;
 	madvise(p, map_size, MADV_HUGEPAGE);
 	while (done < size) {
-		ssize_t n = pread(fd, p + done, size - done, (off_t)done);
+		ssize_t n;
+
+		if (progress)
+			progress(progress_user, TNPU_PROGRESS_LOAD, done, size);
+		n = pread(fd, p + done, size - done < chunk ? size - done : chunk, (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -431,15 +437,18 @@ static void *read_huge(int fd, uint64_t size, uint64_t map_size)
 		done += (uint64_t)n;
 	}
 	mprotect(p, map_size, PROT_READ);
+	if (progress)
+		progress(progress_user, TNPU_PROGRESS_LOAD, size, size);
 	return p;
 }
 
 int gguf_open(const char *path, struct gguf_file **out)
 {
-	return gguf_open_flags(path, 0, out);
+	return gguf_open_flags(path, 0, NULL, NULL, out);
 }
 
-int gguf_open_flags(const char *path, unsigned int flags, struct gguf_file **out)
+int gguf_open_flags(const char *path, unsigned int flags, tnpu_progress_fn progress,
+		    void *progress_user, struct gguf_file **out)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct gguf_file *f;
@@ -468,7 +477,8 @@ int gguf_open_flags(const char *path, unsigned int flags, struct gguf_file **out
 	f->map_size = (f->file_size + page - 1) / page * page;
 	map = MAP_FAILED;
 	if (flags & GGUF_OPEN_READ_HUGE)
-		map = read_huge(fd, f->file_size, f->map_size);
+		map = read_huge(fd, f->file_size, f->map_size, progress, progress_user);
+	f->read_in = map != MAP_FAILED;
 	if (map == MAP_FAILED)
 		map = mmap(NULL, f->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	ret = -errno;

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tnpu_llm.h"
+
 #define GGUF_MAGIC		0x46554747u	/* "GGUF" little-endian */
 #define GGUF_DEFAULT_ALIGNMENT	32
 #define GGUF_MAX_DIMS		4
@@ -103,6 +105,7 @@ struct gguf_file {
 	const uint8_t *map;	/* whole file, read-only */
 	uint64_t file_size;
 	uint64_t map_size;	/* file_size rounded up to the page size; 0 from gguf_open_mem() */
+	bool read_in;		/* read into memory (GGUF_OPEN_READ_HUGE), not mapped */
 	uint32_t version;
 	uint32_t alignment;
 	uint64_t data_offset;	/* start of the tensor data section */
@@ -117,10 +120,12 @@ int gguf_open(const char *path, struct gguf_file **out);
  * gguf_open() for the weights a model runs from: files of 64 MiB and more are
  * read onto 2 MiB pages instead of mapped (decode streams every weight per
  * token, and 4 KiB pages cost a third of its speed), unless TNPU_GGUF_MMAP=1.
- * Metadata readers use gguf_open(), which only maps the file.
+ * Metadata readers use gguf_open(), which only maps the file. @progress
+ * (or NULL) hears TNPU_PROGRESS_LOAD while such a file is read.
  */
 #define GGUF_OPEN_READ_HUGE 0x1
-int gguf_open_flags(const char *path, unsigned int flags, struct gguf_file **out);
+int gguf_open_flags(const char *path, unsigned int flags, tnpu_progress_fn progress,
+		    void *progress_user, struct gguf_file **out);
 /*
  * The same for @size bytes at @data, named @name in messages: the file is
  * parsed and used in place, so @data must stay valid (and unchanged) until
