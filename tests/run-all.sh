@@ -421,9 +421,25 @@ suite_packages() {
 	suite_result packages "$p" "$f"
 }
 
+# Each suite's output is shown as it comes and kept, so that a failure that
+# scrolled by long ago is shown again at the end, where a CI log's tail is.
+failed_suites=()
 for s in "${suites[@]}"; do
-	"suite_${s//-/_}"
+	before=$suites_failed
+	"suite_${s//-/_}" > >(tee "$LOGS/suite-$s.out") 2>&1
+	wait $! || true
+	[ "$suites_failed" -eq "$before" ] || failed_suites+=("$s")
 done
 
-echo "$suites_passed passed, $suites_failed failed"
+for s in "${failed_suites[@]}"; do
+	echo "==== suite $s failed; its findings again ($LOGS/suite-$s.out):"
+	grep -E '^run-all:|FAILED|^not ok|^# +(FAIL|RUN)' "$LOGS/suite-$s.out" | head -n 20 | sed 's/^/  > /' || true
+	echo "  > ... its last lines:"
+	tail -n 25 "$LOGS/suite-$s.out" | sed 's/^/  > /'
+done
+if [ $suites_failed -eq 0 ]; then
+	echo "$suites_passed passed, $suites_failed failed"
+else
+	echo "$suites_passed passed, $suites_failed failed: ${failed_suites[*]}"
+fi
 [ $suites_failed -eq 0 ]
