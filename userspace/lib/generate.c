@@ -121,8 +121,20 @@ TNPU_API int tnpu_model_load(const char *path, const struct tnpu_model_options *
 	if (!ret && opt->progress && !mdl->gguf->read_in)
 		read_in(mdl->gguf, opt->progress, opt->progress_user);
 	if (!ret) {
+		/* Repacking writes the weights libtnpu holds: a copy, or the file read in. */
+		const char *keep = getenv("TNPU_KEEP_LAYOUT");
+		bool repack = !opt->keep_layout && !(keep && strcmp(keep, "0")) &&
+			      (opt->copy_weights || mdl->gguf->read_in);
+		bool in_place = repack && !opt->copy_weights;
+
 		mdl->num_cores = (uint32_t)cores;
-		ret = plan_weights_create(mdl->dev, &mdl->model, opt->copy_weights, &mdl->weights);
+		if (in_place)
+			ret = gguf_set_writable(mdl->gguf, true);
+		if (!ret)
+			ret = plan_weights_create(mdl->dev, &mdl->model, opt->copy_weights, repack,
+						  &mdl->weights);
+		if (in_place && !ret)
+			ret = gguf_set_writable(mdl->gguf, false);
 	}
 	if (ret) {
 		tnpu_model_put(mdl);
@@ -278,8 +290,10 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 	*out = NULL;
 	if (!opt)
 		opt = &defaults;
+	/* Float activations asked for: Q4_0 stays as it is, which can meet them. */
 	mo = (struct tnpu_model_options){ .backend = opt->backend,
 					  .copy_weights = opt->copy_weights,
+					  .keep_layout = !opt->q8_act,
 					  .progress = opt->progress,
 					  .progress_user = opt->progress_user };
 	so = (struct tnpu_session_options){ .n_ctx = opt->n_ctx, .max_batch = opt->max_batch,

@@ -258,7 +258,9 @@ int main(int argc, char **argv)
 	/* tnpu_llm_load() in two steps, for the session's queue priority. */
 	ret = tnpu_model_load(model, &(struct tnpu_model_options){ .backend = lo.backend,
 					.copy_weights = lo.copy_weights, .progress = lo.progress,
-					.progress_user = lo.progress_user }, &mdl);
+					.progress_user = lo.progress_user,
+					/* -F's float activations need Q4_0 as it is */
+					.keep_layout = !lo.q8_act }, &mdl);
 	if (!ret) {
 		so.n_ctx = lo.n_ctx;
 		so.max_batch = lo.max_batch;
