@@ -166,6 +166,8 @@ struct tnpu_llm_info {
 	uint32_t n_layer, dim, n_head, n_head_kv, head_dim, ffn, n_vocab, n_ctx;
 	uint64_t weight_bytes;	/* the file's tensor data */
 	int zero_copy;		/* weights used in place from the mapped file */
+	/* Q4_0 matrices laid out as Q4_0_X8 (tnpu_model_options.keep_layout) */
+	uint32_t weights_repacked;
 	/* activation memory: planned slots, their bytes, and bytes without reuse */
 	uint32_t act_slots;
 	uint64_t act_bytes, act_bytes_unplanned;

@@ -313,15 +313,20 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info *info)
 {
 	const struct model_hparams *hp = &llm->mdl->model.hp;
+	const uint8_t *x8 = llm->mdl->weights.x8;
+	uint32_t repacked = 0;
 	uint64_t bytes = 0;
 
-	for (uint64_t i = 0; i < llm->mdl->gguf->n_tensors; i++)
+	for (uint64_t i = 0; i < llm->mdl->gguf->n_tensors; i++) {
 		bytes += llm->mdl->gguf->tensors[i].size;
+		repacked += x8 && x8[i];
+	}
 	*info = (struct tnpu_llm_info){
 		.arch = llm->mdl->model.arch->name, .n_layer = hp->n_layer, .dim = hp->dim,
 		.n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
 		.ffn = hp->ffn, .n_vocab = hp->n_vocab, .n_ctx = llm->plan.n_ctx,
 		.weight_bytes = bytes, .zero_copy = llm->mdl->weights.zero_copy,
+		.weights_repacked = repacked,
 		.act_slots = (uint32_t)llm->plan.n_slots, .act_bytes = llm->plan.slots_bytes,
 		.act_bytes_unplanned = llm->plan.naive_bytes,
 		.kv_bytes = llm->plan.kv_bytes, .kv_q8 = llm->plan.kv_q8,
