@@ -39,6 +39,7 @@ FW_SRCS += firmware/kernels/portable/set.c
 FW_FPU_SRCS += firmware/kernels/portable/act.c
 FW_FPU_SRCS += firmware/kernels/portable/attention.c
 FW_FPU_SRCS += firmware/kernels/portable/dot.c
+FW_FPU_SRCS += firmware/kernels/portable/dot_x8.c
 FW_FPU_SRCS += firmware/kernels/portable/exp.c
 
 FW_SIMD_SRCS += firmware/kernels/avx2/set.c
@@ -54,6 +55,7 @@ FW_SIMD_SRCS += firmware/kernels/avx2/dot_q4_k.c
 FW_SIMD_SRCS += firmware/kernels/avx2/dot_q5_k.c
 FW_SIMD_SRCS += firmware/kernels/avx2/dot_q6_k.c
 FW_SIMD_SRCS += firmware/kernels/avx2/dot_q8_0.c
+FW_SIMD_SRCS += firmware/kernels/avx2/dot_x8.c
 FW_SIMD_SRCS += firmware/kernels/avx2/exp.c
 FW_SIMD_SRCS += firmware/kernels/avx2/quantize.c
 
@@ -67,5 +69,6 @@ FW_SIMD_SRCS += firmware/kernels/avx512/dot_q4_0.c
 FW_SIMD_SRCS += firmware/kernels/avx512/dot_q4_k.c
 FW_SIMD_SRCS += firmware/kernels/avx512/dot_q6_k.c
 FW_SIMD_SRCS += firmware/kernels/avx512/dot_q8_0.c
+FW_SIMD_SRCS += firmware/kernels/avx512/dot_x8.c
 
 FW_SRCS += $(FW_FPU_SRCS)

@@ -144,6 +144,38 @@ static void matmul_dec_nx(const struct tnpu_fw_mm *mm, tnpu_fw_dot_dec_nx_fn dot
 	}
 }
 
+/*
+ * Outputs [n0, n1) (whole groups of eight) of activation rows [m0, m1) with
+ * Q4_0_X8 weights: each group a stream of its own, met by up to
+ * TNPU_FW_DEC_MX activation rows at once, so decode, batched decode and
+ * prefill share one arithmetic per pair of rows.
+ */
+static void matmul_x8(const struct tnpu_fw_mm *mm, tnpu_fw_dot_x8_fn dot_x8,
+		      __u32 n0, __u32 n1, __u32 m0, __u32 m1)
+{
+	/* Weights come from memory when one pass of the kernel meets every row. */
+	int pf = mm->m <= TNPU_FW_DEC_MX;
+	float out[8 * TNPU_FW_DEC_MX];
+	__u32 m, n, nx, r, v;
+
+	for (m = m0; m < m1; m += nx) {
+		const struct tnpu_fw_q8 *x =
+			(const void *)((const __u8 *)mm->x + (__u64)m * mm->x_stride);
+
+		nx = m1 - m < TNPU_FW_DEC_MX ? m1 - m : TNPU_FW_DEC_MX;
+		for (n = n0; n < n1; n += 8) {
+			dot_x8((const __u8 *)mm->w + (__u64)n * mm->w_stride, x, mm->x_stride, nx,
+			       mm->k, pf, out);
+			for (r = 0; r < nx; r++) {
+				__u8 *y = (__u8 *)mm->y + (__u64)(m + r) * mm->y_stride;
+
+				for (v = 0; v < 8; v++)
+					store_biased(mm, y, n + v, out[r * 8 + v]);
+			}
+		}
+	}
+}
+
 void tnpu_fw_matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_kernels *kern,
 			 __u32 n0, __u32 n1, __u32 m0, __u32 m1)
 {
@@ -152,6 +184,10 @@ void tnpu_fw_matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_ke
 	tnpu_fw_dot_q8_pair_fn dot_pair = kern->dot_q8_pair[mm->w_dtype];
 	__u32 n, m, r;
 
+	if (mm->w_dtype == TNPU_DT_Q4_0_X8) {	/* checked: Q8 activations, whole groups */
+		matmul_x8(mm, kern->dot_x8, n0, n1, m0, m1);
+		return;
+	}
 	if (mm->x_dec && kern->dec_layout[mm->w_dtype] == mm->x_dec_layout) {
 		if (m1 - m0 == 1 && kern->dot_dec[mm->w_dtype]) {
 			matmul_dec(mm, kern->dot_dec[mm->w_dtype], n0, n1, m0);

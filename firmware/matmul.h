@@ -51,7 +51,7 @@ typedef void (*tnpu_fw_dot_f32_fn)(const void *w, const float *x, __u64 x_stride
 typedef void (*tnpu_fw_dot_q8_fn)(const void *w, const struct tnpu_fw_q8 *x, __u64 x_stride,
 				  __u32 nx, __u32 k, float *out);
 
-#define TNPU_FW_NUM_WTYPES (TNPU_DT_Q5_K + 1)
+#define TNPU_FW_NUM_WTYPES (TNPU_DT_Q4_0_X8 + 1)
 
 /*
  * Two weight rows, @w and @w + @w_stride, against one Q8 activation row
@@ -83,6 +83,20 @@ typedef void (*tnpu_fw_dot_dec_nx_fn)(const void *w, __u64 w_stride, unsigned in
 /* Activation rows a batched decode kernel (dot_dec_mx) takes at most. */
 #define TNPU_FW_DEC_MX 8
 
+/*
+ * %TNPU_DT_Q4_0_X8 weights: one group of eight weight rows, @k / 32 units
+ * (struct tnpu_fw_block_q4_0x8) at @w, against @nx (1 to TNPU_FW_DEC_MX)
+ * Q8 activation rows at @x, @x_stride bytes apart: out[r * 8 + v] for
+ * activation row r and weight row v of the group. Every set computes, per
+ * unit i, the exact integer p = sum of row v's codes (0-15) times the
+ * activation codes, then acc = fma(fma(p, x.d, -8 x.s), w.d[v], acc): so a
+ * pair's result has the same bits whatever @nx (batch-invariant), and the
+ * x86 sets agree bit for bit. With @pf the kernel prefetches the group as
+ * a stream (decode: it comes from memory).
+ */
+typedef void (*tnpu_fw_dot_x8_fn)(const void *w, const struct tnpu_fw_q8 *x, __u64 x_stride,
+				  __u32 nx, __u32 k, int pf, float *out);
+
 /* Alignment of a decode layout in memory. */
 #define TNPU_FW_DEC_ALIGN 64
 
@@ -113,6 +127,8 @@ struct tnpu_fw_mm_kernels {
 	 * on the batch it runs in.
 	 */
 	tnpu_fw_dot_dec_nx_fn dot_dec_mx[TNPU_FW_NUM_WTYPES];
+	/* %TNPU_DT_Q4_0_X8 weights against Q8 activations: every set has it. */
+	tnpu_fw_dot_x8_fn dot_x8;
 };
 
 extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable;

@@ -18,6 +18,10 @@
 #define QUANT_TYPES (DT(TNPU_DT_Q4_0) | DT(TNPU_DT_Q8_0) | DT(TNPU_DT_Q4_K) | DT(TNPU_DT_Q5_K) | \
 		     DT(TNPU_DT_Q6_K))
 #define WEIGHT_TYPES (FLOAT_TYPES | QUANT_TYPES)
+/* MATMUL also takes the runtime's repacked Q4_0 (with Q8 activations only). */
+#define MM_WEIGHT_TYPES (WEIGHT_TYPES | DT(TNPU_DT_Q4_0_X8))
+/* Weight rows a Q4_0_X8 kernel call covers: chunks of them start and end on it. */
+#define X8_ROWS 8
 
 /* Multiply-adds between two checkpoints (a few ms at worst). */
 #define CHECKPOINT_MACS (16U << 20)
@@ -73,6 +77,8 @@ int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
 	__u32 n, end, m;
 	int ret;
 
+	if (mm->w_dtype == TNPU_DT_Q4_0_X8)
+		block = (block + X8_ROWS - 1) / X8_ROWS * X8_ROWS;
 	/*
 	 * Start this chunk's weight stream now, all lines in flight at once,
 	 * up to where the kernels' own prefetches begin: into L1 up to
@@ -121,6 +127,7 @@ struct mm_task {
 	__u32 members;
 	__u32 first_row[MM_GROUP_MAX + 1];
 	__u32 cores;
+	__u32 row_unit;	/* chunks are whole units of rows (X8_ROWS with Q4_0_X8) */
 	__u32 min_rows;
 	__u64 row_macs;
 	__u32 next_row;
@@ -138,7 +145,9 @@ static __u32 chunk_max_rows(const struct mm_task *t)
 		rows = 0x80000000ULL;
 	if (rows >= ROW_ALIGN)
 		return (__u32)rows / ROW_ALIGN * ROW_ALIGN;
-	return rows < MIN_PAUSE_ROWS ? MIN_PAUSE_ROWS : (__u32)rows;
+	if (rows < MIN_PAUSE_ROWS)
+		rows = MIN_PAUSE_ROWS;
+	return ((__u32)rows + t->row_unit - 1) / t->row_unit * t->row_unit;
 }
 
 /*
@@ -243,13 +252,17 @@ static int matmul_run_group(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *co
 	const struct tnpu_fw_platform *plat = ex->plat;
 	const struct tnpu_fw_mm *mm = group[0];
 	struct mm_task task = { .ex = ex, .mm = group, .members = members,
-				.cores = plat->num_cores, .pausable = pausable };
+				.cores = plat->num_cores, .row_unit = 1, .pausable = pausable };
 	__u64 row_macs = (__u64)mm->m * mm->k;
 	__u32 min_rows, n;
 	unsigned int j;
 
-	for (j = 0; j < members; j++)
+	for (j = 0; j < members; j++) {
 		task.first_row[j + 1] = task.first_row[j] + group[j]->n;
+		/* Every member's rows are whole units then (group_compatible()). */
+		if (group[j]->w_dtype == TNPU_DT_Q4_0_X8)
+			task.row_unit = X8_ROWS;
+	}
 	n = task.first_row[members];
 	if (start_row >= n)
 		return 0;
@@ -402,7 +415,7 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 		return bad(ex);
 	ret = tnpu_fw_tensor(ex, &c->x, FLOAT_TYPES, 2, 0, &x);
 	if (!ret)
-		ret = tnpu_fw_tensor(ex, &c->w, WEIGHT_TYPES, 2, 0, &w);
+		ret = tnpu_fw_tensor(ex, &c->w, MM_WEIGHT_TYPES, 2, 0, &w);
 	if (!ret)
 		ret = tnpu_fw_tensor(ex, &c->y, FLOAT_TYPES, 2, 1, &y);
 	if (ret)
@@ -420,6 +433,13 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 	}
 
 	q8 = (c->hdr.flags & TNPU_MATMUL_F_Q8_ACT) && (QUANT_TYPES & DT(c->w.dtype));
+	/* Q4_0_X8: Q8 activations, whole groups of eight contiguous rows. */
+	if (c->w.dtype == TNPU_DT_Q4_0_X8) {
+		if (!(c->hdr.flags & TNPU_MATMUL_F_Q8_ACT) || n % X8_ROWS ||
+		    c->w.nb[1] != (__u64)(k / 32) * sizeof(struct tnpu_fw_block_q4_0))
+			return bad(ex);
+		q8 = 1;
+	}
 	if (q8)
 		q8_need = (__u64)m * (k / 32) * sizeof(struct tnpu_fw_q8);
 	need = q8_need;
@@ -621,10 +641,17 @@ static int group_compatible(const struct tnpu_fw_exec *ex, const struct tnpu_cmd
 	const void *taken = ex->stream + ex->next_offset;
 	__u64 taken_bytes = taken_end - ex->next_offset, rows = 0;
 	unsigned int a, b;
+	int x8 = 0;
 
 	/* The same activations, prepared the same way (decode layouts aside). */
 	if (!same_bytes(&c[j]->x, &c[0]->x, sizeof(c[0]->x)) || mc[j].q8 != mc[0].q8)
 		return 0;
+	/* With Q4_0_X8 in the group, chunks of X8_ROWS rows: every member's start on one. */
+	for (a = 0; a <= j; a++)
+		x8 |= mc[a].mm.w_dtype == TNPU_DT_Q4_0_X8;
+	for (a = 0; x8 && a <= j; a++)
+		if (mc[a].mm.n % X8_ROWS)
+			return 0;
 	/* A layout of its own must not land on what member 0 or another prepares. */
 	if (needs_own_dec(&mc[0], &mc[j])) {
 		if (host_overlap(mc[j].dec, mc[j].dec_bytes, mc[0].scratch, mc[0].need))

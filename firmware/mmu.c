@@ -155,6 +155,7 @@ int tnpu_fw_dtype_block(__u32 dtype, __u32 *block_elems, __u32 *block_bytes)
 		bytes = 2;
 		break;
 	case TNPU_DT_Q4_0:
+	case TNPU_DT_Q4_0_X8:	/* described as the Q4_0 matrix it was */
 		elems = 32;
 		bytes = 18;
 		break;

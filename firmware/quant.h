@@ -21,6 +21,16 @@ struct tnpu_fw_block_q4_0 {
 	__u8 qs[QK4_0 / 2];	/* element j: low nibble of qs[j], j + 16: high */
 };
 
+/*
+ * One unit of %TNPU_DT_Q4_0_X8: block i of eight Q4_0 rows (uapi
+ * tnpu_cmd.h). @qs[32 t + 4 v + j] is row v's qs[4 t + j]: one 32-bit lane
+ * per row, so a 256-bit load of codes serves all eight rows.
+ */
+struct tnpu_fw_block_q4_0x8 {
+	__u16 d[8];
+	__u8 qs[128];
+};
+
 struct tnpu_fw_block_q8_0 {
 	__u16 d;
 	__s8 qs[QK8_0];

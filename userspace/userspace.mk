@@ -7,6 +7,7 @@ LIB_SRCS   += userspace/lib/device_kernel.c
 LIB_SRCS   += userspace/lib/device_inproc.c
 LIB_SRCS   += userspace/lib/inproc.c
 LIB_SRCS   += userspace/lib/gguf.c
+LIB_SRCS   += userspace/lib/repack.c
 LIB_SRCS   += userspace/lib/pretokenize.c
 LIB_SRCS   += userspace/lib/tokenizer.c
 LIB_SRCS   += userspace/lib/graph.c

@@ -7,7 +7,8 @@
 # tokenizer) must give the same greedy ids through tnpu.ko as in process;
 # generated Q4_K and Q6_K models generate in process; generated deepseek2
 # models (MLA, MoE; legacy and split forms) give the same greedy ids
-# through tnpu.ko as in process.
+# through tnpu.ko as in process. With --copy-weights the qwen2 model runs
+# repacked (Q4_0_X8): the same ids in process, with AVX2, and through tnpu.ko.
 # (Not sampled ids: tnpu.ko's build of the firmware (gnu11, kernel FPU
 # flags) may contract multiply-adds differently, and a random model's
 # near-uniform probabilities turn last-bit differences into other draws.)
@@ -33,6 +34,16 @@ qwen_args=(-m "$qwen" -p "The NPU says" -n 24 --ids)
 qwen_ids=$(sed -n 's/^generated ids: //p' "$work/qwen-inproc.log")
 [ -n "$qwen_ids" ] || { echo "generate: qwen2 in-process printed no ids" >&2; exit 1; }
 echo "generate: qwen2 Q4_0 in-process: $qwen_ids"
+# Copied weights are libtnpu's own: its Q4_0 matrices become Q4_0_X8, whose
+# kernels give the same bits in every x86 set, in process and in tnpu.ko.
+"$run" "${qwen_args[@]}" --copy-weights --backend inproc >"$work/qwen-x8-inproc.log"
+qwen_x8_ids=$(sed -n 's/^generated ids: //p' "$work/qwen-x8-inproc.log")
+[ "$(wc -w <<<"$qwen_x8_ids")" -eq 24 ] ||
+	{ echo "generate: qwen2 Q4_0_X8 in-process gave '$qwen_x8_ids'" >&2; exit 1; }
+TNPU_FW_AVX2=1 "$run" "${qwen_args[@]}" --copy-weights --backend inproc >"$work/qwen-x8-avx2.log"
+[ "$(sed -n 's/^generated ids: //p' "$work/qwen-x8-avx2.log")" = "$qwen_x8_ids" ] ||
+	{ echo "generate: qwen2 Q4_0_X8 gave other ids with the AVX2 kernels" >&2; exit 1; }
+echo "generate: qwen2 Q4_0_X8 (--copy-weights) in-process, AVX2 the same: $qwen_x8_ids"
 
 # deepseek2 (MLA + MoE routed on the NPU): the legacy form with softmax
 # routing, and the split form with q_lora, YaRN, sigmoid + bias and groups.
@@ -100,10 +111,11 @@ if [ ! -f "$model" ]; then
 	"$TOP/tests/vm/run-vm.sh" --workdir "$work" --timeout 900 --log "$work/console.log" \
 		--quiet -- "$run" "${qwen_args[@]}" --backend kernel \; \
 		"$run" "${ds2_args[@]}" --backend kernel \; "$run" "${ds2q_args[@]}" --backend kernel \
-		"${ktrace[@]}"
+		\; "$run" "${qwen_args[@]}" --copy-weights --backend kernel "${ktrace[@]}"
 	same_ids 1 "qwen2 Q4_0" "$qwen_ids"
 	same_ids 2 "deepseek2 Q4_0" "$ds2_ids"
 	same_ids 3 "deepseek2 Q8_0 split form" "$ds2q_ids"
+	same_ids 4 "qwen2 Q4_0_X8" "$qwen_x8_ids"
 	check_ktrace
 	exit 0
 fi
@@ -149,7 +161,7 @@ echo "== through tnpu.ko in the VM"
 	"$run" "${sample_args[@]}" --backend kernel \; \
 	"$run" "${qwen_args[@]}" --backend kernel \; \
 	"$run" "${ds2_args[@]}" --backend kernel \; "$run" "${ds2q_args[@]}" --backend kernel \
-	"${ktrace[@]}"
+	\; "$run" "${qwen_args[@]}" --copy-weights --backend kernel "${ktrace[@]}"
 check "$work/console.log" "tnpu.ko in the VM"
 got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | sed -n 2p)
 [ "$got" = "$sample_ids" ] ||
@@ -158,4 +170,5 @@ echo "generate: sampled on the NPU (T 0.8, top-k 40): the same ids through tnpu.
 same_ids 3 "qwen2 Q4_0" "$qwen_ids"
 same_ids 4 "deepseek2 Q4_0" "$ds2_ids"
 same_ids 5 "deepseek2 Q8_0 split form" "$ds2q_ids"
+same_ids 6 "qwen2 Q4_0_X8" "$qwen_x8_ids"
 check_ktrace

@@ -364,7 +364,7 @@ static void test_streams_replay_identically(void **state)
 	assert_int_equal(gguf_open(tmp_path, &f), 0);
 	assert_int_equal(model_load(f, &m), 0);
 	assert_int_equal(tnpu_device_open(&dev, TNPU_BACKEND_INPROC), 0);
-	assert_int_equal(plan_weights_create(dev, &m, false, &w), 0);
+	assert_int_equal(plan_weights_create(dev, &m, false, false, &w), 0);
 	assert_int_equal(plan_create(dev, &m, &w, 32, 4, false, false, &p), 0);
 	assert_int_equal(tnpu_queue_create(dev, DRM_TNPU_PRIORITY_NORMAL, &q), 0);
 	assert_int_equal(tnpu_syncobj_create(dev, &sync), 0);

@@ -243,6 +243,9 @@ static int on_token(void *user, int32_t token, const char *text, size_t len)
 	return 0;
 }
 
+/* Copy the weights (libtnpu's own: Q4_0 matrices repacked) in run_random_kv(). */
+static int copy_weights;
+
 static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, int q8_act,
 			  int kv_q8, const struct tnpu_llm_sampling *samp)
 {
@@ -250,8 +253,9 @@ static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, 
 	const int n_prompt = sizeof(prompt) / sizeof(prompt[0]), n_gen = 12;
 	struct tnpu_llm_options opt = {
 		.backend = TNPU_BACKEND_INPROC, .max_batch = max_batch, .q8_act = q8_act,
-		.kv_q8 = kv_q8,
+		.kv_q8 = kv_q8, .copy_weights = copy_weights,
 	};
+	struct tnpu_llm_info info;
 	struct rand_model m;
 	struct follow f = { .m = &m, .samp = *samp };
 	struct tnpu_llm_stats st;
@@ -266,6 +270,14 @@ static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, 
 	ret = tnpu_llm_load(tmp_path, &opt, &f.llm);
 	if (ret)
 		fail_msg("load: %s", tnpu_last_error());
+	/*
+	 * Copied Q4_0 weights with Q8 activations: the 7 layer matrices (whole
+	 * groups of eight rows) of each of the 2 layers become Q4_0_X8, not
+	 * the output's 83 rows; else none.
+	 */
+	tnpu_llm_get_info(f.llm, &info);
+	assert_int_equal(info.weights_repacked,
+			 copy_weights && q8_act && wtype == TNPU_DT_Q4_0 ? 14 : 0);
 	f.ref = ref_llama_new(&m.c);
 	f.ref_logits = malloc(sizeof(float) * m.c.n_vocab);
 	assert_non_null(f.ref);
@@ -321,6 +333,23 @@ static void test_qwen2_random(void **state)
 	run_random("qwen2", TNPU_DT_F32, 0, 0, &greedy);
 	run_random("qwen2", TNPU_DT_Q4_0, 5, 0, &greedy);
 	run_random("qwen2", TNPU_DT_Q4_0, 0, 1, &greedy);
+}
+
+/*
+ * Weights libtnpu holds (copied here; files of 64 MiB and more are read
+ * in): Q4_0 matrices as Q4_0_X8, against the same float reference. With
+ * float activations asked for (tnpu_llm_load()), nothing is repacked.
+ */
+static void test_repacked_random(void **state)
+{
+	(void)state;
+	copy_weights = 1;
+	run_random("llama", TNPU_DT_Q4_0, 0, 1, &greedy);
+	run_random("llama", TNPU_DT_Q4_0, 4, 1, &greedy);	/* prefill in chunks of 4, 4, 3 */
+	run_random("qwen2", TNPU_DT_Q4_0, 0, 1, &greedy);	/* with Q, K, V biases */
+	run_random("llama", TNPU_DT_Q4_0, 0, 0, &greedy);
+	run_random("llama", TNPU_DT_Q8_0, 0, 1, &greedy);
+	copy_weights = 0;
 }
 
 static void test_kv_q8(void **state)
@@ -1002,6 +1031,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_llama_random),
 		cmocka_unit_test(test_qwen2_random),
+		cmocka_unit_test(test_repacked_random),
 		cmocka_unit_test(test_kv_q8),
 		cmocka_unit_test(test_graph_plan),
 		cmocka_unit_test(test_continue),

@@ -175,7 +175,7 @@ static void run_chain(bool causal)
 	m.out_norm = gguf_find_tensor(f, "output_norm.weight");
 	m.output = gguf_find_tensor(f, "output.weight");
 	assert_int_equal(tnpu_device_open(&dev, TNPU_BACKEND_INPROC), 0);
-	assert_int_equal(plan_weights_create(dev, &m, false, &w), 0);
+	assert_int_equal(plan_weights_create(dev, &m, false, false, &w), 0);
 	assert_int_equal(plan_create(dev, &m, &w, 16, 8, false, false, &p), 0);
 	assert_int_equal(plan_record_prefill(&p, TOKENS), 0);
 	memcpy(p.acts_cpu + p.ids, ids, sizeof(ids));

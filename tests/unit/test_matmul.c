@@ -34,6 +34,7 @@
 #include "ref_matmul.h"
 #include "ref_quant.h"
 #include "../../userspace/lib/inproc.h"
+#include "../../userspace/lib/repack.h"
 
 struct buf {
 	void *cpu;
@@ -126,8 +127,11 @@ static void check_matmul(const struct mm_case *c, unsigned int seed)
 	double *bd = calloc(c->n, sizeof(double));
 	double *yd = calloc((size_t)c->m * c->n, sizeof(double));
 	double *mag = calloc((size_t)c->m * c->n, sizeof(double));
+	int x8 = c->wtype == TNPU_DT_Q4_0_X8;
 	int quantized = (c->wtype >= TNPU_DT_Q4_0 && c->wtype <= TNPU_DT_Q6_K) ||
-			c->wtype == TNPU_DT_Q5_K;
+			c->wtype == TNPU_DT_Q5_K || x8;
+	/* Q4_0_X8: Q4_0 rows, contiguous, interleaved by eights once written. */
+	uint32_t gen_type = x8 ? TNPU_DT_Q4_0 : c->wtype;
 	struct tnpu_cmd_matmul cmd = { .hdr = { TNPU_OP_MATMUL, 0, sizeof(cmd) } };
 	struct tnpu_fw_job job;
 	uint32_t i, j;
@@ -140,8 +144,17 @@ static void check_matmul(const struct mm_case *c, unsigned int seed)
 	for (i = 0; i < c->n; i++) {
 		uint8_t *row = (uint8_t *)w.cpu + i * wrow;
 
-		ref_random_row(c->wtype, row, c->k, &seed);
-		ref_dequant(c->wtype, row, c->k, wd + (size_t)i * c->k);
+		ref_random_row(gen_type, row, c->k, &seed);
+		ref_dequant(gen_type, row, c->k, wd + (size_t)i * c->k);
+	}
+	if (x8) {
+		void *q4 = malloc(wrow * c->n);
+
+		assert_non_null(q4);
+		assert_int_equal(c->pad, 0);
+		memcpy(q4, w.cpu, wrow * c->n);
+		tnpu_q4_0_x8_pack(w.cpu, q4, c->n, c->k);
+		free(q4);
 	}
 	for (i = 0; i < c->m; i++) {
 		uint8_t *row = (uint8_t *)x.cpu + i * xrow;
@@ -268,6 +281,112 @@ static void all_shapes(int mode)
 		}
 	}
 	set_mode(MODE_DEFAULT);
+}
+
+/*
+ * Q4_0_X8 (Q4_0 rows interleaved by eights): decode, batched decode and
+ * prefill shapes (33 rows: two activation tiles), with and without bias,
+ * against the Q4_0 rows' float reference.
+ */
+static void x8_shapes(int mode)
+{
+	static const uint32_t shapes[][2] = {
+		{ 1, 8 }, { 1, 72 }, { 2, 16 }, { 3, 40 }, { 8, 64 }, { 9, 136 }, { 33, 24 },
+	};
+	static const uint32_t ks[] = { 32, 96, 32 * 41 };
+	unsigned int seed = 77;
+
+	set_mode(mode);
+	for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
+		for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+			struct mm_case c = {
+				.wtype = TNPU_DT_Q4_0_X8, .xtype = s == 2 ? TNPU_DT_F16 : TNPU_DT_F32,
+				.ytype = s == 3 ? TNPU_DT_BF16 : TNPU_DT_F32, .m = shapes[s][0],
+				.n = shapes[s][1], .k = ks[ki], .q8 = 1, .bias = s % 2,
+			};
+
+			check_matmul(&c, seed++);
+		}
+	}
+	set_mode(MODE_DEFAULT);
+}
+
+static void test_matmul_x8(void **state)
+{
+	(void)state;
+	x8_shapes(MODE_PORTABLE);
+	if (tnpu_fw_simd_active())
+		x8_shapes(MODE_AVX2);
+	if (tnpu_fw_avx512_active())
+		x8_shapes(MODE_DEFAULT);
+}
+
+/*
+ * Q4_0_X8 is batch-invariant through the whole command: each activation
+ * row of a 1- to 8-row MATMUL gets the bits it gets alone, for every kernel
+ * set; and the two x86 sets agree bit for bit.
+ */
+static void test_matmul_x8_batch_invariant(void **state)
+{
+	const uint32_t n = 48, k = 32 * 70, m = 8;
+	uint64_t wrow = row_bytes(TNPU_DT_Q4_0, k);
+	struct buf w = balloc(wrow * n), x = balloc(4ULL * k * m);
+	struct buf y = balloc(4ULL * n * m), y1 = balloc(4ULL * n);
+	struct buf scratch = balloc(TNPU_MATMUL_SCRATCH_SIZE(m, k));
+	struct tnpu_cmd_matmul cmd = { .hdr = { TNPU_OP_MATMUL, TNPU_MATMUL_F_Q8_ACT, sizeof(cmd) } };
+	float avx512[n], *q4 = malloc(wrow * n);
+	struct tnpu_fw_job job;
+	unsigned int seed = 5;
+	int have512 = tnpu_fw_avx512_active();	/* in the default mode */
+
+	(void)state;
+	assert_non_null(q4);
+	for (uint32_t i = 0; i < n; i++)
+		ref_random_row(TNPU_DT_Q4_0, (uint8_t *)q4 + i * wrow, k, &seed);
+	tnpu_q4_0_x8_pack(w.cpu, q4, n, k);
+	for (uint32_t r = 0; r < m; r++)
+		ref_random_row(TNPU_DT_F32, (uint8_t *)x.cpu + 4ULL * k * r, k, &seed);
+	cmd.w = tensor2(w.va, TNPU_DT_Q4_0_X8, k, n, wrow);
+	cmd.scratch = scratch.va;
+	cmd.scratch_size = TNPU_MATMUL_SCRATCH_SIZE(m, k);
+	for (int mode = 0; mode < NUM_MODES; mode++) {
+		if ((mode == MODE_DEFAULT && !have512) ||
+		    (mode == MODE_AVX2 && !tnpu_fw_simd_active()))
+			continue;
+		set_mode(mode);
+		for (uint32_t rows = 1; rows <= m; rows++) {
+			cmd.x = tensor2(x.va, TNPU_DT_F32, k, rows, 4ULL * k);
+			cmd.y = tensor2(y.va, TNPU_DT_F32, n, rows, 4ULL * n);
+			assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), 0);
+			for (uint32_t r = 0; r < rows; r++) {
+				cmd.x = tensor2(x.va + 4ULL * k * r, TNPU_DT_F32, k, 1, 4ULL * k);
+				cmd.y = tensor2(y1.va, TNPU_DT_F32, n, 1, 4ULL * n);
+				cmd.x.ne[1] = 1;
+				assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), 0);
+				if (memcmp((float *)y.cpu + n * r, y1.cpu, 4ULL * n)) {
+					print_error("mode %d: row %u of %u differs from the row alone\n",
+						    mode, r, rows);
+					fail();
+				}
+				/* AVX-512 runs first where the CPU has it. */
+				if (r == 0 && rows == 1 && mode == MODE_DEFAULT)
+					memcpy(avx512, y1.cpu, sizeof(avx512));
+				if (r == 0 && rows == 1 && mode == MODE_AVX2 && have512 &&
+				    memcmp(avx512, y1.cpu, sizeof(avx512))) {
+					print_error("AVX-512 and AVX2 Q4_0_X8 results differ\n");
+					fail();
+				}
+			}
+			cmd.x = tensor2(x.va, TNPU_DT_F32, k, m, 4ULL * k);
+		}
+	}
+	set_mode(MODE_DEFAULT);
+	free(q4);
+	bfree(w);
+	bfree(x);
+	bfree(y);
+	bfree(y1);
+	bfree(scratch);
 }
 
 static void test_matmul_shapes_avx512(void **state)
@@ -601,7 +720,28 @@ static void test_matmul_bad(void **state)
 	      f.cmd.scratch_size = 2048), DRM_TNPU_ERR_BAD_COMMAND);	/* scratch alignment */
 	CASE(f.cmd.w.addr = 0x1000, DRM_TNPU_ERR_MMU_FAULT);
 	CASE(f.cmd.y.nb[1] = 4096, DRM_TNPU_ERR_MMU_FAULT);		/* row 1 off the end */
+	/* Q4_0_X8: Q8 activations, whole groups of eight contiguous rows. */
+#define X8(n) (f.cmd.w = tensor2(f.w.va, TNPU_DT_Q4_0_X8, 64, n, 36), \
+	       f.cmd.y = tensor2(f.y.va, TNPU_DT_F32, n, 2, 4 * (n)), \
+	       f.cmd.hdr.flags = TNPU_MATMUL_F_Q8_ACT, f.cmd.scratch = f.scratch.va, \
+	       f.cmd.scratch_size = 4096)
+	CASE((X8(8), f.cmd.hdr.flags = 0, f.cmd.scratch = 0, f.cmd.scratch_size = 0),
+	     DRM_TNPU_ERR_BAD_COMMAND);					/* float activations */
+	CASE(X8(12), DRM_TNPU_ERR_BAD_COMMAND);				/* not whole groups */
+	CASE((X8(8), f.cmd.w.nb[1] = 38), DRM_TNPU_ERR_BAD_COMMAND);	/* rows apart */
+	CASE((X8(8), f.cmd.w.addr = f.w.va + 4096 - 8 * 36 + 2), DRM_TNPU_ERR_MMU_FAULT);
+#undef X8
 #undef CASE
+
+	/* Q4_0_X8 well formed: runs. */
+	mm_fixture_init(&f);
+	f.cmd.w = tensor2(f.w.va, TNPU_DT_Q4_0_X8, 64, 16, 36);
+	f.cmd.y = tensor2(f.y.va, TNPU_DT_F32, 16, 2, 64);
+	f.cmd.hdr.flags = TNPU_MATMUL_F_Q8_ACT;
+	f.cmd.scratch = f.scratch.va;
+	f.cmd.scratch_size = 4096;
+	assert_int_equal(run_cmd(&f.cmd, sizeof(f.cmd), &job), 0);
+	mm_fixture_fini(&f);
 
 	/* Output into read-only memory. */
 	mm_fixture_init(&f);
@@ -1081,6 +1221,12 @@ static void test_embedding(void **state)
 		assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), DRM_TNPU_ERR_BAD_COMMAND);
 		((int32_t *)idb.cpu)[2] = -1;
 		assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), DRM_TNPU_ERR_BAD_COMMAND);
+		/* Q4_0_X8 is MATMUL's alone: its rows are not a table's. */
+		if (wtypes[t] == TNPU_DT_Q4_0) {
+			((int32_t *)idb.cpu)[2] = 1;
+			cmd.table.dtype = TNPU_DT_Q4_0_X8;
+			assert_int_equal(run_cmd(&cmd, sizeof(cmd), &job), DRM_TNPU_ERR_BAD_COMMAND);
+		}
 		free(ref);
 		bfree(table);
 		bfree(idb);
@@ -1519,6 +1665,8 @@ int main(void)
 		cmocka_unit_test(test_matmul_formats),
 		cmocka_unit_test(test_matmul_row_position),
 		cmocka_unit_test(test_matmul_batch_invariant),
+		cmocka_unit_test(test_matmul_x8),
+		cmocka_unit_test(test_matmul_x8_batch_invariant),
 		cmocka_unit_test(test_matmul_large),
 		cmocka_unit_test(test_matmul_many_cores),
 		cmocka_unit_test(test_matmul_bad),

@@ -31,9 +31,10 @@
  * %TNPU_MOE_F_Q8_ACT. Minor 3: rows of one command at their own positions
  * and sequences, for batched decode across sessions: ROPE_ROWS,
  * ATTENTION_PAGED (block-table KV caches), SAMPLE_ROWS (settings read from
- * memory). Minor 4: %TNPU_DT_Q5_K weights in MATMUL.
+ * memory). Minor 4: %TNPU_DT_Q5_K weights in MATMUL. Minor 5:
+ * %TNPU_DT_Q4_0_X8 weights in MATMUL.
  */
-#define TNPU_ISA_MINOR 4
+#define TNPU_ISA_MINOR 5
 
 /**
  * enum tnpu_dtype - element types of tensors
@@ -42,6 +43,18 @@
  * are used in place: %TNPU_DT_Q4_0 (32 elements, 18 bytes), %TNPU_DT_Q8_0
  * (32, 34), %TNPU_DT_Q4_K (256, 144), %TNPU_DT_Q6_K (256, 210), %TNPU_DT_Q5_K
  * (256, 176).
+ *
+ * %TNPU_DT_Q4_0_X8 is the one rearranged layout: a Q4_0 weight matrix with
+ * its rows interleaved by eights, which the runtime makes while it loads a
+ * model, for kernels that read eight weight rows as one stream and meet
+ * each activation once for all eight. Its tensors describe the matrix as
+ * Q4_0 would (ne = {K, N}, nb[0] = 18, nb[1] = K / 32 * 18: the rows are
+ * contiguous), N is a multiple of 8, and the bytes of rows 8g to 8g + 7
+ * (the g-th group, at 8g * nb[1]) are K / 32 units of 144 bytes: unit i
+ * holds the eight rows' block i, first their eight F16 scales in row
+ * order, then 128 bytes where byte 32t + 4v + j is byte 4t + j of row v's
+ * block's 16 bytes of codes (t < 4, v < 8, j < 4). Only MATMUL takes it, as
+ * weights with %TNPU_MATMUL_F_Q8_ACT (ISA 1.5).
  *
  * @TNPU_DT_F32: IEEE binary32.
  * @TNPU_DT_F16: IEEE binary16.
@@ -52,6 +65,7 @@
  * @TNPU_DT_Q6_K: GGUF Q6_K.
  * @TNPU_DT_I32: signed 32-bit integers (token ids, expert ids).
  * @TNPU_DT_Q5_K: GGUF Q5_K.
+ * @TNPU_DT_Q4_0_X8: GGUF Q4_0 with rows interleaved by eights (above).
  */
 enum tnpu_dtype {
 	TNPU_DT_F32 = 0,
@@ -63,6 +77,7 @@ enum tnpu_dtype {
 	TNPU_DT_Q6_K = 6,
 	TNPU_DT_I32 = 7,
 	TNPU_DT_Q5_K = 8,
+	TNPU_DT_Q4_0_X8 = 9,
 };
 
 /**

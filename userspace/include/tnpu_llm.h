@@ -84,6 +84,14 @@ struct tnpu_model_options {
 	 * the same for every load.
 	 */
 	int map_file;
+	/*
+	 * Keep every tensor in its file's layout. Otherwise, where libtnpu
+	 * holds its own copy of the weights (a file read in, or copy_weights),
+	 * the Q4_0 matrices become Q4_0_X8 (rows interleaved by eights, for
+	 * faster decode), which sessions always meet with 8-bit activations.
+	 * TNPU_KEEP_LAYOUT=1 keeps the layout for every load.
+	 */
+	int keep_layout;
 	/* Loading progress (TNPU_PROGRESS_LOAD), or NULL. */
 	tnpu_progress_fn progress;
 	void *progress_user;
@@ -105,7 +113,10 @@ struct tnpu_session_options {
 	/* DRM_TNPU_PRIORITY_* of the session's queue; 0 is low, the default normal. */
 	uint32_t priority;
 	int priority_set;	/* @priority is given (else normal) */
-	/* 8-bit activations for quantized weights (faster, less exact). */
+	/*
+	 * 8-bit activations for quantized weights (faster, less exact). Repacked
+	 * Q4_0 (tnpu_model_options.keep_layout) takes them whatever this says.
+	 */
 	int q8_act;
 	/* KV cache in Q8_0 instead of F16 (half the memory; head size a multiple of 32). */
 	int kv_q8;
@@ -155,6 +166,8 @@ struct tnpu_llm_info {
 	uint32_t n_layer, dim, n_head, n_head_kv, head_dim, ffn, n_vocab, n_ctx;
 	uint64_t weight_bytes;	/* the file's tensor data */
 	int zero_copy;		/* weights used in place from the mapped file */
+	/* Q4_0 matrices laid out as Q4_0_X8 (tnpu_model_options.keep_layout) */
+	uint32_t weights_repacked;
 	/* activation memory: planned slots, their bytes, and bytes without reuse */
 	uint32_t act_slots;
 	uint64_t act_bytes, act_bytes_unplanned;

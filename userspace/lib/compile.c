@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "compile.h"
+#include "repack.h"
 #include "trace.h"
 
 static uint32_t f32_bits(float f)
@@ -93,6 +94,8 @@ static struct tnpu_tensor weight(const struct plan *p, const struct gval *v)
 		.ne = { (uint32_t)g->ne[0], (uint32_t)g->ne[1], (uint32_t)g->ne[2], 1 },
 	};
 
+	if (v->kind == GV_WEIGHT && p->w->x8 && p->w->x8[g - p->m->gguf->tensors])
+		t.dtype = TNPU_DT_Q4_0_X8;	/* described as the Q4_0 it was */
 	ggml_type_block(g->type, &be, &bb);
 	t.nb[0] = bb;
 	t.nb[1] = g->ne[0] / be * bb;
@@ -387,7 +390,8 @@ static void emit_node(struct emitter *e, const struct gnode *n)
 			c.bias = weight(p, wv(e, n->in[2]));
 			flags |= TNPU_MATMUL_F_BIAS;
 		}
-		if (p->q8_act && quantized(c.w.dtype)) {
+		/* Repacked Q4_0 always meets Q8 activations, as its kernels take them. */
+		if ((p->q8_act && quantized(c.w.dtype)) || c.w.dtype == TNPU_DT_Q4_0_X8) {
 			c.scratch = act(p, p->mm_scratch);
 			c.scratch_size = p->mm_scratch_size;
 			flags |= TNPU_MATMUL_F_Q8_ACT;
@@ -720,12 +724,46 @@ static uint64_t take(uint64_t *used, uint64_t size)
 }
 
 /* Wraps the mapped file (zero copy) or, when asked or the backend refuses, copies it. */
-static int map_weights(struct tnpu_device *dev, const struct gguf_file *f, bool copy,
+/*
+ * Q4_0 tensors the graphs read only whole as MATMUL weights, in whole
+ * groups of eight rows, into Q4_0_X8 at @base (the weights' bytes libtnpu
+ * holds): the kernels then stream eight rows as one and unpack each weight
+ * once for all the activation rows of a step.
+ */
+static int repack_weights(const struct model *m, uint8_t *base, struct plan_weights *w)
+{
+	const struct gguf_file *f = m->gguf;
+
+	w->x8 = calloc(f->n_tensors ? f->n_tensors : 1, 1);
+	if (!w->x8)
+		return tnpu_fail(-ENOMEM, "out of memory laying out the weights");
+	for (uint64_t i = 0; i < f->n_tensors; i++) {
+		const struct gguf_tensor *t = &f->tensors[i];
+
+		if (m->tensor_use[i] != MODEL_USE_MATMUL || t->type != GGML_TYPE_Q4_0 ||
+		    t->ne[1] % 8 || t->ne[1] > UINT32_MAX || t->ne[2] != 1 || t->ne[3] != 1)
+			continue;
+		if (tnpu_q4_0_x8_pack_inplace(base + t->offset, (uint32_t)t->ne[1],
+					      (uint32_t)t->ne[0]))
+			return tnpu_fail(-ENOMEM, "out of memory laying out tensor '%s'", t->name);
+		w->x8[i] = 1;
+	}
+	return 0;
+}
+
+static int map_weights(struct tnpu_device *dev, const struct model *m, bool copy, bool repack,
 		       struct plan_weights *w)
 {
+	const struct gguf_file *f = m->gguf;
 	void *cpu;
 	int ret = -1;
 
+	/* The file's memory is libtnpu's own and writable here (plan_weights_create()). */
+	if (!copy && repack) {
+		ret = repack_weights(m, (uint8_t *)f->map, w);
+		if (ret)
+			return ret;
+	}
 	if (!copy)
 		ret = tnpu_bo_userptr(dev, (void *)f->map, f->map_size, DRM_TNPU_BO_NPU_READONLY,
 				      &w->weights_bo);
@@ -741,18 +779,23 @@ static int map_weights(struct tnpu_device *dev, const struct gguf_file *f, bool 
 	if (ret)
 		return ret;
 	memcpy(cpu, f->map, f->file_size);
+	if (repack && !w->x8) {
+		ret = repack_weights(m, cpu, w);
+		if (ret)
+			return ret;
+	}
 	w->weights_va = tnpu_bo_npu_va(w->weights_bo);
 	return 0;
 }
 
-int plan_weights_create(struct tnpu_device *dev, const struct model *m, bool copy,
+int plan_weights_create(struct tnpu_device *dev, const struct model *m, bool copy, bool repack,
 			struct plan_weights *w)
 {
 	void *cpu;
 	int ret;
 
 	memset(w, 0, sizeof(*w));
-	ret = map_weights(dev, m->gguf, copy, w);
+	ret = map_weights(dev, m, copy, repack, w);
 	if (!ret && m->aux_size) {
 		ret = tnpu_bo_create(dev, m->aux_size, DRM_TNPU_BO_NPU_READONLY, &w->aux_bo);
 		if (!ret)
@@ -774,6 +817,8 @@ void plan_weights_destroy(struct plan_weights *w)
 	if (w->weights_bo)
 		tnpu_bo_free(w->weights_bo);
 	w->aux_bo = w->weights_bo = NULL;
+	free(w->x8);
+	w->x8 = NULL;
 }
 
 /* What the nodes of a chunk's graph need besides activation slots. */

@@ -121,8 +121,20 @@ TNPU_API int tnpu_model_load(const char *path, const struct tnpu_model_options *
 	if (!ret && opt->progress && !mdl->gguf->read_in)
 		read_in(mdl->gguf, opt->progress, opt->progress_user);
 	if (!ret) {
+		/* Repacking writes the weights libtnpu holds: a copy, or the file read in. */
+		const char *keep = getenv("TNPU_KEEP_LAYOUT");
+		bool repack = !opt->keep_layout && !(keep && strcmp(keep, "0")) &&
+			      (opt->copy_weights || mdl->gguf->read_in);
+		bool in_place = repack && !opt->copy_weights;
+
 		mdl->num_cores = (uint32_t)cores;
-		ret = plan_weights_create(mdl->dev, &mdl->model, opt->copy_weights, &mdl->weights);
+		if (in_place)
+			ret = gguf_set_writable(mdl->gguf, true);
+		if (!ret)
+			ret = plan_weights_create(mdl->dev, &mdl->model, opt->copy_weights, repack,
+						  &mdl->weights);
+		if (in_place && !ret)
+			ret = gguf_set_writable(mdl->gguf, false);
 	}
 	if (ret) {
 		tnpu_model_put(mdl);
@@ -278,8 +290,10 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 	*out = NULL;
 	if (!opt)
 		opt = &defaults;
+	/* Float activations asked for: Q4_0 stays as it is, which can meet them. */
 	mo = (struct tnpu_model_options){ .backend = opt->backend,
 					  .copy_weights = opt->copy_weights,
+					  .keep_layout = !opt->q8_act,
 					  .progress = opt->progress,
 					  .progress_user = opt->progress_user };
 	so = (struct tnpu_session_options){ .n_ctx = opt->n_ctx, .max_batch = opt->max_batch,
@@ -299,15 +313,20 @@ TNPU_API int tnpu_llm_load(const char *path, const struct tnpu_llm_options *opt,
 TNPU_API void tnpu_llm_get_info(const struct tnpu_llm *llm, struct tnpu_llm_info *info)
 {
 	const struct model_hparams *hp = &llm->mdl->model.hp;
+	const uint8_t *x8 = llm->mdl->weights.x8;
+	uint32_t repacked = 0;
 	uint64_t bytes = 0;
 
-	for (uint64_t i = 0; i < llm->mdl->gguf->n_tensors; i++)
+	for (uint64_t i = 0; i < llm->mdl->gguf->n_tensors; i++) {
 		bytes += llm->mdl->gguf->tensors[i].size;
+		repacked += x8 && x8[i];
+	}
 	*info = (struct tnpu_llm_info){
 		.arch = llm->mdl->model.arch->name, .n_layer = hp->n_layer, .dim = hp->dim,
 		.n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
 		.ffn = hp->ffn, .n_vocab = hp->n_vocab, .n_ctx = llm->plan.n_ctx,
 		.weight_bytes = bytes, .zero_copy = llm->mdl->weights.zero_copy,
+		.weights_repacked = repacked,
 		.act_slots = (uint32_t)llm->plan.n_slots, .act_bytes = llm->plan.slots_bytes,
 		.act_bytes_unplanned = llm->plan.naive_bytes,
 		.kv_bytes = llm->plan.kv_bytes, .kv_q8 = llm->plan.kv_q8,

@@ -497,6 +497,16 @@ int gguf_open_flags(const char *path, unsigned int flags, tnpu_progress_fn progr
 	return 0;
 }
 
+int gguf_set_writable(struct gguf_file *f, bool writable)
+{
+	if (!f->read_in)
+		return tnpu_fail(-EPERM, "internal: the mapped file cannot be written");
+	if (mprotect((void *)f->map, f->map_size, PROT_READ | (writable ? PROT_WRITE : 0)))
+		return tnpu_fail(-errno, "cannot change the protection of the weights: %s",
+				 strerror(errno));
+	return 0;
+}
+
 int gguf_open_mem(const void *data, size_t size, const char *name, struct gguf_file **out)
 {
 	struct gguf_file *f;

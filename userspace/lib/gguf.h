@@ -127,6 +127,11 @@ int gguf_open(const char *path, struct gguf_file **out);
 int gguf_open_flags(const char *path, unsigned int flags, tnpu_progress_fn progress,
 		    void *progress_user, struct gguf_file **out);
 /*
+ * A file read into memory (@f->read_in) made writable, for the runtime to
+ * lay its weights out anew, and read-only again: 0 or a negative errno.
+ */
+int gguf_set_writable(struct gguf_file *f, bool writable);
+/*
  * The same for @size bytes at @data, named @name in messages: the file is
  * parsed and used in place, so @data must stay valid (and unchanged) until
  * gguf_close(). For tests and fuzzing: unlike a mapping, the memory ends

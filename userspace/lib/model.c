@@ -57,6 +57,9 @@ int model_load(const struct gguf_file *f, struct model *m)
 	if (!m->arch)
 		return tnpu_fail(-ENOTSUP, "architecture '%.*s' is not supported (%s)",
 				 (int)(name.len > 32 ? 32 : name.len), name.ptr, list);
+	m->tensor_use = calloc(f->n_tensors ? f->n_tensors : 1, 1);
+	if (!m->tensor_use)
+		return tnpu_fail(-ENOMEM, "out of memory loading the model");
 	ret = m->arch->load(m);
 	if (ret)
 		model_free(m);
@@ -69,6 +72,8 @@ void model_free(struct model *m)
 		m->arch->free(m);
 	free(m->aux);
 	m->aux = NULL;
+	free(m->tensor_use);
+	m->tensor_use = NULL;
 	m->priv = NULL;
 }
 

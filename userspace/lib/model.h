@@ -56,7 +56,17 @@ struct model {
 	/* Tensors the architecture derived at load (e.g. transposed), GV_AUX. */
 	uint8_t *aux;
 	uint64_t aux_size;
+	/*
+	 * How the graphs read each file tensor (by its index in the file):
+	 * MODEL_USE_* bits. A tensor read only as whole MATMUL weights may be
+	 * laid out anew where libtnpu holds its own copy of the weights
+	 * (plan_weights_create()).
+	 */
+	uint8_t *tensor_use;
 };
+
+#define MODEL_USE_MATMUL	0x1
+#define MODEL_USE_OTHER		0x2
 
 /* Return: 0 or a negative errno with a message naming the key or tensor at fault. */
 int model_load(const struct gguf_file *f, struct model *m);

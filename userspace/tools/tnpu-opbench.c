@@ -454,6 +454,8 @@ __attribute__((target("f16c"))) static const uint8_t *weight_pattern(uint32_t dt
 	uint32_t be, bb, seed = 12345;
 
 	tnpu_fw_dtype_block(dtype, &be, &bb);
+	if (dtype == TNPU_DT_Q4_0_X8)	/* a unit of eight rows' blocks */
+		bb = sizeof(struct tnpu_fw_block_q4_0x8);
 	*size = sizeof(pat) / bb * bb;	/* whole blocks: copies repeat in step */
 	if (pat_dtype == dtype)
 		return pat;
@@ -490,6 +492,10 @@ __attribute__((target("f16c"))) static const uint8_t *weight_pattern(uint32_t dt
 			break;
 		case TNPU_DT_Q6_K:
 			memcpy(blk + 208, &h, 2);
+			break;
+		case TNPU_DT_Q4_0_X8:
+			for (int r = 0; r < 8; r++)
+				memcpy(blk + 2 * r, &h, 2);
 			break;
 		}
 	}
@@ -605,7 +611,7 @@ static struct tnpu_cmd_matmul matmul_cmd(uint64_t x, uint64_t w, uint32_t wtype,
 static const char *dtype_name(uint32_t t)
 {
 	static const char *const names[] = {
-		"F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "I32", "Q5_K",
+		"F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "I32", "Q5_K", "Q4_0_X8",
 	};
 
 	return names[t];
@@ -1170,9 +1176,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* -q takes the first three; batched decode the first five. */
 	static const uint32_t all_types[] = {
-		TNPU_DT_Q4_0, TNPU_DT_Q8_0, TNPU_DT_Q4_K, TNPU_DT_Q5_K, TNPU_DT_Q6_K,
-		TNPU_DT_F16, TNPU_DT_BF16, TNPU_DT_F32,
+		TNPU_DT_Q4_0, TNPU_DT_Q4_0_X8, TNPU_DT_Q8_0, TNPU_DT_Q4_K, TNPU_DT_Q5_K,
+		TNPU_DT_Q6_K, TNPU_DT_F16, TNPU_DT_BF16, TNPU_DT_F32,
 	};
 	struct opts o = { .threads = 0, .reps = 5, .format = FMT_MD, .layers = LAYERS,
 			  .bw_bytes = 1ULL << 30 };
@@ -1220,6 +1227,7 @@ int main(int argc, char **argv)
 		case 'w': {
 			static const char *const types[] = {
 				"F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_K",
+				"Q4_0_X8",
 			};
 
 			if (!list_is_known("-w", optarg, types, sizeof(types) / sizeof(types[0])))
@@ -1268,12 +1276,16 @@ int main(int argc, char **argv)
 	if (!npu)
 		die("creating the in-process NPU", errno);
 
-	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
+	for (size_t t = 0; t < (o.quick ? 3 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		uint32_t wt = all_types[t];
 		bool quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
 
 		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "decode"))
 			continue;
+		if (wt == TNPU_DT_Q4_0_X8) {	/* Q8 activations only */
+			bench_decode(&o, wt, true, false, 1, &res[n++]);
+			continue;
+		}
 		bench_decode(&o, wt, false, false, 1, &res[n++]);
 		if (quantized)
 			bench_decode(&o, wt, true, false, 1, &res[n++]);
@@ -1282,7 +1294,7 @@ int main(int argc, char **argv)
 	 * Batched decode, the fast path: one pass for M sequences, compute
 	 * bound from a few rows on (GFLOP/s against the peak).
 	 */
-	for (size_t t = 0; t < (o.quick ? 2 : 4); t++) {
+	for (size_t t = 0; t < (o.quick ? 3 : 5); t++) {
 		static const uint32_t ms[] = { 2, 4, 8 };
 		uint32_t wt = all_types[t];
 
@@ -1291,15 +1303,16 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < 3; i++)
 			bench_decode(&o, wt, true, false, ms[i], &res[n++]);
 	}
-	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
+	for (size_t t = 0; t < (o.quick ? 3 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		uint32_t wt = all_types[t];
 		bool quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
 
 		/* The fast path only: what the decode pass is compared with. */
 		if (selected(o.types, dtype_name(wt)) && selected(o.ops, "stream"))
-			bench_decode(&o, wt, quantized, true, 1, &res[n++]);
+			bench_decode(&o, wt, quantized || wt == TNPU_DT_Q4_0_X8, true, 1,
+				     &res[n++]);
 	}
-	for (size_t t = 0; t < (o.quick ? 2 : sizeof(all_types) / sizeof(all_types[0])); t++) {
+	for (size_t t = 0; t < (o.quick ? 3 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		static const uint32_t ms[] = { 64, 512 };
 		uint32_t wt = all_types[t];
 		bool quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
@@ -1307,6 +1320,10 @@ int main(int argc, char **argv)
 		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "prefill"))
 			continue;
 		for (size_t i = 0; i < (o.quick ? 1 : 2); i++) {
+			if (wt == TNPU_DT_Q4_0_X8) {	/* Q8 activations only */
+				bench_prefill(&o, wt, true, ms[i], &res[n++]);
+				continue;
+			}
 			bench_prefill(&o, wt, false, ms[i], &res[n++]);
 			if (quantized)
 				bench_prefill(&o, wt, true, ms[i], &res[n++]);

@@ -161,6 +161,7 @@ int main(int argc, char **argv)
 	struct bar bar = { 0 };
 	struct tnpu_llm_stats st;
 	struct tnpu_llm_info info;
+	char repacked[64] = "";
 	struct tnpu_llm *llm;
 	int32_t *ids = NULL;
 	int opt, n_tokens = 64, n_ids, ret;
@@ -258,7 +259,9 @@ int main(int argc, char **argv)
 	/* tnpu_llm_load() in two steps, for the session's queue priority. */
 	ret = tnpu_model_load(model, &(struct tnpu_model_options){ .backend = lo.backend,
 					.copy_weights = lo.copy_weights, .progress = lo.progress,
-					.progress_user = lo.progress_user }, &mdl);
+					.progress_user = lo.progress_user,
+					/* -F's float activations need Q4_0 as it is */
+					.keep_layout = !lo.q8_act }, &mdl);
 	if (!ret) {
 		so.n_ctx = lo.n_ctx;
 		so.max_batch = lo.max_batch;
@@ -278,12 +281,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	tnpu_llm_get_info(llm, &info);
+	if (info.weights_repacked)
+		snprintf(repacked, sizeof(repacked), "; %u Q4_0 matrices as Q4_0_X8",
+			 info.weights_repacked);
 	fprintf(stderr,
 		"tnpu-run: %s, %u layers, dim %u, heads %u/%u x %u, ffn %u, vocab %u, context %u, "
-		"%.1f MiB of weights (%s) on %s\n",
+		"%.1f MiB of weights (%s%s) on %s\n",
 		info.arch, info.n_layer, info.dim, info.n_head, info.n_head_kv, info.head_dim,
 		info.ffn, info.n_vocab, info.n_ctx, info.weight_bytes / 1048576.0,
-		info.zero_copy ? "zero copy" : "copied", info.device);
+		info.zero_copy ? "zero copy" : "copied", repacked, info.device);
 	fprintf(stderr,
 		"tnpu-run: activations %u planned buffers, %.1f KiB (%.1f KiB without reuse); "
 		"KV cache %.1f MiB (%s)\n",

@@ -5,7 +5,7 @@
  *
  * Copyright (C) 2026 The tnpu authors
  */
-#include "matmul.h"
+#include "portable.h"
 
 #define CHUNK 256	/* elements; a multiple of every block size */
 
@@ -115,4 +115,5 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable = {
 		[TNPU_DT_Q6_K] = dot_q8_q6_k,
 	},
 	.quantize_q8 = tnpu_fw_quantize_q8,
+	.dot_x8 = fw_portable_dot_x8,
 };

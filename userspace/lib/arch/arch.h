@@ -31,15 +31,17 @@ int arch_str(const struct model *m, const char *suffix, char *buf, size_t size);
 
 #define ARCH_T_OPTIONAL	(1U << 0)	/* missing is fine: *out = NULL */
 #define ARCH_T_F32	(1U << 1)	/* must be F32 (norms, biases, router) */
+/* Read only whole, as MATMUL weights: the runtime may lay it out anew (model.h). */
+#define ARCH_T_MATMUL	(1U << 2)
 
 /*
  * The tensor @name with ne = {@ne0, @ne1, @ne2} (1 for unused dimensions),
  * of a type the NPU computes with, suitably aligned. Errors name the tensor.
  */
-int arch_tensor(const struct model *m, const char *name, uint64_t ne0, uint64_t ne1,
+int arch_tensor(struct model *m, const char *name, uint64_t ne0, uint64_t ne1,
 		uint64_t ne2, unsigned int flags, const struct gguf_tensor **out);
 /* Same for "blk.<layer>.<suffix>". */
-int arch_layer_tensor(const struct model *m, uint32_t layer, const char *suffix, uint64_t ne0,
+int arch_layer_tensor(struct model *m, uint32_t layer, const char *suffix, uint64_t ne0,
 		      uint64_t ne1, uint64_t ne2, unsigned int flags,
 		      const struct gguf_tensor **out);
 /* token_embd (sets hp.n_vocab), output_norm and output (tied to token_embd when absent). */

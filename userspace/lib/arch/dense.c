@@ -88,21 +88,21 @@ int dense_load(struct model *m, const struct dense_variant *var)
 
 		ret = arch_layer_tensor(m, l, "attn_norm.weight", hp->dim, 1, 1, ARCH_T_F32,
 					&L->attn_norm);
-		ret = ret ?: arch_layer_tensor(m, l, "attn_q.weight", hp->dim, qdim, 1, 0, &L->wq);
-		ret = ret ?: arch_layer_tensor(m, l, "attn_k.weight", hp->dim, kvdim, 1, 0, &L->wk);
-		ret = ret ?: arch_layer_tensor(m, l, "attn_v.weight", hp->dim, kvdim, 1, 0, &L->wv);
-		ret = ret ?: arch_layer_tensor(m, l, "attn_output.weight", qdim, hp->dim, 1, 0,
+		ret = ret ?: arch_layer_tensor(m, l, "attn_q.weight", hp->dim, qdim, 1, ARCH_T_MATMUL, &L->wq);
+		ret = ret ?: arch_layer_tensor(m, l, "attn_k.weight", hp->dim, kvdim, 1, ARCH_T_MATMUL, &L->wk);
+		ret = ret ?: arch_layer_tensor(m, l, "attn_v.weight", hp->dim, kvdim, 1, ARCH_T_MATMUL, &L->wv);
+		ret = ret ?: arch_layer_tensor(m, l, "attn_output.weight", qdim, hp->dim, 1, ARCH_T_MATMUL,
 					       &L->wo);
 		ret = ret ?: arch_layer_tensor(m, l, "attn_q.bias", qdim, 1, 1, bias, &L->bq);
 		ret = ret ?: arch_layer_tensor(m, l, "attn_k.bias", kvdim, 1, 1, bias, &L->bk);
 		ret = ret ?: arch_layer_tensor(m, l, "attn_v.bias", kvdim, 1, 1, bias, &L->bv);
 		ret = ret ?: arch_layer_tensor(m, l, "ffn_norm.weight", hp->dim, 1, 1, ARCH_T_F32,
 					       &L->ffn_norm);
-		ret = ret ?: arch_layer_tensor(m, l, "ffn_gate.weight", hp->dim, hp->ffn, 1, 0,
+		ret = ret ?: arch_layer_tensor(m, l, "ffn_gate.weight", hp->dim, hp->ffn, 1, ARCH_T_MATMUL,
 					       &L->w_gate);
-		ret = ret ?: arch_layer_tensor(m, l, "ffn_up.weight", hp->dim, hp->ffn, 1, 0,
+		ret = ret ?: arch_layer_tensor(m, l, "ffn_up.weight", hp->dim, hp->ffn, 1, ARCH_T_MATMUL,
 					       &L->w_up);
-		ret = ret ?: arch_layer_tensor(m, l, "ffn_down.weight", hp->ffn, hp->dim, 1, 0,
+		ret = ret ?: arch_layer_tensor(m, l, "ffn_down.weight", hp->ffn, hp->dim, 1, ARCH_T_MATMUL,
 					       &L->w_down);
 	}
 	return ret;

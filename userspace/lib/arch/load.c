@@ -68,7 +68,7 @@ int arch_str(const struct model *m, const char *suffix, char *buf, size_t size)
 	return 0;
 }
 
-int arch_tensor(const struct model *m, const char *name, uint64_t ne0, uint64_t ne1,
+int arch_tensor(struct model *m, const char *name, uint64_t ne0, uint64_t ne1,
 		uint64_t ne2, unsigned int flags, const struct gguf_tensor **out)
 {
 	const struct gguf_tensor *t = gguf_find_tensor(m->gguf, name);
@@ -96,11 +96,13 @@ int arch_tensor(const struct model *m, const char *name, uint64_t ne0, uint64_t 
 	if (t->offset % (dt == TNPU_DT_F32 ? 4 : 2))
 		return tnpu_fail(-EINVAL, "tensor '%s' at file offset %llu is misaligned for %s", name,
 				 (unsigned long long)t->offset, ggml_type_name(t->type));
+	m->tensor_use[t - m->gguf->tensors] |= flags & ARCH_T_MATMUL ? MODEL_USE_MATMUL :
+								       MODEL_USE_OTHER;
 	*out = t;
 	return 0;
 }
 
-int arch_layer_tensor(const struct model *m, uint32_t layer, const char *suffix, uint64_t ne0,
+int arch_layer_tensor(struct model *m, uint32_t layer, const char *suffix, uint64_t ne0,
 		      uint64_t ne1, uint64_t ne2, unsigned int flags,
 		      const struct gguf_tensor **out)
 {
@@ -131,8 +133,8 @@ int arch_load_io(struct model *m)
 				 m->arch->name, stated, hp->n_vocab);
 	ret = arch_tensor(m, "token_embd.weight", hp->dim, hp->n_vocab, 1, 0, &m->tok_embd);
 	ret = ret ?: arch_tensor(m, "output_norm.weight", hp->dim, 1, 1, ARCH_T_F32, &m->out_norm);
-	ret = ret ?: arch_tensor(m, "output.weight", hp->dim, hp->n_vocab, 1, ARCH_T_OPTIONAL,
-				 &m->output);
+	ret = ret ?: arch_tensor(m, "output.weight", hp->dim, hp->n_vocab, 1,
+				 ARCH_T_OPTIONAL | ARCH_T_MATMUL, &m->output);
 	if (!ret && !m->output)
 		m->output = m->tok_embd;	/* tied embeddings */
 	return ret;

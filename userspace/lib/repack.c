@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * libtnpu: Q4_0 rows to and from Q4_0_X8 (repack.h). A group of eight rows
+ * becomes K / 32 units of 144 bytes: the eight rows' F16 scales of block i,
+ * then their codes, four bytes of each row in turn.
+ *
+ * Copyright (C) 2026 The tnpu authors
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repack.h"
+
+#define Q4_0_BLOCK 18
+#define X8_UNIT 144
+
+/* One group: eight rows of @nb blocks at @src to @nb units at @dst. */
+static void pack_group(uint8_t *dst, const uint8_t *src, uint32_t nb)
+{
+	size_t row_bytes = (size_t)nb * Q4_0_BLOCK;
+	uint32_t i, v, t;
+
+	for (i = 0; i < nb; i++, dst += X8_UNIT) {
+		for (v = 0; v < 8; v++) {
+			const uint8_t *b = src + v * row_bytes + (size_t)i * Q4_0_BLOCK;
+
+			memcpy(dst + 2 * v, b, 2);
+			for (t = 0; t < 4; t++)
+				memcpy(dst + 16 + 32 * t + 4 * v, b + 2 + 4 * t, 4);
+		}
+	}
+}
+
+static void unpack_group(uint8_t *dst, const uint8_t *src, uint32_t nb)
+{
+	size_t row_bytes = (size_t)nb * Q4_0_BLOCK;
+	uint32_t i, v, t;
+
+	for (i = 0; i < nb; i++, src += X8_UNIT) {
+		for (v = 0; v < 8; v++) {
+			uint8_t *b = dst + v * row_bytes + (size_t)i * Q4_0_BLOCK;
+
+			memcpy(b, src + 2 * v, 2);
+			for (t = 0; t < 4; t++)
+				memcpy(b + 2 + 4 * t, src + 16 + 32 * t + 4 * v, 4);
+		}
+	}
+}
+
+void tnpu_q4_0_x8_pack(void *dst, const void *src, uint32_t rows, uint32_t k)
+{
+	size_t group = tnpu_q4_0_bytes(8, k);
+	uint32_t g;
+
+	for (g = 0; g < rows / 8; g++)
+		pack_group((uint8_t *)dst + g * group, (const uint8_t *)src + g * group, k / 32);
+}
+
+void tnpu_q4_0_x8_unpack(void *dst, const void *src, uint32_t rows, uint32_t k)
+{
+	size_t group = tnpu_q4_0_bytes(8, k);
+	uint32_t g;
+
+	for (g = 0; g < rows / 8; g++)
+		unpack_group((uint8_t *)dst + g * group, (const uint8_t *)src + g * group, k / 32);
+}
+
+int tnpu_q4_0_x8_pack_inplace(void *buf, uint32_t rows, uint32_t k)
+{
+	size_t group = tnpu_q4_0_bytes(8, k);
+	uint8_t *tmp = malloc(group);
+	uint32_t g;
+
+	if (!tmp)
+		return -ENOMEM;
+	for (g = 0; g < rows / 8; g++) {
+		uint8_t *p = (uint8_t *)buf + g * group;
+
+		memcpy(tmp, p, group);
+		pack_group(p, tmp, k / 32);
+	}
+	free(tmp);
+	return 0;
+}
