@@ -6,7 +6,8 @@
 #   style       kernel code: checkpatch --strict, sparse, no W=1 warnings,
 #               no vector registers outside FPU sections;
 #               uAPI kernel-doc; shellcheck on the scripts
-#   unit        cmocka unit tests, native
+#   unit        cmocka unit tests, native; on a CPU with AVX-512 once more
+#               with TNPU_FW_AVX2=1 (unit-avx2), as an AVX2-only machine runs
 #   asan        the same unit tests built with ASan/UBSan (build-asan/)
 #   fuzz        tests/fuzz/run.sh --check: the libFuzzer fuzzers (GGUF and
 #               model loaders, tokenizer, NPU command streams) replay their
@@ -197,6 +198,12 @@ suite_style() {
 suite_unit() {
 	quiet "$LOGS/unit-build.log" mk -k unit-tests || true
 	run_cmocka_bins unit "$O/tests"
+	# An AVX2-only machine (and tnpu.ko under TCG) runs the AVX2 kernels
+	# wherever a test takes the default set: on a CPU with AVX-512, once
+	# more with those (some 90 s).
+	if grep -qw avx512f /proc/cpuinfo; then
+		TNPU_FW_AVX2=1 run_cmocka_bins unit-avx2 "$O/tests"
+	fi
 }
 
 suite_asan() {
