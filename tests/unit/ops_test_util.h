@@ -94,6 +94,9 @@ static inline struct tnpu_tensor ot_tensor(uint64_t va, uint32_t dtype, uint32_t
 	if (dtype == TNPU_DT_Q8_0) {
 		t.nb[0] = 34;
 		t.nb[1] = ne0 / 32 * 34ULL;
+	} else if (dtype == TNPU_DT_Q4_0 || dtype == TNPU_DT_Q4_0_X8) {
+		t.nb[0] = 18;
+		t.nb[1] = ne0 / 32 * 18ULL;
 	} else {
 		t.nb[0] = es;
 		t.nb[1] = es * ne0;
