@@ -239,7 +239,7 @@ static void check_reference(const struct x8_case *c, const struct kset *s, float
 		for (unsigned int r = 0; r < MX; r++) {
 			float *o = one + ((size_t)g * MX + r) * 8;
 
-			s->mm->dot_x8(w, q8_row(c, r), c->xs, 1, c->k, 0, o);
+			s->mm->dot_x8[TNPU_DT_Q4_0_X8](w, q8_row(c, r), c->xs, 1, c->k, 0, o);
 			for (unsigned int v = 0; v < 8; v++) {
 				double tol, ref = reference(c, g, v, r, &tol);
 
@@ -270,7 +270,7 @@ static void check_batches(const struct x8_case *c, const struct kset *s, const f
 				int pf = (nx + r0) & 1;
 
 				memset(out, 0xee, sizeof(out));
-				s->mm->dot_x8(w, q8_row(c, r0), c->xs, nx, c->k, pf, out);
+				s->mm->dot_x8[TNPU_DT_Q4_0_X8](w, q8_row(c, r0), c->xs, nx, c->k, pf, out);
 				for (unsigned int r = 0; r < nx; r++) {
 					const float *ref = one + ((size_t)g * MX + (r0 + r) % MX) * 8;
 
@@ -295,7 +295,7 @@ static void test_dot_x8(void **state)
 
 	(void)state;
 	for (unsigned int i = 0; i < nsets; i++)
-		assert_non_null(sets[i].mm->dot_x8);
+		assert_non_null(sets[i].mm->dot_x8[TNPU_DT_Q4_0_X8]);
 	for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
 		for (uint32_t groups = 1; groups <= 3; groups++) {
 			struct x8_case c;
