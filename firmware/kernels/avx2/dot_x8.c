@@ -181,9 +181,9 @@ x8q8_pass(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned in
 #pragma GCC unroll 4
 			for (r = 0; r < NX; r++) {
 				__m256i s = _mm256_sign_epi8(x8_codes(qrow(x, xs, r) + i, t), q);
+				__m256i pairs = _mm256_maddubs_epi16(aq, s);
 
-				p[r] = _mm256_add_epi32(p[r], _mm256_madd_epi16(_mm256_maddubs_epi16(aq, s),
-										 ones));
+				p[r] = _mm256_add_epi32(p[r], _mm256_madd_epi16(pairs, ones));
 				/* As above: 5% faster at nx = 8 in L2, unforced GCC spills. */
 				__asm__ volatile("" : "+x"(p[r]));
 			}

@@ -157,10 +157,11 @@ x8q8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned in
 			__m256i aq = _mm256_abs_epi8(q);
 
 #pragma GCC unroll 8
-			for (r = 0; r < NX; r++)
-				p[r] = _mm256_dpbusd_epi32(p[r], aq,
-							   _mm256_sign_epi8(x8_codes(qrow(x, xs, r) + i, t),
-									    q));
+			for (r = 0; r < NX; r++) {
+				__m256i s = _mm256_sign_epi8(x8_codes(qrow(x, xs, r) + i, t), q);
+
+				p[r] = _mm256_dpbusd_epi32(p[r], aq, s);
+			}
 		}
 		wd = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)u->d));
 #pragma GCC unroll 8
