@@ -184,8 +184,8 @@ void tnpu_fw_matmul_tile(const struct tnpu_fw_mm *mm, const struct tnpu_fw_mm_ke
 	tnpu_fw_dot_q8_pair_fn dot_pair = kern->dot_q8_pair[mm->w_dtype];
 	__u32 n, m, r;
 
-	if (mm->w_dtype == TNPU_DT_Q4_0_X8) {	/* checked: Q8 activations, whole groups */
-		matmul_x8(mm, kern->dot_x8, n0, n1, m0, m1);
+	if (tnpu_fw_dtype_x8(mm->w_dtype)) {	/* checked: Q8 activations, whole groups */
+		matmul_x8(mm, kern->dot_x8[mm->w_dtype], n0, n1, m0, m1);
 		return;
 	}
 	if (mm->x_dec && kern->dec_layout[mm->w_dtype] == mm->x_dec_layout) {

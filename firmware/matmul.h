@@ -51,7 +51,13 @@ typedef void (*tnpu_fw_dot_f32_fn)(const void *w, const float *x, __u64 x_stride
 typedef void (*tnpu_fw_dot_q8_fn)(const void *w, const struct tnpu_fw_q8 *x, __u64 x_stride,
 				  __u32 nx, __u32 k, float *out);
 
-#define TNPU_FW_NUM_WTYPES (TNPU_DT_Q4_0_X8 + 1)
+#define TNPU_FW_NUM_WTYPES (TNPU_DT_Q8_0_X8 + 1)
+
+/* The weight types laid out by eight rows (uapi tnpu_cmd.h): MATMUL's alone. */
+static inline int tnpu_fw_dtype_x8(__u32 dtype)
+{
+	return dtype == TNPU_DT_Q4_0_X8 || dtype == TNPU_DT_Q8_0_X8;
+}
 
 /*
  * Two weight rows, @w and @w + @w_stride, against one Q8 activation row
@@ -84,12 +90,15 @@ typedef void (*tnpu_fw_dot_dec_nx_fn)(const void *w, __u64 w_stride, unsigned in
 #define TNPU_FW_DEC_MX 8
 
 /*
- * %TNPU_DT_Q4_0_X8 weights: one group of eight weight rows, @k / 32 units
- * (struct tnpu_fw_block_q4_0x8) at @w, against @nx (1 to TNPU_FW_DEC_MX)
+ * %TNPU_DT_Q4_0_X8 and %TNPU_DT_Q8_0_X8 weights: one group of eight weight
+ * rows, @k / 32 units (struct tnpu_fw_block_q4_0x8, tnpu_fw_block_q8_0x8)
+ * at @w, against @nx (1 to TNPU_FW_DEC_MX)
  * Q8 activation rows at @x, @x_stride bytes apart: out[r * 8 + v] for
  * activation row r and weight row v of the group. Every set computes, per
  * unit i, the exact integer p = sum of row v's codes (0-15) times the
- * activation codes, then acc = fma(fma(p, x.d, -8 x.s), w.d[v], acc): so a
+ * activation codes, then acc = fma(fma(p, x.d, -8 x.s), w.d[v], acc) (for
+ * Q8_0_X8: p of the signed codes, then acc = fma(p * x.d, w.d[v], acc),
+ * the product rounded once): so a
  * pair's result has the same bits whatever @nx (batch-invariant), and the
  * x86 sets agree bit for bit. With @pf the kernel prefetches the group as
  * a stream (decode: it comes from memory).
@@ -127,8 +136,8 @@ struct tnpu_fw_mm_kernels {
 	 * on the batch it runs in.
 	 */
 	tnpu_fw_dot_dec_nx_fn dot_dec_mx[TNPU_FW_NUM_WTYPES];
-	/* %TNPU_DT_Q4_0_X8 weights against Q8 activations: every set has it. */
-	tnpu_fw_dot_x8_fn dot_x8;
+	/* The x8 weight types against Q8 activations: every set has them. */
+	tnpu_fw_dot_x8_fn dot_x8[TNPU_FW_NUM_WTYPES];
 };
 
 extern const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable;

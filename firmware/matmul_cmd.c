@@ -19,7 +19,7 @@
 		     DT(TNPU_DT_Q6_K))
 #define WEIGHT_TYPES (FLOAT_TYPES | QUANT_TYPES)
 /* MATMUL also takes the runtime's repacked Q4_0 (with Q8 activations only). */
-#define MM_WEIGHT_TYPES (WEIGHT_TYPES | DT(TNPU_DT_Q4_0_X8))
+#define MM_WEIGHT_TYPES (WEIGHT_TYPES | DT(TNPU_DT_Q4_0_X8) | DT(TNPU_DT_Q8_0_X8))
 /* Weight rows a Q4_0_X8 kernel call covers: chunks of them start and end on it. */
 #define X8_ROWS 8
 
@@ -77,7 +77,7 @@ int tnpu_fw_matmul_rows(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *mm,
 	__u32 n, end, m;
 	int ret;
 
-	if (mm->w_dtype == TNPU_DT_Q4_0_X8)
+	if (tnpu_fw_dtype_x8(mm->w_dtype))
 		block = (block + X8_ROWS - 1) / X8_ROWS * X8_ROWS;
 	/*
 	 * Start this chunk's weight stream now, all lines in flight at once,
@@ -260,7 +260,7 @@ static int matmul_run_group(struct tnpu_fw_exec *ex, const struct tnpu_fw_mm *co
 	for (j = 0; j < members; j++) {
 		task.first_row[j + 1] = task.first_row[j] + group[j]->n;
 		/* Every member's rows are whole units then (group_compatible()). */
-		if (group[j]->w_dtype == TNPU_DT_Q4_0_X8)
+		if (tnpu_fw_dtype_x8(group[j]->w_dtype))
 			task.row_unit = X8_ROWS;
 	}
 	n = task.first_row[members];
@@ -433,10 +433,10 @@ static int matmul_check(struct tnpu_fw_exec *ex, const struct tnpu_cmd_matmul *c
 	}
 
 	q8 = (c->hdr.flags & TNPU_MATMUL_F_Q8_ACT) && (QUANT_TYPES & DT(c->w.dtype));
-	/* Q4_0_X8: Q8 activations, whole groups of eight contiguous rows. */
-	if (c->w.dtype == TNPU_DT_Q4_0_X8) {
+	/* Rows by eights: Q8 activations, whole groups of eight contiguous rows. */
+	if (tnpu_fw_dtype_x8(c->w.dtype)) {
 		if (!(c->hdr.flags & TNPU_MATMUL_F_Q8_ACT) || n % X8_ROWS ||
-		    c->w.nb[1] != (__u64)(k / 32) * sizeof(struct tnpu_fw_block_q4_0))
+		    c->w.nb[1] != (__u64)(k / 32) * c->w.nb[0])
 			return bad(ex);
 		q8 = 1;
 	}
@@ -648,7 +648,7 @@ static int group_compatible(const struct tnpu_fw_exec *ex, const struct tnpu_cmd
 		return 0;
 	/* With Q4_0_X8 in the group, chunks of X8_ROWS rows: every member's start on one. */
 	for (a = 0; a <= j; a++)
-		x8 |= mc[a].mm.w_dtype == TNPU_DT_Q4_0_X8;
+		x8 |= tnpu_fw_dtype_x8(mc[a].mm.w_dtype);
 	for (a = 0; x8 && a <= j; a++)
 		if (mc[a].mm.n % X8_ROWS)
 			return 0;

@@ -160,6 +160,7 @@ int tnpu_fw_dtype_block(__u32 dtype, __u32 *block_elems, __u32 *block_bytes)
 		bytes = 18;
 		break;
 	case TNPU_DT_Q8_0:
+	case TNPU_DT_Q8_0_X8:	/* described as the Q8_0 matrix it was */
 		elems = 32;
 		bytes = 34;
 		break;

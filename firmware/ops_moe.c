@@ -304,8 +304,8 @@ int tnpu_fw_moe_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 	j->k = j->ids.ne[0];
 	j->n_tokens = j->ids.ne[1];
 	j->xrows = j->x.ne[1];
-	/* Q4_0_X8 groups rows by eights across experts: MATMUL's alone. */
-	if (wt == TNPU_DT_I32 || wt == TNPU_DT_Q4_0_X8 || j->w.ne[3] != 1 || !j->k ||
+	/* Weights by eights of rows are MATMUL's alone. */
+	if (wt == TNPU_DT_I32 || tnpu_fw_dtype_x8(wt) || j->w.ne[3] != 1 || !j->k ||
 	    fw_nrows(&j->ids) != j->n_tokens ||
 	    j->x.ne[0] != j->kdim || (j->x.ne[1] != 1 && j->x.ne[1] != j->k) ||
 	    j->x.ne[2] != j->n_tokens || j->x.ne[3] != 1)

@@ -31,6 +31,15 @@ struct tnpu_fw_block_q4_0x8 {
 	__u8 qs[128];
 };
 
+/*
+ * One unit of %TNPU_DT_Q8_0_X8: block i of eight Q8_0 rows. @qs[32 t + 4 v
+ * + j] is row v's qs[4 t + j] (t < 8), as in tnpu_fw_block_q4_0x8.
+ */
+struct tnpu_fw_block_q8_0x8 {
+	__u16 d[8];
+	__s8 qs[256];
+};
+
 struct tnpu_fw_block_q8_0 {
 	__u16 d;
 	__s8 qs[QK8_0];

@@ -48,6 +48,7 @@ void ref_block(uint32_t dtype, uint32_t *elems, uint32_t *bytes)
 	case TNPU_DT_BF16: *elems = 1; *bytes = 2; break;
 	case TNPU_DT_Q4_0: *elems = 32; *bytes = 18; break;
 	case TNPU_DT_Q4_0_X8: *elems = 32; *bytes = 18; break;	/* the Q4_0 it was */
+	case TNPU_DT_Q8_0_X8: *elems = 32; *bytes = 34; break;	/* the Q8_0 it was */
 	case TNPU_DT_Q8_0: *elems = 32; *bytes = 34; break;
 	case TNPU_DT_Q4_K: *elems = 256; *bytes = 144; break;
 	case TNPU_DT_Q6_K: *elems = 256; *bytes = 210; break;

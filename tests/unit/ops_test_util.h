@@ -91,7 +91,7 @@ static inline struct tnpu_tensor ot_tensor(uint64_t va, uint32_t dtype, uint32_t
 	struct tnpu_tensor t = { .addr = va, .dtype = dtype, .ne = { ne0, ne1, ne2, ne3 } };
 	uint64_t es = ot_dtype_size(dtype);
 
-	if (dtype == TNPU_DT_Q8_0) {
+	if (dtype == TNPU_DT_Q8_0 || dtype == TNPU_DT_Q8_0_X8) {
 		t.nb[0] = 34;
 		t.nb[1] = ne0 / 32 * 34ULL;
 	} else if (dtype == TNPU_DT_Q4_0 || dtype == TNPU_DT_Q4_0_X8) {

@@ -271,13 +271,13 @@ static void run_random_kv(const char *arch, uint32_t wtype, uint32_t max_batch, 
 	if (ret)
 		fail_msg("load: %s", tnpu_last_error());
 	/*
-	 * Copied Q4_0 weights with Q8 activations: the 7 layer matrices (whole
-	 * groups of eight rows) of each of the 2 layers become Q4_0_X8, not
-	 * the output's 83 rows; else none.
+	 * Copied Q4_0 or Q8_0 weights with Q8 activations: the 7 layer
+	 * matrices (whole groups of eight rows) of each of the 2 layers become
+	 * Q4_0_X8 or Q8_0_X8, not the output's 83 rows; else none.
 	 */
 	tnpu_llm_get_info(f.llm, &info);
-	assert_int_equal(info.weights_repacked,
-			 copy_weights && q8_act && wtype == TNPU_DT_Q4_0 ? 14 : 0);
+	assert_int_equal(info.weights_repacked, copy_weights && q8_act &&
+			 (wtype == TNPU_DT_Q4_0 || wtype == TNPU_DT_Q8_0) ? 14 : 0);
 	f.ref = ref_llama_new(&m.c);
 	f.ref_logits = malloc(sizeof(float) * m.c.n_vocab);
 	assert_non_null(f.ref);
@@ -349,6 +349,8 @@ static void test_repacked_random(void **state)
 	run_random("qwen2", TNPU_DT_Q4_0, 0, 1, &greedy);	/* with Q, K, V biases */
 	run_random("llama", TNPU_DT_Q4_0, 0, 0, &greedy);
 	run_random("llama", TNPU_DT_Q8_0, 0, 1, &greedy);
+	run_random("qwen2", TNPU_DT_Q8_0, 5, 1, &greedy);
+	run_random("llama", TNPU_DT_Q4_K, 0, 1, &greedy);	/* not repacked */
 	copy_weights = 0;
 }
 

@@ -127,11 +127,12 @@ static void check_matmul(const struct mm_case *c, unsigned int seed)
 	double *bd = calloc(c->n, sizeof(double));
 	double *yd = calloc((size_t)c->m * c->n, sizeof(double));
 	double *mag = calloc((size_t)c->m * c->n, sizeof(double));
-	int x8 = c->wtype == TNPU_DT_Q4_0_X8;
+	int x8 = c->wtype == TNPU_DT_Q4_0_X8 || c->wtype == TNPU_DT_Q8_0_X8;
 	int quantized = (c->wtype >= TNPU_DT_Q4_0 && c->wtype <= TNPU_DT_Q6_K) ||
 			c->wtype == TNPU_DT_Q5_K || x8;
-	/* Q4_0_X8: Q4_0 rows, contiguous, interleaved by eights once written. */
-	uint32_t gen_type = x8 ? TNPU_DT_Q4_0 : c->wtype;
+	/* Q4_0_X8, Q8_0_X8: Q4_0 or Q8_0 rows, contiguous, interleaved by eights once written. */
+	uint32_t gen_type = !x8 ? c->wtype : c->wtype == TNPU_DT_Q4_0_X8 ? TNPU_DT_Q4_0 :
+			    TNPU_DT_Q8_0;
 	struct tnpu_cmd_matmul cmd = { .hdr = { TNPU_OP_MATMUL, 0, sizeof(cmd) } };
 	struct tnpu_fw_job job;
 	uint32_t i, j;
@@ -153,7 +154,10 @@ static void check_matmul(const struct mm_case *c, unsigned int seed)
 		assert_non_null(q4);
 		assert_int_equal(c->pad, 0);
 		memcpy(q4, w.cpu, wrow * c->n);
-		tnpu_q4_0_x8_pack(w.cpu, q4, c->n, c->k);
+		if (gen_type == TNPU_DT_Q4_0)
+			tnpu_q4_0_x8_pack(w.cpu, q4, c->n, c->k);
+		else
+			tnpu_q8_0_x8_pack(w.cpu, q4, c->n, c->k);
 		free(q4);
 	}
 	for (i = 0; i < c->m; i++) {
@@ -284,11 +288,11 @@ static void all_shapes(int mode)
 }
 
 /*
- * Q4_0_X8 (Q4_0 rows interleaved by eights): decode, batched decode and
- * prefill shapes (33 rows: two activation tiles), with and without bias,
- * against the Q4_0 rows' float reference.
+ * Q4_0_X8 and Q8_0_X8 (rows interleaved by eights): decode, batched decode
+ * and prefill shapes (33 rows: two activation tiles), with and without
+ * bias, against the Q4_0 or Q8_0 rows' float reference.
  */
-static void x8_shapes(int mode)
+static void x8_shapes(int mode, uint32_t wtype)
 {
 	static const uint32_t shapes[][2] = {
 		{ 1, 8 }, { 1, 72 }, { 2, 16 }, { 3, 40 }, { 8, 64 }, { 9, 136 }, { 33, 24 },
@@ -300,7 +304,7 @@ static void x8_shapes(int mode)
 	for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
 		for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
 			struct mm_case c = {
-				.wtype = TNPU_DT_Q4_0_X8, .xtype = s == 2 ? TNPU_DT_F16 : TNPU_DT_F32,
+				.wtype = wtype, .xtype = s == 2 ? TNPU_DT_F16 : TNPU_DT_F32,
 				.ytype = s == 3 ? TNPU_DT_BF16 : TNPU_DT_F32, .m = shapes[s][0],
 				.n = shapes[s][1], .k = ks[ki], .q8 = 1, .bias = s % 2,
 			};
@@ -313,12 +317,17 @@ static void x8_shapes(int mode)
 
 static void test_matmul_x8(void **state)
 {
+	static const uint32_t types[] = { TNPU_DT_Q4_0_X8, TNPU_DT_Q8_0_X8 };
+	int have512 = tnpu_fw_avx512_active(), simd = tnpu_fw_simd_active();
+
 	(void)state;
-	x8_shapes(MODE_PORTABLE);
-	if (tnpu_fw_simd_active())
-		x8_shapes(MODE_AVX2);
-	if (tnpu_fw_avx512_active())
-		x8_shapes(MODE_DEFAULT);
+	for (int t = 0; t < 2; t++) {
+		x8_shapes(MODE_PORTABLE, types[t]);
+		if (simd)
+			x8_shapes(MODE_AVX2, types[t]);
+		if (have512)
+			x8_shapes(MODE_DEFAULT, types[t]);
+	}
 }
 
 /*
@@ -326,10 +335,11 @@ static void test_matmul_x8(void **state)
  * row of a 1- to 8-row MATMUL gets the bits it gets alone, for every kernel
  * set; and the two x86 sets agree bit for bit.
  */
-static void test_matmul_x8_batch_invariant(void **state)
+static void x8_batch_invariant(uint32_t wtype)
 {
 	const uint32_t n = 48, k = 32 * 70, m = 8;
-	uint64_t wrow = row_bytes(TNPU_DT_Q4_0, k);
+	uint32_t gen_type = wtype == TNPU_DT_Q4_0_X8 ? TNPU_DT_Q4_0 : TNPU_DT_Q8_0;
+	uint64_t wrow = row_bytes(gen_type, k);
 	struct buf w = balloc(wrow * n), x = balloc(4ULL * k * m);
 	struct buf y = balloc(4ULL * n * m), y1 = balloc(4ULL * n);
 	struct buf scratch = balloc(TNPU_MATMUL_SCRATCH_SIZE(m, k));
@@ -339,14 +349,16 @@ static void test_matmul_x8_batch_invariant(void **state)
 	unsigned int seed = 5;
 	int have512 = tnpu_fw_avx512_active();	/* in the default mode */
 
-	(void)state;
 	assert_non_null(q4);
 	for (uint32_t i = 0; i < n; i++)
-		ref_random_row(TNPU_DT_Q4_0, (uint8_t *)q4 + i * wrow, k, &seed);
-	tnpu_q4_0_x8_pack(w.cpu, q4, n, k);
+		ref_random_row(gen_type, (uint8_t *)q4 + i * wrow, k, &seed);
+	if (gen_type == TNPU_DT_Q4_0)
+		tnpu_q4_0_x8_pack(w.cpu, q4, n, k);
+	else
+		tnpu_q8_0_x8_pack(w.cpu, q4, n, k);
 	for (uint32_t r = 0; r < m; r++)
 		ref_random_row(TNPU_DT_F32, (uint8_t *)x.cpu + 4ULL * k * r, k, &seed);
-	cmd.w = tensor2(w.va, TNPU_DT_Q4_0_X8, k, n, wrow);
+	cmd.w = tensor2(w.va, wtype, k, n, wrow);
 	cmd.scratch = scratch.va;
 	cmd.scratch_size = TNPU_MATMUL_SCRATCH_SIZE(m, k);
 	for (int mode = 0; mode < NUM_MODES; mode++) {
@@ -373,7 +385,8 @@ static void test_matmul_x8_batch_invariant(void **state)
 					memcpy(avx512, y1.cpu, sizeof(avx512));
 				if (r == 0 && rows == 1 && mode == MODE_AVX2 && have512 &&
 				    memcmp(avx512, y1.cpu, sizeof(avx512))) {
-					print_error("AVX-512 and AVX2 Q4_0_X8 results differ\n");
+					print_error("AVX-512 and AVX2 results differ (type %u)\n",
+						    wtype);
 					fail();
 				}
 			}
@@ -387,6 +400,13 @@ static void test_matmul_x8_batch_invariant(void **state)
 	bfree(y);
 	bfree(y1);
 	bfree(scratch);
+}
+
+static void test_matmul_x8_batch_invariant(void **state)
+{
+	(void)state;
+	x8_batch_invariant(TNPU_DT_Q4_0_X8);
+	x8_batch_invariant(TNPU_DT_Q8_0_X8);
 }
 
 static void test_matmul_shapes_avx512(void **state)
@@ -730,6 +750,12 @@ static void test_matmul_bad(void **state)
 	CASE(X8(12), DRM_TNPU_ERR_BAD_COMMAND);				/* not whole groups */
 	CASE((X8(8), f.cmd.w.nb[1] = 38), DRM_TNPU_ERR_BAD_COMMAND);	/* rows apart */
 	CASE((X8(8), f.cmd.w.addr = f.w.va + 4096 - 8 * 36 + 2), DRM_TNPU_ERR_MMU_FAULT);
+	CASE((X8(8), f.cmd.w.dtype = TNPU_DT_Q8_0_X8), DRM_TNPU_ERR_BAD_COMMAND); /* block size */
+	CASE((X8(8), f.cmd.w.dtype = TNPU_DT_Q8_0_X8, f.cmd.w.nb[0] = 34, f.cmd.w.nb[1] = 70),
+	     DRM_TNPU_ERR_BAD_COMMAND);					/* rows apart */
+	CASE((X8(8), f.cmd.w.dtype = TNPU_DT_Q8_0_X8, f.cmd.w.nb[0] = 34, f.cmd.w.nb[1] = 68,
+	      f.cmd.hdr.flags = 0, f.cmd.scratch = 0, f.cmd.scratch_size = 0),
+	     DRM_TNPU_ERR_BAD_COMMAND);					/* float activations */
 #undef X8
 #undef CASE
 

@@ -255,13 +255,13 @@ static void test_moe_rejects(void **state)
 	c->ids = ot_tensor(bi.va, TNPU_DT_I32, 2, 1, 1, 1);
 	c->y = ot_tensor(by.va, TNPU_DT_F32, 8, 2, 1, 1);
 	assert_int_equal(ot_run(t), 0);
-	for (int q8 = 0; q8 < 2; q8++) {
-		c = ot_emit(t, TNPU_OP_MOE_MATMUL, q8 ? TNPU_MOE_F_Q8_ACT : 0, sizeof(*c));
+	for (int q8 = 0; q8 < 4; q8++) {
+		c = ot_emit(t, TNPU_OP_MOE_MATMUL, q8 % 2 ? TNPU_MOE_F_Q8_ACT : 0, sizeof(*c));
 		c->x = ot_tensor(bx.va, TNPU_DT_F32, 64, 1, 1, 1);
-		c->w = ot_tensor(bw.va, TNPU_DT_Q4_0_X8, 64, 8, 4, 1);
+		c->w = ot_tensor(bw.va, q8 < 2 ? TNPU_DT_Q4_0_X8 : TNPU_DT_Q8_0_X8, 64, 8, 4, 1);
 		c->ids = ot_tensor(bi.va, TNPU_DT_I32, 2, 1, 1, 1);
 		c->y = ot_tensor(by.va, TNPU_DT_F32, 8, 2, 1, 1);
-		if (q8)
+		if (q8 % 2)
 			c->scratch = ot_tensor(bw.va, TNPU_DT_F32, 1024, 1, 1, 1);
 		assert_int_equal(ot_run(t), DRM_TNPU_ERR_BAD_COMMAND);
 	}

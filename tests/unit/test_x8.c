@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The %TNPU_DT_Q4_0_X8 kernels (tnpu_fw_mm_kernels.dot_x8) of every set
- * the CPU runs, called directly: against a double-precision dot of the
- * Q4_0 rows and Q8 blocks decoded by tests/ref; each (weight row,
+ * The %TNPU_DT_Q4_0_X8 and %TNPU_DT_Q8_0_X8 kernels (tnpu_fw_mm_kernels.
+ * dot_x8) of every set the CPU runs, called directly: against a
+ * double-precision dot of the Q4_0 or Q8_0 rows and Q8 blocks decoded by
+ * tests/ref; each (weight row,
  * activation row) pair's bits the same whatever the batch and the row's
  * place in it, and the same in the AVX2 and AVX-512 sets (matmul.h); and
  * libtnpu's repacking against the layout as the uAPI words it.
@@ -14,7 +15,10 @@
  * at most nb more such roundings of the terms' magnitudes. So |got - ref|
  * <= FLT_EPSILON (nb + 4) sum over units of |w.d d| (sum c |q| + 16 |sum
  * q|), about 2e-5 of that sum for k = 5632, where one wrong element moves
- * the result by about 1/k of it (2e-4).
+ * the result by about 1/k of it (2e-4). Q8_0_X8 has no offset: p * x.d
+ * rounds once and the FMA once, so |got - ref| <= FLT_EPSILON (nb + 2)
+ * sum over units of |w.d d| sum |c q| (the portable set's separate
+ * product and sum stay within it).
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -38,8 +42,28 @@
 #include "../../userspace/lib/repack.h"
 
 #define MX TNPU_FW_DEC_MX
-#define Q4_0_BYTES 18
-#define UNIT_BYTES 144
+
+/* A weight type laid out by eights, and its source type's layout. */
+struct x8_type {
+	const char *name;
+	uint32_t src, x8;	/* TNPU_DT_* */
+	size_t block, unit;	/* bytes of a source block (32 codes), of a unit */
+	void (*pack)(void *dst, const void *src, uint32_t rows, uint32_t k);
+	void (*unpack)(void *dst, const void *src, uint32_t rows, uint32_t k);
+	int (*pack_inplace)(void *buf, uint32_t rows, uint32_t k);
+};
+
+static const struct x8_type types[] = {
+	{ "q4_0_x8", TNPU_DT_Q4_0, TNPU_DT_Q4_0_X8, 18, 144,
+	  tnpu_q4_0_x8_pack, tnpu_q4_0_x8_unpack, tnpu_q4_0_x8_pack_inplace },
+	{ "q8_0_x8", TNPU_DT_Q8_0, TNPU_DT_Q8_0_X8, 34, 272,
+	  tnpu_q8_0_x8_pack, tnpu_q8_0_x8_unpack, tnpu_q8_0_x8_pack_inplace },
+};
+
+static size_t rows_bytes(const struct x8_type *ty, uint32_t rows, uint32_t k)
+{
+	return (size_t)rows * (k / 32) * ty->block;
+}
 
 struct kset {
 	const char *name;
@@ -64,19 +88,21 @@ static unsigned int kernel_sets(struct kset sets[3])
 }
 
 /* The layout as tnpu_cmd.h words it, written out independently of repack.c. */
-static void pack_by_the_book(uint8_t *dst, const uint8_t *src, uint32_t rows, uint32_t k)
+static void pack_by_the_book(const struct x8_type *ty, uint8_t *dst, const uint8_t *src,
+			     uint32_t rows, uint32_t k)
 {
-	size_t row = (size_t)k / 32 * Q4_0_BYTES;
+	size_t row = (size_t)k / 32 * ty->block;
+	uint32_t lanes = (uint32_t)(ty->block - 2) / 4;	/* t < 4, or 8 for Q8_0 */
 
 	for (uint32_t g = 0; g < rows / 8; g++) {
 		for (uint32_t i = 0; i < k / 32; i++) {
-			uint8_t *u = dst + ((size_t)g * (k / 32) + i) * UNIT_BYTES;
+			uint8_t *u = dst + ((size_t)g * (k / 32) + i) * ty->unit;
 
 			for (uint32_t v = 0; v < 8; v++) {
-				const uint8_t *b = src + (8 * g + v) * row + (size_t)i * Q4_0_BYTES;
+				const uint8_t *b = src + (8 * g + v) * row + (size_t)i * ty->block;
 
 				memcpy(u + 2 * v, b, 2);
-				for (uint32_t t = 0; t < 4; t++)
+				for (uint32_t t = 0; t < lanes; t++)
 					for (uint32_t j = 0; j < 4; j++)
 						u[16 + 32 * t + 4 * v + j] = b[2 + 4 * t + j];
 			}
@@ -87,12 +113,12 @@ static void pack_by_the_book(uint8_t *dst, const uint8_t *src, uint32_t rows, ui
 static void test_repack(void **state)
 {
 	static const uint32_t ks[] = { 32, 96, 2048 };
+	const struct x8_type *ty = *state;
 	unsigned int seed = 7;
 
-	(void)state;
 	for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
 		for (uint32_t rows = 8; rows <= 24; rows += 8) {
-			size_t bytes = tnpu_q4_0_bytes(rows, ks[ki]);
+			size_t bytes = rows_bytes(ty, rows, ks[ki]);
 			uint8_t *src = malloc(bytes), *x8 = malloc(bytes), *book = malloc(bytes);
 			uint8_t *back = malloc(bytes), *inplace = malloc(bytes);
 
@@ -103,13 +129,13 @@ static void test_repack(void **state)
 			assert_non_null(inplace);
 			for (size_t i = 0; i < bytes; i++)
 				src[i] = (uint8_t)rand_r(&seed);
-			tnpu_q4_0_x8_pack(x8, src, rows, ks[ki]);
-			pack_by_the_book(book, src, rows, ks[ki]);
+			ty->pack(x8, src, rows, ks[ki]);
+			pack_by_the_book(ty, book, src, rows, ks[ki]);
 			assert_memory_equal(x8, book, bytes);
-			tnpu_q4_0_x8_unpack(back, x8, rows, ks[ki]);
+			ty->unpack(back, x8, rows, ks[ki]);
 			assert_memory_equal(back, src, bytes);
 			memcpy(inplace, src, bytes);
-			assert_int_equal(tnpu_q4_0_x8_pack_inplace(inplace, rows, ks[ki]), 0);
+			assert_int_equal(ty->pack_inplace(inplace, rows, ks[ki]), 0);
 			assert_memory_equal(inplace, x8, bytes);
 			free(src);
 			free(x8);
@@ -120,10 +146,11 @@ static void test_repack(void **state)
 	}
 }
 
-/* A case: @groups groups of eight Q4_0 rows of @k, and 2 MX activation rows. */
+/* A case: @groups groups of eight weight rows of @k, and 2 MX activation rows. */
 struct x8_case {
+	const struct x8_type *ty;
 	uint32_t k, nb, groups;
-	uint8_t *q4;		/* the Q4_0 rows */
+	uint8_t *q4;		/* the source rows (Q4_0 or Q8_0) */
 	uint8_t *x8;		/* packed */
 	float *xf;		/* MX activation rows, F32 */
 	uint64_t xs;		/* Q8 row stride: a row and one block of filler */
@@ -132,11 +159,14 @@ struct x8_case {
 	double *wd;		/* the weight rows decoded */
 };
 
-static void case_init(struct x8_case *c, uint32_t k, uint32_t groups, unsigned int *seed)
+static void case_init(struct x8_case *c, const struct x8_type *ty, uint32_t k, uint32_t groups,
+		      unsigned int *seed)
 {
 	uint32_t rows = 8 * groups;
-	size_t bytes = tnpu_q4_0_bytes(rows, k);
+	size_t bytes = rows_bytes(ty, rows, k);
+	size_t row = (size_t)k / 32 * ty->block;
 
+	c->ty = ty;
 	c->k = k;
 	c->nb = k / 32;
 	c->groups = groups;
@@ -154,17 +184,28 @@ static void case_init(struct x8_case *c, uint32_t k, uint32_t groups, unsigned i
 	assert_non_null(c->wd);
 	assert_non_null(c->q8);
 	for (uint32_t r = 0; r < rows; r++)
-		ref_random_row(TNPU_DT_Q4_0, c->q4 + (size_t)r * c->nb * Q4_0_BYTES, k, seed);
+		ref_random_row(ty->src, c->q4 + r * row, k, seed);
 	/*
-	 * The int16 sums of the AVX2 kernel at their largest: codes 15
-	 * against 127 and -127 (activation rows 0 and 1 of block 0).
+	 * The AVX2 kernels' int16 sums at their largest, against 127 and
+	 * -127 (activation rows 0 and 1 of block 0): Q4_0 codes 15; Q8_0
+	 * codes -128 (a hostile file's: |w| = 128 in maddubs) in rows 0-3,
+	 * 127 in rows 4-7, and in the next group -128 and 127 alternating.
 	 */
-	for (uint32_t v = 0; v < 8; v++)
-		memset(c->q4 + (size_t)v * c->nb * Q4_0_BYTES + 2, 0xff, 16);
+	for (uint32_t v = 0; v < 8; v++) {
+		uint8_t *b = c->q4 + v * row + 2;
+
+		if (ty->src == TNPU_DT_Q4_0) {
+			memset(b, 0xff, 16);
+		} else {
+			memset(b, v < 4 ? 0x80 : 0x7f, 32);
+			if (groups > 1)
+				for (unsigned int j = 0; j < 32; j++)
+					b[8 * row + j] = (j + v) & 1 ? 0x80 : 0x7f;
+		}
+	}
 	for (uint32_t r = 0; r < rows; r++)
-		ref_dequant(TNPU_DT_Q4_0, c->q4 + (size_t)r * c->nb * Q4_0_BYTES, k,
-			    c->wd + (size_t)r * k);
-	tnpu_q4_0_x8_pack(c->x8, c->q4, rows, k);
+		ref_dequant(ty->src, c->q4 + r * row, k, c->wd + (size_t)r * k);
+	ty->pack(c->x8, c->q4, rows, k);
 	for (uint32_t r = 0; r < MX; r++) {
 		float scale = (float)(r + 1) / MX;
 
@@ -209,24 +250,28 @@ static double reference(const struct x8_case *c, uint32_t g, unsigned int v, uns
 {
 	const double *w = c->wd + (size_t)(8 * g + v) * c->k;
 	const struct tnpu_fw_q8 *x = q8_row(c, r);
-	const uint8_t *row = c->q4 + (size_t)(8 * g + v) * c->nb * Q4_0_BYTES;
+	int q8 = c->ty->src == TNPU_DT_Q8_0;
+	const uint8_t *row = c->q4 + (size_t)(8 * g + v) * c->nb * c->ty->block;
 	double sum = 0, mag = 0;
 
 	for (uint32_t i = 0; i < c->nb; i++) {
-		const uint8_t *b = row + (size_t)i * Q4_0_BYTES;
+		const uint8_t *b = row + (size_t)i * c->ty->block;
 		double cq = 0;
 		int qsum = 0;
 
 		for (unsigned int j = 0; j < 32; j++) {
-			unsigned int code = j < 16 ? b[2 + j] & 0x0f : b[2 + j - 16] >> 4;
+			int code = q8 ? (int8_t)b[2 + j] :
+				   j < 16 ? b[2 + j] & 0x0f : b[2 + j - 16] >> 4;
 
 			sum += w[32 * i + j] * ((double)x[i].d * x[i].qs[j]);
-			cq += code * abs(x[i].qs[j]);
+			cq += abs(code * x[i].qs[j]);
 			qsum += x[i].qs[j];
 		}
-		mag += fabs(ref_f16((uint16_t)(b[0] | b[1] << 8)) * x[i].d) * (cq + 16 * abs(qsum));
+		if (!q8)
+			cq += 16 * abs(qsum);
+		mag += fabs(ref_f16((uint16_t)(b[0] | b[1] << 8)) * x[i].d) * cq;
 	}
-	*tol = FLT_EPSILON * (c->nb + 4) * mag;
+	*tol = FLT_EPSILON * (c->nb + (q8 ? 2 : 4)) * mag;
 	return sum;
 }
 
@@ -234,18 +279,18 @@ static double reference(const struct x8_case *c, uint32_t g, unsigned int v, uns
 static void check_reference(const struct x8_case *c, const struct kset *s, float *one)
 {
 	for (uint32_t g = 0; g < c->groups; g++) {
-		const uint8_t *w = c->x8 + (size_t)g * c->nb * UNIT_BYTES;
+		const uint8_t *w = c->x8 + (size_t)g * c->nb * c->ty->unit;
 
 		for (unsigned int r = 0; r < MX; r++) {
 			float *o = one + ((size_t)g * MX + r) * 8;
 
-			s->mm->dot_x8(w, q8_row(c, r), c->xs, 1, c->k, 0, o);
+			s->mm->dot_x8[c->ty->x8](w, q8_row(c, r), c->xs, 1, c->k, 0, o);
 			for (unsigned int v = 0; v < 8; v++) {
 				double tol, ref = reference(c, g, v, r, &tol);
 
 				if (!(fabs(o[v] - ref) <= tol)) {
-					print_error("%s k%u group %u row %u act %u: %.9g, ref %.9g, tol %.3g\n",
-						    s->name, c->k, g, v, r, o[v], ref, tol);
+					print_error("%s %s k%u group %u row %u act %u: %.9g, ref %.9g, tol %.3g\n",
+						    c->ty->name, s->name, c->k, g, v, r, o[v], ref, tol);
 					fail();
 				}
 			}
@@ -263,20 +308,21 @@ static void check_batches(const struct x8_case *c, const struct kset *s, const f
 	float out[MX * 8 + 1];
 
 	for (uint32_t g = 0; g < c->groups; g++) {
-		const uint8_t *w = c->x8 + (size_t)g * c->nb * UNIT_BYTES;
+		const uint8_t *w = c->x8 + (size_t)g * c->nb * c->ty->unit;
 
 		for (unsigned int nx = 1; nx <= MX; nx++) {
 			for (unsigned int r0 = 0; r0 < MX; r0++) {
 				int pf = (nx + r0) & 1;
 
 				memset(out, 0xee, sizeof(out));
-				s->mm->dot_x8(w, q8_row(c, r0), c->xs, nx, c->k, pf, out);
+				s->mm->dot_x8[c->ty->x8](w, q8_row(c, r0), c->xs, nx, c->k, pf,
+						   out);
 				for (unsigned int r = 0; r < nx; r++) {
 					const float *ref = one + ((size_t)g * MX + (r0 + r) % MX) * 8;
 
 					if (memcmp(out + 8 * r, ref, 8 * sizeof(float))) {
-						print_error("%s k%u group %u: nx %u from %u, row %u differs from nx 1\n",
-							    s->name, c->k, g, nx, r0, r);
+						print_error("%s %s k%u group %u: nx %u from %u, row %u differs from nx 1\n",
+							    c->ty->name, s->name, c->k, g, nx, r0, r);
 						fail();
 					}
 				}
@@ -290,18 +336,18 @@ static void check_batches(const struct x8_case *c, const struct kset *s, const f
 static void test_dot_x8(void **state)
 {
 	static const uint32_t ks[] = { 32, 96, 2048, 5632 };
+	const struct x8_type *ty = *state;
 	struct kset sets[3];
 	unsigned int nsets = kernel_sets(sets), seed = 42;
 
-	(void)state;
 	for (unsigned int i = 0; i < nsets; i++)
-		assert_non_null(sets[i].mm->dot_x8);
+		assert_non_null(sets[i].mm->dot_x8[ty->x8]);
 	for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
 		for (uint32_t groups = 1; groups <= 3; groups++) {
 			struct x8_case c;
 			float *one[3];
 
-			case_init(&c, ks[ki], groups, &seed);
+			case_init(&c, ty, ks[ki], groups, &seed);
 			for (unsigned int i = 0; i < nsets; i++) {
 				one[i] = malloc(sizeof(float) * groups * MX * 8);
 				assert_non_null(one[i]);
@@ -322,8 +368,10 @@ static void test_dot_x8(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_repack),
-		cmocka_unit_test(test_dot_x8),
+		{ "test_repack_q4_0", test_repack, NULL, NULL, (void *)&types[0] },
+		{ "test_dot_x8_q4_0", test_dot_x8, NULL, NULL, (void *)&types[0] },
+		{ "test_repack_q8_0", test_repack, NULL, NULL, (void *)&types[1] },
+		{ "test_dot_x8_q8_0", test_dot_x8, NULL, NULL, (void *)&types[1] },
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

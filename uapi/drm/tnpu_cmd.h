@@ -32,7 +32,7 @@
  * and sequences, for batched decode across sessions: ROPE_ROWS,
  * ATTENTION_PAGED (block-table KV caches), SAMPLE_ROWS (settings read from
  * memory). Minor 4: %TNPU_DT_Q5_K weights in MATMUL. Minor 5:
- * %TNPU_DT_Q4_0_X8 weights in MATMUL.
+ * %TNPU_DT_Q4_0_X8 and %TNPU_DT_Q8_0_X8 weights in MATMUL.
  */
 #define TNPU_ISA_MINOR 5
 
@@ -44,7 +44,7 @@
  * (32, 34), %TNPU_DT_Q4_K (256, 144), %TNPU_DT_Q6_K (256, 210), %TNPU_DT_Q5_K
  * (256, 176).
  *
- * %TNPU_DT_Q4_0_X8 is the one rearranged layout: a Q4_0 weight matrix with
+ * %TNPU_DT_Q4_0_X8 is a rearranged layout: a Q4_0 weight matrix with
  * its rows interleaved by eights, which the runtime makes while it loads a
  * model, for kernels that read eight weight rows as one stream and meet
  * each activation once for all eight. Its tensors describe the matrix as
@@ -53,8 +53,11 @@
  * (the g-th group, at 8g * nb[1]) are K / 32 units of 144 bytes: unit i
  * holds the eight rows' block i, first their eight F16 scales in row
  * order, then 128 bytes where byte 32t + 4v + j is byte 4t + j of row v's
- * block's 16 bytes of codes (t < 4, v < 8, j < 4). Only MATMUL takes it, as
- * weights with %TNPU_MATMUL_F_Q8_ACT (ISA 1.5).
+ * block's 16 bytes of codes (t < 4, v < 8, j < 4). %TNPU_DT_Q8_0_X8 is the
+ * same for Q8_0 (nb[0] = 34, nb[1] = K / 32 * 34; units of 272 bytes: eight
+ * F16 scales, then byte 32t + 4v + j is byte 4t + j of row v's 32 codes,
+ * t < 8). Only MATMUL takes them, as weights with %TNPU_MATMUL_F_Q8_ACT
+ * (ISA 1.5).
  *
  * @TNPU_DT_F32: IEEE binary32.
  * @TNPU_DT_F16: IEEE binary16.
@@ -66,6 +69,7 @@
  * @TNPU_DT_I32: signed 32-bit integers (token ids, expert ids).
  * @TNPU_DT_Q5_K: GGUF Q5_K.
  * @TNPU_DT_Q4_0_X8: GGUF Q4_0 with rows interleaved by eights (above).
+ * @TNPU_DT_Q8_0_X8: GGUF Q8_0 with rows interleaved by eights (above).
  */
 enum tnpu_dtype {
 	TNPU_DT_F32 = 0,
@@ -78,6 +82,7 @@ enum tnpu_dtype {
 	TNPU_DT_I32 = 7,
 	TNPU_DT_Q5_K = 8,
 	TNPU_DT_Q4_0_X8 = 9,
+	TNPU_DT_Q8_0_X8 = 10,
 };
 
 /**

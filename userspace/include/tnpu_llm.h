@@ -87,8 +87,9 @@ struct tnpu_model_options {
 	/*
 	 * Keep every tensor in its file's layout. Otherwise, where libtnpu
 	 * holds its own copy of the weights (a file read in, or copy_weights),
-	 * the Q4_0 matrices become Q4_0_X8 (rows interleaved by eights, for
-	 * faster decode), which sessions always meet with 8-bit activations.
+	 * the Q4_0 and Q8_0 matrices become Q4_0_X8 and Q8_0_X8 (rows
+	 * interleaved by eights, for faster kernels), which sessions always
+	 * meet with 8-bit activations.
 	 * TNPU_KEEP_LAYOUT=1 keeps the layout for every load.
 	 */
 	int keep_layout;
@@ -166,7 +167,7 @@ struct tnpu_llm_info {
 	uint32_t n_layer, dim, n_head, n_head_kv, head_dim, ffn, n_vocab, n_ctx;
 	uint64_t weight_bytes;	/* the file's tensor data */
 	int zero_copy;		/* weights used in place from the mapped file */
-	/* Q4_0 matrices laid out as Q4_0_X8 (tnpu_model_options.keep_layout) */
+	/* Q4_0 / Q8_0 matrices laid out by eights of rows (tnpu_model_options.keep_layout) */
 	uint32_t weights_repacked;
 	/* activation memory: planned slots, their bytes, and bytes without reuse */
 	uint32_t act_slots;

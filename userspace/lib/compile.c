@@ -94,8 +94,9 @@ static struct tnpu_tensor weight(const struct plan *p, const struct gval *v)
 		.ne = { (uint32_t)g->ne[0], (uint32_t)g->ne[1], (uint32_t)g->ne[2], 1 },
 	};
 
+	/* Described as the Q4_0 or Q8_0 matrix it was. */
 	if (v->kind == GV_WEIGHT && p->w->x8 && p->w->x8[g - p->m->gguf->tensors])
-		t.dtype = TNPU_DT_Q4_0_X8;	/* described as the Q4_0 it was */
+		t.dtype = g->type == GGML_TYPE_Q4_0 ? TNPU_DT_Q4_0_X8 : TNPU_DT_Q8_0_X8;
 	ggml_type_block(g->type, &be, &bb);
 	t.nb[0] = bb;
 	t.nb[1] = g->ne[0] / be * bb;
@@ -390,8 +391,9 @@ static void emit_node(struct emitter *e, const struct gnode *n)
 			c.bias = weight(p, wv(e, n->in[2]));
 			flags |= TNPU_MATMUL_F_BIAS;
 		}
-		/* Repacked Q4_0 always meets Q8 activations, as its kernels take them. */
-		if ((p->q8_act && quantized(c.w.dtype)) || c.w.dtype == TNPU_DT_Q4_0_X8) {
+		/* Repacked weights always meet Q8 activations, as their kernels take them. */
+		if ((p->q8_act && quantized(c.w.dtype)) || c.w.dtype == TNPU_DT_Q4_0_X8 ||
+		    c.w.dtype == TNPU_DT_Q8_0_X8) {
 			c.scratch = act(p, p->mm_scratch);
 			c.scratch_size = p->mm_scratch_size;
 			flags |= TNPU_MATMUL_F_Q8_ACT;
@@ -725,10 +727,10 @@ static uint64_t take(uint64_t *used, uint64_t size)
 
 /* Wraps the mapped file (zero copy) or, when asked or the backend refuses, copies it. */
 /*
- * Q4_0 tensors the graphs read only whole as MATMUL weights, in whole
- * groups of eight rows, into Q4_0_X8 at @base (the weights' bytes libtnpu
- * holds): the kernels then stream eight rows as one and unpack each weight
- * once for all the activation rows of a step.
+ * Q4_0 and Q8_0 tensors the graphs read only whole as MATMUL weights, in
+ * whole groups of eight rows, into Q4_0_X8 and Q8_0_X8 at @base (the
+ * weights' bytes libtnpu holds): the kernels then stream eight rows as one
+ * and unpack each weight once for all the activation rows of a step.
  */
 static int repack_weights(const struct model *m, uint8_t *base, struct plan_weights *w)
 {
@@ -740,11 +742,19 @@ static int repack_weights(const struct model *m, uint8_t *base, struct plan_weig
 	for (uint64_t i = 0; i < f->n_tensors; i++) {
 		const struct gguf_tensor *t = &f->tensors[i];
 
-		if (m->tensor_use[i] != MODEL_USE_MATMUL || t->type != GGML_TYPE_Q4_0 ||
+		int ret;
+
+		if (m->tensor_use[i] != MODEL_USE_MATMUL ||
+		    (t->type != GGML_TYPE_Q4_0 && t->type != GGML_TYPE_Q8_0) ||
 		    t->ne[1] % 8 || t->ne[1] > UINT32_MAX || t->ne[2] != 1 || t->ne[3] != 1)
 			continue;
-		if (tnpu_q4_0_x8_pack_inplace(base + t->offset, (uint32_t)t->ne[1],
-					      (uint32_t)t->ne[0]))
+		if (t->type == GGML_TYPE_Q4_0)
+			ret = tnpu_q4_0_x8_pack_inplace(base + t->offset, (uint32_t)t->ne[1],
+							(uint32_t)t->ne[0]);
+		else
+			ret = tnpu_q8_0_x8_pack_inplace(base + t->offset, (uint32_t)t->ne[1],
+							(uint32_t)t->ne[0]);
+		if (ret)
 			return tnpu_fail(-ENOMEM, "out of memory laying out tensor '%s'", t->name);
 		w->x8[i] = 1;
 	}

@@ -52,14 +52,15 @@ struct plan_weights {
 	struct tnpu_bo *aux_bo;		/* tensors derived at load, or NULL */
 	uint64_t weights_va, aux_va;
 	bool zero_copy;			/* weights_bo is the mapped file itself */
-	/* Per file tensor: laid out as %TNPU_DT_Q4_0_X8 (repack.h), or NULL: none. */
+	/* Per file tensor: laid out by eights of rows (repack.h), or NULL: none. */
 	uint8_t *x8;
 };
 
 /*
  * Wraps (or with @copy, copies) @m's file and derived tensors for @dev.
- * With @repack, the Q4_0 tensors the graphs read only whole as MATMUL
- * weights become %TNPU_DT_Q4_0_X8, in the copy, or in the file's memory
+ * With @repack, the Q4_0 and Q8_0 tensors the graphs read only whole as
+ * MATMUL weights become %TNPU_DT_Q4_0_X8 and %TNPU_DT_Q8_0_X8, in the copy,
+ * or in the file's memory
  * itself, which then must be libtnpu's own and writable (a file read in).
  */
 int plan_weights_create(struct tnpu_device *dev, const struct model *m, bool copy, bool repack,

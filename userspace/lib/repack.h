@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * libtnpu: weight layouts the runtime makes from a file's own while it
- * loads a model, for kernels that read them faster. Today one: Q4_0 with
- * rows interleaved by eights (%TNPU_DT_Q4_0_X8, uapi/drm/tnpu_cmd.h).
+ * loads a model, for kernels that read them faster: Q4_0 and Q8_0 with
+ * rows interleaved by eights (%TNPU_DT_Q4_0_X8, %TNPU_DT_Q8_0_X8,
+ * uapi/drm/tnpu_cmd.h).
  *
  * Copyright (C) 2026 The tnpu authors
  */
@@ -30,5 +31,10 @@ void tnpu_q4_0_x8_unpack(void *dst, const void *src, uint32_t rows, uint32_t k);
  * one group: 0, or -ENOMEM with @buf unchanged.
  */
 int tnpu_q4_0_x8_pack_inplace(void *buf, uint32_t rows, uint32_t k);
+
+/* The same for Q8_0 rows and Q8_0_X8. */
+void tnpu_q8_0_x8_pack(void *dst, const void *src, uint32_t rows, uint32_t k);
+void tnpu_q8_0_x8_unpack(void *dst, const void *src, uint32_t rows, uint32_t k);
+int tnpu_q8_0_x8_pack_inplace(void *buf, uint32_t rows, uint32_t k);
 
 #endif /* TNPU_REPACK_H */

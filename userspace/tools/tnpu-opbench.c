@@ -454,8 +454,8 @@ __attribute__((target("f16c"))) static const uint8_t *weight_pattern(uint32_t dt
 	uint32_t be, bb, seed = 12345;
 
 	tnpu_fw_dtype_block(dtype, &be, &bb);
-	if (dtype == TNPU_DT_Q4_0_X8)	/* a unit of eight rows' blocks */
-		bb = sizeof(struct tnpu_fw_block_q4_0x8);
+	if (dtype == TNPU_DT_Q4_0_X8 || dtype == TNPU_DT_Q8_0_X8)	/* eight rows' blocks */
+		bb *= 8;
 	*size = sizeof(pat) / bb * bb;	/* whole blocks: copies repeat in step */
 	if (pat_dtype == dtype)
 		return pat;
@@ -494,6 +494,7 @@ __attribute__((target("f16c"))) static const uint8_t *weight_pattern(uint32_t dt
 			memcpy(blk + 208, &h, 2);
 			break;
 		case TNPU_DT_Q4_0_X8:
+		case TNPU_DT_Q8_0_X8:
 			for (int r = 0; r < 8; r++)
 				memcpy(blk + 2 * r, &h, 2);
 			break;
@@ -612,6 +613,7 @@ static const char *dtype_name(uint32_t t)
 {
 	static const char *const names[] = {
 		"F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "I32", "Q5_K", "Q4_0_X8",
+		"Q8_0_X8",
 	};
 
 	return names[t];
@@ -1176,10 +1178,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	/* -q takes the first three; batched decode the first five. */
+	/* -q takes the first four; batched decode the first six. */
 	static const uint32_t all_types[] = {
-		TNPU_DT_Q4_0, TNPU_DT_Q4_0_X8, TNPU_DT_Q8_0, TNPU_DT_Q4_K, TNPU_DT_Q5_K,
-		TNPU_DT_Q6_K, TNPU_DT_F16, TNPU_DT_BF16, TNPU_DT_F32,
+		TNPU_DT_Q4_0, TNPU_DT_Q4_0_X8, TNPU_DT_Q8_0, TNPU_DT_Q8_0_X8, TNPU_DT_Q4_K,
+		TNPU_DT_Q5_K, TNPU_DT_Q6_K, TNPU_DT_F16, TNPU_DT_BF16, TNPU_DT_F32,
 	};
 	struct opts o = { .threads = 0, .reps = 5, .format = FMT_MD, .layers = LAYERS,
 			  .bw_bytes = 1ULL << 30 };
@@ -1227,7 +1229,7 @@ int main(int argc, char **argv)
 		case 'w': {
 			static const char *const types[] = {
 				"F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_K",
-				"Q4_0_X8",
+				"Q4_0_X8", "Q8_0_X8",
 			};
 
 			if (!list_is_known("-w", optarg, types, sizeof(types) / sizeof(types[0])))
@@ -1276,13 +1278,13 @@ int main(int argc, char **argv)
 	if (!npu)
 		die("creating the in-process NPU", errno);
 
-	for (size_t t = 0; t < (o.quick ? 3 : sizeof(all_types) / sizeof(all_types[0])); t++) {
+	for (size_t t = 0; t < (o.quick ? 4 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		uint32_t wt = all_types[t];
 		bool quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
 
 		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "decode"))
 			continue;
-		if (wt == TNPU_DT_Q4_0_X8) {	/* Q8 activations only */
+		if (wt == TNPU_DT_Q4_0_X8 || wt == TNPU_DT_Q8_0_X8) {	/* Q8 activations only */
 			bench_decode(&o, wt, true, false, 1, &res[n++]);
 			continue;
 		}
@@ -1294,7 +1296,7 @@ int main(int argc, char **argv)
 	 * Batched decode, the fast path: one pass for M sequences, compute
 	 * bound from a few rows on (GFLOP/s against the peak).
 	 */
-	for (size_t t = 0; t < (o.quick ? 3 : 5); t++) {
+	for (size_t t = 0; t < (o.quick ? 4 : 6); t++) {
 		static const uint32_t ms[] = { 2, 4, 8 };
 		uint32_t wt = all_types[t];
 
@@ -1303,16 +1305,17 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < 3; i++)
 			bench_decode(&o, wt, true, false, ms[i], &res[n++]);
 	}
-	for (size_t t = 0; t < (o.quick ? 3 : sizeof(all_types) / sizeof(all_types[0])); t++) {
+	for (size_t t = 0; t < (o.quick ? 4 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		uint32_t wt = all_types[t];
 		bool quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
 
 		/* The fast path only: what the decode pass is compared with. */
 		if (selected(o.types, dtype_name(wt)) && selected(o.ops, "stream"))
-			bench_decode(&o, wt, quantized || wt == TNPU_DT_Q4_0_X8, true, 1,
+			bench_decode(&o, wt,
+				     quantized || wt == TNPU_DT_Q4_0_X8 || wt == TNPU_DT_Q8_0_X8, true, 1,
 				     &res[n++]);
 	}
-	for (size_t t = 0; t < (o.quick ? 3 : sizeof(all_types) / sizeof(all_types[0])); t++) {
+	for (size_t t = 0; t < (o.quick ? 4 : sizeof(all_types) / sizeof(all_types[0])); t++) {
 		static const uint32_t ms[] = { 64, 512 };
 		uint32_t wt = all_types[t];
 		bool quantized = (wt >= TNPU_DT_Q4_0 && wt <= TNPU_DT_Q6_K) || wt == TNPU_DT_Q5_K;
@@ -1320,7 +1323,7 @@ int main(int argc, char **argv)
 		if (!selected(o.types, dtype_name(wt)) || !selected(o.ops, "prefill"))
 			continue;
 		for (size_t i = 0; i < (o.quick ? 1 : 2); i++) {
-			if (wt == TNPU_DT_Q4_0_X8) {	/* Q8 activations only */
+			if (wt == TNPU_DT_Q4_0_X8 || wt == TNPU_DT_Q8_0_X8) {	/* Q8 activations only */
 				bench_prefill(&o, wt, true, ms[i], &res[n++]);
 				continue;
 			}

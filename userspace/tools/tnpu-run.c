@@ -282,7 +282,7 @@ int main(int argc, char **argv)
 	}
 	tnpu_llm_get_info(llm, &info);
 	if (info.weights_repacked)
-		snprintf(repacked, sizeof(repacked), "; %u Q4_0 matrices as Q4_0_X8",
+		snprintf(repacked, sizeof(repacked), "; %u matrices by eights of rows",
 			 info.weights_repacked);
 	fprintf(stderr,
 		"tnpu-run: %s, %u layers, dim %u, heads %u/%u x %u, ffn %u, vocab %u, context %u, "

@@ -221,9 +221,11 @@ void fw_avx2_dot_q8_q5_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __
 void fw_avx2_dot_q8_q6_k(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx,
 			 __u32 k, float *out);
 
-/* %TNPU_DT_Q4_0_X8 weights (tnpu_fw_dot_x8_fn, dot_x8.c). */
+/* %TNPU_DT_Q4_0_X8 and %TNPU_DT_Q8_0_X8 weights (tnpu_fw_dot_x8_fn, dot_x8.c). */
 void fw_avx2_dot_x8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
 		    int pf, float *out);
+void fw_avx2_dot_x8_q8_0(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx,
+			 __u32 k, int pf, float *out);
 
 /* tnpu_fw_mm_kernels.quantize_q8 (quantize.c). */
 void fw_avx2_quantize_q8(const float *x, struct tnpu_fw_q8 *q, __u32 k);

@@ -46,7 +46,10 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx2 = {
 		[TNPU_DT_Q4_K] = fw_avx2_dot_dec_nx_q4_k,
 		[TNPU_DT_Q6_K] = fw_avx2_dot_dec_nx_q6_k,
 	},
-	.dot_x8 = fw_avx2_dot_x8,
+	.dot_x8 = {
+		[TNPU_DT_Q4_0_X8] = fw_avx2_dot_x8,
+		[TNPU_DT_Q8_0_X8] = fw_avx2_dot_x8_q8_0,
+	},
 };
 
 const struct tnpu_fw_kernel_set tnpu_fw_kernels_avx2 = {

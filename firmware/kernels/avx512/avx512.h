@@ -307,9 +307,11 @@ void fw_avx512_dot_dec_nx_q6_k(const void *w, __u64 ws, unsigned int wrows,
 			       const struct tnpu_fw_q8 *x, __u64 xs, const void *dec, __u64 ds,
 			       __u32 nx, __u32 k, float *out);
 
-/* %TNPU_DT_Q4_0_X8 weights (tnpu_fw_dot_x8_fn, dot_x8.c). */
+/* %TNPU_DT_Q4_0_X8 and %TNPU_DT_Q8_0_X8 weights (tnpu_fw_dot_x8_fn, dot_x8.c). */
 void fw_avx512_dot_x8(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 k,
 		      int pf, float *out);
+void fw_avx512_dot_x8_q8_0(const void *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx,
+			   __u32 k, int pf, float *out);
 
 /* Attention over F16 and Q8_0 cache rows (attention.c). */
 extern const struct fw_attn_kernels fw_attn_avx512_f16;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * tnpu firmware: the AVX-512 %TNPU_DT_Q4_0_X8 kernel (tnpu_fw_dot_x8_fn),
+ * and the %TNPU_DT_Q8_0_X8 one after it,
  * the AVX2 kernel's loop (kernels/avx2/dot_x8.c) with VNNI: per unit and
  * activation row, eight vpdpbusd with the activation codes as broadcast
  * memory operands make the exact p in int32 directly, where AVX2 needs
@@ -116,6 +117,102 @@ __attribute__((flatten)) AVX512 void fw_avx512_dot_x8(const void *w, const struc
 		break;
 	default:
 		X8_CASE(8);
+		break;
+	}
+}
+
+/*
+ * %TNPU_DT_Q8_0_X8, the AVX2 kernel's arithmetic with VNNI: vpdpbusd of
+ * |w| (unsigned, -128 gives 128) by x with w's sign sums four products of
+ * at most 128 * 127 in int32 without saturation, so p is exact and the
+ * AVX2 kernel's; the float steps are its too. All TNPU_FW_DEC_MX rows in
+ * one pass.
+ */
+static inline __attribute__((always_inline)) AVX512 void
+x8q8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned int NX, __u32 nb,
+	  const int pf, float *out)
+{
+	const __u8 *pfp = pf ? dec_prefetch_start(w) : NULL;
+	__m256 acc[TNPU_FW_DEC_MX];
+	unsigned int r, t;
+	__u32 i;
+
+#pragma GCC unroll 8
+	for (r = 0; r < NX; r++)
+		acc[r] = _mm256_setzero_ps();
+	for (i = 0; i < nb; i++) {
+		const struct tnpu_fw_block_q8_0x8 *u =
+			(const struct tnpu_fw_block_q8_0x8 *)w + i;
+		__m256i p[TNPU_FW_DEC_MX];
+		__m256 wd;
+
+		if (pf)
+			dec_prefetch(&pfp, (const __u8 *)(u + 1));
+#pragma GCC unroll 8
+		for (r = 0; r < NX; r++)
+			p[r] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+		for (t = 0; t < 8; t++) {
+			__m256i q = _mm256_loadu_si256((const __m256i *)(u->qs + 32 * t));
+			__m256i aq = _mm256_abs_epi8(q);
+
+#pragma GCC unroll 8
+			for (r = 0; r < NX; r++) {
+				__m256i s = _mm256_sign_epi8(x8_codes(qrow(x, xs, r) + i, t), q);
+
+				p[r] = _mm256_dpbusd_epi32(p[r], aq, s);
+			}
+		}
+		wd = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)u->d));
+#pragma GCC unroll 8
+		for (r = 0; r < NX; r++) {
+			const struct tnpu_fw_q8 *xb = qrow(x, xs, r) + i;
+			__m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(p[r]), _mm256_set1_ps(xb->d));
+
+			acc[r] = _mm256_fmadd_ps(f, wd, acc[r]);
+		}
+	}
+#pragma GCC unroll 8
+	for (r = 0; r < NX; r++)
+		_mm256_storeu_ps(out + 8 * r, acc[r]);
+}
+
+#define X8Q8_CASE(n)								\
+	do {									\
+		if (pf)								\
+			x8q8_rows(w, x, xs, n, k / QK8_0, 1, out);		\
+		else								\
+			x8q8_rows(w, x, xs, n, k / QK8_0, 0, out);		\
+	} while (0)
+
+__attribute__((flatten)) AVX512 void fw_avx512_dot_x8_q8_0(const void *w,
+							   const struct tnpu_fw_q8 *x, __u64 xs,
+							   __u32 nx, __u32 k, int pf, float *out)
+{
+	switch (nx) {
+	case 1:
+		X8Q8_CASE(1);
+		break;
+	case 2:
+		X8Q8_CASE(2);
+		break;
+	case 3:
+		X8Q8_CASE(3);
+		break;
+	case 4:
+		X8Q8_CASE(4);
+		break;
+	case 5:
+		X8Q8_CASE(5);
+		break;
+	case 6:
+		X8Q8_CASE(6);
+		break;
+	case 7:
+		X8Q8_CASE(7);
+		break;
+	default:
+		X8Q8_CASE(8);
 		break;
 	}
 }

@@ -58,7 +58,10 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_avx512 = {
 		[TNPU_DT_Q4_K] = fw_avx512_dot_dec_mx_q4_k,
 		[TNPU_DT_Q6_K] = fw_avx512_dot_dec_mx_q6_k,
 	},
-	.dot_x8 = fw_avx512_dot_x8,
+	.dot_x8 = {
+		[TNPU_DT_Q4_0_X8] = fw_avx512_dot_x8,
+		[TNPU_DT_Q8_0_X8] = fw_avx512_dot_x8_q8_0,
+	},
 };
 
 /* Softmax and activations stay AVX2: they run at what the AVX2 loops give. */

@@ -115,5 +115,8 @@ const struct tnpu_fw_mm_kernels tnpu_fw_mm_portable = {
 		[TNPU_DT_Q6_K] = dot_q8_q6_k,
 	},
 	.quantize_q8 = tnpu_fw_quantize_q8,
-	.dot_x8 = fw_portable_dot_x8,
+	.dot_x8 = {
+		[TNPU_DT_Q4_0_X8] = fw_portable_dot_x8,
+		[TNPU_DT_Q8_0_X8] = fw_portable_dot_x8_q8_0,
+	},
 };

@@ -18,6 +18,8 @@ extern const struct fw_attn_kernels fw_attn_portable_q8_0;
 /* tnpu_fw_mm_kernels.dot_x8 (dot_x8.c). */
 void fw_portable_dot_x8(const void *w, const struct tnpu_fw_q8 *x, __u64 x_stride, __u32 nx,
 			__u32 k, int pf, float *out);
+void fw_portable_dot_x8_q8_0(const void *w, const struct tnpu_fw_q8 *x, __u64 x_stride,
+			     __u32 nx, __u32 k, int pf, float *out);
 
 /* tnpu_fw_kernel_set.exp_sum (exp.c). */
 double fw_portable_exp_sum(float *x, __u32 n, float sub);
