@@ -122,12 +122,30 @@ __attribute__((flatten)) AVX512 void fw_avx512_dot_x8(const void *w, const struc
 }
 
 /*
- * %TNPU_DT_Q8_0_X8, the AVX2 kernel's arithmetic with VNNI: vpdpbusd of
- * |w| (unsigned, -128 gives 128) by x with w's sign sums four products of
- * at most 128 * 127 in int32 without saturation, so p is exact and the
- * AVX2 kernel's; the float steps are its too. All TNPU_FW_DEC_MX rows in
- * one pass.
+ * %TNPU_DT_Q8_0_X8 with VNNI: vpdpbusd of w + 128 (w xor 0x80, unsigned
+ * 0-255, whatever w in -128..127) by the broadcast activation codes, from
+ * -128 times the sum of the block's codes: every sum is exact in int32 (at
+ * most 32 * 255 * 127 in magnitude), so p is the exact dot, the AVX2
+ * kernel's, and the float steps are its too. Measured hot in L2 on Zen 4
+ * against |w| by sign(x, w) (the AVX2 kernel's way, a vpsignb per row and
+ * four codes): 7% faster with one activation row, 16% with eight. All
+ * TNPU_FW_DEC_MX rows in one pass.
  */
+
+/* -128 times the sum of the codes of @xb, in every lane. */
+static inline __attribute__((always_inline)) AVX512 __m256i
+x8q8_offset(const struct tnpu_fw_q8 *xb)
+{
+	__m256i c = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(-128),
+					_mm256_loadu_si256((const __m256i *)xb->qs));
+
+	c = _mm256_add_epi32(c, _mm256_permute2x128_si256(c, c, 1));
+	c = _mm256_add_epi32(c, _mm256_shuffle_epi32(c, 0x4e));
+	c = _mm256_add_epi32(c, _mm256_shuffle_epi32(c, 0xb1));
+	return _mm256_sub_epi32(_mm256_setzero_si256(), c);
+}
+
+/* @NX activation rows @xs bytes apart against the group at @w, @nb units. */
 static inline __attribute__((always_inline)) AVX512 void
 x8q8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned int NX, __u32 nb,
 	  const int pf, float *out)
@@ -150,17 +168,17 @@ x8q8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned in
 			dec_prefetch(&pfp, (const __u8 *)(u + 1));
 #pragma GCC unroll 8
 		for (r = 0; r < NX; r++)
-			p[r] = _mm256_setzero_si256();
+			p[r] = x8q8_offset(qrow(x, xs, r) + i);
 #pragma GCC unroll 8
 		for (t = 0; t < 8; t++) {
 			__m256i q = _mm256_loadu_si256((const __m256i *)(u->qs + 32 * t));
-			__m256i aq = _mm256_abs_epi8(q);
+			__m256i uq = _mm256_xor_si256(q, _mm256_set1_epi8(-128));
 
 #pragma GCC unroll 8
 			for (r = 0; r < NX; r++) {
-				__m256i s = _mm256_sign_epi8(x8_codes(qrow(x, xs, r) + i, t), q);
+				const struct tnpu_fw_q8 *xb = qrow(x, xs, r) + i;
 
-				p[r] = _mm256_dpbusd_epi32(p[r], aq, s);
+				p[r] = _mm256_dpbusd_epi32(p[r], uq, x8_codes(xb, t));
 			}
 		}
 		wd = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)u->d));
