@@ -458,8 +458,8 @@ static struct tnpu_tensor tt(uint64_t va, uint32_t dtype, uint32_t ne0, uint32_t
 
 	switch (dtype) {
 	case TNPU_DT_F16: case TNPU_DT_BF16: t.nb[0] = 2; row = 2ULL * ne0; break;
-	case TNPU_DT_Q4_0: t.nb[0] = 18; row = ne0 / 32 * 18ULL; break;
-	case TNPU_DT_Q8_0: t.nb[0] = 34; row = ne0 / 32 * 34ULL; break;
+	case TNPU_DT_Q4_0: case TNPU_DT_Q4_0_X8: t.nb[0] = 18; row = ne0 / 32 * 18ULL; break;
+	case TNPU_DT_Q8_0: case TNPU_DT_Q8_0_X8: t.nb[0] = 34; row = ne0 / 32 * 34ULL; break;
 	case TNPU_DT_Q4_K: t.nb[0] = 144; row = ne0 / 256 * 144ULL; break;
 	case TNPU_DT_Q6_K: t.nb[0] = 210; row = ne0 / 256 * 210ULL; break;
 	default: t.nb[0] = 4; row = 4ULL * ne0; break;
@@ -648,6 +648,19 @@ static void npu_seeds(void)
 	   tt(A(1024), f32, 4, 2, 1), B(BF + 4096), 2048);
 	write_stream("matmul-group-q4q8-replay", FUZZ_JOB_REPLAY | FUZZ_JOB_UNFUSED);
 	flush_kernels("matmul-group-q4q8");
+	/* Weights by eights of rows, grouped with a Q4_0 member: chunks of whole groups. */
+	mm(TNPU_MATMUL_F_Q8_ACT, tt(W(0), f32, 32, 2, 1), tt(W(512), TNPU_DT_Q4_0_X8, 32, 8, 1),
+	   tt(A(0), f32, 8, 2, 1), B(BF), 2048);
+	mm(TNPU_MATMUL_F_Q8_ACT, tt(W(0), f32, 32, 2, 1), tt(W(1024), TNPU_DT_Q8_0_X8, 32, 16, 1),
+	   tt(A(512), f32, 16, 2, 1), B(BF + 2048), 2048);
+	mm(TNPU_MATMUL_F_Q8_ACT, tt(W(0), f32, 32, 2, 1), tt(W(2048), TNPU_DT_Q4_0, 32, 8, 1),
+	   tt(A(1024), f32, 8, 2, 1), B(BF + 4096), 2048);
+	write_stream("matmul-group-x8-replay", FUZZ_JOB_REPLAY | FUZZ_JOB_UNFUSED);
+	flush_kernels("matmul-group-x8");
+	/* Nine activation rows (a batched pass and one more) against Q8_0_X8. */
+	mm(TNPU_MATMUL_F_Q8_ACT, tt(W(0), f32, 32, 9, 1), tt(W(2048), TNPU_DT_Q8_0_X8, 32, 8, 1),
+	   tt(A(0), f32, 8, 9, 1), B(BF), 4096);
+	flush_kernels("matmul-x8-rows");
 	/* A group without scratch: F32 activations, weights of three types. */
 	mm(0, tt(W(0), f32, 32, 3, 1), tt(W(512), f16, 32, 8, 1), tt(A(0), f32, 8, 3, 1), 0, 0);
 	mm(0, tt(W(0), f32, 32, 3, 1), tt(W(1024), TNPU_DT_Q4_0, 32, 4, 1),
