@@ -8,7 +8,8 @@
 # generated Q4_K and Q6_K models generate in process; generated deepseek2
 # models (MLA, MoE; legacy and split forms) give the same greedy ids
 # through tnpu.ko as in process. With --copy-weights the qwen2 model runs
-# repacked (Q4_0_X8): the same ids in process, with AVX2, and through tnpu.ko.
+# repacked (Q4_0_X8): the same ids in process, with AVX2, and through tnpu.ko;
+# so does a Q8_0 one (Q8_0_X8).
 # (Not sampled ids: tnpu.ko's build of the firmware (gnu11, kernel FPU
 # flags) may contract multiply-adds differently, and a random model's
 # near-uniform probabilities turn last-bit differences into other draws.)
@@ -44,6 +45,15 @@ TNPU_FW_AVX2=1 "$run" "${qwen_args[@]}" --copy-weights --backend inproc >"$work/
 [ "$(sed -n 's/^generated ids: //p' "$work/qwen-x8-avx2.log")" = "$qwen_x8_ids" ] ||
 	{ echo "generate: qwen2 Q4_0_X8 gave other ids with the AVX2 kernels" >&2; exit 1; }
 echo "generate: qwen2 Q4_0_X8 (--copy-weights) in-process, AVX2 the same: $qwen_x8_ids"
+qwen8=$work/qwen2-q8_0.gguf
+"$O/bin/tnpu-gguf-gen" -o "$qwen8" --arch qwen2 --tokenizer gpt2 --type q8_0 --layers 3 --dim 128 \
+	--heads 4 --kv-heads 2 --ffn 256 --vocab 600 --seed 5 >/dev/null
+qwen8_args=(-m "$qwen8" -p "The NPU says" -n 24 --ids --copy-weights)
+"$run" "${qwen8_args[@]}" --backend inproc >"$work/qwen8-x8-inproc.log"
+qwen8_x8_ids=$(sed -n 's/^generated ids: //p' "$work/qwen8-x8-inproc.log")
+[ "$(wc -w <<<"$qwen8_x8_ids")" -eq 24 ] ||
+	{ echo "generate: qwen2 Q8_0_X8 in-process gave '$qwen8_x8_ids'" >&2; exit 1; }
+echo "generate: qwen2 Q8_0_X8 (--copy-weights) in-process: $qwen8_x8_ids"
 
 # deepseek2 (MLA + MoE routed on the NPU): the legacy form with softmax
 # routing, and the split form with q_lora, YaRN, sigmoid + bias and groups.
@@ -111,11 +121,13 @@ if [ ! -f "$model" ]; then
 	"$TOP/tests/vm/run-vm.sh" --workdir "$work" --timeout 900 --log "$work/console.log" \
 		--quiet -- "$run" "${qwen_args[@]}" --backend kernel \; \
 		"$run" "${ds2_args[@]}" --backend kernel \; "$run" "${ds2q_args[@]}" --backend kernel \
-		\; "$run" "${qwen_args[@]}" --copy-weights --backend kernel "${ktrace[@]}"
+		\; "$run" "${qwen_args[@]}" --copy-weights --backend kernel \
+		\; "$run" "${qwen8_args[@]}" --backend kernel "${ktrace[@]}"
 	same_ids 1 "qwen2 Q4_0" "$qwen_ids"
 	same_ids 2 "deepseek2 Q4_0" "$ds2_ids"
 	same_ids 3 "deepseek2 Q8_0 split form" "$ds2q_ids"
 	same_ids 4 "qwen2 Q4_0_X8" "$qwen_x8_ids"
+	same_ids 5 "qwen2 Q8_0_X8" "$qwen8_x8_ids"
 	check_ktrace
 	exit 0
 fi
@@ -161,7 +173,8 @@ echo "== through tnpu.ko in the VM"
 	"$run" "${sample_args[@]}" --backend kernel \; \
 	"$run" "${qwen_args[@]}" --backend kernel \; \
 	"$run" "${ds2_args[@]}" --backend kernel \; "$run" "${ds2q_args[@]}" --backend kernel \
-	\; "$run" "${qwen_args[@]}" --copy-weights --backend kernel "${ktrace[@]}"
+	\; "$run" "${qwen_args[@]}" --copy-weights --backend kernel \
+	\; "$run" "${qwen8_args[@]}" --backend kernel "${ktrace[@]}"
 check "$work/console.log" "tnpu.ko in the VM"
 got=$(sed -n 's/^generated ids: //p' "$work/console.log" | tr -d '\r' | sed -n 2p)
 [ "$got" = "$sample_ids" ] ||
@@ -171,4 +184,5 @@ same_ids 3 "qwen2 Q4_0" "$qwen_ids"
 same_ids 4 "deepseek2 Q4_0" "$ds2_ids"
 same_ids 5 "deepseek2 Q8_0 split form" "$ds2q_ids"
 same_ids 6 "qwen2 Q4_0_X8" "$qwen_x8_ids"
+same_ids 7 "qwen2 Q8_0_X8" "$qwen8_x8_ids"
 check_ktrace
