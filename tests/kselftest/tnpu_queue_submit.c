@@ -468,26 +468,39 @@ TEST_F(submit, closing_the_fd_with_jobs_in_flight)
 /*
  * More normal jobs than the hardware ring holds, so that some stay queued in
  * the driver; a high-priority job submitted after them must run before the
- * queued ones. In FIFO order it would finish after the last normal job.
+ * queued ones. In FIFO order it would finish after the last normal job. The
+ * first normal job spins for GATE_MS, longer than submitting the others
+ * takes even on the debug kernel under TCG (where the jobs of 4 ms used to
+ * finish as fast as they were submitted), so that they are all still
+ * waiting when the high-priority one comes.
  */
 #define NORMAL_JOBS 160
 #define NORMAL_JOB_MS 4
+#define GATE_MS 2000
 
 TEST_F(submit, high_priority_overtakes_queued_normal_jobs)
 {
+	const uint64_t spin = sizeof(struct tnpu_cmd_test_spin);
 	struct ks_ctx high;
 	uint32_t handles[1] = { self->c.cmd.handle };
 	struct drm_tnpu_job_status st;
+	struct drm_tnpu_submit s;
 	uint64_t last_normal, hi_seqno, t0;
 	char why[512];
 
 	ASSERT_EQ(0, ks_ctx_open(&high, DRM_TNPU_PRIORITY_HIGH, why, sizeof(why)))
 		TH_LOG("%s", why);
+	/* Two streams side by side in the buffer: the gate, then the others' spin. */
+	ks_emit_spin(&self->c, GATE_MS);
 	ks_emit_spin(&self->c, NORMAL_JOB_MS);
+	t0 = ks_now_ns();
 	for (int i = 0; i < NORMAL_JOBS; i++) {
-		self->c.len = sizeof(struct tnpu_cmd_test_spin);	/* same stream each time */
-		ASSERT_EQ(0, ks_submit(&self->c, handles, 1, &last_normal));
+		s = ks_submit_args(&self->c, handles, 1);
+		s.cmd_offset = i ? spin : 0;
+		s.cmd_size = spin;
+		ASSERT_EQ(0, ks_submit_raw(&self->c, &s, &last_normal));
 	}
+	TH_LOG("%d normal jobs submitted in %.1f ms", NORMAL_JOBS, (ks_now_ns() - t0) / 1e6);
 	ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, last_normal, &st));
 	EXPECT_EQ(DRM_TNPU_JOB_QUEUED, (int)st.state) TH_LOG("the last normal job is not queued: too few jobs for the ring?");
 	ks_emit_op(&high, TNPU_OP_NOP);
@@ -497,7 +510,9 @@ TEST_F(submit, high_priority_overtakes_queued_normal_jobs)
 	ASSERT_EQ(0, ks_wait(high.fd, high.sync, high.point, 20000));
 	TH_LOG("high-priority job done %.1f ms after submit", (ks_now_ns() - t0) / 1e6);
 	ASSERT_EQ(0, ks_job_status(self->c.fd, self->c.queue, last_normal, &st));
-	EXPECT_NE(DRM_TNPU_JOB_DONE, (int)st.state);
+	EXPECT_NE(DRM_TNPU_JOB_DONE, (int)st.state)
+		TH_LOG("the last normal job (seqno %llu) is done: error %u at command %u",
+		       (unsigned long long)last_normal, st.error, st.cmd_index);
 	ks_ctx_close(&high);
 	EXPECT_EQ(0, ks_wait(self->c.fd, self->c.sync, self->c.point, 20000));
 }
