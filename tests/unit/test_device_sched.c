@@ -213,20 +213,6 @@ static struct tnpu_job_status status_of(struct tnpu_queue *q, uint64_t seqno)
 	return st;
 }
 
-/* Poll until the job has the NPU; fail after @limit_ns. */
-static void wait_running(struct tnpu_queue *q, uint64_t seqno, uint64_t limit_ns)
-{
-	uint64_t t0 = now_ns();
-
-	while (status_of(q, seqno).state != DRM_TNPU_JOB_RUNNING) {
-		if (now_ns() - t0 > limit_ns)
-			fail_msg("job %llu did not start within %llu ms (state %s)",
-				 (unsigned long long)seqno, (unsigned long long)(limit_ns / MS),
-				 tnpu_job_state_name(status_of(q, seqno).state));
-		usleep(100);
-	}
-}
-
 /*
  * Poll until the job has the NPU (true) or has already ended (false: a fast
  * machine may run a whole job between two polls); fail after @limit_ns.
@@ -246,6 +232,13 @@ static bool started(struct tnpu_queue *q, uint64_t seqno, uint64_t limit_ns)
 		usleep(100);
 	}
 	return true;
+}
+
+/* Poll until the job has the NPU; fail after @limit_ns, or if it has ended. */
+static void wait_running(struct tnpu_queue *q, uint64_t seqno, uint64_t limit_ns)
+{
+	if (!started(q, seqno, limit_ns))
+		fail_msg("job %llu ended before it was seen running", (unsigned long long)seqno);
 }
 
 static int cmp_u64(const void *a, const void *b)
