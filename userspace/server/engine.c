@@ -98,7 +98,7 @@ struct gen_request *gen_request_new(void)
 		return NULL;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
-	r->client_fd = -1;
+	atomic_init(&r->client_fd, -1);
 	atomic_init(&r->cancel, false);
 	atomic_init(&r->refs, 1);
 	return r;
@@ -124,6 +124,11 @@ void gen_request_put(struct gen_request *r)
 	free(r);
 }
 
+void gen_request_forget_client(struct gen_request *r)
+{
+	atomic_store(&r->client_fd, -1);
+}
+
 void gen_request_cancel(struct gen_request *r)
 {
 	struct engine *e = r->engine;
@@ -138,32 +143,41 @@ void gen_request_cancel(struct gen_request *r)
 	pthread_mutex_unlock(&e->lock);
 }
 
-/* Ends @r with @finish (and @error for GEN_FINISH_ERROR). */
-static void finish(struct gen_request *r, enum gen_finish finish, const char *error)
+/*
+ * Ends @r with @finish (and @error for GEN_FINISH_ERROR): counted by the
+ * engine's ended() hook before anyone waiting sees it done, so an answer's
+ * client finds it in the metrics already.
+ */
+static void finish(struct engine *e, struct gen_request *r, enum gen_finish finish,
+		   const char *error)
 {
 	pthread_mutex_lock(&r->lock);
 	r->finish = finish;
 	if (error)
 		snprintf(r->error, sizeof(r->error), "%s", error);
 	r->t_end = mono_s();
+	pthread_mutex_unlock(&r->lock);
+	if (e->o.ended)
+		e->o.ended(e->o.ended_ctx, r);
+	pthread_mutex_lock(&r->lock);
 	r->state = GEN_DONE;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
 }
 
 /* Has the client closed its connection? (Read data waiting is no hang-up.) */
-static bool hung_up(int fd)
+bool gen_request_hung_up(const struct gen_request *r)
 {
+	int fd = atomic_load(&r->client_fd);
 	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
 
-	if (fd < 0)
-		return false;
-	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+	return fd >= 0 && poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
 static bool cancelled(const struct gen_request *r)
 {
-	return atomic_load(&r->cancel) || hung_up(r->client_fd);
+	return atomic_load(&r->cancel) || gen_request_hung_up(r);
 }
 
 /* ---- turns on the in-process NPU ----------------------------------------- */
@@ -447,7 +461,7 @@ static void on_done(void *user, enum tnpu_finish why, const struct tnpu_llm_stat
 	pthread_cond_broadcast(&e->idle);
 	pthread_mutex_unlock(&e->lock);
 
-	finish(r, fin, error);
+	finish(e, r, fin, error);
 	gen_request_put(r);
 	buf_free(&run->held);
 	free(run);

@@ -81,7 +81,8 @@ struct gen_request {
 	int32_t *prompt;	/* owned */
 	int n_prompt;
 	struct gen_params p;
-	int client_fd;		/* polled for a hang-up while queued and running; -1: none */
+	/* Polled for a hang-up while queued and running; -1: none (gen_request_forget_client()). */
+	_Atomic int client_fd;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -114,6 +115,13 @@ struct engine_opts {
 	int q8_act, kv_q8;
 	const int32_t *end_tokens;	/* end an answer beside EOS (end of turn) */
 	int n_end_tokens;
+	/*
+	 * Called once for every submitted request when it ends, however it ends
+	 * (after its state is GEN_DONE, on a stepping thread): whoever waits on
+	 * the request may be gone by then (a client that hung up).
+	 */
+	void (*ended)(void *ctx, const struct gen_request *r);
+	void *ended_ctx;
 };
 
 /* All levels together. */
@@ -155,6 +163,13 @@ void engine_get_stats(struct engine *e, struct engine_stats *s);
 struct gen_request *gen_request_new(void);
 void gen_request_get(struct gen_request *r);
 void gen_request_put(struct gen_request *r);
+/*
+ * The connection behind @r->client_fd is going: stop polling it (its number
+ * may soon be another connection's).
+ */
+void gen_request_forget_client(struct gen_request *r);
+/* Has @r's client closed its connection? (Data waiting to be read is no hang-up.) */
+bool gen_request_hung_up(const struct gen_request *r);
 /* Asks the engine to stop @r (it ends with GEN_FINISH_CANCELLED). */
 void gen_request_cancel(struct gen_request *r);
 

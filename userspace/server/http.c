@@ -143,14 +143,6 @@ static int client_fd(struct MHD_Connection *c)
 	return ci ? ci->connect_fd : -1;
 }
 
-static bool hung_up(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
-
-	return fd >= 0 && poll(&p, 1, 0) > 0 &&
-	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
-}
-
 /* Compares in time independent of where the strings differ. */
 static bool same_key(const char *a, const char *b)
 {
@@ -244,7 +236,7 @@ static int stream_next(struct stream *st)
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		if (pthread_cond_timedwait(&r->cond, &r->lock, &until) == ETIMEDOUT &&
-		    hung_up(r->client_fd)) {
+		    gen_request_hung_up(r)) {
 			pthread_mutex_unlock(&r->lock);
 			gen_request_cancel(r);
 			return -1;
@@ -304,7 +296,6 @@ static int stream_next(struct stream *st)
 	}
 	buf_adds(&st->out, "data: [DONE]\n\n");
 	st->ended = true;
-	metrics_generation(st->h->s->metrics, r);
 	return 0;
 }
 
@@ -340,6 +331,7 @@ static void stream_free(void *cls)
 	/* The client is gone before the end: stop generating for it. */
 	if (!st->ended)
 		gen_request_cancel(st->r);
+	gen_request_forget_client(st->r);
 	gen_request_put(st->r);
 	buf_free(&st->out);
 	free(st->echo);
@@ -362,16 +354,16 @@ static enum MHD_Result answer_whole(struct http *h, struct MHD_Connection *c,
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		if (pthread_cond_timedwait(&r->cond, &r->lock, &until) == ETIMEDOUT &&
-		    hung_up(r->client_fd)) {
+		    gen_request_hung_up(r)) {
 			/* Nobody to answer: the engine drops it. */
 			pthread_mutex_unlock(&r->lock);
 			gen_request_cancel(r);
+			gen_request_forget_client(r);
 			metrics_request(h->s->metrics, endpoint_name(route), 499);
 			return MHD_NO;
 		}
 	}
 	pthread_mutex_unlock(&r->lock);
-	metrics_generation(h->s->metrics, r);
 	switch (r->finish) {
 	case GEN_FINISH_ERROR:
 		api_error_set(&e, 500, "server_error", NULL, NULL, "generation failed: %s",
@@ -414,7 +406,7 @@ static enum MHD_Result generate(struct http *h, struct MHD_Connection *c, struct
 	r->n_prompt = req.n_ids;
 	r->p = req.params;
 	r->p.priority = rc->priority;
-	r->client_fd = client_fd(c);
+	atomic_store(&r->client_fd, client_fd(c));
 	req.ids = NULL;
 	req.params.n_stop = 0;	/* the stop strings are the request's now */
 	api_answer_init(&a, kind, s->api.model_name, &s->api);

@@ -234,6 +234,12 @@ static char *model_name(const char *path)
 	return strndup(base, n);
 }
 
+/* Every generation is counted as it ends, whether or not its client waited for it. */
+static void count_generation(void *metrics, const struct gen_request *r)
+{
+	metrics_generation(metrics, r);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -437,6 +443,8 @@ int main(int argc, char **argv)
 	name = alias ? strdup(alias) : model_name(eo.model_path);
 	if (!s.metrics || !name)
 		goto out;
+	eo.ended = count_generation;
+	eo.ended_ctx = s.metrics;
 	if (engine_create(&eo, &s.engine, err, sizeof(err))) {
 		fprintf(stderr, "tnpu-server: %s\n", err);
 		goto out;
