@@ -508,10 +508,10 @@ static void test_matmul_row_position(void **state)
  * over the weights (dot_dec_mx where the set has it), and each row must
  * get, to the bit, what it gets alone (M = 1), or a greedy completion
  * would change with the load. Every M from 2 to 9 (one past the batched
- * kernels' limit), every quantized weight type against Q8 activations (as
- * models decode), every kernel set, an odd N (the last weight row of a
- * core's range goes alone); matmul_shapes checks these paths against the
- * reference.
+ * kernels' limit), every weight type (the quantized ones against Q8
+ * activations, as models decode, and against F32 ones), every kernel set,
+ * an odd N (the last weight row of a core's range goes alone);
+ * matmul_shapes checks these paths against the reference.
  */
 enum { BATCH_MAX = 9 };
 
@@ -568,15 +568,19 @@ static void test_matmul_batch_invariant(void **state)
 		set_mode(mode);
 		for (size_t t = 0; t < sizeof(wtypes) / sizeof(wtypes[0]); t++) {
 			uint32_t ks[2], wt = wtypes[t];
+			/* Float weights take F32 activations; quantized ones both (--f32-act). */
+			int quantized = wt != TNPU_DT_F32 && wt != TNPU_DT_F16 &&
+					wt != TNPU_DT_BF16;
 
-			if (wt < TNPU_DT_Q4_0 || wt > TNPU_DT_Q6_K)
-				continue;
 			k_choices(wt, ks);
-			for (int ki = 0; ki < 2; ki++)
-				if (!batch_rows_case(wt, ks[ki], 1, &seed)) {
+			for (int ki = 0; ki < 2; ki++) {
+				for (int q8 = 0; q8 <= quantized; q8++) {
+					if (batch_rows_case(wt, ks[ki], q8, &seed))
+						continue;
 					print_error("mode %d\n", mode);
 					fail();
 				}
+			}
 		}
 	}
 	set_mode(MODE_DEFAULT);

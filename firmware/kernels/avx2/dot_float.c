@@ -31,34 +31,57 @@ static inline float load1(__u32 dtype, const void *w, __u32 i)
 }
 
 /*
- * One activation row (decode) of 2-byte weights: four accumulators, so
- * that the FMA latency chain does not bound the loop. With one, a core
- * converts and multiplies 8 weights per FMA latency, about 14 GB/s of F16
- * weights: less than a core streams from DRAM.
+ * Up to HALF_ROWS activation rows of 2-byte weights, each in four
+ * accumulators, so that the FMA latency chain does not bound the loop
+ * (with one, a core converts and multiplies 8 weights per FMA latency,
+ * about 14 GB/s of F16 weights: less than a core streams from DRAM). Each
+ * row is summed in the one order a lone row has, so a row's output has the
+ * same bits whatever rows share its call (batch invariance); the converted
+ * weights serve all @R rows.
  */
-static inline float float_f32_row(__u32 dtype, const void *w, const float *x, __u32 k)
-{
-	const unsigned int esize = dtype == TNPU_DT_F32 ? 4 : 2;
-	__m256 acc[4];
-	__u32 i;
-	unsigned int j;
-	float s;
+#define HALF_ROWS 2
 
-	for (j = 0; j < 4; j++)
-		acc[j] = _mm256_setzero_ps();
-	for (i = 0; i + 32 <= k; i += 32) {
-		stream_prefetch((const __u8 *)w + i * esize, 32 * esize);
-#pragma GCC unroll 4
+static inline __attribute__((always_inline)) void
+half_rows(__u32 dtype, const void *w, const float *x, __u64 xs, const unsigned int R, __u32 k,
+	  float *out)
+{
+	__m256 acc[HALF_ROWS][4];
+	unsigned int j, r;
+	__u32 i;
+
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++)
 		for (j = 0; j < 4; j++)
-			acc[j] = _mm256_fmadd_ps(load8(dtype, w, i + 8 * j),
-						 _mm256_loadu_ps(x + i + 8 * j), acc[j]);
+			acc[r][j] = _mm256_setzero_ps();
+	for (i = 0; i + 32 <= k; i += 32) {
+		stream_prefetch((const __u8 *)w + i * 2, 64);
+#pragma GCC unroll 4
+		for (j = 0; j < 4; j++) {
+			__m256 wv = load8(dtype, w, i + 8 * j);
+
+#pragma GCC unroll 2
+			for (r = 0; r < R; r++)
+				acc[r][j] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xrow(x, xs, r) + i + 8 * j),
+							    acc[r][j]);
+		}
 	}
-	for (; i + 8 <= k; i += 8)
-		acc[0] = _mm256_fmadd_ps(load8(dtype, w, i), _mm256_loadu_ps(x + i), acc[0]);
-	s = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
-	for (; i < k; i++)
-		s += load1(dtype, w, i) * x[i];
-	return s;
+	for (; i + 8 <= k; i += 8) {
+		__m256 wv = load8(dtype, w, i);
+
+#pragma GCC unroll 2
+		for (r = 0; r < R; r++)
+			acc[r][0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xrow(x, xs, r) + i), acc[r][0]);
+	}
+#pragma GCC unroll 2
+	for (r = 0; r < R; r++) {
+		float s = hsum(_mm256_add_ps(_mm256_add_ps(acc[r][0], acc[r][1]),
+					     _mm256_add_ps(acc[r][2], acc[r][3])));
+		__u32 t;
+
+		for (t = i; t < k; t++)
+			s += load1(dtype, w, t) * xrow(x, xs, r)[t];
+		out[r] = s;
+	}
 }
 
 static inline void float_f32(__u32 dtype, const void *w, const float *x, __u64 xs,
@@ -70,11 +93,14 @@ static inline void float_f32(__u32 dtype, const void *w, const float *x, __u64 x
 	__u32 i;
 	unsigned int r;
 
-	/* F32 weights stream at 93% with one chain and measured 82% with four. */
-	if (nx == 1 && dtype != TNPU_DT_F32) {
-		out[0] = float_f32_row(dtype, w, x, k);
+	if (dtype != TNPU_DT_F32) {
+		for (r = 0; r + HALF_ROWS <= nx; r += HALF_ROWS)
+			half_rows(dtype, w, xrow(x, xs, r), xs, HALF_ROWS, k, out + r);
+		if (r < nx)
+			half_rows(dtype, w, xrow(x, xs, r), xs, 1, k, out + r);
 		return;
 	}
+	/* F32 weights stream at 93% with one chain per row and measured 82% with four. */
 #pragma GCC unroll 4
 	for (r = 0; r < nx; r++)
 		acc[r] = _mm256_setzero_ps();
