@@ -708,7 +708,7 @@ static void eng_prompt(int i, int32_t *p, int *n)
 		p[k] = k < 34 ? 1 + (k * 7) % 80 : 2 + (i * 13 + k * 5) % 80;
 }
 
-static void test_engine(void **state)
+static void engine_case(uint32_t wtype)
 {
 	struct tnpu_model_options mo = { .backend = TNPU_BACKEND_INPROC };
 	struct tnpu_engine_options eo = { .max_sessions = 4, .kv_tokens = 512, .block_tokens = 16,
@@ -727,8 +727,7 @@ static void test_engine(void **state)
 	int32_t prompt[48];
 	int n, max_tokens = 10;
 
-	(void)state;
-	make_model(&m, "llama", TNPU_DT_Q8_0, 16, 31);
+	make_model(&m, "llama", wtype, 16, 31);
 	if (tnpu_model_load(tmp_path, &mo, &mdl))
 		fail_msg("load: %s", tnpu_last_error());
 	if (tnpu_llm_create(mdl, NULL, &llm))
@@ -786,8 +785,8 @@ static void test_engine(void **state)
 	assert_true(st.reused_tokens >= 32 * (ENG_REQS - 4));
 	assert_int_equal(st.active, 0);
 	assert_int_equal(st.kv_used, 0);
-	printf("  engine: %d requests in %llu NPU jobs, %llu decode rows, %llu prompt tokens taken over\n",
-	       ENG_REQS, (unsigned long long)st.steps, (unsigned long long)st.decode_rows,
+	printf("  engine, weights %u: %d requests in %llu NPU jobs, %llu decode rows, %llu prompt tokens taken over\n",
+	       wtype, ENG_REQS, (unsigned long long)st.steps, (unsigned long long)st.decode_rows,
 	       (unsigned long long)st.reused_tokens);
 
 	/* Alone in the engine, its head cached: the same ids again. */
@@ -807,6 +806,22 @@ static void test_engine(void **state)
 	tnpu_engine_free(e);
 	tnpu_model_put(mdl);
 	free_model(&m);
+}
+
+static void test_engine(void **state)
+{
+	(void)state;
+	engine_case(TNPU_DT_Q8_0);
+}
+
+/*
+ * F16 weights, with F32 activations: the same ids batched as alone (the
+ * bit-exact check of their kernels is test_matmul's batch invariance).
+ */
+static void test_engine_f16(void **state)
+{
+	(void)state;
+	engine_case(TNPU_DT_F16);
 }
 
 /* Bad requests, cancellation, max_tokens 0, a pool too small for one request. */
@@ -1039,6 +1054,7 @@ int main(void)
 		cmocka_unit_test(test_continue),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_engine),
+		cmocka_unit_test(test_engine_f16),
 		cmocka_unit_test(test_engine_limits),
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_stories260k),
