@@ -6,6 +6,7 @@
 # queue's track; commands inside their submit..wait spans); the checker
 # rejects a trace with a command taken out and one with two commands
 # overlapping; --trace-limit ends the timeline at whole jobs and says so.
+# tnpu-batch-bench --trace: the engine's batched jobs check too.
 # The progress bar: nothing of it when stderr is a file, and with a pty
 # (script -q) the load and prompt bars appear and are erased.
 # (The same trace through tnpu.ko: tests/e2e/generate.sh.) Some 3 s.
@@ -49,6 +50,16 @@ if ! grep -q "commands in the trace, its stream has" "$work/lost.err" ||
 	exit 1
 fi
 echo "trace: the checker rejects a lost command and an overlap"
+
+# The engine's batched jobs: tnpu-batch-bench --trace, one engine of 1
+# stream then one of 3, each job whole, decode steps of several rows.
+"$O/bin/tnpu-batch-bench" -m "$model" -c 1,3 -p 5 -n 6 -r 1 --backend inproc \
+	--trace "$work/batch.json" >"$work/batch.log"
+grep -q "^trace .* events of [0-9]* jobs$" "$work/batch.log" ||
+	{ echo "trace: tnpu-batch-bench said nothing of its trace:" >&2; cat "$work/batch.log" >&2; exit 1; }
+"$check" "$work/batch.json" | sed 's/^check-trace:/trace: batch:/' | head -n 2
+rows=$(jq '[.traceEvents[] | select(.name == "decode step") | .args.tokens] | max' "$work/batch.json")
+[ "$rows" = 3 ] || { echo "trace: batch: the widest decode step has $rows rows, not 3" >&2; exit 1; }
 
 # The limit: whole jobs, then a message; what is there still checks. Room
 # for the prefill chunks and two decode steps, and one event more.

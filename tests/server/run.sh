@@ -537,7 +537,8 @@ part_shutdown() {
 	local body='{"messages":[{"role":"user","content":"Go on"}],"max_tokens":300,"temperature":0,"stream":true}'
 	local rc=0 i
 
-	start_server shutdown "$server" -m "$work/small.gguf" --slots 2 || return 1
+	start_server shutdown "$server" -m "$work/small.gguf" --slots 2 \
+		--trace "$work/shutdown-trace.json" || return 1
 	curl -sN -H 'Content-Type: application/json' -d "$body" "$url/v1/chat/completions" \
 		>"$work/shutdown.sse" &
 	local client=$!
@@ -565,7 +566,12 @@ part_shutdown() {
 		why "no shutdown messages"
 		return 1
 	fi
-	summary="SIGTERM mid-stream: new connections refused, the answer ended whole (300 tokens), exit 0"
+	# --trace: the engine's jobs, whole, written at exit.
+	grep -q "tnpu-server: trace .* events of [0-9]* jobs$" "$work/shutdown.log" ||
+		{ why "no trace summary at exit"; return 1; }
+	"$TOP/tests/trace/check-trace.sh" "$work/shutdown-trace.json" >"$work/shutdown-trace.log" 2>&1 ||
+		{ why "the trace: $(tail -n 5 "$work/shutdown-trace.log")"; return 1; }
+	summary="SIGTERM mid-stream: new connections refused, the answer ended whole (300 tokens), exit 0; --trace: $(sed -n 's/^check-trace: \([0-9]* jobs ([^)]*)\).*/\1/p' "$work/shutdown-trace.log" | head -n 1)"
 }
 
 # bad_case NAME WANT-STATUS JQ-FILTER CURL-ARG...: one row of the table.

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # check-trace.sh TRACE.json [PROFILE.txt]: checks a timeline written by
-# `tnpu-run --trace` (or tnpu-bench): valid trace-event JSON (the JSON
+# `tnpu-run --trace` (or tnpu-bench, tnpu-batch-bench, tnpu-server; a job
+# is its queue's track and id): valid trace-event JSON (the JSON
 # Object Format: "traceEvents" of "X" and "M" events); every job holds all
 # the commands its stream has (its host span's "commands", each profiled),
 # and at least one decode step is there; on each NPU queue's track no two
@@ -38,20 +39,20 @@ report=$(jq -r --argjson want "$want" '
 	| ($x | map(select(.pid == 2))) as $cmds
 	| ($x | map(select(.pid == 1 and .args.commands != null))) as $steps
 	| ($x | map(select(.pid == 1 and (.name == "submit" or .name == "fence wait")))
-	   | group_by(.args.job) | map({key: (.[0].args.job | tostring), value: .})
+	   | group_by([.tid, .args.job]) | map({key: "\(.[0].tid)/\(.[0].args.job)", value: .})
 	   | from_entries) as $host
-	| ($cmds | group_by(.args.job) | map({key: (.[0].args.job | tostring), value: .})
-	   | from_entries) as $byjob
+	| ($cmds | group_by([.tid, .args.job])
+	   | map({key: "\(.[0].tid)/\(.[0].args.job)", value: .}) | from_entries) as $byjob
 	| [
 	    ($x[] | select((.ts | type) != "number" or (.dur | type) != "number" or .dur < 0)
 	     | "event \(.name) job \(.args.job): ts \(.ts), dur \(.dur): ends before it starts"),
 	    (if ($steps | map(select(.name == "decode step")) | length) == 0
 	     then "no decode step in the trace" else empty end),
-	    ($steps[] | . as $j | ($byjob[$j.args.job | tostring] // []) as $c
+	    ($steps[] | . as $j | ($byjob["\($j.tid)/\($j.args.job)"] // []) as $c
 	     | (if ($c | length) != $j.args.commands or $j.args.unprofiled != 0
 		then "job \($j.args.job) (\($j.name)): \($c | length) commands in the trace, its stream has \($j.args.commands) (\($j.args.unprofiled) unprofiled)"
 		else empty end),
-	       (($host[$j.args.job | tostring] // []) as $h
+	       (($host["\($j.tid)/\($j.args.job)"] // []) as $h
 		| if ($h | length) != 2 then "job \($j.args.job): no submit and fence wait spans"
 		  else ($h | map(.s) | min) as $hs | ($h | map(.e) | max) as $he
 		  | (if $hs < $j.s or $he > $j.e

@@ -336,6 +336,8 @@ struct tnpu_engine_options {
 	int priority_set;
 	int q8_act;		/* as in tnpu_session_options */
 	int kv_q8;
+	/* Write every job's timeline to this trace (tnpu_trace_open()), or NULL. */
+	struct tnpu_trace *trace;
 };
 
 enum tnpu_finish {

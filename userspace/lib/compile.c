@@ -659,6 +659,32 @@ int plan_run(const struct plan *p, const struct stream_buf *s, struct tnpu_queue
 	return plan_run_timed(p, s, queue, sync, point, profile_bo, NULL);
 }
 
+int plan_profile_create(const struct plan *p, struct tnpu_device *dev, struct tnpu_bo **bo,
+			struct tnpu_profile_record **rec, uint64_t *ts_freq)
+{
+	/* A command is at least 16 bytes: a record for each the stream can hold. */
+	uint64_t cap = p->decode.cap > p->prefill.cap ? p->decode.cap : p->prefill.cap;
+	struct tnpu_device_info info;
+	void *cpu;
+	int ret;
+
+	*bo = NULL;
+	ret = tnpu_device_query_info(dev, &info);
+	if (!ret)
+		ret = tnpu_bo_create(dev, cap / 16 * sizeof(struct tnpu_profile_record), 0, bo);
+	if (!ret)
+		ret = tnpu_bo_map(*bo, &cpu);
+	if (ret) {
+		if (*bo)
+			tnpu_bo_free(*bo);
+		*bo = NULL;
+		return ret;
+	}
+	*rec = cpu;
+	*ts_freq = info.timestamp_freq ? info.timestamp_freq : 1000000000ULL;
+	return 0;
+}
+
 int plan_run_timed(const struct plan *p, const struct stream_buf *s, struct tnpu_queue *queue,
 		   struct tnpu_syncobj *sync, uint64_t *point, struct tnpu_bo *profile_bo,
 		   struct plan_run_times *times)

@@ -161,6 +161,14 @@ struct plan_run_times {
 	uint64_t seqno;
 };
 
+/*
+ * A buffer for a profile record per command of @p's longest stream
+ * (plan_run()'s @profile_bo), mapped at *@rec; *@ts_freq: the records'
+ * timestamps per second.
+ */
+int plan_profile_create(const struct plan *p, struct tnpu_device *dev, struct tnpu_bo **bo,
+			struct tnpu_profile_record **rec, uint64_t *ts_freq);
+
 /* plan_run(), noting its times in @times (for traces). */
 int plan_run_timed(const struct plan *p, const struct stream_buf *s, struct tnpu_queue *queue,
 		   struct tnpu_syncobj *sync, uint64_t *point, struct tnpu_bo *profile_bo,

@@ -30,6 +30,7 @@
 #include "llm_model.h"
 #include "tnpu_llm.h"
 #include "tokenizer.h"
+#include "trace.h"
 
 #define DEFAULT_SESSIONS	8
 #define DEFAULT_MAX_CTX		32768
@@ -78,6 +79,13 @@ struct tnpu_engine {
 
 	uint64_t steps, decode_jobs, prefill_jobs, decode_rows, prefill_tokens;
 	double npu_s;
+
+	/* tnpu_engine_options.trace: every job's commands, timed */
+	struct tnpu_trace *trace;
+	uint32_t trace_track;
+	struct tnpu_bo *prof_bo;
+	struct tnpu_profile_record *prof;
+	uint64_t ts_freq;
 };
 
 static double now_s(void)
@@ -148,6 +156,11 @@ TNPU_API int tnpu_engine_create(struct tnpu_model *mdl, const struct tnpu_engine
 		ret = tnpu_queue_create(mdl->dev, priority, &e->queue);
 	if (!ret)
 		ret = tnpu_syncobj_create(mdl->dev, &e->sync);
+	if (!ret && opt->trace) {
+		e->trace = opt->trace;
+		e->trace_track = trace_session(opt->trace, priority, tnpu_device_path(mdl->dev));
+		ret = plan_profile_create(&e->plan, mdl->dev, &e->prof_bo, &e->prof, &e->ts_freq);
+	}
 	if (ret)
 		goto fail;
 	*out = e;
@@ -205,6 +218,8 @@ TNPU_API void tnpu_engine_free(struct tnpu_engine *e)
 		tnpu_syncobj_destroy(e->sync);
 	if (e->queue)
 		tnpu_queue_destroy(e->queue);
+	if (e->prof_bo)
+		tnpu_bo_free(e->prof_bo);
 	kv_pool_destroy(e->pool);
 	plan_destroy(&e->plan);
 	free(e->slots);
@@ -365,13 +380,32 @@ static void put_table(struct tnpu_engine *e, uint32_t i)
 		row[b] = (int32_t)kv->blocks[b];
 }
 
-static int run(struct tnpu_engine *e, const struct stream_buf *sb)
+/* Runs @sb, a job of @tokens rows (@step: its kind, for the trace). */
+static int run(struct tnpu_engine *e, const struct stream_buf *sb, const char *step,
+	       uint32_t tokens)
 {
-	double t0 = now_s();
-	int ret = plan_run(&e->plan, sb, e->queue, e->sync, &e->point, NULL);
+	uint64_t step_start = trace_now_ns();
+	struct plan_run_times t;
+	int ret;
 
-	e->npu_s += now_s() - t0;
+	if (e->trace)	/* commands the NPU does not time must not show last job's times */
+		memset(e->prof, 0, sizeof(*e->prof) * sb->count);
+	ret = plan_run_timed(&e->plan, sb, e->queue, e->sync, &e->point, e->prof_bo, &t);
+	e->npu_s += (double)(trace_now_ns() - step_start) * 1e-9;
 	e->steps++;
+	if (!ret && e->trace) {
+		struct trace_job j = {
+			.track = e->trace_track, .step = step, .seqno = t.seqno,
+			.tokens = tokens, .step_start = step_start, .step_end = trace_now_ns(),
+			.submit_start = t.submit_start, .submit_end = t.submit_end,
+			.wait_start = t.submit_end, .wait_end = t.wait_end,
+			.rec = e->prof, .ops = sb->ops, .count = sb->count, .ts_freq = e->ts_freq,
+		};
+
+		ret = trace_job(e->trace, &j);
+		if (ret)
+			return tnpu_fail(ret, "writing the trace failed");
+	}
 	return ret;
 }
 
@@ -460,7 +494,7 @@ static int prefill_chunk(struct tnpu_engine *e)
 		((int32_t *)(p->acts_cpu + p->rows_seq))[t] = (int32_t)i;
 	}
 	put_settings(p->acts_cpu + p->prefill_settings, &s->req->r.sampling);
-	ret = run(e, &p->prefill);
+	ret = run(e, &p->prefill, "prefill chunk", chunk);
 	if (ret) {
 		in_job[i] = true;
 		fail_slots(e, in_job);
@@ -520,7 +554,7 @@ static int decode_batch(struct tnpu_engine *e)
 		if (ret)
 			return ret;
 	}
-	ret = run(e, &p->decode);
+	ret = run(e, &p->decode, "decode step", rows);
 	if (ret) {
 		fail_slots(e, in_job);
 		return ret;

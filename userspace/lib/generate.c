@@ -166,26 +166,12 @@ TNPU_API void tnpu_llm_free(struct tnpu_llm *llm)
 
 static int profile_init(struct tnpu_llm *llm)
 {
-	struct tnpu_device_info info;
-	void *cpu;
-	int ret;
+	int ret = plan_profile_create(&llm->plan, llm->dev, &llm->prof_bo, &llm->prof,
+				      &llm->ts_freq);
 
-	/* A command is at least 16 bytes: a record for each the stream can hold. */
-	uint64_t cap = llm->plan.decode.cap > llm->plan.prefill.cap ? llm->plan.decode.cap :
-				       llm->plan.prefill.cap;
-
-	ret = tnpu_device_query_info(llm->dev, &info);
 	if (!ret)
-		ret = tnpu_bo_create(llm->dev, cap / 16 * sizeof(struct tnpu_profile_record),
-				     0, &llm->prof_bo);
-	if (!ret)
-		ret = tnpu_bo_map(llm->prof_bo, &cpu);
-	if (ret)
-		return ret;
-	llm->prof = cpu;
-	llm->ts_freq = info.timestamp_freq ? info.timestamp_freq : 1000000000ULL;
-	llm->ts_to_ms = 1e3 / (double)llm->ts_freq;
-	return 0;
+		llm->ts_to_ms = 1e3 / (double)llm->ts_freq;
+	return ret;
 }
 
 static void profile_add(struct tnpu_llm *llm, const struct stream_buf *s)

@@ -686,6 +686,7 @@ int engine_create(const struct engine_opts *o, struct engine **out, char *err, s
 					   .q8_act = o->q8_act, .kv_q8 = o->kv_q8 };
 	struct tnpu_engine_options eo = {
 		.max_sessions = o->slots, .n_ctx = o->n_ctx, .q8_act = o->q8_act, .kv_q8 = o->kv_q8,
+		.trace = o->trace,
 		.priority_set = 1,
 	};
 	pthread_condattr_t ca;

@@ -115,6 +115,7 @@ struct engine_opts {
 	int q8_act, kv_q8;
 	const int32_t *end_tokens;	/* end an answer beside EOS (end of turn) */
 	int n_end_tokens;
+	struct tnpu_trace *trace;	/* every NPU job's timeline, or NULL */
 	/*
 	 * Called once for every submitted request when it ends, however it ends
 	 * (after its state is GEN_DONE, on a stepping thread): whoever waits on

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"                   [--chat-template NAME] [--alias NAME] [--max-body BYTES]\n"
 		"                   [--max-tokens N] [--max-queue N] [--max-connections N]\n"
 		"                   [--idle-timeout S] [--shutdown-timeout S] [--f32-act] [--kv-q8]\n"
-		"                   [--date 'DD Mon YYYY']\n"
+		"                   [--date 'DD Mon YYYY'] [--trace FILE.json]\n"
 		"Serves the OpenAI API (/v1/chat/completions, /v1/completions, /v1/models), /health,\n"
 		"/metrics (Prometheus) and a chat page at / for MODEL.gguf.\n"
 		"  --host, --port      where to listen (127.0.0.1:8080; port 0: any free one, printed)\n"
@@ -49,7 +49,10 @@ static void usage(FILE *f)
 		"                      (64); more get 503\n"
 		"  --max-connections N (512), --idle-timeout S (60): HTTP connections\n"
 		"  --shutdown-timeout S  on SIGTERM, time left for running requests (30)\n"
-		"  --date D            the date llama-3.1/3.2 templates write (theirs by default)\n",
+		"  --date D            the date llama-3.1/3.2 templates write (theirs by default)\n"
+		"  --trace FILE.json   every NPU job (batched decode steps, prefill chunks) of every\n"
+		"                      priority level, with its commands, for Perfetto; written at\n"
+		"                      exit (at most 1000000 events)\n",
 		chat_template_names());
 }
 
@@ -263,6 +266,7 @@ int main(int argc, char **argv)
 		{ "shutdown-timeout", required_argument, NULL, 'S' },
 		{ "f32-act", no_argument, NULL, 'F' },
 		{ "kv-q8", no_argument, NULL, 'Q' },
+		{ "trace", required_argument, NULL, 'T' },
 		{ "date", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -272,7 +276,8 @@ int main(int argc, char **argv)
 	struct http_opts ho = { .host = "127.0.0.1", .port = 8080, .max_connections = 512,
 				.idle_timeout_s = 60 };
 	struct server s = { .max_body = 4 << 20 };
-	const char *template_name = NULL, *alias = NULL;
+	const char *template_name = NULL, *alias = NULL, *trace_path = NULL;
+	struct tnpu_trace_stats ts;
 	struct model_meta meta = { 0 };
 	struct chat_template tmpl;
 	struct tnpu_llm_info info;
@@ -370,6 +375,7 @@ int main(int argc, char **argv)
 			break;
 		case 'F': eo.q8_act = 0; break;
 		case 'Q': eo.kv_q8 = 1; break;
+		case 'T': trace_path = optarg; break;
 		case 'd': s.api.date = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -445,6 +451,10 @@ int main(int argc, char **argv)
 		goto out;
 	eo.ended = count_generation;
 	eo.ended_ctx = s.metrics;
+	if (trace_path && tnpu_trace_open(trace_path, "tnpu-server", 0, &eo.trace)) {
+		fprintf(stderr, "tnpu-server: %s\n", tnpu_last_error());
+		goto out;
+	}
 	if (engine_create(&eo, &s.engine, err, sizeof(err))) {
 		fprintf(stderr, "tnpu-server: %s\n", err);
 		goto out;
@@ -496,6 +506,17 @@ int main(int argc, char **argv)
 out:
 	http_stop(http);
 	engine_destroy(s.engine);
+	if (eo.trace) {
+		if (tnpu_trace_close(eo.trace, &ts)) {
+			fprintf(stderr, "tnpu-server: trace %s: %s\n", trace_path, tnpu_last_error());
+			rc = 1;
+		} else {
+			fprintf(stderr, "tnpu-server: trace %s: %llu events of %llu jobs%s\n",
+				trace_path, (unsigned long long)ts.events,
+				(unsigned long long)ts.jobs, ts.dropped_jobs ?
+				" (the limit was reached: the timeline ends early)" : "");
+		}
+	}
 	metrics_free(s.metrics);
 	for (int i = 0; i < s.n_keys; i++)
 		free(s.keys[i].key);
