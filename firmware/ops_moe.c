@@ -382,7 +382,7 @@ int tnpu_fw_moe_prepare(struct tnpu_fw_exec *ex, const void *cmd, void *job)
 }
 
 /* y[n0, n1) of token @t (+)= weight * tmp[n0, n1): the first choice stores. */
-FW_NOINLINE void tnpu_fw_moe_accumulate(const struct moe_job *j, __u32 t, __u32 c, __u32 n0,
+noinline void tnpu_fw_moe_accumulate(const struct moe_job *j, __u32 t, __u32 c, __u32 n0,
 					__u32 n1)
 {
 	const float *wts = fw_row3(&j->weights, t, 0, 0);
@@ -399,7 +399,7 @@ FW_NOINLINE void tnpu_fw_moe_accumulate(const struct moe_job *j, __u32 t, __u32 
  * places, go to y, each to its own row or summed in choice order with the
  * arithmetic of tnpu_fw_moe_accumulate() (the same bits as the decode form).
  */
-FW_NOINLINE int tnpu_fw_moe_finish(const struct moe_job *j, __u32 t)
+noinline int tnpu_fw_moe_finish(const struct moe_job *j, __u32 t)
 {
 	const float *wts = j->weighted ? fw_row3(&j->weights, t, 0, 0) : NULL;
 	float *acc = j->weighted ? fw_row3(&j->y, t, 0, 0) : NULL;

@@ -13,8 +13,6 @@
 #include "fw_internal.h"
 
 #define FW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-/* No kernel headers here, hence no noinline macro. */
-#define FW_NOINLINE __attribute__((__noinline__))
 
 /* Bit masks of accepted dtypes for fw_tensor_map(). */
 #define FW_DT(t) (1U << (t))

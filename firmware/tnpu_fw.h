@@ -11,6 +11,22 @@
 
 #include <linux/types.h>
 
+/*
+ * The kernel's attribute names, which kbuild's compiler_types.h gives every
+ * file of the module, for the firmware's build into libtnpu.
+ */
+#ifndef __KERNEL__
+/* <linux/stddef.h> gives userspace a plain inline under this name (glibc undefines it too). */
+#undef __always_inline
+#define __always_inline inline __attribute__((__always_inline__))
+#ifndef noinline
+#define noinline __attribute__((__noinline__))
+#endif
+#ifndef __aligned
+#define __aligned(x) __attribute__((__aligned__(x)))
+#endif
+#endif
+
 /**
  * struct tnpu_fw_platform - what the firmware needs from its host
  * @num_cores: compute cores available to split an op across (>= 1).

@@ -26,8 +26,7 @@
  */
 #define KQUANT_L1_AHEAD 2048
 
-static inline __attribute__((always_inline)) void kquant_prefetch(const void *pos,
-								  unsigned int span)
+static __always_inline void kquant_prefetch(const void *pos, unsigned int span)
 {
 	const char *p = pos;
 	unsigned int off;
@@ -41,8 +40,7 @@ static inline __attribute__((always_inline)) void kquant_prefetch(const void *po
  * Prefetch for the next @span bytes of a weight stream now at @pos. Called
  * once per @span consumed, so every line is asked for once.
  */
-static inline __attribute__((always_inline)) void stream_prefetch(const void *pos,
-								  unsigned int span)
+static __always_inline void stream_prefetch(const void *pos, unsigned int span)
 {
 	const char *p = pos;
 	unsigned int off;

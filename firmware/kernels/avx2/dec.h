@@ -68,7 +68,7 @@ static inline const __u8 *dec2_prefetch_start(const __u8 *row)
 	return (const __u8 *)(((unsigned long)row + STREAM_L1_AHEAD) & ~63UL);
 }
 
-static inline __attribute__((always_inline)) void dec2_prefetch(const __u8 **pf, const __u8 *pos)
+static __always_inline void dec2_prefetch(const __u8 **pf, const __u8 *pos)
 {
 	for (; *pf < pos + STREAM_L1_AHEAD; *pf += 64) {
 		_mm_prefetch(*pf, _MM_HINT_T0);

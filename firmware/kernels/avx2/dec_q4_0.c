@@ -17,7 +17,7 @@ struct w2 {
 	__m256 dw;
 };
 
-static inline __attribute__((always_inline)) void w2_codes(struct w2 *w, __m256i v)
+static __always_inline void w2_codes(struct w2 *w, __m256i v)
 {
 	const __m256i nibble = _mm256_set1_epi8(0x0f);
 
@@ -48,7 +48,7 @@ static inline __m256i codes2(const struct tnpu_fw_block_q4_0 *b)
 }
 
 /* Blocks @b[0] and, unless @one, @b[1] (@one: the odd last block, zeros beside it). */
-static inline __attribute__((always_inline)) struct w2
+static __always_inline struct w2
 w2_load(const struct tnpu_fw_block_q4_0 *b, const int one)
 {
 	struct w2 w;
@@ -64,8 +64,7 @@ w2_load(const struct tnpu_fw_block_q4_0 *b, const int one)
 }
 
 /* @w against group @g, added to @acc. */
-static inline __attribute__((always_inline)) __m256 dot2(struct w2 w, const struct q4_0_dec2 *g,
-							 __m256 acc)
+static __always_inline __m256 dot2(struct w2 w, const struct q4_0_dec2 *g, __m256 acc)
 {
 	__m256i p16 = _mm256_add_epi16(
 		_mm256_maddubs_epi16(w.lo, _mm256_loadu_si256((const __m256i *)g->lo)),
@@ -84,7 +83,7 @@ static inline __attribute__((always_inline)) __m256 dot2(struct w2 w, const stru
  * activation row) pair sums alike. With @pf, the weight rows are
  * prefetched as streams (decode: they come from DRAM).
  */
-static inline __attribute__((always_inline)) void
+static __always_inline void
 dec_q4_0(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds,
 	 const unsigned int NX, __u32 nb, const int pf, float *out)
 {

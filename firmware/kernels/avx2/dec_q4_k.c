@@ -51,7 +51,7 @@ struct wk {
 	__m256 sc, mn;
 };
 
-static inline __attribute__((always_inline)) struct wk wk_scales(const struct tnpu_fw_block_q4_k *b)
+static __always_inline struct wk wk_scales(const struct tnpu_fw_block_q4_k *b)
 {
 	__m128i sm = scales_mins(b->scales);
 	__m128 dd = _mm_cvtph_ps(_mm_loadu_si32(b));	/* d, dmin */
@@ -70,9 +70,8 @@ static inline __attribute__((always_inline)) struct wk wk_scales(const struct tn
  * 32 code bytes from 32 j) against activation codes @x0 and @x1: four int32
  * lanes per half each.
  */
-static inline __attribute__((always_inline)) void
-sdot2(const struct tnpu_fw_block_q4_k *b, unsigned int j, const __s8 *x0, const __s8 *x1,
-	__m256i *p0, __m256i *p1)
+static __always_inline void sdot2(const struct tnpu_fw_block_q4_k *b, unsigned int j,
+				  const __s8 *x0, const __s8 *x1, __m256i *p0, __m256i *p1)
 {
 	const __m256i nibble = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
 	__m256i v = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
@@ -87,9 +86,8 @@ sdot2(const struct tnpu_fw_block_q4_k *b, unsigned int j, const __s8 *x0, const 
 }
 
 /* Super-block @b (scales @w) against layout @g: scales into @acc, mins into @corr. */
-static inline __attribute__((always_inline)) void
-dotk(const struct tnpu_fw_block_q4_k *b, struct wk w, const struct k_dec2 *g, __m256 *acc,
-	__m256 *corr)
+static __always_inline void dotk(const struct tnpu_fw_block_q4_k *b, struct wk w,
+				 const struct k_dec2 *g, __m256 *acc, __m256 *corr)
 {
 	__m256i p[4], a, c, t;
 
@@ -112,7 +110,7 @@ dotk(const struct tnpu_fw_block_q4_k *b, struct wk w, const struct k_dec2 *g, __
  * rows' layouts @ds bytes apart, @nb super-blocks: out[v * NX + r], the same
  * sums whatever W and NX. With @pf the weight rows are prefetched as streams.
  */
-static inline __attribute__((always_inline)) void
+static __always_inline void
 dec_q4_k(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds,
 	 const unsigned int NX, __u32 nb, const int pf, float *out)
 {

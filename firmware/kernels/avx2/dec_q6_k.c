@@ -35,7 +35,7 @@ static inline __m256i sum4_halves(const __m256i d[4])
 }
 
 /* Codes @c (elements of Q8 block @j) against the layout: int32 lanes of four. */
-static inline __attribute__((always_inline)) __m256i
+static __always_inline __m256i
 bdot(__m256i c, const struct q6_k_dec2 *g, unsigned int j)
 {
 	__m256i p = _mm256_maddubs_epi16(c, _mm256_loadu_si256((const __m256i *)g->q[j]));
@@ -49,7 +49,7 @@ bdot(__m256i c, const struct q6_k_dec2 *g, unsigned int j)
  * to 4 h + 3) against @g: per 128-bit half, lane j the dot of the first
  * (low half) or second 16 elements of block 4 h + j.
  */
-static inline __attribute__((always_inline)) __m256i
+static __always_inline __m256i
 half_dots(const struct tnpu_fw_block_q6_k *b, unsigned int h, const struct q6_k_dec2 *g)
 {
 	const __u8 *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
@@ -70,8 +70,7 @@ half_dots(const struct tnpu_fw_block_q6_k *b, unsigned int h, const struct q6_k_
  * d times the scales in half_dots()' order: scales 2j (low half) and 2j + 1
  * (high half) of block j; @sc[0] for blocks 0-3, @sc[1] for 4-7.
  */
-static inline __attribute__((always_inline)) void q6_scales(const struct tnpu_fw_block_q6_k *b,
-							    __m256 sc[2])
+static __always_inline void q6_scales(const struct tnpu_fw_block_q6_k *b, __m256 sc[2])
 {
 	__m128i s = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)b->scales),
 				     _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7,
@@ -83,7 +82,7 @@ static inline __attribute__((always_inline)) void q6_scales(const struct tnpu_fw
 }
 
 /* Super-block @b (scales @sc) against @g, added to @acc: first half, then second. */
-static inline __attribute__((always_inline)) __m256
+static __always_inline __m256
 dot6(const struct tnpu_fw_block_q6_k *b, const __m256 sc[2], const struct q6_k_dec2 *g, __m256 acc)
 {
 	__m256 a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(half_dots(b, 0, g)),
@@ -98,7 +97,7 @@ dot6(const struct tnpu_fw_block_q6_k *b, const __m256 sc[2], const struct q6_k_d
  * rows' layouts @ds bytes apart, @nb super-blocks: out[v * NX + r], the same
  * sums whatever W and NX. With @pf the weight rows are prefetched as streams.
  */
-static inline __attribute__((always_inline)) void
+static __always_inline void
 dec_q6_k(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds,
 	 const unsigned int NX, __u32 nb, const int pf, float *out)
 {

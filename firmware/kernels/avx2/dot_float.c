@@ -41,7 +41,7 @@ static inline float load1(__u32 dtype, const void *w, __u32 i)
  */
 #define HALF_ROWS 2
 
-static inline __attribute__((always_inline)) void
+static __always_inline void
 half_rows(__u32 dtype, const void *w, const float *x, __u64 xs, const unsigned int R, __u32 k,
 	  float *out)
 {
@@ -60,9 +60,11 @@ half_rows(__u32 dtype, const void *w, const float *x, __u64 xs, const unsigned i
 			__m256 wv = load8(dtype, w, i + 8 * j);
 
 #pragma GCC unroll 2
-			for (r = 0; r < R; r++)
-				acc[r][j] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xrow(x, xs, r) + i + 8 * j),
-							    acc[r][j]);
+			for (r = 0; r < R; r++) {
+				const float *xr = xrow(x, xs, r) + i + 8 * j;
+
+				acc[r][j] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xr), acc[r][j]);
+			}
 		}
 	}
 	for (; i + 8 <= k; i += 8) {
@@ -70,7 +72,8 @@ half_rows(__u32 dtype, const void *w, const float *x, __u64 xs, const unsigned i
 
 #pragma GCC unroll 2
 		for (r = 0; r < R; r++)
-			acc[r][0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xrow(x, xs, r) + i), acc[r][0]);
+			acc[r][0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xrow(x, xs, r) + i),
+						    acc[r][0]);
 	}
 #pragma GCC unroll 2
 	for (r = 0; r < R; r++) {

@@ -27,8 +27,7 @@
 #define X8_PASS_ROWS 4
 
 /* Codes 4 @e to 4 @e + 3 of a Q8 block, in every 32-bit lane. */
-static inline __attribute__((always_inline)) __m256i x8_codes(const struct tnpu_fw_q8 *xb,
-							      unsigned int e)
+static __always_inline __m256i x8_codes(const struct tnpu_fw_q8 *xb, unsigned int e)
 {
 	return _mm256_broadcastd_epi32(_mm_loadu_si32(xb->qs + 4 * e));
 }
@@ -38,7 +37,7 @@ static inline __attribute__((always_inline)) __m256i x8_codes(const struct tnpu_
  * group at @w, @nb units: out[r * 8 + v]. With @pf the group is
  * prefetched as one stream.
  */
-static inline __attribute__((always_inline)) void
+static __always_inline void
 x8_pass(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned int NX, __u32 nb,
 	const int pf, float *out)
 {
@@ -104,7 +103,7 @@ x8_pass(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned int 
 }
 
 /* Up to X8_PASS_ROWS rows in one pass, @nx a constant inside each call. */
-static inline __attribute__((always_inline)) void
+static __always_inline void
 x8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 nb, const int pf,
 	float *out)
 {
@@ -149,7 +148,7 @@ __attribute__((flatten)) void fw_avx2_dot_x8(const void *w, const struct tnpu_fw
  * X8_PASS_ROWS activation rows, |w| once per unit and pass: two rows per
  * pass measured 15% slower at nx = 8 in L2, six or eight (spilling) 25%.
  */
-static inline __attribute__((always_inline)) void
+static __always_inline void
 x8q8_pass(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned int NX, __u32 nb,
 	  const int pf, float *out)
 {
@@ -202,7 +201,7 @@ x8q8_pass(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned in
 		_mm256_storeu_ps(out + 8 * r, acc[r]);
 }
 
-static inline __attribute__((always_inline)) void
+static __always_inline void
 x8q8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 nb, const int pf,
 	  float *out)
 {

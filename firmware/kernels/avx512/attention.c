@@ -41,7 +41,7 @@ static inline const __u8 *row_col(int q8, const __u8 *row, __u32 col)
 }
 
 /* Columns @i to @i + 15 of a cache row as floats (@i a multiple of 16). */
-static inline __attribute__((always_inline)) AVX512F __m512 cols16(int q8, const __u8 *row,
+static __always_inline AVX512F __m512 cols16(int q8, const __u8 *row,
 								   __u32 i)
 {
 	const __u8 *b;
@@ -75,7 +75,7 @@ static void axpy_rows_avx2(int q8, float *acc, const float *p, const __u8 *row, 
 }
 
 /* Four rows at a time; Q8_0 rows are whole blocks, so only F16 has a column tail. */
-static inline __attribute__((always_inline)) AVX512F void
+static __always_inline AVX512F void
 dot_rows_avx512(int q8, const float *q, const __u8 *row, __u64 stride, __u32 nrows, __u32 n,
 		float *out)
 {
@@ -106,7 +106,7 @@ dot_rows_avx512(int q8, const float *q, const __u8 *row, __u64 stride, __u32 nro
 }
 
 /* 64 accumulators stay in registers across all rows. */
-static inline __attribute__((always_inline)) AVX512F void
+static __always_inline AVX512F void
 axpy_rows_avx512(int q8, float *acc, const float *p, const __u8 *row, __u64 stride,
 		 __u32 nrows, __u32 n)
 {
@@ -139,7 +139,7 @@ axpy_rows_avx512(int q8, float *acc, const float *p, const __u8 *row, __u64 stri
  * chunk is converted once for the four heads. Other shapes (columns not a
  * multiple of 16, heads or rows left over) go head by head.
  */
-static inline __attribute__((always_inline)) AVX512F void
+static __always_inline AVX512F void
 dot_rows_heads_avx512(int q8, const float *q, __u32 heads, const __u8 *row, __u64 stride,
 		      __u32 nrows, __u32 n, float *out, __u32 out_stride)
 {
@@ -187,7 +187,7 @@ dot_rows_heads_avx512(int q8, const float *q, __u32 heads, const __u8 *row, __u6
 }
 
 /* Four heads' 64 accumulators each at a time: each row's chunk converted once. */
-static inline __attribute__((always_inline)) AVX512F void
+static __always_inline AVX512F void
 axpy_rows_heads_avx512(int q8, float *acc, __u32 heads, const float *p, __u32 p_stride,
 		       const __u8 *row, __u64 stride, __u32 nrows, __u32 n)
 {

@@ -127,7 +127,7 @@ static inline AVX512 __m512i dec_bias(const __u32 wtype, const struct q4_0_dec_g
  * @R (1 or 2) rows of Q4_0 or Q8_0 (@wtype) weights, @stride bytes apart,
  * against a Q8 row @x and its decode groups @g, @nb blocks of 32.
  */
-static inline __attribute__((always_inline)) AVX512 void
+static __always_inline AVX512 void
 dec_rows(const __u8 *w, __u64 stride, const unsigned int R, const __u32 wtype,
 	 const struct tnpu_fw_q8 *x, const struct q4_0_dec_group *g, __u32 nb, float *out)
 {
@@ -200,10 +200,10 @@ DOT_DEC_ENTRY(fw_avx512_dot_dec_q8_0, TNPU_DT_Q8_0)
  * activation) pair takes dec_rows()' steps in its order, tail included:
  * a row's result is, to the bit, what it gets alone. out[w * NX + r].
  */
-static inline __attribute__((always_inline)) AVX512 void
-dec_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u32 wtype,
-       const struct tnpu_fw_q8 *x, __u64 xs, const __u8 *dec, __u64 ds,
-       const unsigned int NX, const int PF, __u32 nb, float *out)
+static __always_inline AVX512 void dec_nx(const __u8 *w, __u64 ws, const unsigned int W,
+					  const __u32 wtype, const struct tnpu_fw_q8 *x, __u64 xs,
+					  const __u8 *dec, __u64 ds, const unsigned int NX,
+					  const int PF, __u32 nb, float *out)
 {
 	const __u32 span = 4 * (wtype == TNPU_DT_Q4_0 ? sizeof(struct tnpu_fw_block_q4_0) :
 				sizeof(struct tnpu_fw_block_q8_0));
@@ -296,7 +296,7 @@ DOT_DEC_NX_ENTRY(fw_avx512_dot_dec_nx_q8_0, TNPU_DT_Q8_0)
  * frame of its own size (the kernel's stack is small).
  */
 #define DEC_MX_FN(type, W, NX)							\
-static __attribute__((__noinline__)) AVX512 void				\
+static noinline AVX512 void				\
 dec_mx_##type##_##W##_##NX(const __u8 *w, __u64 ws,				\
 			   const struct tnpu_fw_q8 *x, __u64 xs,		\
 			   const __u8 *dec, __u64 ds, __u32 nb, float *out)	\

@@ -72,7 +72,7 @@ static inline AVX512 void q4_k_dec_step(const struct tnpu_fw_block_q4_k *b,
 }
 
 /* @R (1 or 2) rows of Q4_K, @stride bytes apart, against decode blocks @g. */
-static inline __attribute__((always_inline)) AVX512 void
+static __always_inline AVX512 void
 q4_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
 	      const struct k_dec_block *g, __u32 nsb, float *out)
 {
@@ -118,7 +118,7 @@ q4_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
  * q4_k_dec_rows(), whose steps each row takes in its order: the same bits.
  * out[v * NX + r].
  */
-static inline __attribute__((always_inline)) AVX512 void
+static __always_inline AVX512 void
 q4_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds,
 	const unsigned int NX, const int PF, __u32 nsb, float *out)
 {

@@ -99,7 +99,7 @@ static inline AVX512 __m512 q6_k_dec_dot(const struct q6_k_w *kw, const struct k
 }
 
 /* @R (1 or 2) rows of Q6_K, @stride bytes apart, against decode blocks @g. */
-static inline __attribute__((always_inline)) AVX512 void
+static __always_inline AVX512 void
 q6_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
 	      const struct k_dec_block *g, __u32 nsb, float *out)
 {
@@ -142,7 +142,7 @@ q6_k_dec_rows(const __u8 *w, __u64 stride, const unsigned int R,
  * q6_k_dec_rows(), whose steps each row takes in its order: the same bits.
  * out[v * NX + r].
  */
-static inline __attribute__((always_inline)) AVX512 void
+static __always_inline AVX512 void
 q6_k_nx(const __u8 *w, __u64 ws, const unsigned int W, const __u8 *dec, __u64 ds,
 	const unsigned int NX, const int PF, __u32 nsb, float *out)
 {

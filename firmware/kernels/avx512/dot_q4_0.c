@@ -63,7 +63,7 @@ static inline AVX512 __m128 q4_0_quad_dw(const struct tnpu_fw_block_q4_0 *b)
  * and arranged once for all rows. Per row, one vector multiply gives the
  * four blocks' scale products and one FMA their offset terms.
  */
-static inline __attribute__((always_inline)) AVX512 void
+static __always_inline AVX512 void
 q4_0_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		    const struct tnpu_fw_q8 *x, __u32 nb, float *out)
 {

@@ -47,7 +47,7 @@ static inline AVX512 __m128i q4_k_scales_mins(const __u8 *scales)
 	return _mm256_castsi256_si128(q4_k_scales_mins2(scales, scales));
 }
 
-static inline __attribute__((always_inline)) AVX512 void
+static __always_inline AVX512 void
 q4_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		    const struct tnpu_fw_q8 *x, __u32 nsb, float *out)
 {

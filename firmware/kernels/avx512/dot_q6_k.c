@@ -45,7 +45,7 @@ static inline AVX512 __m256i q6_k_quad_sums(const __u8 *ql, const __u8 *qh,
 	return sum4_lanes(d);
 }
 
-static inline __attribute__((always_inline)) AVX512 void
+static __always_inline AVX512 void
 q6_k_q8_avx512_rows(const __u8 *w, __u64 stride, const unsigned int R,
 		    const struct tnpu_fw_q8 *x, __u32 nsb, float *out)
 {

@@ -17,17 +17,17 @@
 #include "avx512.h"
 
 /* Four codes read as one int: a broadcast memory operand of vpdpbusd. */
-typedef __s32 __attribute__((may_alias, aligned(1))) x8_dword;
+typedef __s32 __attribute__((__may_alias__)) __aligned(1) x8_dword;
 
 /* Codes 4 @e to 4 @e + 3 of a Q8 block, in every 32-bit lane. */
-static inline __attribute__((always_inline)) AVX512 __m256i x8_codes(const struct tnpu_fw_q8 *xb,
+static __always_inline AVX512 __m256i x8_codes(const struct tnpu_fw_q8 *xb,
 								     unsigned int e)
 {
 	return _mm256_set1_epi32(*(const x8_dword *)(xb->qs + 4 * e));
 }
 
 /* @NX activation rows @xs bytes apart against the group at @w, @nb units. */
-static inline __attribute__((always_inline)) AVX512 void
+static __always_inline AVX512 void
 x8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned int NX, __u32 nb,
 	const int pf, float *out)
 {
@@ -133,7 +133,7 @@ __attribute__((flatten)) AVX512 void fw_avx512_dot_x8(const void *w, const struc
  */
 
 /* -128 times the sum of the codes of @xb, in every lane. */
-static inline __attribute__((always_inline)) AVX512 __m256i
+static __always_inline AVX512 __m256i
 x8q8_offset(const struct tnpu_fw_q8 *xb)
 {
 	__m256i c = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(-128),
@@ -146,7 +146,7 @@ x8q8_offset(const struct tnpu_fw_q8 *xb)
 }
 
 /* @NX activation rows @xs bytes apart against the group at @w, @nb units. */
-static inline __attribute__((always_inline)) AVX512 void
+static __always_inline AVX512 void
 x8q8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned int NX, __u32 nb,
 	  const int pf, float *out)
 {
