@@ -102,40 +102,6 @@ x8_pass(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned int 
 		_mm256_storeu_ps(out + 8 * r, acc[r]);
 }
 
-/* Up to X8_PASS_ROWS rows in one pass, @nx a constant inside each call. */
-static __always_inline void
-x8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 nb, const int pf,
-	float *out)
-{
-	if (nx == 1)
-		x8_pass(w, x, xs, 1, nb, pf, out);
-	else if (nx == 2)
-		x8_pass(w, x, xs, 2, nb, pf, out);
-	else if (nx == 3)
-		x8_pass(w, x, xs, 3, nb, pf, out);
-	else
-		x8_pass(w, x, xs, 4, nb, pf, out);
-}
-
-/*
- * More than X8_PASS_ROWS activation rows take passes over the group: the
- * first brings it in (L1, or L2 for the longest rows), the next find it
- * there. Each pair sums alike in any pass.
- */
-__attribute__((flatten)) void fw_avx2_dot_x8(const void *w, const struct tnpu_fw_q8 *x,
-					     __u64 xs, __u32 nx, __u32 k, int pf, float *out)
-{
-	__u32 nb = k / QK4_0, r, n;
-
-	for (r = 0; r < nx; r += n) {
-		n = nx - r < X8_PASS_ROWS ? nx - r : X8_PASS_ROWS;
-		if (pf && !r)
-			x8_rows(w, qrow(x, xs, r), xs, n, nb, 1, out + 8 * r);
-		else
-			x8_rows(w, qrow(x, xs, r), xs, n, nb, 0, out + 8 * r);
-	}
-}
-
 /*
  * %TNPU_DT_Q8_0_X8: a unit's 256 code bytes are eight loads, four codes of
  * every row each. Signed by signed bytes through maddubs: |w| (unsigned,
@@ -201,31 +167,60 @@ x8q8_pass(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned in
 		_mm256_storeu_ps(out + 8 * r, acc[r]);
 }
 
+/*
+ * Up to X8_PASS_ROWS rows of either type (@q8: Q8_0_X8) in one pass, @nx
+ * and @q8 constants inside each call.
+ */
 static __always_inline void
-x8q8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 nb, const int pf,
-	  float *out)
+x8_any_pass(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, __u32 nx, __u32 nb,
+	    const int pf, const int q8, float *out)
 {
+#define X8_PASS(n)								\
+	do {									\
+		if (q8)								\
+			x8q8_pass(w, x, xs, n, nb, pf, out);			\
+		else								\
+			x8_pass(w, x, xs, n, nb, pf, out);			\
+	} while (0)
+
 	if (nx == 1)
-		x8q8_pass(w, x, xs, 1, nb, pf, out);
+		X8_PASS(1);
 	else if (nx == 2)
-		x8q8_pass(w, x, xs, 2, nb, pf, out);
+		X8_PASS(2);
 	else if (nx == 3)
-		x8q8_pass(w, x, xs, 3, nb, pf, out);
+		X8_PASS(3);
 	else
-		x8q8_pass(w, x, xs, 4, nb, pf, out);
+		X8_PASS(4);
+#undef X8_PASS
 }
 
-/* Passes of X8_PASS_ROWS activation rows, as fw_avx2_dot_x8's. */
-__attribute__((flatten)) void fw_avx2_dot_x8_q8_0(const void *w, const struct tnpu_fw_q8 *x,
-						  __u64 xs, __u32 nx, __u32 k, int pf, float *out)
+/*
+ * More than X8_PASS_ROWS activation rows take passes over the group: the
+ * first brings it in (L1, or L2 for the longest rows), and prefetches when
+ * @pf says so; the next find it there. Each pair sums alike in any pass.
+ */
+static __always_inline void x8_passes(const void *w, const struct tnpu_fw_q8 *x, __u64 xs,
+				      __u32 nx, __u32 nb, int pf, const int q8, float *out)
 {
-	__u32 nb = k / QK8_0, r, n;
+	__u32 r, n;
 
 	for (r = 0; r < nx; r += n) {
 		n = nx - r < X8_PASS_ROWS ? nx - r : X8_PASS_ROWS;
 		if (pf && !r)
-			x8q8_rows(w, qrow(x, xs, r), xs, n, nb, 1, out + 8 * r);
+			x8_any_pass(w, qrow(x, xs, r), xs, n, nb, 1, q8, out + 8 * r);
 		else
-			x8q8_rows(w, qrow(x, xs, r), xs, n, nb, 0, out + 8 * r);
+			x8_any_pass(w, qrow(x, xs, r), xs, n, nb, 0, q8, out + 8 * r);
 	}
+}
+
+__attribute__((flatten)) void fw_avx2_dot_x8(const void *w, const struct tnpu_fw_q8 *x,
+					     __u64 xs, __u32 nx, __u32 k, int pf, float *out)
+{
+	x8_passes(w, x, xs, nx, k / QK4_0, pf, 0, out);
+}
+
+__attribute__((flatten)) void fw_avx2_dot_x8_q8_0(const void *w, const struct tnpu_fw_q8 *x,
+						  __u64 xs, __u32 nx, __u32 k, int pf, float *out)
+{
+	x8_passes(w, x, xs, nx, k / QK8_0, pf, 1, out);
 }

@@ -81,46 +81,6 @@ x8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned int 
 		_mm256_storeu_ps(out + 8 * r, acc[r]);
 }
 
-#define X8_CASE(n)								\
-	do {									\
-		if (pf)								\
-			x8_rows(w, x, xs, n, k / QK4_0, 1, out);		\
-		else								\
-			x8_rows(w, x, xs, n, k / QK4_0, 0, out);		\
-	} while (0)
-
-__attribute__((flatten)) AVX512 void fw_avx512_dot_x8(const void *w, const struct tnpu_fw_q8 *x,
-						      __u64 xs, __u32 nx, __u32 k, int pf,
-						      float *out)
-{
-	switch (nx) {
-	case 1:
-		X8_CASE(1);
-		break;
-	case 2:
-		X8_CASE(2);
-		break;
-	case 3:
-		X8_CASE(3);
-		break;
-	case 4:
-		X8_CASE(4);
-		break;
-	case 5:
-		X8_CASE(5);
-		break;
-	case 6:
-		X8_CASE(6);
-		break;
-	case 7:
-		X8_CASE(7);
-		break;
-	default:
-		X8_CASE(8);
-		break;
-	}
-}
-
 /*
  * %TNPU_DT_Q8_0_X8 with VNNI: vpdpbusd of w + 128 (w xor 0x80, unsigned
  * 0-255, whatever w in -128..127) by the broadcast activation codes, from
@@ -195,42 +155,65 @@ x8q8_rows(const __u8 *w, const struct tnpu_fw_q8 *x, __u64 xs, const unsigned in
 		_mm256_storeu_ps(out + 8 * r, acc[r]);
 }
 
-#define X8Q8_CASE(n)								\
+/*
+ * All @nx activation rows (at most TNPU_FW_DEC_MX) of either type (@q8:
+ * Q8_0_X8) in one pass, @nx, @pf and @q8 constants inside each call.
+ */
+static __always_inline AVX512 void x8_any_rows(const void *w, const struct tnpu_fw_q8 *x,
+					       __u64 xs, __u32 nx, __u32 nb, int pf,
+					       const int q8, float *out)
+{
+#define X8_ROWS(n)								\
 	do {									\
-		if (pf)								\
-			x8q8_rows(w, x, xs, n, k / QK8_0, 1, out);		\
+		if (q8 && pf)							\
+			x8q8_rows(w, x, xs, n, nb, 1, out);			\
+		else if (q8)							\
+			x8q8_rows(w, x, xs, n, nb, 0, out);			\
+		else if (pf)							\
+			x8_rows(w, x, xs, n, nb, 1, out);			\
 		else								\
-			x8q8_rows(w, x, xs, n, k / QK8_0, 0, out);		\
+			x8_rows(w, x, xs, n, nb, 0, out);			\
 	} while (0)
+
+	switch (nx) {
+	case 1:
+		X8_ROWS(1);
+		break;
+	case 2:
+		X8_ROWS(2);
+		break;
+	case 3:
+		X8_ROWS(3);
+		break;
+	case 4:
+		X8_ROWS(4);
+		break;
+	case 5:
+		X8_ROWS(5);
+		break;
+	case 6:
+		X8_ROWS(6);
+		break;
+	case 7:
+		X8_ROWS(7);
+		break;
+	default:
+		X8_ROWS(8);
+		break;
+	}
+#undef X8_ROWS
+}
+
+__attribute__((flatten)) AVX512 void fw_avx512_dot_x8(const void *w, const struct tnpu_fw_q8 *x,
+						      __u64 xs, __u32 nx, __u32 k, int pf,
+						      float *out)
+{
+	x8_any_rows(w, x, xs, nx, k / QK4_0, pf, 0, out);
+}
 
 __attribute__((flatten)) AVX512 void fw_avx512_dot_x8_q8_0(const void *w,
 							   const struct tnpu_fw_q8 *x, __u64 xs,
 							   __u32 nx, __u32 k, int pf, float *out)
 {
-	switch (nx) {
-	case 1:
-		X8Q8_CASE(1);
-		break;
-	case 2:
-		X8Q8_CASE(2);
-		break;
-	case 3:
-		X8Q8_CASE(3);
-		break;
-	case 4:
-		X8Q8_CASE(4);
-		break;
-	case 5:
-		X8Q8_CASE(5);
-		break;
-	case 6:
-		X8Q8_CASE(6);
-		break;
-	case 7:
-		X8Q8_CASE(7);
-		break;
-	default:
-		X8Q8_CASE(8);
-		break;
-	}
+	x8_any_rows(w, x, xs, nx, k / QK8_0, pf, 1, out);
 }
